@@ -1,0 +1,111 @@
+//! The command line: clap definitions, one file per command, and the mapping of outcomes to exit
+//! codes (0 done, 1 findings at or above `--fail-on`, 2 bad input or usage). Only this module
+//! prints.
+
+mod plan;
+mod scan;
+mod table;
+mod validate;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use chrono::{DateTime, Utc};
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::error::{Error, Result};
+
+/// Patch and maintenance-window planner for service providers.
+#[derive(Debug, Parser)]
+#[command(name = "patchplan", version, about)]
+pub struct Cli {
+    /// The inventory directory.
+    #[arg(long, global = true, default_value = "inventory", value_name = "DIR")]
+    pub inventory: PathBuf,
+    /// Plan as if it were this instant (RFC 3339), for reproducible output.
+    #[arg(long, global = true, value_name = "RFC3339", value_parser = parse_now)]
+    pub now: Option<DateTime<Utc>>,
+    /// Output format.
+    #[arg(long, global = true, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Print only errors.
+    #[arg(long, global = true)]
+    pub quiet: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check the inventory, policy and feeds; report every problem with file:line:col.
+    Validate,
+    /// Match the inventory, or ad-hoc lockfiles, against advisory feeds.
+    Scan(scan::ScanArgs),
+    /// Match, rank, schedule and render notices; writes DIR/plan.json and DIR/notices/.
+    Plan(plan::PlanArgs),
+}
+
+fn parse_now(s: &str) -> std::result::Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| format!("expected an RFC 3339 time such as 2026-10-27T09:00:00Z ({e})"))
+}
+
+impl Cli {
+    pub fn now(&self) -> DateTime<Utc> {
+        self.now.unwrap_or_else(Utc::now)
+    }
+}
+
+/// What a command reports back: whether findings reached `--fail-on`.
+pub enum Outcome {
+    Done,
+    FindingsAtThreshold,
+}
+
+/// Runs the command line and returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(&cli) {
+        Ok(Outcome::Done) => ExitCode::SUCCESS,
+        Ok(Outcome::FindingsAtThreshold) => ExitCode::from(1),
+        Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            let _ = writeln!(std::io::stderr(), "error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Runs one parsed command.
+pub fn run(cli: &Cli) -> Result<Outcome> {
+    match &cli.command {
+        Command::Validate => validate::run(cli),
+        Command::Scan(args) => scan::run(cli, args),
+        Command::Plan(args) => plan::run(cli, args),
+    }
+}
+
+/// Writes `text` to stdout; a closed pipe ends the program quietly.
+pub(crate) fn print(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes()).and_then(|_| out.flush()).map_err(|e| Error::io("<stdout>", e))
+}
+
+/// Writes warnings to stderr unless `--quiet`.
+pub(crate) fn warn(cli: &Cli, warnings: &[String]) {
+    if cli.quiet {
+        return;
+    }
+    let mut err = std::io::stderr().lock();
+    for w in warnings {
+        let _ = writeln!(err, "warning: {w}");
+    }
+}

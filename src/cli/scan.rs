@@ -1,0 +1,154 @@
+//! `patchplan scan`: match the inventory's environments, or ad-hoc lockfiles, against feeds.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use serde::Serialize;
+
+use super::{Cli, Format, Outcome, print, table, warn};
+use crate::error::{Error, Result};
+use crate::feeds::{FeedKind, FeedSpec, Feeds};
+use crate::inventory::{Inventory, Policy};
+use crate::matching::{self, Finding, Target, TargetComponent};
+use crate::risk::{self, CvssInfo, Decision};
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// A lockfile to scan instead of the inventory (repeatable).
+    #[arg(long, value_name = "FILE")]
+    lockfile: Vec<PathBuf>,
+    /// OSV advisories: a zip, a directory or one JSON record (repeatable). Without it, the
+    /// inventory's feeds are used.
+    #[arg(long, value_name = "PATH")]
+    osv: Vec<PathBuf>,
+    /// Exit 1 when a finding's decision is at or above this: track, track*, attend, act.
+    #[arg(long, value_name = "DECISION", value_parser = parse_decision)]
+    fail_on: Option<Decision>,
+}
+
+fn parse_decision(s: &str) -> std::result::Result<Decision, String> {
+    Decision::parse(s).ok_or_else(|| format!("unknown decision `{s}`: expected track, track*, attend or act"))
+}
+
+/// `scan --format json`.
+#[derive(Serialize)]
+struct ScanReport<'a> {
+    schema: &'static str,
+    findings: Vec<ScanFinding<'a>>,
+    warnings: &'a [String],
+}
+
+#[derive(Serialize)]
+struct ScanFinding<'a> {
+    #[serde(flatten)]
+    finding: &'a Finding,
+    recommended: Option<&'a str>,
+    cvss: Option<CvssInfo>,
+    decision: Decision,
+    score: f64,
+}
+
+pub fn run(cli: &Cli, args: &ScanArgs) -> Result<Outcome> {
+    let inventory = if args.lockfile.is_empty() || args.osv.is_empty() {
+        Some(crate::inventory::load(&cli.inventory)?)
+    } else {
+        None
+    };
+    let feeds = load_feeds(inventory.as_ref(), &args.osv)?;
+    let targets = match (&inventory, args.lockfile.is_empty()) {
+        (Some(inv), true) => crate::plan::targets(inv),
+        _ => lockfile_targets(&args.lockfile)?,
+    };
+    let matches = matching::match_targets(&targets, &feeds);
+    let mut warnings: Vec<String> = feeds.warnings.iter().map(|w| format!("feed {}: {}: {}", w.feed, w.entry, w.message)).collect();
+    warnings.extend(matches.warnings.iter().cloned());
+    let policy = inventory.as_ref().map(|i| i.policy.clone()).unwrap_or_default();
+    let now = cli.now();
+    let target_index = |id: &str| targets.iter().position(|t| t.id == id).expect("findings name their targets");
+    let findings: Vec<ScanFinding> = matches
+        .findings
+        .iter()
+        .map(|f| {
+            let cx = context(inventory.as_ref(), &f.target);
+            let a = risk::assess(f, &feeds, cx, &policy, now);
+            let recommended = matches.recommended.get(&(target_index(&f.target), f.component)).and_then(|r| r.as_deref());
+            ScanFinding { finding: f, recommended, cvss: a.cvss, decision: a.decision, score: a.score }
+        })
+        .collect();
+    warn(cli, &warnings);
+    let report = ScanReport { schema: "patchplan.scan/v1", findings, warnings: &warnings };
+    match cli.format {
+        Format::Json => print(&(serde_json::to_string_pretty(&report).expect("reports serialise") + "\n"))?,
+        Format::Table if !cli.quiet => print(&render_table(&report))?,
+        Format::Table => {}
+    }
+    let failed = args.fail_on.is_some_and(|t| report.findings.iter().any(|f| f.finding.informational.is_none() && f.decision >= t));
+    Ok(if failed { Outcome::FindingsAtThreshold } else { Outcome::Done })
+}
+
+fn load_feeds(inventory: Option<&Inventory>, osv: &[PathBuf]) -> Result<Feeds> {
+    let mut feeds = match inventory {
+        Some(inv) if osv.is_empty() => crate::plan::load_feeds(inv)?,
+        _ => Feeds::default(),
+    };
+    for (i, path) in osv.iter().enumerate() {
+        if !path.exists() {
+            return Err(Error::input(path, "no such file or directory (--osv)"));
+        }
+        let spec = FeedSpec { id: format!("osv-{}", i + 1), kind: FeedKind::Osv, source: path.display().to_string() };
+        feeds.load_one(&spec)?;
+    }
+    Ok(feeds)
+}
+
+fn lockfile_targets(paths: &[PathBuf]) -> Result<Vec<Target>> {
+    paths
+        .iter()
+        .map(|p| {
+            let packages = crate::inputs::read_lockfile(p)?;
+            let components = packages
+                .into_iter()
+                .map(|p| TargetComponent { ecosystem: p.ecosystem, name: p.name, version: p.version })
+                .collect();
+            Ok(Target { id: p.display().to_string(), components })
+        })
+        .collect()
+}
+
+fn context(inventory: Option<&Inventory>, target: &str) -> risk::Context {
+    let Some(inv) = inventory else { return risk::ADHOC };
+    let Some(env) = inv.environment(target) else { return risk::ADHOC };
+    let tier = inv.customer(&env.customer).map(|c| c.tier).unwrap_or_default();
+    risk::Context { exposure: env.exposure, criticality: env.criticality, tier }
+}
+
+fn render_table(report: &ScanReport) -> String {
+    if report.findings.is_empty() {
+        return "no findings\n".into();
+    }
+    let rows: Vec<Vec<String>> = report
+        .findings
+        .iter()
+        .map(|f| {
+            let x = f.finding;
+            vec![
+                x.target.clone(),
+                x.package.clone(),
+                x.version.clone(),
+                x.advisory.clone(),
+                x.informational.clone().unwrap_or_else(|| f.decision.as_str().to_string()),
+                x.fixed.clone().unwrap_or_else(|| "-".into()),
+                f.recommended.unwrap_or("no fix").to_string(),
+            ]
+        })
+        .collect();
+    let vulns = report.findings.iter().filter(|f| f.finding.informational.is_none()).count();
+    let mut out = table::render(&["TARGET", "PACKAGE", "VERSION", "ADVISORY", "DECISION", "FIXED", "UPGRADE TO"], &rows);
+    out.push_str(&format!("\n{} findings ({} vulnerabilities, {} informational)\n", rows.len(), vulns, rows.len() - vulns));
+    out
+}
+
+#[allow(dead_code)]
+fn default_policy() -> Policy {
+    Policy::default()
+}

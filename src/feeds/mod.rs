@@ -1,0 +1,230 @@
+//! Loading advisory feeds from files, directories and zip archives into one [`Feeds`] value.
+//!
+//! One malformed record is a warning naming its file or zip entry; the rest of the feed loads.
+//! Fetching feeds over HTTP into the cache is `feeds sync` (a later stage); here a URL source is
+//! read from the cache if it has been synced.
+
+mod zipfeed;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::advisory::epss::{self, Epss};
+use crate::advisory::kev::{self, Kev};
+use crate::advisory::osv::{self, Loaded};
+use crate::advisory::{Advisory, LoadWarning};
+use crate::error::{Error, Result};
+
+/// The kind of a feed, which says how to read it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FeedKind {
+    Osv,
+    Kev,
+    Epss,
+    Native,
+}
+
+/// A feed as configured: where to read it.
+#[derive(Debug, Clone)]
+pub struct FeedSpec {
+    pub id: String,
+    pub kind: FeedKind,
+    /// A path (already resolved against the inventory) or an http(s) URL.
+    pub source: String,
+}
+
+/// What was loaded from one feed: the snapshot a plan records it used.
+#[derive(Debug, Clone, Serialize)]
+pub struct Snapshot {
+    pub id: String,
+    pub kind: FeedKind,
+    pub source: String,
+    pub records: usize,
+    pub withdrawn: usize,
+    pub skipped: usize,
+    /// KEV `catalogVersion`, or EPSS `model_version` and `score_date`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identity: Option<String>,
+}
+
+/// Every advisory and score known, from every feed.
+#[derive(Debug, Default)]
+pub struct Feeds {
+    pub advisories: Vec<Advisory>,
+    pub kev: Kev,
+    pub epss: Epss,
+    pub snapshots: Vec<Snapshot>,
+    pub warnings: Vec<LoadWarning>,
+}
+
+impl Feeds {
+    /// Loads every feed in `specs`.
+    pub fn load(specs: &[FeedSpec]) -> Result<Feeds> {
+        let mut feeds = Feeds::default();
+        for spec in specs {
+            feeds.load_one(spec)?;
+        }
+        Ok(feeds)
+    }
+
+    /// Adds advisories already loaded (the inventory's own `advisories/`) as a native feed.
+    pub fn add_native(&mut self, id: &str, source: &Path, advisories: Vec<Advisory>) {
+        self.snapshots.push(Snapshot {
+            id: id.to_string(),
+            kind: FeedKind::Native,
+            source: source.display().to_string(),
+            records: advisories.len(),
+            withdrawn: 0,
+            skipped: 0,
+            identity: None,
+        });
+        self.advisories.extend(advisories);
+    }
+
+    /// Loads one feed and adds its records.
+    pub fn load_one(&mut self, spec: &FeedSpec) -> Result<()> {
+        if spec.source.starts_with("http://") || spec.source.starts_with("https://") {
+            self.warnings.push(LoadWarning {
+                feed: spec.id.clone(),
+                entry: spec.source.clone(),
+                message: "remote feed not in the cache: run `patchplan feeds sync`".into(),
+            });
+            return Ok(());
+        }
+        let path = PathBuf::from(&spec.source);
+        let mut snapshot = Snapshot {
+            id: spec.id.clone(),
+            kind: spec.kind,
+            source: spec.source.clone(),
+            records: 0,
+            withdrawn: 0,
+            skipped: 0,
+            identity: None,
+        };
+        match spec.kind {
+            FeedKind::Osv => self.load_osv(&path, &mut snapshot)?,
+            FeedKind::Kev => self.load_kev(&path, &mut snapshot)?,
+            FeedKind::Epss => self.load_epss(&path, &mut snapshot)?,
+            FeedKind::Native => self.load_native(&path, &mut snapshot)?,
+        }
+        self.snapshots.push(snapshot);
+        Ok(())
+    }
+
+    fn load_osv(&mut self, path: &Path, snapshot: &mut Snapshot) -> Result<()> {
+        let entries = read_entries(path, "json")?;
+        let feed = snapshot.id.clone();
+        for (entry, bytes) in entries {
+            let mut notes = Vec::new();
+            match osv::parse(&bytes, &feed, &mut notes) {
+                Ok(Loaded::Advisory(a)) => {
+                    snapshot.records += 1;
+                    self.advisories.push(*a);
+                }
+                Ok(Loaded::Withdrawn) => snapshot.withdrawn += 1,
+                Err(message) => {
+                    snapshot.skipped += 1;
+                    notes.push(message);
+                }
+            }
+            self.warn_all(&feed, &entry, notes);
+        }
+        Ok(())
+    }
+
+    fn load_kev(&mut self, path: &Path, snapshot: &mut Snapshot) -> Result<()> {
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        let mut notes = Vec::new();
+        let kev = kev::parse(&bytes, &mut notes).map_err(|m| Error::input(path, m))?;
+        snapshot.records = kev.entries.len();
+        snapshot.skipped = notes.len();
+        snapshot.identity = kev.catalog_version.clone();
+        self.warn_all(&snapshot.id, &path.display().to_string(), notes);
+        self.kev.entries.extend(kev.entries);
+        self.kev.catalog_version = kev.catalog_version;
+        Ok(())
+    }
+
+    fn load_epss(&mut self, path: &Path, snapshot: &mut Snapshot) -> Result<()> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let mut notes = Vec::new();
+        let epss = epss::parse(&text, &mut notes).map_err(|m| Error::input(path, m))?;
+        snapshot.records = epss.scores.len();
+        snapshot.skipped = notes.len();
+        snapshot.identity = Some(format!(
+            "{} {}",
+            epss.model_version.as_deref().unwrap_or("unknown-model"),
+            epss.score_date.as_deref().unwrap_or("unknown-date")
+        ));
+        self.warn_all(&snapshot.id, &path.display().to_string(), notes);
+        self.epss.scores.extend(epss.scores);
+        self.epss.model_version = epss.model_version;
+        self.epss.score_date = epss.score_date;
+        Ok(())
+    }
+
+    fn load_native(&mut self, path: &Path, snapshot: &mut Snapshot) -> Result<()> {
+        let (advisories, diags) = crate::inventory::load_native_dir(path, &snapshot.id)?;
+        if !diags.is_empty() {
+            return Err(Error::Invalid(diags));
+        }
+        snapshot.records = advisories.len();
+        self.advisories.extend(advisories);
+        Ok(())
+    }
+
+    fn warn_all(&mut self, feed: &str, entry: &str, notes: Vec<String>) {
+        self.warnings.extend(notes.into_iter().map(|message| LoadWarning {
+            feed: feed.to_string(),
+            entry: entry.to_string(),
+            message,
+        }));
+    }
+
+    /// Advisories by (canonical ecosystem base, canonical name): indices into `advisories` and
+    /// their `affected` entries.
+    pub fn index(&self) -> HashMap<(String, String), Vec<(usize, usize)>> {
+        let mut index: HashMap<(String, String), Vec<(usize, usize)>> = HashMap::new();
+        for (i, adv) in self.advisories.iter().enumerate() {
+            for (j, a) in adv.affected.iter().enumerate() {
+                let base = crate::version::ecosystem_base(&a.ecosystem).to_string();
+                index.entry((base, a.name.clone())).or_default().push((i, j));
+            }
+        }
+        index
+    }
+}
+
+/// The files of a feed: a zip archive, a directory (recursively, files ending in `.ext`), or one
+/// file. Returned in name order, so that loading is deterministic.
+fn read_entries(path: &Path, ext: &str) -> Result<Vec<(String, Vec<u8>)>> {
+    if path.is_dir() {
+        let mut files = BTreeMap::new();
+        collect_dir(path, ext, &mut files)?;
+        files
+            .into_iter()
+            .map(|(name, p)| Ok((name, std::fs::read(&p).map_err(|e| Error::io(&p, e))?)))
+            .collect()
+    } else if path.extension().is_some_and(|e| e == "zip") {
+        zipfeed::read(path, ext)
+    } else {
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        Ok(vec![(path.display().to_string(), bytes)])
+    }
+}
+
+fn collect_dir(dir: &Path, ext: &str, out: &mut BTreeMap<String, PathBuf>) -> Result<()> {
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
+    for entry in entries {
+        let path = entry.map_err(|e| Error::io(dir, e))?.path();
+        if path.is_dir() {
+            collect_dir(&path, ext, out)?;
+        } else if path.extension().is_some_and(|e| e == ext) {
+            out.insert(path.display().to_string(), path);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,96 @@
+//! The operator's inventory: `patchplan.toml`, `customers/`, `environments/`, `stacks/`,
+//! `advisories/` and `overrides.toml`.
+//!
+//! Loading is two-phase: every file is parsed into its `Raw*` type (unknown keys are errors), then
+//! `validate` turns the raw files into an [`Inventory`], resolving references and collecting every
+//! problem, so that one run reports all of them with file, line and column.
+
+mod check;
+pub mod model;
+pub mod purl;
+pub mod raw;
+mod validate;
+
+pub use model::*;
+
+use std::path::{Path, PathBuf};
+
+use crate::advisory::{Advisory, native};
+use crate::diag::{Diagnostic, Source};
+use crate::error::{Error, Result};
+
+/// Loads and validates the inventory in `root`.
+pub fn load(root: &Path) -> Result<Inventory> {
+    let config_path = root.join("patchplan.toml");
+    if !config_path.is_file() {
+        return Err(Error::input(
+            root,
+            "not an inventory: no patchplan.toml here (use --inventory DIR)",
+        ));
+    }
+    let files = Files {
+        config: read_source(&config_path)?,
+        customers: read_dir(&root.join("customers"))?,
+        environments: read_dir(&root.join("environments"))?,
+        stacks: read_dir(&root.join("stacks"))?,
+        overrides: optional(&root.join("overrides.toml"))?,
+    };
+    let (advisories, mut diags) = load_native_dir(&root.join("advisories"), "inventory")?;
+    let inventory = validate::validate(root, &files, advisories, &mut diags);
+    if diags.is_empty() {
+        Ok(inventory)
+    } else {
+        diags.sort();
+        diags.dedup();
+        Err(Error::Invalid(diags))
+    }
+}
+
+/// The inventory's files, read but not yet parsed.
+pub(crate) struct Files {
+    pub config: Source,
+    pub customers: Vec<Source>,
+    pub environments: Vec<Source>,
+    pub stacks: Vec<Source>,
+    pub overrides: Option<Source>,
+}
+
+/// Loads every `*.toml` of a native advisory directory; a missing directory is empty.
+pub fn load_native_dir(dir: &Path, feed: &str) -> Result<(Vec<Advisory>, Vec<Diagnostic>)> {
+    let mut advisories = Vec::new();
+    let mut diags = Vec::new();
+    for source in read_dir(dir)? {
+        match native::load(&source, feed) {
+            Ok(a) => advisories.push(a),
+            Err(d) => diags.extend(d),
+        }
+    }
+    Ok((advisories, diags))
+}
+
+fn read_source(path: &Path) -> Result<Source> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    Ok(Source::new(path, text))
+}
+
+fn optional(path: &Path) -> Result<Option<Source>> {
+    if path.exists() {
+        read_source(path).map(Some)
+    } else {
+        Ok(None)
+    }
+}
+
+/// Every `*.toml` directly in `dir`, in name order; a missing directory is empty.
+fn read_dir(dir: &Path) -> Result<Vec<Source>> {
+    if !dir.is_dir() {
+        return Ok(Vec::new());
+    }
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| Error::io(dir, e))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    paths.sort();
+    paths.iter().map(|p| read_source(p)).collect()
+}

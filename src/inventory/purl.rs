@@ -1,0 +1,99 @@
+//! Package URLs (`pkg:type/namespace/name@version`) into an OSV ecosystem, name and version.
+//! Hand-written: only the parts matching needs (type, namespace, name, version) are read, and
+//! the `packageurl` crate would add nothing for them.
+
+/// The ecosystem, name and version a purl names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Purl {
+    pub ecosystem: String,
+    pub name: String,
+    pub version: Option<String>,
+}
+
+/// Parses a purl. Unknown types keep their type as the ecosystem.
+pub fn parse(text: &str) -> Result<Purl, String> {
+    let rest = text
+        .strip_prefix("pkg:")
+        .ok_or_else(|| format!("`{text}` is not a package URL: it must start with `pkg:`"))?;
+    let rest = rest.split(['?', '#']).next().unwrap_or(rest);
+    let (path, version) = match rest.rsplit_once('@') {
+        Some((p, v)) if !p.is_empty() => (p, Some(decode(v))),
+        _ => (rest, None),
+    };
+    let (kind, path) = path
+        .split_once('/')
+        .ok_or_else(|| format!("`{text}` has no package name"))?;
+    let segments: Vec<String> = path.split('/').filter(|s| !s.is_empty()).map(decode).collect();
+    let Some((name, namespace)) = segments.split_last() else {
+        return Err(format!("`{text}` has no package name"));
+    };
+    let kind = kind.to_ascii_lowercase();
+    let ecosystem = match kind.as_str() {
+        "cargo" => "crates.io",
+        "npm" => "npm",
+        "golang" => "Go",
+        "pypi" => "PyPI",
+        "maven" => "Maven",
+        "nuget" => "NuGet",
+        "gem" => "RubyGems",
+        "composer" => "Packagist",
+        "hex" => "Hex",
+        "pub" => "Pub",
+        "deb" => "Debian",
+        "apk" => "Alpine",
+        other => other,
+    };
+    let joiner = if ecosystem == "Maven" { ":" } else { "/" };
+    let full = if namespace.is_empty() || matches!(ecosystem, "Debian" | "Alpine") {
+        name.clone()
+    } else {
+        format!("{}{joiner}{name}", namespace.join("/"))
+    };
+    Ok(Purl {
+        ecosystem: ecosystem.to_string(),
+        name: full,
+        version,
+    })
+}
+
+fn decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
+        match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn case(purl: &str, ecosystem: &str, name: &str, version: Option<&str>) {
+        let p = parse(purl).unwrap();
+        assert_eq!((p.ecosystem.as_str(), p.name.as_str(), p.version.as_deref()), (ecosystem, name, version), "{purl}");
+    }
+
+    #[test]
+    fn reads_common_purls() {
+        case("pkg:cargo/smallvec@1.6.0", "crates.io", "smallvec", Some("1.6.0"));
+        case("pkg:npm/%40angular/core@16.0.0", "npm", "@angular/core", Some("16.0.0"));
+        case("pkg:golang/golang.org/x/net@v0.17.0", "Go", "golang.org/x/net", Some("v0.17.0"));
+        case("pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1", "Maven", "org.apache.logging.log4j:log4j-core", Some("2.14.1"));
+        case("pkg:deb/debian/openssl@3.0.11-1~deb12u2?arch=amd64", "Debian", "openssl", Some("3.0.11-1~deb12u2"));
+        case("pkg:pypi/django", "PyPI", "django", None);
+        assert!(parse("cargo/smallvec").is_err());
+        assert!(parse("pkg:cargo").is_err());
+    }
+}

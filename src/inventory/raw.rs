@@ -1,0 +1,278 @@
+//! The inventory's files exactly as written: serde types with `deny_unknown_fields` (unknown keys
+//! are usually typos) and spans on every value that is checked later, so that `validate()` can
+//! point at it. Each field's `///` is its documentation; `inventory/` is the annotated example.
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::model::{Criticality, Disclosure, Exposure, Restart, Tier};
+use crate::feeds::FeedKind;
+
+/// `patchplan.toml`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    /// Who sends the notices.
+    pub organisation: RawOrganisation,
+    /// Values customers and components inherit unless they say otherwise.
+    #[serde(default)]
+    pub defaults: RawDefaults,
+    /// Advisory feeds, in the order they are loaded.
+    #[serde(default, rename = "feed")]
+    pub feeds: Vec<RawFeed>,
+    /// Risk policy; every key has a documented default.
+    #[serde(default)]
+    pub policy: RawPolicy,
+}
+
+/// `[organisation]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOrganisation {
+    /// Shown in every notice.
+    pub name: String,
+    /// The From of notices and the ORGANIZER of invitations.
+    pub email: String,
+    /// Right-hand side of stable notice UIDs.
+    pub domain: String,
+}
+
+/// `[defaults]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDefaults {
+    /// IANA time zone of customers that name none (default `UTC`).
+    pub timezone: Option<Spanned<String>>,
+    /// Notice language of customers that name none: `en` or `es` (default `en`).
+    pub locale: Option<Spanned<String>>,
+    /// Advance notice for planned work (default `72h`).
+    pub notice: Option<Spanned<String>>,
+    /// Earliest start of an emergency intervention after planning (default `2h`).
+    pub emergency_lead: Option<Spanned<String>>,
+    /// Minutes per component upgrade unless the component says otherwise (default 15).
+    pub patch_minutes: Option<u32>,
+    /// How far ahead windows are expanded (default `45d`).
+    pub horizon: Option<Spanned<String>>,
+}
+
+/// One `[[feed]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFeed {
+    /// Unique feed id, recorded in plans.
+    pub id: Spanned<String>,
+    /// `osv`, `kev`, `epss` or `native`.
+    pub kind: FeedKind,
+    /// A file, directory or zip (relative to the inventory), or an http(s) URL.
+    pub source: Spanned<String>,
+}
+
+/// `[policy]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPolicy {
+    /// EPSS percentile at or above which exploitation is `public poc` (default 0.95).
+    pub epss_threshold: Option<Spanned<f64>>,
+    /// Technical impact assumed when a record has no CVSS vector: `total` (default) or `partial`.
+    pub assume_technical_impact: Option<Spanned<String>>,
+    /// Whether a record without a CVSS vector is assumed automatable (default false).
+    pub assume_automatable: Option<bool>,
+    /// Whether a deadline no planned window can meet makes the task an emergency (default true).
+    /// When false, the task goes to the earliest usable window and is reported as a miss.
+    pub emergency_on_missed_deadline: Option<bool>,
+}
+
+/// `customers/ID.toml`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCustomer {
+    /// Unique customer id.
+    pub id: Spanned<String>,
+    /// The customer's name as notices show it.
+    pub name: String,
+    /// IANA time zone: windows are evaluated and notices written in it.
+    pub timezone: Option<Spanned<String>>,
+    /// Notice language: `en` or `es`.
+    pub locale: Option<Spanned<String>>,
+    /// `standard`, `premium` or `critical`; `critical` raises mission impact one step.
+    #[serde(default)]
+    pub tier: Tier,
+    /// Advance notice for planned work, overriding `defaults.notice`.
+    pub notice: Option<Spanned<String>>,
+    /// `summary` (no component names, versions or advisory ids) or `detailed`.
+    #[serde(default)]
+    pub disclosure: Disclosure,
+    /// Who receives notices.
+    #[serde(default)]
+    pub contacts: Vec<RawContact>,
+    /// Reminder notices before a planned window, such as `["24h", "1h"]`.
+    #[serde(default)]
+    pub reminders: Vec<Spanned<String>>,
+    /// Recurring maintenance windows.
+    #[serde(default)]
+    pub windows: Vec<RawWindow>,
+    /// Change freezes, in local dates.
+    #[serde(default)]
+    pub blackouts: Vec<RawBlackout>,
+}
+
+/// One contact.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawContact {
+    pub name: String,
+    pub email: String,
+}
+
+/// One `[[windows]]` of a customer.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWindow {
+    /// Window id, unique within the customer; environments name it in `windows`.
+    pub id: Spanned<String>,
+    /// RFC 5545 RRULE, evaluated in the customer's zone.
+    pub rrule: Spanned<String>,
+    /// First date of the rule (`YYYY-MM-DD`): anchors INTERVAL and COUNT (default 2026-01-01).
+    pub since: Option<Spanned<String>>,
+    /// Days added to each date the rule gives (`4d`: the Saturday after Patch Tuesday).
+    pub offset: Option<Spanned<String>>,
+    /// Local wall-clock start, `HH:MM`.
+    pub start: Spanned<String>,
+    /// Elapsed length of the window.
+    pub duration: Spanned<String>,
+    /// No task may end inside the last `cutoff` of the window (default `0m`).
+    pub cutoff: Option<Spanned<String>>,
+}
+
+/// One `[[blackouts]]` of a customer.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBlackout {
+    /// First local date, inclusive.
+    pub from: Spanned<String>,
+    /// Last local date, inclusive.
+    pub to: Spanned<String>,
+    pub reason: String,
+    /// Hard: even emergencies need an explicit override.
+    #[serde(default)]
+    pub hard: bool,
+}
+
+/// `environments/ID.toml`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEnvironment {
+    /// Unique environment id.
+    pub id: Spanned<String>,
+    /// The customer it belongs to.
+    pub customer: Spanned<String>,
+    /// Shown in notices as the affected service.
+    pub name: String,
+    /// `internet`, `internal` or `isolated`.
+    pub exposure: Exposure,
+    /// `low`, `medium` or `high`: mission and well-being impact.
+    pub criticality: Criticality,
+    /// Stacks whose components this environment runs.
+    #[serde(default)]
+    pub stacks: Vec<Spanned<String>>,
+    /// Rollout order: patched only after this environment ...
+    pub after: Option<Spanned<String>>,
+    /// ... and this long after its window ended.
+    pub soak: Option<Spanned<String>>,
+    /// The customer's windows this environment may use (default: all).
+    #[serde(default)]
+    pub windows: Vec<Spanned<String>>,
+    /// Lockfiles whose packages are components of this environment.
+    #[serde(default)]
+    pub lockfiles: Vec<Spanned<String>>,
+    /// Components of its own; they win over a stack's on the same (ecosystem, name).
+    #[serde(default)]
+    pub components: Vec<RawComponent>,
+}
+
+/// `stacks/ID.toml`: a reusable component set.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStack {
+    pub id: Spanned<String>,
+    #[serde(default)]
+    pub components: Vec<RawComponent>,
+}
+
+/// One `[[components]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawComponent {
+    /// Package name in its ecosystem.
+    pub name: Option<Spanned<String>>,
+    /// OSV ecosystem (`crates.io`, `npm`, `Go`, ...) or an in-house name.
+    pub ecosystem: Option<Spanned<String>>,
+    /// Installed version.
+    pub version: Option<Spanned<String>>,
+    /// A package URL instead of name and ecosystem (and version).
+    pub purl: Option<Spanned<String>>,
+    /// Minutes the upgrade takes, overriding `defaults.patch_minutes`.
+    pub patch_minutes: Option<u32>,
+    /// `none`, `service` or `reboot`.
+    #[serde(default)]
+    pub restart: Restart,
+    /// Downtime the customer sees, in minutes; goes into the notice.
+    #[serde(default)]
+    pub downtime_minutes: u32,
+}
+
+/// `overrides.toml`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOverrides {
+    /// Accepted risk: the finding leaves the plan until `until`.
+    #[serde(default)]
+    pub exceptions: Vec<RawException>,
+    /// Not before a date.
+    #[serde(default)]
+    pub deferrals: Vec<RawDeferral>,
+    /// Forced emergency interventions.
+    #[serde(default)]
+    pub emergencies: Vec<RawEmergency>,
+}
+
+/// One `[[exceptions]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawException {
+    /// Advisory id or alias.
+    pub advisory: String,
+    /// Environment ids, or `["*"]`.
+    pub environments: Vec<Spanned<String>>,
+    /// Last day of the exception; after it the finding returns and is reported.
+    pub until: Spanned<String>,
+    pub reason: String,
+    pub owner: String,
+}
+
+/// One `[[deferrals]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDeferral {
+    /// Advisory id or alias.
+    pub advisory: String,
+    /// Environment ids, or `["*"]`.
+    pub environments: Vec<Spanned<String>>,
+    /// The fix is not scheduled before this local date.
+    pub not_before: Spanned<String>,
+    pub reason: String,
+}
+
+/// One `[[emergencies]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEmergency {
+    /// Advisory id or alias.
+    pub advisory: String,
+    /// Environment ids, or `["*"]`.
+    pub environments: Vec<Spanned<String>>,
+    pub reason: String,
+    /// Also override hard blackouts.
+    #[serde(default)]
+    pub override_hard_blackout: bool,
+}

@@ -1,0 +1,484 @@
+//! Raw files -> [`Inventory`]: parses each file, checks each value, resolves every reference
+//! (customers, stacks, windows, rollout predecessors, override scopes) and records every problem.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::Path;
+
+use toml::Spanned;
+
+use super::check::Check;
+use super::model::*;
+use super::raw::*;
+use super::{Files, purl};
+use crate::advisory::Advisory;
+use crate::diag::{Diagnostic, Source};
+use crate::duration::Duration;
+use crate::feeds::FeedSpec;
+use crate::version::{Scheme, canonical_ecosystem, canonical_name};
+
+/// The default DTSTART of window rules: anchors INTERVAL and COUNT.
+const DEFAULT_SINCE: &str = "2026-01-01";
+
+pub(crate) fn validate(
+    root: &Path,
+    files: &Files,
+    advisories: Vec<Advisory>,
+    diags: &mut Vec<Diagnostic>,
+) -> Inventory {
+    let mut warnings = Vec::new();
+    let raw_config: Option<RawConfig> = parse(&files.config, diags);
+    let (organisation, defaults, feeds, policy) = match &raw_config {
+        Some(raw) => config(root, &files.config, raw, diags),
+        None => placeholder_config(),
+    };
+    let parsed: Vec<_> = files
+        .customers
+        .iter()
+        .filter_map(|src| {
+            let raw: RawCustomer = parse(src, diags)?;
+            Some((src, raw.id.clone(), customer(src, &raw, &defaults, diags)))
+        })
+        .collect();
+    let customers = unique(parsed.into_iter(), "customer", diags);
+    let parsed: Vec<_> = files
+        .stacks
+        .iter()
+        .filter_map(|src| {
+            let raw: RawStack = parse(src, diags)?;
+            let origin = format!("stack {}", raw.id.get_ref());
+            let comps = components(src, &raw.components, &origin, &defaults, diags, &mut warnings);
+            Some((src, raw.id.clone(), comps))
+        })
+        .collect();
+    let stacks: BTreeMap<String, Vec<Component>> = unique(parsed.into_iter(), "stack", diags);
+    let raw_envs: Vec<(&Source, RawEnvironment)> = files
+        .environments
+        .iter()
+        .filter_map(|src| Some((src, parse(src, diags)?)))
+        .collect();
+    let env_ids: HashSet<String> = raw_envs.iter().map(|(_, r)| r.id.get_ref().clone()).collect();
+    let context = EnvContext {
+        root,
+        customers: &customers,
+        stacks: &stacks,
+        env_ids: &env_ids,
+        defaults: &defaults,
+    };
+    let parsed: Vec<_> = raw_envs
+        .iter()
+        .map(|(src, raw)| (*src, raw.id.clone(), environment(src, raw, &context, diags, &mut warnings)))
+        .collect();
+    let environments = unique(parsed.into_iter(), "environment", diags);
+    check_rollout_cycles(&raw_envs, diags);
+    let overrides = match &files.overrides {
+        Some(src) => parse::<RawOverrides>(src, diags)
+            .map(|raw| overrides(src, &raw, &env_ids, diags))
+            .unwrap_or_default(),
+        None => Overrides::default(),
+    };
+    Inventory {
+        root: root.to_path_buf(),
+        organisation,
+        defaults,
+        feeds,
+        policy,
+        customers: customers.into_values().collect(),
+        environments: environments.into_values().collect(),
+        advisories,
+        overrides,
+        warnings,
+    }
+}
+
+fn parse<T: serde::de::DeserializeOwned>(src: &Source, diags: &mut Vec<Diagnostic>) -> Option<T> {
+    src.parse_toml().map_err(|d| diags.push(d)).ok()
+}
+
+/// Collects `(file, id, value)` into a map by id, reporting duplicate ids.
+fn unique<'a, T>(
+    items: impl Iterator<Item = (&'a Source, Spanned<String>, T)>,
+    what: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> BTreeMap<String, T> {
+    let mut out = BTreeMap::new();
+    let mut seen: HashMap<String, String> = HashMap::new();
+    for (src, id, value) in items {
+        if let Some(first) = seen.get(id.get_ref()) {
+            let message = format!("duplicate {what} id `{}` (first defined in {first})", id.get_ref());
+            diags.push(src.at(id.span(), message));
+            continue;
+        }
+        seen.insert(id.get_ref().clone(), src.path.display().to_string());
+        out.insert(id.into_inner(), value);
+    }
+    out
+}
+
+fn placeholder_config() -> (Organisation, Defaults, Vec<FeedSpec>, Policy) {
+    let org = Organisation {
+        name: String::new(),
+        email: String::new(),
+        domain: String::new(),
+    };
+    (org, default_defaults(), Vec::new(), Policy::default())
+}
+
+fn default_defaults() -> Defaults {
+    Defaults {
+        timezone: chrono_tz::UTC,
+        locale: Locale::En,
+        notice: Duration::from_minutes(72 * 60),
+        emergency_lead: Duration::from_minutes(120),
+        patch_minutes: 15,
+        horizon: Duration::from_minutes(45 * 1440),
+    }
+}
+
+fn config(
+    root: &Path,
+    src: &Source,
+    raw: &RawConfig,
+    diags: &mut Vec<Diagnostic>,
+) -> (Organisation, Defaults, Vec<FeedSpec>, Policy) {
+    let mut c = Check { src, diags };
+    let base = default_defaults();
+    let d = &raw.defaults;
+    let defaults = Defaults {
+        timezone: d.timezone.as_ref().and_then(|t| c.timezone(t)).unwrap_or(base.timezone),
+        locale: d.locale.as_ref().and_then(|l| locale(&mut c, l)).unwrap_or(base.locale),
+        notice: c.duration_or(d.notice.as_ref(), base.notice),
+        emergency_lead: c.duration_or(d.emergency_lead.as_ref(), base.emergency_lead),
+        patch_minutes: d.patch_minutes.unwrap_or(base.patch_minutes),
+        horizon: c.duration_or(d.horizon.as_ref(), base.horizon),
+    };
+    let mut feeds = Vec::new();
+    let mut ids = HashSet::new();
+    for f in &raw.feeds {
+        if !ids.insert(f.id.get_ref().clone()) {
+            c.error(&f.id, format!("duplicate feed id `{}`", f.id.get_ref()));
+        }
+        let text = f.source.get_ref();
+        let remote = text.starts_with("http://") || text.starts_with("https://");
+        let path = root.join(text);
+        if !remote && !path.exists() {
+            c.error(&f.source, format!("feed source `{text}` does not exist (relative to {})", root.display()));
+        }
+        let source = if remote { text.clone() } else { path.display().to_string() };
+        feeds.push(FeedSpec { id: f.id.get_ref().clone(), kind: f.kind, source });
+    }
+    let policy = policy(&mut c, &raw.policy);
+    let o = &raw.organisation;
+    let org = Organisation { name: o.name.clone(), email: o.email.clone(), domain: o.domain.clone() };
+    (org, defaults, feeds, policy)
+}
+
+fn policy(c: &mut Check, raw: &RawPolicy) -> Policy {
+    let mut policy = Policy::default();
+    if let Some(t) = &raw.epss_threshold {
+        if (0.0..=1.0).contains(t.get_ref()) {
+            policy.epss_threshold = *t.get_ref();
+        } else {
+            c.diags.push(c.src.at(t.span(), "epss_threshold must be a percentile between 0 and 1"));
+        }
+    }
+    if let Some(v) = &raw.assume_technical_impact {
+        match v.get_ref().as_str() {
+            "total" => policy.assume_total_impact = true,
+            "partial" => policy.assume_total_impact = false,
+            other => c.error(v, format!("unknown technical impact `{other}`: expected total or partial")),
+        }
+    }
+    if let Some(a) = raw.assume_automatable {
+        policy.assume_automatable = a;
+    }
+    if let Some(e) = raw.emergency_on_missed_deadline {
+        policy.emergency_on_missed_deadline = e;
+    }
+    policy
+}
+
+fn locale(c: &mut Check, value: &Spanned<String>) -> Option<Locale> {
+    let found = Locale::parse(value.get_ref());
+    if found.is_none() {
+        c.error(value, format!("unknown locale `{}`: expected en or es", value.get_ref()));
+    }
+    found
+}
+
+fn customer(src: &Source, raw: &RawCustomer, defaults: &Defaults, diags: &mut Vec<Diagnostic>) -> Customer {
+    let mut c = Check { src, diags };
+    let mut window_ids = HashSet::new();
+    let mut windows = Vec::new();
+    for w in &raw.windows {
+        if !window_ids.insert(w.id.get_ref().clone()) {
+            c.error(&w.id, format!("duplicate window id `{}`", w.id.get_ref()));
+        }
+        if let Some(spec) = window(&mut c, w) {
+            windows.push(spec);
+        }
+    }
+    let blackouts = raw
+        .blackouts
+        .iter()
+        .filter_map(|b| {
+            let (from, to) = (c.date(&b.from), c.date(&b.to));
+            let (from, to) = (from?, to?);
+            if to < from {
+                c.error(&b.to, "blackout ends before it starts");
+            }
+            Some(Blackout { from, to, reason: b.reason.clone(), hard: b.hard })
+        })
+        .collect();
+    Customer {
+        id: raw.id.get_ref().clone(),
+        name: raw.name.clone(),
+        timezone: raw.timezone.as_ref().and_then(|t| c.timezone(t)).unwrap_or(defaults.timezone),
+        locale: raw.locale.as_ref().and_then(|l| locale(&mut c, l)).unwrap_or(defaults.locale),
+        tier: raw.tier,
+        notice: c.duration_or(raw.notice.as_ref(), defaults.notice),
+        disclosure: raw.disclosure,
+        contacts: raw.contacts.iter().map(|k| Contact { name: k.name.clone(), email: k.email.clone() }).collect(),
+        reminders: raw.reminders.iter().filter_map(|r| c.duration(r)).collect(),
+        windows,
+        blackouts,
+    }
+}
+
+fn window(c: &mut Check, w: &RawWindow) -> Option<WindowSpec> {
+    let rule = w.rrule.get_ref().parse().map_err(|e: String| c.error(&w.rrule, format!("invalid RRULE: {e}"))).ok();
+    let since = match &w.since {
+        Some(s) => c.date(s),
+        None => DEFAULT_SINCE.parse().ok(),
+    };
+    let start = c.time(&w.start);
+    let duration = c.duration(&w.duration);
+    let offset = c.duration_or(w.offset.as_ref(), Duration::ZERO);
+    let cutoff = c.duration_or(w.cutoff.as_ref(), Duration::ZERO);
+    if let Some(d) = duration
+        && (d == Duration::ZERO || cutoff >= d)
+    {
+        c.error(&w.duration, "a window must be longer than zero and than its cutoff");
+    }
+    Some(WindowSpec { id: w.id.get_ref().clone(), rule: rule?, since: since?, offset, start: start?, duration: duration?, cutoff })
+}
+
+fn components(
+    src: &Source,
+    raw: &[RawComponent],
+    origin: &str,
+    defaults: &Defaults,
+    diags: &mut Vec<Diagnostic>,
+    warnings: &mut Vec<String>,
+) -> Vec<Component> {
+    raw.iter().filter_map(|r| component(src, r, origin, defaults, diags, warnings)).collect()
+}
+
+fn component(
+    src: &Source,
+    raw: &RawComponent,
+    origin: &str,
+    defaults: &Defaults,
+    diags: &mut Vec<Diagnostic>,
+    warnings: &mut Vec<String>,
+) -> Option<Component> {
+    let mut c = Check { src, diags };
+    let from_purl = match &raw.purl {
+        Some(p) => Some(purl::parse(p.get_ref()).map_err(|e| c.error(p, e)).ok()?),
+        None => None,
+    };
+    let ecosystem = raw.ecosystem.as_ref().map(|e| e.get_ref().clone()).or(from_purl.as_ref().map(|p| p.ecosystem.clone()));
+    let name = raw.name.as_ref().map(|n| n.get_ref().clone()).or(from_purl.as_ref().map(|p| p.name.clone()));
+    let version = raw.version.clone().or(from_purl.as_ref().and_then(|p| p.version.clone()).map(|v| Spanned::new(raw.purl.as_ref().map_or(0..0, |p| p.span()), v)));
+    let (Some(ecosystem), Some(name), Some(version)) = (ecosystem, name, version) else {
+        let at = raw.purl.as_ref().or(raw.name.as_ref()).or(raw.ecosystem.as_ref()).or(raw.version.as_ref());
+        let message = "a component needs `name`, `ecosystem` and `version`, or a `purl` (with a version)";
+        c.diags.push(match at {
+            Some(v) => c.src.at(v.span(), message),
+            None => Source::whole(&c.src.path, message),
+        });
+        return None;
+    };
+    let ecosystem = canonical_ecosystem(&ecosystem);
+    match Scheme::for_ecosystem(&ecosystem) {
+        Some(scheme) => {
+            if let Err(e) = scheme.parse(version.get_ref()) {
+                c.error(&version, format!("component `{name}`: {e}"));
+                return None;
+            }
+        }
+        None => warnings.push(format!(
+            "{origin}: component `{name}` ({ecosystem}): versions of this ecosystem cannot be ordered yet; not matched"
+        )),
+    }
+    Some(Component {
+        name: canonical_name(&ecosystem, &name),
+        ecosystem,
+        version: version.into_inner(),
+        patch_minutes: raw.patch_minutes.unwrap_or(defaults.patch_minutes),
+        restart: raw.restart,
+        downtime_minutes: raw.downtime_minutes,
+        origin: origin.to_string(),
+    })
+}
+
+struct EnvContext<'a> {
+    root: &'a Path,
+    customers: &'a BTreeMap<String, Customer>,
+    stacks: &'a BTreeMap<String, Vec<Component>>,
+    env_ids: &'a HashSet<String>,
+    defaults: &'a Defaults,
+}
+
+fn environment(
+    src: &Source,
+    raw: &RawEnvironment,
+    cx: &EnvContext,
+    diags: &mut Vec<Diagnostic>,
+    warnings: &mut Vec<String>,
+) -> Environment {
+    let customer = cx.customers.get(raw.customer.get_ref());
+    let mut c = Check { src, diags };
+    if customer.is_none() {
+        c.error(&raw.customer, format!("unknown customer `{}`", raw.customer.get_ref()));
+    }
+    for w in &raw.windows {
+        if let Some(cust) = customer
+            && !cust.windows.iter().any(|s| s.id == *w.get_ref())
+        {
+            c.error(w, format!("customer `{}` has no window `{}`", cust.id, w.get_ref()));
+        }
+    }
+    if let Some(after) = &raw.after {
+        if !cx.env_ids.contains(after.get_ref()) {
+            c.error(after, format!("unknown environment `{}` in `after`", after.get_ref()));
+        } else if after.get_ref() == raw.id.get_ref() {
+            c.error(after, "an environment cannot come after itself");
+        }
+    }
+    let soak = c.duration_or(raw.soak.as_ref(), Duration::ZERO);
+    let mut merged: Vec<Component> = Vec::new();
+    for stack in &raw.stacks {
+        match cx.stacks.get(stack.get_ref()) {
+            Some(comps) => merged.extend(comps.iter().cloned()),
+            None => c.error(stack, format!("unknown stack `{}`", stack.get_ref())),
+        }
+    }
+    let own_origin = src.path.display().to_string();
+    for comp in components(src, &raw.components, &own_origin, cx.defaults, diags, warnings) {
+        merged.retain(|m| (&m.ecosystem, &m.name) != (&comp.ecosystem, &comp.name));
+        merged.push(comp);
+    }
+    for lock in &raw.lockfiles {
+        merged.extend(lockfile_components(src, lock, cx, diags));
+    }
+    Environment {
+        id: raw.id.get_ref().clone(),
+        customer: raw.customer.get_ref().clone(),
+        name: raw.name.clone(),
+        exposure: raw.exposure,
+        criticality: raw.criticality,
+        after: raw.after.as_ref().map(|a| a.get_ref().clone()),
+        soak,
+        windows: raw.windows.iter().map(|w| w.get_ref().clone()).collect(),
+        components: merged,
+    }
+}
+
+fn lockfile_components(src: &Source, lock: &Spanned<String>, cx: &EnvContext, diags: &mut Vec<Diagnostic>) -> Vec<Component> {
+    let path = cx.root.join(lock.get_ref());
+    match crate::inputs::read_lockfile(&path) {
+        Ok(packages) => packages
+            .into_iter()
+            .map(|p| Component {
+                ecosystem: p.ecosystem,
+                name: p.name,
+                version: p.version,
+                patch_minutes: cx.defaults.patch_minutes,
+                restart: Restart::Service,
+                downtime_minutes: 0,
+                origin: lock.get_ref().clone(),
+            })
+            .collect(),
+        Err(crate::Error::Invalid(inner)) => {
+            diags.extend(inner);
+            Vec::new()
+        }
+        Err(e) => {
+            diags.push(src.at(lock.span(), format!("cannot read lockfile: {e}")));
+            Vec::new()
+        }
+    }
+}
+
+fn check_rollout_cycles(envs: &[(&Source, RawEnvironment)], diags: &mut Vec<Diagnostic>) {
+    let after: HashMap<&str, &str> = envs
+        .iter()
+        .filter_map(|(_, r)| Some((r.id.get_ref().as_str(), r.after.as_ref()?.get_ref().as_str())))
+        .collect();
+    for (src, raw) in envs {
+        let start = raw.id.get_ref().as_str();
+        let mut path = vec![start];
+        let mut cur = start;
+        while let Some(next) = after.get(cur).copied() {
+            if next == start && path.len() > 1 {
+                // Report the cycle once, at its smallest member.
+                if path.iter().all(|p| *p >= start) {
+                    path.push(start);
+                    let at = raw.after.as_ref().expect("a cycle member has `after`");
+                    diags.push(src.at(at.span(), format!("rollout order has a cycle: {}", path.join(" -> "))));
+                }
+                break;
+            }
+            if path.contains(&next) || path.len() > envs.len() {
+                break;
+            }
+            path.push(next);
+            cur = next;
+        }
+    }
+}
+
+fn overrides(src: &Source, raw: &RawOverrides, env_ids: &HashSet<String>, diags: &mut Vec<Diagnostic>) -> Overrides {
+    let mut c = Check { src, diags };
+    let scope = |c: &mut Check, envs: &[Spanned<String>]| {
+        for e in envs {
+            if e.get_ref() != "*" && !env_ids.contains(e.get_ref()) {
+                c.error(e, format!("unknown environment `{}`", e.get_ref()));
+            }
+        }
+        EnvScope(envs.iter().map(|e| e.get_ref().clone()).collect())
+    };
+    let exceptions = raw
+        .exceptions
+        .iter()
+        .filter_map(|x| {
+            let environments = scope(&mut c, &x.environments);
+            Some(Exception {
+                advisory: x.advisory.clone(),
+                environments,
+                until: c.date(&x.until)?,
+                reason: x.reason.clone(),
+                owner: x.owner.clone(),
+            })
+        })
+        .collect();
+    let deferrals = raw
+        .deferrals
+        .iter()
+        .filter_map(|x| {
+            let environments = scope(&mut c, &x.environments);
+            Some(Deferral { advisory: x.advisory.clone(), environments, not_before: c.date(&x.not_before)?, reason: x.reason.clone() })
+        })
+        .collect();
+    let emergencies = raw
+        .emergencies
+        .iter()
+        .map(|x| ForcedEmergency {
+            advisory: x.advisory.clone(),
+            environments: scope(&mut c, &x.environments),
+            reason: x.reason.clone(),
+            override_hard_blackout: x.override_hard_blackout,
+        })
+        .collect();
+    Overrides { exceptions, deferrals, emergencies }
+}

@@ -1,0 +1,24 @@
+//! patchplan plans patch rounds for service providers.
+//!
+//! The pipeline: the operator's [`inventory`] (customers, environments, components) is matched
+//! against advisory feeds ([`advisory`], loaded by [`feeds`]) by version range ([`version`]) in
+//! [`matching`]; each finding is ranked by [`risk`] into a decision, a deadline and reasons; the
+//! fixes are placed into maintenance windows or emergency interventions by [`schedule`]; and the
+//! customer notices are rendered by [`notice`]. [`plan`] wires the stages; [`cli`] presents them.
+
+pub mod advisory;
+pub mod cli;
+pub mod diag;
+pub mod duration;
+pub mod error;
+pub mod feeds;
+pub mod inputs;
+pub mod inventory;
+pub mod matching;
+pub mod notice;
+pub mod plan;
+pub mod risk;
+pub mod schedule;
+pub mod version;
+
+pub use error::{Error, Result};

@@ -1,0 +1,107 @@
+//! Schedule: tasks -> maintenance-window occurrences or emergency interventions.
+//!
+//! A task is one (environment, component) upgrade fixing all of that component's findings. Most
+//! urgent first, each goes to the earliest usable occurrence that meets its deadline, preferring
+//! an occurrence the environment already uses. Usable means: at least the customer's notice after
+//! now, no blackout, room before end minus cutoff (tasks of one environment run one after the
+//! other), the rollout predecessor's same upgrade finished plus soak, and any deferral passed.
+//! `act` decisions, forced emergencies and (by policy) unmeetable deadlines become emergency
+//! interventions: one per environment, at now + emergency lead, ignoring windows, notice and
+//! soft blackouts; a hard blackout blocks them unless an override forces it.
+
+mod assign;
+pub mod occurrence;
+pub mod rrule;
+
+pub use assign::schedule;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+
+use crate::risk::Decision;
+
+/// An upgrade to place.
+#[derive(Debug, Clone)]
+pub struct TaskRequest {
+    pub environment: String,
+    pub customer: String,
+    pub ecosystem: String,
+    pub package: String,
+    pub from: String,
+    pub to: String,
+    /// Finding ids fixed by this task.
+    pub findings: Vec<String>,
+    pub decision: Decision,
+    pub deadline: Option<DateTime<Utc>>,
+    pub score: f64,
+    pub minutes: i64,
+    pub downtime_minutes: u32,
+    /// Forced by an override, with its reason and whether it may break a hard blackout.
+    pub forced: Option<(String, bool)>,
+    /// A deferral: not before this local date, with its reason.
+    pub not_before: Option<(NaiveDate, String)>,
+}
+
+/// Planned maintenance or emergency intervention.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WindowKind {
+    Planned,
+    Emergency,
+}
+
+/// A task as placed.
+#[derive(Debug, Clone, Serialize)]
+pub struct Task {
+    pub environment: String,
+    pub ecosystem: String,
+    pub package: String,
+    pub from: String,
+    pub to: String,
+    pub findings: Vec<String>,
+    pub decision: Decision,
+    pub deadline: Option<DateTime<Utc>>,
+    pub minutes: i64,
+    pub downtime_minutes: u32,
+    /// Planned start of this task inside its window.
+    pub start: DateTime<Utc>,
+    /// The deadline is not met.
+    pub deadline_missed: bool,
+}
+
+/// A window in the plan: an occurrence with tasks, or an emergency intervention.
+#[derive(Debug, Clone, Serialize)]
+pub struct Window {
+    pub id: String,
+    pub customer: String,
+    pub kind: WindowKind,
+    /// The customer's window id, for planned windows.
+    pub window: Option<String>,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub timezone: String,
+    pub environments: Vec<String>,
+    pub tasks: Vec<Task>,
+    /// Why an emergency intervention (empty for planned windows).
+    pub reasons: Vec<String>,
+}
+
+/// Where one task request went.
+#[derive(Debug, Clone, Serialize)]
+pub struct Placement {
+    /// The window id, or `None` when unscheduled.
+    pub window: Option<String>,
+    pub emergency: bool,
+    pub deadline_missed: bool,
+    /// Why it went there, or why nowhere.
+    pub reasons: Vec<String>,
+}
+
+/// The schedule.
+#[derive(Debug, Clone, Default)]
+pub struct Schedule {
+    /// Sorted by start, then id.
+    pub windows: Vec<Window>,
+    /// One per task request, in request order.
+    pub placements: Vec<Placement>,
+}

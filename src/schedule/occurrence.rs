@@ -1,0 +1,119 @@
+//! Window occurrences: a customer's rules expanded to local dates, given their local start time,
+//! and localised in the customer's zone by RFC 5545 3.3.5: a start inside a DST gap moves forward
+//! by the gap, an ambiguous start takes the first occurrence. Durations are elapsed time.
+
+use chrono::{DateTime, Days, LocalResult, NaiveDate, NaiveDateTime, Offset, TimeDelta, TimeZone, Utc};
+use chrono_tz::Tz;
+use serde::Serialize;
+
+use crate::inventory::{Blackout, Customer, WindowSpec};
+
+/// One occurrence of one window.
+#[derive(Debug, Clone, Serialize)]
+pub struct Occurrence {
+    pub window: String,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    /// Local start, with its UTC offset, in the customer's zone.
+    pub local_start: String,
+    pub utc_offset: String,
+    /// The blackout that blocks it, if any.
+    pub blocked_by: Option<BlockedBy>,
+    /// The window's usable length for tasks: duration minus cutoff, in minutes.
+    #[serde(skip)]
+    pub capacity_minutes: i64,
+}
+
+/// A blackout overlapping an occurrence.
+#[derive(Debug, Clone, Serialize)]
+pub struct BlockedBy {
+    pub reason: String,
+    pub hard: bool,
+}
+
+/// A local wall-clock time as an instant in `tz`, by RFC 5545 3.3.5.
+pub fn localise(tz: Tz, naive: NaiveDateTime) -> DateTime<Tz> {
+    match tz.from_local_datetime(&naive) {
+        LocalResult::Single(t) => t,
+        LocalResult::Ambiguous(first, _) => first,
+        LocalResult::None => {
+            // In a gap: read the wall-clock time with the offset in force before the gap, which
+            // lands the same elapsed distance past the transition (02:30 EST -> 03:30 EDT).
+            let before = tz.offset_from_utc_datetime(&(naive - TimeDelta::days(1))).fix();
+            let utc = naive - TimeDelta::seconds(before.local_minus_utc().into());
+            tz.from_utc_datetime(&utc)
+        }
+    }
+}
+
+/// Occurrences of all of `customer`'s windows that start in `[from, to)`, sorted by start and
+/// window id, with blackouts marked.
+pub fn expand(customer: &Customer, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<Occurrence> {
+    let tz = customer.timezone;
+    let mut out: Vec<Occurrence> = customer
+        .windows
+        .iter()
+        .flat_map(|w| expand_window(w, tz, from, to))
+        .map(|mut o| {
+            o.blocked_by = blackout_for(&customer.blackouts, tz, o.start, o.end);
+            o
+        })
+        .collect();
+    out.sort_by(|a, b| (a.start, &a.window).cmp(&(b.start, &b.window)));
+    out
+}
+
+fn expand_window(w: &WindowSpec, tz: Tz, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<Occurrence> {
+    let offset_days = Days::new((w.offset.minutes() / 1440) as u64);
+    let last = to.with_timezone(&tz).date_naive().checked_add_days(Days::new(1)).unwrap_or(NaiveDate::MAX);
+    w.rule
+        .dates(w.since, last)
+        .into_iter()
+        .filter_map(|d| {
+            let local = d.checked_add_days(offset_days)?.and_time(w.start);
+            let start = localise(tz, local);
+            let start_utc = start.with_timezone(&Utc);
+            (start_utc >= from && start_utc < to).then(|| Occurrence {
+                window: w.id.clone(),
+                start: start_utc,
+                end: start_utc + w.duration.delta(),
+                local_start: start.format("%Y-%m-%dT%H:%M%:z").to_string(),
+                utc_offset: start.format("%:z").to_string(),
+                blocked_by: None,
+                capacity_minutes: (w.duration.minutes() - w.cutoff.minutes()),
+            })
+        })
+        .collect()
+}
+
+/// The first blackout whose local dates overlap `[start, end)` in `tz`.
+pub fn blackout_for(blackouts: &[Blackout], tz: Tz, start: DateTime<Utc>, end: DateTime<Utc>) -> Option<BlockedBy> {
+    let first = start.with_timezone(&tz).date_naive();
+    let last = (end - TimeDelta::minutes(1)).max(start).with_timezone(&tz).date_naive();
+    let mut hits: Vec<&Blackout> = blackouts.iter().filter(|b| b.from <= last && b.to >= first).collect();
+    hits.sort_by_key(|b| !b.hard);
+    hits.first().map(|b| BlockedBy { reason: b.reason.clone(), hard: b.hard })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono_tz::America::New_York;
+
+    fn local(tz: Tz, s: &str) -> String {
+        let naive = NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap();
+        localise(tz, naive).to_rfc3339()
+    }
+
+    #[test]
+    fn follows_rfc_5545_at_dst_transitions() {
+        // Spring forward: 02:30 does not exist in New York on 2026-03-08; it becomes 03:30 EDT.
+        assert_eq!(local(New_York, "2026-03-08 02:30"), "2026-03-08T03:30:00-04:00");
+        // Fall back: 01:30 happens twice on 2026-11-01; the first (EDT) is taken.
+        assert_eq!(local(New_York, "2026-11-01 01:30"), "2026-11-01T01:30:00-04:00");
+        assert_eq!(local(New_York, "2026-11-08 01:30"), "2026-11-08T01:30:00-05:00");
+        // Lord Howe Island has a 30-minute gap.
+        let lh: Tz = "Australia/Lord_Howe".parse().unwrap();
+        assert_eq!(local(lh, "2026-10-04 02:15"), "2026-10-04T02:45:00+11:00");
+    }
+}
