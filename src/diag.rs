@@ -81,6 +81,20 @@ fn floor_char_boundary(s: &str, mut i: usize) -> usize {
     i
 }
 
+impl Source {
+    /// Deserialises this file as TOML into `T`; a syntax error or unknown key becomes a
+    /// diagnostic at the position toml reports.
+    pub fn parse_toml<T: serde::de::DeserializeOwned>(&self) -> Result<T, Diagnostic> {
+        toml::from_str(&self.text).map_err(|e| {
+            let message = e.message().trim().replace('\n', " ");
+            match e.span() {
+                Some(span) => self.at(span, message),
+                None => Source::whole(&self.path, message),
+            }
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -93,19 +107,5 @@ mod tests {
         // 'é' is two bytes: the '=' after it is the 4th character.
         assert_eq!(src.locate(10), (2, 4));
         assert_eq!(src.at(6..7, "bad").to_string(), "a.toml:2:1: bad");
-    }
-}
-
-impl Source {
-    /// Deserialises this file as TOML into `T`; a syntax error or unknown key becomes a
-    /// diagnostic at the position toml reports.
-    pub fn parse_toml<T: serde::de::DeserializeOwned>(&self) -> Result<T, Diagnostic> {
-        toml::from_str(&self.text).map_err(|e| {
-            let message = e.message().trim().replace('\n', " ");
-            match e.span() {
-                Some(span) => self.at(span, message),
-                None => Source::whole(&self.path, message),
-            }
-        })
     }
 }

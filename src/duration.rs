@@ -32,7 +32,11 @@ impl FromStr for Duration {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, String> {
-        let expected = || format!("invalid duration `{s}`: expected a number and a unit (w, d, h, m), such as `72h`, `5d` or `1h30m`");
+        let expected = || {
+            format!(
+                "invalid duration `{s}`: expected a number and a unit (w, d, h, m), such as `72h`, `5d` or `1h30m`"
+            )
+        };
         if s.is_empty() {
             return Err(expected());
         }

@@ -52,6 +52,10 @@ impl Error {
 
 fn render_all(diags: &[Diagnostic]) -> String {
     let lines: Vec<String> = diags.iter().map(ToString::to_string).collect();
-    let noun = if diags.len() == 1 { "problem" } else { "problems" };
+    let noun = if diags.len() == 1 {
+        "problem"
+    } else {
+        "problems"
+    };
     format!("{}\n{} {noun} found", lines.join("\n"), diags.len())
 }

@@ -81,7 +81,10 @@ pub fn match_targets(targets: &[Target], feeds: &Feeds) -> Matches {
                 continue;
             }
             let findings = merge(target, c, comp, &version, &hits, feeds);
-            let real: Vec<&Finding> = findings.iter().filter(|f| f.informational.is_none()).collect();
+            let real: Vec<&Finding> = findings
+                .iter()
+                .filter(|f| f.informational.is_none())
+                .collect();
             if !real.is_empty() {
                 let rec = recommend(comp, scheme, &version, &real, &index, feeds);
                 out.recommended.insert((t, c), rec);
@@ -92,7 +95,11 @@ pub fn match_targets(targets: &[Target], feeds: &Feeds) -> Matches {
     out
 }
 
-fn parse_component(target: &Target, comp: &TargetComponent, warnings: &mut Vec<String>) -> Option<(Version, Scheme)> {
+fn parse_component(
+    target: &Target,
+    comp: &TargetComponent,
+    warnings: &mut Vec<String>,
+) -> Option<(Version, Scheme)> {
     let Some(scheme) = Scheme::for_ecosystem(&comp.ecosystem) else {
         warnings.push(format!(
             "{}: {} {} ({}): versions of this ecosystem cannot be ordered yet; not matched",
@@ -103,7 +110,10 @@ fn parse_component(target: &Target, comp: &TargetComponent, warnings: &mut Vec<S
     match scheme.parse(&comp.version) {
         Ok(v) => Some((v, scheme)),
         Err(e) => {
-            warnings.push(format!("{}: {} ({}): {e}; not matched", target.id, comp.name, comp.ecosystem));
+            warnings.push(format!(
+                "{}: {} ({}): {e}; not matched",
+                target.id, comp.name, comp.ecosystem
+            ));
             None
         }
     }
@@ -118,7 +128,10 @@ fn same_ecosystem(component: &str, advisory: &str) -> bool {
 
 /// Indices of the advisories whose ranges contain the component's version.
 fn hits(comp: &TargetComponent, version: &Version, index: &Index, feeds: &Feeds) -> Vec<usize> {
-    let key = (ecosystem_base(&comp.ecosystem).to_string(), comp.name.clone());
+    let key = (
+        ecosystem_base(&comp.ecosystem).to_string(),
+        comp.name.clone(),
+    );
     let mut found: Vec<usize> = index
         .get(&key)
         .into_iter()
@@ -135,11 +148,19 @@ fn hits(comp: &TargetComponent, version: &Version, index: &Index, feeds: &Feeds)
 }
 
 /// Groups hits that share an id or alias into one finding each.
-fn merge(target: &Target, c: usize, comp: &TargetComponent, version: &Version, hits: &[usize], feeds: &Feeds) -> Vec<Finding> {
+fn merge(
+    target: &Target,
+    c: usize,
+    comp: &TargetComponent,
+    version: &Version,
+    hits: &[usize],
+    feeds: &Feeds,
+) -> Vec<Finding> {
     let mut groups: Vec<(BTreeSet<&str>, Vec<usize>)> = Vec::new();
     for &h in hits {
         let ids: BTreeSet<&str> = feeds.advisories[h].ids().collect();
-        let (joined, rest): (Vec<_>, Vec<_>) = groups.into_iter().partition(|(g, _)| !g.is_disjoint(&ids));
+        let (joined, rest): (Vec<_>, Vec<_>) =
+            groups.into_iter().partition(|(g, _)| !g.is_disjoint(&ids));
         let mut merged = (ids, vec![h]);
         for (g, members) in joined {
             merged.0.extend(g);
@@ -166,8 +187,14 @@ fn merge(target: &Target, c: usize, comp: &TargetComponent, version: &Version, h
                 package: comp.name.clone(),
                 version: comp.version.clone(),
                 advisory: primary.id.clone(),
-                aliases: ids.into_iter().filter(|i| *i != primary.id).map(str::to_string).collect(),
-                informational: members.iter().find_map(|&m| feeds.advisories[m].informational.clone()),
+                aliases: ids
+                    .into_iter()
+                    .filter(|i| *i != primary.id)
+                    .map(str::to_string)
+                    .collect(),
+                informational: members
+                    .iter()
+                    .find_map(|&m| feeds.advisories[m].informational.clone()),
                 fixed,
                 summary: primary.summary.clone(),
                 records: members,
@@ -196,7 +223,9 @@ fn primary_rank(a: &Advisory) -> (u8, String) {
 fn fixed_for(adv: &Advisory, comp: &TargetComponent, version: &Version) -> Option<Version> {
     adv.affected
         .iter()
-        .filter(|a| a.name == comp.name && ecosystem_base(&a.ecosystem) == ecosystem_base(&comp.ecosystem))
+        .filter(|a| {
+            a.name == comp.name && ecosystem_base(&a.ecosystem) == ecosystem_base(&comp.ecosystem)
+        })
         .filter_map(|a| a.range.fixed_for(version))
         .max()
         .cloned()
@@ -204,14 +233,24 @@ fn fixed_for(adv: &Advisory, comp: &TargetComponent, version: &Version) -> Optio
 
 /// The smallest version above `installed` that is at least every finding's fix and that no
 /// non-informational advisory marks as affected.
-fn recommend(comp: &TargetComponent, scheme: Scheme, installed: &Version, findings: &[&Finding], index: &Index, feeds: &Feeds) -> Option<String> {
+fn recommend(
+    comp: &TargetComponent,
+    scheme: Scheme,
+    installed: &Version,
+    findings: &[&Finding],
+    index: &Index,
+    feeds: &Feeds,
+) -> Option<String> {
     let floor = findings
         .iter()
         .map(|f| f.fixed.as_ref().and_then(|v| scheme.parse(v).ok()))
         .collect::<Option<Vec<Version>>>()?
         .into_iter()
         .max()?;
-    let key = (ecosystem_base(&comp.ecosystem).to_string(), comp.name.clone());
+    let key = (
+        ecosystem_base(&comp.ecosystem).to_string(),
+        comp.name.clone(),
+    );
     let entries: Vec<(usize, usize)> = index
         .get(&key)
         .into_iter()
@@ -229,6 +268,10 @@ fn recommend(comp: &TargetComponent, scheme: Scheme, installed: &Version, findin
     candidates.dedup();
     candidates
         .into_iter()
-        .find(|v| !entries.iter().any(|(a, j)| feeds.advisories[*a].affected[*j].range.contains(v)))
+        .find(|v| {
+            !entries
+                .iter()
+                .any(|(a, j)| feeds.advisories[*a].affected[*j].range.contains(v))
+        })
         .map(ToString::to_string)
 }

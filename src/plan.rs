@@ -45,7 +45,11 @@ pub struct PlanFinding {
 /// Loads the inventory's feeds and adds its own native advisories.
 pub fn load_feeds(inv: &Inventory) -> crate::Result<Feeds> {
     let mut feeds = Feeds::load(&inv.feeds)?;
-    feeds.add_native("inventory", &inv.root.join("advisories"), inv.advisories.clone());
+    feeds.add_native(
+        "inventory",
+        &inv.root.join("advisories"),
+        inv.advisories.clone(),
+    );
     Ok(feeds)
 }
 
@@ -53,12 +57,19 @@ pub fn load_feeds(inv: &Inventory) -> crate::Result<Feeds> {
 pub fn targets(inv: &Inventory) -> Vec<Target> {
     inv.environments
         .iter()
-        .map(|e| Target { id: e.id.clone(), components: e.components.iter().map(target_component).collect() })
+        .map(|e| Target {
+            id: e.id.clone(),
+            components: e.components.iter().map(target_component).collect(),
+        })
         .collect()
 }
 
 fn target_component(c: &Component) -> TargetComponent {
-    TargetComponent { ecosystem: c.ecosystem.clone(), name: c.name.clone(), version: c.version.clone() }
+    TargetComponent {
+        ecosystem: c.ecosystem.clone(),
+        name: c.name.clone(),
+        version: c.version.clone(),
+    }
 }
 
 /// Matches, ranks and schedules the inventory. Notices are rendered separately.
@@ -66,7 +77,12 @@ pub fn build(inv: &Inventory, feeds: &Feeds, now: DateTime<Utc>) -> Plan {
     let targets = targets(inv);
     let matches = matching::match_targets(&targets, feeds);
     let mut warnings: Vec<String> = inv.warnings.clone();
-    warnings.extend(feeds.warnings.iter().map(|w| format!("feed {}: {}: {}", w.feed, w.entry, w.message)));
+    warnings.extend(
+        feeds
+            .warnings
+            .iter()
+            .map(|w| format!("feed {}: {}: {}", w.feed, w.entry, w.message)),
+    );
     warnings.extend(matches.warnings.iter().cloned());
     let mut findings = rank(inv, feeds, &matches, now, &mut warnings);
     let (requests, owners) = requests(inv, &mut findings);
@@ -76,32 +92,69 @@ pub fn build(inv: &Inventory, feeds: &Feeds, now: DateTime<Utc>) -> Plan {
             let finding = &mut findings[f];
             finding.emergency = placement.emergency && placement.window.is_some();
             finding.window = placement.window.clone();
-            finding.risk.reasons.extend(placement.reasons.iter().map(|r| format!("schedule: {r}")));
+            finding
+                .risk
+                .reasons
+                .extend(placement.reasons.iter().map(|r| format!("schedule: {r}")));
         }
     }
     findings.sort_by(|a, b| {
-        b.risk.decision.cmp(&a.risk.decision).then(b.risk.score.total_cmp(&a.risk.score)).then_with(|| a.id.cmp(&b.id))
+        b.risk
+            .decision
+            .cmp(&a.risk.decision)
+            .then(b.risk.score.total_cmp(&a.risk.score))
+            .then_with(|| a.id.cmp(&b.id))
     });
-    Plan { schema: "patchplan.plan/v1", now, feeds: feeds.snapshots.clone(), findings, windows: sched.windows, notices: Vec::new(), warnings }
+    Plan {
+        schema: "patchplan.plan/v1",
+        now,
+        feeds: feeds.snapshots.clone(),
+        findings,
+        windows: sched.windows,
+        notices: Vec::new(),
+        warnings,
+    }
 }
 
-fn rank(inv: &Inventory, feeds: &Feeds, matches: &Matches, now: DateTime<Utc>, warnings: &mut Vec<String>) -> Vec<PlanFinding> {
-    let env_index: BTreeMap<&str, usize> = inv.environments.iter().enumerate().map(|(i, e)| (e.id.as_str(), i)).collect();
+fn rank(
+    inv: &Inventory,
+    feeds: &Feeds,
+    matches: &Matches,
+    now: DateTime<Utc>,
+    warnings: &mut Vec<String>,
+) -> Vec<PlanFinding> {
+    let env_index: BTreeMap<&str, usize> = inv
+        .environments
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.id.as_str(), i))
+        .collect();
     matches
         .findings
         .iter()
         .map(|f| {
             let t = env_index[f.target.as_str()];
             let env = &inv.environments[t];
-            let tier = inv.customer(&env.customer).map(|c| c.tier).unwrap_or_default();
-            let cx = Context { exposure: env.exposure, criticality: env.criticality, tier };
+            let tier = inv
+                .customer(&env.customer)
+                .map(|c| c.tier)
+                .unwrap_or_default();
+            let cx = Context {
+                exposure: env.exposure,
+                criticality: env.criticality,
+                tier,
+            };
             let mut risk = risk::assess(f, feeds, cx, &inv.policy, now);
             let status = exception_status(inv, f, &env.id, now, &mut risk, warnings);
             PlanFinding {
                 id: format!("{}:{}:{}", env.id, f.package, f.advisory),
                 environment: env.id.clone(),
                 customer: env.customer.clone(),
-                recommended: matches.recommended.get(&(t, f.component)).cloned().flatten(),
+                recommended: matches
+                    .recommended
+                    .get(&(t, f.component))
+                    .cloned()
+                    .flatten(),
                 matched: f.clone(),
                 status,
                 risk,
@@ -116,17 +169,35 @@ fn names_advisory(f: &Finding, id: &str) -> bool {
     f.advisory == id || f.aliases.iter().any(|a| a == id)
 }
 
-fn exception_status(inv: &Inventory, f: &Finding, env: &str, now: DateTime<Utc>, risk: &mut Assessment, warnings: &mut Vec<String>) -> &'static str {
+fn exception_status(
+    inv: &Inventory,
+    f: &Finding,
+    env: &str,
+    now: DateTime<Utc>,
+    risk: &mut Assessment,
+    warnings: &mut Vec<String>,
+) -> &'static str {
     if f.informational.is_some() {
         return "informational";
     }
     let today = now.date_naive();
-    for x in inv.overrides.exceptions.iter().filter(|x| names_advisory(f, &x.advisory) && x.environments.covers(env)) {
+    for x in inv
+        .overrides
+        .exceptions
+        .iter()
+        .filter(|x| names_advisory(f, &x.advisory) && x.environments.covers(env))
+    {
         if x.until >= today {
-            risk.reasons.push(format!("excepted until {} by {}: {}", x.until, x.owner, x.reason));
+            risk.reasons.push(format!(
+                "excepted until {} by {}: {}",
+                x.until, x.owner, x.reason
+            ));
             return "excepted";
         }
-        let note = format!("exception for {} on {env} expired on {} (owner {}); the finding is back in the plan", x.advisory, x.until, x.owner);
+        let note = format!(
+            "exception for {} on {env} expired on {} (owner {}); the finding is back in the plan",
+            x.advisory, x.until, x.owner
+        );
         risk.reasons.push(note.clone());
         warnings.push(note);
     }
@@ -137,13 +208,22 @@ fn exception_status(inv: &Inventory, f: &Finding, env: &str, now: DateTime<Utc>,
 /// the indices of the findings request `i` fixes.
 fn requests(inv: &Inventory, findings: &mut [PlanFinding]) -> (Vec<TaskRequest>, Vec<Vec<usize>>) {
     let mut groups: BTreeMap<(String, usize), Vec<usize>> = BTreeMap::new();
-    for (i, f) in findings.iter().enumerate().filter(|(_, f)| f.status == "open") {
-        groups.entry((f.environment.clone(), f.matched.component)).or_default().push(i);
+    for (i, f) in findings
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.status == "open")
+    {
+        groups
+            .entry((f.environment.clone(), f.matched.component))
+            .or_default()
+            .push(i);
     }
     let mut requests = Vec::new();
     let mut owners = Vec::new();
     for ((env_id, c), members) in groups {
-        let env = inv.environment(&env_id).expect("findings name known environments");
+        let env = inv
+            .environment(&env_id)
+            .expect("findings name known environments");
         let comp = &env.components[c];
         let first = &findings[members[0]];
         let Some(to) = first.recommended.clone() else {
@@ -152,11 +232,31 @@ fn requests(inv: &Inventory, findings: &mut [PlanFinding]) -> (Vec<TaskRequest>,
             }
             continue;
         };
-        let decision = members.iter().map(|&m| findings[m].risk.decision).max().unwrap_or(Decision::Track);
-        let deadline = members.iter().filter_map(|&m| findings[m].risk.deadline).min();
-        let score = members.iter().map(|&m| findings[m].risk.score).fold(0.0, f64::max);
-        let forced = inv.overrides.emergencies.iter().find(|x| x.environments.covers(&env_id) && members.iter().any(|&m| names_advisory(&findings[m].matched, &x.advisory)));
-        let deferral = inv.overrides.deferrals.iter().find(|x| x.environments.covers(&env_id) && members.iter().any(|&m| names_advisory(&findings[m].matched, &x.advisory)));
+        let decision = members
+            .iter()
+            .map(|&m| findings[m].risk.decision)
+            .max()
+            .unwrap_or(Decision::Track);
+        let deadline = members
+            .iter()
+            .filter_map(|&m| findings[m].risk.deadline)
+            .min();
+        let score = members
+            .iter()
+            .map(|&m| findings[m].risk.score)
+            .fold(0.0, f64::max);
+        let forced = inv.overrides.emergencies.iter().find(|x| {
+            x.environments.covers(&env_id)
+                && members
+                    .iter()
+                    .any(|&m| names_advisory(&findings[m].matched, &x.advisory))
+        });
+        let deferral = inv.overrides.deferrals.iter().find(|x| {
+            x.environments.covers(&env_id)
+                && members
+                    .iter()
+                    .any(|&m| names_advisory(&findings[m].matched, &x.advisory))
+        });
         requests.push(TaskRequest {
             environment: env_id.clone(),
             customer: env.customer.clone(),

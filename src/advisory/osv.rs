@@ -66,7 +66,8 @@ pub enum Loaded {
 /// Parses one OSV JSON record. Versions a scheme cannot read are collected in `notes` (the record
 /// still loads with the rest of its ranges); an unreadable record is an error.
 pub fn parse(bytes: &[u8], feed: &str, notes: &mut Vec<String>) -> Result<Loaded, String> {
-    let record: Record = serde_json::from_slice(bytes).map_err(|e| format!("not an OSV record: {e}"))?;
+    let record: Record =
+        serde_json::from_slice(bytes).map_err(|e| format!("not an OSV record: {e}"))?;
     if record.withdrawn.is_some() {
         return Ok(Loaded::Withdrawn);
     }
@@ -103,7 +104,9 @@ fn convert_affected(id: &str, a: &RecordAffected, notes: &mut Vec<String>) -> Op
     let package = a.package.as_ref()?;
     let ecosystem = canonical_ecosystem(&package.ecosystem);
     let Some(scheme) = Scheme::for_ecosystem(&ecosystem) else {
-        notes.push(format!("{id}: ecosystem `{ecosystem}` cannot be ordered yet; skipped"));
+        notes.push(format!(
+            "{id}: ecosystem `{ecosystem}` cannot be ordered yet; skipped"
+        ));
         return None;
     };
     let mut range = Range::default();

@@ -39,7 +39,12 @@ pub fn run(cli: &Cli, args: &PlanArgs) -> Result<Outcome> {
 }
 
 fn summary(plan: &Plan, path: &std::path::Path) -> String {
-    let count = |d: &str| plan.findings.iter().filter(|f| f.status == "open" && f.risk.decision.as_str() == d).count();
+    let count = |d: &str| {
+        plan.findings
+            .iter()
+            .filter(|f| f.status == "open" && f.risk.decision.as_str() == d)
+            .count()
+    };
     let mut out = format!(
         "{} findings: {} act, {} attend, {} track*, {} track; {} excepted, {} informational\n\n",
         plan.findings.len(),
@@ -47,20 +52,56 @@ fn summary(plan: &Plan, path: &std::path::Path) -> String {
         count("attend"),
         count("track*"),
         count("track"),
-        plan.findings.iter().filter(|f| f.status == "excepted").count(),
-        plan.findings.iter().filter(|f| f.status == "informational").count(),
+        plan.findings
+            .iter()
+            .filter(|f| f.status == "excepted")
+            .count(),
+        plan.findings
+            .iter()
+            .filter(|f| f.status == "informational")
+            .count(),
     );
     let rows: Vec<Vec<String>> = plan
         .windows
         .iter()
         .map(|w| {
-            let kind = if w.kind == WindowKind::Emergency { "EMERGENCY" } else { "planned" };
-            vec![w.start.format("%Y-%m-%d %H:%MZ").to_string(), kind.into(), w.customer.clone(), w.environments.join(","), w.tasks.len().to_string(), w.id.clone()]
+            let kind = if w.kind == WindowKind::Emergency {
+                "EMERGENCY"
+            } else {
+                "planned"
+            };
+            vec![
+                w.start.format("%Y-%m-%d %H:%MZ").to_string(),
+                kind.into(),
+                w.customer.clone(),
+                w.environments.join(","),
+                w.tasks.len().to_string(),
+                w.id.clone(),
+            ]
         })
         .collect();
-    out.push_str(&table::render(&["START (UTC)", "KIND", "CUSTOMER", "ENVIRONMENTS", "TASKS", "WINDOW"], &rows));
-    let unscheduled = plan.findings.iter().filter(|f| f.status == "open" && f.window.is_none()).count();
-    let misses = plan.windows.iter().flat_map(|w| &w.tasks).filter(|t| t.deadline_missed).count();
+    out.push_str(&table::render(
+        &[
+            "START (UTC)",
+            "KIND",
+            "CUSTOMER",
+            "ENVIRONMENTS",
+            "TASKS",
+            "WINDOW",
+        ],
+        &rows,
+    ));
+    let unscheduled = plan
+        .findings
+        .iter()
+        .filter(|f| f.status == "open" && f.window.is_none())
+        .count();
+    let misses = plan
+        .windows
+        .iter()
+        .flat_map(|w| &w.tasks)
+        .filter(|t| t.deadline_missed)
+        .count();
     out.push_str(&format!(
         "\n{} windows, {} notices, {} unscheduled findings, {} deadline misses; written to {}\n",
         plan.windows.len(),

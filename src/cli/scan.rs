@@ -27,7 +27,8 @@ pub struct ScanArgs {
 }
 
 fn parse_decision(s: &str) -> std::result::Result<Decision, String> {
-    Decision::parse(s).ok_or_else(|| format!("unknown decision `{s}`: expected track, track*, attend or act"))
+    Decision::parse(s)
+        .ok_or_else(|| format!("unknown decision `{s}`: expected track, track*, attend or act"))
 }
 
 /// `scan --format json`.
@@ -60,30 +61,66 @@ pub fn run(cli: &Cli, args: &ScanArgs) -> Result<Outcome> {
         _ => lockfile_targets(&args.lockfile)?,
     };
     let matches = matching::match_targets(&targets, &feeds);
-    let mut warnings: Vec<String> = feeds.warnings.iter().map(|w| format!("feed {}: {}: {}", w.feed, w.entry, w.message)).collect();
+    let mut warnings: Vec<String> = feeds
+        .warnings
+        .iter()
+        .map(|w| format!("feed {}: {}: {}", w.feed, w.entry, w.message))
+        .collect();
     warnings.extend(matches.warnings.iter().cloned());
-    let policy = inventory.as_ref().map(|i| i.policy.clone()).unwrap_or_default();
+    let policy = inventory
+        .as_ref()
+        .map(|i| i.policy.clone())
+        .unwrap_or_default();
     let now = cli.now();
-    let target_index = |id: &str| targets.iter().position(|t| t.id == id).expect("findings name their targets");
+    let target_index = |id: &str| {
+        targets
+            .iter()
+            .position(|t| t.id == id)
+            .expect("findings name their targets")
+    };
     let findings: Vec<ScanFinding> = matches
         .findings
         .iter()
         .map(|f| {
             let cx = context(inventory.as_ref(), &f.target);
             let a = risk::assess(f, &feeds, cx, &policy, now);
-            let recommended = matches.recommended.get(&(target_index(&f.target), f.component)).and_then(|r| r.as_deref());
-            ScanFinding { finding: f, recommended, cvss: a.cvss, decision: a.decision, score: a.score }
+            let recommended = matches
+                .recommended
+                .get(&(target_index(&f.target), f.component))
+                .and_then(|r| r.as_deref());
+            ScanFinding {
+                finding: f,
+                recommended,
+                cvss: a.cvss,
+                decision: a.decision,
+                score: a.score,
+            }
         })
         .collect();
     warn(cli, &warnings);
-    let report = ScanReport { schema: "patchplan.scan/v1", findings, warnings: &warnings };
+    let report = ScanReport {
+        schema: "patchplan.scan/v1",
+        findings,
+        warnings: &warnings,
+    };
     match cli.format {
-        Format::Json => print(&(serde_json::to_string_pretty(&report).expect("reports serialise") + "\n"))?,
+        Format::Json => {
+            print(&(serde_json::to_string_pretty(&report).expect("reports serialise") + "\n"))?
+        }
         Format::Table if !cli.quiet => print(&render_table(&report))?,
         Format::Table => {}
     }
-    let failed = args.fail_on.is_some_and(|t| report.findings.iter().any(|f| f.finding.informational.is_none() && f.decision >= t));
-    Ok(if failed { Outcome::FindingsAtThreshold } else { Outcome::Done })
+    let failed = args.fail_on.is_some_and(|t| {
+        report
+            .findings
+            .iter()
+            .any(|f| f.finding.informational.is_none() && f.decision >= t)
+    });
+    Ok(if failed {
+        Outcome::FindingsAtThreshold
+    } else {
+        Outcome::Done
+    })
 }
 
 fn load_feeds(inventory: Option<&Inventory>, osv: &[PathBuf]) -> Result<Feeds> {
@@ -95,7 +132,11 @@ fn load_feeds(inventory: Option<&Inventory>, osv: &[PathBuf]) -> Result<Feeds> {
         if !path.exists() {
             return Err(Error::input(path, "no such file or directory (--osv)"));
         }
-        let spec = FeedSpec { id: format!("osv-{}", i + 1), kind: FeedKind::Osv, source: path.display().to_string() };
+        let spec = FeedSpec {
+            id: format!("osv-{}", i + 1),
+            kind: FeedKind::Osv,
+            source: path.display().to_string(),
+        };
         feeds.load_one(&spec)?;
     }
     Ok(feeds)
@@ -108,18 +149,36 @@ fn lockfile_targets(paths: &[PathBuf]) -> Result<Vec<Target>> {
             let packages = crate::inputs::read_lockfile(p)?;
             let components = packages
                 .into_iter()
-                .map(|p| TargetComponent { ecosystem: p.ecosystem, name: p.name, version: p.version })
+                .map(|p| TargetComponent {
+                    ecosystem: p.ecosystem,
+                    name: p.name,
+                    version: p.version,
+                })
                 .collect();
-            Ok(Target { id: p.display().to_string(), components })
+            Ok(Target {
+                id: p.display().to_string(),
+                components,
+            })
         })
         .collect()
 }
 
 fn context(inventory: Option<&Inventory>, target: &str) -> risk::Context {
-    let Some(inv) = inventory else { return risk::ADHOC };
-    let Some(env) = inv.environment(target) else { return risk::ADHOC };
-    let tier = inv.customer(&env.customer).map(|c| c.tier).unwrap_or_default();
-    risk::Context { exposure: env.exposure, criticality: env.criticality, tier }
+    let Some(inv) = inventory else {
+        return risk::ADHOC;
+    };
+    let Some(env) = inv.environment(target) else {
+        return risk::ADHOC;
+    };
+    let tier = inv
+        .customer(&env.customer)
+        .map(|c| c.tier)
+        .unwrap_or_default();
+    risk::Context {
+        exposure: env.exposure,
+        criticality: env.criticality,
+        tier,
+    }
 }
 
 fn render_table(report: &ScanReport) -> String {
@@ -136,15 +195,37 @@ fn render_table(report: &ScanReport) -> String {
                 x.package.clone(),
                 x.version.clone(),
                 x.advisory.clone(),
-                x.informational.clone().unwrap_or_else(|| f.decision.as_str().to_string()),
+                x.informational
+                    .clone()
+                    .unwrap_or_else(|| f.decision.as_str().to_string()),
                 x.fixed.clone().unwrap_or_else(|| "-".into()),
                 f.recommended.unwrap_or("no fix").to_string(),
             ]
         })
         .collect();
-    let vulns = report.findings.iter().filter(|f| f.finding.informational.is_none()).count();
-    let mut out = table::render(&["TARGET", "PACKAGE", "VERSION", "ADVISORY", "DECISION", "FIXED", "UPGRADE TO"], &rows);
-    out.push_str(&format!("\n{} findings ({} vulnerabilities, {} informational)\n", rows.len(), vulns, rows.len() - vulns));
+    let vulns = report
+        .findings
+        .iter()
+        .filter(|f| f.finding.informational.is_none())
+        .count();
+    let mut out = table::render(
+        &[
+            "TARGET",
+            "PACKAGE",
+            "VERSION",
+            "ADVISORY",
+            "DECISION",
+            "FIXED",
+            "UPGRADE TO",
+        ],
+        &rows,
+    );
+    out.push_str(&format!(
+        "\n{} findings ({} vulnerabilities, {} informational)\n",
+        rows.len(),
+        vulns,
+        rows.len() - vulns
+    ));
     out
 }
 

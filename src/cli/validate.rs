@@ -9,7 +9,12 @@ pub fn run(cli: &Cli) -> Result<Outcome> {
     let feeds = crate::plan::load_feeds(&inv)?;
     Renderer::new(Some(&inv.root.join("templates")))?;
     let mut warnings = inv.warnings.clone();
-    warnings.extend(feeds.warnings.iter().map(|w| format!("feed {}: {}: {}", w.feed, w.entry, w.message)));
+    warnings.extend(
+        feeds
+            .warnings
+            .iter()
+            .map(|w| format!("feed {}: {}: {}", w.feed, w.entry, w.message)),
+    );
     warn(cli, &warnings);
     if !cli.quiet {
         let windows: usize = inv.customers.iter().map(|c| c.windows.len()).sum();

@@ -177,11 +177,12 @@ impl Feeds {
     }
 
     fn warn_all(&mut self, feed: &str, entry: &str, notes: Vec<String>) {
-        self.warnings.extend(notes.into_iter().map(|message| LoadWarning {
-            feed: feed.to_string(),
-            entry: entry.to_string(),
-            message,
-        }));
+        self.warnings
+            .extend(notes.into_iter().map(|message| LoadWarning {
+                feed: feed.to_string(),
+                entry: entry.to_string(),
+                message,
+            }));
     }
 
     /// Advisories by (canonical ecosystem base, canonical name): indices into `advisories` and
@@ -191,7 +192,10 @@ impl Feeds {
         for (i, adv) in self.advisories.iter().enumerate() {
             for (j, a) in adv.affected.iter().enumerate() {
                 let base = crate::version::ecosystem_base(&a.ecosystem).to_string();
-                index.entry((base, a.name.clone())).or_default().push((i, j));
+                index
+                    .entry((base, a.name.clone()))
+                    .or_default()
+                    .push((i, j));
             }
         }
         index

@@ -24,7 +24,10 @@ pub fn read(path: &Path, ext: &str) -> Result<Vec<(String, Vec<u8>)>> {
         let mut entry = archive
             .by_index(i)
             .map_err(|e| Error::input(path, format!("zip entry {i}: {e}")))?;
-        let name = entry.name().map(|n| n.to_string()).unwrap_or_else(|_| format!("entry {i}"));
+        let name = entry
+            .name()
+            .map(|n| n.to_string())
+            .unwrap_or_else(|_| format!("entry {i}"));
         if entry.is_dir() || !name.ends_with(&suffix) {
             continue;
         }

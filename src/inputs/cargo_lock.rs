@@ -28,9 +28,7 @@ struct LockedPackage {
 
 /// The crates.io packages of a Cargo.lock.
 pub fn parse(source: &Source) -> Result<Vec<Package>> {
-    let lock: Lockfile = source
-        .parse_toml()
-        .map_err(|d| Error::Invalid(vec![d]))?;
+    let lock: Lockfile = source.parse_toml().map_err(|d| Error::Invalid(vec![d]))?;
     Ok(lock
         .package
         .into_iter()

@@ -42,7 +42,12 @@ impl Check<'_> {
     pub fn time(&mut self, value: &Spanned<String>) -> Option<NaiveTime> {
         let text = value.get_ref();
         NaiveTime::parse_from_str(text, "%H:%M")
-            .map_err(|_| self.error(value, format!("invalid time `{text}`: expected HH:MM, such as 02:00")))
+            .map_err(|_| {
+                self.error(
+                    value,
+                    format!("invalid time `{text}`: expected HH:MM, such as 02:00"),
+                )
+            })
             .ok()
     }
 
@@ -64,7 +69,12 @@ pub fn closest_zone(text: &str) -> Option<&'static str> {
     let wanted = text.to_ascii_lowercase();
     chrono_tz::TZ_VARIANTS
         .iter()
-        .map(|tz| (edit_distance(&wanted, &tz.name().to_ascii_lowercase()), tz.name()))
+        .map(|tz| {
+            (
+                edit_distance(&wanted, &tz.name().to_ascii_lowercase()),
+                tz.name(),
+            )
+        })
         .filter(|(d, _)| *d <= (wanted.len() / 3).max(2))
         .min()
         .map(|(_, name)| name)

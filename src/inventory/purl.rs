@@ -23,7 +23,11 @@ pub fn parse(text: &str) -> Result<Purl, String> {
     let (kind, path) = path
         .split_once('/')
         .ok_or_else(|| format!("`{text}` has no package name"))?;
-    let segments: Vec<String> = path.split('/').filter(|s| !s.is_empty()).map(decode).collect();
+    let segments: Vec<String> = path
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(decode)
+        .collect();
     let Some((name, namespace)) = segments.split_last() else {
         return Err(format!("`{text}` has no package name"));
     };
@@ -61,7 +65,9 @@ fn decode(s: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok());
         match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
             (b'%', Some(b)) => {
                 out.push(b);
@@ -82,16 +88,45 @@ mod tests {
 
     fn case(purl: &str, ecosystem: &str, name: &str, version: Option<&str>) {
         let p = parse(purl).unwrap();
-        assert_eq!((p.ecosystem.as_str(), p.name.as_str(), p.version.as_deref()), (ecosystem, name, version), "{purl}");
+        assert_eq!(
+            (p.ecosystem.as_str(), p.name.as_str(), p.version.as_deref()),
+            (ecosystem, name, version),
+            "{purl}"
+        );
     }
 
     #[test]
     fn reads_common_purls() {
-        case("pkg:cargo/smallvec@1.6.0", "crates.io", "smallvec", Some("1.6.0"));
-        case("pkg:npm/%40angular/core@16.0.0", "npm", "@angular/core", Some("16.0.0"));
-        case("pkg:golang/golang.org/x/net@v0.17.0", "Go", "golang.org/x/net", Some("v0.17.0"));
-        case("pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1", "Maven", "org.apache.logging.log4j:log4j-core", Some("2.14.1"));
-        case("pkg:deb/debian/openssl@3.0.11-1~deb12u2?arch=amd64", "Debian", "openssl", Some("3.0.11-1~deb12u2"));
+        case(
+            "pkg:cargo/smallvec@1.6.0",
+            "crates.io",
+            "smallvec",
+            Some("1.6.0"),
+        );
+        case(
+            "pkg:npm/%40angular/core@16.0.0",
+            "npm",
+            "@angular/core",
+            Some("16.0.0"),
+        );
+        case(
+            "pkg:golang/golang.org/x/net@v0.17.0",
+            "Go",
+            "golang.org/x/net",
+            Some("v0.17.0"),
+        );
+        case(
+            "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1",
+            "Maven",
+            "org.apache.logging.log4j:log4j-core",
+            Some("2.14.1"),
+        );
+        case(
+            "pkg:deb/debian/openssl@3.0.11-1~deb12u2?arch=amd64",
+            "Debian",
+            "openssl",
+            Some("3.0.11-1~deb12u2"),
+        );
         case("pkg:pypi/django", "PyPI", "django", None);
         assert!(parse("cargo/smallvec").is_err());
         assert!(parse("pkg:cargo").is_err());

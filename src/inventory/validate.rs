@@ -46,7 +46,14 @@ pub(crate) fn validate(
         .filter_map(|src| {
             let raw: RawStack = parse(src, diags)?;
             let origin = format!("stack {}", raw.id.get_ref());
-            let comps = components(src, &raw.components, &origin, &defaults, diags, &mut warnings);
+            let comps = components(
+                src,
+                &raw.components,
+                &origin,
+                &defaults,
+                diags,
+                &mut warnings,
+            );
             Some((src, raw.id.clone(), comps))
         })
         .collect();
@@ -56,7 +63,10 @@ pub(crate) fn validate(
         .iter()
         .filter_map(|src| Some((src, parse(src, diags)?)))
         .collect();
-    let env_ids: HashSet<String> = raw_envs.iter().map(|(_, r)| r.id.get_ref().clone()).collect();
+    let env_ids: HashSet<String> = raw_envs
+        .iter()
+        .map(|(_, r)| r.id.get_ref().clone())
+        .collect();
     let context = EnvContext {
         root,
         customers: &customers,
@@ -66,7 +76,13 @@ pub(crate) fn validate(
     };
     let parsed: Vec<_> = raw_envs
         .iter()
-        .map(|(src, raw)| (*src, raw.id.clone(), environment(src, raw, &context, diags, &mut warnings)))
+        .map(|(src, raw)| {
+            (
+                *src,
+                raw.id.clone(),
+                environment(src, raw, &context, diags, &mut warnings),
+            )
+        })
         .collect();
     let environments = unique(parsed.into_iter(), "environment", diags);
     check_rollout_cycles(&raw_envs, diags);
@@ -104,7 +120,10 @@ fn unique<'a, T>(
     let mut seen: HashMap<String, String> = HashMap::new();
     for (src, id, value) in items {
         if let Some(first) = seen.get(id.get_ref()) {
-            let message = format!("duplicate {what} id `{}` (first defined in {first})", id.get_ref());
+            let message = format!(
+                "duplicate {what} id `{}` (first defined in {first})",
+                id.get_ref()
+            );
             diags.push(src.at(id.span(), message));
             continue;
         }
@@ -144,8 +163,16 @@ fn config(
     let base = default_defaults();
     let d = &raw.defaults;
     let defaults = Defaults {
-        timezone: d.timezone.as_ref().and_then(|t| c.timezone(t)).unwrap_or(base.timezone),
-        locale: d.locale.as_ref().and_then(|l| locale(&mut c, l)).unwrap_or(base.locale),
+        timezone: d
+            .timezone
+            .as_ref()
+            .and_then(|t| c.timezone(t))
+            .unwrap_or(base.timezone),
+        locale: d
+            .locale
+            .as_ref()
+            .and_then(|l| locale(&mut c, l))
+            .unwrap_or(base.locale),
         notice: c.duration_or(d.notice.as_ref(), base.notice),
         emergency_lead: c.duration_or(d.emergency_lead.as_ref(), base.emergency_lead),
         patch_minutes: d.patch_minutes.unwrap_or(base.patch_minutes),
@@ -161,14 +188,32 @@ fn config(
         let remote = text.starts_with("http://") || text.starts_with("https://");
         let path = root.join(text);
         if !remote && !path.exists() {
-            c.error(&f.source, format!("feed source `{text}` does not exist (relative to {})", root.display()));
+            c.error(
+                &f.source,
+                format!(
+                    "feed source `{text}` does not exist (relative to {})",
+                    root.display()
+                ),
+            );
         }
-        let source = if remote { text.clone() } else { path.display().to_string() };
-        feeds.push(FeedSpec { id: f.id.get_ref().clone(), kind: f.kind, source });
+        let source = if remote {
+            text.clone()
+        } else {
+            path.display().to_string()
+        };
+        feeds.push(FeedSpec {
+            id: f.id.get_ref().clone(),
+            kind: f.kind,
+            source,
+        });
     }
     let policy = policy(&mut c, &raw.policy);
     let o = &raw.organisation;
-    let org = Organisation { name: o.name.clone(), email: o.email.clone(), domain: o.domain.clone() };
+    let org = Organisation {
+        name: o.name.clone(),
+        email: o.email.clone(),
+        domain: o.domain.clone(),
+    };
     (org, defaults, feeds, policy)
 }
 
@@ -178,14 +223,20 @@ fn policy(c: &mut Check, raw: &RawPolicy) -> Policy {
         if (0.0..=1.0).contains(t.get_ref()) {
             policy.epss_threshold = *t.get_ref();
         } else {
-            c.diags.push(c.src.at(t.span(), "epss_threshold must be a percentile between 0 and 1"));
+            c.diags.push(c.src.at(
+                t.span(),
+                "epss_threshold must be a percentile between 0 and 1",
+            ));
         }
     }
     if let Some(v) = &raw.assume_technical_impact {
         match v.get_ref().as_str() {
             "total" => policy.assume_total_impact = true,
             "partial" => policy.assume_total_impact = false,
-            other => c.error(v, format!("unknown technical impact `{other}`: expected total or partial")),
+            other => c.error(
+                v,
+                format!("unknown technical impact `{other}`: expected total or partial"),
+            ),
         }
     }
     if let Some(a) = raw.assume_automatable {
@@ -200,12 +251,20 @@ fn policy(c: &mut Check, raw: &RawPolicy) -> Policy {
 fn locale(c: &mut Check, value: &Spanned<String>) -> Option<Locale> {
     let found = Locale::parse(value.get_ref());
     if found.is_none() {
-        c.error(value, format!("unknown locale `{}`: expected en or es", value.get_ref()));
+        c.error(
+            value,
+            format!("unknown locale `{}`: expected en or es", value.get_ref()),
+        );
     }
     found
 }
 
-fn customer(src: &Source, raw: &RawCustomer, defaults: &Defaults, diags: &mut Vec<Diagnostic>) -> Customer {
+fn customer(
+    src: &Source,
+    raw: &RawCustomer,
+    defaults: &Defaults,
+    diags: &mut Vec<Diagnostic>,
+) -> Customer {
     let mut c = Check { src, diags };
     let mut window_ids = HashSet::new();
     let mut windows = Vec::new();
@@ -226,18 +285,38 @@ fn customer(src: &Source, raw: &RawCustomer, defaults: &Defaults, diags: &mut Ve
             if to < from {
                 c.error(&b.to, "blackout ends before it starts");
             }
-            Some(Blackout { from, to, reason: b.reason.clone(), hard: b.hard })
+            Some(Blackout {
+                from,
+                to,
+                reason: b.reason.clone(),
+                hard: b.hard,
+            })
         })
         .collect();
     Customer {
         id: raw.id.get_ref().clone(),
         name: raw.name.clone(),
-        timezone: raw.timezone.as_ref().and_then(|t| c.timezone(t)).unwrap_or(defaults.timezone),
-        locale: raw.locale.as_ref().and_then(|l| locale(&mut c, l)).unwrap_or(defaults.locale),
+        timezone: raw
+            .timezone
+            .as_ref()
+            .and_then(|t| c.timezone(t))
+            .unwrap_or(defaults.timezone),
+        locale: raw
+            .locale
+            .as_ref()
+            .and_then(|l| locale(&mut c, l))
+            .unwrap_or(defaults.locale),
         tier: raw.tier,
         notice: c.duration_or(raw.notice.as_ref(), defaults.notice),
         disclosure: raw.disclosure,
-        contacts: raw.contacts.iter().map(|k| Contact { name: k.name.clone(), email: k.email.clone() }).collect(),
+        contacts: raw
+            .contacts
+            .iter()
+            .map(|k| Contact {
+                name: k.name.clone(),
+                email: k.email.clone(),
+            })
+            .collect(),
         reminders: raw.reminders.iter().filter_map(|r| c.duration(r)).collect(),
         windows,
         blackouts,
@@ -245,7 +324,12 @@ fn customer(src: &Source, raw: &RawCustomer, defaults: &Defaults, diags: &mut Ve
 }
 
 fn window(c: &mut Check, w: &RawWindow) -> Option<WindowSpec> {
-    let rule = w.rrule.get_ref().parse().map_err(|e: String| c.error(&w.rrule, format!("invalid RRULE: {e}"))).ok();
+    let rule = w
+        .rrule
+        .get_ref()
+        .parse()
+        .map_err(|e: String| c.error(&w.rrule, format!("invalid RRULE: {e}")))
+        .ok();
     let since = match &w.since {
         Some(s) => c.date(s),
         None => DEFAULT_SINCE.parse().ok(),
@@ -257,9 +341,20 @@ fn window(c: &mut Check, w: &RawWindow) -> Option<WindowSpec> {
     if let Some(d) = duration
         && (d == Duration::ZERO || cutoff >= d)
     {
-        c.error(&w.duration, "a window must be longer than zero and than its cutoff");
+        c.error(
+            &w.duration,
+            "a window must be longer than zero and than its cutoff",
+        );
     }
-    Some(WindowSpec { id: w.id.get_ref().clone(), rule: rule?, since: since?, offset, start: start?, duration: duration?, cutoff })
+    Some(WindowSpec {
+        id: w.id.get_ref().clone(),
+        rule: rule?,
+        since: since?,
+        offset,
+        start: start?,
+        duration: duration?,
+        cutoff,
+    })
 }
 
 fn components(
@@ -270,7 +365,9 @@ fn components(
     diags: &mut Vec<Diagnostic>,
     warnings: &mut Vec<String>,
 ) -> Vec<Component> {
-    raw.iter().filter_map(|r| component(src, r, origin, defaults, diags, warnings)).collect()
+    raw.iter()
+        .filter_map(|r| component(src, r, origin, defaults, diags, warnings))
+        .collect()
 }
 
 fn component(
@@ -286,12 +383,29 @@ fn component(
         Some(p) => Some(purl::parse(p.get_ref()).map_err(|e| c.error(p, e)).ok()?),
         None => None,
     };
-    let ecosystem = raw.ecosystem.as_ref().map(|e| e.get_ref().clone()).or(from_purl.as_ref().map(|p| p.ecosystem.clone()));
-    let name = raw.name.as_ref().map(|n| n.get_ref().clone()).or(from_purl.as_ref().map(|p| p.name.clone()));
-    let version = raw.version.clone().or(from_purl.as_ref().and_then(|p| p.version.clone()).map(|v| Spanned::new(raw.purl.as_ref().map_or(0..0, |p| p.span()), v)));
+    let ecosystem = raw
+        .ecosystem
+        .as_ref()
+        .map(|e| e.get_ref().clone())
+        .or(from_purl.as_ref().map(|p| p.ecosystem.clone()));
+    let name = raw
+        .name
+        .as_ref()
+        .map(|n| n.get_ref().clone())
+        .or(from_purl.as_ref().map(|p| p.name.clone()));
+    let version = raw.version.clone().or(from_purl
+        .as_ref()
+        .and_then(|p| p.version.clone())
+        .map(|v| Spanned::new(raw.purl.as_ref().map_or(0..0, |p| p.span()), v)));
     let (Some(ecosystem), Some(name), Some(version)) = (ecosystem, name, version) else {
-        let at = raw.purl.as_ref().or(raw.name.as_ref()).or(raw.ecosystem.as_ref()).or(raw.version.as_ref());
-        let message = "a component needs `name`, `ecosystem` and `version`, or a `purl` (with a version)";
+        let at = raw
+            .purl
+            .as_ref()
+            .or(raw.name.as_ref())
+            .or(raw.ecosystem.as_ref())
+            .or(raw.version.as_ref());
+        let message =
+            "a component needs `name`, `ecosystem` and `version`, or a `purl` (with a version)";
         c.diags.push(match at {
             Some(v) => c.src.at(v.span(), message),
             None => Source::whole(&c.src.path, message),
@@ -339,18 +453,27 @@ fn environment(
     let customer = cx.customers.get(raw.customer.get_ref());
     let mut c = Check { src, diags };
     if customer.is_none() {
-        c.error(&raw.customer, format!("unknown customer `{}`", raw.customer.get_ref()));
+        c.error(
+            &raw.customer,
+            format!("unknown customer `{}`", raw.customer.get_ref()),
+        );
     }
     for w in &raw.windows {
         if let Some(cust) = customer
             && !cust.windows.iter().any(|s| s.id == *w.get_ref())
         {
-            c.error(w, format!("customer `{}` has no window `{}`", cust.id, w.get_ref()));
+            c.error(
+                w,
+                format!("customer `{}` has no window `{}`", cust.id, w.get_ref()),
+            );
         }
     }
     if let Some(after) = &raw.after {
         if !cx.env_ids.contains(after.get_ref()) {
-            c.error(after, format!("unknown environment `{}` in `after`", after.get_ref()));
+            c.error(
+                after,
+                format!("unknown environment `{}` in `after`", after.get_ref()),
+            );
         } else if after.get_ref() == raw.id.get_ref() {
             c.error(after, "an environment cannot come after itself");
         }
@@ -364,7 +487,14 @@ fn environment(
         }
     }
     let own_origin = src.path.display().to_string();
-    for comp in components(src, &raw.components, &own_origin, cx.defaults, diags, warnings) {
+    for comp in components(
+        src,
+        &raw.components,
+        &own_origin,
+        cx.defaults,
+        diags,
+        warnings,
+    ) {
         merged.retain(|m| (&m.ecosystem, &m.name) != (&comp.ecosystem, &comp.name));
         merged.push(comp);
     }
@@ -384,7 +514,12 @@ fn environment(
     }
 }
 
-fn lockfile_components(src: &Source, lock: &Spanned<String>, cx: &EnvContext, diags: &mut Vec<Diagnostic>) -> Vec<Component> {
+fn lockfile_components(
+    src: &Source,
+    lock: &Spanned<String>,
+    cx: &EnvContext,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<Component> {
     let path = cx.root.join(lock.get_ref());
     match crate::inputs::read_lockfile(&path) {
         Ok(packages) => packages
@@ -413,7 +548,12 @@ fn lockfile_components(src: &Source, lock: &Spanned<String>, cx: &EnvContext, di
 fn check_rollout_cycles(envs: &[(&Source, RawEnvironment)], diags: &mut Vec<Diagnostic>) {
     let after: HashMap<&str, &str> = envs
         .iter()
-        .filter_map(|(_, r)| Some((r.id.get_ref().as_str(), r.after.as_ref()?.get_ref().as_str())))
+        .filter_map(|(_, r)| {
+            Some((
+                r.id.get_ref().as_str(),
+                r.after.as_ref()?.get_ref().as_str(),
+            ))
+        })
         .collect();
     for (src, raw) in envs {
         let start = raw.id.get_ref().as_str();
@@ -425,7 +565,10 @@ fn check_rollout_cycles(envs: &[(&Source, RawEnvironment)], diags: &mut Vec<Diag
                 if path.iter().all(|p| *p >= start) {
                     path.push(start);
                     let at = raw.after.as_ref().expect("a cycle member has `after`");
-                    diags.push(src.at(at.span(), format!("rollout order has a cycle: {}", path.join(" -> "))));
+                    diags.push(src.at(
+                        at.span(),
+                        format!("rollout order has a cycle: {}", path.join(" -> ")),
+                    ));
                 }
                 break;
             }
@@ -438,7 +581,12 @@ fn check_rollout_cycles(envs: &[(&Source, RawEnvironment)], diags: &mut Vec<Diag
     }
 }
 
-fn overrides(src: &Source, raw: &RawOverrides, env_ids: &HashSet<String>, diags: &mut Vec<Diagnostic>) -> Overrides {
+fn overrides(
+    src: &Source,
+    raw: &RawOverrides,
+    env_ids: &HashSet<String>,
+    diags: &mut Vec<Diagnostic>,
+) -> Overrides {
     let mut c = Check { src, diags };
     let scope = |c: &mut Check, envs: &[Spanned<String>]| {
         for e in envs {
@@ -467,7 +615,12 @@ fn overrides(src: &Source, raw: &RawOverrides, env_ids: &HashSet<String>, diags:
         .iter()
         .filter_map(|x| {
             let environments = scope(&mut c, &x.environments);
-            Some(Deferral { advisory: x.advisory.clone(), environments, not_before: c.date(&x.not_before)?, reason: x.reason.clone() })
+            Some(Deferral {
+                advisory: x.advisory.clone(),
+                environments,
+                not_before: c.date(&x.not_before)?,
+                reason: x.reason.clone(),
+            })
         })
         .collect();
     let emergencies = raw
@@ -480,5 +633,9 @@ fn overrides(src: &Source, raw: &RawOverrides, env_ids: &HashSet<String>, diags:
             override_hard_blackout: x.override_hard_blackout,
         })
         .collect();
-    Overrides { exceptions, deferrals, emergencies }
+    Overrides {
+        exceptions,
+        deferrals,
+        emergencies,
+    }
 }

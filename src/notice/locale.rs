@@ -6,10 +6,52 @@ use chrono_tz::Tz;
 
 use crate::inventory::Locale;
 
-const EN_DAYS: [&str; 7] = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
-const ES_DAYS: [&str; 7] = ["lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"];
-const EN_MONTHS: [&str; 12] = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
-const ES_MONTHS: [&str; 12] = ["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre"];
+const EN_DAYS: [&str; 7] = [
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+];
+const ES_DAYS: [&str; 7] = [
+    "lunes",
+    "martes",
+    "miércoles",
+    "jueves",
+    "viernes",
+    "sábado",
+    "domingo",
+];
+const EN_MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+const ES_MONTHS: [&str; 12] = [
+    "enero",
+    "febrero",
+    "marzo",
+    "abril",
+    "mayo",
+    "junio",
+    "julio",
+    "agosto",
+    "septiembre",
+    "octubre",
+    "noviembre",
+    "diciembre",
+];
 
 /// `Sunday, 1 November 2026, 01:30 (GMT-4)` / `domingo, 1 de noviembre de 2026, 01:30 (GMT-4)`.
 pub fn long_datetime<T: TimeZone>(t: &DateTime<T>, tz: Tz, locale: Locale) -> String {
@@ -20,8 +62,14 @@ pub fn long_datetime<T: TimeZone>(t: &DateTime<T>, tz: Tz, locale: Locale) -> St
     let time = format!("{:02}:{:02}", local.hour(), local.minute());
     let offset = gmt_offset(local.offset().fix().local_minus_utc());
     match locale {
-        Locale::En => format!("{}, {d} {} {y}, {time} ({offset})", EN_DAYS[day], EN_MONTHS[month]),
-        Locale::Es => format!("{}, {d} de {} de {y}, {time} ({offset})", ES_DAYS[day], ES_MONTHS[month]),
+        Locale::En => format!(
+            "{}, {d} {} {y}, {time} ({offset})",
+            EN_DAYS[day], EN_MONTHS[month]
+        ),
+        Locale::Es => format!(
+            "{}, {d} de {} de {y}, {time} ({offset})",
+            ES_DAYS[day], ES_MONTHS[month]
+        ),
     }
 }
 
@@ -32,7 +80,11 @@ pub fn gmt_offset(seconds: i32) -> String {
     }
     let sign = if seconds < 0 { '-' } else { '+' };
     let (h, m) = (seconds.abs() / 3600, seconds.abs() % 3600 / 60);
-    if m == 0 { format!("GMT{sign}{h}") } else { format!("GMT{sign}{h}:{m:02}") }
+    if m == 0 {
+        format!("GMT{sign}{h}")
+    } else {
+        format!("GMT{sign}{h}:{m:02}")
+    }
 }
 
 /// A duration in words: `2 hours 30 minutes` / `2 horas 30 minutos`.
@@ -71,9 +123,15 @@ mod tests {
     fn writes_dates_in_the_customer_zone_and_language() {
         let t: DateTime<chrono::Utc> = "2026-11-01T05:30:00Z".parse().unwrap();
         let ny = chrono_tz::America::New_York;
-        assert_eq!(long_datetime(&t, ny, Locale::En), "Sunday, 1 November 2026, 01:30 (GMT-4)");
+        assert_eq!(
+            long_datetime(&t, ny, Locale::En),
+            "Sunday, 1 November 2026, 01:30 (GMT-4)"
+        );
         let bogota = chrono_tz::America::Bogota;
-        assert_eq!(long_datetime(&t, bogota, Locale::Es), "domingo, 1 de noviembre de 2026, 00:30 (GMT-5)");
+        assert_eq!(
+            long_datetime(&t, bogota, Locale::Es),
+            "domingo, 1 de noviembre de 2026, 00:30 (GMT-5)"
+        );
         assert_eq!(gmt_offset(19800), "GMT+5:30");
         assert_eq!(duration_words(150, Locale::Es), "2 horas 30 minutos");
         assert_eq!(duration_words(60, Locale::En), "1 hour");

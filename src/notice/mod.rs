@@ -40,7 +40,9 @@ pub fn render_plan(inv: &Inventory, plan: &Plan, out: &Path) -> Result<Vec<Notic
     let renderer = Renderer::new(Some(&inv.root.join("templates")))?;
     let mut records = Vec::new();
     for window in &plan.windows {
-        let Some(customer) = inv.customer(&window.customer) else { continue };
+        let Some(customer) = inv.customer(&window.customer) else {
+            continue;
+        };
         let view = view::build(inv, plan, window, customer);
         let dir = PathBuf::from("notices").join(&customer.id);
         std::fs::create_dir_all(out.join(&dir)).map_err(|e| Error::io(out.join(&dir), e))?;

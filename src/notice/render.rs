@@ -11,14 +11,54 @@ use crate::error::{Error, Result};
 
 /// The templates built into the binary: `(locale, kind, format, text)`.
 const BUILTIN: &[(&str, &str, &str, &str)] = &[
-    ("en", "scheduled", "txt", include_str!("../../templates/en/scheduled.txt.hbs")),
-    ("en", "scheduled", "md", include_str!("../../templates/en/scheduled.md.hbs")),
-    ("en", "emergency", "txt", include_str!("../../templates/en/emergency.txt.hbs")),
-    ("en", "emergency", "md", include_str!("../../templates/en/emergency.md.hbs")),
-    ("es", "scheduled", "txt", include_str!("../../templates/es/scheduled.txt.hbs")),
-    ("es", "scheduled", "md", include_str!("../../templates/es/scheduled.md.hbs")),
-    ("es", "emergency", "txt", include_str!("../../templates/es/emergency.txt.hbs")),
-    ("es", "emergency", "md", include_str!("../../templates/es/emergency.md.hbs")),
+    (
+        "en",
+        "scheduled",
+        "txt",
+        include_str!("../../templates/en/scheduled.txt.hbs"),
+    ),
+    (
+        "en",
+        "scheduled",
+        "md",
+        include_str!("../../templates/en/scheduled.md.hbs"),
+    ),
+    (
+        "en",
+        "emergency",
+        "txt",
+        include_str!("../../templates/en/emergency.txt.hbs"),
+    ),
+    (
+        "en",
+        "emergency",
+        "md",
+        include_str!("../../templates/en/emergency.md.hbs"),
+    ),
+    (
+        "es",
+        "scheduled",
+        "txt",
+        include_str!("../../templates/es/scheduled.txt.hbs"),
+    ),
+    (
+        "es",
+        "scheduled",
+        "md",
+        include_str!("../../templates/es/scheduled.md.hbs"),
+    ),
+    (
+        "es",
+        "emergency",
+        "txt",
+        include_str!("../../templates/es/emergency.txt.hbs"),
+    ),
+    (
+        "es",
+        "emergency",
+        "md",
+        include_str!("../../templates/es/emergency.md.hbs"),
+    ),
 ];
 
 /// Renders notices; built once per run.
@@ -41,7 +81,13 @@ impl Renderer {
         }
         let mut renderer = Renderer { registries };
         for (locale, kind, format, text) in BUILTIN {
-            renderer.register(locale, kind, format, text, &format!("templates/{locale}/{kind}.{format}.hbs"))?;
+            renderer.register(
+                locale,
+                kind,
+                format,
+                text,
+                &format!("templates/{locale}/{kind}.{format}.hbs"),
+            )?;
         }
         if let Some(dir) = overrides.filter(|d| d.is_dir()) {
             for (locale, kind, format, _) in BUILTIN {
@@ -55,15 +101,34 @@ impl Renderer {
         Ok(renderer)
     }
 
-    fn register(&mut self, locale: &str, kind: &str, format: &str, text: &str, origin: &str) -> Result<()> {
-        let hb = self.registries.get_mut(format).expect("formats are registered");
+    fn register(
+        &mut self,
+        locale: &str,
+        kind: &str,
+        format: &str,
+        text: &str,
+        origin: &str,
+    ) -> Result<()> {
+        let hb = self
+            .registries
+            .get_mut(format)
+            .expect("formats are registered");
         hb.register_template_string(&format!("{locale}/{kind}"), text)
             .map_err(|e| Error::Render(format!("{origin}: {e}")))
     }
 
     /// Renders `locale/kind` in `format` against `data`.
-    pub fn render<T: Serialize>(&self, locale: &str, kind: &str, format: &str, data: &T) -> Result<String> {
-        let hb = self.registries.get(format).ok_or_else(|| Error::Render(format!("no templates for format `{format}`")))?;
+    pub fn render<T: Serialize>(
+        &self,
+        locale: &str,
+        kind: &str,
+        format: &str,
+        data: &T,
+    ) -> Result<String> {
+        let hb = self
+            .registries
+            .get(format)
+            .ok_or_else(|| Error::Render(format!("no templates for format `{format}`")))?;
         hb.render(&format!("{locale}/{kind}"), data)
             .map_err(|e| Error::Render(format!("templates/{locale}/{kind}.{format}.hbs: {e}")))
     }
@@ -71,7 +136,9 @@ impl Renderer {
 
 /// Plain text: no markup to escape, but control characters (a smuggled `\r\nBCC:`) become spaces.
 fn escape_text(s: &str) -> String {
-    s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
 }
 
 /// Markdown: backslash-escape every character that could start markup, a link or raw HTML.
@@ -98,7 +165,9 @@ mod tests {
     fn neutralises_untrusted_text() {
         let hostile = "<script>alert(1)</script> [x](http://evil) \r\nBCC: a@b";
         let md = escape_markdown(hostile);
-        assert!(!md.contains("<script>") && !md.contains("](") && !md.contains('\n'), "{md}");
+        assert!(!md.contains("<script>") && !md.contains('\n'), "{md}");
+        // Every bracket is escaped, so no link can form.
+        assert!(md.contains(r"\[x\](http://evil)"), "{md}");
         assert!(!escape_text(hostile).contains('\n'));
     }
 }

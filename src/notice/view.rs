@@ -71,7 +71,10 @@ pub struct ChangeView {
 pub fn build(inv: &Inventory, plan: &Plan, window: &Window, customer: &Customer) -> NoticeView {
     let (tz, loc) = (customer.timezone, customer.locale);
     let detailed = customer.disclosure == Disclosure::Detailed;
-    let env_name = |id: &str| inv.environment(id).map_or(id.to_string(), |e| e.name.clone());
+    let env_name = |id: &str| {
+        inv.environment(id)
+            .map_or(id.to_string(), |e| e.name.clone())
+    };
     let mut per_env: std::collections::BTreeMap<&str, u32> = Default::default();
     for t in &window.tasks {
         *per_env.entry(t.environment.as_str()).or_default() += t.downtime_minutes;
@@ -85,7 +88,15 @@ pub fn build(inv: &Inventory, plan: &Plan, window: &Window, customer: &Customer)
     } else {
         "routine"
     };
-    let changes = if detailed { window.tasks.iter().map(|t| change(plan, t, &env_name(&t.environment))).collect() } else { Vec::new() };
+    let changes = if detailed {
+        window
+            .tasks
+            .iter()
+            .map(|t| change(plan, t, &env_name(&t.environment)))
+            .collect()
+    } else {
+        Vec::new()
+    };
     NoticeView {
         schema: "patchplan.notice/v1",
         kind: if emergency { "emergency" } else { "scheduled" },
@@ -95,7 +106,11 @@ pub fn build(inv: &Inventory, plan: &Plan, window: &Window, customer: &Customer)
         locale: loc.code(),
         disclosure: customer.disclosure,
         organisation: inv.organisation.clone(),
-        customer: CustomerView { id: customer.id.clone(), name: customer.name.clone(), timezone: tz.name().to_string() },
+        customer: CustomerView {
+            id: customer.id.clone(),
+            name: customer.name.clone(),
+            timezone: tz.name().to_string(),
+        },
         window: WindowView {
             start: window.start.to_rfc3339(),
             end: window.end.to_rfc3339(),
@@ -133,7 +148,12 @@ fn change(plan: &Plan, t: &crate::schedule::Task, service: &str) -> ChangeView {
     }
 }
 
-fn reason(emergency: bool, detailed: bool, window: &Window, loc: crate::inventory::Locale) -> String {
+fn reason(
+    emergency: bool,
+    detailed: bool,
+    window: &Window,
+    loc: crate::inventory::Locale,
+) -> String {
     use crate::inventory::Locale::*;
     match (emergency, detailed, loc) {
         (true, true, _) => window.reasons.join("; "),

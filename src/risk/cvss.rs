@@ -42,7 +42,10 @@ impl CvssInfo {
 
 /// Parses and scores one vector.
 pub fn parse(vector: &str) -> Result<CvssInfo, String> {
-    let parsed: cvss::Cvss = vector.trim().parse().map_err(|e| format!("invalid CVSS vector `{vector}`: {e}"))?;
+    let parsed: cvss::Cvss = vector
+        .trim()
+        .parse()
+        .map_err(|e| format!("invalid CVSS vector `{vector}`: {e}"))?;
     let version = match parsed {
         cvss::Cvss::CvssV20(_) => "2.0",
         cvss::Cvss::CvssV30(_) => "3.0",
@@ -61,7 +64,9 @@ pub fn parse(vector: &str) -> Result<CvssInfo, String> {
 /// returned as notes.
 pub fn best<'a>(vectors: impl Iterator<Item = &'a str>) -> (Option<CvssInfo>, Vec<String>) {
     let mut notes = Vec::new();
-    let mut parsed: Vec<CvssInfo> = vectors.filter_map(|v| parse(v).map_err(|e| notes.push(e)).ok()).collect();
+    let mut parsed: Vec<CvssInfo> = vectors
+        .filter_map(|v| parse(v).map_err(|e| notes.push(e)).ok())
+        .collect();
     parsed.sort_by(|a, b| b.version.cmp(&a.version));
     (parsed.into_iter().next(), notes)
 }
@@ -72,22 +77,53 @@ mod tests {
 
     fn case(vector: &str, score: f64, automatable: bool, total: bool) {
         let info = parse(vector).unwrap();
-        assert_eq!((info.score, info.automatable(), info.total_impact()), (score, automatable, total), "{vector}");
+        assert_eq!(
+            (info.score, info.automatable(), info.total_impact()),
+            (score, automatable, total),
+            "{vector}"
+        );
     }
 
     #[test]
     fn scores_and_reads_metrics() {
         // Scores from the FIRST calculators.
-        case("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", 9.8, true, true);
-        case("CVSS:3.0/AV:N/AC:L/PR:L/UI:N/S:U/C:H/I:N/A:N", 6.5, false, false);
+        case(
+            "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
+            9.8,
+            true,
+            true,
+        );
+        case(
+            "CVSS:3.0/AV:N/AC:L/PR:L/UI:N/S:U/C:H/I:N/A:N",
+            6.5,
+            false,
+            false,
+        );
         case("AV:N/AC:L/Au:N/C:C/I:C/A:C", 10.0, true, true);
-        case("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N", 9.3, true, true);
-        case("CVSS:3.1/AV:L/AC:L/PR:N/UI:R/S:U/C:H/I:H/A:H", 7.8, false, true);
+        case(
+            "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N",
+            9.3,
+            true,
+            true,
+        );
+        case(
+            "CVSS:3.1/AV:L/AC:L/PR:N/UI:R/S:U/C:H/I:H/A:H",
+            7.8,
+            false,
+            true,
+        );
     }
 
     #[test]
     fn prefers_the_newest_version() {
-        let (best, notes) = best(["AV:N/AC:L/Au:N/C:P/I:P/A:P", "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", "CVSS:9/bogus"].into_iter());
+        let (best, notes) = best(
+            [
+                "AV:N/AC:L/Au:N/C:P/I:P/A:P",
+                "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
+                "CVSS:9/bogus",
+            ]
+            .into_iter(),
+        );
         assert_eq!(best.unwrap().version, "3.1");
         assert_eq!(notes.len(), 1);
     }

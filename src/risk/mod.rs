@@ -66,53 +66,116 @@ pub struct Points {
 }
 
 /// Ranks one finding.
-pub fn assess(finding: &Finding, feeds: &Feeds, cx: Context, policy: &Policy, now: DateTime<Utc>) -> Assessment {
-    let records: Vec<_> = finding.records.iter().map(|&i| &feeds.advisories[i]).collect();
+pub fn assess(
+    finding: &Finding,
+    feeds: &Feeds,
+    cx: Context,
+    policy: &Policy,
+    now: DateTime<Utc>,
+) -> Assessment {
+    let records: Vec<_> = finding
+        .records
+        .iter()
+        .map(|&i| &feeds.advisories[i])
+        .collect();
     let mut reasons = Vec::new();
-    let (cvss, notes) = cvss::best(records.iter().flat_map(|r| r.severity.iter().map(String::as_str)));
+    let (cvss, notes) = cvss::best(
+        records
+            .iter()
+            .flat_map(|r| r.severity.iter().map(String::as_str)),
+    );
     reasons.extend(notes.into_iter().map(|n| format!("ignored: {n}")));
     let cves: Vec<&str> = records.iter().flat_map(|r| r.cves()).collect();
     let kev = cves.iter().find_map(|c| feeds.kev.entries.get(*c));
-    let epss = cves.iter().filter_map(|c| feeds.epss.scores.get(*c).map(|s| (*c, *s))).max_by(|a, b| a.1.percentile.total_cmp(&b.1.percentile));
+    let epss = cves
+        .iter()
+        .filter_map(|c| feeds.epss.scores.get(*c).map(|s| (*c, *s)))
+        .max_by(|a, b| a.1.percentile.total_cmp(&b.1.percentile));
     let native_exploited = records.iter().find(|r| r.exploited);
 
     if let Some(kind) = &finding.informational {
-        reasons.push(format!("informational advisory ({kind}): reported, never an emergency"));
+        reasons.push(format!(
+            "informational advisory ({kind}): reported, never an emergency"
+        ));
     }
     let exploitation = if let Some(k) = kev {
-        reasons.push(format!("exploitation: active ({} is in CISA KEV, added {})", k.cve, k.date_added));
+        reasons.push(format!(
+            "exploitation: active ({} is in CISA KEV, added {})",
+            k.cve, k.date_added
+        ));
         Exploitation::Active
     } else if let Some(r) = native_exploited {
-        reasons.push(format!("exploitation: active (advisory {} says exploited)", r.id));
+        reasons.push(format!(
+            "exploitation: active (advisory {} says exploited)",
+            r.id
+        ));
         Exploitation::Active
     } else if let Some((cve, s)) = epss.filter(|(_, s)| s.percentile >= policy.epss_threshold) {
-        reasons.push(format!("exploitation: public poc (EPSS percentile {:.3} for {cve} >= {})", s.percentile, policy.epss_threshold));
+        reasons.push(format!(
+            "exploitation: public poc (EPSS percentile {:.3} for {cve} >= {})",
+            s.percentile, policy.epss_threshold
+        ));
         Exploitation::PublicPoc
     } else {
-        reasons.push("exploitation: none (not in KEV, not marked exploited, EPSS below threshold)".into());
+        reasons.push(
+            "exploitation: none (not in KEV, not marked exploited, EPSS below threshold)".into(),
+        );
         Exploitation::None
     };
     let (automatable, total) = vector_points(cvss.as_ref(), policy, &mut reasons);
     let mission = mission(cx, &mut reasons);
     let exposed = cx.exposure == Exposure::Internet;
-    reasons.push(format!("publicly exposed: {} (environment exposure {})", yes_no(exposed), cx.exposure.as_str()));
+    reasons.push(format!(
+        "publicly exposed: {} (environment exposure {})",
+        yes_no(exposed),
+        cx.exposure.as_str()
+    ));
 
     let (row, mut decision) = tables::ssvc(exploitation, automatable, total, mission);
-    reasons.push(format!("decision: {} (SSVC coordinator table row {row})", decision.as_str()));
+    reasons.push(format!(
+        "decision: {} (SSVC coordinator table row {row})",
+        decision.as_str()
+    ));
     if finding.informational.is_some() && decision > Decision::Track {
         decision = Decision::Track;
-        reasons.push("decision lowered to track: informational advisories are not vulnerabilities".into());
+        reasons.push(
+            "decision lowered to track: informational advisories are not vulnerabilities".into(),
+        );
     }
     let in_kev = kev.is_some() || native_exploited.is_some();
-    let (timeline, deadline) = deadline(finding, in_kev, exposed, automatable, total, kev.and_then(|k| k.due_date), now, &mut reasons);
-    let points = Points { exploitation, automatable, technical_impact_total: total, mission, publicly_exposed: exposed };
+    let (timeline, deadline) = deadline(
+        finding,
+        in_kev,
+        exposed,
+        automatable,
+        total,
+        kev.and_then(|k| k.due_date),
+        now,
+        &mut reasons,
+    );
+    let points = Points {
+        exploitation,
+        automatable,
+        technical_impact_total: total,
+        mission,
+        publicly_exposed: exposed,
+    };
     Assessment {
-        score: score(cvss.as_ref().map(|c| c.score), epss.map(|e| e.1), &points, cx.exposure, kev.is_some_and(|k| k.ransomware)),
+        score: score(
+            cvss.as_ref().map(|c| c.score),
+            epss.map(|e| e.1),
+            &points,
+            cx.exposure,
+            kev.is_some_and(|k| k.ransomware),
+        ),
         decision,
         deadline,
         timeline,
         cvss,
-        epss: epss.map(|(_, s)| Epss { probability: s.probability, percentile: s.percentile }),
+        epss: epss.map(|(_, s)| Epss {
+            probability: s.probability,
+            percentile: s.percentile,
+        }),
         kev: kev.is_some(),
         points,
         reasons,
@@ -123,19 +186,37 @@ fn yes_no(b: bool) -> &'static str {
     if b { "yes" } else { "no" }
 }
 
-fn vector_points(cvss: Option<&CvssInfo>, policy: &Policy, reasons: &mut Vec<String>) -> (bool, bool) {
+fn vector_points(
+    cvss: Option<&CvssInfo>,
+    policy: &Policy,
+    reasons: &mut Vec<String>,
+) -> (bool, bool) {
     match cvss {
         Some(c) => {
             let (a, t) = (c.automatable(), c.total_impact());
-            reasons.push(format!("automatable: {} (CVSS {} vector {})", yes_no(a), c.version, c.vector));
-            reasons.push(format!("technical impact: {} (CVSS confidentiality and integrity impact)", if t { "total" } else { "partial" }));
+            reasons.push(format!(
+                "automatable: {} (CVSS {} vector {})",
+                yes_no(a),
+                c.version,
+                c.vector
+            ));
+            reasons.push(format!(
+                "technical impact: {} (CVSS confidentiality and integrity impact)",
+                if t { "total" } else { "partial" }
+            ));
             reasons.push(format!("CVSS {} base score {:.1}", c.version, c.score));
             (a, t)
         }
         None => {
             let (a, t) = (policy.assume_automatable, policy.assume_total_impact);
-            reasons.push(format!("automatable: {} (assumed: the record has no CVSS vector)", yes_no(a)));
-            reasons.push(format!("technical impact: {} (assumed: the record has no CVSS vector)", if t { "total" } else { "partial" }));
+            reasons.push(format!(
+                "automatable: {} (assumed: the record has no CVSS vector)",
+                yes_no(a)
+            ));
+            reasons.push(format!(
+                "technical impact: {} (assumed: the record has no CVSS vector)",
+                if t { "total" } else { "partial" }
+            ));
             (a, t)
         }
     }
@@ -152,8 +233,16 @@ fn mission(cx: Context, reasons: &mut Vec<String>) -> Mission {
         (Tier::Critical, _) => Mission::High,
         _ => base,
     };
-    let why = if raised != base { "; raised one step for tier critical" } else { "" };
-    reasons.push(format!("mission and well-being: {} (environment criticality {}{why})", format!("{raised:?}").to_lowercase(), cx.criticality.as_str()));
+    let why = if raised != base {
+        "; raised one step for tier critical"
+    } else {
+        ""
+    };
+    reasons.push(format!(
+        "mission and well-being: {} (environment criticality {}{why})",
+        format!("{raised:?}").to_lowercase(),
+        cx.criticality.as_str()
+    ));
     raised
 }
 
@@ -174,14 +263,27 @@ fn deadline(
     let (row, timeline) = tables::bod(in_kev, exposed, automatable, total);
     let mut deadline = timeline.days().map(|d| now + TimeDelta::days(d));
     match deadline {
-        Some(d) => reasons.push(format!("deadline: {} after detection at {} = {} (BOD 26-04 row {row})", timeline.as_str(), now.format("%Y-%m-%d %H:%M UTC"), d.format("%Y-%m-%d %H:%M UTC"))),
-        None => reasons.push(format!("deadline: none, fix on system upgrade (BOD 26-04 row {row})")),
+        Some(d) => reasons.push(format!(
+            "deadline: {} after detection at {} = {} (BOD 26-04 row {row})",
+            timeline.as_str(),
+            now.format("%Y-%m-%d %H:%M UTC"),
+            d.format("%Y-%m-%d %H:%M UTC")
+        )),
+        None => reasons.push(format!(
+            "deadline: none, fix on system upgrade (BOD 26-04 row {row})"
+        )),
     }
     if let Some(due) = kev_due {
         let due_at = due.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc();
         if deadline.is_none_or(|d| due_at < d) {
-            let when = if due_at <= now { "already passed" } else { "is earlier" };
-            reasons.push(format!("deadline shortened: CISA KEV due date {due} {when}"));
+            let when = if due_at <= now {
+                "already passed"
+            } else {
+                "is earlier"
+            };
+            reasons.push(format!(
+                "deadline shortened: CISA KEV due date {due} {when}"
+            ));
             deadline = Some(due_at.max(now));
         }
     }
@@ -192,7 +294,13 @@ fn deadline(
 /// input: 30 x CVSS base score / 10 (5.0 when unknown), 20 x EPSS percentile (0 when unknown),
 /// 25 x exploitation (none 0, public poc 0.5, active 1), 10 x exposure (isolated 0, internal 0.5,
 /// internet 1), 10 x mission (low 0, medium 0.5, high 1), 5 x known ransomware use.
-pub fn score(cvss: Option<f64>, epss: Option<EpssScore>, p: &Points, exposure: Exposure, ransomware: bool) -> f64 {
+pub fn score(
+    cvss: Option<f64>,
+    epss: Option<EpssScore>,
+    p: &Points,
+    exposure: Exposure,
+    ransomware: bool,
+) -> f64 {
     let level = |x: usize| x as f64 / 2.0;
     let exploitation = level(p.exploitation as usize);
     let exposure = match exposure {
@@ -214,19 +322,59 @@ mod tests {
     use super::*;
 
     fn points(e: Exploitation, m: Mission) -> Points {
-        Points { exploitation: e, automatable: true, technical_impact_total: true, mission: m, publicly_exposed: true }
+        Points {
+            exploitation: e,
+            automatable: true,
+            technical_impact_total: true,
+            mission: m,
+            publicly_exposed: true,
+        }
     }
 
     #[test]
     fn score_is_bounded_and_monotone() {
-        let top = score(Some(10.0), Some(EpssScore { probability: 1.0, percentile: 1.0 }), &points(Exploitation::Active, Mission::High), Exposure::Internet, true);
+        let top = score(
+            Some(10.0),
+            Some(EpssScore {
+                probability: 1.0,
+                percentile: 1.0,
+            }),
+            &points(Exploitation::Active, Mission::High),
+            Exposure::Internet,
+            true,
+        );
         assert_eq!(top, 100.0);
-        let bottom = score(Some(0.0), None, &points(Exploitation::None, Mission::Low), Exposure::Isolated, false);
+        let bottom = score(
+            Some(0.0),
+            None,
+            &points(Exploitation::None, Mission::Low),
+            Exposure::Isolated,
+            false,
+        );
         assert_eq!(bottom, 0.0);
-        let base = |c: f64, e: Exploitation, m: Mission, x: Exposure| score(Some(c), None, &points(e, m), x, false);
-        assert!(base(7.0, Exploitation::None, Mission::Low, Exposure::Internal) < base(7.5, Exploitation::None, Mission::Low, Exposure::Internal));
-        assert!(base(7.0, Exploitation::None, Mission::Low, Exposure::Internal) < base(7.0, Exploitation::PublicPoc, Mission::Low, Exposure::Internal));
-        assert!(base(7.0, Exploitation::None, Mission::Low, Exposure::Internal) < base(7.0, Exploitation::None, Mission::Medium, Exposure::Internal));
-        assert!(base(7.0, Exploitation::None, Mission::Low, Exposure::Internal) < base(7.0, Exploitation::None, Mission::Low, Exposure::Internet));
+        let base = |c: f64, e: Exploitation, m: Mission, x: Exposure| {
+            score(Some(c), None, &points(e, m), x, false)
+        };
+        assert!(
+            base(7.0, Exploitation::None, Mission::Low, Exposure::Internal)
+                < base(7.5, Exploitation::None, Mission::Low, Exposure::Internal)
+        );
+        assert!(
+            base(7.0, Exploitation::None, Mission::Low, Exposure::Internal)
+                < base(
+                    7.0,
+                    Exploitation::PublicPoc,
+                    Mission::Low,
+                    Exposure::Internal
+                )
+        );
+        assert!(
+            base(7.0, Exploitation::None, Mission::Low, Exposure::Internal)
+                < base(7.0, Exploitation::None, Mission::Medium, Exposure::Internal)
+        );
+        assert!(
+            base(7.0, Exploitation::None, Mission::Low, Exposure::Internal)
+                < base(7.0, Exploitation::None, Mission::Low, Exposure::Internet)
+        );
     }
 }

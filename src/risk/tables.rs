@@ -28,9 +28,14 @@ impl Decision {
     }
 
     pub fn parse(s: &str) -> Option<Decision> {
-        [Decision::Track, Decision::TrackStar, Decision::Attend, Decision::Act]
-            .into_iter()
-            .find(|d| d.as_str() == s)
+        [
+            Decision::Track,
+            Decision::TrackStar,
+            Decision::Attend,
+            Decision::Act,
+        ]
+        .into_iter()
+        .find(|d| d.as_str() == s)
     }
 }
 
@@ -142,7 +147,9 @@ mod tests {
 
     /// `../shared/data/ssvc/NAME`, or `None` (with a note) when shared data is absent.
     fn shared(name: &str) -> Option<String> {
-        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/ssvc").join(name);
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../shared/data/ssvc")
+            .join(name);
         match std::fs::read_to_string(&path) {
             Ok(text) => Some(text),
             Err(_) if std::env::var("PATCHPLAN_REQUIRE_SHARED").as_deref() != Ok("1") => {
@@ -165,8 +172,14 @@ mod tests {
 
     #[test]
     fn every_coordinator_row_matches_the_csv() {
-        let Some(csv) = shared("cisa_coordinator_2_0_3.csv") else { return };
-        let rows: Vec<Vec<&str>> = csv.lines().skip(1).map(|l| l.split(',').collect()).collect();
+        let Some(csv) = shared("cisa_coordinator_2_0_3.csv") else {
+            return;
+        };
+        let rows: Vec<Vec<&str>> = csv
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').collect())
+            .collect();
         assert_eq!(rows.len(), 36);
         for r in rows {
             let e = match r[1] {
@@ -182,18 +195,32 @@ mod tests {
                 other => panic!("{other}"),
             };
             let (row, decision) = ssvc(e, yes(r[2]), yes(r[3]), m);
-            assert_eq!((row.to_string().as_str(), decision.as_str()), (r[0], r[5]), "{r:?}");
+            assert_eq!(
+                (row.to_string().as_str(), decision.as_str()),
+                (r[0], r[5]),
+                "{r:?}"
+            );
         }
     }
 
     #[test]
     fn every_bod_row_matches_the_csv() {
-        let Some(csv) = shared("cisa_bod_26_04_1_0_0.csv") else { return };
-        let rows: Vec<Vec<&str>> = csv.lines().skip(1).map(|l| l.split(',').collect()).collect();
+        let Some(csv) = shared("cisa_bod_26_04_1_0_0.csv") else {
+            return;
+        };
+        let rows: Vec<Vec<&str>> = csv
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').collect())
+            .collect();
         assert_eq!(rows.len(), 16);
         for r in rows {
             let (row, t) = bod(yes(r[1]), yes(r[2]), yes(r[3]), yes(r[4]));
-            assert_eq!((row.to_string().as_str(), t.as_str()), (r[0], r[5]), "{r:?}");
+            assert_eq!(
+                (row.to_string().as_str(), t.as_str()),
+                (r[0], r[5]),
+                "{r:?}"
+            );
         }
     }
 }

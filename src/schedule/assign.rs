@@ -12,8 +12,11 @@ use crate::risk::Decision;
 /// Places every request; see the module documentation of [`super`] for the rules.
 pub fn schedule(inv: &Inventory, requests: &[TaskRequest], now: DateTime<Utc>) -> Schedule {
     let end = now + inv.defaults.horizon.delta();
-    let occurrences: HashMap<&str, Vec<Occurrence>> =
-        inv.customers.iter().map(|c| (c.id.as_str(), occurrence::expand(c, now, end))).collect();
+    let occurrences: HashMap<&str, Vec<Occurrence>> = inv
+        .customers
+        .iter()
+        .map(|c| (c.id.as_str(), occurrence::expand(c, now, end)))
+        .collect();
     let mut s = State {
         inv,
         requests,
@@ -26,13 +29,20 @@ pub fn schedule(inv: &Inventory, requests: &[TaskRequest], now: DateTime<Utc>) -
         placements: vec![None; requests.len()],
     };
     let mut order: Vec<usize> = (0..requests.len()).collect();
-    order.sort_by(|&a, &b| urgency(&requests[a]).partial_cmp(&urgency(&requests[b])).unwrap_or(std::cmp::Ordering::Equal));
+    order.sort_by(|&a, &b| {
+        urgency(&requests[a])
+            .partial_cmp(&urgency(&requests[b]))
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
     for &i in &order {
         let r = &requests[i];
         if let Some((reason, _)) = &r.forced {
             s.emergency(i, format!("forced by override: {reason}"));
         } else if r.decision == Decision::Act {
-            s.emergency(i, "decision act: fixed without waiting for a planned window".into());
+            s.emergency(
+                i,
+                "decision act: fixed without waiting for a planned window".into(),
+            );
         }
     }
     for &i in &order {
@@ -43,10 +53,29 @@ pub fn schedule(inv: &Inventory, requests: &[TaskRequest], now: DateTime<Utc>) -
 
 /// Sort key: decision (most urgent first), deadline (earliest first, none last), score (highest
 /// first), then names for determinism.
-fn urgency(r: &TaskRequest) -> (std::cmp::Reverse<Decision>, Option<i64>, f64, &str, &str, &str) {
+fn urgency(
+    r: &TaskRequest,
+) -> (
+    std::cmp::Reverse<Decision>,
+    Option<i64>,
+    f64,
+    &str,
+    &str,
+    &str,
+) {
     let deadline = r.deadline.map(|d| d.timestamp()).or(Some(i64::MAX));
-    (std::cmp::Reverse(r.decision), deadline, -r.score, &r.environment, &r.ecosystem, &r.package)
+    (
+        std::cmp::Reverse(r.decision),
+        deadline,
+        -r.score,
+        &r.environment,
+        &r.ecosystem,
+        &r.package,
+    )
 }
+
+/// A planned task: request index and start.
+type Slot = (usize, DateTime<Utc>);
 
 struct State<'a> {
     inv: &'a Inventory,
@@ -58,7 +87,7 @@ struct State<'a> {
     /// When each (environment, ecosystem, package) upgrade ends, for rollout order.
     finish: HashMap<(String, String, String), DateTime<Utc>>,
     /// Planned tasks per (customer, occurrence index): request index and start.
-    placed: BTreeMap<(String, usize), Vec<(usize, DateTime<Utc>)>>,
+    placed: BTreeMap<(String, usize), Vec<Slot>>,
     /// Emergency requests per environment, with their reasons.
     emergencies: BTreeMap<String, Vec<(usize, String)>>,
     placements: Vec<Option<Placement>>,
@@ -73,7 +102,12 @@ impl State<'_> {
         let minutes: i64 = batch.iter().map(|(j, _)| self.requests[*j].minutes).sum();
         let done = self.now + lead + TimeDelta::minutes(minutes);
         self.finish.insert(key(r), done);
-        self.placements[i] = Some(Placement { window: None, emergency: true, deadline_missed: false, reasons: vec![reason] });
+        self.placements[i] = Some(Placement {
+            window: None,
+            emergency: true,
+            deadline_missed: false,
+            reasons: vec![reason],
+        });
     }
 
     fn place(&mut self, i: usize, depth: usize) {
@@ -81,7 +115,9 @@ impl State<'_> {
             return;
         }
         let r = &self.requests[i];
-        let Some(env) = self.inv.environment(&r.environment) else { return };
+        let Some(env) = self.inv.environment(&r.environment) else {
+            return;
+        };
         let mut reasons = Vec::new();
         // Rollout order: the predecessor's same upgrade first.
         let after = match env.after.as_deref() {
@@ -95,24 +131,41 @@ impl State<'_> {
                 }
                 let pred_key = (pred.to_string(), r.ecosystem.clone(), r.package.clone());
                 self.finish.get(&pred_key).map(|f| {
-                    reasons.push(format!("rollout: after {pred} finishes this upgrade plus {} soak", env.soak));
+                    reasons.push(format!(
+                        "rollout: after {pred} finishes this upgrade plus {} soak",
+                        env.soak
+                    ));
                     *f + env.soak.delta()
                 })
             }
             None => None,
         };
         let candidates = self.usable(i, env, after);
-        let meets = |(_, start): &(usize, DateTime<Utc>)| r.deadline.is_none_or(|d| *start + TimeDelta::minutes(r.minutes) <= d);
-        let in_use = |s: &Self, o: usize| s.used.contains_key(&(r.customer.clone(), o, r.environment.clone()));
-        let on_time: Vec<(usize, DateTime<Utc>)> = candidates.iter().copied().filter(meets).collect();
-        let choice = on_time.iter().find(|(o, _)| in_use(self, *o)).or(on_time.first()).copied();
+        let meets = |(_, start): &(usize, DateTime<Utc>)| {
+            r.deadline
+                .is_none_or(|d| *start + TimeDelta::minutes(r.minutes) <= d)
+        };
+        let in_use = |s: &Self, o: usize| {
+            s.used
+                .contains_key(&(r.customer.clone(), o, r.environment.clone()))
+        };
+        let on_time: Vec<(usize, DateTime<Utc>)> =
+            candidates.iter().copied().filter(meets).collect();
+        let choice = on_time
+            .iter()
+            .find(|(o, _)| in_use(self, *o))
+            .or(on_time.first())
+            .copied();
         match (choice, candidates.first().copied(), r.deadline) {
             (Some((o, start)), _, _) => {
                 reasons.push("earliest usable window that meets the deadline".into());
                 self.assign(i, o, start, false, reasons);
             }
             (None, Some(_), Some(deadline)) if self.inv.policy.emergency_on_missed_deadline => {
-                let reason = format!("no planned window meets the deadline {}: emergency intervention (policy emergency_on_missed_deadline)", deadline.format("%Y-%m-%d %H:%M UTC"));
+                let reason = format!(
+                    "no planned window meets the deadline {}: emergency intervention (policy emergency_on_missed_deadline)",
+                    deadline.format("%Y-%m-%d %H:%M UTC")
+                );
                 self.emergency(i, reason);
             }
             (None, Some((o, start)), Some(deadline)) => {
@@ -120,53 +173,117 @@ impl State<'_> {
                 self.assign(i, o, start, true, reasons);
             }
             (None, None, Some(_)) if self.inv.policy.emergency_on_missed_deadline => {
-                self.emergency(i, "no usable planned window within the horizon before the deadline".into());
+                self.emergency(
+                    i,
+                    "no usable planned window within the horizon before the deadline".into(),
+                );
             }
             (None, _, _) => {
-                reasons.push(format!("unscheduled: no usable window within the {} horizon", self.inv.defaults.horizon));
-                self.placements[i] = Some(Placement { window: None, emergency: false, deadline_missed: r.deadline.is_some(), reasons });
+                reasons.push(format!(
+                    "unscheduled: no usable window within the {} horizon",
+                    self.inv.defaults.horizon
+                ));
+                self.placements[i] = Some(Placement {
+                    window: None,
+                    emergency: false,
+                    deadline_missed: r.deadline.is_some(),
+                    reasons,
+                });
             }
         }
     }
 
     /// Usable occurrences for request `i`, in time order, with the task's start in each.
-    fn usable(&self, i: usize, env: &Environment, after: Option<DateTime<Utc>>) -> Vec<(usize, DateTime<Utc>)> {
+    fn usable(
+        &self,
+        i: usize,
+        env: &Environment,
+        after: Option<DateTime<Utc>>,
+    ) -> Vec<(usize, DateTime<Utc>)> {
         let r = &self.requests[i];
-        let Some(customer) = self.inv.customer(&r.customer) else { return Vec::new() };
+        let Some(customer) = self.inv.customer(&r.customer) else {
+            return Vec::new();
+        };
         let earliest = self.now + customer.notice.delta();
-        let occs = self.occurrences.get(customer.id.as_str()).map(Vec::as_slice).unwrap_or_default();
+        let occs = self
+            .occurrences
+            .get(customer.id.as_str())
+            .map(Vec::as_slice)
+            .unwrap_or_default();
         occs.iter()
             .enumerate()
             .filter(|(_, o)| env.windows.is_empty() || env.windows.contains(&o.window))
             .filter(|(_, o)| o.start >= earliest && o.blocked_by.is_none())
             .filter(|(_, o)| after.is_none_or(|a| o.start >= a))
             .filter(|(_, o)| {
-                r.not_before.as_ref().is_none_or(|(d, _)| o.start.with_timezone(&customer.timezone).date_naive() >= *d)
+                r.not_before.as_ref().is_none_or(|(d, _)| {
+                    o.start.with_timezone(&customer.timezone).date_naive() >= *d
+                })
             })
             .filter_map(|(idx, o)| {
-                let used = self.used.get(&(r.customer.clone(), idx, r.environment.clone())).copied().unwrap_or(0);
-                (used + r.minutes <= o.capacity_minutes).then(|| (idx, o.start + TimeDelta::minutes(used)))
+                let used = self
+                    .used
+                    .get(&(r.customer.clone(), idx, r.environment.clone()))
+                    .copied()
+                    .unwrap_or(0);
+                (used + r.minutes <= o.capacity_minutes)
+                    .then(|| (idx, o.start + TimeDelta::minutes(used)))
             })
             .collect()
     }
 
-    fn assign(&mut self, i: usize, o: usize, start: DateTime<Utc>, missed: bool, reasons: Vec<String>) {
+    fn assign(
+        &mut self,
+        i: usize,
+        o: usize,
+        start: DateTime<Utc>,
+        missed: bool,
+        reasons: Vec<String>,
+    ) {
         let r = &self.requests[i];
-        *self.used.entry((r.customer.clone(), o, r.environment.clone())).or_default() += r.minutes;
+        *self
+            .used
+            .entry((r.customer.clone(), o, r.environment.clone()))
+            .or_default() += r.minutes;
         let occ = &self.occurrences[r.customer.as_str()][o];
         self.finish.insert(key(r), occ.end);
-        self.placed.entry((r.customer.clone(), o)).or_default().push((i, start));
+        self.placed
+            .entry((r.customer.clone(), o))
+            .or_default()
+            .push((i, start));
         let id = planned_id(&r.customer, occ);
-        self.placements[i] = Some(Placement { window: Some(id), emergency: false, deadline_missed: missed, reasons });
+        self.placements[i] = Some(Placement {
+            window: Some(id),
+            emergency: false,
+            deadline_missed: missed,
+            reasons,
+        });
     }
 
     fn finish_schedule(mut self) -> Schedule {
         let mut windows = Vec::new();
         for ((customer, o), tasks) in std::mem::take(&mut self.placed) {
             let occ = &self.occurrences[customer.as_str()][o];
-            let tz = self.inv.customer(&customer).map(|c| c.timezone.name()).unwrap_or("UTC");
-            let tasks: Vec<Task> = tasks.iter().map(|(i, start)| self.task(*i, *start)).collect();
-            windows.push(window(planned_id(&customer, occ), &customer, WindowKind::Planned, Some(occ.window.clone()), occ.start, occ.end, tz, tasks, Vec::new()));
+            let tz = self
+                .inv
+                .customer(&customer)
+                .map(|c| c.timezone.name())
+                .unwrap_or("UTC");
+            let tasks: Vec<Task> = tasks
+                .iter()
+                .map(|(i, start)| self.task(*i, *start))
+                .collect();
+            windows.push(window(
+                planned_id(&customer, occ),
+                &customer,
+                WindowKind::Planned,
+                Some(occ.window.clone()),
+                occ.start,
+                occ.end,
+                tz,
+                tasks,
+                Vec::new(),
+            ));
         }
         for (env, batch) in std::mem::take(&mut self.emergencies) {
             if let Some(w) = self.emergency_window(&env, &batch) {
@@ -174,8 +291,15 @@ impl State<'_> {
             }
         }
         windows.sort_by(|a, b| (a.start, &a.id).cmp(&(b.start, &b.id)));
-        let placements = self.placements.into_iter().map(|p| p.expect("every request is placed")).collect();
-        Schedule { windows, placements }
+        let placements = self
+            .placements
+            .into_iter()
+            .map(|p| p.expect("every request is placed"))
+            .collect();
+        Schedule {
+            windows,
+            placements,
+        }
     }
 
     fn emergency_window(&mut self, env: &str, batch: &[(usize, String)]) -> Option<Window> {
@@ -183,11 +307,16 @@ impl State<'_> {
         let start = self.now + self.inv.defaults.emergency_lead.delta();
         let minutes: i64 = batch.iter().map(|(i, _)| self.requests[*i].minutes).sum();
         let end = start + TimeDelta::minutes(minutes.max(1));
-        let blocked = occurrence::blackout_for(&customer.blackouts, customer.timezone, start, end).filter(|b| b.hard);
-        let forced_through = batch.iter().all(|(i, _)| self.requests[*i].forced.as_ref().is_some_and(|f| f.1));
+        let blocked = occurrence::blackout_for(&customer.blackouts, customer.timezone, start, end)
+            .filter(|b| b.hard);
+        let forced_through = batch
+            .iter()
+            .all(|(i, _)| self.requests[*i].forced.as_ref().is_some_and(|f| f.1));
         if let Some(b) = blocked.filter(|_| !forced_through) {
             for (i, _) in batch {
-                let p = self.placements[*i].as_mut().expect("emergency placements exist");
+                let p = self.placements[*i]
+                    .as_mut()
+                    .expect("emergency placements exist");
                 p.reasons.push(format!("unscheduled: hard blackout `{}` blocks emergency interventions; an [[emergencies]] override with override_hard_blackout = true lifts it", b.reason));
             }
             return None;
@@ -202,15 +331,31 @@ impl State<'_> {
             if !reasons.contains(reason) {
                 reasons.push(reason.clone());
             }
-            self.placements[*i].as_mut().expect("emergency placements exist").window = Some(id.clone());
+            self.placements[*i]
+                .as_mut()
+                .expect("emergency placements exist")
+                .window = Some(id.clone());
         }
-        Some(window(id, &customer.id, WindowKind::Emergency, None, start, end, customer.timezone.name(), tasks, reasons))
+        Some(window(
+            id,
+            &customer.id,
+            WindowKind::Emergency,
+            None,
+            start,
+            end,
+            customer.timezone.name(),
+            tasks,
+            reasons,
+        ))
     }
 
     fn task(&self, i: usize, start: DateTime<Utc>) -> Task {
         let r = &self.requests[i];
-        let missed = self.placements[i].as_ref().is_some_and(|p| p.deadline_missed)
-            || r.deadline.is_some_and(|d| start + TimeDelta::minutes(r.minutes) > d);
+        let missed = self.placements[i]
+            .as_ref()
+            .is_some_and(|p| p.deadline_missed)
+            || r.deadline
+                .is_some_and(|d| start + TimeDelta::minutes(r.minutes) > d);
         Task {
             environment: r.environment.clone(),
             ecosystem: r.ecosystem.clone(),
@@ -229,7 +374,11 @@ impl State<'_> {
 }
 
 fn key(r: &TaskRequest) -> (String, String, String) {
-    (r.environment.clone(), r.ecosystem.clone(), r.package.clone())
+    (
+        r.environment.clone(),
+        r.ecosystem.clone(),
+        r.package.clone(),
+    )
 }
 
 /// `CUSTOMER.WINDOW.YYYY-MM-DD`, the local date of the occurrence's start.
@@ -238,10 +387,33 @@ fn planned_id(customer: &str, occ: &Occurrence) -> String {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn window(id: String, customer: &str, kind: WindowKind, spec: Option<String>, start: DateTime<Utc>, end: DateTime<Utc>, tz: &str, mut tasks: Vec<Task>, reasons: Vec<String>) -> Window {
-    tasks.sort_by(|a, b| (a.start, &a.environment, &a.package).cmp(&(b.start, &b.environment, &b.package)));
+fn window(
+    id: String,
+    customer: &str,
+    kind: WindowKind,
+    spec: Option<String>,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    tz: &str,
+    mut tasks: Vec<Task>,
+    reasons: Vec<String>,
+) -> Window {
+    tasks.sort_by(|a, b| {
+        (a.start, &a.environment, &a.package).cmp(&(b.start, &b.environment, &b.package))
+    });
     let mut environments: Vec<String> = tasks.iter().map(|t| t.environment.clone()).collect();
     environments.sort();
     environments.dedup();
-    Window { id, customer: customer.to_string(), kind, window: spec, start, end, timezone: tz.to_string(), environments, tasks, reasons }
+    Window {
+        id,
+        customer: customer.to_string(),
+        kind,
+        window: spec,
+        start,
+        end,
+        timezone: tz.to_string(),
+        environments,
+        tasks,
+        reasons,
+    }
 }

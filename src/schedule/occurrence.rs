@@ -2,7 +2,9 @@
 //! and localised in the customer's zone by RFC 5545 3.3.5: a start inside a DST gap moves forward
 //! by the gap, an ambiguous start takes the first occurrence. Durations are elapsed time.
 
-use chrono::{DateTime, Days, LocalResult, NaiveDate, NaiveDateTime, Offset, TimeDelta, TimeZone, Utc};
+use chrono::{
+    DateTime, Days, LocalResult, NaiveDate, NaiveDateTime, Offset, TimeDelta, TimeZone, Utc,
+};
 use chrono_tz::Tz;
 use serde::Serialize;
 
@@ -39,7 +41,9 @@ pub fn localise(tz: Tz, naive: NaiveDateTime) -> DateTime<Tz> {
         LocalResult::None => {
             // In a gap: read the wall-clock time with the offset in force before the gap, which
             // lands the same elapsed distance past the transition (02:30 EST -> 03:30 EDT).
-            let before = tz.offset_from_utc_datetime(&(naive - TimeDelta::days(1))).fix();
+            let before = tz
+                .offset_from_utc_datetime(&(naive - TimeDelta::days(1)))
+                .fix();
             let utc = naive - TimeDelta::seconds(before.local_minus_utc().into());
             tz.from_utc_datetime(&utc)
         }
@@ -63,9 +67,18 @@ pub fn expand(customer: &Customer, from: DateTime<Utc>, to: DateTime<Utc>) -> Ve
     out
 }
 
-fn expand_window(w: &WindowSpec, tz: Tz, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<Occurrence> {
+fn expand_window(
+    w: &WindowSpec,
+    tz: Tz,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Vec<Occurrence> {
     let offset_days = Days::new((w.offset.minutes() / 1440) as u64);
-    let last = to.with_timezone(&tz).date_naive().checked_add_days(Days::new(1)).unwrap_or(NaiveDate::MAX);
+    let last = to
+        .with_timezone(&tz)
+        .date_naive()
+        .checked_add_days(Days::new(1))
+        .unwrap_or(NaiveDate::MAX);
     w.rule
         .dates(w.since, last)
         .into_iter()
@@ -87,12 +100,26 @@ fn expand_window(w: &WindowSpec, tz: Tz, from: DateTime<Utc>, to: DateTime<Utc>)
 }
 
 /// The first blackout whose local dates overlap `[start, end)` in `tz`.
-pub fn blackout_for(blackouts: &[Blackout], tz: Tz, start: DateTime<Utc>, end: DateTime<Utc>) -> Option<BlockedBy> {
+pub fn blackout_for(
+    blackouts: &[Blackout],
+    tz: Tz,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> Option<BlockedBy> {
     let first = start.with_timezone(&tz).date_naive();
-    let last = (end - TimeDelta::minutes(1)).max(start).with_timezone(&tz).date_naive();
-    let mut hits: Vec<&Blackout> = blackouts.iter().filter(|b| b.from <= last && b.to >= first).collect();
+    let last = (end - TimeDelta::minutes(1))
+        .max(start)
+        .with_timezone(&tz)
+        .date_naive();
+    let mut hits: Vec<&Blackout> = blackouts
+        .iter()
+        .filter(|b| b.from <= last && b.to >= first)
+        .collect();
     hits.sort_by_key(|b| !b.hard);
-    hits.first().map(|b| BlockedBy { reason: b.reason.clone(), hard: b.hard })
+    hits.first().map(|b| BlockedBy {
+        reason: b.reason.clone(),
+        hard: b.hard,
+    })
 }
 
 #[cfg(test)]
@@ -108,10 +135,19 @@ mod tests {
     #[test]
     fn follows_rfc_5545_at_dst_transitions() {
         // Spring forward: 02:30 does not exist in New York on 2026-03-08; it becomes 03:30 EDT.
-        assert_eq!(local(New_York, "2026-03-08 02:30"), "2026-03-08T03:30:00-04:00");
+        assert_eq!(
+            local(New_York, "2026-03-08 02:30"),
+            "2026-03-08T03:30:00-04:00"
+        );
         // Fall back: 01:30 happens twice on 2026-11-01; the first (EDT) is taken.
-        assert_eq!(local(New_York, "2026-11-01 01:30"), "2026-11-01T01:30:00-04:00");
-        assert_eq!(local(New_York, "2026-11-08 01:30"), "2026-11-08T01:30:00-05:00");
+        assert_eq!(
+            local(New_York, "2026-11-01 01:30"),
+            "2026-11-01T01:30:00-04:00"
+        );
+        assert_eq!(
+            local(New_York, "2026-11-08 01:30"),
+            "2026-11-08T01:30:00-05:00"
+        );
         // Lord Howe Island has a 30-minute gap.
         let lh: Tz = "Australia/Lord_Howe".parse().unwrap();
         assert_eq!(local(lh, "2026-10-04 02:15"), "2026-10-04T02:45:00+11:00");

@@ -57,7 +57,7 @@ impl FromStr for RRule {
                 "FREQ" => freq = Some(parse_freq(value)?),
                 "INTERVAL" => rule.interval = parse_num(key, value).and_then(positive)?,
                 "BYDAY" => rule.by_day = list(value, parse_weekday)?,
-                "BYMONTHDAY" => rule.by_month_day = list(value, |v| month_day(v))?,
+                "BYMONTHDAY" => rule.by_month_day = list(value, month_day)?,
                 "BYMONTH" => rule.by_month = list(value, month)?,
                 "BYSETPOS" => rule.by_set_pos = list(value, |v| parse_num(key, v))?,
                 "COUNT" => rule.count = Some(parse_num(key, value).and_then(positive)?),
@@ -108,9 +108,8 @@ impl RRule {
         match self.freq {
             Freq::Daily => since.checked_add_days(Days::new(n.into())),
             Freq::Weekly => {
-                let monday = since.checked_sub_days(Days::new(
-                    since.weekday().num_days_from_monday().into(),
-                ))?;
+                let monday = since
+                    .checked_sub_days(Days::new(since.weekday().num_days_from_monday().into()))?;
                 monday.checked_add_days(Days::new(u64::from(n) * 7))
             }
             Freq::Monthly => since.with_day(1)?.checked_add_months(Months::new(n)),
@@ -121,18 +120,27 @@ impl RRule {
         let span: Vec<NaiveDate> = match self.freq {
             Freq::Daily => vec![start],
             Freq::Weekly => start.iter_days().take(7).collect(),
-            Freq::Monthly => start.iter_days().take_while(|d| d.month() == start.month()).collect(),
+            Freq::Monthly => start
+                .iter_days()
+                .take_while(|d| d.month() == start.month())
+                .collect(),
         };
-        span.into_iter().filter(|d| self.matches(*d, since)).collect()
+        span.into_iter()
+            .filter(|d| self.matches(*d, since))
+            .collect()
     }
 
     fn matches(&self, day: NaiveDate, since: NaiveDate) -> bool {
         if !self.by_month.is_empty() && !self.by_month.contains(&day.month()) {
             return false;
         }
-        let by_day_ok = self.by_day.is_empty() || self.by_day.iter().any(|(n, wd)| weekday_matches(day, *n, *wd));
-        let by_month_day_ok =
-            self.by_month_day.is_empty() || self.by_month_day.iter().any(|n| month_day_matches(day, *n));
+        let by_day_ok = self.by_day.is_empty()
+            || self
+                .by_day
+                .iter()
+                .any(|(n, wd)| weekday_matches(day, *n, *wd));
+        let by_month_day_ok = self.by_month_day.is_empty()
+            || self.by_month_day.iter().any(|n| month_day_matches(day, *n));
         let default_ok = match self.freq {
             _ if !self.by_day.is_empty() || !self.by_month_day.is_empty() => true,
             Freq::Daily => true,
@@ -171,7 +179,11 @@ fn weekday_matches(day: NaiveDate, ordinal: Option<i32>, wd: Weekday) -> bool {
     let nth_from_start = (day.day() as i32 - 1) / 7 + 1;
     let days_in_month = days_in_month(day);
     let nth_from_end = (days_in_month as i32 - day.day() as i32) / 7 + 1;
-    if n > 0 { nth_from_start == n } else { nth_from_end == -n }
+    if n > 0 {
+        nth_from_start == n
+    } else {
+        nth_from_end == -n
+    }
 }
 
 fn month_day_matches(day: NaiveDate, n: i32) -> bool {
@@ -191,7 +203,9 @@ fn parse_freq(v: &str) -> Result<Freq, String> {
         "DAILY" => Ok(Freq::Daily),
         "WEEKLY" => Ok(Freq::Weekly),
         "MONTHLY" => Ok(Freq::Monthly),
-        _ => Err(format!("unsupported FREQ `{v}`: expected DAILY, WEEKLY or MONTHLY")),
+        _ => Err(format!(
+            "unsupported FREQ `{v}`: expected DAILY, WEEKLY or MONTHLY"
+        )),
     }
 }
 
@@ -270,28 +284,85 @@ mod tests {
 
     fn case(rule: &str, since: &str, end: &str, expected: &[&str]) {
         let r: RRule = rule.parse().unwrap();
-        let got: Vec<String> = r.dates(d(since), d(end)).iter().map(|x| x.to_string()).collect();
+        let got: Vec<String> = r
+            .dates(d(since), d(end))
+            .iter()
+            .map(|x| x.to_string())
+            .collect();
         assert_eq!(got, expected, "{rule}");
     }
 
     #[test]
     fn expands_weekly_and_monthly_rules() {
-        case("FREQ=WEEKLY;BYDAY=SU", "2026-10-27", "2026-11-16", &["2026-11-01", "2026-11-08", "2026-11-15"]);
-        case("FREQ=WEEKLY;BYDAY=TU,TH", "2026-11-01", "2026-11-08", &["2026-11-03", "2026-11-05"]);
-        case("FREQ=WEEKLY;INTERVAL=2;BYDAY=SA", "2026-01-01", "2026-01-31", &["2026-01-03", "2026-01-17", "2026-01-31"]);
+        case(
+            "FREQ=WEEKLY;BYDAY=SU",
+            "2026-10-27",
+            "2026-11-16",
+            &["2026-11-01", "2026-11-08", "2026-11-15"],
+        );
+        case(
+            "FREQ=WEEKLY;BYDAY=TU,TH",
+            "2026-11-01",
+            "2026-11-08",
+            &["2026-11-03", "2026-11-05"],
+        );
+        case(
+            "FREQ=WEEKLY;INTERVAL=2;BYDAY=SA",
+            "2026-01-01",
+            "2026-01-31",
+            &["2026-01-03", "2026-01-17", "2026-01-31"],
+        );
         // Patch Tuesday: the second Tuesday of each month.
-        case("FREQ=MONTHLY;BYDAY=2TU", "2026-10-01", "2026-12-31", &["2026-10-13", "2026-11-10", "2026-12-08"]);
-        case("FREQ=MONTHLY;BYDAY=-1SU", "2026-10-01", "2026-11-30", &["2026-10-25", "2026-11-29"]);
-        case("FREQ=MONTHLY;BYMONTHDAY=-1", "2027-01-01", "2027-03-31", &["2027-01-31", "2027-02-28", "2027-03-31"]);
+        case(
+            "FREQ=MONTHLY;BYDAY=2TU",
+            "2026-10-01",
+            "2026-12-31",
+            &["2026-10-13", "2026-11-10", "2026-12-08"],
+        );
+        case(
+            "FREQ=MONTHLY;BYDAY=-1SU",
+            "2026-10-01",
+            "2026-11-30",
+            &["2026-10-25", "2026-11-29"],
+        );
+        case(
+            "FREQ=MONTHLY;BYMONTHDAY=-1",
+            "2027-01-01",
+            "2027-03-31",
+            &["2027-01-31", "2027-02-28", "2027-03-31"],
+        );
         // The last weekday of the month.
-        case("FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1", "2026-10-01", "2026-11-30", &["2026-10-30", "2026-11-30"]);
-        case("FREQ=DAILY;INTERVAL=3;COUNT=3", "2026-11-01", "2026-12-31", &["2026-11-01", "2026-11-04", "2026-11-07"]);
-        case("FREQ=WEEKLY;BYDAY=MO;UNTIL=20261110T000000Z", "2026-11-01", "2026-12-31", &["2026-11-02", "2026-11-09"]);
+        case(
+            "FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1",
+            "2026-10-01",
+            "2026-11-30",
+            &["2026-10-30", "2026-11-30"],
+        );
+        case(
+            "FREQ=DAILY;INTERVAL=3;COUNT=3",
+            "2026-11-01",
+            "2026-12-31",
+            &["2026-11-01", "2026-11-04", "2026-11-07"],
+        );
+        case(
+            "FREQ=WEEKLY;BYDAY=MO;UNTIL=20261110T000000Z",
+            "2026-11-01",
+            "2026-12-31",
+            &["2026-11-02", "2026-11-09"],
+        );
     }
 
     #[test]
     fn rejects_what_it_cannot_evaluate() {
-        for bad in ["BYDAY=SU", "FREQ=YEARLY", "FREQ=WEEKLY;BYDAY=2TU", "FREQ=WEEKLY;BYDAY=XX", "FREQ=MONTHLY;BYMONTHDAY=0", "FREQ=WEEKLY;INTERVAL=0", "FREQ=WEEKLY;FOO=1"] {
+        for bad in [
+            "BYDAY=SU",
+            "FREQ=YEARLY",
+            "FREQ=WEEKLY;BYDAY=2TU",
+            "FREQ=WEEKLY;BYDAY=XX",
+            "FREQ=MONTHLY;BYMONTHDAY=0",
+            "FREQ=WEEKLY;INTERVAL=0",
+            "FREQ=WEEKLY;FOO=1",
+        ] {
             assert!(bad.parse::<RRule>().is_err(), "{bad}");
         }
     }

@@ -163,7 +163,10 @@ mod tests {
         assert_eq!(canonical_ecosystem("cargo"), "crates.io");
         assert_eq!(canonical_ecosystem("debian:12"), "Debian:12");
         assert_eq!(canonical_ecosystem("wispgate"), "wispgate");
-        assert_eq!(canonical_name("PyPI", "Zope.Interface__x"), "zope-interface-x");
+        assert_eq!(
+            canonical_name("PyPI", "Zope.Interface__x"),
+            "zope-interface-x"
+        );
         assert_eq!(canonical_name("npm", "Left_Pad"), "Left_Pad");
         assert_eq!(ecosystem_base("Debian:12"), "Debian");
     }

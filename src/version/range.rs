@@ -139,7 +139,11 @@ impl Range {
     pub fn add_native(&mut self, scheme: Scheme, text: &str) -> Result<(), String> {
         let mut lo = None;
         let mut hi = Bound::Unbounded;
-        let parse = |s: &str| scheme.parse(s.trim()).map_err(|e: VersionError| e.to_string());
+        let parse = |s: &str| {
+            scheme
+                .parse(s.trim())
+                .map_err(|e: VersionError| e.to_string())
+        };
         for part in text.split(',').map(str::trim) {
             if let Some(v) = part.strip_prefix(">=") {
                 lo = Some(parse(v)?);
@@ -179,7 +183,10 @@ fn cap(interval: Interval, limit: &Version) -> Option<Interval> {
         Bound::Inclusive(h) if h < *limit => Bound::Inclusive(h),
         _ => Bound::Exclusive(limit.clone()),
     };
-    Some(Interval { lo: interval.lo, hi })
+    Some(Interval {
+        lo: interval.lo,
+        hi,
+    })
 }
 
 #[cfg(test)]
@@ -208,7 +215,11 @@ mod tests {
     }
 
     fn case(range: &Range, version: &str, affected: bool) {
-        assert_eq!(range.contains(&v(version)), affected, "{version} in {range:?}");
+        assert_eq!(
+            range.contains(&v(version)),
+            affected,
+            "{version} in {range:?}"
+        );
     }
 
     #[test]
