@@ -1,0 +1,93 @@
+//! Helpers: run the binary, find the shared data, copy the example inventory to edit it.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub const NOW: &str = "2026-10-27T09:00:00Z";
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs `patchplan` with `args` in `dir`.
+pub fn run_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_patchplan"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("the binary runs")
+}
+
+/// Runs `patchplan` with `args` from the repository root.
+pub fn run(args: &[&str]) -> Output {
+    run_in(&root(), args)
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// `../shared/data/REL`, or `None` when shared data is absent (a user's fresh clone). With
+/// `PATCHPLAN_REQUIRE_SHARED=1` (CI), its absence fails the test.
+pub fn shared(rel: &str) -> Option<PathBuf> {
+    let path = root().join("../shared/data").join(rel);
+    if path.exists() {
+        return Some(path);
+    }
+    if std::env::var("PATCHPLAN_REQUIRE_SHARED").as_deref() == Ok("1") {
+        panic!(
+            "{} is missing and PATCHPLAN_REQUIRE_SHARED=1",
+            path.display()
+        );
+    }
+    eprintln!("skipped: {} not found", path.display());
+    None
+}
+
+/// A fresh copy of the example inventory in a temporary directory.
+pub fn example_copy() -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    copy_dir(&root().join("inventory"), &tmp.path().join("inventory"));
+    tmp
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name();
+        if name == ".patchplan" {
+            continue;
+        }
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &to.join(&name));
+        } else {
+            std::fs::copy(entry.path(), to.join(&name)).unwrap();
+        }
+    }
+}
+
+/// Replaces `from` with `to` in `path`, asserting that `from` is there.
+pub fn edit(path: &Path, from: &str, to: &str) {
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(text.contains(from), "{} has no `{from}`", path.display());
+    std::fs::write(path, text.replacen(from, to, 1)).unwrap();
+}
+
+/// The 1-based `line:col` of the first occurrence of `needle` in `path`.
+pub fn position(path: &Path, needle: &str) -> String {
+    let text = std::fs::read_to_string(path).unwrap();
+    let offset = text
+        .find(needle)
+        .unwrap_or_else(|| panic!("no `{needle}` in {}", path.display()));
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let col = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+    format!("{line}:{col}")
+}

@@ -1,0 +1,256 @@
+//! The shipped example: `plan` writes plan.json and notices, with every decision, emergencies and
+//! Spanish notices; the same `--now` gives byte-identical output. The expected decisions were
+//! worked out independently of the code from DESIGN.md's rules and the SSVC tables, when the
+//! example was written.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::common::{NOW, example_copy, run, run_in, stderr};
+
+fn plan_into(out: &Path) -> Value {
+    let out_arg = out.to_str().unwrap();
+    let o = run(&["plan", "--now", NOW, "--out", out_arg, "--quiet"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    serde_json::from_slice(&std::fs::read(out.join("plan.json")).unwrap()).unwrap()
+}
+
+fn findings(plan: &Value) -> &Vec<Value> {
+    plan["findings"].as_array().unwrap()
+}
+
+#[test]
+fn plan_ranks_schedules_and_writes_notices() {
+    let tmp = tempfile::tempdir().unwrap();
+    let plan = plan_into(tmp.path());
+    assert_eq!(plan["schema"], "patchplan.plan/v1");
+    assert_eq!(plan["now"], "2026-10-27T09:00:00Z");
+    let mut decisions: BTreeMap<String, usize> = BTreeMap::new();
+    for f in findings(&plan).iter().filter(|f| f["status"] == "open") {
+        *decisions
+            .entry(f["decision"].as_str().unwrap().to_string())
+            .or_default() += 1;
+    }
+    // Open findings only: 9 attend includes the tower-http finding whose exception expired; the
+    // excepted and informational findings are counted apart.
+    let expected: BTreeMap<String, usize> =
+        [("act", 3), ("attend", 9), ("track*", 8), ("track", 17)]
+            .map(|(k, v)| (k.to_string(), v))
+            .into();
+    assert_eq!(decisions, expected);
+    let status = |s: &str| findings(&plan).iter().filter(|f| f["status"] == s).count();
+    assert_eq!((status("excepted"), status("informational")), (1, 1));
+    for f in findings(&plan) {
+        for key in [
+            "id",
+            "environment",
+            "customer",
+            "ecosystem",
+            "package",
+            "version",
+            "advisory",
+            "aliases",
+            "fixed",
+            "decision",
+            "deadline",
+            "score",
+            "emergency",
+            "window",
+            "reasons",
+        ] {
+            assert!(f.get(key).is_some(), "finding lacks `{key}`: {f}");
+        }
+        if f["decision"] == "act" {
+            assert_eq!(f["emergency"], true, "{f}");
+        }
+    }
+    let emergencies: Vec<&Value> = plan["windows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|w| w["kind"] == "emergency")
+        .collect();
+    assert!(!emergencies.is_empty());
+    for w in plan["windows"].as_array().unwrap() {
+        let customer = w["customer"].as_str().unwrap();
+        let id = w["id"].as_str().unwrap();
+        for ext in ["txt", "md", "json"] {
+            let file = tmp.path().join(format!("notices/{customer}/{id}.{ext}"));
+            assert!(file.is_file(), "missing {}", file.display());
+        }
+    }
+    let spanish = std::fs::read_to_string(
+        tmp.path()
+            .join("notices/andes-telecom/emergency.andes-prod.20261027T1100Z.txt"),
+    )
+    .unwrap();
+    assert!(
+        spanish.contains("INTERVENCIÓN DE SEGURIDAD DE EMERGENCIA")
+            && spanish.contains("martes, 27 de octubre de 2026, 06:00 (GMT-5)"),
+        "{spanish}"
+    );
+    assert_eq!(
+        plan["notices"].as_array().unwrap().len(),
+        plan["windows"].as_array().unwrap().len()
+    );
+}
+
+#[test]
+fn matching_follows_the_osv_rules_on_the_example() {
+    let tmp = tempfile::tempdir().unwrap();
+    let plan = plan_into(tmp.path());
+    let by_id = |id: &str| findings(&plan).iter().find(|f| f["id"] == id).cloned();
+    // Two records of one flaw (RUSTSEC and GHSA, sharing a CVE) are one finding; the RUSTSEC
+    // record's events are out of order and the GHSA record has a GIT range.
+    let h2 = by_id("hudson-selfcare:h2:RUSTSEC-2026-0041").expect("h2 finding");
+    assert_eq!(
+        h2["aliases"],
+        serde_json::json!(["CVE-2026-41502", "GHSA-6368-x8m5-922q"])
+    );
+    assert_eq!(h2["fixed"], "0.4.9");
+    assert_eq!(
+        findings(&plan)
+            .iter()
+            .filter(|f| f["package"] == "h2")
+            .count(),
+        1
+    );
+    // A pre-release inside a native `<7.2.3` range is affected.
+    assert!(
+        findings(&plan)
+            .iter()
+            .any(|f| f["environment"] == "andes-lab" && f["version"] == "7.2.3-rc.1")
+    );
+    // Withdrawn records and ranges that end below the installed version do not match.
+    assert!(
+        !findings(&plan)
+            .iter()
+            .any(|f| f["package"] == "express" || f["package"] == "tokio")
+    );
+    // `last_affected` has no fix: nothing to schedule, and it says so.
+    let ip: Vec<&Value> = findings(&plan)
+        .iter()
+        .filter(|f| f["package"] == "ip")
+        .collect();
+    assert!(
+        !ip.is_empty()
+            && ip
+                .iter()
+                .all(|f| f["fixed"].is_null() && f["window"].is_null())
+    );
+    // The informational advisory is reported, never an emergency.
+    let info = findings(&plan)
+        .iter()
+        .find(|f| f["informational"] == "unmaintained")
+        .expect("informational finding");
+    assert_eq!(
+        (info["emergency"].as_bool(), info["decision"].as_str()),
+        (Some(false), Some("track"))
+    );
+}
+
+#[test]
+fn the_dst_change_is_inside_a_planned_window() {
+    let tmp = tempfile::tempdir().unwrap();
+    let plan = plan_into(tmp.path());
+    let w = plan["windows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["id"] == "hudson-fiber.sunday-early.2026-11-01")
+        .expect("window across the DST change");
+    // 01:30 is ambiguous in New York that night: the first (EDT) occurrence; 3h elapsed.
+    assert_eq!(
+        (w["start"].as_str(), w["end"].as_str()),
+        (Some("2026-11-01T05:30:00Z"), Some("2026-11-01T08:30:00Z"))
+    );
+    let md = std::fs::read_to_string(
+        tmp.path()
+            .join("notices/hudson-fiber/hudson-fiber.sunday-early.2026-11-01.md"),
+    )
+    .unwrap();
+    assert!(
+        md.contains(
+            "Sunday, 1 November 2026, 01:30 (GMT-4) to Sunday, 1 November 2026, 03:30 (GMT-5)"
+        ),
+        "{md}"
+    );
+}
+
+#[test]
+fn summary_notices_name_no_component_version_or_advisory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let plan = plan_into(tmp.path());
+    for customer in ["andes-telecom", "outback-wireless"] {
+        let dir = tmp.path().join("notices").join(customer);
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+            for f in findings(&plan).iter().filter(|f| f["customer"] == customer) {
+                for secret in [&f["package"], &f["advisory"]] {
+                    let s = secret.as_str().unwrap();
+                    assert!(!text.contains(s), "{customer} notice leaks `{s}`");
+                }
+                assert!(!text.contains(&format!(" {} ", f["version"].as_str().unwrap())));
+            }
+        }
+    }
+}
+
+#[test]
+fn the_same_now_gives_byte_identical_output() {
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    plan_into(a.path());
+    plan_into(b.path());
+    let files = |root: &Path| {
+        let mut out = BTreeMap::new();
+        let mut stack = vec![root.to_path_buf()];
+        while let Some(dir) = stack.pop() {
+            for e in std::fs::read_dir(dir).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else {
+                    out.insert(
+                        p.strip_prefix(root).unwrap().to_path_buf(),
+                        std::fs::read(&p).unwrap(),
+                    );
+                }
+            }
+        }
+        out
+    };
+    let (fa, fb) = (files(a.path()), files(b.path()));
+    assert!(fa.len() > 10);
+    assert_eq!(fa.keys().collect::<Vec<_>>(), fb.keys().collect::<Vec<_>>());
+    for (k, v) in &fa {
+        assert!(v == &fb[k], "{} differs between runs", k.display());
+    }
+}
+
+#[test]
+fn fail_on_sets_exit_code_one() {
+    let tmp = example_copy();
+    let o = run_in(
+        tmp.path(),
+        &["scan", "--now", NOW, "--fail-on", "act", "--quiet"],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let o = run_in(
+        tmp.path(),
+        &[
+            "--quiet",
+            "scan",
+            "--fail-on",
+            "act",
+            "--now",
+            NOW,
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(report["schema"], "patchplan.scan/v1");
+}

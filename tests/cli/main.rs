@@ -1,0 +1,8 @@
+//! Integration tests: the `patchplan` binary run on fixture inventories, the shipped example and
+//! the real advisory data in `../shared/data`. One binary, one module per theme.
+
+mod bad_input;
+mod common;
+mod example;
+mod reference;
+mod validate;

@@ -1,0 +1,121 @@
+//! `patchplan validate`: the example is valid; broken inventories report every problem at once,
+//! each with file, line and column, and exit 2.
+
+use crate::common::{edit, example_copy, position, run, run_in, stderr, stdout};
+
+#[test]
+fn the_example_inventory_is_valid() {
+    let out = run(&["validate"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("ok (4 customers"), "{}", stdout(&out));
+}
+
+#[test]
+fn reports_a_misspelt_key_a_misspelt_zone_and_a_dangling_stack_together() {
+    let tmp = example_copy();
+    let inv = tmp.path().join("inventory");
+    let env = inv.join("environments/andes-lab.toml");
+    let customer = inv.join("customers/outback-wireless.toml");
+    let stacked = inv.join("environments/hudson-prod.toml");
+    edit(&env, "criticality =", "criticallity =");
+    edit(&customer, "\"Australia/Sydney\"", "\"Australia/Sydny\"");
+    edit(&stacked, "\"wispgate-edge-7.2\"", "\"wispgate-edge-9.9\"");
+    let out = run_in(tmp.path(), &["validate"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    let expect = [
+        (
+            env.clone(),
+            position(&env, "criticallity"),
+            "unknown field `criticallity`",
+        ),
+        (
+            customer.clone(),
+            position(&customer, "\"Australia/Sydny\""),
+            "unknown time zone `Australia/Sydny`; did you mean `Australia/Sydney`?",
+        ),
+        (
+            stacked.clone(),
+            position(&stacked, "\"wispgate-edge-9.9\""),
+            "unknown stack `wispgate-edge-9.9`",
+        ),
+    ];
+    for (path, at, message) in expect {
+        let rel = format!("inventory/{}", path.strip_prefix(&inv).unwrap().display());
+        let line = format!("{rel}:{at}: {message}");
+        assert!(err.contains(&line), "missing `{line}` in:\n{err}");
+    }
+    assert!(err.contains("3 problems found"), "{err}");
+}
+
+#[test]
+fn reports_bad_values_and_references() {
+    let tmp = example_copy();
+    let inv = tmp.path().join("inventory");
+    let customer = inv.join("customers/hudson-fiber.toml");
+    edit(&customer, "rrule = \"", "rrule = \"FREQ=HOURLY;");
+    edit(&customer, "duration = \"", "duration = \"x");
+    let staging = inv.join("environments/hudson-staging.toml");
+    edit(
+        &staging,
+        "customer = \"hudson-fiber\"",
+        "customer = \"hudson-fibre\"",
+    );
+    let prod = inv.join("environments/hudson-prod.toml");
+    edit(
+        &prod,
+        "after = \"hudson-staging\"",
+        "after = \"hudson-prod\"",
+    );
+    let out = run_in(tmp.path(), &["validate"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    for needle in [
+        "invalid RRULE",
+        "invalid duration `x",
+        "unknown customer `hudson-fibre`",
+        "an environment cannot come after itself",
+    ] {
+        assert!(err.contains(needle), "missing `{needle}` in:\n{err}");
+    }
+    assert!(err.lines().all(|l| !l.contains("panicked")), "{err}");
+}
+
+#[test]
+fn reports_duplicate_ids_and_rollout_cycles() {
+    let tmp = example_copy();
+    let inv = tmp.path().join("inventory");
+    std::fs::copy(
+        inv.join("customers/andes-telecom.toml"),
+        inv.join("customers/zz-copy.toml"),
+    )
+    .unwrap();
+    let staging = inv.join("environments/andes-staging.toml");
+    let text = std::fs::read_to_string(&staging).unwrap();
+    let with_after = text.replacen("customer =", "after = \"andes-prod\"\ncustomer =", 1);
+    std::fs::write(&staging, with_after).unwrap();
+    let out = run_in(tmp.path(), &["validate"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("inventory/customers/zz-copy.toml:")
+            && err.contains("duplicate customer id `andes-telecom`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("rollout order has a cycle: andes-prod -> andes-staging -> andes-prod"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_missing_inventory_is_a_clear_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = run_in(tmp.path(), &["validate"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("not an inventory: no patchplan.toml here"),
+        "{}",
+        stderr(&out)
+    );
+}
