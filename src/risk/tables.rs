@@ -153,7 +153,11 @@ mod tests {
         match std::fs::read_to_string(&path) {
             Ok(text) => Some(text),
             Err(_) if std::env::var("PATCHPLAN_REQUIRE_SHARED").as_deref() != Ok("1") => {
-                eprintln!("skipped: {} not found", path.display());
+                // Past libtest's capture, so a user sees what was skipped.
+                let _ = std::io::Write::write_all(
+                    &mut std::io::stderr(),
+                    format!("skipped: {} not found\n", path.display()).as_bytes(),
+                );
                 None
             }
             Err(e) => panic!("{}: {e} (PATCHPLAN_REQUIRE_SHARED=1)", path.display()),

@@ -1,5 +1,6 @@
 //! Helpers: run the binary, find the shared data, copy the example inventory to edit it.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -46,7 +47,8 @@ pub fn shared(rel: &str) -> Option<PathBuf> {
             path.display()
         );
     }
-    eprintln!("skipped: {} not found", path.display());
+    // Written to stderr directly, past libtest's capture, so a user sees what was skipped.
+    let _ = writeln!(std::io::stderr(), "skipped: {} not found", path.display());
     None
 }
 
