@@ -174,11 +174,12 @@ fn merge(
         .map(|(ids, mut members)| {
             members.sort_by_key(|&m| primary_rank(&feeds.advisories[m]));
             let primary = &feeds.advisories[members[0]];
+            // Records of one flaw may disagree (a CVE record with only `last_affected`): the fix
+            // is the highest that any of them knows.
             let fixed = members
                 .iter()
-                .map(|&m| fixed_for(&feeds.advisories[m], comp, version))
-                .collect::<Option<Vec<Version>>>()
-                .and_then(|v| v.into_iter().max())
+                .filter_map(|&m| fixed_for(&feeds.advisories[m], comp, version))
+                .max()
                 .map(|v| v.to_string());
             Finding {
                 target: target.id.clone(),

@@ -111,11 +111,21 @@ fn convert_affected(id: &str, a: &RecordAffected, notes: &mut Vec<String>) -> Op
     };
     let mut range = Range::default();
     for r in a.ranges.iter().filter(|r| r.kind != "GIT") {
+        let before = notes.len();
         let events = r
             .events
             .iter()
             .filter_map(|e| convert_event(scheme, e, id, notes))
             .collect();
+        if notes.len() > before {
+            // Evaluating what is left would be a guess (a lost `fixed` widens the range, a lost
+            // `introduced` hides it), so the whole range is skipped, and said so.
+            let (kind, name) = (&r.kind, &package.name);
+            notes.push(format!(
+                "{id}: a {kind} range of `{name}` was skipped: an event could not be read"
+            ));
+            continue;
+        }
         range.add_osv_events(events);
     }
     for text in &a.versions {
@@ -217,7 +227,10 @@ mod tests {
             panic!("withdrawn")
         };
         assert_eq!(adv.informational.as_deref(), Some("unmaintained"));
-        assert_eq!(notes.len(), 1);
+        // The unreadable `fixed` skips its whole range rather than leaving it open.
+        assert_eq!(notes.len(), 2, "{notes:?}");
+        assert!(notes[1].contains("range of `a` was skipped"), "{notes:?}");
+        assert!(adv.affected[0].range.intervals.is_empty());
     }
 
     #[test]

@@ -212,7 +212,7 @@ pub struct RawComponent {
     /// A package URL instead of name and ecosystem (and version).
     pub purl: Option<Spanned<String>>,
     /// Minutes the upgrade takes, overriding `defaults.patch_minutes`.
-    pub patch_minutes: Option<u32>,
+    pub patch_minutes: Option<Spanned<u32>>,
     /// `none`, `service` or `reboot`.
     #[serde(default)]
     pub restart: Restart,

@@ -16,6 +16,10 @@ use crate::duration::Duration;
 use crate::feeds::FeedSpec;
 use crate::version::{Scheme, canonical_ecosystem, canonical_name};
 
+/// The longest a component upgrade (or its downtime) may take, in minutes: one week. The bound
+/// keeps schedule arithmetic far from overflow.
+const MAX_TASK_MINUTES: u32 = 7 * 24 * 60;
+
 /// The default DTSTART of window rules: anchors INTERVAL and COUNT.
 const DEFAULT_SINCE: &str = "2026-01-01";
 
@@ -175,7 +179,10 @@ fn config(
             .unwrap_or(base.locale),
         notice: c.duration_or(d.notice.as_ref(), base.notice),
         emergency_lead: c.duration_or(d.emergency_lead.as_ref(), base.emergency_lead),
-        patch_minutes: d.patch_minutes.unwrap_or(base.patch_minutes),
+        patch_minutes: d
+            .patch_minutes
+            .unwrap_or(base.patch_minutes)
+            .min(MAX_TASK_MINUTES),
         horizon: c.duration_or(d.horizon.as_ref(), base.horizon),
     };
     let mut feeds = Vec::new();
@@ -337,6 +344,16 @@ fn window(c: &mut Check, w: &RawWindow) -> Option<WindowSpec> {
     let start = c.time(&w.start);
     let duration = c.duration(&w.duration);
     let offset = c.duration_or(w.offset.as_ref(), Duration::ZERO);
+    if let Some(o) = &w.offset
+        && offset.minutes() % 1440 != 0
+    {
+        c.error(o, "an offset is a whole number of days, such as `4d`");
+    }
+    if let (Some(s), Some(date)) = (&w.since, since)
+        && !(1970..=9999).contains(&chrono::Datelike::year(&date))
+    {
+        c.error(s, "`since` must be a date between 1970 and 9999");
+    }
     let cutoff = c.duration_or(w.cutoff.as_ref(), Duration::ZERO);
     if let Some(d) = duration
         && (d == Duration::ZERO || cutoff >= d)
@@ -413,6 +430,25 @@ fn component(
         return None;
     };
     let ecosystem = canonical_ecosystem(&ecosystem);
+    if let Some(m) = raw
+        .patch_minutes
+        .as_ref()
+        .filter(|m| *m.get_ref() > MAX_TASK_MINUTES)
+    {
+        let message = format!("patch_minutes must be at most {MAX_TASK_MINUTES} (one week)");
+        c.diags.push(c.src.at(m.span(), message));
+        return None;
+    }
+    if raw.downtime_minutes > MAX_TASK_MINUTES {
+        let at = raw
+            .name
+            .as_ref()
+            .or(raw.purl.as_ref())
+            .map_or(0..0, |n| n.span());
+        let message = format!("downtime_minutes must be at most {MAX_TASK_MINUTES} (one week)");
+        c.diags.push(c.src.at(at, message));
+        return None;
+    }
     match Scheme::for_ecosystem(&ecosystem) {
         Some(scheme) => {
             if let Err(e) = scheme.parse(version.get_ref()) {
@@ -428,7 +464,10 @@ fn component(
         name: canonical_name(&ecosystem, &name),
         ecosystem,
         version: version.into_inner(),
-        patch_minutes: raw.patch_minutes.unwrap_or(defaults.patch_minutes),
+        patch_minutes: raw
+            .patch_minutes
+            .as_ref()
+            .map_or(defaults.patch_minutes, |m| *m.get_ref()),
         restart: raw.restart,
         downtime_minutes: raw.downtime_minutes,
         origin: origin.to_string(),
@@ -564,7 +603,8 @@ fn check_rollout_cycles(envs: &[(&Source, RawEnvironment)], diags: &mut Vec<Diag
                 // Report the cycle once, at its smallest member.
                 if path.iter().all(|p| *p >= start) {
                     path.push(start);
-                    let at = raw.after.as_ref().expect("a cycle member has `after`");
+                    // A duplicate id may stand in for a cycle member; the duplicate is reported.
+                    let Some(at) = raw.after.as_ref() else { break };
                     diags.push(src.at(
                         at.span(),
                         format!("rollout order has a cycle: {}", path.join(" -> ")),

@@ -228,7 +228,9 @@ fn list<T>(value: &str, f: impl Fn(&str) -> Result<T, String>) -> Result<Vec<T>,
 
 fn parse_weekday(v: &str) -> Result<(Option<i32>, Weekday), String> {
     let split = v.len().saturating_sub(2);
-    let (num, day) = v.split_at(split);
+    let (Some(num), Some(day)) = (v.get(..split), v.get(split..)) else {
+        return Err(format!("BYDAY: `{v}` is not a weekday such as SU or 2TU"));
+    };
     let wd = match day {
         "MO" => Weekday::Mon,
         "TU" => Weekday::Tue,
@@ -362,6 +364,7 @@ mod tests {
             "FREQ=MONTHLY;BYMONTHDAY=0",
             "FREQ=WEEKLY;INTERVAL=0",
             "FREQ=WEEKLY;FOO=1",
+            "FREQ=WEEKLY;BYDAY=éU",
         ] {
             assert!(bad.parse::<RRule>().is_err(), "{bad}");
         }

@@ -134,8 +134,9 @@ impl Range {
         self.intervals.extend(added);
     }
 
-    /// Parses a native range: comma-separated comparators `>=`, `>`, `<`, `<=`, `=`, such as
-    /// `">=7.0.0, <7.2.3"`. Evaluated by precedence, pre-releases included.
+    /// Parses a native range: comma-separated comparators `>=`, `<`, `<=`, such as
+    /// `">=7.0.0, <7.2.3"`, or one exact version `=V`. Evaluated by precedence, pre-releases
+    /// included.
     pub fn add_native(&mut self, scheme: Scheme, text: &str) -> Result<(), String> {
         let mut lo = None;
         let mut hi = Bound::Unbounded;
@@ -144,6 +145,14 @@ impl Range {
                 .parse(s.trim())
                 .map_err(|e: VersionError| e.to_string())
         };
+        if let Some(v) = text
+            .trim()
+            .strip_prefix('=')
+            .filter(|_| !text.contains(','))
+        {
+            self.versions.push(parse(v)?);
+            return Ok(());
+        }
         for part in text.split(',').map(str::trim) {
             if let Some(v) = part.strip_prefix(">=") {
                 lo = Some(parse(v)?);
@@ -151,12 +160,9 @@ impl Range {
                 hi = Bound::Inclusive(parse(v)?);
             } else if let Some(v) = part.strip_prefix('<') {
                 hi = Bound::Exclusive(parse(v)?);
-            } else if let Some(v) = part.strip_prefix('=') {
-                self.versions.push(parse(v)?);
-                return Ok(());
             } else {
                 return Err(format!(
-                    "cannot read range part `{part}`: expected `>=V`, `<V`, `<=V` or `=V`"
+                    "cannot read range part `{part}`: expected `>=V`, `<V` or `<=V` (or one `=V` alone)"
                 ));
             }
         }
@@ -275,5 +281,11 @@ mod tests {
         case(&r, "2.0.0-rc.1", true);
         case(&r, "2.0.0", false);
         assert!(r.add_native(Scheme::SemVer, "~1.0").is_err());
+        assert!(r.add_native(Scheme::SemVer, ">1.0.0").is_err());
+        assert!(r.add_native(Scheme::SemVer, ">=1.0.0, =1.2.0").is_err());
+        let mut exact = Range::default();
+        exact.add_native(Scheme::SemVer, "=1.2.0").unwrap();
+        case(&exact, "1.2.0", true);
+        case(&exact, "1.2.1", false);
     }
 }

@@ -119,3 +119,39 @@ fn a_missing_inventory_is_a_clear_error() {
         stderr(&out)
     );
 }
+
+/// Regression: values that once reached a panic (a duplicate id inside a rollout cycle, a
+/// non-ASCII BYDAY, patch minutes past chrono's range) are ordinary errors.
+#[test]
+fn hostile_values_are_errors_not_panics() {
+    let tmp = example_copy();
+    let inv = tmp.path().join("inventory");
+    let envs = inv.join("environments");
+    std::fs::write(envs.join("x1.toml"), "id = \"x\"\ncustomer = \"andes-telecom\"\nname = \"x\"\nexposure = \"internal\"\ncriticality = \"low\"\nafter = \"y\"\n").unwrap();
+    std::fs::write(envs.join("x2.toml"), "id = \"x\"\ncustomer = \"andes-telecom\"\nname = \"x\"\nexposure = \"internal\"\ncriticality = \"low\"\n").unwrap();
+    std::fs::write(envs.join("y.toml"), "id = \"y\"\ncustomer = \"andes-telecom\"\nname = \"y\"\nexposure = \"internal\"\ncriticality = \"low\"\nafter = \"x\"\n").unwrap();
+    let customer = inv.join("customers/andes-telecom.toml");
+    edit(&customer, "offset = \"4d\"", "offset = \"4d12h\"");
+    edit(
+        &inv.join("customers/hudson-fiber.toml"),
+        "BYDAY=SU",
+        "BYDAY=éU",
+    );
+    edit(
+        &inv.join("stacks/wispgate-edge-7.2.toml"),
+        "patch_minutes = 30",
+        "patch_minutes = 4294967295",
+    );
+    let out = run_in(tmp.path(), &["validate"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    for needle in [
+        "duplicate environment id `x`",
+        "an offset is a whole number of days",
+        "BYDAY: `éU`",
+        "patch_minutes must be at most 10080",
+    ] {
+        assert!(err.contains(needle), "missing `{needle}` in:\n{err}");
+    }
+    assert!(!err.contains("panicked"), "{err}");
+}
