@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::{Cli, Format, Outcome, print, table, warn};
 use crate::error::{Error, Result};
 use crate::feeds::{FeedKind, FeedSpec, Feeds};
-use crate::inventory::{Inventory, Policy};
+use crate::inventory::Inventory;
 use crate::matching::{self, Finding, Target, TargetComponent};
 use crate::risk::{self, CvssInfo, Decision};
 
@@ -227,9 +227,4 @@ fn render_table(report: &ScanReport) -> String {
         rows.len() - vulns
     ));
     out
-}
-
-#[allow(dead_code)]
-fn default_policy() -> Policy {
-    Policy::default()
 }
