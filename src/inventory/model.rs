@@ -32,12 +32,22 @@ pub struct Inventory {
 }
 
 impl Inventory {
+    /// The customer `id`; a binary search, since customers are sorted by id.
     pub fn customer(&self, id: &str) -> Option<&Customer> {
-        self.customers.iter().find(|c| c.id == id)
+        let i = self
+            .customers
+            .binary_search_by(|c| c.id.as_str().cmp(id))
+            .ok()?;
+        Some(&self.customers[i])
     }
 
+    /// The environment `id`; a binary search, since environments are sorted by id.
     pub fn environment(&self, id: &str) -> Option<&Environment> {
-        self.environments.iter().find(|e| e.id == id)
+        let i = self
+            .environments
+            .binary_search_by(|e| e.id.as_str().cmp(id))
+            .ok()?;
+        Some(&self.environments[i])
     }
 }
 

@@ -38,12 +38,13 @@ pub const TEMPLATE_FORMATS: [&str; 2] = ["txt", "md"];
 /// Renders the notice of every window of `plan` under `out/notices/CUSTOMER/`.
 pub fn render_plan(inv: &Inventory, plan: &Plan, out: &Path) -> Result<Vec<NoticeRecord>> {
     let renderer = Renderer::new(Some(&inv.root.join("templates")))?;
+    let findings = view::index(plan);
     let mut records = Vec::new();
     for window in &plan.windows {
         let Some(customer) = inv.customer(&window.customer) else {
             continue;
         };
-        let view = view::build(inv, plan, window, customer);
+        let view = view::build(inv, &findings, window, customer);
         let dir = PathBuf::from("notices").join(&customer.id);
         std::fs::create_dir_all(out.join(&dir)).map_err(|e| Error::io(out.join(&dir), e))?;
         let mut files = Vec::new();

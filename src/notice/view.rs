@@ -2,6 +2,8 @@
 //! `json` format is it, as a webhook body. Under `summary` disclosure it carries no component
 //! name, version or advisory id at all, so no template can leak one.
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 
 use super::locale;
@@ -68,7 +70,12 @@ pub struct ChangeView {
 }
 
 /// The view of the notice for `window`.
-pub fn build(inv: &Inventory, plan: &Plan, window: &Window, customer: &Customer) -> NoticeView {
+pub fn build(
+    inv: &Inventory,
+    findings: &FindingIndex,
+    window: &Window,
+    customer: &Customer,
+) -> NoticeView {
     let (tz, loc) = (customer.timezone, customer.locale);
     let detailed = customer.disclosure == Disclosure::Detailed;
     let env_name = |id: &str| {
@@ -92,7 +99,7 @@ pub fn build(inv: &Inventory, plan: &Plan, window: &Window, customer: &Customer)
         window
             .tasks
             .iter()
-            .map(|t| change(plan, t, &env_name(&t.environment)))
+            .map(|t| change(findings, t, &env_name(&t.environment)))
             .collect()
     } else {
         Vec::new()
@@ -131,13 +138,25 @@ pub fn build(inv: &Inventory, plan: &Plan, window: &Window, customer: &Customer)
     }
 }
 
-fn change(plan: &Plan, t: &crate::schedule::Task, service: &str) -> ChangeView {
-    let advisories: Vec<String> = plan
+/// Each finding id's position in the plan and its advisory, built once per run.
+pub type FindingIndex<'a> = HashMap<&'a str, (usize, &'a str)>;
+
+/// Indexes the plan's findings for [`build`].
+pub fn index(plan: &Plan) -> FindingIndex<'_> {
+    let by_id = plan.findings.iter().enumerate();
+    by_id
+        .map(|(i, f)| (f.id.as_str(), (i, f.matched.advisory.as_str())))
+        .collect()
+}
+
+fn change(findings: &FindingIndex, t: &crate::schedule::Task, service: &str) -> ChangeView {
+    let mut hits: Vec<(usize, &str)> = t
         .findings
         .iter()
-        .filter(|f| t.findings.contains(&f.id))
-        .map(|f| f.matched.advisory.clone())
+        .filter_map(|id| findings.get(id.as_str()).copied())
         .collect();
+    hits.sort_unstable();
+    let advisories: Vec<&str> = hits.into_iter().map(|(_, a)| a).collect();
     ChangeView {
         service: service.to_string(),
         component: t.package.clone(),

@@ -164,6 +164,18 @@ mod tests {
         }
     }
 
+    /// The data rows of a shared CSV, split into cells, after checking their count.
+    fn rows(name: &str, expected: usize) -> Option<Vec<Vec<String>>> {
+        let csv = shared(name)?;
+        let rows: Vec<Vec<String>> = csv
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').map(str::to_string).collect())
+            .collect();
+        assert_eq!(rows.len(), expected, "{name}");
+        Some(rows)
+    }
+
     fn yes(s: &str) -> bool {
         match s {
             "yes" => true,
@@ -176,32 +188,26 @@ mod tests {
 
     #[test]
     fn every_coordinator_row_matches_the_csv() {
-        let Some(csv) = shared("cisa_coordinator_2_0_3.csv") else {
+        let Some(rows) = rows("cisa_coordinator_2_0_3.csv", 36) else {
             return;
         };
-        let rows: Vec<Vec<&str>> = csv
-            .lines()
-            .skip(1)
-            .map(|l| l.split(',').collect())
-            .collect();
-        assert_eq!(rows.len(), 36);
         for r in rows {
-            let e = match r[1] {
+            let e = match r[1].as_str() {
                 "none" => Exploitation::None,
                 "public poc" => Exploitation::PublicPoc,
                 "active" => Exploitation::Active,
                 other => panic!("{other}"),
             };
-            let m = match r[4] {
+            let m = match r[4].as_str() {
                 "low" => Mission::Low,
                 "medium" => Mission::Medium,
                 "high" => Mission::High,
                 other => panic!("{other}"),
             };
-            let (row, decision) = ssvc(e, yes(r[2]), yes(r[3]), m);
+            let (row, decision) = ssvc(e, yes(&r[2]), yes(&r[3]), m);
             assert_eq!(
                 (row.to_string().as_str(), decision.as_str()),
-                (r[0], r[5]),
+                (r[0].as_str(), r[5].as_str()),
                 "{r:?}"
             );
         }
@@ -209,20 +215,14 @@ mod tests {
 
     #[test]
     fn every_bod_row_matches_the_csv() {
-        let Some(csv) = shared("cisa_bod_26_04_1_0_0.csv") else {
+        let Some(rows) = rows("cisa_bod_26_04_1_0_0.csv", 16) else {
             return;
         };
-        let rows: Vec<Vec<&str>> = csv
-            .lines()
-            .skip(1)
-            .map(|l| l.split(',').collect())
-            .collect();
-        assert_eq!(rows.len(), 16);
         for r in rows {
-            let (row, t) = bod(yes(r[1]), yes(r[2]), yes(r[3]), yes(r[4]));
+            let (row, t) = bod(yes(&r[1]), yes(&r[2]), yes(&r[3]), yes(&r[4]));
             assert_eq!(
                 (row.to_string().as_str(), t.as_str()),
-                (r[0], r[5]),
+                (r[0].as_str(), r[5].as_str()),
                 "{r:?}"
             );
         }

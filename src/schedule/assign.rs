@@ -22,6 +22,12 @@ pub fn schedule(inv: &Inventory, requests: &[TaskRequest], now: DateTime<Utc>) -
         requests,
         now,
         occurrences,
+        by_key: requests
+            .iter()
+            .enumerate()
+            .rev()
+            .map(|(i, r)| (key(r), i))
+            .collect(),
         used: HashMap::new(),
         finish: HashMap::new(),
         placed: BTreeMap::new(),
@@ -82,6 +88,8 @@ struct State<'a> {
     requests: &'a [TaskRequest],
     now: DateTime<Utc>,
     occurrences: HashMap<&'a str, Vec<Occurrence>>,
+    /// Request index per (environment, ecosystem, package), for rollout predecessors.
+    by_key: HashMap<(String, String, String), usize>,
     /// Minutes used per (customer, occurrence index, environment).
     used: HashMap<(String, usize, String), i64>,
     /// When each (environment, ecosystem, package) upgrade ends, for rollout order.
@@ -122,14 +130,11 @@ impl State<'_> {
         // Rollout order: the predecessor's same upgrade first.
         let after = match env.after.as_deref() {
             Some(pred) => {
-                let same = (0..self.requests.len()).find(|&j| {
-                    let q = &self.requests[j];
-                    q.environment == pred && q.ecosystem == r.ecosystem && q.package == r.package
-                });
+                let pred_key = (pred.to_string(), r.ecosystem.clone(), r.package.clone());
+                let same = self.by_key.get(&pred_key).copied();
                 if let Some(j) = same.filter(|_| depth < self.requests.len()) {
                     self.place(j, depth + 1);
                 }
-                let pred_key = (pred.to_string(), r.ecosystem.clone(), r.package.clone());
                 self.finish.get(&pred_key).map(|f| {
                     reasons.push(format!(
                         "rollout: after {pred} finishes this upgrade plus {} soak",
