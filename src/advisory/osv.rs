@@ -128,11 +128,20 @@ fn convert_affected(id: &str, a: &RecordAffected, notes: &mut Vec<String>) -> Op
         }
         range.add_osv_events(events);
     }
+    let mut unreadable = Vec::new();
     for text in &a.versions {
         match scheme.parse(text) {
             Ok(v) => range.versions.push(v),
-            Err(e) => notes.push(format!("{id}: {e}")),
+            Err(e) => unreadable.push(e),
         }
+    }
+    if let Some(first) = unreadable.first() {
+        // Feeds list every release, legacy spellings included: one note per package, not one
+        // per version, and the ranges still decide.
+        let (n, name) = (unreadable.len(), &package.name);
+        notes.push(format!(
+            "{id}: {n} listed version(s) of `{name}` ignored, e.g. {first}"
+        ));
     }
     Some(Affected {
         name: canonical_name(&ecosystem, &package.name),

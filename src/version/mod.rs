@@ -4,6 +4,7 @@
 //! compare by that scheme's precedence. Parsing never panics: a version a scheme cannot read is an
 //! error the caller reports as a warning naming the component or record.
 
+mod pep440;
 mod range;
 mod semver_scheme;
 
@@ -18,12 +19,13 @@ pub enum Scheme {
     /// SemVer 2.0 precedence: crates.io, npm, Go (with or without `v`), Hex, Pub, and every
     /// ecosystem patchplan does not know (in-house components).
     SemVer,
+    /// PEP 440: PyPI.
+    Pep440,
 }
 
 /// Ecosystems whose orderings are not implemented yet. Matching them would be a guess, so their
 /// components are reported as a warning rather than silently treated as SemVer.
 const UNORDERED: &[&str] = &[
-    "PyPI",
     "Maven",
     "NuGet",
     "RubyGems",
@@ -43,10 +45,10 @@ impl Scheme {
     /// [`canonical_ecosystem`]), or `None` when patchplan cannot order it yet.
     pub fn for_ecosystem(ecosystem: &str) -> Option<Scheme> {
         let base = ecosystem_base(ecosystem);
-        if UNORDERED.contains(&base) {
-            None
-        } else {
-            Some(Scheme::SemVer)
+        match base {
+            _ if UNORDERED.contains(&base) => None,
+            "PyPI" => Some(Scheme::Pep440),
+            _ => Some(Scheme::SemVer),
         }
     }
 
@@ -54,6 +56,7 @@ impl Scheme {
     pub fn parse(self, text: &str) -> Result<Version, VersionError> {
         match self {
             Scheme::SemVer => semver_scheme::parse(text).map(Version::SemVer),
+            Scheme::Pep440 => pep440::Pep440Version::parse(text).map(Version::Pep440),
         }
         .map_err(|reason| VersionError {
             text: text.to_string(),
@@ -118,19 +121,41 @@ pub fn canonical_name(ecosystem: &str, name: &str) -> String {
     }
 }
 
-/// A parsed version; compares by its scheme's precedence.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A parsed version; compares (and is equal) by its scheme's precedence.
+#[derive(Debug, Clone)]
 pub enum Version {
     SemVer(semver::Version),
+    Pep440(pep440::Pep440Version),
+}
+
+impl Version {
+    /// The position of the scheme, to order versions of different schemes (which never meet in
+    /// matching: ecosystems never cross) totally and deterministically.
+    fn rank(&self) -> u8 {
+        match self {
+            Version::SemVer(_) => 0,
+            Version::Pep440(_) => 1,
+        }
+    }
 }
 
 impl Ord for Version {
     fn cmp(&self, other: &Self) -> Ordering {
         match (self, other) {
             (Version::SemVer(a), Version::SemVer(b)) => a.cmp_precedence(b),
+            (Version::Pep440(a), Version::Pep440(b)) => a.cmp(b),
+            _ => self.rank().cmp(&other.rank()),
         }
     }
 }
+
+impl PartialEq for Version {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Version {}
 
 impl PartialOrd for Version {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
@@ -142,6 +167,7 @@ impl fmt::Display for Version {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Version::SemVer(v) => v.fmt(f),
+            Version::Pep440(v) => v.fmt(f),
         }
     }
 }
@@ -175,6 +201,7 @@ mod tests {
     fn unordered_ecosystems_have_no_scheme() {
         assert_eq!(Scheme::for_ecosystem("Debian:12"), None);
         assert_eq!(Scheme::for_ecosystem("crates.io"), Some(Scheme::SemVer));
+        assert_eq!(Scheme::for_ecosystem("PyPI"), Some(Scheme::Pep440));
         assert_eq!(Scheme::for_ecosystem("wispgate"), Some(Scheme::SemVer));
     }
 }

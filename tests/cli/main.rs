@@ -4,5 +4,6 @@
 mod bad_input;
 mod common;
 mod example;
+mod real_feeds;
 mod reference;
 mod validate;
