@@ -65,6 +65,16 @@ pub struct Matches {
     pub warnings: Vec<String>,
 }
 
+/// The (ecosystem base, name) keys advisories are looked up by, for every component of
+/// `targets`: what a feed needs to keep (see [`Feeds::for_packages`]).
+pub fn package_keys(targets: &[Target]) -> impl Iterator<Item = crate::feeds::Key> + '_ {
+    targets.iter().flat_map(|t| {
+        t.components
+            .iter()
+            .map(|c| (ecosystem_base(&c.ecosystem).to_string(), c.name.clone()))
+    })
+}
+
 type Index = HashMap<(String, String), Vec<(usize, usize)>>;
 
 /// Matches every target's components against every advisory.

@@ -43,8 +43,12 @@ pub struct PlanFinding {
 }
 
 /// Loads the inventory's feeds and adds its own native advisories.
-pub fn load_feeds(inv: &Inventory) -> crate::Result<Feeds> {
-    let mut feeds = Feeds::load(&inv.feeds)?;
+pub fn load_feeds(inv: &Inventory, targets: Option<&[Target]>) -> crate::Result<Feeds> {
+    let mut feeds = match targets {
+        Some(t) => Feeds::for_packages(matching::package_keys(t)),
+        None => Feeds::default(),
+    };
+    feeds.load_all(&inv.feeds)?;
     feeds.add_native(
         "inventory",
         &inv.root.join("advisories"),

@@ -18,7 +18,8 @@ pub struct PlanArgs {
 
 pub fn run(cli: &Cli, args: &PlanArgs) -> Result<Outcome> {
     let inv = crate::inventory::load(&cli.inventory)?;
-    let feeds = crate::plan::load_feeds(&inv)?;
+    let targets = crate::plan::targets(&inv);
+    let feeds = crate::plan::load_feeds(&inv, Some(&targets))?;
     let mut plan = crate::plan::build(&inv, &feeds, cli.now());
     let notices_dir = args.out.join("notices");
     if notices_dir.exists() {

@@ -55,11 +55,11 @@ pub fn run(cli: &Cli, args: &ScanArgs) -> Result<Outcome> {
     } else {
         None
     };
-    let feeds = load_feeds(inventory.as_ref(), &args.osv)?;
     let targets = match (&inventory, args.lockfile.is_empty()) {
         (Some(inv), true) => crate::plan::targets(inv),
         _ => lockfile_targets(&args.lockfile)?,
     };
+    let feeds = load_feeds(inventory.as_ref(), &args.osv, &targets)?;
     let matches = matching::match_targets(&targets, &feeds);
     let mut warnings: Vec<String> = feeds
         .warnings
@@ -123,10 +123,10 @@ pub fn run(cli: &Cli, args: &ScanArgs) -> Result<Outcome> {
     })
 }
 
-fn load_feeds(inventory: Option<&Inventory>, osv: &[PathBuf]) -> Result<Feeds> {
+fn load_feeds(inventory: Option<&Inventory>, osv: &[PathBuf], targets: &[Target]) -> Result<Feeds> {
     let mut feeds = match inventory {
-        Some(inv) if osv.is_empty() => crate::plan::load_feeds(inv)?,
-        _ => Feeds::default(),
+        Some(inv) if osv.is_empty() => crate::plan::load_feeds(inv, Some(targets))?,
+        _ => Feeds::for_packages(matching::package_keys(targets)),
     };
     for (i, path) in osv.iter().enumerate() {
         if !path.exists() {

@@ -4,9 +4,10 @@
 //! Fetching feeds over HTTP into the cache is `feeds sync` (a later stage); here a URL source is
 //! read from the cache if it has been synced.
 
+mod index;
 mod zipfeed;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -16,6 +17,8 @@ use crate::advisory::kev::{self, Kev};
 use crate::advisory::osv::{self, Loaded};
 use crate::advisory::{Advisory, LoadWarning};
 use crate::error::{Error, Result};
+
+pub use index::Key;
 
 /// The kind of a feed, which says how to read it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -58,9 +61,27 @@ pub struct Feeds {
     pub epss: Epss,
     pub snapshots: Vec<Snapshot>,
     pub warnings: Vec<LoadWarning>,
+    /// When set, only OSV records affecting one of these packages are kept (counts and warnings
+    /// still cover every record).
+    filter: Option<HashSet<Key>>,
 }
 
 impl Feeds {
+    /// No feeds yet; OSV records loaded later are kept only when they affect one of `packages`
+    /// (ecosystem base, canonical name). Matching never looks at the others, and an OSV zip with
+    /// a cached index is then read record by record instead of whole.
+    pub fn for_packages(packages: impl IntoIterator<Item = Key>) -> Feeds {
+        Feeds {
+            filter: Some(packages.into_iter().collect()),
+            ..Feeds::default()
+        }
+    }
+
+    /// Loads every feed in `specs` into `self`.
+    pub fn load_all(&mut self, specs: &[FeedSpec]) -> Result<()> {
+        specs.iter().try_for_each(|spec| self.load_one(spec))
+    }
+
     /// Loads every feed in `specs`.
     pub fn load(specs: &[FeedSpec]) -> Result<Feeds> {
         let mut feeds = Feeds::default();
@@ -115,24 +136,83 @@ impl Feeds {
     }
 
     fn load_osv(&mut self, path: &Path, snapshot: &mut Snapshot) -> Result<()> {
-        let entries = read_entries(path, "json")?;
-        let feed = snapshot.id.clone();
-        for (entry, bytes) in entries {
-            let mut notes = Vec::new();
-            match osv::parse(&bytes, &feed, &mut notes) {
-                Ok(Loaded::Advisory(a)) => {
-                    snapshot.records += 1;
-                    self.advisories.push(*a);
-                }
-                Ok(Loaded::Withdrawn) => snapshot.withdrawn += 1,
-                Err(message) => {
-                    snapshot.skipped += 1;
-                    notes.push(message);
-                }
+        let is_zip = path.is_file() && path.extension().is_some_and(|e| e == "zip");
+        let cache = index::cache_dir()
+            .filter(|_| is_zip)
+            .and_then(|dir| index::cache_path(&dir, path));
+        if let Some(loaded) = cache
+            .as_deref()
+            .and_then(|c| self.from_index(c, &snapshot.id))
+        {
+            for (entry, advisory) in loaded {
+                self.add_entry(snapshot, &entry, advisory);
             }
-            self.warn_all(&feed, &entry, notes);
+            return Ok(());
+        }
+        let mut kept = Vec::new();
+        for (name, bytes) in read_entries(path, "json")? {
+            let mut notes = Vec::new();
+            let (outcome, advisory) = match osv::parse(&bytes, &snapshot.id, &mut notes) {
+                Ok(Loaded::Advisory(a)) => (index::Outcome::Advisory(index::keys_of(&a)), Some(*a)),
+                Ok(Loaded::Withdrawn) => (index::Outcome::Withdrawn, None),
+                Err(message) => {
+                    notes.push(message);
+                    (index::Outcome::Skipped, None)
+                }
+            };
+            let entry = index::entry(name, outcome, notes);
+            self.add_entry(snapshot, &entry, advisory);
+            if cache.is_some() {
+                kept.push((entry, bytes));
+            }
+        }
+        if let Some(cache) = cache {
+            index::write(&cache, kept);
         }
         Ok(())
+    }
+
+    /// The records of a cached index that pass the filter, parsed; `None` when the cache is
+    /// missing or any part of it cannot be read back (the archive is then read instead).
+    fn from_index(
+        &self,
+        cache: &Path,
+        feed: &str,
+    ) -> Option<Vec<(index::Entry, Option<Advisory>)>> {
+        let mut idx = index::open(cache)?;
+        let entries = std::mem::take(&mut idx.entries);
+        let mut out = Vec::with_capacity(entries.len());
+        for entry in entries {
+            let advisory = if index::wanted(&entry.outcome, self.filter.as_ref()) {
+                let bytes = idx.record(&entry)?;
+                match osv::parse(&bytes, feed, &mut Vec::new()) {
+                    Ok(Loaded::Advisory(a)) => Some(*a),
+                    _ => return None,
+                }
+            } else {
+                None
+            };
+            out.push((entry, advisory));
+        }
+        Some(out)
+    }
+
+    /// Counts one record, replays its notes as warnings, and keeps its advisory if wanted.
+    fn add_entry(
+        &mut self,
+        snapshot: &mut Snapshot,
+        entry: &index::Entry,
+        advisory: Option<Advisory>,
+    ) {
+        match entry.outcome {
+            index::Outcome::Advisory(_) => snapshot.records += 1,
+            index::Outcome::Withdrawn => snapshot.withdrawn += 1,
+            index::Outcome::Skipped => snapshot.skipped += 1,
+        }
+        self.warn_all(&snapshot.id, &entry.name, entry.notes.clone());
+        if index::wanted(&entry.outcome, self.filter.as_ref()) {
+            self.advisories.extend(advisory);
+        }
     }
 
     fn load_kev(&mut self, path: &Path, snapshot: &mut Snapshot) -> Result<()> {

@@ -13,12 +13,18 @@ pub fn root() -> PathBuf {
 
 /// Runs `patchplan` with `args` in `dir`.
 pub fn run_in(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_patchplan"))
-        .args(args)
+    command(dir, args).output().expect("the binary runs")
+}
+
+/// The command `run_in` runs: no colour, and feed indexes cached under `target/`, not in the
+/// user's own cache.
+pub fn command(dir: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_patchplan"));
+    cmd.args(args)
         .current_dir(dir)
         .env("NO_COLOR", "1")
-        .output()
-        .expect("the binary runs")
+        .env("PATCHPLAN_CACHE_DIR", root().join("target/test-cache"));
+    cmd
 }
 
 /// Runs `patchplan` with `args` from the repository root.

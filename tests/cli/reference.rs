@@ -128,3 +128,37 @@ fn informational_advisories_are_reported_as_their_own_class() {
         .collect();
     assert_eq!(ours, unmaintained);
 }
+
+/// The cached index of a zip feed changes nothing in the report: the first run (which writes
+/// it), a run that reads it, and a run after the cache file was damaged all print the same bytes.
+#[test]
+fn a_cached_feed_index_gives_the_same_report() {
+    let (Some(lock), Some(osv)) = (
+        shared("lockfiles/alacritty-2020.Cargo.lock"),
+        shared("osv/crates.io-all.zip"),
+    ) else {
+        return;
+    };
+    let cache = tempfile::tempdir().unwrap();
+    let (lock, osv) = (lock.display().to_string(), osv.display().to_string());
+    let scan = || {
+        let args = ["scan", "--lockfile", &lock, "--osv", &osv, "--format", "json"];
+        let out = crate::common::command(&crate::common::root(), &args)
+            .env("PATCHPLAN_CACHE_DIR", cache.path())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        out.stdout
+    };
+    let cold = scan();
+    let index_dir = cache.path().join("osv-index");
+    let files: Vec<_> = std::fs::read_dir(&index_dir).unwrap().collect();
+    assert_eq!(files.len(), 1, "one index file, no temporary left behind");
+    let index = files[0].as_ref().unwrap().path();
+    let written = std::fs::read(&index).unwrap();
+    assert_eq!(scan(), cold, "a run reading the index");
+    assert_eq!(std::fs::read(&index).unwrap(), written, "a warm run does not rewrite it");
+    std::fs::write(&index, &written[..written.len() / 2]).unwrap();
+    assert_eq!(scan(), cold, "a run after the index was cut short");
+    assert_eq!(std::fs::read(&index).unwrap(), written, "the damaged index is rebuilt");
+}
