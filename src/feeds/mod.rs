@@ -142,7 +142,7 @@ impl Feeds {
             .and_then(|dir| index::cache_path(&dir, path));
         if let Some(loaded) = cache
             .as_deref()
-            .and_then(|c| self.from_index(c, &snapshot.id))
+            .and_then(|c| self.read_index(c, &snapshot.id))
         {
             for (entry, advisory) in loaded {
                 self.add_entry(snapshot, &entry, advisory);
@@ -174,7 +174,7 @@ impl Feeds {
 
     /// The records of a cached index that pass the filter, parsed; `None` when the cache is
     /// missing or any part of it cannot be read back (the archive is then read instead).
-    fn from_index(
+    fn read_index(
         &self,
         cache: &Path,
         feed: &str,
