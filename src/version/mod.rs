@@ -4,8 +4,12 @@
 //! compare by that scheme's precedence. Parsing never panics: a version a scheme cannot read is an
 //! error the caller reports as a warning naming the component or record.
 
+mod maven;
+mod nuget;
+mod packagist;
 mod pep440;
 mod range;
+mod rubygems;
 mod semver_scheme;
 
 pub use range::{Bound, Event, Interval, Range};
@@ -13,23 +17,79 @@ pub use range::{Bound, Event, Interval, Range};
 use std::cmp::Ordering;
 use std::fmt;
 
-/// A version ordering.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Scheme {
+/// Declares every scheme once: the [`Scheme`] variant, the [`Version`] variant holding that
+/// scheme's parsed type, and the dispatch between them. Each type has `parse(&str) ->
+/// Result<Self, String>`, a total `Ord` by the scheme's precedence, and `Display`.
+macro_rules! schemes {
+    ($($(#[$doc:meta])* $scheme:ident($ty:ty),)*) => {
+        /// A version ordering.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Scheme {
+            $($(#[$doc])* $scheme,)*
+        }
+
+        /// A parsed version; compares (and is equal) by its scheme's precedence.
+        #[derive(Debug, Clone)]
+        pub enum Version {
+            $($scheme($ty),)*
+        }
+
+        impl Scheme {
+            fn parse_as(self, text: &str) -> Result<Version, String> {
+                match self {
+                    $(Scheme::$scheme => <$ty>::parse(text).map(Version::$scheme),)*
+                }
+            }
+        }
+
+        impl Version {
+            /// The scheme this version was read by.
+            pub fn scheme(&self) -> Scheme {
+                match self {
+                    $(Version::$scheme(_) => Scheme::$scheme,)*
+                }
+            }
+        }
+
+        impl Ord for Version {
+            fn cmp(&self, other: &Self) -> Ordering {
+                match (self, other) {
+                    $((Version::$scheme(a), Version::$scheme(b)) => a.cmp(b),)*
+                    // Ecosystems never cross in matching; this only keeps the order total.
+                    _ => (self.scheme() as u8).cmp(&(other.scheme() as u8)),
+                }
+            }
+        }
+
+        impl fmt::Display for Version {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                match self {
+                    $(Version::$scheme(v) => v.fmt(f),)*
+                }
+            }
+        }
+    };
+}
+
+schemes! {
     /// SemVer 2.0 precedence: crates.io, npm, Go (with or without `v`), Hex, Pub, and every
     /// ecosystem patchplan does not know (in-house components).
-    SemVer,
+    SemVer(semver_scheme::SemVerVersion),
     /// PEP 440: PyPI.
-    Pep440,
+    Pep440(pep440::Pep440Version),
+    /// Maven's `ComparableVersion`.
+    Maven(maven::MavenVersion),
+    /// NuGet.Versioning: up to four numbers, case-insensitive labels.
+    NuGet(nuget::NuGetVersion),
+    /// RubyGems' `Gem::Version`.
+    RubyGems(rubygems::GemVersion),
+    /// Composer's normalisation compared as PHP's `version_compare`: Packagist.
+    Packagist(packagist::PackagistVersion),
 }
 
 /// Ecosystems whose orderings are not implemented yet. Matching them would be a guess, so their
 /// components are reported as a warning rather than silently treated as SemVer.
 const UNORDERED: &[&str] = &[
-    "Maven",
-    "NuGet",
-    "RubyGems",
-    "Packagist",
     "Debian",
     "Ubuntu",
     "Alpine",
@@ -48,17 +108,17 @@ impl Scheme {
         match base {
             _ if UNORDERED.contains(&base) => None,
             "PyPI" => Some(Scheme::Pep440),
+            "Maven" => Some(Scheme::Maven),
+            "NuGet" => Some(Scheme::NuGet),
+            "RubyGems" => Some(Scheme::RubyGems),
+            "Packagist" => Some(Scheme::Packagist),
             _ => Some(Scheme::SemVer),
         }
     }
 
     /// Parses `text` as a version of this scheme.
     pub fn parse(self, text: &str) -> Result<Version, VersionError> {
-        match self {
-            Scheme::SemVer => semver_scheme::parse(text).map(Version::SemVer),
-            Scheme::Pep440 => pep440::Pep440Version::parse(text).map(Version::Pep440),
-        }
-        .map_err(|reason| VersionError {
+        self.parse_as(text).map_err(|reason| VersionError {
             text: text.to_string(),
             reason,
         })
@@ -121,34 +181,6 @@ pub fn canonical_name(ecosystem: &str, name: &str) -> String {
     }
 }
 
-/// A parsed version; compares (and is equal) by its scheme's precedence.
-#[derive(Debug, Clone)]
-pub enum Version {
-    SemVer(semver::Version),
-    Pep440(pep440::Pep440Version),
-}
-
-impl Version {
-    /// The position of the scheme, to order versions of different schemes (which never meet in
-    /// matching: ecosystems never cross) totally and deterministically.
-    fn rank(&self) -> u8 {
-        match self {
-            Version::SemVer(_) => 0,
-            Version::Pep440(_) => 1,
-        }
-    }
-}
-
-impl Ord for Version {
-    fn cmp(&self, other: &Self) -> Ordering {
-        match (self, other) {
-            (Version::SemVer(a), Version::SemVer(b)) => a.cmp_precedence(b),
-            (Version::Pep440(a), Version::Pep440(b)) => a.cmp(b),
-            _ => self.rank().cmp(&other.rank()),
-        }
-    }
-}
-
 impl PartialEq for Version {
     fn eq(&self, other: &Self) -> bool {
         self.cmp(other) == Ordering::Equal
@@ -160,15 +192,6 @@ impl Eq for Version {}
 impl PartialOrd for Version {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
-    }
-}
-
-impl fmt::Display for Version {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Version::SemVer(v) => v.fmt(f),
-            Version::Pep440(v) => v.fmt(f),
-        }
     }
 }
 
@@ -202,6 +225,10 @@ mod tests {
         assert_eq!(Scheme::for_ecosystem("Debian:12"), None);
         assert_eq!(Scheme::for_ecosystem("crates.io"), Some(Scheme::SemVer));
         assert_eq!(Scheme::for_ecosystem("PyPI"), Some(Scheme::Pep440));
+        assert_eq!(Scheme::for_ecosystem("Maven"), Some(Scheme::Maven));
+        assert_eq!(Scheme::for_ecosystem("NuGet"), Some(Scheme::NuGet));
+        assert_eq!(Scheme::for_ecosystem("RubyGems"), Some(Scheme::RubyGems));
+        assert_eq!(Scheme::for_ecosystem("Packagist"), Some(Scheme::Packagist));
         assert_eq!(Scheme::for_ecosystem("wispgate"), Some(Scheme::SemVer));
     }
 }

@@ -1,8 +1,48 @@
 //! SemVer 2.0 as the ecosystems write it: a leading `v` (Go), missing minor or patch parts
 //! (`1.2`, common in vendor bulletins), and `+incompatible` build metadata (Go modules).
 
+use std::cmp::Ordering;
+use std::fmt;
+
+/// A SemVer version, compared by SemVer precedence (build metadata ignored).
+#[derive(Debug, Clone)]
+pub struct SemVerVersion(semver::Version);
+
+impl SemVerVersion {
+    /// Parses `text` leniently (see the module docs).
+    pub fn parse(text: &str) -> Result<SemVerVersion, String> {
+        parse(text).map(SemVerVersion)
+    }
+}
+
+impl Ord for SemVerVersion {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.0.cmp_precedence(&other.0)
+    }
+}
+
+impl PartialOrd for SemVerVersion {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for SemVerVersion {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for SemVerVersion {}
+
+impl fmt::Display for SemVerVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
 /// Parses `text` leniently into a SemVer version.
-pub fn parse(text: &str) -> Result<semver::Version, String> {
+fn parse(text: &str) -> Result<semver::Version, String> {
     let trimmed = text.trim();
     let bare = trimmed.strip_prefix('v').unwrap_or(trimmed);
     if let Ok(v) = semver::Version::parse(bare) {
