@@ -142,7 +142,15 @@ fn a_cached_feed_index_gives_the_same_report() {
     let cache = tempfile::tempdir().unwrap();
     let (lock, osv) = (lock.display().to_string(), osv.display().to_string());
     let scan = || {
-        let args = ["scan", "--lockfile", &lock, "--osv", &osv, "--format", "json"];
+        let args = [
+            "scan",
+            "--lockfile",
+            &lock,
+            "--osv",
+            &osv,
+            "--format",
+            "json",
+        ];
         let out = crate::common::command(&crate::common::root(), &args)
             .env("PATCHPLAN_CACHE_DIR", cache.path())
             .output()
@@ -157,8 +165,16 @@ fn a_cached_feed_index_gives_the_same_report() {
     let index = files[0].as_ref().unwrap().path();
     let written = std::fs::read(&index).unwrap();
     assert_eq!(scan(), cold, "a run reading the index");
-    assert_eq!(std::fs::read(&index).unwrap(), written, "a warm run does not rewrite it");
+    assert_eq!(
+        std::fs::read(&index).unwrap(),
+        written,
+        "a warm run does not rewrite it"
+    );
     std::fs::write(&index, &written[..written.len() / 2]).unwrap();
     assert_eq!(scan(), cold, "a run after the index was cut short");
-    assert_eq!(std::fs::read(&index).unwrap(), written, "the damaged index is rebuilt");
+    assert_eq!(
+        std::fs::read(&index).unwrap(),
+        written,
+        "the damaged index is rebuilt"
+    );
 }
