@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use crate::advisory::Advisory;
 use crate::feeds::Feeds;
-use crate::version::{Scheme, Version, ecosystem_base};
+use crate::version::{Scheme, Version, canonical_name, ecosystem_base};
 
 /// Something whose components are matched: an environment or a lockfile.
 #[derive(Debug, Clone)]
@@ -68,11 +68,14 @@ pub struct Matches {
 /// The (ecosystem base, name) keys advisories are looked up by, for every component of
 /// `targets`: what a feed needs to keep (see [`Feeds::for_packages`]).
 pub fn package_keys(targets: &[Target]) -> impl Iterator<Item = crate::feeds::Key> + '_ {
-    targets.iter().flat_map(|t| {
-        t.components
-            .iter()
-            .map(|c| (ecosystem_base(&c.ecosystem).to_string(), c.name.clone()))
-    })
+    targets.iter().flat_map(|t| t.components.iter().map(key_of))
+}
+
+/// How a component is looked up: its ecosystem without release suffix, and its canonical name
+/// (PEP 503 for PyPI), as advisories are indexed.
+fn key_of(comp: &TargetComponent) -> crate::feeds::Key {
+    let base = ecosystem_base(&comp.ecosystem);
+    (base.to_string(), canonical_name(base, &comp.name))
 }
 
 type Index = HashMap<(String, String), Vec<(usize, usize)>>;
@@ -138,10 +141,7 @@ fn same_ecosystem(component: &str, advisory: &str) -> bool {
 
 /// Indices of the advisories whose ranges contain the component's version.
 fn hits(comp: &TargetComponent, version: &Version, index: &Index, feeds: &Feeds) -> Vec<usize> {
-    let key = (
-        ecosystem_base(&comp.ecosystem).to_string(),
-        comp.name.clone(),
-    );
+    let key = key_of(comp);
     let mut found: Vec<usize> = index
         .get(&key)
         .into_iter()
@@ -232,11 +232,10 @@ fn primary_rank(a: &Advisory) -> (u8, String) {
 }
 
 fn fixed_for(adv: &Advisory, comp: &TargetComponent, version: &Version) -> Option<Version> {
+    let key = key_of(comp);
     adv.affected
         .iter()
-        .filter(|a| {
-            a.name == comp.name && ecosystem_base(&a.ecosystem) == ecosystem_base(&comp.ecosystem)
-        })
+        .filter(|a| (ecosystem_base(&a.ecosystem), a.name.as_str()) == (&key.0, &key.1))
         .filter_map(|a| a.range.fixed_for(version))
         .max()
         .cloned()
@@ -258,10 +257,7 @@ fn recommend(
         .collect::<Option<Vec<Version>>>()?
         .into_iter()
         .max()?;
-    let key = (
-        ecosystem_base(&comp.ecosystem).to_string(),
-        comp.name.clone(),
-    );
+    let key = key_of(comp);
     let entries: Vec<(usize, usize)> = index
         .get(&key)
         .into_iter()
@@ -285,4 +281,207 @@ fn recommend(
                 .any(|(a, j)| feeds.advisories[*a].affected[*j].range.contains(v))
         })
         .map(ToString::to_string)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::advisory::osv::{self, Loaded};
+
+    /// Feeds holding OSV records given as `(id, aliases, ecosystem, package, events)`, the
+    /// events as `kind:version` words.
+    fn feeds(records: &[(&str, &[&str], &str, &str, &str)]) -> Feeds {
+        let mut feeds = Feeds::default();
+        for (id, aliases, eco, name, events) in records {
+            let events: Vec<String> = events
+                .split_whitespace()
+                .map(|e| {
+                    let (k, v) = e.split_once(':').unwrap();
+                    format!("{{\"{k}\":\"{v}\"}}")
+                })
+                .collect();
+            let json = format!(
+                r#"{{"id":"{id}","aliases":{aliases:?},"affected":[{{"package":{{"ecosystem":"{eco}","name":"{name}"}},"ranges":[{{"type":"ECOSYSTEM","events":[{}]}}]}}]}}"#,
+                events.join(",")
+            );
+            let Ok(Loaded::Advisory(a)) = osv::parse(json.as_bytes(), "t", &mut Vec::new()) else {
+                panic!("{json}")
+            };
+            feeds.advisories.push(*a);
+        }
+        feeds
+    }
+
+    fn scan(feeds: &Feeds, eco: &str, name: &str, version: &str) -> Matches {
+        let target = Target {
+            id: "t".into(),
+            components: vec![TargetComponent {
+                ecosystem: eco.into(),
+                name: name.into(),
+                version: version.into(),
+            }],
+        };
+        match_targets(&[target], feeds)
+    }
+
+    /// (advisory, fixed) per finding, and the recommended upgrade.
+    fn outcome(m: &Matches) -> (Vec<(String, Option<String>)>, Option<Option<String>>) {
+        let found = m
+            .findings
+            .iter()
+            .map(|f| (f.advisory.clone(), f.fixed.clone()))
+            .collect();
+        (found, m.recommended.get(&(0, 0)).cloned())
+    }
+
+    fn some(s: &str) -> Option<String> {
+        Some(s.to_string())
+    }
+
+    #[test]
+    fn the_fix_is_the_one_on_the_installed_branch() {
+        let f = feeds(&[(
+            "A-1",
+            &[],
+            "crates.io",
+            "x",
+            "introduced:0 fixed:1.2.3 introduced:2.0.0 fixed:2.1.4",
+        )]);
+        let m = scan(&f, "crates.io", "x", "2.0.5");
+        assert_eq!(
+            outcome(&m),
+            (vec![("A-1".into(), some("2.1.4"))], Some(some("2.1.4")))
+        );
+        let m = scan(&f, "crates.io", "x", "1.0.0");
+        assert_eq!(outcome(&m).0, vec![("A-1".into(), some("1.2.3"))]);
+        assert!(scan(&f, "crates.io", "x", "1.5.0").findings.is_empty());
+        // Pre-releases of an affected line are affected.
+        assert_eq!(scan(&f, "crates.io", "x", "2.1.4-rc.1").findings.len(), 1);
+    }
+
+    #[test]
+    fn the_upgrade_fixes_everything_and_is_itself_unaffected() {
+        // 1.2.0 fixes A but B was introduced in it; 1.2.5 fixes both.
+        let f = feeds(&[
+            ("A-1", &[], "PyPI", "django", "introduced:0 fixed:1.2.0"),
+            ("B-1", &[], "PyPI", "django", "introduced:1.2.0 fixed:1.2.5"),
+            (
+                "C-1",
+                &[],
+                "PyPI",
+                "django",
+                "introduced:1.0 fixed:1.1.post1",
+            ),
+        ]);
+        let m = scan(&f, "PyPI", "Django", "1.1");
+        let expected = vec![
+            ("A-1".into(), some("1.2.0")),
+            ("C-1".into(), some("1.1.post1")),
+        ];
+        assert_eq!(outcome(&m), (expected, Some(some("1.2.5"))));
+    }
+
+    #[test]
+    fn no_fix_is_said_so() {
+        let f = feeds(&[
+            (
+                "A-1",
+                &[],
+                "npm",
+                "left-pad",
+                "introduced:0 last_affected:1.3.0",
+            ),
+            ("B-1", &[], "npm", "left-pad", "introduced:0 fixed:1.1.0"),
+        ]);
+        let m = scan(&f, "npm", "left-pad", "1.0.0");
+        let expected = vec![("A-1".into(), None), ("B-1".into(), some("1.1.0"))];
+        assert_eq!(outcome(&m), (expected, Some(None)));
+    }
+
+    #[test]
+    fn aliases_merge_into_one_finding_per_component() {
+        let f = feeds(&[
+            (
+                "GHSA-aaaa",
+                &["CVE-2026-1"],
+                "crates.io",
+                "x",
+                "introduced:0 fixed:1.0.1",
+            ),
+            (
+                "RUSTSEC-2026-0001",
+                &["CVE-2026-1"],
+                "crates.io",
+                "x",
+                "introduced:0 fixed:1.0.2",
+            ),
+            (
+                "RUSTSEC-2026-0002",
+                &[],
+                "crates.io",
+                "x",
+                "introduced:0 fixed:0.9.0",
+            ),
+        ]);
+        let m = scan(&f, "crates.io", "x", "1.0.0");
+        assert_eq!(m.findings.len(), 1);
+        let finding = &m.findings[0];
+        assert_eq!(finding.advisory, "RUSTSEC-2026-0001");
+        assert_eq!(finding.aliases, ["CVE-2026-1", "GHSA-aaaa"]);
+        // The merged finding is fixed only where every record is.
+        assert_eq!(finding.fixed.as_deref(), Some("1.0.2"));
+    }
+
+    #[test]
+    fn ecosystems_never_cross_and_releases_narrow() {
+        let f = feeds(&[
+            (
+                "DSA-1",
+                &[],
+                "Debian:12",
+                "openssl",
+                "introduced:0 fixed:3.0.11-1~deb12u2",
+            ),
+            (
+                "DSA-2",
+                &[],
+                "Debian:11",
+                "openssl",
+                "introduced:0 fixed:1.1.1w-0+deb11u1",
+            ),
+            (
+                "X-1",
+                &[],
+                "crates.io",
+                "openssl",
+                "introduced:0 fixed:99.0.0",
+            ),
+        ]);
+        let m = scan(&f, "Debian:12", "openssl", "3.0.11-1~deb12u1");
+        assert_eq!(
+            outcome(&m).0,
+            vec![("DSA-1".into(), some("3.0.11-1~deb12u2"))]
+        );
+        assert!(
+            scan(&f, "Debian:12", "openssl", "3.0.11-1~deb12u2")
+                .findings
+                .is_empty()
+        );
+        // A component without a release is compared with every release's records.
+        assert_eq!(
+            scan(&f, "Debian", "openssl", "1.1.1n-0+deb11u5")
+                .findings
+                .len(),
+            2
+        );
+    }
+
+    #[test]
+    fn an_unreadable_version_is_a_warning_naming_the_component() {
+        let f = feeds(&[("A-1", &[], "PyPI", "x", "introduced:0 fixed:1.0")]);
+        let m = scan(&f, "PyPI", "x", "not a version");
+        assert!(m.findings.is_empty());
+        assert_eq!(m.warnings.len(), 1);
+        assert!(m.warnings[0].contains("x (PyPI)"), "{:?}", m.warnings);
+    }
 }

@@ -1,6 +1,7 @@
 //! Component lists read from lockfiles, for `scan --lockfile` and environments' `lockfiles`.
 
 pub mod cargo_lock;
+mod cargo_lock_fast;
 
 use std::path::Path;
 
