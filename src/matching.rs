@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use crate::advisory::Advisory;
 use crate::feeds::Feeds;
-use crate::version::{Scheme, Version, canonical_name, ecosystem_base};
+use crate::version::{Scheme, Version, canonical_name, ecosystem_base, is_known_ecosystem};
 
 /// Something whose components are matched: an environment or a lockfile.
 #[derive(Debug, Clone)]
@@ -113,18 +113,17 @@ fn parse_component(
     comp: &TargetComponent,
     warnings: &mut Vec<String>,
 ) -> Option<(Version, Scheme)> {
-    let Some(scheme) = Scheme::for_ecosystem(&comp.ecosystem) else {
-        warnings.push(format!(
-            "{}: {} {} ({}): versions of this ecosystem cannot be ordered yet; not matched",
-            target.id, comp.name, comp.version, comp.ecosystem
-        ));
-        return None;
-    };
+    let scheme = Scheme::for_ecosystem(&comp.ecosystem);
     match scheme.parse(&comp.version) {
         Ok(v) => Some((v, scheme)),
         Err(e) => {
+            let unknown = if is_known_ecosystem(&comp.ecosystem) {
+                ""
+            } else {
+                " (an ecosystem patchplan does not know: its versions are read as SemVer)"
+            };
             warnings.push(format!(
-                "{}: {} ({}): {e}; not matched",
+                "{}: {} ({}): {e}{unknown}; not matched",
                 target.id, comp.name, comp.ecosystem
             ));
             None
@@ -324,8 +323,10 @@ mod tests {
         match_targets(&[target], feeds)
     }
 
-    /// (advisory, fixed) per finding, and the recommended upgrade.
-    fn outcome(m: &Matches) -> (Vec<(String, Option<String>)>, Option<Option<String>>) {
+    /// (advisory, fixed) per finding, and the recommended upgrade (`Some(None)`: no fix).
+    type Outcome = (Vec<(String, Option<String>)>, Option<Option<String>>);
+
+    fn outcome(m: &Matches) -> Outcome {
         let found = m
             .findings
             .iter()

@@ -84,7 +84,7 @@ fn convert_affected(
     problems: &mut Vec<Diagnostic>,
 ) -> Option<Affected> {
     let ecosystem = canonical_ecosystem(&raw.ecosystem);
-    let scheme = Scheme::for_ecosystem(&ecosystem)?;
+    let scheme = Scheme::for_ecosystem(&ecosystem);
     let mut range = Range::default();
     for text in &raw.ranges {
         if let Err(e) = range.add_native(scheme, text.get_ref()) {

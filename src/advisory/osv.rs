@@ -103,12 +103,7 @@ pub fn parse(bytes: &[u8], feed: &str, notes: &mut Vec<String>) -> Result<Loaded
 fn convert_affected(id: &str, a: &RecordAffected, notes: &mut Vec<String>) -> Option<Affected> {
     let package = a.package.as_ref()?;
     let ecosystem = canonical_ecosystem(&package.ecosystem);
-    let Some(scheme) = Scheme::for_ecosystem(&ecosystem) else {
-        notes.push(format!(
-            "{id}: ecosystem `{ecosystem}` cannot be ordered yet; skipped"
-        ));
-        return None;
-    };
+    let scheme = Scheme::for_ecosystem(&ecosystem);
     let mut range = Range::default();
     for r in a.ranges.iter().filter(|r| r.kind != "GIT") {
         let before = notes.len();

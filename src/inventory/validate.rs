@@ -50,14 +50,7 @@ pub(crate) fn validate(
         .filter_map(|src| {
             let raw: RawStack = parse(src, diags)?;
             let origin = format!("stack {}", raw.id.get_ref());
-            let comps = components(
-                src,
-                &raw.components,
-                &origin,
-                &defaults,
-                diags,
-                &mut warnings,
-            );
+            let comps = components(src, &raw.components, &origin, &defaults, diags);
             Some((src, raw.id.clone(), comps))
         })
         .collect();
@@ -380,10 +373,9 @@ fn components(
     origin: &str,
     defaults: &Defaults,
     diags: &mut Vec<Diagnostic>,
-    warnings: &mut Vec<String>,
 ) -> Vec<Component> {
     raw.iter()
-        .filter_map(|r| component(src, r, origin, defaults, diags, warnings))
+        .filter_map(|r| component(src, r, origin, defaults, diags))
         .collect()
 }
 
@@ -393,7 +385,6 @@ fn component(
     origin: &str,
     defaults: &Defaults,
     diags: &mut Vec<Diagnostic>,
-    warnings: &mut Vec<String>,
 ) -> Option<Component> {
     let mut c = Check { src, diags };
     let from_purl = match &raw.purl {
@@ -449,16 +440,12 @@ fn component(
         c.diags.push(c.src.at(at, message));
         return None;
     }
-    match Scheme::for_ecosystem(&ecosystem) {
-        Some(scheme) => {
-            if let Err(e) = scheme.parse(version.get_ref()) {
-                c.error(&version, format!("component `{name}`: {e}"));
-                return None;
-            }
-        }
-        None => warnings.push(format!(
-            "{origin}: component `{name}` ({ecosystem}): versions of this ecosystem cannot be ordered yet; not matched"
-        )),
+    if let Err(e) = Scheme::for_ecosystem(&ecosystem).parse(version.get_ref()) {
+        c.error(
+            &version,
+            format!("component `{name}`: {e}{}", unknown_note(&ecosystem)),
+        );
+        return None;
     }
     Some(Component {
         name: canonical_name(&ecosystem, &name),
@@ -487,7 +474,7 @@ fn environment(
     raw: &RawEnvironment,
     cx: &EnvContext,
     diags: &mut Vec<Diagnostic>,
-    warnings: &mut Vec<String>,
+    _warnings: &mut Vec<String>,
 ) -> Environment {
     let customer = cx.customers.get(raw.customer.get_ref());
     let mut c = Check { src, diags };
@@ -526,14 +513,7 @@ fn environment(
         }
     }
     let own_origin = src.path.display().to_string();
-    for comp in components(
-        src,
-        &raw.components,
-        &own_origin,
-        cx.defaults,
-        diags,
-        warnings,
-    ) {
+    for comp in components(src, &raw.components, &own_origin, cx.defaults, diags) {
         merged.retain(|m| (&m.ecosystem, &m.name) != (&comp.ecosystem, &comp.name));
         merged.push(comp);
     }
@@ -550,6 +530,17 @@ fn environment(
         soak,
         windows: raw.windows.iter().map(|w| w.get_ref().clone()).collect(),
         components: merged,
+    }
+}
+
+/// Why a version was read as SemVer, for an ecosystem patchplan does not know.
+fn unknown_note(ecosystem: &str) -> String {
+    if crate::version::is_known_ecosystem(ecosystem) {
+        String::new()
+    } else {
+        format!(
+            " (ecosystem `{ecosystem}` is not one patchplan knows, so versions are read as SemVer)"
+        )
     }
 }
 

@@ -4,11 +4,14 @@
 //! compare by that scheme's precedence. Parsing never panics: a version a scheme cannot read is an
 //! error the caller reports as a warning naming the component or record.
 
+mod apk;
+mod dpkg;
 mod maven;
 mod nuget;
 mod packagist;
 mod pep440;
 mod range;
+mod rpm;
 mod rubygems;
 mod semver_scheme;
 
@@ -85,35 +88,55 @@ schemes! {
     RubyGems(rubygems::GemVersion),
     /// Composer's normalisation compared as PHP's `version_compare`: Packagist.
     Packagist(packagist::PackagistVersion),
+    /// dpkg: Debian, Ubuntu.
+    Dpkg(dpkg::DpkgVersion),
+    /// apk-tools: Alpine and the distributions built on apk.
+    Apk(apk::ApkVersion),
+    /// rpmvercmp: Red Hat and the RPM distributions.
+    Rpm(rpm::RpmVersion),
 }
 
-/// Ecosystems whose orderings are not implemented yet. Matching them would be a guess, so their
-/// components are reported as a warning rather than silently treated as SemVer.
-const UNORDERED: &[&str] = &[
-    "Debian",
-    "Ubuntu",
-    "Alpine",
-    "Red Hat",
-    "Rocky Linux",
-    "AlmaLinux",
-    "SUSE",
-    "openSUSE",
+/// OSV ecosystems (release suffixes stripped) and the scheme that orders their versions.
+const KNOWN: &[(&str, Scheme)] = &[
+    ("crates.io", Scheme::SemVer),
+    ("npm", Scheme::SemVer),
+    ("Go", Scheme::SemVer),
+    ("Hex", Scheme::SemVer),
+    ("Pub", Scheme::SemVer),
+    ("PyPI", Scheme::Pep440),
+    ("Maven", Scheme::Maven),
+    ("NuGet", Scheme::NuGet),
+    ("RubyGems", Scheme::RubyGems),
+    ("Packagist", Scheme::Packagist),
+    ("Debian", Scheme::Dpkg),
+    ("Ubuntu", Scheme::Dpkg),
+    ("Alpine", Scheme::Apk),
+    ("Alpaquita", Scheme::Apk),
+    ("BellSoft Hardened Containers", Scheme::Apk),
+    ("Chainguard", Scheme::Apk),
+    ("MinimOS", Scheme::Apk),
+    ("Wolfi", Scheme::Apk),
+    ("AlmaLinux", Scheme::Rpm),
+    ("Azure Linux", Scheme::Rpm),
+    ("Mageia", Scheme::Rpm),
+    ("openEuler", Scheme::Rpm),
+    ("openSUSE", Scheme::Rpm),
+    ("Photon OS", Scheme::Rpm),
+    ("Red Hat", Scheme::Rpm),
+    ("Rocky Linux", Scheme::Rpm),
+    ("SUSE", Scheme::Rpm),
 ];
 
 impl Scheme {
     /// The scheme that orders versions of `ecosystem` (already canonical, see
-    /// [`canonical_ecosystem`]), or `None` when patchplan cannot order it yet.
-    pub fn for_ecosystem(ecosystem: &str) -> Option<Scheme> {
+    /// [`canonical_ecosystem`]); SemVer for an ecosystem patchplan does not know (see
+    /// [`is_known_ecosystem`]).
+    pub fn for_ecosystem(ecosystem: &str) -> Scheme {
         let base = ecosystem_base(ecosystem);
-        match base {
-            _ if UNORDERED.contains(&base) => None,
-            "PyPI" => Some(Scheme::Pep440),
-            "Maven" => Some(Scheme::Maven),
-            "NuGet" => Some(Scheme::NuGet),
-            "RubyGems" => Some(Scheme::RubyGems),
-            "Packagist" => Some(Scheme::Packagist),
-            _ => Some(Scheme::SemVer),
-        }
+        KNOWN
+            .iter()
+            .find(|(name, _)| *name == base)
+            .map_or(Scheme::SemVer, |(_, scheme)| *scheme)
     }
 
     /// Parses `text` as a version of this scheme.
@@ -123,6 +146,13 @@ impl Scheme {
             reason,
         })
     }
+}
+
+/// Whether `ecosystem` (canonical) is one whose ordering patchplan knows, rather than an
+/// in-house or unsupported one read as SemVer.
+pub fn is_known_ecosystem(ecosystem: &str) -> bool {
+    let base = ecosystem_base(ecosystem);
+    KNOWN.iter().any(|(name, _)| *name == base)
 }
 
 /// The ecosystem without a release suffix: `Debian:12` is ordered and matched as `Debian`.
@@ -137,22 +167,19 @@ pub fn canonical_ecosystem(ecosystem: &str) -> String {
         Some((b, s)) => (b, Some(s)),
         None => (ecosystem, None),
     };
-    let known = match base.to_ascii_lowercase().as_str() {
-        "crates.io" | "cargo" => "crates.io",
-        "npm" => "npm",
-        "go" | "golang" => "Go",
-        "pypi" => "PyPI",
-        "maven" => "Maven",
-        "nuget" => "NuGet",
-        "rubygems" | "gem" => "RubyGems",
-        "packagist" | "composer" => "Packagist",
-        "hex" => "Hex",
-        "pub" => "Pub",
-        "debian" => "Debian",
-        "ubuntu" => "Ubuntu",
-        "alpine" => "Alpine",
+    let alias = match base.to_ascii_lowercase().as_str() {
+        "cargo" => "crates.io",
+        "golang" => "Go",
+        "gem" => "RubyGems",
+        "composer" => "Packagist",
+        "redhat" | "rhel" => "Red Hat",
         _ => base,
     };
+    let known = KNOWN
+        .iter()
+        .map(|(name, _)| *name)
+        .find(|name| name.eq_ignore_ascii_case(alias))
+        .unwrap_or(alias);
     match suffix {
         Some(s) => format!("{known}:{s}"),
         None => known.to_string(),
@@ -221,14 +248,24 @@ mod tests {
     }
 
     #[test]
-    fn unordered_ecosystems_have_no_scheme() {
-        assert_eq!(Scheme::for_ecosystem("Debian:12"), None);
-        assert_eq!(Scheme::for_ecosystem("crates.io"), Some(Scheme::SemVer));
-        assert_eq!(Scheme::for_ecosystem("PyPI"), Some(Scheme::Pep440));
-        assert_eq!(Scheme::for_ecosystem("Maven"), Some(Scheme::Maven));
-        assert_eq!(Scheme::for_ecosystem("NuGet"), Some(Scheme::NuGet));
-        assert_eq!(Scheme::for_ecosystem("RubyGems"), Some(Scheme::RubyGems));
-        assert_eq!(Scheme::for_ecosystem("Packagist"), Some(Scheme::Packagist));
-        assert_eq!(Scheme::for_ecosystem("wispgate"), Some(Scheme::SemVer));
+    fn every_ecosystem_has_its_scheme() {
+        assert_eq!(Scheme::for_ecosystem("Debian:12"), Scheme::Dpkg);
+        assert_eq!(Scheme::for_ecosystem("Ubuntu:22.04:LTS"), Scheme::Dpkg);
+        assert_eq!(Scheme::for_ecosystem("Alpine:v3.20"), Scheme::Apk);
+        assert_eq!(
+            Scheme::for_ecosystem("Red Hat:rhel_aus:8.4::appstream"),
+            Scheme::Rpm
+        );
+        assert_eq!(Scheme::for_ecosystem("crates.io"), Scheme::SemVer);
+        assert_eq!(Scheme::for_ecosystem("PyPI"), Scheme::Pep440);
+        assert_eq!(Scheme::for_ecosystem("Maven"), Scheme::Maven);
+        assert_eq!(Scheme::for_ecosystem("NuGet"), Scheme::NuGet);
+        assert_eq!(Scheme::for_ecosystem("RubyGems"), Scheme::RubyGems);
+        assert_eq!(Scheme::for_ecosystem("Packagist"), Scheme::Packagist);
+        assert_eq!(Scheme::for_ecosystem("wispgate"), Scheme::SemVer);
+        assert!(!is_known_ecosystem("wispgate"));
+        assert!(is_known_ecosystem("Rocky Linux:9"));
+        assert_eq!(canonical_ecosystem("rocky linux:9"), "Rocky Linux:9");
+        assert_eq!(canonical_ecosystem("composer"), "Packagist");
     }
 }
