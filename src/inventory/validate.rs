@@ -538,7 +538,24 @@ fn environment(
         merged.push(comp);
     }
     for lock in &raw.lockfiles {
-        merged.extend(lockfile_components(src, lock, cx, diags));
+        merged.extend(input_components(
+            src,
+            lock,
+            Input::Lockfile,
+            cx,
+            diags,
+            warnings,
+        ));
+    }
+    for sbom in &raw.sboms {
+        merged.extend(input_components(
+            src,
+            sbom,
+            Input::Sbom,
+            cx,
+            diags,
+            warnings,
+        ));
     }
     Environment {
         id: raw.id.get_ref().clone(),
@@ -553,32 +570,51 @@ fn environment(
     }
 }
 
-fn lockfile_components(
+/// The two kinds of file an environment reads components from.
+#[derive(Clone, Copy)]
+enum Input {
+    Lockfile,
+    Sbom,
+}
+
+/// The packages of one of an environment's `lockfiles` or `sboms`, as components. A problem
+/// inside the file is reported at its own position; a file that cannot be read, at the key.
+fn input_components(
     src: &Source,
-    lock: &Spanned<String>,
+    file: &Spanned<String>,
+    kind: Input,
     cx: &EnvContext,
     diags: &mut Vec<Diagnostic>,
+    warnings: &mut Vec<String>,
 ) -> Vec<Component> {
-    let path = cx.root.join(lock.get_ref());
-    match crate::inputs::read_lockfile(&path) {
-        Ok(packages) => packages
-            .into_iter()
-            .map(|p| Component {
-                ecosystem: p.ecosystem,
-                name: p.name,
-                version: p.version,
-                patch_minutes: cx.defaults.patch_minutes,
-                restart: Restart::Service,
-                downtime_minutes: 0,
-                origin: lock.get_ref().clone(),
-            })
-            .collect(),
+    let path = cx.root.join(file.get_ref());
+    let (read, noun): (fn(&Path) -> crate::Result<crate::inputs::Inputs>, _) = match kind {
+        Input::Lockfile => (crate::inputs::read_lockfile, "lockfile"),
+        Input::Sbom => (crate::inputs::read_sbom, "SBOM"),
+    };
+    match read(&path) {
+        Ok(inputs) => {
+            warnings.extend(inputs.warnings);
+            inputs
+                .packages
+                .into_iter()
+                .map(|p| Component {
+                    ecosystem: p.ecosystem,
+                    name: p.name,
+                    version: p.version,
+                    patch_minutes: cx.defaults.patch_minutes,
+                    restart: Restart::Service,
+                    downtime_minutes: 0,
+                    origin: file.get_ref().clone(),
+                })
+                .collect()
+        }
         Err(crate::Error::Invalid(inner)) => {
             diags.extend(inner);
             Vec::new()
         }
         Err(e) => {
-            diags.push(src.at(lock.span(), format!("cannot read lockfile: {e}")));
+            diags.push(src.at(file.span(), format!("cannot read {noun}: {e}")));
             Vec::new()
         }
     }
