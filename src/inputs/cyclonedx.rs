@@ -160,7 +160,7 @@ mod tests {
                 ("PyPI", "requests", "2.28.2"),
                 ("PyPI", "typing-extensions", "4.7.1"),
                 ("Debian", "openssl", "3.0.9-1"),
-                ("Debian", "zlib1g", "1:1.2.13.dfsg-1"),
+                ("Debian", "zlib", "1:1.2.13.dfsg-1"),
                 ("RubyGems", "rack", "2.2.7"),
                 ("Packagist", "guzzlehttp/guzzle", "7.7.0"),
             ]

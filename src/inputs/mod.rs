@@ -201,15 +201,28 @@ fn read(path: &Path) -> Result<Source> {
     Ok(Source::new(path, text))
 }
 
-/// The package an SBOM's purl names; `version` stands in when the purl has none.
+/// The package an SBOM's purl names; `version` stands in when the purl has none. A Debian or
+/// Ubuntu package is named by its source package, as their advisories name it, when the purl's
+/// `upstream` qualifier gives it (`upstream=openssl` or `upstream=glibc@2.36-9`), like a dpkg
+/// status file's `Source:`.
 fn purl_package(text: &str, version: Option<&str>) -> std::result::Result<Package, String> {
     let purl = purl::parse(text)?;
-    let version = purl
-        .version
-        .or(version.map(str::to_string))
+    let mut name = purl.name.clone();
+    let mut version = purl.version.clone().or(version.map(str::to_string));
+    if let ("Debian" | "Ubuntu", Some(upstream)) =
+        (purl.ecosystem.as_str(), purl.qualifier("upstream"))
+    {
+        match upstream.split_once('@') {
+            Some((source, source_version)) => {
+                (name, version) = (source.to_string(), Some(source_version.to_string()));
+            }
+            None => name = upstream.to_string(),
+        }
+    }
+    let version = version
         .filter(|v| !v.is_empty())
         .ok_or_else(|| format!("`{text}` has no version"))?;
-    Ok(Package::new(&purl.ecosystem, purl.name, version))
+    Ok(Package::new(&purl.ecosystem, name, version))
 }
 
 /// The warning for an SBOM's packages that name no purl (`names`), or none.
@@ -371,5 +384,29 @@ mod tests {
         assert_eq!(p, Package::new("Maven", "org.example:lib", "1.2"));
         assert!(purl_package("pkg:maven/org.example/lib", None).is_err());
         assert!(purl_package("not-a-purl", Some("1")).is_err());
+    }
+
+    #[test]
+    fn a_debian_purl_names_its_source_package() {
+        let case = |purl: &str, name: &str, version: &str| {
+            let p = purl_package(purl, None).unwrap();
+            assert_eq!(
+                (p.name.as_str(), p.version.as_str()),
+                (name, version),
+                "{purl}"
+            );
+        };
+        case(
+            "pkg:deb/debian/libssl3@3.0.9-1?arch=amd64&upstream=openssl",
+            "openssl",
+            "3.0.9-1",
+        );
+        case(
+            "pkg:deb/debian/bash@5.2.15-2%2Bb2?upstream=bash%405.2.15-2",
+            "bash",
+            "5.2.15-2",
+        );
+        case("pkg:deb/debian/curl@7.88.1-10", "curl", "7.88.1-10");
+        case("pkg:npm/a@1.0.0?upstream=b", "a", "1.0.0");
     }
 }

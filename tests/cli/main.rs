@@ -4,5 +4,6 @@
 mod bad_input;
 mod common;
 mod example;
+mod inputs;
 mod reference;
 mod validate;
