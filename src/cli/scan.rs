@@ -1,7 +1,7 @@
 //! `patchplan scan`: match the inventory's environments, or ad-hoc lockfiles and SBOMs, against
 //! feeds.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::Args;
 use serde::Serialize;
@@ -9,6 +9,7 @@ use serde::Serialize;
 use super::{Cli, Format, Outcome, print, table, warn};
 use crate::error::{Error, Result};
 use crate::feeds::{FeedKind, FeedSpec, Feeds};
+use crate::inputs::Kind;
 use crate::inventory::Inventory;
 use crate::matching::{self, Finding, Target, TargetComponent};
 use crate::risk::{self, CvssInfo, Decision};
@@ -155,19 +156,12 @@ fn load_feeds(inventory: Option<&Inventory>, osv: &[PathBuf]) -> Result<Feeds> {
 
 /// One target per `--lockfile` and `--sbom`, named by the path as given.
 fn input_targets(args: &ScanArgs, warnings: &mut Vec<String>) -> Result<Vec<Target>> {
-    type Reader = fn(&Path) -> Result<crate::inputs::Inputs>;
-    let lockfiles = args
-        .lockfile
-        .iter()
-        .map(|p| (p, crate::inputs::read_lockfile as Reader));
-    let sboms = args
-        .sbom
-        .iter()
-        .map(|p| (p, crate::inputs::read_sbom as Reader));
+    let lockfiles = args.lockfile.iter().map(|p| (p, Kind::Lockfile));
+    let sboms = args.sbom.iter().map(|p| (p, Kind::Sbom));
     lockfiles
         .chain(sboms)
-        .map(|(path, read)| {
-            let inputs = read(path)?;
+        .map(|(path, kind)| {
+            let inputs = kind.read(path)?;
             warnings.extend(inputs.warnings);
             let components = inputs
                 .packages

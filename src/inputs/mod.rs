@@ -77,6 +77,31 @@ impl Inputs {
     }
 }
 
+/// The two kinds of input file: a lockfile, told apart by name, or an SBOM, told apart by content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Lockfile,
+    Sbom,
+}
+
+impl Kind {
+    /// Reads `path` as this kind of file.
+    pub fn read(self, path: &Path) -> Result<Inputs> {
+        match self {
+            Kind::Lockfile => read_lockfile(path),
+            Kind::Sbom => read_sbom(path),
+        }
+    }
+
+    /// What to call it in a message.
+    pub fn noun(self) -> &'static str {
+        match self {
+            Kind::Lockfile => "lockfile",
+            Kind::Sbom => "SBOM",
+        }
+    }
+}
+
 /// The lockfile formats, told apart by file name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Lockfile {

@@ -14,6 +14,7 @@ use crate::advisory::Advisory;
 use crate::diag::{Diagnostic, Source};
 use crate::duration::Duration;
 use crate::feeds::FeedSpec;
+use crate::inputs::Kind;
 use crate::version::{Scheme, canonical_ecosystem, canonical_name};
 
 /// The longest a component upgrade (or its downtime) may take, in minutes: one week. The bound
@@ -541,21 +542,14 @@ fn environment(
         merged.extend(input_components(
             src,
             lock,
-            Input::Lockfile,
+            Kind::Lockfile,
             cx,
             diags,
             warnings,
         ));
     }
     for sbom in &raw.sboms {
-        merged.extend(input_components(
-            src,
-            sbom,
-            Input::Sbom,
-            cx,
-            diags,
-            warnings,
-        ));
+        merged.extend(input_components(src, sbom, Kind::Sbom, cx, diags, warnings));
     }
     Environment {
         id: raw.id.get_ref().clone(),
@@ -570,29 +564,17 @@ fn environment(
     }
 }
 
-/// The two kinds of file an environment reads components from.
-#[derive(Clone, Copy)]
-enum Input {
-    Lockfile,
-    Sbom,
-}
-
 /// The packages of one of an environment's `lockfiles` or `sboms`, as components. A problem
 /// inside the file is reported at its own position; a file that cannot be read, at the key.
 fn input_components(
     src: &Source,
     file: &Spanned<String>,
-    kind: Input,
+    kind: Kind,
     cx: &EnvContext,
     diags: &mut Vec<Diagnostic>,
     warnings: &mut Vec<String>,
 ) -> Vec<Component> {
-    let path = cx.root.join(file.get_ref());
-    let (read, noun): (fn(&Path) -> crate::Result<crate::inputs::Inputs>, _) = match kind {
-        Input::Lockfile => (crate::inputs::read_lockfile, "lockfile"),
-        Input::Sbom => (crate::inputs::read_sbom, "SBOM"),
-    };
-    match read(&path) {
+    match kind.read(&cx.root.join(file.get_ref())) {
         Ok(inputs) => {
             warnings.extend(inputs.warnings);
             inputs
@@ -614,7 +596,8 @@ fn input_components(
             Vec::new()
         }
         Err(e) => {
-            diags.push(src.at(file.span(), format!("cannot read {noun}: {e}")));
+            let message = format!("cannot read {}: {e}", kind.noun());
+            diags.push(src.at(file.span(), message));
             Vec::new()
         }
     }
