@@ -95,6 +95,34 @@ impl Source {
     }
 }
 
+impl Source {
+    /// Deserialises this file as JSON into `T`; a syntax or type error becomes a diagnostic at the
+    /// line and column serde_json reports.
+    pub fn parse_json<T: serde::de::DeserializeOwned>(&self) -> Result<T, Diagnostic> {
+        serde_json::from_str(&self.text).map_err(|e| self.json_error(&e))
+    }
+
+    fn json_error(&self, e: &serde_json::Error) -> Diagnostic {
+        let text = e.to_string();
+        let suffix = format!(" at line {} column {}", e.line(), e.column());
+        let message = text.strip_suffix(&suffix).unwrap_or(&text).to_string();
+        if e.line() == 0 {
+            return Source::whole(&self.path, message);
+        }
+        // serde_json counts columns in bytes; `locate` turns the offset into characters.
+        let line_start = match e.line() {
+            1 => 0,
+            n => self
+                .text
+                .match_indices('\n')
+                .nth(n - 2)
+                .map_or(self.text.len(), |(i, _)| i + 1),
+        };
+        let offset = line_start + e.column().saturating_sub(1);
+        self.at(offset..offset, message)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,5 +135,27 @@ mod tests {
         // 'é' is two bytes: the '=' after it is the 4th character.
         assert_eq!(src.locate(10), (2, 4));
         assert_eq!(src.at(6..7, "bad").to_string(), "a.toml:2:1: bad");
+    }
+
+    #[test]
+    fn json_errors_point_at_their_line_and_column() {
+        let src = Source::new("a.json", "{\n  \"é\": 7,\n  \"b\": [1,\n".to_string());
+        let err = src.parse_json::<serde_json::Value>().unwrap_err();
+        assert_eq!(
+            (err.line, err.message.as_str()),
+            (4, "EOF while parsing a value")
+        );
+        #[derive(Debug, serde::Deserialize)]
+        struct S {
+            #[allow(dead_code)]
+            x: String,
+        }
+        // serde_json says column 17 (bytes); `7` is the 16th character.
+        let src = Source::new("a.json", "{\n  \"é\": 1, \"x\": 7\n}".to_string());
+        let err = src.parse_json::<S>().unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "a.json:2:16: invalid type: integer `7`, expected a string"
+        );
     }
 }

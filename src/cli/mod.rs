@@ -46,7 +46,7 @@ pub enum Format {
 pub enum Command {
     /// Check the inventory, policy and feeds; report every problem with file:line:col.
     Validate,
-    /// Match the inventory, or ad-hoc lockfiles, against advisory feeds.
+    /// Match the inventory, or ad-hoc lockfiles and SBOMs, against advisory feeds.
     Scan(scan::ScanArgs),
     /// Match, rank, schedule and render notices; writes DIR/plan.json and DIR/notices/.
     Plan(plan::PlanArgs),

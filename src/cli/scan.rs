@@ -1,4 +1,5 @@
-//! `patchplan scan`: match the inventory's environments, or ad-hoc lockfiles, against feeds.
+//! `patchplan scan`: match the inventory's environments, or ad-hoc lockfiles and SBOMs, against
+//! feeds.
 
 use std::path::PathBuf;
 
@@ -8,15 +9,20 @@ use serde::Serialize;
 use super::{Cli, Format, Outcome, print, table, warn};
 use crate::error::{Error, Result};
 use crate::feeds::{FeedKind, FeedSpec, Feeds};
+use crate::inputs::Kind;
 use crate::inventory::Inventory;
 use crate::matching::{self, Finding, Target, TargetComponent};
 use crate::risk::{self, CvssInfo, Decision};
 
 #[derive(Debug, Args)]
 pub struct ScanArgs {
-    /// A lockfile to scan instead of the inventory (repeatable).
+    /// A lockfile to scan instead of the inventory (repeatable): Cargo.lock,
+    /// package-lock.json, requirements*.txt, poetry.lock, go.mod, go.sum or a dpkg status file.
     #[arg(long, value_name = "FILE")]
     lockfile: Vec<PathBuf>,
+    /// An SBOM to scan instead of the inventory (repeatable): CycloneDX or SPDX 2.x JSON.
+    #[arg(long, value_name = "FILE")]
+    sbom: Vec<PathBuf>,
     /// OSV advisories: a zip, a directory or one JSON record (repeatable). Without it, the
     /// inventory's feeds are used.
     #[arg(long, value_name = "PATH")]
@@ -50,22 +56,28 @@ struct ScanFinding<'a> {
 }
 
 pub fn run(cli: &Cli, args: &ScanArgs) -> Result<Outcome> {
-    let inventory = if args.lockfile.is_empty() || args.osv.is_empty() {
+    let adhoc = !args.lockfile.is_empty() || !args.sbom.is_empty();
+    let inventory = if !adhoc || args.osv.is_empty() {
         Some(crate::inventory::load(&cli.inventory)?)
     } else {
         None
     };
-    let targets = match (&inventory, args.lockfile.is_empty()) {
-        (Some(inv), true) => crate::plan::targets(inv),
-        _ => lockfile_targets(&args.lockfile)?,
+    let mut warnings = Vec::new();
+    let targets = match &inventory {
+        Some(inv) if !adhoc => {
+            warnings.extend(inv.warnings.iter().cloned());
+            crate::plan::targets(inv)
+        }
+        _ => input_targets(args, &mut warnings)?,
     };
     let feeds = load_feeds(inventory.as_ref(), &args.osv, &targets)?;
     let matches = matching::match_targets(&targets, &feeds);
-    let mut warnings: Vec<String> = feeds
-        .warnings
-        .iter()
-        .map(|w| format!("feed {}: {}: {}", w.feed, w.entry, w.message))
-        .collect();
+    warnings.extend(
+        feeds
+            .warnings
+            .iter()
+            .map(|w| format!("feed {}: {}: {}", w.feed, w.entry, w.message)),
+    );
     warnings.extend(matches.warnings.iter().cloned());
     let policy = inventory
         .as_ref()
@@ -142,12 +154,17 @@ fn load_feeds(inventory: Option<&Inventory>, osv: &[PathBuf], targets: &[Target]
     Ok(feeds)
 }
 
-fn lockfile_targets(paths: &[PathBuf]) -> Result<Vec<Target>> {
-    paths
-        .iter()
-        .map(|p| {
-            let packages = crate::inputs::read_lockfile(p)?;
-            let components = packages
+/// One target per `--lockfile` and `--sbom`, named by the path as given.
+fn input_targets(args: &ScanArgs, warnings: &mut Vec<String>) -> Result<Vec<Target>> {
+    let lockfiles = args.lockfile.iter().map(|p| (p, Kind::Lockfile));
+    let sboms = args.sbom.iter().map(|p| (p, Kind::Sbom));
+    lockfiles
+        .chain(sboms)
+        .map(|(path, kind)| {
+            let inputs = kind.read(path)?;
+            warnings.extend(inputs.warnings);
+            let components = inputs
+                .packages
                 .into_iter()
                 .map(|p| TargetComponent {
                     ecosystem: p.ecosystem,
@@ -156,7 +173,7 @@ fn lockfile_targets(paths: &[PathBuf]) -> Result<Vec<Target>> {
                 })
                 .collect();
             Ok(Target {
-                id: p.display().to_string(),
+                id: path.display().to_string(),
                 components,
             })
         })

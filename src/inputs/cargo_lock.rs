@@ -1,10 +1,12 @@
 //! Cargo.lock, formats v1 to v4. Only packages from the crates.io registry are matched: the
 //! workspace's own crates and path or git dependencies are not crates.io packages, even when an
-//! advisory names a crate of the same name.
+//! advisory names a crate of the same name. The format's versions differ in how they record
+//! checksums and dependencies (v1's `[metadata]` table, v2+'s `checksum` keys), never in
+//! `name`, `version` and `source`, the only keys read here.
 
 use serde::Deserialize;
 
-use super::Package;
+use super::{Inputs, Package};
 use crate::diag::Source;
 use crate::error::{Error, Result};
 
@@ -27,8 +29,8 @@ struct LockedPackage {
 }
 
 /// The crates.io packages of a Cargo.lock.
-pub fn parse(source: &Source) -> Result<Vec<Package>> {
-    let packages = match super::cargo_lock_fast::read(&source.text) {
+pub fn parse(source: &Source) -> Result<Inputs> {
+    let locked = match super::cargo_lock_fast::read(&source.text) {
         Some(fast) => fast
             .into_iter()
             .map(|l| LockedPackage {
@@ -42,20 +44,27 @@ pub fn parse(source: &Source) -> Result<Vec<Package>> {
             lock.package
         }
     };
-    Ok(packages
+    let packages: Vec<Package> = locked
         .into_iter()
         .filter(|p| p.source.as_deref().is_some_and(|s| CRATES_IO.contains(&s)))
-        .map(|p| Package {
-            ecosystem: "crates.io".into(),
-            name: p.name,
-            version: p.version,
-        })
-        .collect())
+        .map(|p| Package::new("crates.io", p.name, p.version))
+        .collect();
+    Ok(packages.into())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::inputs::{fixture, read_lockfile, triples};
+
+    fn parse_text(text: &str) -> Vec<(String, String)> {
+        parse(&Source::new("Cargo.lock", text.into()))
+            .unwrap()
+            .packages
+            .into_iter()
+            .map(|p| (p.name, p.version))
+            .collect()
+    }
 
     #[test]
     fn keeps_only_crates_io_packages() {
@@ -77,9 +86,72 @@ name = "local"
 version = "0.2.0"
 source = "git+https://example.com/local#abc"
 "#;
-        let pkgs = parse(&Source::new("Cargo.lock", text.into())).unwrap();
-        assert_eq!(pkgs.len(), 1);
-        assert_eq!(pkgs[0].name, "smallvec");
+        assert_eq!(parse_text(text), [("smallvec".into(), "1.6.0".into())]);
+    }
+
+    #[test]
+    fn reads_v1_with_a_metadata_table_of_checksums() {
+        let text = r#"
+[[package]]
+name = "app"
+version = "0.1.0"
+dependencies = [
+ "smallvec 0.6.13 (registry+https://github.com/rust-lang/crates.io-index)",
+]
+
+[[package]]
+name = "smallvec"
+version = "0.6.13"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+
+[metadata]
+"checksum smallvec 0.6.13 (registry+https://github.com/rust-lang/crates.io-index)" = "f7b0758c52e15a8b5e3691eae6cc559f08eee9406e548a4477ba4e67770a82b6"
+"#;
+        assert_eq!(parse_text(text), [("smallvec".into(), "0.6.13".into())]);
+    }
+
+    #[test]
+    fn reads_v4_and_the_sparse_crates_io_index() {
+        let text = r#"
+version = 4
+
+[[package]]
+name = "smallvec"
+version = "1.6.0"
+source = "sparse+https://index.crates.io/"
+checksum = "fe0f37c9e8f3c5a4a66ad655a93c74daac4ad00c"
+
+[[package]]
+name = "internal"
+version = "2.0.0"
+source = "sparse+https://crates.example.com/index/"
+"#;
+        assert_eq!(parse_text(text), [("smallvec".into(), "1.6.0".into())]);
+    }
+
+    #[test]
+    fn reads_the_fixtures() {
+        let v1 = read_lockfile(&fixture("v1.Cargo.lock")).unwrap();
+        assert_eq!(
+            triples(&v1),
+            [
+                ("crates.io", "cfg-if", "0.1.10"),
+                ("crates.io", "libc", "0.2.66"),
+                ("crates.io", "log", "0.4.8"),
+                ("crates.io", "maybe-uninit", "2.0.0"),
+                ("crates.io", "smallvec", "0.6.13"),
+            ]
+        );
+        let v4 = read_lockfile(&fixture("v4.Cargo.lock")).unwrap();
+        assert_eq!(
+            triples(&v4),
+            [
+                ("crates.io", "cfg-if", "1.0.0"),
+                ("crates.io", "libc", "0.2.155"),
+                ("crates.io", "log", "0.4.22"),
+                ("crates.io", "smallvec", "1.6.0"),
+            ]
+        );
     }
 
     /// The fast line reader and the TOML parser agree on every real lockfile.

@@ -8,6 +8,18 @@ pub struct Purl {
     pub ecosystem: String,
     pub name: String,
     pub version: Option<String>,
+    /// `?key=value&...`, keys lower-cased, values decoded.
+    pub qualifiers: Vec<(String, String)>,
+}
+
+impl Purl {
+    /// The value of qualifier `key`, if given.
+    pub fn qualifier(&self, key: &str) -> Option<&str> {
+        self.qualifiers
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
 }
 
 /// Parses a purl. Unknown types keep their type as the ecosystem.
@@ -15,7 +27,11 @@ pub fn parse(text: &str) -> Result<Purl, String> {
     let rest = text
         .strip_prefix("pkg:")
         .ok_or_else(|| format!("`{text}` is not a package URL: it must start with `pkg:`"))?;
-    let rest = rest.split(['?', '#']).next().unwrap_or(rest);
+    let rest = rest.split('#').next().unwrap_or(rest);
+    let (rest, qualifiers) = match rest.split_once('?') {
+        Some((r, q)) => (r, qualifiers(q)),
+        None => (rest, Vec::new()),
+    };
     let (path, version) = match rest.rsplit_once('@') {
         Some((p, v)) if !p.is_empty() => (p, Some(decode(v))),
         _ => (rest, None),
@@ -43,12 +59,19 @@ pub fn parse(text: &str) -> Result<Purl, String> {
         "composer" => "Packagist",
         "hex" => "Hex",
         "pub" => "Pub",
+        "deb"
+            if namespace
+                .first()
+                .is_some_and(|n| n.eq_ignore_ascii_case("ubuntu")) =>
+        {
+            "Ubuntu"
+        }
         "deb" => "Debian",
         "apk" => "Alpine",
         other => other,
     };
     let joiner = if ecosystem == "Maven" { ":" } else { "/" };
-    let full = if namespace.is_empty() || matches!(ecosystem, "Debian" | "Alpine") {
+    let full = if namespace.is_empty() || matches!(ecosystem, "Debian" | "Ubuntu" | "Alpine") {
         name.clone()
     } else {
         format!("{}{joiner}{name}", namespace.join("/"))
@@ -57,7 +80,15 @@ pub fn parse(text: &str) -> Result<Purl, String> {
         ecosystem: ecosystem.to_string(),
         name: full,
         version,
+        qualifiers,
     })
+}
+
+fn qualifiers(text: &str) -> Vec<(String, String)> {
+    text.split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(k, v)| (k.to_ascii_lowercase(), decode(v)))
+        .collect()
 }
 
 fn decode(s: &str) -> String {
@@ -127,7 +158,16 @@ mod tests {
             "openssl",
             Some("3.0.11-1~deb12u2"),
         );
+        case(
+            "pkg:deb/ubuntu/openssl@3.0.2-0ubuntu1.10?arch=amd64",
+            "Ubuntu",
+            "openssl",
+            Some("3.0.2-0ubuntu1.10"),
+        );
         case("pkg:pypi/django", "PyPI", "django", None);
+        let p = parse("pkg:deb/debian/libc6@2.36-9?arch=amd64&upstream=glibc%402.36-9").unwrap();
+        assert_eq!(p.qualifier("upstream"), Some("glibc@2.36-9"));
+        assert_eq!(p.qualifier("distro"), None);
         assert!(parse("cargo/smallvec").is_err());
         assert!(parse("pkg:cargo").is_err());
     }

@@ -182,9 +182,15 @@ pub struct RawEnvironment {
     /// The customer's windows this environment may use (default: all).
     #[serde(default)]
     pub windows: Vec<Spanned<String>>,
-    /// Lockfiles whose packages are components of this environment.
+    /// Lockfiles whose packages are components of this environment, relative to the inventory:
+    /// `Cargo.lock`, `package-lock.json`, `requirements*.txt`, `poetry.lock`, `go.mod`,
+    /// `go.sum` or a dpkg `status` file, each also as `NAME.<file>` (`portal.Cargo.lock`).
     #[serde(default)]
     pub lockfiles: Vec<Spanned<String>>,
+    /// SBOMs whose components are components of this environment, relative to the inventory:
+    /// CycloneDX JSON (1.4 to 1.6) or SPDX 2.x JSON, each component identified by its purl.
+    #[serde(default)]
+    pub sboms: Vec<Spanned<String>>,
     /// Components of its own; they win over a stack's on the same (ecosystem, name).
     #[serde(default)]
     pub components: Vec<RawComponent>,

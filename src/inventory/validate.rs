@@ -14,6 +14,7 @@ use crate::advisory::Advisory;
 use crate::diag::{Diagnostic, Source};
 use crate::duration::Duration;
 use crate::feeds::FeedSpec;
+use crate::inputs::Kind;
 use crate::version::{Scheme, canonical_ecosystem, canonical_name};
 
 /// The longest a component upgrade (or its downtime) may take, in minutes: one week. The bound
@@ -474,7 +475,7 @@ fn environment(
     raw: &RawEnvironment,
     cx: &EnvContext,
     diags: &mut Vec<Diagnostic>,
-    _warnings: &mut Vec<String>,
+    warnings: &mut Vec<String>,
 ) -> Environment {
     let customer = cx.customers.get(raw.customer.get_ref());
     let mut c = Check { src, diags };
@@ -518,7 +519,17 @@ fn environment(
         merged.push(comp);
     }
     for lock in &raw.lockfiles {
-        merged.extend(lockfile_components(src, lock, cx, diags));
+        merged.extend(input_components(
+            src,
+            lock,
+            Kind::Lockfile,
+            cx,
+            diags,
+            warnings,
+        ));
+    }
+    for sbom in &raw.sboms {
+        merged.extend(input_components(src, sbom, Kind::Sbom, cx, diags, warnings));
     }
     Environment {
         id: raw.id.get_ref().clone(),
@@ -544,32 +555,40 @@ fn unknown_note(ecosystem: &str) -> String {
     }
 }
 
-fn lockfile_components(
+/// The packages of one of an environment's `lockfiles` or `sboms`, as components. A problem
+/// inside the file is reported at its own position; a file that cannot be read, at the key.
+fn input_components(
     src: &Source,
-    lock: &Spanned<String>,
+    file: &Spanned<String>,
+    kind: Kind,
     cx: &EnvContext,
     diags: &mut Vec<Diagnostic>,
+    warnings: &mut Vec<String>,
 ) -> Vec<Component> {
-    let path = cx.root.join(lock.get_ref());
-    match crate::inputs::read_lockfile(&path) {
-        Ok(packages) => packages
-            .into_iter()
-            .map(|p| Component {
-                ecosystem: p.ecosystem,
-                name: p.name,
-                version: p.version,
-                patch_minutes: cx.defaults.patch_minutes,
-                restart: Restart::Service,
-                downtime_minutes: 0,
-                origin: lock.get_ref().clone(),
-            })
-            .collect(),
+    match kind.read(&cx.root.join(file.get_ref())) {
+        Ok(inputs) => {
+            warnings.extend(inputs.warnings);
+            inputs
+                .packages
+                .into_iter()
+                .map(|p| Component {
+                    ecosystem: p.ecosystem,
+                    name: p.name,
+                    version: p.version,
+                    patch_minutes: cx.defaults.patch_minutes,
+                    restart: Restart::Service,
+                    downtime_minutes: 0,
+                    origin: file.get_ref().clone(),
+                })
+                .collect()
+        }
         Err(crate::Error::Invalid(inner)) => {
             diags.extend(inner);
             Vec::new()
         }
         Err(e) => {
-            diags.push(src.at(lock.span(), format!("cannot read lockfile: {e}")));
+            let message = format!("cannot read {}: {e}", kind.noun());
+            diags.push(src.at(file.span(), message));
             Vec::new()
         }
     }

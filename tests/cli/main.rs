@@ -4,6 +4,7 @@
 mod bad_input;
 mod common;
 mod example;
+mod inputs;
 mod real_feeds;
 mod reference;
 mod validate;
