@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::feeds::{Feeds, Snapshot};
+use crate::feeds::{Cache, Feeds, Snapshot};
 use crate::inventory::{Component, Inventory};
 use crate::matching::{self, Finding, Matches, Target, TargetComponent};
 use crate::notice::NoticeRecord;
@@ -42,18 +42,26 @@ pub struct PlanFinding {
     pub window: Option<String>,
 }
 
-/// Loads the inventory's feeds and adds its own native advisories.
-pub fn load_feeds(inv: &Inventory, targets: Option<&[Target]>) -> crate::Result<Feeds> {
+/// Loads the inventory's feeds (URL feeds from `cache`), adds its own native advisories, and
+/// marks fetched feeds older than the policy allows as stale.
+pub fn load_feeds(
+    inv: &Inventory,
+    targets: Option<&[Target]>,
+    cache: &Cache,
+    now: DateTime<Utc>,
+) -> crate::Result<Feeds> {
     let mut feeds = match targets {
         Some(t) => Feeds::for_packages(matching::package_keys(t)),
         None => Feeds::default(),
     };
+    feeds.set_cache(cache.clone());
     feeds.load_all(&inv.feeds)?;
     feeds.add_native(
         "inventory",
         &inv.root.join("advisories"),
         inv.advisories.clone(),
     );
+    feeds.check_freshness(&inv.policy.stale_after, now);
     Ok(feeds)
 }
 

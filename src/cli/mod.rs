@@ -2,6 +2,7 @@
 //! codes (0 done, 1 findings at or above `--fail-on`, 2 bad input or usage). Only this module
 //! prints.
 
+mod feeds;
 mod plan;
 mod scan;
 mod table;
@@ -32,6 +33,9 @@ pub struct Cli {
     /// Print only errors.
     #[arg(long, global = true)]
     pub quiet: bool,
+    /// Where fetched feeds are kept (default: INVENTORY/.patchplan/feeds).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub cache: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -46,6 +50,8 @@ pub enum Format {
 pub enum Command {
     /// Check the inventory, policy and feeds; report every problem with file:line:col.
     Validate,
+    /// Fetch feeds into the cache (`sync`) or show how current they are (`status`).
+    Feeds(feeds::FeedsArgs),
     /// Match the inventory, or ad-hoc lockfiles and SBOMs, against advisory feeds.
     Scan(scan::ScanArgs),
     /// Match, rank, schedule and render notices; writes DIR/plan.json and DIR/notices/.
@@ -90,6 +96,7 @@ pub fn main() -> ExitCode {
 pub fn run(cli: &Cli) -> Result<Outcome> {
     match &cli.command {
         Command::Validate => validate::run(cli),
+        Command::Feeds(args) => feeds::run(cli, args),
         Command::Scan(args) => scan::run(cli, args),
         Command::Plan(args) => plan::run(cli, args),
     }

@@ -14,13 +14,19 @@ pub struct PlanArgs {
     /// Where to write plan.json and notices/.
     #[arg(long, default_value = "out", value_name = "DIR")]
     out: PathBuf,
+    #[command(flatten)]
+    fresh: super::feeds::FreshArgs,
 }
 
 pub fn run(cli: &Cli, args: &PlanArgs) -> Result<Outcome> {
     let inv = crate::inventory::load(&cli.inventory)?;
+    let refreshed = super::feeds::refresh(cli, &inv, &args.fresh);
     let targets = crate::plan::targets(&inv);
-    let feeds = crate::plan::load_feeds(&inv, Some(&targets))?;
+    let cache = super::feeds::cache(cli);
+    let feeds = crate::plan::load_feeds(&inv, Some(&targets), &cache, cli.now())?;
+    super::feeds::require_fresh(&feeds, &args.fresh)?;
     let mut plan = crate::plan::build(&inv, &feeds, cli.now());
+    plan.warnings.splice(0..0, refreshed);
     let notices_dir = args.out.join("notices");
     if notices_dir.exists() {
         std::fs::remove_dir_all(&notices_dir).map_err(|e| Error::io(&notices_dir, e))?;

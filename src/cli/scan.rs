@@ -30,6 +30,8 @@ pub struct ScanArgs {
     /// Exit 1 when a finding's decision is at or above this: track, track*, attend, act.
     #[arg(long, value_name = "DECISION", value_parser = parse_decision)]
     fail_on: Option<Decision>,
+    #[command(flatten)]
+    fresh: super::feeds::FreshArgs,
 }
 
 fn parse_decision(s: &str) -> std::result::Result<Decision, String> {
@@ -62,7 +64,10 @@ pub fn run(cli: &Cli, args: &ScanArgs) -> Result<Outcome> {
     } else {
         None
     };
-    let mut warnings = Vec::new();
+    let mut warnings = match &inventory {
+        Some(inv) if args.osv.is_empty() => super::feeds::refresh(cli, inv, &args.fresh),
+        _ => Vec::new(),
+    };
     let targets = match &inventory {
         Some(inv) if !adhoc => {
             warnings.extend(inv.warnings.iter().cloned());
@@ -70,7 +75,8 @@ pub fn run(cli: &Cli, args: &ScanArgs) -> Result<Outcome> {
         }
         _ => input_targets(args, &mut warnings)?,
     };
-    let feeds = load_feeds(inventory.as_ref(), &args.osv, &targets)?;
+    let feeds = load_feeds(cli, inventory.as_ref(), &args.osv, &targets)?;
+    super::feeds::require_fresh(&feeds, &args.fresh)?;
     let matches = matching::match_targets(&targets, &feeds);
     warnings.extend(
         feeds
@@ -135,9 +141,17 @@ pub fn run(cli: &Cli, args: &ScanArgs) -> Result<Outcome> {
     })
 }
 
-fn load_feeds(inventory: Option<&Inventory>, osv: &[PathBuf], targets: &[Target]) -> Result<Feeds> {
+fn load_feeds(
+    cli: &Cli,
+    inventory: Option<&Inventory>,
+    osv: &[PathBuf],
+    targets: &[Target],
+) -> Result<Feeds> {
     let mut feeds = match inventory {
-        Some(inv) if osv.is_empty() => crate::plan::load_feeds(inv, Some(targets))?,
+        Some(inv) if osv.is_empty() => {
+            let cache = super::feeds::cache(cli);
+            crate::plan::load_feeds(inv, Some(targets), &cache, cli.now())?
+        }
         _ => Feeds::for_packages(matching::package_keys(targets)),
     };
     for (i, path) in osv.iter().enumerate() {

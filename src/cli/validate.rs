@@ -6,7 +6,7 @@ use crate::notice::Renderer;
 
 pub fn run(cli: &Cli) -> Result<Outcome> {
     let inv = crate::inventory::load(&cli.inventory)?;
-    let feeds = crate::plan::load_feeds(&inv, None)?;
+    let feeds = crate::plan::load_feeds(&inv, None, &super::feeds::cache(cli), cli.now())?;
     Renderer::new(Some(&inv.root.join("templates")))?;
     let mut warnings = inv.warnings.clone();
     warnings.extend(

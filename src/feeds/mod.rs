@@ -4,12 +4,15 @@
 //! Fetching feeds over HTTP into the cache is `feeds sync` (a later stage); here a URL source is
 //! read from the cache if it has been synced.
 
+pub mod cache;
 mod index;
+pub mod sync;
 mod zipfeed;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::advisory::epss::{self, Epss};
@@ -18,7 +21,10 @@ use crate::advisory::osv::{self, Loaded};
 use crate::advisory::{Advisory, LoadWarning};
 use crate::error::{Error, Result};
 
+pub use cache::Cache;
 pub use index::Key;
+
+use crate::inventory::StaleAfter;
 
 /// The kind of a feed, which says how to read it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -48,9 +54,60 @@ pub struct Snapshot {
     pub records: usize,
     pub withdrawn: usize,
     pub skipped: usize,
-    /// KEV `catalogVersion`, or EPSS `model_version` and `score_date`.
+    /// KEV `catalogVersion`, or EPSS `model_version` and `score_date`; for a fetched OSV
+    /// export, its fetch time.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub identity: Option<String>,
+    /// Whether the copy used is current: `local` for a file of the inventory's own.
+    pub state: FeedState,
+    /// When a fetched feed was last confirmed by its server.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fetched_at: Option<DateTime<Utc>>,
+    /// SHA-256 of the fetched file used.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+}
+
+impl Snapshot {
+    fn new(spec: &FeedSpec) -> Snapshot {
+        Snapshot {
+            id: spec.id.clone(),
+            kind: spec.kind,
+            source: spec.source.clone(),
+            records: 0,
+            withdrawn: 0,
+            skipped: 0,
+            identity: None,
+            state: FeedState::Local,
+            fetched_at: None,
+            sha256: None,
+        }
+    }
+}
+
+/// How current the copy of a feed is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FeedState {
+    /// A file or directory of the inventory's own: as current as the operator keeps it.
+    Local,
+    /// Fetched, and younger than the policy's `stale_after` for its kind.
+    Fresh,
+    /// Fetched, but older than that.
+    Stale,
+    /// A URL feed never fetched: nothing of it was used.
+    Missing,
+}
+
+impl FeedState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FeedState::Local => "local",
+            FeedState::Fresh => "fresh",
+            FeedState::Stale => "stale",
+            FeedState::Missing => "missing",
+        }
+    }
 }
 
 /// Every advisory and score known, from every feed.
@@ -64,6 +121,8 @@ pub struct Feeds {
     /// When set, only OSV records affecting one of these packages are kept (counts and warnings
     /// still cover every record).
     filter: Option<HashSet<Key>>,
+    /// Where URL feeds are read from.
+    cache: Option<Cache>,
 }
 
 impl Feeds {
@@ -75,6 +134,43 @@ impl Feeds {
             filter: Some(packages.into_iter().collect()),
             ..Feeds::default()
         }
+    }
+
+    /// Reads URL feeds from `cache` (without it, they are reported missing).
+    pub fn set_cache(&mut self, cache: Cache) {
+        self.cache = Some(cache);
+    }
+
+    /// Marks fetched feeds older than `limits` allow as stale, with a warning each; returns the
+    /// snapshots that are stale or missing.
+    pub fn check_freshness(&mut self, limits: &StaleAfter, now: DateTime<Utc>) -> Vec<&Snapshot> {
+        for snap in &mut self.snapshots {
+            let Some(fetched) = snap.fetched_at else {
+                continue;
+            };
+            let limit = match snap.kind {
+                FeedKind::Osv => limits.osv,
+                FeedKind::Kev => limits.kev,
+                FeedKind::Epss => limits.epss,
+                FeedKind::Native => continue,
+            };
+            let age = now - fetched;
+            if age > limit.delta() {
+                snap.state = FeedState::Stale;
+                self.warnings.push(LoadWarning {
+                    feed: snap.id.clone(),
+                    entry: snap.source.clone(),
+                    message: format!(
+                        "stale: last fetched {} ago, more than {limit}; run `patchplan feeds sync`",
+                        crate::duration::Duration::from_minutes(age.num_minutes())
+                    ),
+                });
+            }
+        }
+        self.snapshots
+            .iter()
+            .filter(|s| matches!(s.state, FeedState::Stale | FeedState::Missing))
+            .collect()
     }
 
     /// Loads every feed in `specs` into `self`.
@@ -93,37 +189,43 @@ impl Feeds {
 
     /// Adds advisories already loaded (the inventory's own `advisories/`) as a native feed.
     pub fn add_native(&mut self, id: &str, source: &Path, advisories: Vec<Advisory>) {
-        self.snapshots.push(Snapshot {
+        let spec = FeedSpec {
             id: id.to_string(),
             kind: FeedKind::Native,
             source: source.display().to_string(),
+        };
+        self.snapshots.push(Snapshot {
             records: advisories.len(),
-            withdrawn: 0,
-            skipped: 0,
-            identity: None,
+            ..Snapshot::new(&spec)
         });
         self.advisories.extend(advisories);
     }
 
     /// Loads one feed and adds its records.
     pub fn load_one(&mut self, spec: &FeedSpec) -> Result<()> {
-        if spec.source.starts_with("http://") || spec.source.starts_with("https://") {
-            self.warnings.push(LoadWarning {
-                feed: spec.id.clone(),
-                entry: spec.source.clone(),
-                message: "remote feed not in the cache: run `patchplan feeds sync`".into(),
-            });
-            return Ok(());
-        }
-        let path = PathBuf::from(&spec.source);
-        let mut snapshot = Snapshot {
-            id: spec.id.clone(),
-            kind: spec.kind,
-            source: spec.source.clone(),
-            records: 0,
-            withdrawn: 0,
-            skipped: 0,
-            identity: None,
+        let mut snapshot = Snapshot::new(spec);
+        let path = if sync::is_url(&spec.source) {
+            let cached = self
+                .cache
+                .as_ref()
+                .and_then(|c| c.data(&spec.id, &spec.source));
+            let Some((path, meta)) = cached else {
+                snapshot.state = FeedState::Missing;
+                self.snapshots.push(snapshot);
+                self.warnings.push(LoadWarning {
+                    feed: spec.id.clone(),
+                    entry: spec.source.clone(),
+                    message: "missing: never fetched; run `patchplan feeds sync`".into(),
+                });
+                return Ok(());
+            };
+            snapshot.state = FeedState::Fresh;
+            snapshot.fetched_at = Some(meta.fetched_at);
+            snapshot.sha256 = Some(meta.sha256);
+            snapshot.identity = meta.identity;
+            path
+        } else {
+            PathBuf::from(&spec.source)
         };
         match spec.kind {
             FeedKind::Osv => self.load_osv(&path, &mut snapshot)?,
@@ -221,7 +323,7 @@ impl Feeds {
         let kev = kev::parse(&bytes, &mut notes).map_err(|m| Error::input(path, m))?;
         snapshot.records = kev.entries.len();
         snapshot.skipped = notes.len();
-        snapshot.identity = kev.catalog_version.clone();
+        snapshot.identity = kev.catalog_version.clone().or(snapshot.identity.take());
         self.warn_all(&snapshot.id, &path.display().to_string(), notes);
         self.kev.entries.extend(kev.entries);
         self.kev.catalog_version = kev.catalog_version;
@@ -229,7 +331,7 @@ impl Feeds {
     }
 
     fn load_epss(&mut self, path: &Path, snapshot: &mut Snapshot) -> Result<()> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let text = read_text_maybe_gzip(path)?;
         let mut notes = Vec::new();
         let epss = epss::parse(&text, &mut notes).map_err(|m| Error::input(path, m))?;
         snapshot.records = epss.scores.len();
@@ -280,6 +382,31 @@ impl Feeds {
         }
         index
     }
+}
+
+/// The largest decompressed text accepted from a gzip file (EPSS's is about 10 MiB).
+const MAX_GUNZIPPED_BYTES: u64 = 512 << 20;
+
+/// A text file, gunzipped when it starts with gzip's magic bytes (EPSS serves `.csv.gz`).
+fn read_text_maybe_gzip(path: &Path) -> Result<String> {
+    use std::io::Read;
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    if !bytes.starts_with(&[0x1f, 0x8b]) {
+        return String::from_utf8(bytes).map_err(|_| Error::input(path, "not UTF-8 text"));
+    }
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(bytes.as_slice())
+        .take(MAX_GUNZIPPED_BYTES + 1)
+        .read_to_string(&mut text)
+        .map_err(|e| Error::input(path, format!("not a gzip file of UTF-8 text: {e}")))?;
+    if text.len() as u64 > MAX_GUNZIPPED_BYTES {
+        let limit = MAX_GUNZIPPED_BYTES >> 20;
+        return Err(Error::input(
+            path,
+            format!("decompresses to more than {limit} MiB"),
+        ));
+    }
+    Ok(text)
 }
 
 /// The files of a feed: a zip archive, a directory (recursively, files ending in `.ext`), or one

@@ -75,6 +75,7 @@ pub struct Policy {
     pub assume_total_impact: bool,
     pub assume_automatable: bool,
     pub emergency_on_missed_deadline: bool,
+    pub stale_after: StaleAfter,
 }
 
 impl Default for Policy {
@@ -84,6 +85,26 @@ impl Default for Policy {
             assume_total_impact: true,
             assume_automatable: false,
             emergency_on_missed_deadline: true,
+            stale_after: StaleAfter::default(),
+        }
+    }
+}
+
+/// The age, per feed kind, past which a fetched feed is stale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StaleAfter {
+    pub osv: Duration,
+    pub kev: Duration,
+    pub epss: Duration,
+}
+
+impl Default for StaleAfter {
+    fn default() -> Self {
+        let days = |d: i64| Duration::from_minutes(d * 24 * 60);
+        StaleAfter {
+            osv: days(2),
+            kev: days(2),
+            epss: days(3),
         }
     }
 }

@@ -80,6 +80,21 @@ pub struct RawPolicy {
     /// Whether a deadline no planned window can meet makes the task an emergency (default true).
     /// When false, the task goes to the earliest usable window and is reported as a miss.
     pub emergency_on_missed_deadline: Option<bool>,
+    /// How old a fetched feed may be before plans warn that it is stale.
+    #[serde(default)]
+    pub stale_after: RawStaleAfter,
+}
+
+/// `[policy.stale_after]`: the age, per feed kind, past which a fetched feed is stale.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStaleAfter {
+    /// OSV exports (default `2d`).
+    pub osv: Option<Spanned<String>>,
+    /// The KEV catalogue (default `2d`).
+    pub kev: Option<Spanned<String>>,
+    /// The EPSS daily scores (default `3d`).
+    pub epss: Option<Spanned<String>>,
 }
 
 /// `customers/ID.toml`.

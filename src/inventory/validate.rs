@@ -13,7 +13,7 @@ use super::{Files, purl};
 use crate::advisory::Advisory;
 use crate::diag::{Diagnostic, Source};
 use crate::duration::Duration;
-use crate::feeds::FeedSpec;
+use crate::feeds::{FeedKind, FeedSpec};
 use crate::inputs::Kind;
 use crate::version::{Scheme, canonical_ecosystem, canonical_name};
 
@@ -185,8 +185,25 @@ fn config(
         if !ids.insert(f.id.get_ref().clone()) {
             c.error(&f.id, format!("duplicate feed id `{}`", f.id.get_ref()));
         }
+        let id = f.id.get_ref();
+        let safe = |ch: char| ch.is_ascii_alphanumeric() || matches!(ch, '-' | '_' | '.');
+        if id.is_empty() || id.starts_with('.') || !id.chars().all(safe) {
+            // The id names the feed's directory in the cache.
+            c.error(
+                &f.id,
+                format!(
+                    "feed id `{id}` must be letters, digits, `-`, `_` or `.`, not starting with `.`"
+                ),
+            );
+        }
         let text = f.source.get_ref();
         let remote = text.starts_with("http://") || text.starts_with("https://");
+        if remote && f.kind == FeedKind::Native {
+            c.error(
+                &f.source,
+                "a native feed is a directory of TOML files; it cannot be a URL",
+            );
+        }
         let path = root.join(text);
         if !remote && !path.exists() {
             c.error(
@@ -246,6 +263,12 @@ fn policy(c: &mut Check, raw: &RawPolicy) -> Policy {
     if let Some(e) = raw.emergency_on_missed_deadline {
         policy.emergency_on_missed_deadline = e;
     }
+    let (base, stale) = (policy.stale_after, &raw.stale_after);
+    policy.stale_after = StaleAfter {
+        osv: c.duration_or(stale.osv.as_ref(), base.osv),
+        kev: c.duration_or(stale.kev.as_ref(), base.kev),
+        epss: c.duration_or(stale.epss.as_ref(), base.epss),
+    };
     policy
 }
 

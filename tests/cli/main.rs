@@ -4,6 +4,7 @@
 mod bad_input;
 mod common;
 mod example;
+mod feeds;
 mod inputs;
 mod real_feeds;
 mod reference;
