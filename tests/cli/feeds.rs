@@ -349,38 +349,72 @@ fn a_404_is_not_retried() {
     assert!(!inv.join(".patchplan/feeds/kev/data.json").exists());
 }
 
-/// Syncs `kev` once successfully, then scripts `then` and syncs again: the second must fail with
-/// `needle`, leaving the first copy as it was.
-fn fails_keeping_the_good_copy(then: Vec<Reply>, extra: &[&str], needle: &str) {
+/// A feed served at `path` and cached as `file`, with its good content.
+struct Served {
+    feed: &'static str,
+    path: &'static str,
+    file: &'static str,
+    good: Vec<u8>,
+}
+
+fn kev_feed() -> Served {
+    let good = example_file("kev.json");
+    Served {
+        feed: "kev",
+        path: "/kev.json",
+        file: "data.json",
+        good,
+    }
+}
+
+fn osv_feed() -> Served {
+    let good = example_osv_zip();
+    Served {
+        feed: "osv-local",
+        path: "/osv.zip",
+        file: "data.zip",
+        good,
+    }
+}
+
+/// Syncs `served` once successfully, then scripts `then` and syncs again: the second must fail
+/// with `needle`, leaving the first copy (data and metadata) byte for byte as it was.
+fn fails_keeping_the_good_copy(
+    served: Served,
+    then: Vec<Reply>,
+    extra: &[&str],
+    needle: &str,
+) -> Output {
     let server = Server::start();
-    let kev = example_file("kev.json");
     server.route(
-        "/kev.json",
-        vec![Reply::Ok(kev.clone(), "\"k1\""), Reply::Status(500)],
+        served.path,
+        vec![Reply::Ok(served.good.clone(), "\"good\"")],
     );
     let (tmp, inv) = served_inventory(&server);
-    assert_eq!(sync(tmp.path(), "kev", &[]).status.code(), Some(0));
-    let meta = cached(&inv, "kev", "meta.json");
-    server.route("/kev.json", then);
-    let o = sync(tmp.path(), "kev", extra);
+    assert_eq!(sync(tmp.path(), served.feed, &[]).status.code(), Some(0));
+    let meta = cached(&inv, served.feed, "meta.json");
+    server.route(served.path, then);
+    let o = sync(tmp.path(), served.feed, extra);
     assert_failed(&o, needle);
-    assert_eq!(
-        cached(&inv, "kev", "data.json"),
-        kev,
-        "the last good copy, byte for byte"
+    assert!(
+        stderr(&o).contains(&format!("feed {}", served.feed)),
+        "{}",
+        stderr(&o)
     );
-    assert_eq!(cached(&inv, "kev", "meta.json"), meta);
-    let leftovers: Vec<_> = std::fs::read_dir(inv.join(".patchplan/feeds/kev"))
-        .unwrap()
-        .flatten()
-        .collect();
+    let data = cached(&inv, served.feed, served.file);
+    assert!(data == served.good, "the last good copy, byte for byte");
+    assert_eq!(cached(&inv, served.feed, "meta.json"), meta);
+    let dir = inv.join(".patchplan/feeds").join(served.feed);
+    let leftovers: Vec<_> = std::fs::read_dir(dir).unwrap().flatten().collect();
     assert_eq!(leftovers.len(), 2, "no temporary file left: {leftovers:?}");
+    o
 }
 
 #[test]
 fn a_body_cut_short_of_its_length_fails() {
     let half = example_file("kev.json")[..100].to_vec();
     fails_keeping_the_good_copy(
+        kev_feed(),
         vec![Reply::CutShort(half, 5000)],
         &["--retries", "1"],
         "broke off",
@@ -391,6 +425,7 @@ fn a_body_cut_short_of_its_length_fails() {
 fn a_stalled_server_times_out() {
     let reply = Reply::Stall(Duration::from_secs(5), b"{}".to_vec());
     fails_keeping_the_good_copy(
+        kev_feed(),
         vec![reply],
         &["--retries", "0", "--timeout", "1"],
         "timed out",
@@ -399,30 +434,65 @@ fn a_stalled_server_times_out() {
 
 #[test]
 fn an_html_page_instead_of_a_zip_is_refused() {
-    let server = Server::start();
     let page = b"<!DOCTYPE html><html><body>Please log in</body></html>".to_vec();
-    server.route("/osv.zip", vec![Reply::Ok(page, "\"h\"")]);
-    let (tmp, inv) = served_inventory(&server);
-    let o = sync(tmp.path(), "osv-local", &[]);
-    assert_failed(&o, "feed osv-local");
+    let o = fails_keeping_the_good_copy(
+        osv_feed(),
+        vec![Reply::Ok(page, "\"h\"")],
+        &[],
+        "not a zip archive",
+    );
     assert!(
-        stderr(&o).contains("not a usable OSV feed") && stderr(&o).contains("not a zip archive"),
+        stderr(&o).contains("not a usable OSV feed"),
         "{}",
         stderr(&o)
     );
-    assert!(cached(&inv, "osv-local", "data.zip").is_empty());
 }
 
 #[test]
 fn a_zip_bomb_is_an_error_not_an_out_of_memory() {
-    let server = Server::start();
     let bomb = zip_of(&[("bomb.json".into(), vec![b' '; 17 << 20])]);
     assert!(bomb.len() < 1 << 20, "the bomb is small on the wire");
-    server.route("/osv.zip", vec![Reply::Ok(bomb, "\"b\"")]);
-    let (tmp, inv) = served_inventory(&server);
-    let o = sync(tmp.path(), "osv-local", &[]);
-    assert_failed(&o, "decompresses to more than 16 MiB");
-    assert!(cached(&inv, "osv-local", "data.zip").is_empty());
+    let reply = vec![Reply::Ok(bomb, "\"b\"")];
+    fails_keeping_the_good_copy(osv_feed(), reply, &[], "decompresses to more than 16 MiB");
+}
+
+#[test]
+fn an_empty_feed_never_replaces_a_good_one() {
+    let empty = br#"{"catalogVersion":"x","vulnerabilities":[]}"#.to_vec();
+    fails_keeping_the_good_copy(
+        kev_feed(),
+        vec![Reply::Ok(empty, "\"e\"")],
+        &[],
+        "no KEV records",
+    );
+}
+
+#[test]
+fn a_404_keeps_the_good_copy_too() {
+    fails_keeping_the_good_copy(kev_feed(), vec![Reply::Status(404)], &[], "404 Not Found");
+}
+
+#[test]
+fn plan_refresh_fetches_and_plan_alone_does_not() {
+    let server = Server::start();
+    serve_example(&server);
+    let (tmp, _) = served_inventory(&server);
+    let out = tmp.path().join("out");
+    let out = out.to_str().unwrap();
+    assert_eq!(
+        pp(tmp.path(), &["plan", "--out", out]).status.code(),
+        Some(0)
+    );
+    assert!(
+        server.requests("/kev.json").is_empty(),
+        "plan alone never fetches"
+    );
+    let o = pp(
+        tmp.path(),
+        &["plan", "--out", out, "--refresh", "--require-fresh"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(server.requests("/kev.json").len(), 1);
 }
 
 #[test]
@@ -596,4 +666,33 @@ fn stale_and_missing_feeds_warn_and_require_fresh_fails() {
         .concat(),
     );
     assert_failed(&strict, "osv-local (stale), kev (stale)");
+}
+
+#[test]
+fn feed_ids_name_directories_so_they_must_be_safe() {
+    let tmp = example_copy();
+    let toml = tmp.path().join("inventory/patchplan.toml");
+    edit(&toml, "id = \"kev\"", "id = \"../kev\"");
+    edit(
+        &toml,
+        "kind = \"osv\"              # osv",
+        "kind = \"native\"           # osv",
+    );
+    edit(
+        &toml,
+        "source = \"feeds/osv\"",
+        "source = \"https://example.com/advisories\"",
+    );
+    let o = pp(tmp.path(), &["validate"]);
+    assert_failed(&o, "feed id `../kev` must be letters, digits");
+    assert!(
+        stderr(&o).contains("a native feed is a directory of TOML files"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        stderr(&o).contains(&format!("{}:", toml.display())),
+        "{}",
+        stderr(&o)
+    );
 }
