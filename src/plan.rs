@@ -284,6 +284,12 @@ fn requests(inv: &Inventory, findings: &mut [PlanFinding]) -> (Vec<TaskRequest>,
             downtime_minutes: comp.downtime_minutes,
             forced: forced.map(|x| (x.reason.clone(), x.override_hard_blackout)),
             not_before: deferral.map(|x| (x.not_before, x.reason.clone())),
+            pin: inv
+                .overrides
+                .pins
+                .iter()
+                .find(|p| p.environment == env_id && p.component == comp.name)
+                .map(|p| (p.window.clone(), p.date, p.reason.clone())),
         });
         owners.push(members);
     }

@@ -7,6 +7,7 @@ mod plan;
 mod scan;
 mod table;
 mod validate;
+mod windows;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -56,9 +57,11 @@ pub enum Command {
     Scan(scan::ScanArgs),
     /// Match, rank, schedule and render notices; writes DIR/plan.json and DIR/notices/.
     Plan(plan::PlanArgs),
+    /// The next occurrences of a customer's maintenance windows, with blackouts marked.
+    Windows(windows::WindowsArgs),
 }
 
-fn parse_now(s: &str) -> std::result::Result<DateTime<Utc>, String> {
+pub(crate) fn parse_now(s: &str) -> std::result::Result<DateTime<Utc>, String> {
     DateTime::parse_from_rfc3339(s)
         .map(|t| t.with_timezone(&Utc))
         .map_err(|e| format!("expected an RFC 3339 time such as 2026-10-27T09:00:00Z ({e})"))
@@ -99,6 +102,7 @@ pub fn run(cli: &Cli) -> Result<Outcome> {
         Command::Feeds(args) => feeds::run(cli, args),
         Command::Scan(args) => scan::run(cli, args),
         Command::Plan(args) => plan::run(cli, args),
+        Command::Windows(args) => windows::run(cli, args),
     }
 }
 

@@ -10,6 +10,7 @@ pub mod model;
 pub mod purl;
 pub mod raw;
 mod validate;
+mod windows;
 
 pub use model::*;
 

@@ -212,6 +212,8 @@ pub struct WindowSpec {
     pub start: NaiveTime,
     pub duration: Duration,
     pub cutoff: Duration,
+    /// At most this many upgrades per occurrence, all environments together.
+    pub max_changes: Option<u32>,
 }
 
 /// A change freeze over local dates, inclusive.
@@ -259,6 +261,7 @@ pub struct Overrides {
     pub exceptions: Vec<Exception>,
     pub deferrals: Vec<Deferral>,
     pub emergencies: Vec<ForcedEmergency>,
+    pub pins: Vec<Pin>,
 }
 
 /// Environment ids an override applies to; `*` is every environment.
@@ -285,6 +288,16 @@ pub struct Deferral {
     pub advisory: String,
     pub environments: EnvScope,
     pub not_before: NaiveDate,
+    pub reason: String,
+}
+
+/// An upgrade placed by the operator in one occurrence: `window` starting on local `date`.
+#[derive(Debug, Clone)]
+pub struct Pin {
+    pub environment: String,
+    pub component: String,
+    pub window: String,
+    pub date: NaiveDate,
     pub reason: String,
 }
 

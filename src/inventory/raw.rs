@@ -157,6 +157,9 @@ pub struct RawWindow {
     pub duration: Spanned<String>,
     /// No task may end inside the last `cutoff` of the window (default `0m`).
     pub cutoff: Option<Spanned<String>>,
+    /// At most this many upgrades in one occurrence, all environments together (default: no
+    /// limit beyond time).
+    pub max_changes: Option<Spanned<u32>>,
 }
 
 /// One `[[blackouts]]` of a customer.
@@ -255,6 +258,24 @@ pub struct RawOverrides {
     /// Forced emergency interventions.
     #[serde(default)]
     pub emergencies: Vec<RawEmergency>,
+    /// Upgrades placed in a named window occurrence.
+    #[serde(default)]
+    pub pins: Vec<RawPin>,
+}
+
+/// One `[[pins]]`: an upgrade into one occurrence of one window.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPin {
+    /// Environment id.
+    pub environment: Spanned<String>,
+    /// The component whose upgrade is pinned, by name.
+    pub component: Spanned<String>,
+    /// The customer's window id ...
+    pub window: Spanned<String>,
+    /// ... and the local date its occurrence starts on (`YYYY-MM-DD`).
+    pub date: Spanned<String>,
+    pub reason: String,
 }
 
 /// One `[[exceptions]]`.

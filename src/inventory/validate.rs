@@ -86,7 +86,11 @@ pub(crate) fn validate(
     check_rollout_cycles(&raw_envs, diags);
     let overrides = match &files.overrides {
         Some(src) => parse::<RawOverrides>(src, diags)
-            .map(|raw| overrides(src, &raw, &env_ids, diags))
+            .map(|raw| {
+                let mut o = overrides(src, &raw, &env_ids, diags);
+                o.pins = super::windows::pins(src, &raw.pins, &customers, &environments, diags);
+                o
+            })
             .unwrap_or_default(),
         None => Overrides::default(),
     };
@@ -380,7 +384,11 @@ fn window(c: &mut Check, w: &RawWindow) -> Option<WindowSpec> {
             "a window must be longer than zero and than its cutoff",
         );
     }
-    Some(WindowSpec {
+    if let Some(m) = w.max_changes.as_ref().filter(|m| *m.get_ref() == 0) {
+        c.diags
+            .push(c.src.at(m.span(), "max_changes must be at least 1"));
+    }
+    let spec = WindowSpec {
         id: w.id.get_ref().clone(),
         rule: rule?,
         since: since?,
@@ -388,7 +396,10 @@ fn window(c: &mut Check, w: &RawWindow) -> Option<WindowSpec> {
         start: start?,
         duration: duration?,
         cutoff,
-    })
+        max_changes: w.max_changes.as_ref().map(|m| *m.get_ref()),
+    };
+    super::windows::check(c, w, &spec);
+    Some(spec)
 }
 
 fn components(
@@ -710,5 +721,6 @@ fn overrides(
         exceptions,
         deferrals,
         emergencies,
+        pins: Vec::new(),
     }
 }

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, TimeDelta, Utc};
 
 use super::occurrence::{self, Occurrence};
-use super::{Placement, Schedule, Task, TaskRequest, Window, WindowKind};
+use super::{Placement, Reminder, Schedule, Task, TaskRequest, Window, WindowKind};
 use crate::inventory::{Environment, Inventory};
 use crate::risk::Decision;
 
@@ -32,6 +32,7 @@ pub fn schedule(inv: &Inventory, requests: &[TaskRequest], now: DateTime<Utc>) -
         finish: HashMap::new(),
         placed: BTreeMap::new(),
         emergencies: BTreeMap::new(),
+        blocked: HashMap::new(),
         placements: vec![None; requests.len()],
     };
     let mut order: Vec<usize> = (0..requests.len()).collect();
@@ -41,6 +42,16 @@ pub fn schedule(inv: &Inventory, requests: &[TaskRequest], now: DateTime<Utc>) -
             .unwrap_or(std::cmp::Ordering::Equal)
     });
     for &i in &order {
+        if requests[i].pin.is_some() && requests[i].forced.is_none() {
+            s.pin(i);
+        }
+    }
+    let unplaced: Vec<usize> = order
+        .iter()
+        .copied()
+        .filter(|&i| s.placements[i].is_none())
+        .collect();
+    for i in unplaced {
         let r = &requests[i];
         if let Some((reason, _)) = &r.forced {
             s.emergency(i, format!("forced by override: {reason}"));
@@ -98,17 +109,46 @@ struct State<'a> {
     placed: BTreeMap<(String, usize), Vec<Slot>>,
     /// Emergency requests per environment, with their reasons.
     emergencies: BTreeMap<String, Vec<(usize, String)>>,
+    /// Requests whose emergency a hard blackout blocks, with why: they go to planned windows.
+    blocked: HashMap<usize, String>,
     placements: Vec<Option<Placement>>,
 }
 
 impl State<'_> {
     fn emergency(&mut self, i: usize, reason: String) {
         let r = &self.requests[i];
-        let batch = self.emergencies.entry(r.environment.clone()).or_default();
-        batch.push((i, reason.clone()));
+        let Some(customer) = self.inv.customer(&r.customer) else {
+            return;
+        };
         let lead = self.inv.defaults.emergency_lead.delta();
-        let minutes: i64 = batch.iter().map(|(j, _)| self.requests[*j].minutes).sum();
-        let done = self.now + lead + TimeDelta::minutes(minutes);
+        let batch = self
+            .emergencies
+            .get(&r.environment)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let minutes: i64 = batch
+            .iter()
+            .map(|(j, _)| self.requests[*j].minutes)
+            .sum::<i64>()
+            + r.minutes;
+        let (start, done) = (
+            self.now + lead,
+            self.now + lead + TimeDelta::minutes(minutes),
+        );
+        let hard = occurrence::blackout_for(&customer.blackouts, customer.timezone, start, done)
+            .filter(|b| b.hard && !r.forced.as_ref().is_some_and(|f| f.1));
+        if let Some(b) = hard {
+            let why = format!(
+                "{reason}; but hard blackout `{}` blocks emergency interventions (an [[emergencies]] override with override_hard_blackout = true lifts it), so it waits for a planned window",
+                b.reason
+            );
+            self.blocked.insert(i, why);
+            return;
+        }
+        self.emergencies
+            .entry(r.environment.clone())
+            .or_default()
+            .push((i, reason.clone()));
         self.finish.insert(key(r), done);
         self.placements[i] = Some(Placement {
             window: None,
@@ -116,6 +156,132 @@ impl State<'_> {
             deadline_missed: false,
             reasons: vec![reason],
         });
+    }
+
+    /// Places a pinned request in the occurrence it names, if usable; otherwise says why not and
+    /// leaves it to the normal placement.
+    fn pin(&mut self, i: usize) {
+        let r = &self.requests[i];
+        let Some((window, date, reason)) = r.pin.clone() else {
+            return;
+        };
+        let (Some(env), Some(customer)) = (
+            self.inv.environment(&r.environment),
+            self.inv.customer(&r.customer),
+        ) else {
+            return;
+        };
+        let occs = self
+            .occurrences
+            .get(customer.id.as_str())
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let tz = customer.timezone;
+        let named = occs
+            .iter()
+            .position(|o| o.window == window && o.start.with_timezone(&tz).date_naive() == date);
+        let after = self.rollout_after(i, env, 0);
+        let usable = after
+            .as_ref()
+            .ok()
+            .map(|a| self.usable(i, env, *a))
+            .unwrap_or_default();
+        match (named, usable.iter().find(|(o, _)| Some(*o) == named)) {
+            (Some(_), Some(&(o, start))) => {
+                let missed = r
+                    .deadline
+                    .is_some_and(|d| start + TimeDelta::minutes(r.minutes) > d);
+                let why = format!("pinned by override to {window} on {date}: {reason}");
+                self.assign(i, o, start, missed, vec![why]);
+            }
+            (None, _) => self.refuse_pin(
+                i,
+                format!(
+                    "the occurrence of {window} on {date} is not within the {} horizon",
+                    self.inv.defaults.horizon
+                ),
+            ),
+            (Some(o), None) => {
+                let why = after.err().unwrap_or_else(|| self.why_unusable(i, o));
+                self.refuse_pin(
+                    i,
+                    format!("the occurrence of {window} on {date} cannot take it: {why}"),
+                );
+            }
+        }
+    }
+
+    fn refuse_pin(&mut self, i: usize, why: String) {
+        self.blocked.entry(i).or_insert_with(String::new);
+        let note = self.blocked.get_mut(&i).expect("just inserted");
+        if note.is_empty() {
+            *note = format!("pin refused: {why}");
+        }
+    }
+
+    /// Why occurrence `o` of the request's customer is not usable for it.
+    fn why_unusable(&self, i: usize, o: usize) -> String {
+        let r = &self.requests[i];
+        let Some(customer) = self.inv.customer(&r.customer) else {
+            return "unknown customer".into();
+        };
+        let occ = &self.occurrences[customer.id.as_str()][o];
+        let used = self
+            .used
+            .get(&(r.customer.clone(), o, r.environment.clone()))
+            .copied()
+            .unwrap_or(0);
+        if occ.start < self.now + customer.notice.delta() {
+            format!(
+                "it starts less than the customer's {} notice from now",
+                customer.notice
+            )
+        } else if let Some(b) = &occ.blocked_by {
+            format!("blackout `{}`", b.reason)
+        } else if used + r.minutes > occ.capacity_minutes {
+            "it is full (duration minus cutoff)".into()
+        } else if occ
+            .max_changes
+            .is_some_and(|m| self.changes(&r.customer, o) >= m as usize)
+        {
+            "it has reached its max_changes".into()
+        } else {
+            "a deferral or the rollout order rules it out".into()
+        }
+    }
+
+    fn changes(&self, customer: &str, o: usize) -> usize {
+        self.placed
+            .get(&(customer.to_string(), o))
+            .map_or(0, Vec::len)
+    }
+
+    /// The earliest start the rollout order allows: the predecessor's same upgrade finished plus
+    /// soak (placing the predecessor first), `None` without a predecessor upgrade, or why the
+    /// successor must wait.
+    fn rollout_after(
+        &mut self,
+        i: usize,
+        env: &Environment,
+        depth: usize,
+    ) -> Result<Option<DateTime<Utc>>, String> {
+        let Some(pred) = env.after.as_deref() else {
+            return Ok(None);
+        };
+        let r = &self.requests[i];
+        let pred_key = (pred.to_string(), r.ecosystem.clone(), r.package.clone());
+        let Some(j) = self.by_key.get(&pred_key).copied() else {
+            return Ok(None);
+        };
+        if depth < self.requests.len() {
+            self.place(j, depth + 1);
+        }
+        match self.finish.get(&pred_key) {
+            Some(f) => Ok(Some(*f + env.soak.delta())),
+            None => Err(format!(
+                "rollout: {pred} must take this upgrade first, and it is not scheduled"
+            )),
+        }
     }
 
     fn place(&mut self, i: usize, depth: usize) {
@@ -126,25 +292,28 @@ impl State<'_> {
         let Some(env) = self.inv.environment(&r.environment) else {
             return;
         };
-        let mut reasons = Vec::new();
-        // Rollout order: the predecessor's same upgrade first.
-        let after = match env.after.as_deref() {
-            Some(pred) => {
-                let pred_key = (pred.to_string(), r.ecosystem.clone(), r.package.clone());
-                let same = self.by_key.get(&pred_key).copied();
-                if let Some(j) = same.filter(|_| depth < self.requests.len()) {
-                    self.place(j, depth + 1);
-                }
-                self.finish.get(&pred_key).map(|f| {
-                    reasons.push(format!(
-                        "rollout: after {pred} finishes this upgrade plus {} soak",
-                        env.soak
-                    ));
-                    *f + env.soak.delta()
-                })
+        let mut reasons: Vec<String> = self.blocked.get(&i).into_iter().cloned().collect();
+        let may_escalate = !self.blocked.contains_key(&i) || r.pin.is_some();
+        let after = match self.rollout_after(i, env, depth) {
+            Ok(after) => after,
+            Err(why) => {
+                reasons.push(format!("unscheduled: {why}"));
+                self.placements[i] = Some(Placement {
+                    window: None,
+                    emergency: false,
+                    deadline_missed: r.deadline.is_some(),
+                    reasons,
+                });
+                return;
             }
-            None => None,
         };
+        if let (Some(a), Some(pred)) = (after, env.after.as_deref()) {
+            reasons.push(format!(
+                "rollout: not before {} ({pred}'s upgrade ends plus {} soak)",
+                a.format("%Y-%m-%d %H:%M UTC"),
+                env.soak
+            ));
+        }
         let candidates = self.usable(i, env, after);
         let meets = |(_, start): &(usize, DateTime<Utc>)| {
             r.deadline
@@ -166,7 +335,9 @@ impl State<'_> {
                 reasons.push("earliest usable window that meets the deadline".into());
                 self.assign(i, o, start, false, reasons);
             }
-            (None, Some(_), Some(deadline)) if self.inv.policy.emergency_on_missed_deadline => {
+            (None, Some(_), Some(deadline))
+                if may_escalate && self.inv.policy.emergency_on_missed_deadline =>
+            {
                 let reason = format!(
                     "no planned window meets the deadline {}: emergency intervention (policy emergency_on_missed_deadline)",
                     deadline.format("%Y-%m-%d %H:%M UTC")
@@ -177,7 +348,9 @@ impl State<'_> {
                 reasons.push(format!("deadline miss: no usable window before {}; placed in the earliest usable one after it", deadline.format("%Y-%m-%d %H:%M UTC")));
                 self.assign(i, o, start, true, reasons);
             }
-            (None, None, Some(_)) if self.inv.policy.emergency_on_missed_deadline => {
+            (None, None, Some(_))
+                if may_escalate && self.inv.policy.emergency_on_missed_deadline =>
+            {
                 self.emergency(
                     i,
                     "no usable planned window within the horizon before the deadline".into(),
@@ -224,6 +397,10 @@ impl State<'_> {
                 r.not_before.as_ref().is_none_or(|(d, _)| {
                     o.start.with_timezone(&customer.timezone).date_naive() >= *d
                 })
+            })
+            .filter(|(idx, o)| {
+                o.max_changes
+                    .is_none_or(|m| self.changes(&r.customer, *idx) < m as usize)
             })
             .filter_map(|(idx, o)| {
                 let used = self
@@ -278,7 +455,7 @@ impl State<'_> {
                 .iter()
                 .map(|(i, start)| self.task(*i, *start))
                 .collect();
-            windows.push(window(
+            let mut w = window(
                 planned_id(&customer, occ),
                 &customer,
                 WindowKind::Planned,
@@ -288,7 +465,9 @@ impl State<'_> {
                 tz,
                 tasks,
                 Vec::new(),
-            ));
+            );
+            w.reminders = self.reminders(&customer, occ.start);
+            windows.push(w);
         }
         for (env, batch) in std::mem::take(&mut self.emergencies) {
             if let Some(w) = self.emergency_window(&env, &batch) {
@@ -352,6 +531,26 @@ impl State<'_> {
             tasks,
             reasons,
         ))
+    }
+
+    /// The customer's reminders before a window starting at `start`; those already past are
+    /// kept, marked as skipped.
+    fn reminders(&self, customer: &str, start: DateTime<Utc>) -> Vec<Reminder> {
+        let Some(c) = self.inv.customer(customer) else {
+            return Vec::new();
+        };
+        c.reminders
+            .iter()
+            .map(|d| {
+                let at = start - d.delta();
+                Reminder {
+                    before: d.to_string(),
+                    at,
+                    skipped: (at < self.now)
+                        .then(|| "its time had passed when the plan was made".to_string()),
+                }
+            })
+            .collect()
     }
 
     fn task(&self, i: usize, start: DateTime<Utc>) -> Task {
@@ -420,5 +619,6 @@ fn window(
         environments,
         tasks,
         reasons,
+        reminders: Vec::new(),
     }
 }

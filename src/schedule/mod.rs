@@ -7,7 +7,11 @@
 //! other), the rollout predecessor's same upgrade finished plus soak, and any deferral passed.
 //! `act` decisions, forced emergencies and (by policy) unmeetable deadlines become emergency
 //! interventions: one per environment, at now + emergency lead, ignoring windows, notice and
-//! soft blackouts; a hard blackout blocks them unless an override forces it.
+//! soft blackouts; a hard blackout blocks them unless an override forces it, and the upgrade then
+//! goes to the first usable planned window after it. A pin places an upgrade in the occurrence it
+//! names when that occurrence is usable, and is refused with the reason otherwise. A rollout
+//! successor waits for its predecessor's same upgrade: when that is not scheduled, neither is
+//! the successor's.
 
 mod assign;
 pub mod occurrence;
@@ -40,6 +44,8 @@ pub struct TaskRequest {
     pub forced: Option<(String, bool)>,
     /// A deferral: not before this local date, with its reason.
     pub not_before: Option<(NaiveDate, String)>,
+    /// A pin: into the occurrence of this window starting on this local date, with its reason.
+    pub pin: Option<(String, NaiveDate, String)>,
 }
 
 /// Planned maintenance or emergency intervention.
@@ -84,6 +90,19 @@ pub struct Window {
     pub tasks: Vec<Task>,
     /// Why an emergency intervention (empty for planned windows).
     pub reasons: Vec<String>,
+    /// Reminder notices due before a planned window (none for emergencies).
+    pub reminders: Vec<Reminder>,
+}
+
+/// A reminder before a planned window, from the customer's `reminders`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Reminder {
+    /// How long before the window, as the customer wrote it (`24h`).
+    pub before: String,
+    pub at: DateTime<Utc>,
+    /// Why it will not be sent (its time had passed when the plan was made).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<String>,
 }
 
 /// Where one task request went.

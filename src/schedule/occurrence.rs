@@ -24,6 +24,9 @@ pub struct Occurrence {
     /// The window's usable length for tasks: duration minus cutoff, in minutes.
     #[serde(skip)]
     pub capacity_minutes: i64,
+    /// At most this many upgrades in it.
+    #[serde(skip)]
+    pub max_changes: Option<u32>,
 }
 
 /// A blackout overlapping an occurrence.
@@ -94,6 +97,7 @@ fn expand_window(
                 utc_offset: start.format("%:z").to_string(),
                 blocked_by: None,
                 capacity_minutes: (w.duration.minutes() - w.cutoff.minutes()),
+                max_changes: w.max_changes,
             })
         })
         .collect()
