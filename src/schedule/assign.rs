@@ -212,11 +212,7 @@ impl State<'_> {
     }
 
     fn refuse_pin(&mut self, i: usize, why: String) {
-        self.blocked.entry(i).or_insert_with(String::new);
-        let note = self.blocked.get_mut(&i).expect("just inserted");
-        if note.is_empty() {
-            *note = format!("pin refused: {why}");
-        }
+        self.blocked.entry(i).or_insert(format!("pin refused: {why}"));
     }
 
     /// Why occurrence `o` of the request's customer is not usable for it.
