@@ -212,7 +212,9 @@ impl State<'_> {
     }
 
     fn refuse_pin(&mut self, i: usize, why: String) {
-        self.blocked.entry(i).or_insert(format!("pin refused: {why}"));
+        self.blocked
+            .entry(i)
+            .or_insert(format!("pin refused: {why}"));
     }
 
     /// Why occurrence `o` of the request's customer is not usable for it.
