@@ -33,6 +33,7 @@ pub fn schedule(inv: &Inventory, requests: &[TaskRequest], now: DateTime<Utc>) -
         placed: BTreeMap::new(),
         emergencies: BTreeMap::new(),
         blocked: HashMap::new(),
+        pin_refused: HashMap::new(),
         placements: vec![None; requests.len()],
     };
     let mut order: Vec<usize> = (0..requests.len()).collect();
@@ -111,14 +112,18 @@ struct State<'a> {
     emergencies: BTreeMap<String, Vec<(usize, String)>>,
     /// Requests whose emergency a hard blackout blocks, with why: they go to planned windows.
     blocked: HashMap<usize, String>,
+    /// Pinned requests whose pin could not be honoured, with why.
+    pin_refused: HashMap<usize, String>,
     placements: Vec<Option<Placement>>,
 }
 
 impl State<'_> {
-    fn emergency(&mut self, i: usize, reason: String) {
+    /// Adds request `i` to its environment's emergency intervention; `false` when a hard
+    /// blackout blocks it (the request is then left for a planned window).
+    fn emergency(&mut self, i: usize, reason: String) -> bool {
         let r = &self.requests[i];
         let Some(customer) = self.inv.customer(&r.customer) else {
-            return;
+            return false;
         };
         let lead = self.inv.defaults.emergency_lead.delta();
         let batch = self
@@ -143,7 +148,7 @@ impl State<'_> {
                 b.reason
             );
             self.blocked.insert(i, why);
-            return;
+            return false;
         }
         self.emergencies
             .entry(r.environment.clone())
@@ -156,6 +161,7 @@ impl State<'_> {
             deadline_missed: false,
             reasons: vec![reason],
         });
+        true
     }
 
     /// Places a pinned request in the occurrence it names, if usable; otherwise says why not and
@@ -212,7 +218,7 @@ impl State<'_> {
     }
 
     fn refuse_pin(&mut self, i: usize, why: String) {
-        self.blocked
+        self.pin_refused
             .entry(i)
             .or_insert(format!("pin refused: {why}"));
     }
@@ -290,8 +296,11 @@ impl State<'_> {
         let Some(env) = self.inv.environment(&r.environment) else {
             return;
         };
-        let mut reasons: Vec<String> = self.blocked.get(&i).into_iter().cloned().collect();
-        let may_escalate = !self.blocked.contains_key(&i) || r.pin.is_some();
+        let mut reasons: Vec<String> = (self.pin_refused.get(&i).into_iter())
+            .chain(self.blocked.get(&i))
+            .cloned()
+            .collect();
+        let may_escalate = !self.blocked.contains_key(&i);
         let after = match self.rollout_after(i, env, depth) {
             Ok(after) => after,
             Err(why) => {
@@ -340,7 +349,9 @@ impl State<'_> {
                     "no planned window meets the deadline {}: emergency intervention (policy emergency_on_missed_deadline)",
                     deadline.format("%Y-%m-%d %H:%M UTC")
                 );
-                self.emergency(i, reason);
+                if !self.emergency(i, reason) {
+                    self.place(i, depth);
+                }
             }
             (None, Some((o, start)), Some(deadline)) => {
                 reasons.push(format!("deadline miss: no usable window before {}; placed in the earliest usable one after it", deadline.format("%Y-%m-%d %H:%M UTC")));
@@ -349,10 +360,10 @@ impl State<'_> {
             (None, None, Some(_))
                 if may_escalate && self.inv.policy.emergency_on_missed_deadline =>
             {
-                self.emergency(
-                    i,
-                    "no usable planned window within the horizon before the deadline".into(),
-                );
+                let reason = "no usable planned window within the horizon before the deadline";
+                if !self.emergency(i, reason.into()) {
+                    self.place(i, depth);
+                }
             }
             (None, _, _) => {
                 reasons.push(format!(
@@ -476,7 +487,14 @@ impl State<'_> {
         let placements = self
             .placements
             .into_iter()
-            .map(|p| p.expect("every request is placed"))
+            .map(|p| {
+                p.unwrap_or_else(|| Placement {
+                    window: None,
+                    emergency: false,
+                    deadline_missed: false,
+                    reasons: vec!["unscheduled".into()],
+                })
+            })
             .collect();
         Schedule {
             windows,

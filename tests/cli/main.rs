@@ -8,4 +8,5 @@ mod feeds;
 mod inputs;
 mod real_feeds;
 mod reference;
+mod schedule;
 mod validate;
