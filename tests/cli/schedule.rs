@@ -306,10 +306,11 @@ fn check_planned(inv: &Inventory, plan: &Schedule) -> Result<(), TestCaseError> 
     Ok(())
 }
 
-/// When each (environment, package) upgrade is done, or `None` when it is not scheduled.
-fn finishes(
-    plan: &Schedule,
-) -> HashMap<(String, String), (WindowKind, DateTime<Utc>, DateTime<Utc>)> {
+/// Where an upgrade went: the kind of window, its start and when it is done.
+type Done = (WindowKind, DateTime<Utc>, DateTime<Utc>);
+
+/// When each scheduled (environment, package) upgrade is done.
+fn finishes(plan: &Schedule) -> HashMap<(String, String), Done> {
     let mut out = HashMap::new();
     for w in &plan.windows {
         for t in &w.tasks {
