@@ -44,11 +44,13 @@ pub fn schedule(inv: &Inventory, requests: &[TaskRequest], now: DateTime<Utc>) -
         let r = &requests[i];
         if let Some((reason, _)) = &r.forced {
             s.emergency(i, format!("forced by override: {reason}"));
-        } else if r.decision == Decision::Act {
-            s.emergency(
-                i,
-                "decision act: fixed without waiting for a planned window".into(),
+        } else if inv.policy.emergency.contains(&r.decision) {
+            let reason = format!(
+                "decision {}: an emergency intervention by policy (emergency = [{}]), fixed without waiting for a planned window",
+                r.decision.as_str(),
+                decisions(&inv.policy.emergency)
             );
+            s.emergency(i, reason);
         }
     }
     for &i in &order {
@@ -166,22 +168,21 @@ impl State<'_> {
                 reasons.push("earliest usable window that meets the deadline".into());
                 self.assign(i, o, start, false, reasons);
             }
-            (None, Some(_), Some(deadline)) if self.inv.policy.emergency_on_missed_deadline => {
+            (None, _, Some(deadline)) if self.missed_forces_emergency(deadline) => {
                 let reason = format!(
-                    "no planned window meets the deadline {}: emergency intervention (policy emergency_on_missed_deadline)",
-                    deadline.format("%Y-%m-%d %H:%M UTC")
+                    "no usable planned window meets the deadline {}: emergency intervention (policy emergency_on_missed_deadline = {})",
+                    deadline.format("%Y-%m-%d %H:%M UTC"),
+                    self.inv.policy.emergency_on_missed_deadline
                 );
                 self.emergency(i, reason);
             }
             (None, Some((o, start)), Some(deadline)) => {
-                reasons.push(format!("deadline miss: no usable window before {}; placed in the earliest usable one after it", deadline.format("%Y-%m-%d %H:%M UTC")));
+                reasons.push(format!(
+                    "deadline miss: no usable window before {}; placed in the earliest usable one after it (policy emergency_on_missed_deadline = {})",
+                    deadline.format("%Y-%m-%d %H:%M UTC"),
+                    self.inv.policy.emergency_on_missed_deadline
+                ));
                 self.assign(i, o, start, true, reasons);
-            }
-            (None, None, Some(_)) if self.inv.policy.emergency_on_missed_deadline => {
-                self.emergency(
-                    i,
-                    "no usable planned window within the horizon before the deadline".into(),
-                );
             }
             (None, _, _) => {
                 reasons.push(format!(
@@ -196,6 +197,12 @@ impl State<'_> {
                 });
             }
         }
+    }
+
+    /// Whether missing `deadline` makes the fix an emergency, by policy.
+    fn missed_forces_emergency(&self, deadline: DateTime<Utc>) -> bool {
+        let policy = self.inv.policy.emergency_on_missed_deadline;
+        policy.forces(deadline, self.now)
     }
 
     /// Usable occurrences for request `i`, in time order, with the task's start in each.
@@ -376,6 +383,12 @@ impl State<'_> {
             deadline_missed: missed,
         }
     }
+}
+
+/// `act, attend`: a policy's decision list as the reasons show it.
+fn decisions(list: &[Decision]) -> String {
+    let names: Vec<&str> = list.iter().map(|d| d.as_str()).collect();
+    names.join(", ")
 }
 
 fn key(r: &TaskRequest) -> (String, String, String) {
