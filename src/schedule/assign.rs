@@ -129,25 +129,9 @@ impl State<'_> {
             return;
         };
         let mut reasons = Vec::new();
-        // Rollout order: the predecessor's same upgrade first.
-        let after = match env.after.as_deref() {
-            Some(pred) => {
-                let pred_key = (pred.to_string(), r.ecosystem.clone(), r.package.clone());
-                let same = self.by_key.get(&pred_key).copied();
-                if let Some(j) = same.filter(|_| depth < self.requests.len()) {
-                    self.place(j, depth + 1);
-                }
-                self.finish.get(&pred_key).map(|f| {
-                    reasons.push(format!(
-                        "rollout: after {pred} finishes this upgrade plus {} soak",
-                        env.soak
-                    ));
-                    *f + env.soak.delta()
-                })
-            }
-            None => None,
-        };
+        let after = self.rollout_after(i, env, depth, &mut reasons);
         let candidates = self.usable(i, env, after);
+        let r = &self.requests[i];
         let meets = |(_, start): &(usize, DateTime<Utc>)| {
             r.deadline
                 .is_none_or(|d| *start + TimeDelta::minutes(r.minutes) <= d)
@@ -163,24 +147,72 @@ impl State<'_> {
             .find(|(o, _)| in_use(self, *o))
             .or(on_time.first())
             .copied();
-        match (choice, candidates.first().copied(), r.deadline) {
+        let horizon = self.now + self.inv.defaults.horizon.delta();
+        let occurrence_start = |o: usize| self.occurrences[r.customer.as_str()][o].start;
+        let bound = choice
+            .map(|(o, _)| occurrence_start(o))
+            .or(r.deadline)
+            .unwrap_or(horizon);
+        reasons.extend(self.skipped(i, env, after, bound));
+        self.decide(i, choice, candidates.first().copied(), reasons);
+    }
+
+    /// The earliest start rollout order allows: the predecessor's same upgrade (placed first)
+    /// ended plus soak.
+    fn rollout_after(
+        &mut self,
+        i: usize,
+        env: &Environment,
+        depth: usize,
+        reasons: &mut Vec<String>,
+    ) -> Option<DateTime<Utc>> {
+        let pred = env.after.as_deref()?;
+        let r = &self.requests[i];
+        let pred_key = (pred.to_string(), r.ecosystem.clone(), r.package.clone());
+        let same = self.by_key.get(&pred_key).copied();
+        if let Some(j) = same.filter(|_| depth < self.requests.len()) {
+            self.place(j, depth + 1);
+        }
+        self.finish.get(&pred_key).map(|f| {
+            reasons.push(format!(
+                "rollout: after {pred} finishes this upgrade plus {} soak",
+                env.soak
+            ));
+            *f + env.soak.delta()
+        })
+    }
+
+    /// Places request `i` in `choice` (an occurrence that meets the deadline), else by policy:
+    /// an emergency, a late occurrence reported as a miss, or nowhere.
+    fn decide(
+        &mut self,
+        i: usize,
+        choice: Option<(usize, DateTime<Utc>)>,
+        first: Option<(usize, DateTime<Utc>)>,
+        mut reasons: Vec<String>,
+    ) {
+        let r = &self.requests[i];
+        let policy = self.inv.policy.emergency_on_missed_deadline;
+        let at = |t: DateTime<Utc>| t.format("%Y-%m-%d %H:%M UTC").to_string();
+        match (choice, first, r.deadline) {
             (Some((o, start)), _, _) => {
                 reasons.push("earliest usable window that meets the deadline".into());
                 self.assign(i, o, start, false, reasons);
             }
             (None, _, Some(deadline)) if self.missed_forces_emergency(deadline) => {
                 let reason = format!(
-                    "no usable planned window meets the deadline {}: emergency intervention (policy emergency_on_missed_deadline = {})",
-                    deadline.format("%Y-%m-%d %H:%M UTC"),
-                    self.inv.policy.emergency_on_missed_deadline
+                    "no usable planned window meets the deadline {}: emergency intervention (policy emergency_on_missed_deadline = {policy})",
+                    at(deadline)
                 );
                 self.emergency(i, reason);
+                if let Some(p) = self.placements[i].as_mut() {
+                    p.reasons.extend(reasons);
+                }
             }
             (None, Some((o, start)), Some(deadline)) => {
                 reasons.push(format!(
-                    "deadline miss: no usable window before {}; placed in the earliest usable one after it (policy emergency_on_missed_deadline = {})",
-                    deadline.format("%Y-%m-%d %H:%M UTC"),
-                    self.inv.policy.emergency_on_missed_deadline
+                    "deadline miss: no usable window before {}; placed in the earliest usable one after it (policy emergency_on_missed_deadline = {policy})",
+                    at(deadline)
                 ));
                 self.assign(i, o, start, true, reasons);
             }
@@ -212,36 +244,100 @@ impl State<'_> {
         env: &Environment,
         after: Option<DateTime<Utc>>,
     ) -> Vec<(usize, DateTime<Utc>)> {
-        let r = &self.requests[i];
-        let Some(customer) = self.inv.customer(&r.customer) else {
-            return Vec::new();
+        self.candidates(i, env)
+            .filter_map(|(idx, o)| self.check(i, env, after, idx, o).ok().map(|s| (idx, s)))
+            .collect()
+    }
+
+    /// Why the environment's occurrences that start before `before` cannot take request `i`, as
+    /// one sentence (`None` when every one could): what `explain` shows as "why not earlier".
+    fn skipped(
+        &self,
+        i: usize,
+        env: &Environment,
+        after: Option<DateTime<Utc>>,
+        before: DateTime<Utc>,
+    ) -> Option<String> {
+        const SHOWN: usize = 6;
+        let why: Vec<String> = self
+            .candidates(i, env)
+            .filter(|(_, o)| o.start < before)
+            .filter_map(|(idx, o)| {
+                let e = self.check(i, env, after, idx, o).err()?;
+                Some(format!("{} {}: {e}", o.window, &o.local_start[..10]))
+            })
+            .collect();
+        let more = match why.len().saturating_sub(SHOWN) {
+            0 => String::new(),
+            n => format!("; and {n} more"),
         };
-        let earliest = self.now + customer.notice.delta();
-        let occs = self
-            .occurrences
-            .get(customer.id.as_str())
+        (!why.is_empty()).then(|| {
+            let shown: Vec<&str> = why.iter().take(SHOWN).map(String::as_str).collect();
+            format!("not usable before it: {}{more}", shown.join("; "))
+        })
+    }
+
+    /// The occurrences of the windows `env` may use, with their index among the customer's.
+    fn candidates<'s>(
+        &'s self,
+        i: usize,
+        env: &'s Environment,
+    ) -> impl Iterator<Item = (usize, &'s Occurrence)> + 's {
+        let customer = self.requests[i].customer.as_str();
+        self.occurrences
+            .get(customer)
             .map(Vec::as_slice)
-            .unwrap_or_default();
-        occs.iter()
+            .unwrap_or_default()
+            .iter()
             .enumerate()
             .filter(|(_, o)| env.windows.is_empty() || env.windows.contains(&o.window))
-            .filter(|(_, o)| o.start >= earliest && o.blocked_by.is_none())
-            .filter(|(_, o)| after.is_none_or(|a| o.start >= a))
-            .filter(|(_, o)| {
-                r.not_before.as_ref().is_none_or(|(d, _)| {
-                    o.start.with_timezone(&customer.timezone).date_naive() >= *d
-                })
-            })
-            .filter_map(|(idx, o)| {
-                let used = self
-                    .used
-                    .get(&(r.customer.clone(), idx, r.environment.clone()))
-                    .copied()
-                    .unwrap_or(0);
-                (used + r.minutes <= o.capacity_minutes)
-                    .then(|| (idx, o.start + TimeDelta::minutes(used)))
-            })
-            .collect()
+    }
+
+    /// The task's start in occurrence `idx`, or why the occurrence cannot take it.
+    fn check(
+        &self,
+        i: usize,
+        env: &Environment,
+        after: Option<DateTime<Utc>>,
+        idx: usize,
+        o: &Occurrence,
+    ) -> Result<DateTime<Utc>, String> {
+        let r = &self.requests[i];
+        let customer = self.inv.customer(&r.customer).ok_or("unknown customer")?;
+        let earliest = self.now + customer.notice.delta();
+        let at = |t: DateTime<Utc>| t.format("%Y-%m-%d %H:%M UTC").to_string();
+        if o.start < earliest {
+            let notice = customer.notice;
+            return Err(format!(
+                "inside the {notice} notice period (planned work from {})",
+                at(earliest)
+            ));
+        }
+        if let Some(b) = &o.blocked_by {
+            return Err(format!("blackout `{}`", b.reason));
+        }
+        if let Some(a) = after.filter(|a| o.start < *a) {
+            let pred = env.after.as_deref().unwrap_or("the predecessor");
+            return Err(format!(
+                "before {pred}'s upgrade has ended and soaked ({})",
+                at(a)
+            ));
+        }
+        if let Some((d, why)) = &r.not_before
+            && o.start.with_timezone(&customer.timezone).date_naive() < *d
+        {
+            return Err(format!("deferred until {d}: {why}"));
+        }
+        let key = (r.customer.clone(), idx, r.environment.clone());
+        let used = self.used.get(&key).copied().unwrap_or(0);
+        if used + r.minutes > o.capacity_minutes {
+            let cap = o.capacity_minutes;
+            return Err(format!(
+                "full ({used} of {cap} minutes taken, this task needs {})",
+                r.minutes
+            ));
+        }
+        Ok(o.start + TimeDelta::minutes(used))
     }
 
     fn assign(
