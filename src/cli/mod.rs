@@ -2,6 +2,7 @@
 //! codes (0 done, 1 findings at or above `--fail-on`, 2 bad input or usage). Only this module
 //! prints.
 
+mod explain;
 mod plan;
 mod scan;
 mod table;
@@ -50,6 +51,9 @@ pub enum Command {
     Scan(scan::ScanArgs),
     /// Match, rank, schedule and render notices; writes DIR/plan.json and DIR/notices/.
     Plan(plan::PlanArgs),
+    /// Why a finding has its decision, deadline and window: every input and its source, each
+    /// decision point, the SSVC row, the deadline arithmetic, the window or why none.
+    Explain(explain::ExplainArgs),
 }
 
 fn parse_now(s: &str) -> std::result::Result<DateTime<Utc>, String> {
@@ -92,6 +96,7 @@ pub fn run(cli: &Cli) -> Result<Outcome> {
         Command::Validate => validate::run(cli),
         Command::Scan(args) => scan::run(cli, args),
         Command::Plan(args) => plan::run(cli, args),
+        Command::Explain(args) => explain::run(cli, args),
     }
 }
 

@@ -14,7 +14,8 @@ pub struct CvssInfo {
 }
 
 impl CvssInfo {
-    fn metric(&self, key: &str) -> Option<&str> {
+    /// The value of base metric `key` (`AV`, `PR`, ...) in the vector.
+    pub fn metric(&self, key: &str) -> Option<&str> {
         self.vector.split('/').find_map(|part| {
             let (k, v) = part.split_once(':')?;
             (k == key).then_some(v)

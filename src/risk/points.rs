@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::Context;
 use super::cvss::CvssInfo;
-use super::evidence::{Evidence, record_source};
+use super::evidence::Evidence;
 use super::tables::{Exploitation, Mission};
 use crate::inventory::{Criticality, Exposure, Policy, Tier};
 
@@ -45,7 +45,7 @@ fn yes_no(b: bool) -> &'static str {
 pub(super) fn derive(ev: &Evidence, cx: Context, policy: &Policy) -> (Points, Vec<Point>) {
     let (exploitation, e) = exploitation(ev, policy);
     let (automatable, total, mut vector) = match &ev.cvss {
-        Some((c, r)) => vector_points(c, &record_source(r)),
+        Some((c, _)) => vector_points(c),
         None => assumed_points(policy),
     };
     let (mission, m) = mission(cx);
@@ -105,32 +105,44 @@ fn exploitation(ev: &Evidence, policy: &Policy) -> (Exploitation, Point) {
 }
 
 /// Automatable and technical impact, read from the vector.
-fn vector_points(c: &CvssInfo, source: &str) -> (bool, bool, Vec<Point>) {
+fn vector_points(c: &CvssInfo) -> (bool, bool, Vec<Point>) {
     let (a, t) = (c.automatable(), c.total_impact());
-    let auto_why = if c.version == "2.0" {
-        "AV:N and Au:N"
-    } else {
-        "AV:N, PR:N and UI:N"
+    let (auto_keys, impact_keys): (&[&str], &[&str]) = match c.version.as_str() {
+        "2.0" => (&["AV", "Au"], &["C", "I"]),
+        "4.0" => (&["AV", "PR", "UI"], &["VC", "VI"]),
+        _ => (&["AV", "PR", "UI"], &["C", "I"]),
     };
-    let impact_why = match c.version.as_str() {
-        "2.0" => "C:C and I:C",
-        "4.0" => "VC:H and VI:H",
-        _ => "C:H and I:H",
+    let shown = |keys: &[&str]| {
+        let parts: Vec<String> = keys
+            .iter()
+            .map(|k| format!("{k}:{}", c.metric(k).unwrap_or("?")))
+            .collect();
+        parts.join("/")
+    };
+    let (auto_needs, impact_needs) = match c.version.as_str() {
+        "2.0" => ("AV:N and Au:N", "C:C and I:C"),
+        "4.0" => ("AV:N, PR:N and UI:N", "VC:H and VI:H"),
+        _ => ("AV:N, PR:N and UI:N", "C:H and I:H"),
     };
     let points = vec![
         Point {
             point: "automatable",
             value: yes_no(a),
             why: format!(
-                "CVSS {} vector {}; automatable needs {auto_why}; {source}",
-                c.version, c.vector
+                "CVSS {} {}; yes needs {auto_needs}",
+                c.version,
+                shown(auto_keys)
             ),
             assumed: false,
         },
         Point {
             point: "technical impact",
             value: if t { "total" } else { "partial" },
-            why: format!("CVSS {} vector; total needs {impact_why}", c.version),
+            why: format!(
+                "CVSS {} {}; total needs {impact_needs}",
+                c.version,
+                shown(impact_keys)
+            ),
             assumed: false,
         },
     ];
