@@ -229,9 +229,9 @@ impl Feeds {
     }
 
     fn load_epss(&mut self, path: &Path, snapshot: &mut Snapshot) -> Result<()> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
         let mut notes = Vec::new();
-        let epss = epss::parse(&text, &mut notes).map_err(|m| Error::input(path, m))?;
+        let epss = epss::parse_bytes(&bytes, &mut notes).map_err(|m| Error::input(path, m))?;
         snapshot.records = epss.scores.len();
         snapshot.skipped = notes.len();
         snapshot.identity = Some(format!(

@@ -62,11 +62,12 @@ pub fn parse(vector: &str) -> Result<CvssInfo, String> {
     })
 }
 
+/// The vector chosen (with its tag), and the invalid ones (with their tags and why).
+pub type Best<T> = (Option<(CvssInfo, T)>, Vec<(T, String)>);
+
 /// The preferred vector among `vectors`, each tagged with where it came from: v4.0, then v3.1,
 /// v3.0, then v2 (the first of equals). Invalid vectors are returned with their tag and why.
-pub fn best<'a, T: Copy>(
-    vectors: impl Iterator<Item = (T, &'a str)>,
-) -> (Option<(CvssInfo, T)>, Vec<(T, String)>) {
+pub fn best<'a, T: Copy>(vectors: impl Iterator<Item = (T, &'a str)>) -> Best<T> {
     let mut invalid = Vec::new();
     let mut parsed: Vec<(CvssInfo, T)> = vectors
         .filter_map(|(tag, v)| {

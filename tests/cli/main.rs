@@ -4,7 +4,9 @@
 mod bad_input;
 mod common;
 mod example;
+mod explain;
 mod inputs;
 mod real_feeds;
 mod reference;
+mod risk;
 mod validate;
