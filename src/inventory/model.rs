@@ -339,3 +339,47 @@ pub struct ForcedEmergency {
     pub reason: String,
     pub override_hard_blackout: bool,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn case(policy: MissedDeadline, hours_ahead: i64, forces: bool) {
+        let now: DateTime<Utc> = "2026-10-27T09:00:00Z".parse().unwrap();
+        let deadline = now + chrono::TimeDelta::hours(hours_ahead);
+        assert_eq!(
+            policy.forces(deadline, now),
+            forces,
+            "{policy} {hours_ahead}h"
+        );
+    }
+
+    #[test]
+    fn a_missed_deadline_forces_an_emergency_as_policy_says() {
+        let three_days = MissedDeadline::Within(Duration::from_minutes(3 * 1440));
+        case(MissedDeadline::Always, 14 * 24, true);
+        case(MissedDeadline::Never, 0, false);
+        case(three_days, 72, true);
+        case(three_days, 73, false);
+        case(three_days, -5, true);
+        assert_eq!(three_days.to_string(), "\"3d\"");
+    }
+
+    #[test]
+    fn slas_are_found_by_tier_and_decision() {
+        let policy = Policy {
+            sla: vec![Sla {
+                tier: Tier::Critical,
+                decision: Decision::Attend,
+                within: Duration::from_minutes(7 * 1440),
+            }],
+            ..Policy::default()
+        };
+        assert_eq!(
+            policy.sla(Tier::Critical, Decision::Attend),
+            Some(Duration::from_minutes(7 * 1440))
+        );
+        assert_eq!(policy.sla(Tier::Premium, Decision::Attend), None);
+        assert_eq!(policy.sla(Tier::Critical, Decision::Act), None);
+    }
+}

@@ -445,3 +445,109 @@ fn identity(p: &RawProduct) -> Option<String> {
         .and_then(|i| i.purl.clone())
         .or_else(|| p.id.clone())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::duration::Duration;
+    use crate::inventory::{Criticality, Exposure, Restart};
+
+    fn component(ecosystem: &str, name: &str, version: &str) -> Component {
+        Component {
+            ecosystem: ecosystem.into(),
+            name: name.into(),
+            version: version.into(),
+            patch_minutes: 15,
+            restart: Restart::Service,
+            downtime_minutes: 0,
+            origin: String::new(),
+        }
+    }
+
+    fn environment(id: &str, components: Vec<Component>) -> Environment {
+        Environment {
+            id: id.into(),
+            customer: "c".into(),
+            name: id.into(),
+            exposure: Exposure::Internet,
+            criticality: Criticality::High,
+            after: None,
+            soak: Duration::ZERO,
+            windows: Vec::new(),
+            components,
+        }
+    }
+
+    /// Whether a statement with `products` (JSON) covers CVE-1 in `env`'s component `comp`.
+    fn case(products: &str, env: &Environment, comp: usize, covered: bool) {
+        let text = format!(
+            r#"{{"@context": "https://openvex.dev/ns/v0.2.0", "statements": [{{
+                "vulnerability": {{"name": "GHSA-1", "aliases": ["CVE-1"]}},
+                "products": {products}, "status": "fixed"}}]}}"#
+        );
+        let src = Source::new("v.json", text);
+        let ids: HashSet<String> = ["prod".to_string(), "lab".to_string()].into();
+        let mut diags = Vec::new();
+        let statements = document(&src, Path::new("v.json"), &ids, &mut diags);
+        assert!(diags.is_empty(), "{diags:?}");
+        let ids = ["RUSTSEC-1", "CVE-1"];
+        let got = statements[0].covers(ids.into_iter(), env, &env.components[comp]);
+        assert_eq!(
+            got, covered,
+            "{products} on {} {}",
+            env.id, env.components[comp].name
+        );
+    }
+
+    #[test]
+    fn products_name_components_environments_and_subcomponents() {
+        let prod = environment(
+            "prod",
+            vec![
+                component("crates.io", "h2", "0.4.6"),
+                component("Go", "example.com/radiusd", "v2.4.0"),
+                component("Go", "golang.org/x/net", "v0.38.0"),
+            ],
+        );
+        let lab = environment("lab", vec![component("crates.io", "h2", "0.4.7")]);
+        case(r#"[{"@id": "pkg:cargo/h2"}]"#, &prod, 0, true);
+        case(r#"[{"@id": "pkg:cargo/h2"}]"#, &lab, 0, true);
+        case(r#"[{"@id": "pkg:cargo/h2@0.4.6"}]"#, &lab, 0, false);
+        case(
+            r#"[{"@id": "x", "identifiers": {"purl": "pkg:cargo/h2@0.4.6"}}]"#,
+            &prod,
+            0,
+            true,
+        );
+        case(r#"[{"@id": "pkg:npm/h2"}]"#, &prod, 0, false);
+        case(r#"[{"@id": "prod"}]"#, &prod, 2, true);
+        case(r#"[{"@id": "prod"}]"#, &lab, 0, false);
+        let sub = r#"[{"@id": "prod", "subcomponents": [{"@id": "pkg:golang/golang.org/x/net@0.38.0"}]}]"#;
+        case(sub, &prod, 2, true);
+        case(sub, &prod, 0, false);
+        let built = r#"[{"@id": "pkg:golang/example.com/radiusd", "subcomponents": [{"@id": "pkg:golang/golang.org/x/net"}]}]"#;
+        case(built, &prod, 2, true);
+        case(built, &prod, 1, false);
+        let elsewhere = environment("lab", vec![component("Go", "golang.org/x/net", "v0.38.0")]);
+        case(built, &elsewhere, 0, false);
+    }
+
+    #[test]
+    fn the_vulnerability_may_be_a_bare_name() {
+        let src = Source::new(
+            "v.json",
+            r#"{"@context": "https://openvex.dev/ns/v0.0.1", "timestamp": "2026-01-01T00:00:00Z",
+                "statements": [{"vulnerability": "CVE-1", "products": [{"@id": "pkg:cargo/h2"}],
+                "status": "under_investigation"}]}"#
+                .into(),
+        );
+        let mut diags = Vec::new();
+        let s = document(&src, Path::new("v.json"), &HashSet::new(), &mut diags);
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(
+            (s[0].names.as_slice(), s[0].location.as_str()),
+            (&["CVE-1".to_string()][..], "v.json:2:32")
+        );
+        assert_eq!(s[0].timestamp, "2026-01-01T00:00:00Z".parse().ok());
+    }
+}

@@ -151,3 +151,130 @@ impl DeadlineCalc {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::advisory::kev::KevEntry;
+    use crate::risk::tables::{Exploitation, Mission};
+
+    const NOW: &str = "2026-10-27T09:00:00Z";
+
+    fn kev(due: &str) -> KevEntry {
+        KevEntry {
+            cve: "CVE-2026-1".into(),
+            name: String::new(),
+            date_added: "2026-10-01".into(),
+            due_date: due.parse().ok(),
+            ransomware: false,
+        }
+    }
+
+    /// The deadline for a finding with these points, KEV due date and SLA.
+    fn case(
+        exposed: bool,
+        automatable: bool,
+        kev_due: Option<&str>,
+        sla: Option<&str>,
+        expected: Option<&str>,
+        set_by: Option<&str>,
+    ) {
+        let entry = kev_due.map(kev);
+        let ev = Evidence {
+            records: Vec::new(),
+            cvss: None,
+            severity_text: None,
+            kev: entry.as_ref(),
+            epss: None,
+            exploited: None,
+            invalid: Vec::new(),
+        };
+        let p = Points {
+            exploitation: Exploitation::None,
+            automatable,
+            technical_impact_total: true,
+            mission: Mission::High,
+            publicly_exposed: exposed,
+        };
+        let sla = sla.map(|d| (Tier::Premium, Decision::Attend, d.parse().unwrap()));
+        let calc = compute(&ev, &p, sla, NOW.parse().unwrap());
+        let got = calc
+            .deadline
+            .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+        assert_eq!(
+            (got.as_deref(), calc.set_by),
+            (expected, set_by),
+            "{:?}",
+            calc.steps
+        );
+    }
+
+    #[test]
+    fn the_earliest_of_bod_kev_due_date_and_sla() {
+        // Not in KEV, internal, not automatable, total: fix on system upgrade.
+        case(false, false, None, None, None, None);
+        // ... unless a contractual SLA sets one.
+        case(
+            false,
+            false,
+            None,
+            Some("30d"),
+            Some("2026-11-26T09:00:00Z"),
+            Some("SLA"),
+        );
+        // Exposed and automatable, not in KEV: 3 days.
+        case(
+            true,
+            true,
+            None,
+            None,
+            Some("2026-10-30T09:00:00Z"),
+            Some("BOD 26-04"),
+        );
+        // In KEV, exposed: 3 days & forensic; a later due date changes nothing.
+        case(
+            true,
+            false,
+            Some("2026-11-20"),
+            None,
+            Some("2026-10-30T09:00:00Z"),
+            Some("BOD 26-04"),
+        );
+        // An earlier due date wins, read as 00:00 UTC.
+        case(
+            false,
+            false,
+            Some("2026-10-29"),
+            None,
+            Some("2026-10-29T00:00:00Z"),
+            Some("KEV due date"),
+        );
+        // A due date already passed: the deadline is now.
+        case(
+            false,
+            false,
+            Some("2022-05-03"),
+            None,
+            Some("2026-10-27T09:00:00Z"),
+            Some("KEV due date"),
+        );
+        // An SLA shorter than both.
+        case(
+            true,
+            false,
+            Some("2026-11-20"),
+            Some("1d"),
+            Some("2026-10-28T09:00:00Z"),
+            Some("SLA"),
+        );
+        // An SLA longer than the timeline changes nothing.
+        case(
+            true,
+            true,
+            None,
+            Some("7d"),
+            Some("2026-10-30T09:00:00Z"),
+            Some("BOD 26-04"),
+        );
+    }
+}
