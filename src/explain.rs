@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::inventory::Inventory;
 use crate::plan::{Plan, PlanFinding};
-use crate::risk::{Explanation, Input};
+use crate::risk::{DeadlineCalc, DecisionRow, Input, Point, ScoreTerm};
 use crate::schedule::WindowKind;
 
 /// `explain --format json`.
@@ -28,7 +28,12 @@ pub struct Explained<'a> {
     pub origin: Option<&'a str>,
     /// The inputs, sources naming the environment and customer.
     pub inputs: Vec<Input>,
-    pub explanation: &'a Explanation,
+    /// The decision points, in the order the SSVC tables name them.
+    pub points: &'a [Point],
+    pub decision: Option<&'a DecisionRow>,
+    /// `None` for informational advisories.
+    pub deadline: Option<&'a DeadlineCalc>,
+    pub score: &'a [ScoreTerm],
     pub schedule: Schedule<'a>,
 }
 
@@ -96,9 +101,8 @@ fn explained<'a>(inv: &'a Inventory, plan: &'a Plan, f: &'a PlanFinding) -> Expl
     let origin = env
         .and_then(|e| e.components.get(f.matched.component))
         .map(|c| c.origin.as_str());
-    let inputs = f
-        .risk
-        .explanation
+    let x = &f.risk.explanation;
+    let inputs = x
         .inputs
         .iter()
         .map(|i| Input {
@@ -114,7 +118,10 @@ fn explained<'a>(inv: &'a Inventory, plan: &'a Plan, f: &'a PlanFinding) -> Expl
         finding: f,
         origin,
         inputs,
-        explanation: &f.risk.explanation,
+        points: &x.points,
+        decision: x.decision.as_ref(),
+        deadline: x.deadline.as_ref(),
+        score: &x.score,
         schedule: Schedule {
             emergency: f.emergency,
             window: f.window.as_deref().and_then(|id| window(plan, f, id)),

@@ -1,6 +1,6 @@
 //! The plan: wires match -> risk -> schedule for an inventory, and is what `plan.json` holds.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
@@ -180,49 +180,66 @@ fn rank(
         .enumerate()
         .map(|(i, e)| (e.id.as_str(), i))
         .collect();
+    // A bad record is warned about once, not once per environment it is found in.
+    let mut warned = HashSet::new();
     matches
         .findings
         .iter()
         .map(|f| {
             let t = env_index[f.target.as_str()];
-            let env = &inv.environments[t];
-            let tier = inv
-                .customer(&env.customer)
-                .map(|c| c.tier)
-                .unwrap_or_default();
-            let cx = Context {
-                exposure: env.exposure,
-                criticality: env.criticality,
-                tier,
-            };
-            let mut risk = risk::assess(f, feeds, cx, &inv.policy, now);
-            for w in risk.warnings.drain(..) {
-                if !warnings.contains(&w) {
-                    warnings.push(w);
-                }
-            }
-            let vex = vex_statement(inv, f, env);
-            let (status, exception) = status(inv, f, env, vex, now, &mut risk, warnings);
-            PlanFinding {
-                id: format!("{}:{}:{}", env.id, f.package, f.advisory),
-                environment: env.id.clone(),
-                customer: env.customer.clone(),
-                recommended: matches
-                    .recommended
-                    .get(&(t, f.component))
-                    .cloned()
-                    .flatten(),
-                matched: f.clone(),
-                status,
-                exception,
-                vex: vex.cloned(),
-                risk,
-                emergency: false,
-                window: None,
-                schedule: Vec::new(),
-            }
+            let mut finding = plan_finding(inv, feeds, matches, t, f, now, warnings);
+            let fresh = finding
+                .risk
+                .warnings
+                .drain(..)
+                .filter(|w| warned.insert(w.clone()));
+            warnings.extend(fresh);
+            finding
         })
         .collect()
+}
+
+/// Ranks finding `f` of environment `t` and gives it its status.
+fn plan_finding(
+    inv: &Inventory,
+    feeds: &Feeds,
+    matches: &Matches,
+    t: usize,
+    f: &Finding,
+    now: DateTime<Utc>,
+    warnings: &mut Vec<String>,
+) -> PlanFinding {
+    let env = &inv.environments[t];
+    let tier = inv
+        .customer(&env.customer)
+        .map(|c| c.tier)
+        .unwrap_or_default();
+    let cx = Context {
+        exposure: env.exposure,
+        criticality: env.criticality,
+        tier,
+    };
+    let mut risk = risk::assess(f, feeds, cx, &inv.policy, now);
+    let vex = vex_statement(inv, f, env);
+    let (status, exception) = status(inv, f, env, vex, now, &mut risk, warnings);
+    PlanFinding {
+        id: format!("{}:{}:{}", env.id, f.package, f.advisory),
+        environment: env.id.clone(),
+        customer: env.customer.clone(),
+        recommended: matches
+            .recommended
+            .get(&(t, f.component))
+            .cloned()
+            .flatten(),
+        matched: f.clone(),
+        status,
+        exception,
+        vex: vex.cloned(),
+        risk,
+        emergency: false,
+        window: None,
+        schedule: Vec::new(),
+    }
 }
 
 fn names_advisory(f: &Finding, id: &str) -> bool {
@@ -266,12 +283,25 @@ fn status(
             _ => {}
         }
     }
+    exception_status(inv, f, &env.id, now, risk, warnings)
+}
+
+/// `excepted` while an exception naming the finding is in force; an expired one returns the
+/// finding to the plan with a warning.
+fn exception_status(
+    inv: &Inventory,
+    f: &Finding,
+    env: &str,
+    now: DateTime<Utc>,
+    risk: &mut Assessment,
+    warnings: &mut Vec<String>,
+) -> (Status, Option<ExceptionNote>) {
     let today = now.date_naive();
     let naming = || {
         inv.overrides
             .exceptions
             .iter()
-            .filter(|x| names_advisory(f, &x.advisory) && x.environments.covers(&env.id))
+            .filter(|x| names_advisory(f, &x.advisory) && x.environments.covers(env))
     };
     // One in force wins over expired ones.
     let Some(x) = naming()
@@ -294,8 +324,8 @@ fn status(
         return (Status::Excepted, Some(note));
     }
     let message = format!(
-        "exception for {} on {} expired on {} (owner {}); the finding is back in the plan",
-        x.advisory, env.id, x.until, x.owner
+        "exception for {} on {env} expired on {} (owner {}); the finding is back in the plan",
+        x.advisory, x.until, x.owner
     );
     risk.reasons.push(message.clone());
     warnings.push(message);

@@ -150,7 +150,6 @@ fn status(f: &crate::plan::PlanFinding) -> String {
 fn decision(x: &Explained) -> String {
     let mut out = String::from("\nDecision points\n");
     let rows: Vec<Vec<String>> = x
-        .explanation
         .points
         .iter()
         .map(|p| {
@@ -162,14 +161,8 @@ fn decision(x: &Explained) -> String {
         })
         .collect();
     out.push_str(&aligned(&rows));
-    if let Some(d) = &x.explanation.decision {
-        let values: Vec<&str> = x
-            .explanation
-            .points
-            .iter()
-            .take(4)
-            .map(|p| p.value)
-            .collect();
+    if let Some(d) = &x.decision {
+        let values: Vec<&str> = x.points.iter().take(4).map(|p| p.value).collect();
         out.push_str(&format!(
             "\nDecision: {} ({} row {}: {} -> {})\n",
             d.decision.as_str(),
@@ -186,7 +179,7 @@ fn decision(x: &Explained) -> String {
 }
 
 fn deadline(x: &Explained) -> String {
-    let Some(calc) = &x.explanation.deadline else {
+    let Some(calc) = &x.deadline else {
         return "\nDeadline: none (informational advisory)\n".into();
     };
     let mut out = format!(
@@ -208,7 +201,6 @@ fn score(x: &Explained) -> String {
         x.finding.risk.score
     );
     let rows: Vec<Vec<String>> = x
-        .explanation
         .score
         .iter()
         .map(|t| {

@@ -360,13 +360,13 @@ impl DocContext<'_> {
             Some(t) => Some(timestamp(t).map_err(fail)?),
             None => self.timestamp,
         };
-        let mut products = Vec::new();
-        let mut scopes = Vec::new();
-        for p in &s.products {
-            let (id, product) = self.product(p)?;
-            products.push(id);
-            scopes.push(product);
-        }
+        let (products, scopes) = s
+            .products
+            .iter()
+            .map(|p| self.product(p))
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .unzip();
         let (line, col) = self.src.locate(self.src.offset_of(raw.get()));
         Ok(VexStatement {
             location: format!("{}:{line}:{col}", self.shown.display()),

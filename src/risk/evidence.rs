@@ -22,8 +22,8 @@ pub(super) struct Evidence<'a> {
     pub epss: Option<(&'a str, EpssScore)>,
     /// A native record that says `exploited = true`.
     pub exploited: Option<&'a Advisory>,
-    /// Invalid vectors, as warnings naming their record.
-    pub invalid: Vec<String>,
+    /// Invalid vectors: the record and why.
+    pub invalid: Vec<(&'a Advisory, String)>,
 }
 
 pub(super) fn gather<'a>(finding: &Finding, feeds: &'a Feeds) -> Evidence<'a> {
@@ -35,16 +35,7 @@ pub(super) fn gather<'a>(finding: &Finding, feeds: &'a Feeds) -> Evidence<'a> {
     let vectors = records
         .iter()
         .flat_map(|r| r.severity.iter().map(move |v| (*r, v.as_str())));
-    let (cvss, bad) = cvss::best(vectors);
-    let invalid = bad
-        .into_iter()
-        .map(|(r, e)| {
-            format!(
-                "advisory {} (feed {}): {e}; ranked as if the record had no vector",
-                r.id, r.feed
-            )
-        })
-        .collect();
+    let (cvss, invalid) = cvss::best(vectors);
     let severity_text = records
         .iter()
         .find_map(|r| r.severity_text.as_deref().map(|t| (t, *r)))
@@ -82,19 +73,58 @@ impl Evidence<'_> {
         self.kev.is_some_and(|k| k.ransomware)
     }
 
+    /// The invalid vectors as warnings naming their record.
+    pub fn warnings(&self) -> Vec<String> {
+        self.invalid
+            .iter()
+            .map(|(r, e)| {
+                format!(
+                    "advisory {} (feed {}): {e}; ranked as if the record had no vector",
+                    r.id, r.feed
+                )
+            })
+            .collect()
+    }
+
     /// Every input with its value and source, in the order `explain` lists them.
     pub fn inputs(&self, feeds: &Feeds, cx: Context) -> Vec<Input> {
-        let mut out = Vec::new();
-        let input = |name, value: String, source: String| Input {
-            name,
-            value,
-            source,
-        };
-        for r in &self.records {
-            out.push(input("advisory", r.id.clone(), format!("feed {}", r.feed)));
+        let mut out: Vec<Input> = self
+            .records
+            .iter()
+            .map(|r| input("advisory", r.id.clone(), format!("feed {}", r.feed)))
+            .collect();
+        out.extend(self.invalid.iter().map(|(r, e)| {
+            input(
+                "CVSS vector (invalid)",
+                format!("{e}: ignored"),
+                record_source(r),
+            )
+        }));
+        out.push(self.severity_input());
+        out.push(self.kev_input(feeds));
+        out.push(self.epss_input(feeds));
+        if let Some(r) = self.exploited {
+            out.push(input("exploited", "yes".into(), record_source(r)));
         }
-        out.extend(self.invalid_inputs());
-        out.push(match (&self.cvss, self.severity_text) {
+        out.extend([
+            input(
+                "exposure",
+                cx.exposure.as_str().into(),
+                "environment".into(),
+            ),
+            input(
+                "criticality",
+                cx.criticality.as_str().into(),
+                "environment".into(),
+            ),
+            input("tier", cx.tier.as_str().into(), "customer".into()),
+        ]);
+        out
+    }
+
+    /// The vector used, else the severity word, else unknown.
+    fn severity_input(&self) -> Input {
+        match (&self.cvss, self.severity_text) {
             (Some((c, r)), _) => input(
                 "CVSS",
                 format!("{} base score {:.1} ({})", c.version, c.score, c.vector),
@@ -113,37 +143,7 @@ impl Evidence<'_> {
                 "unknown: no record has a CVSS vector or a severity (the score counts 5.0)".into(),
                 "every record of the finding".into(),
             ),
-        });
-        out.push(self.kev_input(feeds));
-        out.push(self.epss_input(feeds));
-        if let Some(r) = self.exploited {
-            out.push(input("exploited", "yes".into(), record_source(r)));
         }
-        out.push(input(
-            "exposure",
-            cx.exposure.as_str().into(),
-            "environment".into(),
-        ));
-        out.push(input(
-            "criticality",
-            cx.criticality.as_str().into(),
-            "environment".into(),
-        ));
-        out.push(input("tier", cx.tier.as_str().into(), "customer".into()));
-        out
-    }
-
-    fn invalid_inputs(&self) -> impl Iterator<Item = Input> + '_ {
-        self.records.iter().flat_map(|r| {
-            r.severity
-                .iter()
-                .filter(|v| cvss::parse(v).is_err())
-                .map(|v| Input {
-                    name: "CVSS vector (invalid)",
-                    value: format!("`{v}` ignored"),
-                    source: record_source(r),
-                })
-        })
     }
 
     fn kev_input(&self, feeds: &Feeds) -> Input {
@@ -178,6 +178,14 @@ impl Evidence<'_> {
             value,
             source: feed_label(feeds, FeedKind::Epss),
         }
+    }
+}
+
+fn input(name: &'static str, value: String, source: String) -> Input {
+    Input {
+        name,
+        value,
+        source,
     }
 }
 

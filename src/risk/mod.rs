@@ -20,7 +20,7 @@ use crate::feeds::Feeds;
 use crate::inventory::{Criticality, Exposure, Policy, Tier};
 use crate::matching::Finding;
 pub use cvss::CvssInfo;
-pub use deadline::DeadlineCalc;
+pub use deadline::{DeadlineCalc, SlaDeadline};
 pub use points::{Point, Points};
 pub use score::ScoreTerm;
 pub use tables::{Decision, Exploitation, Mission, Timeline};
@@ -110,42 +110,11 @@ pub fn assess(
     detected: DateTime<Utc>,
 ) -> Assessment {
     let ev = evidence::gather(finding, feeds);
-    let (points, point_reasons) = points::derive(&ev, cx, policy);
-    let (row, table_decision) = tables::ssvc(
-        points.exploitation,
-        points.automatable,
-        points.technical_impact_total,
-        points.mission,
-    );
-    let decision = match finding.informational {
-        Some(_) => table_decision.min(Decision::Track),
-        None => table_decision,
-    };
-    let calc = finding.informational.is_none().then(|| {
-        let sla = policy
-            .sla(cx.tier, decision)
-            .map(|d| (cx.tier, decision, d));
-        deadline::compute(&ev, &points, sla, detected)
-    });
-    let terms = score::terms(
-        ev.score_basis(),
-        ev.epss_percentile(),
-        &points,
-        cx.exposure,
-        ev.ransomware(),
-    );
-    let explanation = Explanation {
-        inputs: ev.inputs(feeds, cx),
-        points: point_reasons,
-        decision: Some(DecisionRow {
-            table: SSVC_TABLE,
-            row,
-            table_decision,
-            decision,
-        }),
-        deadline: calc,
-        score: terms,
-    };
+    let (points, explanation) = explain(finding, &ev, feeds, cx, policy, detected);
+    let decision = explanation
+        .decision
+        .as_ref()
+        .map_or(Decision::Track, |d| d.decision);
     Assessment {
         decision,
         deadline: explanation.deadline.as_ref().and_then(|d| d.deadline),
@@ -159,9 +128,52 @@ pub fn assess(
         kev: ev.kev.is_some(),
         points,
         reasons: reasons(finding, &ev, &explanation),
-        warnings: ev.invalid.clone(),
+        warnings: ev.warnings(),
         explanation,
     }
+}
+
+/// Decision points, the SSVC row, the deadline and the score's terms of one finding.
+fn explain(
+    finding: &Finding,
+    ev: &evidence::Evidence,
+    feeds: &Feeds,
+    cx: Context,
+    policy: &Policy,
+    detected: DateTime<Utc>,
+) -> (Points, Explanation) {
+    let (points, point_reasons) = points::derive(ev, cx, policy);
+    let p = &points;
+    let (row, table_decision) = tables::ssvc(
+        p.exploitation,
+        p.automatable,
+        p.technical_impact_total,
+        p.mission,
+    );
+    let decision = match finding.informational {
+        Some(_) => table_decision.min(Decision::Track),
+        None => table_decision,
+    };
+    let deadline = finding.informational.is_none().then(|| {
+        let sla = policy
+            .sla(cx.tier, decision)
+            .map(|d| (cx.tier, decision, d));
+        deadline::compute(ev, p, sla, detected)
+    });
+    let (cvss, epss) = (ev.score_basis(), ev.epss_percentile());
+    let explanation = Explanation {
+        inputs: ev.inputs(feeds, cx),
+        points: point_reasons,
+        decision: Some(DecisionRow {
+            table: SSVC_TABLE,
+            row,
+            table_decision,
+            decision,
+        }),
+        deadline,
+        score: score::terms(cvss, epss, p, cx.exposure, ev.ransomware()),
+    };
+    (points, explanation)
 }
 
 /// The explanation as sentences: each decision point, the decision, the deadline arithmetic.
@@ -173,10 +185,9 @@ fn reasons(finding: &Finding, ev: &evidence::Evidence, x: &Explanation) -> Vec<S
         ));
     }
     out.extend(
-        x.inputs
+        ev.invalid
             .iter()
-            .filter(|i| i.name == "CVSS vector (invalid)")
-            .map(|i| format!("ignored: {} ({})", i.value, i.source)),
+            .map(|(r, e)| format!("ignored: {e} ({})", evidence::record_source(r))),
     );
     out.extend(x.points.iter().map(Point::sentence));
     if let Some((c, _)) = &ev.cvss {

@@ -107,22 +107,30 @@ fn exploitation(ev: &Evidence, policy: &Policy) -> (Exploitation, Point) {
 /// Automatable and technical impact, read from the vector.
 fn vector_points(c: &CvssInfo) -> (bool, bool, Vec<Point>) {
     let (a, t) = (c.automatable(), c.total_impact());
-    let (auto_keys, impact_keys): (&[&str], &[&str]) = match c.version.as_str() {
-        "2.0" => (&["AV", "Au"], &["C", "I"]),
-        "4.0" => (&["AV", "PR", "UI"], &["VC", "VI"]),
-        _ => (&["AV", "PR", "UI"], &["C", "I"]),
-    };
+    // The metrics each point reads, and the values that make it yes / total.
+    type Keys = &'static [&'static str];
+    let (auto_keys, auto_needs, impact_keys, impact_needs): (Keys, _, Keys, _) =
+        match c.version.as_str() {
+            "2.0" => (&["AV", "Au"], "AV:N and Au:N", &["C", "I"], "C:C and I:C"),
+            "4.0" => (
+                &["AV", "PR", "UI"],
+                "AV:N, PR:N and UI:N",
+                &["VC", "VI"],
+                "VC:H and VI:H",
+            ),
+            _ => (
+                &["AV", "PR", "UI"],
+                "AV:N, PR:N and UI:N",
+                &["C", "I"],
+                "C:H and I:H",
+            ),
+        };
     let shown = |keys: &[&str]| {
         let parts: Vec<String> = keys
             .iter()
             .map(|k| format!("{k}:{}", c.metric(k).unwrap_or("?")))
             .collect();
         parts.join("/")
-    };
-    let (auto_needs, impact_needs) = match c.version.as_str() {
-        "2.0" => ("AV:N and Au:N", "C:C and I:C"),
-        "4.0" => ("AV:N, PR:N and UI:N", "VC:H and VI:H"),
-        _ => ("AV:N, PR:N and UI:N", "C:H and I:H"),
     };
     let points = vec![
         Point {

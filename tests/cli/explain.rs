@@ -147,10 +147,10 @@ fn json_is_the_same_model() {
     let x = &report["findings"][0];
     assert_eq!(x["finding"]["id"], "hudson-selfcare:h2:RUSTSEC-2026-0041");
     assert_eq!(x["finding"]["decision"], "act");
-    assert_eq!(x["explanation"]["decision"]["row"], 32);
-    assert_eq!(x["explanation"]["deadline"]["bod_row"], 11);
-    assert_eq!(x["explanation"]["deadline"]["kev_due"], "2026-11-12");
-    assert_eq!(x["explanation"]["deadline"]["set_by"], "BOD 26-04");
+    assert_eq!(x["decision"]["row"], 32);
+    assert_eq!(x["deadline"]["bod_row"], 11);
+    assert_eq!(x["deadline"]["kev_due"], "2026-11-12");
+    assert_eq!(x["deadline"]["set_by"], "BOD 26-04");
     assert_eq!(x["schedule"]["window"]["kind"], "emergency");
     let kev = x["inputs"]
         .as_array()
@@ -159,7 +159,7 @@ fn json_is_the_same_model() {
         .find(|i| i["name"] == "KEV")
         .unwrap();
     assert_eq!(kev["source"], "feed kev (2026.10.26)");
-    let points: f64 = x["explanation"]["score"]
+    let points: f64 = x["score"]
         .as_array()
         .unwrap()
         .iter()
