@@ -218,7 +218,9 @@ fn expand(
     warnings: &mut Vec<String>,
 ) -> Vec<PathBuf> {
     let text = pattern.get_ref();
-    let full = root.join(text);
+    // The inventory's own path is literal, whatever characters it holds.
+    let root_pattern = glob::Pattern::escape(&root.to_string_lossy());
+    let full = Path::new(&root_pattern).join(text);
     let found: Vec<PathBuf> = match glob::glob(&full.to_string_lossy()) {
         Ok(paths) => paths
             .filter_map(Result::ok)
@@ -247,7 +249,8 @@ fn expand(
 struct RawDocument<'a> {
     #[serde(rename = "@context", borrow)]
     context: &'a RawValue,
-    timestamp: Option<String>,
+    #[serde(borrow)]
+    timestamp: Option<&'a RawValue>,
     #[serde(default, borrow)]
     statements: Vec<&'a RawValue>,
 }
@@ -307,11 +310,18 @@ fn document(
         diags.push(at(src, doc.context, message));
         return Vec::new();
     }
+    let stamp = match document_timestamp(src, doc.timestamp) {
+        Ok(t) => t,
+        Err(d) => {
+            diags.push(d);
+            return Vec::new();
+        }
+    };
     let cx = DocContext {
         src,
         shown,
         env_ids,
-        timestamp: doc.timestamp.as_deref().and_then(|t| timestamp(t).ok()),
+        timestamp: stamp,
     };
     doc.statements
         .iter()
@@ -323,6 +333,16 @@ fn document(
 fn at(src: &Source, raw: &RawValue, message: impl Into<String>) -> Diagnostic {
     let offset = src.offset_of(raw.get());
     src.at(offset..offset, message)
+}
+
+/// The document's `timestamp`, which statements without one inherit.
+fn document_timestamp(
+    src: &Source,
+    raw: Option<&RawValue>,
+) -> Result<Option<DateTime<Utc>>, Diagnostic> {
+    let Some(raw) = raw else { return Ok(None) };
+    let text: String = src.parse_json_part(raw.get())?;
+    timestamp(&text).map(Some).map_err(|e| at(src, raw, e))
 }
 
 fn timestamp(text: &str) -> Result<DateTime<Utc>, String> {

@@ -303,6 +303,11 @@ fn bad_vex_documents_are_errors_at_their_line_and_column() {
         err.contains(&format!("{path}:4:1: EOF while parsing")),
         "{err}"
     );
+    let (err, path) = validate_vex(
+        "{\"@context\": \"https://openvex.dev/ns/v0.2.0\", \"timestamp\": \"yesterday\", \"statements\": []}",
+    );
+    let line = format!("{path}:1:60: invalid timestamp `yesterday`");
+    assert!(err.contains(&line), "missing `{line}` in:\n{err}");
     let (err, path) =
         validate_vex("{\"@context\": \"https://example.com/csaf\", \"statements\": []}");
     assert!(
