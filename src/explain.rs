@@ -30,7 +30,7 @@ pub struct Explained<'a> {
     pub inputs: Vec<Input>,
     /// The decision points, in the order the SSVC tables name them.
     pub points: &'a [Point],
-    pub decision: Option<&'a DecisionRow>,
+    pub decision: &'a DecisionRow,
     /// `None` for informational advisories.
     pub deadline: Option<&'a DeadlineCalc>,
     pub score: &'a [ScoreTerm],
@@ -119,7 +119,7 @@ fn explained<'a>(inv: &'a Inventory, plan: &'a Plan, f: &'a PlanFinding) -> Expl
         origin,
         inputs,
         points: &x.points,
-        decision: x.decision.as_ref(),
+        decision: &x.decision,
         deadline: x.deadline.as_ref(),
         score: &x.score,
         schedule: Schedule {

@@ -161,19 +161,18 @@ fn decision(x: &Explained) -> String {
         })
         .collect();
     out.push_str(&aligned(&rows));
-    if let Some(d) = &x.decision {
-        let values: Vec<&str> = x.points.iter().take(4).map(|p| p.value).collect();
-        out.push_str(&format!(
-            "\nDecision: {} ({} row {}: {} -> {})\n",
-            d.decision.as_str(),
-            d.table,
-            d.row,
-            values.join(", "),
-            d.table_decision.as_str()
-        ));
-        if d.decision != d.table_decision {
-            out.push_str("  lowered to track: informational advisories are not vulnerabilities\n");
-        }
+    let d = x.decision;
+    let values: Vec<&str> = x.points.iter().take(4).map(|p| p.value).collect();
+    out.push_str(&format!(
+        "\nDecision: {} ({} row {}: {} -> {})\n",
+        d.decision.as_str(),
+        d.table,
+        d.row,
+        values.join(", "),
+        d.table_decision.as_str()
+    ));
+    if d.decision != d.table_decision {
+        out.push_str("  lowered to track: informational advisories are not vulnerabilities\n");
     }
     out
 }

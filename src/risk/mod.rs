@@ -88,11 +88,11 @@ pub struct DecisionRow {
 }
 
 /// Why a finding has its decision, deadline and score.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Explanation {
     pub inputs: Vec<Input>,
     pub points: Vec<Point>,
-    pub decision: Option<DecisionRow>,
+    pub decision: DecisionRow,
     /// `None` for informational advisories, which have no deadline.
     pub deadline: Option<DeadlineCalc>,
     pub score: Vec<ScoreTerm>,
@@ -111,12 +111,8 @@ pub fn assess(
 ) -> Assessment {
     let ev = evidence::gather(finding, feeds);
     let (points, explanation) = explain(finding, &ev, feeds, cx, policy, detected);
-    let decision = explanation
-        .decision
-        .as_ref()
-        .map_or(Decision::Track, |d| d.decision);
     Assessment {
-        decision,
+        decision: explanation.decision.decision,
         deadline: explanation.deadline.as_ref().and_then(|d| d.deadline),
         timeline: explanation.deadline.as_ref().map(|d| d.timeline),
         score: score::total(&explanation.score),
@@ -164,12 +160,12 @@ fn explain(
     let explanation = Explanation {
         inputs: ev.inputs(feeds, cx),
         points: point_reasons,
-        decision: Some(DecisionRow {
+        decision: DecisionRow {
             table: SSVC_TABLE,
             row,
             table_decision,
             decision,
-        }),
+        },
         deadline,
         score: score::terms(cvss, epss, p, cx.exposure, ev.ransomware()),
     };
@@ -195,19 +191,17 @@ fn reasons(finding: &Finding, ev: &evidence::Evidence, x: &Explanation) -> Vec<S
     } else if let Some(severity) = x.inputs.iter().find(|i| i.name == "severity") {
         out.push(format!("severity {}", severity.value));
     }
-    if let Some(d) = &x.decision {
-        out.push(format!(
-            "decision: {} ({} row {})",
-            d.table_decision.as_str(),
-            d.table,
-            d.row
-        ));
-        if d.decision != d.table_decision {
-            out.push(
-                "decision lowered to track: informational advisories are not vulnerabilities"
-                    .into(),
-            );
-        }
+    let d = &x.decision;
+    out.push(format!(
+        "decision: {} ({} row {})",
+        d.table_decision.as_str(),
+        d.table,
+        d.row
+    ));
+    if d.decision != d.table_decision {
+        out.push(
+            "decision lowered to track: informational advisories are not vulnerabilities".into(),
+        );
     }
     if let Some(calc) = &x.deadline {
         out.extend(calc.steps.iter().map(|s| format!("deadline: {s}")));
