@@ -102,23 +102,48 @@ impl Source {
         serde_json::from_str(&self.text).map_err(|e| self.json_error(&e))
     }
 
+    /// Deserialises `part`, a slice of this file's text (such as a `RawValue` borrowed from it),
+    /// as JSON into `T`; an error points at its place in the whole file.
+    pub fn parse_json_part<'a, T: serde::Deserialize<'a>>(
+        &self,
+        part: &'a str,
+    ) -> Result<T, Diagnostic> {
+        serde_json::from_str(part).map_err(|e| self.json_error_in(self.offset_of(part), part, &e))
+    }
+
+    /// The byte offset of `part` in this file's text, when it is a slice of it (else 0).
+    pub fn offset_of(&self, part: &str) -> usize {
+        let (start, base) = (part.as_ptr() as usize, self.text.as_ptr() as usize);
+        match start.checked_sub(base) {
+            Some(offset) if offset + part.len() <= self.text.len() => offset,
+            _ => 0,
+        }
+    }
+
     fn json_error(&self, e: &serde_json::Error) -> Diagnostic {
-        let text = e.to_string();
+        self.json_error_in(0, &self.text, e)
+    }
+
+    /// A serde_json error in `text`, which starts at byte `base` of this file.
+    fn json_error_in(&self, base: usize, text: &str, e: &serde_json::Error) -> Diagnostic {
+        let full = e.to_string();
         let suffix = format!(" at line {} column {}", e.line(), e.column());
-        let message = text.strip_suffix(&suffix).unwrap_or(&text).to_string();
+        let message = full.strip_suffix(&suffix).unwrap_or(&full).to_string();
         if e.line() == 0 {
-            return Source::whole(&self.path, message);
+            return match base {
+                0 => Source::whole(&self.path, message),
+                _ => self.at(base..base, message),
+            };
         }
         // serde_json counts columns in bytes; `locate` turns the offset into characters.
         let line_start = match e.line() {
             1 => 0,
-            n => self
-                .text
+            n => text
                 .match_indices('\n')
                 .nth(n - 2)
-                .map_or(self.text.len(), |(i, _)| i + 1),
+                .map_or(text.len(), |(i, _)| i + 1),
         };
-        let offset = line_start + e.column().saturating_sub(1);
+        let offset = base + line_start + e.column().saturating_sub(1);
         self.at(offset..offset, message)
     }
 }

@@ -4,13 +4,15 @@
 //! against advisory feeds ([`advisory`], loaded by [`feeds`]) by version range ([`version`]) in
 //! [`matching`]; each finding is ranked by [`risk`] into a decision, a deadline and reasons; the
 //! fixes are placed into maintenance windows or emergency interventions by [`schedule`]; and the
-//! customer notices are rendered by [`notice`]. [`plan`] wires the stages; [`cli`] presents them.
+//! customer notices are rendered by [`notice`]. [`plan`] wires the stages; [`explain`] shows why a finding of a plan is ranked and placed as it
+//! is; [`cli`] presents them.
 
 pub mod advisory;
 pub mod cli;
 pub mod diag;
 pub mod duration;
 pub mod error;
+pub mod explain;
 pub mod feeds;
 pub mod inputs;
 pub mod inventory;

@@ -1,12 +1,13 @@
 //! The plan: wires match -> risk -> schedule for an inventory, and is what `plan.json` holds.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 use crate::feeds::{Cache, Feeds, Snapshot};
-use crate::inventory::{Component, Inventory};
+use crate::inventory::vex::{VexStatement, VexStatus};
+use crate::inventory::{Component, Environment, Inventory};
 use crate::matching::{self, Finding, Matches, Target, TargetComponent};
 use crate::notice::NoticeRecord;
 use crate::risk::{self, Assessment, Context, Decision};
@@ -34,12 +35,57 @@ pub struct PlanFinding {
     pub matched: Finding,
     /// The version the component is upgraded to (fixes all its findings), if any.
     pub recommended: Option<String>,
-    /// `open`, `excepted` (accepted risk until a date) or `informational`.
-    pub status: &'static str,
+    pub status: Status,
+    /// The exception that names this finding, in force or expired.
+    pub exception: Option<ExceptionNote>,
+    /// The latest VEX statement about this finding, whatever its status.
+    pub vex: Option<VexStatement>,
     #[serde(flatten)]
     pub risk: Assessment,
     pub emergency: bool,
     pub window: Option<String>,
+    /// Where the fix went and why, or why nowhere (also at the end of `reasons`).
+    #[serde(skip)]
+    pub schedule: Vec<String>,
+}
+
+/// Whether a finding is in the plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Scheduled (or listed as unschedulable).
+    Open,
+    /// Accepted risk until a date (`overrides.toml`).
+    Excepted,
+    /// An informational advisory: reported, never scheduled.
+    Informational,
+    /// A VEX statement says the product is not affected.
+    NotAffected,
+    /// A VEX statement says the product is fixed.
+    Fixed,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Open => "open",
+            Status::Excepted => "excepted",
+            Status::Informational => "informational",
+            Status::NotAffected => "not_affected",
+            Status::Fixed => "fixed",
+        }
+    }
+}
+
+/// An exception as the plan records it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExceptionNote {
+    pub advisory: String,
+    pub until: NaiveDate,
+    pub owner: String,
+    pub reason: String,
+    /// `until` has passed: the finding is back in the plan.
+    pub expired: bool,
 }
 
 /// Loads the inventory's feeds (URL feeds from `cache`), adds its own native advisories, and
@@ -104,6 +150,7 @@ pub fn build(inv: &Inventory, feeds: &Feeds, now: DateTime<Utc>) -> Plan {
             let finding = &mut findings[f];
             finding.emergency = placement.emergency && placement.window.is_some();
             finding.window = placement.window.clone();
+            finding.schedule = placement.reasons.clone();
             finding
                 .risk
                 .reasons
@@ -141,46 +188,114 @@ fn rank(
         .enumerate()
         .map(|(i, e)| (e.id.as_str(), i))
         .collect();
+    // A bad record is warned about once, not once per environment it is found in.
+    let mut warned = HashSet::new();
     matches
         .findings
         .iter()
         .map(|f| {
             let t = env_index[f.target.as_str()];
-            let env = &inv.environments[t];
-            let tier = inv
-                .customer(&env.customer)
-                .map(|c| c.tier)
-                .unwrap_or_default();
-            let cx = Context {
-                exposure: env.exposure,
-                criticality: env.criticality,
-                tier,
-            };
-            let mut risk = risk::assess(f, feeds, cx, &inv.policy, now);
-            let status = exception_status(inv, f, &env.id, now, &mut risk, warnings);
-            PlanFinding {
-                id: format!("{}:{}:{}", env.id, f.package, f.advisory),
-                environment: env.id.clone(),
-                customer: env.customer.clone(),
-                recommended: matches
-                    .recommended
-                    .get(&(t, f.component))
-                    .cloned()
-                    .flatten(),
-                matched: f.clone(),
-                status,
-                risk,
-                emergency: false,
-                window: None,
-            }
+            let mut finding = plan_finding(inv, feeds, matches, t, f, now, warnings);
+            let fresh = finding
+                .risk
+                .warnings
+                .drain(..)
+                .filter(|w| warned.insert(w.clone()));
+            warnings.extend(fresh);
+            finding
         })
         .collect()
+}
+
+/// Ranks finding `f` of environment `t` and gives it its status.
+fn plan_finding(
+    inv: &Inventory,
+    feeds: &Feeds,
+    matches: &Matches,
+    t: usize,
+    f: &Finding,
+    now: DateTime<Utc>,
+    warnings: &mut Vec<String>,
+) -> PlanFinding {
+    let env = &inv.environments[t];
+    let tier = inv
+        .customer(&env.customer)
+        .map(|c| c.tier)
+        .unwrap_or_default();
+    let cx = Context {
+        exposure: env.exposure,
+        criticality: env.criticality,
+        tier,
+    };
+    let mut risk = risk::assess(f, feeds, cx, &inv.policy, now);
+    let vex = vex_statement(inv, f, env);
+    let (status, exception) = status(inv, f, env, vex, now, &mut risk, warnings);
+    PlanFinding {
+        id: format!("{}:{}:{}", env.id, f.package, f.advisory),
+        environment: env.id.clone(),
+        customer: env.customer.clone(),
+        recommended: matches
+            .recommended
+            .get(&(t, f.component))
+            .cloned()
+            .flatten(),
+        matched: f.clone(),
+        status,
+        exception,
+        vex: vex.cloned(),
+        risk,
+        emergency: false,
+        window: None,
+        schedule: Vec::new(),
+    }
 }
 
 fn names_advisory(f: &Finding, id: &str) -> bool {
     f.advisory == id || f.aliases.iter().any(|a| a == id)
 }
 
+/// The latest VEX statement about the finding (by timestamp, then load order), if any.
+fn vex_statement<'a>(
+    inv: &'a Inventory,
+    f: &Finding,
+    env: &Environment,
+) -> Option<&'a VexStatement> {
+    let comp = env.components.get(f.component)?;
+    let ids = || std::iter::once(f.advisory.as_str()).chain(f.aliases.iter().map(String::as_str));
+    inv.vex
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.covers(ids(), env, comp))
+        .max_by_key(|(i, s)| (s.timestamp, *i))
+        .map(|(_, s)| s)
+}
+
+/// The finding's status: informational, else what VEX says, else an exception, else open.
+fn status(
+    inv: &Inventory,
+    f: &Finding,
+    env: &Environment,
+    vex: Option<&VexStatement>,
+    now: DateTime<Utc>,
+    risk: &mut Assessment,
+    warnings: &mut Vec<String>,
+) -> (Status, Option<ExceptionNote>) {
+    if f.informational.is_some() {
+        return (Status::Informational, None);
+    }
+    if let Some(s) = vex {
+        risk.reasons.push(vex_reason(s));
+        match s.status {
+            VexStatus::NotAffected => return (Status::NotAffected, None),
+            VexStatus::Fixed => return (Status::Fixed, None),
+            _ => {}
+        }
+    }
+    exception_status(inv, f, &env.id, now, risk, warnings)
+}
+
+/// `excepted` while an exception naming the finding is in force; an expired one returns the
+/// finding to the plan with a warning.
 fn exception_status(
     inv: &Inventory,
     f: &Finding,
@@ -188,32 +303,70 @@ fn exception_status(
     now: DateTime<Utc>,
     risk: &mut Assessment,
     warnings: &mut Vec<String>,
-) -> &'static str {
-    if f.informational.is_some() {
-        return "informational";
-    }
+) -> (Status, Option<ExceptionNote>) {
     let today = now.date_naive();
-    for x in inv
-        .overrides
-        .exceptions
-        .iter()
-        .filter(|x| names_advisory(f, &x.advisory) && x.environments.covers(env))
-    {
-        if x.until >= today {
-            risk.reasons.push(format!(
-                "excepted until {} by {}: {}",
-                x.until, x.owner, x.reason
-            ));
-            return "excepted";
-        }
-        let note = format!(
-            "exception for {} on {env} expired on {} (owner {}); the finding is back in the plan",
-            x.advisory, x.until, x.owner
-        );
-        risk.reasons.push(note.clone());
-        warnings.push(note);
+    let naming = || {
+        inv.overrides
+            .exceptions
+            .iter()
+            .filter(|x| names_advisory(f, &x.advisory) && x.environments.covers(env))
+    };
+    // One in force wins over expired ones.
+    let Some(x) = naming()
+        .find(|x| x.until >= today)
+        .or_else(|| naming().next())
+    else {
+        return (Status::Open, None);
+    };
+    let expired = x.until < today;
+    let note = ExceptionNote {
+        advisory: x.advisory.clone(),
+        until: x.until,
+        owner: x.owner.clone(),
+        reason: x.reason.clone(),
+        expired,
+    };
+    if !expired {
+        let why = format!("excepted until {} by {}: {}", x.until, x.owner, x.reason);
+        risk.reasons.push(why);
+        return (Status::Excepted, Some(note));
     }
-    "open"
+    let message = format!(
+        "exception for {} on {env} expired on {} (owner {}); the finding is back in the plan",
+        x.advisory, x.until, x.owner
+    );
+    risk.reasons.push(message.clone());
+    warnings.push(message);
+    (Status::Open, Some(note))
+}
+
+fn vex_reason(s: &VexStatement) -> String {
+    let detail = [
+        s.justification.map(|j| j.as_str().to_string()),
+        s.impact_statement.clone(),
+        s.action_statement.clone(),
+        s.status_notes.clone(),
+    ];
+    let detail: Vec<String> = detail
+        .into_iter()
+        .flatten()
+        .filter(|d| !d.is_empty())
+        .collect();
+    let effect = if s.status.suppresses() {
+        "the finding leaves the plan"
+    } else {
+        "the finding stays in the plan"
+    };
+    let detail = if detail.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", detail.join("; "))
+    };
+    format!(
+        "VEX {}{detail} at {}: {effect}",
+        s.status.as_str(),
+        s.location
+    )
 }
 
 /// One task request per (environment, component) with open findings and a fix; `owners[i]` are
@@ -223,7 +376,7 @@ fn requests(inv: &Inventory, findings: &mut [PlanFinding]) -> (Vec<TaskRequest>,
     for (i, f) in findings
         .iter()
         .enumerate()
-        .filter(|(_, f)| f.status == "open")
+        .filter(|(_, f)| f.status == Status::Open)
     {
         groups
             .entry((f.environment.clone(), f.matched.component))

@@ -1,6 +1,11 @@
-//! EPSS scores: `#model_version:...,score_date:...`, then `cve,epss,percentile`, one row per CVE.
+//! EPSS scores: `#model_version:...,score_date:...`, then `cve,epss,percentile`, one row per CVE,
+//! as FIRST publishes it daily: plain CSV or gzip-compressed (`epss_scores-YYYY-MM-DD.csv.gz`).
 
 use std::collections::HashMap;
+use std::io::Read;
+
+/// The most a compressed EPSS file may inflate to: the daily file is about 10 MB.
+const MAX_INFLATED: u64 = 256 * 1024 * 1024;
 
 /// EPSS probability and percentile of one CVE.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -15,6 +20,25 @@ pub struct Epss {
     pub model_version: Option<String>,
     pub score_date: Option<String>,
     pub scores: HashMap<String, EpssScore>,
+}
+
+/// Parses an EPSS CSV given as bytes, gunzipping it first when it starts with the gzip magic
+/// number (whatever its name).
+pub fn parse_bytes(bytes: &[u8], notes: &mut Vec<String>) -> Result<Epss, String> {
+    let text = if bytes.starts_with(&[0x1f, 0x8b]) {
+        let mut text = String::new();
+        flate2::read::MultiGzDecoder::new(bytes)
+            .take(MAX_INFLATED + 1)
+            .read_to_string(&mut text)
+            .map_err(|e| format!("not a gzip-compressed EPSS CSV: {e}"))?;
+        if text.len() as u64 > MAX_INFLATED {
+            return Err(format!("inflates past {MAX_INFLATED} bytes"));
+        }
+        text
+    } else {
+        String::from_utf8(bytes.to_vec()).map_err(|e| format!("not UTF-8 text: {e}"))?
+    };
+    parse(&text, notes)
 }
 
 /// Parses an EPSS CSV. A bad row is a warning (`notes`, with its line number); a file without the
@@ -87,6 +111,22 @@ mod tests {
         assert_eq!(epss.scores["CVE-2026-1"].percentile, 0.999);
         assert_eq!(notes.len(), 2, "{notes:?}");
         assert!(notes[0].starts_with("line 4:"), "{notes:?}");
+    }
+
+    #[test]
+    fn reads_gzip_compressed_files() {
+        use std::io::Write;
+        let text = "#model_version:v2025.03.14,score_date:2026-10-26T00:00:00+0000\n\
+                    cve,epss,percentile\nCVE-2026-1,0.97,0.999\n";
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(text.as_bytes()).unwrap();
+        let bytes = gz.finish().unwrap();
+        let epss = parse_bytes(&bytes, &mut Vec::new()).unwrap();
+        assert_eq!(epss.score_date.as_deref(), Some("2026-10-26T00:00:00+0000"));
+        assert_eq!(epss.scores["CVE-2026-1"].probability, 0.97);
+        let plain = parse_bytes(text.as_bytes(), &mut Vec::new()).unwrap();
+        assert_eq!(plain.scores.len(), 1);
+        assert!(parse_bytes(&[0x1f, 0x8b, 0, 1, 2], &mut Vec::new()).is_err());
     }
 
     #[test]

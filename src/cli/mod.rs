@@ -2,6 +2,7 @@
 //! codes (0 done, 1 findings at or above `--fail-on`, 2 bad input or usage). Only this module
 //! prints.
 
+mod explain;
 mod feeds;
 mod plan;
 mod scan;
@@ -59,6 +60,9 @@ pub enum Command {
     Plan(plan::PlanArgs),
     /// The next occurrences of a customer's maintenance windows, with blackouts marked.
     Windows(windows::WindowsArgs),
+    /// Why a finding has its decision, deadline and window: every input and its source, each
+    /// decision point, the SSVC row, the deadline arithmetic, the window or why none.
+    Explain(explain::ExplainArgs),
 }
 
 pub(crate) fn parse_now(s: &str) -> std::result::Result<DateTime<Utc>, String> {
@@ -103,6 +107,7 @@ pub fn run(cli: &Cli) -> Result<Outcome> {
         Command::Scan(args) => scan::run(cli, args),
         Command::Plan(args) => plan::run(cli, args),
         Command::Windows(args) => windows::run(cli, args),
+        Command::Explain(args) => explain::run(cli, args),
     }
 }
 

@@ -6,7 +6,7 @@ use clap::Args;
 
 use super::{Cli, Format, Outcome, print, table, warn};
 use crate::error::{Error, Result};
-use crate::plan::Plan;
+use crate::plan::{Plan, Status};
 use crate::schedule::WindowKind;
 
 #[derive(Debug, Args)]
@@ -46,27 +46,23 @@ pub fn run(cli: &Cli, args: &PlanArgs) -> Result<Outcome> {
 }
 
 fn summary(plan: &Plan, path: &std::path::Path) -> String {
+    let status = |s: Status| plan.findings.iter().filter(|f| f.status == s).count();
     let count = |d: &str| {
         plan.findings
             .iter()
-            .filter(|f| f.status == "open" && f.risk.decision.as_str() == d)
+            .filter(|f| f.status == Status::Open && f.risk.decision.as_str() == d)
             .count()
     };
     let mut out = format!(
-        "{} findings: {} act, {} attend, {} track*, {} track; {} excepted, {} informational\n\n",
+        "{} findings: {} act, {} attend, {} track*, {} track; {} excepted, {} not affected or fixed (VEX), {} informational\n\n",
         plan.findings.len(),
         count("act"),
         count("attend"),
         count("track*"),
         count("track"),
-        plan.findings
-            .iter()
-            .filter(|f| f.status == "excepted")
-            .count(),
-        plan.findings
-            .iter()
-            .filter(|f| f.status == "informational")
-            .count(),
+        status(Status::Excepted),
+        status(Status::NotAffected) + status(Status::Fixed),
+        status(Status::Informational),
     );
     let rows: Vec<Vec<String>> = plan
         .windows
@@ -101,7 +97,7 @@ fn summary(plan: &Plan, path: &std::path::Path) -> String {
     let unscheduled = plan
         .findings
         .iter()
-        .filter(|f| f.status == "open" && f.window.is_none())
+        .filter(|f| f.status == Status::Open && f.window.is_none())
         .count();
     let misses = plan
         .windows

@@ -96,12 +96,15 @@ pub fn run(cli: &Cli, args: &ScanArgs) -> Result<Outcome> {
             .position(|t| t.id == id)
             .expect("findings name their targets")
     };
+    // Invalid vectors, once per record however many targets it is found in.
+    let mut record_warnings = std::collections::BTreeSet::new();
     let findings: Vec<ScanFinding> = matches
         .findings
         .iter()
         .map(|f| {
             let cx = context(inventory.as_ref(), &f.target);
             let a = risk::assess(f, &feeds, cx, &policy, now);
+            record_warnings.extend(a.warnings);
             let recommended = matches
                 .recommended
                 .get(&(target_index(&f.target), f.component))
@@ -115,6 +118,7 @@ pub fn run(cli: &Cli, args: &ScanArgs) -> Result<Outcome> {
             }
         })
         .collect();
+    warnings.extend(record_warnings);
     warn(cli, &warnings);
     let report = ScanReport {
         schema: "patchplan.scan/v1",

@@ -19,12 +19,13 @@ pub fn run(cli: &Cli) -> Result<Outcome> {
     if !cli.quiet {
         let windows: usize = inv.customers.iter().map(|c| c.windows.len()).sum();
         print(&format!(
-            "{}: ok ({} customers, {} windows, {} environments, {} native advisories, {} feeds with {} advisories)\n",
+            "{}: ok ({} customers, {} windows, {} environments, {} native advisories, {} VEX statements, {} feeds with {} advisories)\n",
             cli.inventory.display(),
             inv.customers.len(),
             windows,
             inv.environments.len(),
             inv.advisories.len(),
+            inv.vex.len(),
             inv.feeds.len(),
             feeds.advisories.len(),
         ))?;

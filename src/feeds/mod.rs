@@ -331,9 +331,9 @@ impl Feeds {
     }
 
     fn load_epss(&mut self, path: &Path, snapshot: &mut Snapshot) -> Result<()> {
-        let text = read_text_maybe_gzip(path)?;
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
         let mut notes = Vec::new();
-        let epss = epss::parse(&text, &mut notes).map_err(|m| Error::input(path, m))?;
+        let epss = epss::parse_bytes(&bytes, &mut notes).map_err(|m| Error::input(path, m))?;
         snapshot.records = epss.scores.len();
         snapshot.skipped = notes.len();
         snapshot.identity = Some(format!(
@@ -382,31 +382,6 @@ impl Feeds {
         }
         index
     }
-}
-
-/// The largest decompressed text accepted from a gzip file (EPSS's is about 10 MiB).
-const MAX_GUNZIPPED_BYTES: u64 = 512 << 20;
-
-/// A text file, gunzipped when it starts with gzip's magic bytes (EPSS serves `.csv.gz`).
-fn read_text_maybe_gzip(path: &Path) -> Result<String> {
-    use std::io::Read;
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    if !bytes.starts_with(&[0x1f, 0x8b]) {
-        return String::from_utf8(bytes).map_err(|_| Error::input(path, "not UTF-8 text"));
-    }
-    let mut text = String::new();
-    flate2::read::GzDecoder::new(bytes.as_slice())
-        .take(MAX_GUNZIPPED_BYTES + 1)
-        .read_to_string(&mut text)
-        .map_err(|e| Error::input(path, format!("not a gzip file of UTF-8 text: {e}")))?;
-    if text.len() as u64 > MAX_GUNZIPPED_BYTES {
-        let limit = MAX_GUNZIPPED_BYTES >> 20;
-        return Err(Error::input(
-            path,
-            format!("decompresses to more than {limit} MiB"),
-        ));
-    }
-    Ok(text)
 }
 
 /// The files of a feed: a zip archive, a directory (recursively, files ending in `.ext`), or one

@@ -1,5 +1,5 @@
 //! The operator's inventory: `patchplan.toml`, `customers/`, `environments/`, `stacks/`,
-//! `advisories/` and `overrides.toml`.
+//! `advisories/` and `overrides.toml`, and the OpenVEX documents patchplan.toml lists.
 //!
 //! Loading is two-phase: every file is parsed into its `Raw*` type (unknown keys are errors), then
 //! `validate` turns the raw files into an [`Inventory`], resolving references and collecting every
@@ -10,6 +10,7 @@ pub mod model;
 pub mod purl;
 pub mod raw;
 mod validate;
+pub mod vex;
 mod windows;
 
 pub use model::*;

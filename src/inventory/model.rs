@@ -3,13 +3,15 @@
 
 use std::path::PathBuf;
 
-use chrono::{NaiveDate, NaiveTime};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
+use super::vex::VexStatement;
 use crate::advisory::Advisory;
 use crate::duration::Duration;
 use crate::feeds::FeedSpec;
+use crate::risk::Decision;
 use crate::schedule::rrule::RRule;
 
 /// The whole operator inventory.
@@ -27,6 +29,8 @@ pub struct Inventory {
     /// The inventory's own `advisories/`.
     pub advisories: Vec<Advisory>,
     pub overrides: Overrides,
+    /// The statements of the OpenVEX documents in `vex`, in path and document order.
+    pub vex: Vec<VexStatement>,
     /// Problems that do not stop planning (components in ecosystems that cannot be ordered yet).
     pub warnings: Vec<String>,
 }
@@ -68,13 +72,22 @@ pub struct Defaults {
     pub horizon: Duration,
 }
 
-/// Risk policy.
+/// Risk policy: `[policy]` in patchplan.toml. Every key has a default (see the README).
 #[derive(Debug, Clone)]
 pub struct Policy {
+    /// EPSS percentile at or above which exploitation is `public poc`.
     pub epss_threshold: f64,
+    /// Technical impact assumed when no vector says (true: `total`).
     pub assume_total_impact: bool,
+    /// Automatable assumed when no vector says.
     pub assume_automatable: bool,
-    pub emergency_on_missed_deadline: bool,
+    /// Decisions whose fixes are emergency interventions.
+    pub emergency: Vec<Decision>,
+    /// Whether a deadline no planned window meets makes the fix an emergency.
+    pub emergency_on_missed_deadline: MissedDeadline,
+    /// Contractual remediation times per customer tier and decision.
+    pub sla: Vec<Sla>,
+    /// How old a fetched feed may be before it is stale.
     pub stale_after: StaleAfter,
 }
 
@@ -84,7 +97,9 @@ impl Default for Policy {
             epss_threshold: 0.95,
             assume_total_impact: true,
             assume_automatable: false,
-            emergency_on_missed_deadline: true,
+            emergency: vec![Decision::Act],
+            emergency_on_missed_deadline: MissedDeadline::Always,
+            sla: Vec::new(),
             stale_after: StaleAfter::default(),
         }
     }
@@ -105,6 +120,57 @@ impl Default for StaleAfter {
             osv: days(2),
             kev: days(2),
             epss: days(3),
+        }
+    }
+}
+
+impl Policy {
+    /// The contractual time to remediate a `decision` for a customer of `tier`, if any.
+    pub fn sla(&self, tier: Tier, decision: Decision) -> Option<Duration> {
+        self.sla
+            .iter()
+            .find(|s| s.tier == tier && s.decision == decision)
+            .map(|s| s.within)
+    }
+}
+
+/// One contractual SLA: `[policy.sla.TIER] DECISION = "7d"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sla {
+    pub tier: Tier,
+    pub decision: Decision,
+    /// Time from detection to the deadline.
+    pub within: Duration,
+}
+
+/// `emergency_on_missed_deadline`: `true`, `false`, or a duration such as `"3d"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MissedDeadline {
+    /// A missed deadline never forces an emergency: the fix is placed late and reported.
+    Never,
+    /// Any deadline no planned window meets forces an emergency.
+    Always,
+    /// Only deadlines at most this long after planning time (`now`) force an emergency.
+    Within(Duration),
+}
+
+impl MissedDeadline {
+    /// Whether missing `deadline` forces an emergency intervention when planning at `now`.
+    pub fn forces(self, deadline: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+        match self {
+            MissedDeadline::Never => false,
+            MissedDeadline::Always => true,
+            MissedDeadline::Within(d) => deadline <= now + d.delta(),
+        }
+    }
+}
+
+impl std::fmt::Display for MissedDeadline {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            MissedDeadline::Never => f.write_str("false"),
+            MissedDeadline::Always => f.write_str("true"),
+            MissedDeadline::Within(d) => write!(f, "\"{d}\""),
         }
     }
 }
@@ -307,4 +373,48 @@ pub struct ForcedEmergency {
     pub environments: EnvScope,
     pub reason: String,
     pub override_hard_blackout: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn case(policy: MissedDeadline, hours_ahead: i64, forces: bool) {
+        let now: DateTime<Utc> = "2026-10-27T09:00:00Z".parse().unwrap();
+        let deadline = now + chrono::TimeDelta::hours(hours_ahead);
+        assert_eq!(
+            policy.forces(deadline, now),
+            forces,
+            "{policy} {hours_ahead}h"
+        );
+    }
+
+    #[test]
+    fn a_missed_deadline_forces_an_emergency_as_policy_says() {
+        let three_days = MissedDeadline::Within(Duration::from_minutes(3 * 1440));
+        case(MissedDeadline::Always, 14 * 24, true);
+        case(MissedDeadline::Never, 0, false);
+        case(three_days, 72, true);
+        case(three_days, 73, false);
+        case(three_days, -5, true);
+        assert_eq!(three_days.to_string(), "\"3d\"");
+    }
+
+    #[test]
+    fn slas_are_found_by_tier_and_decision() {
+        let policy = Policy {
+            sla: vec![Sla {
+                tier: Tier::Critical,
+                decision: Decision::Attend,
+                within: Duration::from_minutes(7 * 1440),
+            }],
+            ..Policy::default()
+        };
+        assert_eq!(
+            policy.sla(Tier::Critical, Decision::Attend),
+            Some(Duration::from_minutes(7 * 1440))
+        );
+        assert_eq!(policy.sla(Tier::Premium, Decision::Attend), None);
+        assert_eq!(policy.sla(Tier::Critical, Decision::Act), None);
+    }
 }

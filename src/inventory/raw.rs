@@ -23,6 +23,10 @@ pub struct RawConfig {
     /// Risk policy; every key has a documented default.
     #[serde(default)]
     pub policy: RawPolicy,
+    /// OpenVEX documents (JSON, spec v0.2.0), as paths or globs relative to the inventory, such as
+    /// `["vex/*.json"]`. Their statements mark findings `not_affected` or `fixed`.
+    #[serde(default)]
+    pub vex: Vec<Spanned<String>>,
 }
 
 /// `[organisation]`.
@@ -77,12 +81,49 @@ pub struct RawPolicy {
     pub assume_technical_impact: Option<Spanned<String>>,
     /// Whether a record without a CVSS vector is assumed automatable (default false).
     pub assume_automatable: Option<bool>,
-    /// Whether a deadline no planned window can meet makes the task an emergency (default true).
-    /// When false, the task goes to the earliest usable window and is reported as a miss.
-    pub emergency_on_missed_deadline: Option<bool>,
+    /// Decisions whose fixes are emergency interventions (default `["act"]`; `[]`: a decision
+    /// alone never makes one).
+    pub emergency: Option<Vec<Spanned<String>>>,
+    /// Whether a deadline no planned window can meet makes the fix an emergency: `true`
+    /// (default), `false` (the fix goes to the earliest usable window after the deadline and is
+    /// reported as a miss), or a duration such as `"3d"`: only a deadline at most that long after
+    /// planning time does.
+    pub emergency_on_missed_deadline: Option<Spanned<toml::Value>>,
+    /// Contractual remediation times per customer tier and decision, counted from detection:
+    /// `[policy.sla.critical] attend = "7d"`. A deadline is the earliest of BOD 26-04, the KEV
+    /// due date and the SLA (default: no SLA).
+    #[serde(default)]
+    pub sla: RawSla,
     /// How old a fetched feed may be before plans warn that it is stale.
     #[serde(default)]
     pub stale_after: RawStaleAfter,
+}
+
+/// `[policy.sla]`: one table per customer tier.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSla {
+    /// SLA of tier `standard` customers.
+    pub standard: Option<RawSlaTier>,
+    /// SLA of tier `premium` customers.
+    pub premium: Option<RawSlaTier>,
+    /// SLA of tier `critical` customers.
+    pub critical: Option<RawSlaTier>,
+}
+
+/// `[policy.sla.TIER]`: time from detection to the deadline, per SSVC decision.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSlaTier {
+    /// Time allowed for an `act` finding, such as `"2d"`.
+    pub act: Option<Spanned<String>>,
+    /// Time allowed for an `attend` finding.
+    pub attend: Option<Spanned<String>>,
+    /// Time allowed for a `track*` finding (the key is quoted: `"track*" = "30d"`).
+    #[serde(rename = "track*")]
+    pub track_star: Option<Spanned<String>>,
+    /// Time allowed for a `track` finding.
+    pub track: Option<Spanned<String>>,
 }
 
 /// `[policy.stale_after]`: the age, per feed kind, past which a fetched feed is stale.

@@ -9,12 +9,13 @@ use toml::Spanned;
 use super::check::Check;
 use super::model::*;
 use super::raw::*;
-use super::{Files, purl};
+use super::{Files, purl, vex};
 use crate::advisory::Advisory;
 use crate::diag::{Diagnostic, Source};
 use crate::duration::Duration;
 use crate::feeds::{FeedKind, FeedSpec};
 use crate::inputs::Kind;
+use crate::risk::Decision;
 use crate::version::{Scheme, canonical_ecosystem, canonical_name};
 
 /// The longest a component upgrade (or its downtime) may take, in minutes: one week. The bound
@@ -84,6 +85,17 @@ pub(crate) fn validate(
         .collect();
     let environments = unique(parsed.into_iter(), "environment", diags);
     check_rollout_cycles(&raw_envs, diags);
+    let vex = match &raw_config {
+        Some(raw) => vex::load(
+            root,
+            &files.config,
+            &raw.vex,
+            &env_ids,
+            diags,
+            &mut warnings,
+        ),
+        None => Vec::new(),
+    };
     let overrides = match &files.overrides {
         Some(src) => parse::<RawOverrides>(src, diags)
             .map(|raw| {
@@ -104,6 +116,7 @@ pub(crate) fn validate(
         environments: environments.into_values().collect(),
         advisories,
         overrides,
+        vex,
         warnings,
     }
 }
@@ -264,8 +277,8 @@ fn policy(c: &mut Check, raw: &RawPolicy) -> Policy {
     if let Some(a) = raw.assume_automatable {
         policy.assume_automatable = a;
     }
-    if let Some(e) = raw.emergency_on_missed_deadline {
-        policy.emergency_on_missed_deadline = e;
+    if let Some(list) = &raw.emergency {
+        policy.emergency = list.iter().filter_map(|d| decision(c, d)).collect();
     }
     let (base, stale) = (policy.stale_after, &raw.stale_after);
     policy.stale_after = StaleAfter {
@@ -273,7 +286,71 @@ fn policy(c: &mut Check, raw: &RawPolicy) -> Policy {
         kev: c.duration_or(stale.kev.as_ref(), base.kev),
         epss: c.duration_or(stale.epss.as_ref(), base.epss),
     };
+    if let Some(v) = &raw.emergency_on_missed_deadline
+        && let Some(m) = missed_deadline(c, v)
+    {
+        policy.emergency_on_missed_deadline = m;
+    }
+    policy.sla = sla(c, &raw.sla);
     policy
+}
+
+fn decision(c: &mut Check, value: &Spanned<String>) -> Option<Decision> {
+    let found = Decision::parse(value.get_ref());
+    if found.is_none() {
+        let text = value.get_ref();
+        c.error(
+            value,
+            format!("unknown decision `{text}`: expected track, track*, attend or act"),
+        );
+    }
+    found
+}
+
+fn missed_deadline(c: &mut Check, value: &Spanned<toml::Value>) -> Option<MissedDeadline> {
+    let found = match value.get_ref() {
+        toml::Value::Boolean(true) => Ok(MissedDeadline::Always),
+        toml::Value::Boolean(false) => Ok(MissedDeadline::Never),
+        toml::Value::String(s) => s.parse().map(MissedDeadline::Within).map_err(|e: String| e),
+        other => Err(format!("found {}", other.type_str())),
+    };
+    found
+        .map_err(|e| {
+            let message = format!(
+                "emergency_on_missed_deadline is true, false or a duration such as \"3d\" ({e})"
+            );
+            c.diags.push(c.src.at(value.span(), message));
+        })
+        .ok()
+}
+
+/// `[policy.sla.TIER] DECISION = "7d"`, in tier then decision order.
+fn sla(c: &mut Check, raw: &RawSla) -> Vec<Sla> {
+    let tiers = [
+        (Tier::Standard, &raw.standard),
+        (Tier::Premium, &raw.premium),
+        (Tier::Critical, &raw.critical),
+    ];
+    let mut out = Vec::new();
+    for (tier, table) in tiers {
+        let Some(t) = table else { continue };
+        let decisions = [
+            (Decision::Act, &t.act),
+            (Decision::Attend, &t.attend),
+            (Decision::TrackStar, &t.track_star),
+            (Decision::Track, &t.track),
+        ];
+        for (decision, value) in decisions {
+            if let Some(within) = value.as_ref().and_then(|v| c.duration(v)) {
+                out.push(Sla {
+                    tier,
+                    decision,
+                    within,
+                });
+            }
+        }
+    }
+    out
 }
 
 fn locale(c: &mut Check, value: &Spanned<String>) -> Option<Locale> {

@@ -1,5 +1,6 @@
-//! CVSS: choose a record's best vector (v4.0, then v3.x, then v2), score it with the `cvss` crate,
-//! and read the base metrics the decision points need.
+//! CVSS: choose a finding's best vector (v4.0, then v3.x, then v2), score it with the `cvss` crate,
+//! and read the base metrics the decision points need. A record with no vector may still name a
+//! severity word (GHSA's `database_specific.severity`), which stands in for the score only.
 
 use serde::Serialize;
 
@@ -13,7 +14,8 @@ pub struct CvssInfo {
 }
 
 impl CvssInfo {
-    fn metric(&self, key: &str) -> Option<&str> {
+    /// The value of base metric `key` (`AV`, `PR`, ...) in the vector.
+    pub fn metric(&self, key: &str) -> Option<&str> {
         self.vector.split('/').find_map(|part| {
             let (k, v) = part.split_once(':')?;
             (k == key).then_some(v)
@@ -60,15 +62,37 @@ pub fn parse(vector: &str) -> Result<CvssInfo, String> {
     })
 }
 
-/// The preferred vector among `vectors`: v4.0, then v3.1, v3.0, then v2. Invalid vectors are
-/// returned as notes.
-pub fn best<'a>(vectors: impl Iterator<Item = &'a str>) -> (Option<CvssInfo>, Vec<String>) {
-    let mut notes = Vec::new();
-    let mut parsed: Vec<CvssInfo> = vectors
-        .filter_map(|v| parse(v).map_err(|e| notes.push(e)).ok())
+/// The vector chosen (with its tag), and the invalid ones (with their tags and why).
+pub type Best<T> = (Option<(CvssInfo, T)>, Vec<(T, String)>);
+
+/// The preferred vector among `vectors`, each tagged with where it came from: v4.0, then v3.1,
+/// v3.0, then v2 (the first of equals). Invalid vectors are returned with their tag and why.
+pub fn best<'a, T: Copy>(vectors: impl Iterator<Item = (T, &'a str)>) -> Best<T> {
+    let mut invalid = Vec::new();
+    let mut parsed: Vec<(CvssInfo, T)> = vectors
+        .filter_map(|(tag, v)| {
+            parse(v)
+                .map_err(|e| invalid.push((tag, e)))
+                .ok()
+                .map(|c| (c, tag))
+        })
         .collect();
-    parsed.sort_by(|a, b| b.version.cmp(&a.version));
-    (parsed.into_iter().next(), notes)
+    parsed.sort_by(|a, b| b.0.version.cmp(&a.0.version));
+    (parsed.into_iter().next(), invalid)
+}
+
+/// The base score that stands in for a severity word when a record has no vector (GHSA's
+/// `database_specific.severity`): the middle of the CVSS v3 qualitative range it names (low
+/// 0.1-3.9, medium 4.0-6.9, high 7.0-8.9, critical 9.0-10.0). `None` for words outside the scale.
+pub fn severity_text_score(text: &str) -> Option<f64> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "none" => Some(0.0),
+        "low" => Some(2.0),
+        "medium" | "moderate" => Some(5.5),
+        "high" | "important" => Some(8.0),
+        "critical" => Some(9.5),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -116,15 +140,30 @@ mod tests {
 
     #[test]
     fn prefers_the_newest_version() {
-        let (best, notes) = best(
+        let (best, invalid) = best(
             [
-                "AV:N/AC:L/Au:N/C:P/I:P/A:P",
-                "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
-                "CVSS:9/bogus",
+                (0, "AV:N/AC:L/Au:N/C:P/I:P/A:P"),
+                (1, "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"),
+                (2, "CVSS:9/bogus"),
+                (3, "CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"),
             ]
             .into_iter(),
         );
-        assert_eq!(best.unwrap().version, "3.1");
-        assert_eq!(notes.len(), 1);
+        let (info, tag) = best.unwrap();
+        assert_eq!((info.version.as_str(), tag), ("3.1", 1));
+        assert_eq!(invalid.len(), 1);
+        assert_eq!(invalid[0].0, 2);
+    }
+
+    #[test]
+    fn severity_words_stand_for_the_middle_of_their_range() {
+        let case =
+            |text: &str, score: Option<f64>| assert_eq!(severity_text_score(text), score, "{text}");
+        case("LOW", Some(2.0));
+        case("moderate", Some(5.5));
+        case("MEDIUM", Some(5.5));
+        case("High", Some(8.0));
+        case("CRITICAL", Some(9.5));
+        case("severe", None);
     }
 }

@@ -1,20 +1,28 @@
-//! Risk: each finding -> decision points -> SSVC decision, BOD 26-04 deadline, score, reasons.
+//! Risk: each finding -> inputs -> decision points -> SSVC decision, BOD 26-04 deadline, score,
+//! reasons.
 //!
 //! Decision points are derived as DESIGN.md ("Risk") says, each with its source; a point that
-//! cannot be derived takes the policy's assumed value and the reasons say so. The score orders
-//! findings within a decision (see [`score`]).
+//! cannot be derived takes the policy's assumed value and says so. Everything the ranking used is
+//! kept in an [`Explanation`] (what `patchplan explain` shows); the finding's `reasons` are the
+//! same facts as sentences, as plan.json carries them.
 
 pub mod cvss;
+mod deadline;
+mod evidence;
+mod points;
+pub mod score;
 pub mod tables;
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::advisory::epss::EpssScore;
 use crate::feeds::Feeds;
 use crate::inventory::{Criticality, Exposure, Policy, Tier};
 use crate::matching::Finding;
 pub use cvss::CvssInfo;
+pub use deadline::{DeadlineCalc, SlaDeadline};
+pub use points::{Point, Points};
+pub use score::ScoreTerm;
 pub use tables::{Decision, Exploitation, Mission, Timeline};
 
 /// What risk needs to know about where a finding lives.
@@ -37,7 +45,7 @@ pub const ADHOC: Context = Context {
 #[derive(Debug, Clone, Serialize)]
 pub struct Assessment {
     pub decision: Decision,
-    /// `None`: fix on system upgrade (no deadline).
+    /// `None`: no deadline (fix on system upgrade, or informational).
     pub deadline: Option<DateTime<Utc>>,
     pub timeline: Option<Timeline>,
     pub score: f64,
@@ -46,6 +54,12 @@ pub struct Assessment {
     pub kev: bool,
     pub points: Points,
     pub reasons: Vec<String>,
+    /// Everything the ranking used, for `explain`; not repeated in plan.json.
+    #[serde(skip)]
+    pub explanation: Explanation,
+    /// Problems with the finding's records (an invalid CVSS vector), for the plan's warnings.
+    #[serde(skip)]
+    pub warnings: Vec<String>,
 }
 
 /// EPSS of the finding, as serialised.
@@ -55,326 +69,142 @@ pub struct Epss {
     pub percentile: f64,
 }
 
-/// The SSVC decision points.
-#[derive(Debug, Clone, Copy, Serialize)]
-pub struct Points {
-    pub exploitation: Exploitation,
-    pub automatable: bool,
-    pub technical_impact_total: bool,
-    pub mission: Mission,
-    pub publicly_exposed: bool,
+/// One input of the ranking: its value and where it came from.
+#[derive(Debug, Clone, Serialize)]
+pub struct Input {
+    pub name: &'static str,
+    pub value: String,
+    pub source: String,
 }
 
-/// Ranks one finding.
+/// The SSVC table row a decision came from.
+#[derive(Debug, Clone, Serialize)]
+pub struct DecisionRow {
+    pub table: &'static str,
+    pub row: usize,
+    /// The table's decision, before an informational advisory lowers it to `track`.
+    pub table_decision: Decision,
+    pub decision: Decision,
+}
+
+/// Why a finding has its decision, deadline and score.
+#[derive(Debug, Clone, Serialize)]
+pub struct Explanation {
+    pub inputs: Vec<Input>,
+    pub points: Vec<Point>,
+    pub decision: DecisionRow,
+    /// `None` for informational advisories, which have no deadline.
+    pub deadline: Option<DeadlineCalc>,
+    pub score: Vec<ScoreTerm>,
+}
+
+/// The SSVC coordinator table's name, as reasons cite it.
+const SSVC_TABLE: &str = "CISA SSVC coordinator v2.0.3";
+
+/// Ranks one finding, detected at `detected` (`--now` until the ledger records first sightings).
 pub fn assess(
     finding: &Finding,
     feeds: &Feeds,
     cx: Context,
     policy: &Policy,
-    now: DateTime<Utc>,
+    detected: DateTime<Utc>,
 ) -> Assessment {
-    let records: Vec<_> = finding
-        .records
-        .iter()
-        .map(|&i| &feeds.advisories[i])
-        .collect();
-    let mut reasons = Vec::new();
-    let (cvss, notes) = cvss::best(
-        records
-            .iter()
-            .flat_map(|r| r.severity.iter().map(String::as_str)),
-    );
-    reasons.extend(notes.into_iter().map(|n| format!("ignored: {n}")));
-    let cves: Vec<&str> = records.iter().flat_map(|r| r.cves()).collect();
-    let kev = cves.iter().find_map(|c| feeds.kev.entries.get(*c));
-    let epss = cves
-        .iter()
-        .filter_map(|c| feeds.epss.scores.get(*c).map(|s| (*c, *s)))
-        .max_by(|a, b| a.1.percentile.total_cmp(&b.1.percentile));
-    let native_exploited = records.iter().find(|r| r.exploited);
-
-    if let Some(kind) = &finding.informational {
-        reasons.push(format!(
-            "informational advisory ({kind}): reported, never an emergency"
-        ));
-    }
-    let exploitation = if let Some(k) = kev {
-        reasons.push(format!(
-            "exploitation: active ({} is in CISA KEV, added {})",
-            k.cve, k.date_added
-        ));
-        Exploitation::Active
-    } else if let Some(r) = native_exploited {
-        reasons.push(format!(
-            "exploitation: active (advisory {} says exploited)",
-            r.id
-        ));
-        Exploitation::Active
-    } else if let Some((cve, s)) = epss.filter(|(_, s)| s.percentile >= policy.epss_threshold) {
-        reasons.push(format!(
-            "exploitation: public poc (EPSS percentile {:.3} for {cve} >= {})",
-            s.percentile, policy.epss_threshold
-        ));
-        Exploitation::PublicPoc
-    } else {
-        reasons.push(
-            "exploitation: none (not in KEV, not marked exploited, EPSS below threshold)".into(),
-        );
-        Exploitation::None
-    };
-    let (automatable, total) = vector_points(cvss.as_ref(), policy, &mut reasons);
-    let mission = mission(cx, &mut reasons);
-    let exposed = cx.exposure == Exposure::Internet;
-    reasons.push(format!(
-        "publicly exposed: {} (environment exposure {})",
-        yes_no(exposed),
-        cx.exposure.as_str()
-    ));
-
-    let (row, mut decision) = tables::ssvc(exploitation, automatable, total, mission);
-    reasons.push(format!(
-        "decision: {} (SSVC coordinator table row {row})",
-        decision.as_str()
-    ));
-    if finding.informational.is_some() && decision > Decision::Track {
-        decision = Decision::Track;
-        reasons.push(
-            "decision lowered to track: informational advisories are not vulnerabilities".into(),
-        );
-    }
-    let in_kev = kev.is_some() || native_exploited.is_some();
-    let (timeline, deadline) = deadline(
-        finding,
-        in_kev,
-        exposed,
-        automatable,
-        total,
-        kev.and_then(|k| k.due_date),
-        now,
-        &mut reasons,
-    );
-    let points = Points {
-        exploitation,
-        automatable,
-        technical_impact_total: total,
-        mission,
-        publicly_exposed: exposed,
-    };
+    let ev = evidence::gather(finding, feeds);
+    let (points, explanation) = explain(finding, &ev, feeds, cx, policy, detected);
     Assessment {
-        score: score(
-            cvss.as_ref().map(|c| c.score),
-            epss.map(|e| e.1),
-            &points,
-            cx.exposure,
-            kev.is_some_and(|k| k.ransomware),
-        ),
-        decision,
-        deadline,
-        timeline,
-        cvss,
-        epss: epss.map(|(_, s)| Epss {
+        decision: explanation.decision.decision,
+        deadline: explanation.deadline.as_ref().and_then(|d| d.deadline),
+        timeline: explanation.deadline.as_ref().map(|d| d.timeline),
+        score: score::total(&explanation.score),
+        cvss: ev.cvss.as_ref().map(|(c, _)| c.clone()),
+        epss: ev.epss.map(|(_, s)| Epss {
             probability: s.probability,
             percentile: s.percentile,
         }),
-        kev: kev.is_some(),
+        kev: ev.kev.is_some(),
         points,
-        reasons,
+        reasons: reasons(finding, &ev, &explanation),
+        warnings: ev.warnings(),
+        explanation,
     }
 }
 
-fn yes_no(b: bool) -> &'static str {
-    if b { "yes" } else { "no" }
-}
-
-fn vector_points(
-    cvss: Option<&CvssInfo>,
-    policy: &Policy,
-    reasons: &mut Vec<String>,
-) -> (bool, bool) {
-    match cvss {
-        Some(c) => {
-            let (a, t) = (c.automatable(), c.total_impact());
-            reasons.push(format!(
-                "automatable: {} (CVSS {} vector {})",
-                yes_no(a),
-                c.version,
-                c.vector
-            ));
-            reasons.push(format!(
-                "technical impact: {} (CVSS confidentiality and integrity impact)",
-                if t { "total" } else { "partial" }
-            ));
-            reasons.push(format!("CVSS {} base score {:.1}", c.version, c.score));
-            (a, t)
-        }
-        None => {
-            let (a, t) = (policy.assume_automatable, policy.assume_total_impact);
-            reasons.push(format!(
-                "automatable: {} (assumed: the record has no CVSS vector)",
-                yes_no(a)
-            ));
-            reasons.push(format!(
-                "technical impact: {} (assumed: the record has no CVSS vector)",
-                if t { "total" } else { "partial" }
-            ));
-            (a, t)
-        }
-    }
-}
-
-fn mission(cx: Context, reasons: &mut Vec<String>) -> Mission {
-    let base = match cx.criticality {
-        Criticality::Low => Mission::Low,
-        Criticality::Medium => Mission::Medium,
-        Criticality::High => Mission::High,
-    };
-    let raised = match (cx.tier, base) {
-        (Tier::Critical, Mission::Low) => Mission::Medium,
-        (Tier::Critical, _) => Mission::High,
-        _ => base,
-    };
-    let why = if raised != base {
-        "; raised one step for tier critical"
-    } else {
-        ""
-    };
-    reasons.push(format!(
-        "mission and well-being: {} (environment criticality {}{why})",
-        format!("{raised:?}").to_lowercase(),
-        cx.criticality.as_str()
-    ));
-    raised
-}
-
-#[allow(clippy::too_many_arguments)]
-fn deadline(
+/// Decision points, the SSVC row, the deadline and the score's terms of one finding.
+fn explain(
     finding: &Finding,
-    in_kev: bool,
-    exposed: bool,
-    automatable: bool,
-    total: bool,
-    kev_due: Option<chrono::NaiveDate>,
-    now: DateTime<Utc>,
-    reasons: &mut Vec<String>,
-) -> (Option<Timeline>, Option<DateTime<Utc>>) {
-    if finding.informational.is_some() {
-        return (None, None);
-    }
-    let (row, timeline) = tables::bod(in_kev, exposed, automatable, total);
-    let mut deadline = timeline.days().map(|d| now + TimeDelta::days(d));
-    match deadline {
-        Some(d) => reasons.push(format!(
-            "deadline: {} after detection at {} = {} (BOD 26-04 row {row})",
-            timeline.as_str(),
-            now.format("%Y-%m-%d %H:%M UTC"),
-            d.format("%Y-%m-%d %H:%M UTC")
-        )),
-        None => reasons.push(format!(
-            "deadline: none, fix on system upgrade (BOD 26-04 row {row})"
-        )),
-    }
-    if let Some(due) = kev_due {
-        let due_at = due.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc();
-        if deadline.is_none_or(|d| due_at < d) {
-            let when = if due_at <= now {
-                "already passed"
-            } else {
-                "is earlier"
-            };
-            reasons.push(format!(
-                "deadline shortened: CISA KEV due date {due} {when}"
-            ));
-            deadline = Some(due_at.max(now));
-        }
-    }
-    (Some(timeline), deadline)
-}
-
-/// The score, 0-100, ordering findings within a decision. A weighted sum, monotone in every
-/// input: 30 x CVSS base score / 10 (5.0 when unknown), 20 x EPSS percentile (0 when unknown),
-/// 25 x exploitation (none 0, public poc 0.5, active 1), 10 x exposure (isolated 0, internal 0.5,
-/// internet 1), 10 x mission (low 0, medium 0.5, high 1), 5 x known ransomware use.
-pub fn score(
-    cvss: Option<f64>,
-    epss: Option<EpssScore>,
-    p: &Points,
-    exposure: Exposure,
-    ransomware: bool,
-) -> f64 {
-    let level = |x: usize| x as f64 / 2.0;
-    let exploitation = level(p.exploitation as usize);
-    let exposure = match exposure {
-        Exposure::Isolated => 0.0,
-        Exposure::Internal => 0.5,
-        Exposure::Internet => 1.0,
+    ev: &evidence::Evidence,
+    feeds: &Feeds,
+    cx: Context,
+    policy: &Policy,
+    detected: DateTime<Utc>,
+) -> (Points, Explanation) {
+    let (points, point_reasons) = points::derive(ev, cx, policy);
+    let p = &points;
+    let (row, table_decision) = tables::ssvc(
+        p.exploitation,
+        p.automatable,
+        p.technical_impact_total,
+        p.mission,
+    );
+    let decision = match finding.informational {
+        Some(_) => table_decision.min(Decision::Track),
+        None => table_decision,
     };
-    let raw = 30.0 * cvss.unwrap_or(5.0) / 10.0
-        + 20.0 * epss.map_or(0.0, |e| e.percentile)
-        + 25.0 * exploitation
-        + 10.0 * exposure
-        + 10.0 * level(p.mission as usize)
-        + 5.0 * f64::from(u8::from(ransomware));
-    (raw * 10.0).round() / 10.0
+    let deadline = finding.informational.is_none().then(|| {
+        let sla = policy
+            .sla(cx.tier, decision)
+            .map(|d| (cx.tier, decision, d));
+        deadline::compute(ev, p, sla, detected)
+    });
+    let (cvss, epss) = (ev.score_basis(), ev.epss_percentile());
+    let explanation = Explanation {
+        inputs: ev.inputs(feeds, cx),
+        points: point_reasons,
+        decision: DecisionRow {
+            table: SSVC_TABLE,
+            row,
+            table_decision,
+            decision,
+        },
+        deadline,
+        score: score::terms(cvss, epss, p, cx.exposure, ev.ransomware()),
+    };
+    (points, explanation)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn points(e: Exploitation, m: Mission) -> Points {
-        Points {
-            exploitation: e,
-            automatable: true,
-            technical_impact_total: true,
-            mission: m,
-            publicly_exposed: true,
-        }
+/// The explanation as sentences: each decision point, the decision, the deadline arithmetic.
+fn reasons(finding: &Finding, ev: &evidence::Evidence, x: &Explanation) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(kind) = &finding.informational {
+        out.push(format!(
+            "informational advisory ({kind}): reported, never an emergency"
+        ));
     }
-
-    #[test]
-    fn score_is_bounded_and_monotone() {
-        let top = score(
-            Some(10.0),
-            Some(EpssScore {
-                probability: 1.0,
-                percentile: 1.0,
-            }),
-            &points(Exploitation::Active, Mission::High),
-            Exposure::Internet,
-            true,
-        );
-        assert_eq!(top, 100.0);
-        let bottom = score(
-            Some(0.0),
-            None,
-            &points(Exploitation::None, Mission::Low),
-            Exposure::Isolated,
-            false,
-        );
-        assert_eq!(bottom, 0.0);
-        let base = |c: f64, e: Exploitation, m: Mission, x: Exposure| {
-            score(Some(c), None, &points(e, m), x, false)
-        };
-        assert!(
-            base(7.0, Exploitation::None, Mission::Low, Exposure::Internal)
-                < base(7.5, Exploitation::None, Mission::Low, Exposure::Internal)
-        );
-        assert!(
-            base(7.0, Exploitation::None, Mission::Low, Exposure::Internal)
-                < base(
-                    7.0,
-                    Exploitation::PublicPoc,
-                    Mission::Low,
-                    Exposure::Internal
-                )
-        );
-        assert!(
-            base(7.0, Exploitation::None, Mission::Low, Exposure::Internal)
-                < base(7.0, Exploitation::None, Mission::Medium, Exposure::Internal)
-        );
-        assert!(
-            base(7.0, Exploitation::None, Mission::Low, Exposure::Internal)
-                < base(7.0, Exploitation::None, Mission::Low, Exposure::Internet)
+    out.extend(
+        ev.invalid
+            .iter()
+            .map(|(r, e)| format!("ignored: {e} ({})", evidence::record_source(r))),
+    );
+    out.extend(x.points.iter().map(Point::sentence));
+    if let Some((c, _)) = &ev.cvss {
+        out.push(format!("CVSS {} base score {:.1}", c.version, c.score));
+    } else if let Some(severity) = x.inputs.iter().find(|i| i.name == "severity") {
+        out.push(format!("severity {}", severity.value));
+    }
+    let d = &x.decision;
+    out.push(format!(
+        "decision: {} ({} row {})",
+        d.table_decision.as_str(),
+        d.table,
+        d.row
+    ));
+    if d.decision != d.table_decision {
+        out.push(
+            "decision lowered to track: informational advisories are not vulnerabilities".into(),
         );
     }
+    if let Some(calc) = &x.deadline {
+        out.extend(calc.steps.iter().map(|s| format!("deadline: {s}")));
+    }
+    out
 }

@@ -50,6 +50,16 @@ pub enum Exploitation {
     Active,
 }
 
+impl Exploitation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Exploitation::None => "none",
+            Exploitation::PublicPoc => "public poc",
+            Exploitation::Active => "active",
+        }
+    }
+}
+
 /// Mission and well-being impact.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -57,6 +67,16 @@ pub enum Mission {
     Low,
     Medium,
     High,
+}
+
+impl Mission {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mission::Low => "low",
+            Mission::Medium => "medium",
+            Mission::High => "high",
+        }
+    }
 }
 
 /// The SSVC coordinator decision: row = exploitation * 12 + automatable * 6 + total * 3 + mission.

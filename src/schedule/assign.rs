@@ -56,11 +56,13 @@ pub fn schedule(inv: &Inventory, requests: &[TaskRequest], now: DateTime<Utc>) -
         let r = &requests[i];
         if let Some((reason, _)) = &r.forced {
             s.emergency(i, format!("forced by override: {reason}"));
-        } else if r.decision == Decision::Act {
-            s.emergency(
-                i,
-                "decision act: fixed without waiting for a planned window".into(),
+        } else if inv.policy.emergency.contains(&r.decision) {
+            let reason = format!(
+                "decision {}: an emergency intervention by policy (emergency = [{}]), fixed without waiting for a planned window",
+                r.decision.as_str(),
+                decisions(&inv.policy.emergency)
             );
+            s.emergency(i, reason);
         }
     }
     for &i in &order {
@@ -177,43 +179,43 @@ impl State<'_> {
         ) else {
             return;
         };
-        let occs = self
-            .occurrences
-            .get(customer.id.as_str())
-            .map(Vec::as_slice)
-            .unwrap_or_default();
         let tz = customer.timezone;
-        let named = occs
-            .iter()
-            .position(|o| o.window == window && o.start.with_timezone(&tz).date_naive() == date);
-        let after = self.rollout_after(i, env, 0);
-        let usable = after
-            .as_ref()
-            .ok()
-            .map(|a| self.usable(i, env, *a))
-            .unwrap_or_default();
-        match (named, usable.iter().find(|(o, _)| Some(*o) == named)) {
-            (Some(_), Some(&(o, start))) => {
+        let named = self.occurrences.get(customer.id.as_str()).and_then(|occs| {
+            occs.iter()
+                .position(|o| o.window == window && o.start.with_timezone(&tz).date_naive() == date)
+        });
+        let mut notes = Vec::new();
+        let after = self.rollout_after(i, env, 0, &mut notes);
+        let taken = match (&after, named) {
+            (Ok(a), Some(o)) => {
+                let occ = &self.occurrences[customer.id.as_str()][o];
+                Some(self.check(i, env, *a, o, occ))
+            }
+            (Err(why), Some(_)) => Some(Err(why.clone())),
+            (_, None) => None,
+        };
+        match (named, taken) {
+            (Some(o), Some(Ok(start))) => {
+                let r = &self.requests[i];
                 let missed = r
                     .deadline
                     .is_some_and(|d| start + TimeDelta::minutes(r.minutes) > d);
-                let why = format!("pinned by override to {window} on {date}: {reason}");
-                self.assign(i, o, start, missed, vec![why]);
+                notes.push(format!(
+                    "pinned by override to {window} on {date}: {reason}"
+                ));
+                self.assign(i, o, start, missed, notes);
             }
-            (None, _) => self.refuse_pin(
+            (Some(_), Some(Err(why))) => self.refuse_pin(
+                i,
+                format!("the occurrence of {window} on {date} cannot take it: {why}"),
+            ),
+            _ => self.refuse_pin(
                 i,
                 format!(
                     "the occurrence of {window} on {date} is not within the {} horizon",
                     self.inv.defaults.horizon
                 ),
             ),
-            (Some(o), None) => {
-                let why = after.err().unwrap_or_else(|| self.why_unusable(i, o));
-                self.refuse_pin(
-                    i,
-                    format!("the occurrence of {window} on {date} cannot take it: {why}"),
-                );
-            }
         }
     }
 
@@ -221,71 +223,6 @@ impl State<'_> {
         self.pin_refused
             .entry(i)
             .or_insert(format!("pin refused: {why}"));
-    }
-
-    /// Why occurrence `o` of the request's customer is not usable for it.
-    fn why_unusable(&self, i: usize, o: usize) -> String {
-        let r = &self.requests[i];
-        let Some(customer) = self.inv.customer(&r.customer) else {
-            return "unknown customer".into();
-        };
-        let occ = &self.occurrences[customer.id.as_str()][o];
-        let used = self
-            .used
-            .get(&(r.customer.clone(), o, r.environment.clone()))
-            .copied()
-            .unwrap_or(0);
-        if occ.start < self.now + customer.notice.delta() {
-            format!(
-                "it starts less than the customer's {} notice from now",
-                customer.notice
-            )
-        } else if let Some(b) = &occ.blocked_by {
-            format!("blackout `{}`", b.reason)
-        } else if used + r.minutes > occ.capacity_minutes {
-            "it is full (duration minus cutoff)".into()
-        } else if occ
-            .max_changes
-            .is_some_and(|m| self.changes(&r.customer, o) >= m as usize)
-        {
-            "it has reached its max_changes".into()
-        } else {
-            "a deferral or the rollout order rules it out".into()
-        }
-    }
-
-    fn changes(&self, customer: &str, o: usize) -> usize {
-        self.placed
-            .get(&(customer.to_string(), o))
-            .map_or(0, Vec::len)
-    }
-
-    /// The earliest start the rollout order allows: the predecessor's same upgrade finished plus
-    /// soak (placing the predecessor first), `None` without a predecessor upgrade, or why the
-    /// successor must wait.
-    fn rollout_after(
-        &mut self,
-        i: usize,
-        env: &Environment,
-        depth: usize,
-    ) -> Result<Option<DateTime<Utc>>, String> {
-        let Some(pred) = env.after.as_deref() else {
-            return Ok(None);
-        };
-        let r = &self.requests[i];
-        let pred_key = (pred.to_string(), r.ecosystem.clone(), r.package.clone());
-        let Some(j) = self.by_key.get(&pred_key).copied() else {
-            return Ok(None);
-        };
-        if depth < self.requests.len() {
-            self.place(j, depth + 1);
-        }
-        match self.finish.get(&pred_key) {
-            Some(f) => Ok(Some(*f + env.soak.delta())),
-            None => Err(format!(
-                "rollout: {pred} must take this upgrade first, and it is not scheduled"
-            )),
-        }
     }
 
     fn place(&mut self, i: usize, depth: usize) {
@@ -300,28 +237,22 @@ impl State<'_> {
             .chain(self.blocked.get(&i))
             .cloned()
             .collect();
-        let may_escalate = !self.blocked.contains_key(&i);
-        let after = match self.rollout_after(i, env, depth) {
+        let after = match self.rollout_after(i, env, depth, &mut reasons) {
             Ok(after) => after,
             Err(why) => {
                 reasons.push(format!("unscheduled: {why}"));
+                let missed = self.requests[i].deadline.is_some();
                 self.placements[i] = Some(Placement {
                     window: None,
                     emergency: false,
-                    deadline_missed: r.deadline.is_some(),
+                    deadline_missed: missed,
                     reasons,
                 });
                 return;
             }
         };
-        if let (Some(a), Some(pred)) = (after, env.after.as_deref()) {
-            reasons.push(format!(
-                "rollout: not before {} ({pred}'s upgrade ends plus {} soak)",
-                a.format("%Y-%m-%d %H:%M UTC"),
-                env.soak
-            ));
-        }
         let candidates = self.usable(i, env, after);
+        let r = &self.requests[i];
         let meets = |(_, start): &(usize, DateTime<Utc>)| {
             r.deadline
                 .is_none_or(|d| *start + TimeDelta::minutes(r.minutes) <= d)
@@ -337,33 +268,89 @@ impl State<'_> {
             .find(|(o, _)| in_use(self, *o))
             .or(on_time.first())
             .copied();
-        match (choice, candidates.first().copied(), r.deadline) {
+        let horizon = self.now + self.inv.defaults.horizon.delta();
+        let occurrence_start = |o: usize| self.occurrences[r.customer.as_str()][o].start;
+        let bound = choice
+            .map(|(o, _)| occurrence_start(o))
+            .or(r.deadline)
+            .unwrap_or(horizon);
+        reasons.extend(self.skipped(i, env, after, bound));
+        self.decide(i, depth, choice, candidates.first().copied(), reasons);
+    }
+
+    /// The earliest start rollout order allows: the predecessor's same upgrade (placed first)
+    /// ended plus soak; `None` when the predecessor has no such upgrade; an error when it has one
+    /// that is not scheduled (the successor then waits too).
+    fn rollout_after(
+        &mut self,
+        i: usize,
+        env: &Environment,
+        depth: usize,
+        reasons: &mut Vec<String>,
+    ) -> Result<Option<DateTime<Utc>>, String> {
+        let Some(pred) = env.after.as_deref() else {
+            return Ok(None);
+        };
+        let r = &self.requests[i];
+        let pred_key = (pred.to_string(), r.ecosystem.clone(), r.package.clone());
+        let Some(j) = self.by_key.get(&pred_key).copied() else {
+            return Ok(None);
+        };
+        if depth < self.requests.len() {
+            self.place(j, depth + 1);
+        }
+        match self.finish.get(&pred_key) {
+            Some(f) => {
+                reasons.push(format!(
+                    "rollout: after {pred} finishes this upgrade plus {} soak",
+                    env.soak
+                ));
+                Ok(Some(*f + env.soak.delta()))
+            }
+            None => Err(format!(
+                "rollout: {pred} must take this upgrade first, and it is not scheduled"
+            )),
+        }
+    }
+
+    /// Places request `i` in `choice` (an occurrence that meets the deadline), else by policy:
+    /// an emergency, a late occurrence reported as a miss, or nowhere.
+    fn decide(
+        &mut self,
+        i: usize,
+        depth: usize,
+        choice: Option<(usize, DateTime<Utc>)>,
+        first: Option<(usize, DateTime<Utc>)>,
+        mut reasons: Vec<String>,
+    ) {
+        let r = &self.requests[i];
+        let policy = self.inv.policy.emergency_on_missed_deadline;
+        let at = |t: DateTime<Utc>| t.format("%Y-%m-%d %H:%M UTC").to_string();
+        match (choice, first, r.deadline) {
             (Some((o, start)), _, _) => {
                 reasons.push("earliest usable window that meets the deadline".into());
                 self.assign(i, o, start, false, reasons);
             }
-            (None, Some(_), Some(deadline))
-                if may_escalate && self.inv.policy.emergency_on_missed_deadline =>
+            (None, _, Some(deadline))
+                if !self.blocked.contains_key(&i) && self.missed_forces_emergency(deadline) =>
             {
                 let reason = format!(
-                    "no planned window meets the deadline {}: emergency intervention (policy emergency_on_missed_deadline)",
-                    deadline.format("%Y-%m-%d %H:%M UTC")
+                    "no usable planned window meets the deadline {}: emergency intervention (policy emergency_on_missed_deadline = {policy})",
+                    at(deadline)
                 );
                 if !self.emergency(i, reason) {
+                    // A hard freeze blocks the emergency: the first planned window after it.
                     self.place(i, depth);
+                } else if let Some(p) = self.placements[i].as_mut() {
+                    p.reasons.extend(reasons);
                 }
             }
             (None, Some((o, start)), Some(deadline)) => {
-                reasons.push(format!("deadline miss: no usable window before {}; placed in the earliest usable one after it", deadline.format("%Y-%m-%d %H:%M UTC")));
+                reasons.push(format!(
+                    "deadline miss: no usable window before {}; placed in the earliest usable one after it (policy emergency_on_missed_deadline = {policy})",
+                    at(deadline)
+                ));
                 self.assign(i, o, start, true, reasons);
-            }
-            (None, None, Some(_))
-                if may_escalate && self.inv.policy.emergency_on_missed_deadline =>
-            {
-                let reason = "no usable planned window within the horizon before the deadline";
-                if !self.emergency(i, reason.into()) {
-                    self.place(i, depth);
-                }
             }
             (None, _, _) => {
                 reasons.push(format!(
@@ -380,6 +367,12 @@ impl State<'_> {
         }
     }
 
+    /// Whether missing `deadline` makes the fix an emergency, by policy.
+    fn missed_forces_emergency(&self, deadline: DateTime<Utc>) -> bool {
+        let policy = self.inv.policy.emergency_on_missed_deadline;
+        policy.forces(deadline, self.now)
+    }
+
     /// Usable occurrences for request `i`, in time order, with the task's start in each.
     fn usable(
         &self,
@@ -387,40 +380,109 @@ impl State<'_> {
         env: &Environment,
         after: Option<DateTime<Utc>>,
     ) -> Vec<(usize, DateTime<Utc>)> {
-        let r = &self.requests[i];
-        let Some(customer) = self.inv.customer(&r.customer) else {
-            return Vec::new();
+        self.candidates(i, env)
+            .filter_map(|(idx, o)| self.check(i, env, after, idx, o).ok().map(|s| (idx, s)))
+            .collect()
+    }
+
+    /// Why the environment's occurrences that start before `before` cannot take request `i`, as
+    /// one sentence (`None` when every one could): what `explain` shows as "why not earlier".
+    fn skipped(
+        &self,
+        i: usize,
+        env: &Environment,
+        after: Option<DateTime<Utc>>,
+        before: DateTime<Utc>,
+    ) -> Option<String> {
+        const SHOWN: usize = 6;
+        let why: Vec<String> = self
+            .candidates(i, env)
+            .filter(|(_, o)| o.start < before)
+            .filter_map(|(idx, o)| {
+                let e = self.check(i, env, after, idx, o).err()?;
+                Some(format!("{} {}: {e}", o.window, &o.local_start[..10]))
+            })
+            .collect();
+        let more = match why.len().saturating_sub(SHOWN) {
+            0 => String::new(),
+            n => format!("; and {n} more"),
         };
-        let earliest = self.now + customer.notice.delta();
-        let occs = self
-            .occurrences
-            .get(customer.id.as_str())
+        (!why.is_empty()).then(|| {
+            let shown: Vec<&str> = why.iter().take(SHOWN).map(String::as_str).collect();
+            format!("not usable before it: {}{more}", shown.join("; "))
+        })
+    }
+
+    /// The occurrences of the windows `env` may use, with their index among the customer's.
+    fn candidates<'s>(
+        &'s self,
+        i: usize,
+        env: &'s Environment,
+    ) -> impl Iterator<Item = (usize, &'s Occurrence)> + 's {
+        let customer = self.requests[i].customer.as_str();
+        self.occurrences
+            .get(customer)
             .map(Vec::as_slice)
-            .unwrap_or_default();
-        occs.iter()
+            .unwrap_or_default()
+            .iter()
             .enumerate()
             .filter(|(_, o)| env.windows.is_empty() || env.windows.contains(&o.window))
-            .filter(|(_, o)| o.start >= earliest && o.blocked_by.is_none())
-            .filter(|(_, o)| after.is_none_or(|a| o.start >= a))
-            .filter(|(_, o)| {
-                r.not_before.as_ref().is_none_or(|(d, _)| {
-                    o.start.with_timezone(&customer.timezone).date_naive() >= *d
-                })
-            })
-            .filter(|(idx, o)| {
-                o.max_changes
-                    .is_none_or(|m| self.changes(&r.customer, *idx) < m as usize)
-            })
-            .filter_map(|(idx, o)| {
-                let used = self
-                    .used
-                    .get(&(r.customer.clone(), idx, r.environment.clone()))
-                    .copied()
-                    .unwrap_or(0);
-                (used + r.minutes <= o.capacity_minutes)
-                    .then(|| (idx, o.start + TimeDelta::minutes(used)))
-            })
-            .collect()
+    }
+
+    /// The task's start in occurrence `idx`, or why the occurrence cannot take it.
+    fn check(
+        &self,
+        i: usize,
+        env: &Environment,
+        after: Option<DateTime<Utc>>,
+        idx: usize,
+        o: &Occurrence,
+    ) -> Result<DateTime<Utc>, String> {
+        let r = &self.requests[i];
+        let customer = self.inv.customer(&r.customer).ok_or("unknown customer")?;
+        let earliest = self.now + customer.notice.delta();
+        let at = |t: DateTime<Utc>| t.format("%Y-%m-%d %H:%M UTC").to_string();
+        if o.start < earliest {
+            let notice = customer.notice;
+            return Err(format!(
+                "inside the {notice} notice period (planned work from {})",
+                at(earliest)
+            ));
+        }
+        if let Some(b) = &o.blocked_by {
+            return Err(format!("blackout `{}`", b.reason));
+        }
+        if let Some(a) = after.filter(|a| o.start < *a) {
+            let pred = env.after.as_deref().unwrap_or("the predecessor");
+            return Err(format!(
+                "before {pred}'s upgrade has ended and soaked ({})",
+                at(a)
+            ));
+        }
+        if let Some((d, why)) = &r.not_before
+            && o.start.with_timezone(&customer.timezone).date_naive() < *d
+        {
+            return Err(format!("deferred until {d}: {why}"));
+        }
+        if let Some(m) = o.max_changes {
+            let changes = self
+                .placed
+                .get(&(r.customer.clone(), idx))
+                .map_or(0, Vec::len);
+            if changes >= m as usize {
+                return Err(format!("it already holds its max_changes of {m}"));
+            }
+        }
+        let key = (r.customer.clone(), idx, r.environment.clone());
+        let used = self.used.get(&key).copied().unwrap_or(0);
+        if used + r.minutes > o.capacity_minutes {
+            let cap = o.capacity_minutes;
+            return Err(format!(
+                "full ({used} of {cap} minutes taken, this task needs {})",
+                r.minutes
+            ));
+        }
+        Ok(o.start + TimeDelta::minutes(used))
     }
 
     fn assign(
@@ -591,6 +653,12 @@ impl State<'_> {
             deadline_missed: missed,
         }
     }
+}
+
+/// `act, attend`: a policy's decision list as the reasons show it.
+fn decisions(list: &[Decision]) -> String {
+    let names: Vec<&str> = list.iter().map(|d| d.as_str()).collect();
+    names.join(", ")
 }
 
 fn key(r: &TaskRequest) -> (String, String, String) {

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::common::{NOW, example_copy, run, run_in, stderr};
+use crate::common::{NOW, example_copy, root, run, run_in, stderr};
 
 fn plan_into(out: &Path) -> Value {
     let out_arg = out.to_str().unwrap();
@@ -33,15 +33,23 @@ fn plan_ranks_schedules_and_writes_notices() {
             .entry(f["decision"].as_str().unwrap().to_string())
             .or_default() += 1;
     }
-    // Open findings only: 9 attend includes the tower-http finding whose exception expired; the
-    // excepted and informational findings are counted apart.
+    // Open findings only, from tests/fixtures/example_decisions.py (see the test below): 9
+    // attend includes the tower-http finding whose exception expired; the excepted, VEX-suppressed
+    // and informational findings are counted apart.
     let expected: BTreeMap<String, usize> =
-        [("act", 3), ("attend", 9), ("track*", 8), ("track", 17)]
+        [("act", 3), ("attend", 9), ("track*", 7), ("track", 17)]
             .map(|(k, v)| (k.to_string(), v))
             .into();
     assert_eq!(decisions, expected);
     let status = |s: &str| findings(&plan).iter().filter(|f| f["status"] == s).count();
-    assert_eq!((status("excepted"), status("informational")), (1, 1));
+    assert_eq!(
+        (
+            status("excepted"),
+            status("not_affected"),
+            status("informational")
+        ),
+        (1, 1, 1)
+    );
     for f in findings(&plan) {
         for key in [
             "id",
@@ -95,6 +103,36 @@ fn plan_ranks_schedules_and_writes_notices() {
         plan["notices"].as_array().unwrap().len(),
         plan["windows"].as_array().unwrap().len()
     );
+}
+
+/// Every finding's status, decision and deadline is what the independent Python model of
+/// DESIGN.md's rules (`tests/fixtures/example_decisions.py`) worked out: BOD 26-04 from `--now`,
+/// KEV due dates, the premium tier's SLA, the expired exception and the VEX statements.
+#[test]
+fn every_finding_matches_the_independent_model() {
+    let tmp = tempfile::tempdir().unwrap();
+    let plan = plan_into(tmp.path());
+    let tsv = std::fs::read_to_string(root().join("tests/fixtures/example_decisions.tsv")).unwrap();
+    let expected: BTreeMap<&str, Vec<&str>> = tsv
+        .lines()
+        .skip(2)
+        .map(|l| {
+            let cells: Vec<&str> = l.split('\t').collect();
+            (cells[0], cells[1..].to_vec())
+        })
+        .collect();
+    let got: BTreeMap<&str, Vec<&str>> = findings(&plan)
+        .iter()
+        .map(|f| {
+            let cells = vec![
+                f["status"].as_str().unwrap(),
+                f["decision"].as_str().unwrap(),
+                f["deadline"].as_str().unwrap_or("-"),
+            ];
+            (f["id"].as_str().unwrap(), cells)
+        })
+        .collect();
+    assert_eq!(got, expected);
 }
 
 #[test]

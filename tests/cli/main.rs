@@ -4,9 +4,11 @@
 mod bad_input;
 mod common;
 mod example;
+mod explain;
 mod feeds;
 mod inputs;
 mod real_feeds;
 mod reference;
+mod risk;
 mod schedule;
 mod validate;

@@ -373,9 +373,10 @@ fn check_emergencies(
 ) -> Result<(), TestCaseError> {
     for (r, p) in reqs.iter().zip(&plan.placements) {
         if p.emergency {
-            let allowed = r.decision == Decision::Act
+            let missed = inv.policy.emergency_on_missed_deadline;
+            let allowed = inv.policy.emergency.contains(&r.decision)
                 || r.forced.is_some()
-                || (r.deadline.is_some() && inv.policy.emergency_on_missed_deadline);
+                || r.deadline.is_some_and(|d| missed.forces(d, now()));
             prop_assert!(
                 allowed,
                 "{} {} is an emergency: {:?}",
