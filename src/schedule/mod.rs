@@ -97,7 +97,7 @@ pub struct Window {
 /// A reminder before a planned window, from the customer's `reminders`.
 #[derive(Debug, Clone, Serialize)]
 pub struct Reminder {
-    /// How long before the window, as the customer wrote it (`24h`).
+    /// How long before the window (`1d`, `1h`).
     pub before: String,
     pub at: DateTime<Utc>,
     /// Why it will not be sent (its time had passed when the plan was made).

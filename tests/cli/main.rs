@@ -12,3 +12,4 @@ mod reference;
 mod risk;
 mod schedule;
 mod validate;
+mod windows;
