@@ -3,6 +3,7 @@
 //! prints.
 
 mod feeds;
+mod notices;
 mod plan;
 mod scan;
 mod table;
@@ -56,6 +57,8 @@ pub enum Command {
     Scan(scan::ScanArgs),
     /// Match, rank, schedule and render notices; writes DIR/plan.json and DIR/notices/.
     Plan(plan::PlanArgs),
+    /// Render the notices of a saved plan, or a rescheduled, cancelled or completed notice.
+    Notices(notices::NoticesArgs),
 }
 
 fn parse_now(s: &str) -> std::result::Result<DateTime<Utc>, String> {
@@ -99,6 +102,7 @@ pub fn run(cli: &Cli) -> Result<Outcome> {
         Command::Feeds(args) => feeds::run(cli, args),
         Command::Scan(args) => scan::run(cli, args),
         Command::Plan(args) => plan::run(cli, args),
+        Command::Notices(args) => notices::run(cli, args),
     }
 }
 
