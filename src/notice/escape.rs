@@ -83,6 +83,15 @@ pub fn markdown(s: &str) -> String {
     out
 }
 
+/// The `json` body, safe to embed in HTML or a `<script>` block as it is: `<`, `>` and `&` as
+/// `\u` escapes (as Go's encoding/json writes them). They occur only inside JSON strings, so
+/// the document's meaning is unchanged.
+pub fn json(body: &str) -> String {
+    body.replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026")
+}
+
 /// The `html` escape: Handlebars' own HTML escape, after control characters become spaces.
 pub fn html(s: &str) -> String {
     handlebars::html_escape(&text(s))
@@ -115,5 +124,12 @@ mod tests {
         let h = html(&c);
         assert!(!h.contains('<') && h.contains("&lt;script&gt;"), "{h}");
         assert!(!text(HOSTILE).contains('\n') && !text(HOSTILE).contains('\r'));
+        let body = json(&serde_json::to_string(&serde_json::json!({ "s": c })).unwrap());
+        assert!(
+            !body.contains('<') && body.contains("\\u003cscript\\u003e"),
+            "{body}"
+        );
+        let back: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(back["s"], c.as_str());
     }
 }

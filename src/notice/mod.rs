@@ -347,7 +347,7 @@ fn write(
     }
     let ics = ics::calendar(&view);
     files.push(write_file(out, &dir, &view.id, "ics", ics.as_bytes())?);
-    let json = serde_json::to_string_pretty(&view).expect("views serialise") + "\n";
+    let json = escape::json(&serde_json::to_string_pretty(&view).expect("views serialise")) + "\n";
     files.push(write_file(out, &dir, &view.id, "json", json.as_bytes())?);
     Ok(NoticeRecord {
         id: view.id,

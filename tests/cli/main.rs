@@ -6,6 +6,7 @@ mod common;
 mod example;
 mod feeds;
 mod inputs;
+mod notices;
 mod real_feeds;
 mod reference;
 mod validate;
