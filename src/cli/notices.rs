@@ -9,6 +9,7 @@ use clap::Args;
 
 use super::{Cli, Format, Outcome as Done, print, table, warn};
 use crate::error::{Error, Result};
+use crate::inventory::Inventory;
 use crate::notice::input::{PlanInput, WindowInput};
 use crate::notice::{self, Filter, Issue, Kind, NoticeRecord, Outcome, Previous, Rendered};
 
@@ -77,21 +78,36 @@ pub fn run(cli: &Cli, args: &NoticesArgs) -> Result<Done> {
                 notes: Vec::new(),
             }
         }
-        kind => {
-            refuse_operator_flags(args)?;
-            if let (Some(_), Some(k)) = (&args.window, kind) {
-                window(args, &input, k)?;
-            }
-            let filter = Filter {
-                customer: args.customer.as_deref(),
-                window: args.window.as_deref(),
-                kind,
-            };
-            notice::render(&inv, &input, &out, filter, now)?
-        }
+        kind => plan_notices(args, &inv, &input, &out, kind, now)?,
     };
     warn(cli, &rendered.notes);
     report(cli, &rendered, &out)
+}
+
+/// The notices `plan` issues (or those of one kind), as of `now`.
+fn plan_notices(
+    args: &NoticesArgs,
+    inv: &Inventory,
+    input: &PlanInput,
+    out: &Path,
+    kind: Option<Kind>,
+    now: DateTime<Utc>,
+) -> Result<Rendered> {
+    refuse_operator_flags(args)?;
+    match kind {
+        Some(k) if args.window.is_some() => {
+            window(args, input, k)?;
+        }
+        _ => {
+            find_window(args, input)?;
+        }
+    }
+    let filter = Filter {
+        customer: args.customer.as_deref(),
+        window: args.window.as_deref(),
+        kind,
+    };
+    notice::render(inv, input, out, filter, now)
 }
 
 /// `out/plan.json` -> `out`; a bare `plan.json` -> `.`.
@@ -104,14 +120,12 @@ fn plan_dir(plan: &Path) -> PathBuf {
 
 /// The window `--window` names, which `kind` must fit.
 fn window<'a>(args: &NoticesArgs, input: &'a PlanInput, kind: Kind) -> Result<&'a WindowInput> {
-    let id = args.window.as_deref().ok_or_else(|| {
+    let w = find_window(args, input)?.ok_or_else(|| {
         Error::Usage(format!(
             "--kind {} needs --window ID: the window it is about",
             kind.as_str()
         ))
     })?;
-    let w = (input.windows.iter().find(|w| w.id == id))
-        .ok_or_else(|| Error::Usage(format!("no window `{id}` in {}", args.plan.display())))?;
     if !kind.fits(w.emergency) {
         let what = if w.emergency {
             "an emergency intervention"
@@ -119,11 +133,26 @@ fn window<'a>(args: &NoticesArgs, input: &'a PlanInput, kind: Kind) -> Result<&'
             "a planned window"
         };
         return Err(Error::Usage(format!(
-            "window `{id}` is {what}: it has no {} notice",
+            "window `{}` is {what}: it has no {} notice",
+            w.id,
             kind.as_str()
         )));
     }
     Ok(w)
+}
+
+/// The window `--window` names, if given; naming one the plan lacks is an error.
+fn find_window<'a>(args: &NoticesArgs, input: &'a PlanInput) -> Result<Option<&'a WindowInput>> {
+    let Some(id) = args.window.as_deref() else {
+        return Ok(None);
+    };
+    match input.windows.iter().find(|w| w.id == id) {
+        Some(w) => Ok(Some(w)),
+        None => Err(Error::Usage(format!(
+            "no window `{id}` in {}",
+            args.plan.display()
+        ))),
+    }
 }
 
 /// The rescheduled, cancelled or completed notice the flags describe.

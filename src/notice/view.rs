@@ -155,24 +155,11 @@ pub fn build(
         disclosure: customer.disclosure,
         emergency: window.emergency,
         organisation: organisation(src.organisation),
-        customer: CustomerView {
-            id: customer.id.clone(),
-            name: clean(&customer.name),
-            timezone: tz.name().to_string(),
-        },
+        customer: customer_view(customer),
         window: times(window.start, window.end, tz, loc),
-        previous: issue
-            .previous
-            .as_ref()
-            .map(|p| times(p.start, p.end, tz, loc)),
-        reminder: issue.lead.map(|d| ReminderView {
-            lead_minutes: d.minutes(),
-            lead: locale::duration_words(d.minutes(), loc),
-        }),
-        outcome: issue.outcome.map(|o| OutcomeView {
-            status: o,
-            text: words::outcome(o, loc),
-        }),
+        previous: (issue.previous.as_ref()).map(|p| times(p.start, p.end, tz, loc)),
+        reminder: issue.lead.map(|d| reminder(d, loc)),
+        outcome: issue.outcome.map(|o| outcome(o, loc)),
         note: issue.note.as_deref().map(clean).filter(|n| !n.is_empty()),
         services: window.environments.iter().map(|e| src.service(e)).collect(),
         downtime_minutes: downtime,
@@ -186,6 +173,28 @@ pub fn build(
             Vec::new()
         },
         contacts: customer.contacts.iter().map(contact).collect(),
+    }
+}
+
+fn customer_view(c: &Customer) -> CustomerView {
+    CustomerView {
+        id: c.id.clone(),
+        name: clean(&c.name),
+        timezone: c.timezone.name().to_string(),
+    }
+}
+
+fn reminder(lead: crate::duration::Duration, loc: Locale) -> ReminderView {
+    ReminderView {
+        lead_minutes: lead.minutes(),
+        lead: locale::duration_words(lead.minutes(), loc),
+    }
+}
+
+fn outcome(o: Outcome, loc: Locale) -> OutcomeView {
+    OutcomeView {
+        status: o,
+        text: words::outcome(o, loc),
     }
 }
 

@@ -629,7 +629,8 @@ fn notices_refuses_flags_that_do_not_fit() {
     plan(tmp.path());
     let w = "harbor.tuesday-late.2026-11-03";
     let e = "emergency.harbor-core.20261027T1100Z";
-    let cases: [(&[&str], &str); 9] = [
+    let cases: [(&[&str], &str); 10] = [
+        (&["--window", "nope"], "no window `nope` in out/plan.json"),
         (
             &["--kind", "cancelled"],
             "--kind cancelled needs --window ID",
