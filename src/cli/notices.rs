@@ -94,13 +94,17 @@ fn plan_notices(
     now: DateTime<Utc>,
 ) -> Result<Rendered> {
     refuse_operator_flags(args)?;
-    match kind {
-        Some(k) if args.window.is_some() => {
-            window(args, input, k)?;
-        }
-        _ => {
-            find_window(args, input)?;
-        }
+    let named = match kind {
+        Some(k) if args.window.is_some() => Some(window(args, input, k)?),
+        _ => find_window(args, input)?,
+    };
+    if let (Some(w), Some(c)) = (named, args.customer.as_deref())
+        && w.customer != c
+    {
+        return Err(Error::Usage(format!(
+            "window `{}` is for customer `{}`, not `{c}`",
+            w.id, w.customer
+        )));
     }
     let filter = Filter {
         customer: args.customer.as_deref(),
@@ -261,8 +265,13 @@ fn summary(records: &[NoticeRecord], out: &Path) -> String {
         })
         .collect();
     let mut text = table::render(&["SEND AT (UTC)", "KIND", "CUSTOMER", "NOTICE"], &rows);
+    let noun = if records.len() == 1 {
+        "notice"
+    } else {
+        "notices"
+    };
     text.push_str(&format!(
-        "\n{} notices, {} files each, written to {}\n",
+        "\n{} {noun}, {} files each, written to {}\n",
         records.len(),
         notice::TEMPLATE_FORMATS.len() + 2,
         out.join("notices").display()

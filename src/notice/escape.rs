@@ -7,7 +7,8 @@
 //!    that links URLs in plain text, turns them into links. The `json` body carries this text.
 //! 2. Each template format's escape function, applied to every `{{value}}`: HTML entities for
 //!    `html`, backslash escapes for `md`; `txt` has nothing to escape once the text is clean.
-//!    The `ics` writer escapes TEXT values itself (RFC 5545 3.3.11).
+//!    The `ics` writer escapes TEXT values itself (RFC 5545 3.3.11), and the `json` body has
+//!    `<`, `>` and `&` as `\u` escapes ([`json`]).
 
 /// The longest untrusted text a notice carries, in characters.
 const MAX_CHARS: usize = 400;

@@ -361,16 +361,18 @@ fn write(
     })
 }
 
-/// Ids become file and directory names: letters, digits, `.`, `_` and `-`, not leading `.`.
+/// Ids become file and directory names: no path separators, control characters or leading `.`,
+/// so none can climb out of `notices/` (a saved plan is user input).
 fn file_name(name: &str) -> Result<()> {
     let ok = !name.is_empty()
         && !name.starts_with('.')
-        && (name.chars()).all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
+        && !(name.chars()).any(|c| c == '/' || c == '\\' || c.is_control());
     if ok {
         return Ok(());
     }
     Err(Error::Usage(format!(
-        "`{name}` cannot name a notice file: ids may use letters, digits, `.`, `_` and `-`, and may not start with `.`"
+        "`{}` cannot name a notice file: ids may not contain `/`, `\\` or control characters, nor start with `.`",
+        name.escape_debug()
     )))
 }
 

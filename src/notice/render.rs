@@ -124,15 +124,17 @@ impl Renderer {
     }
 
     /// Renders every template of every locale and kind against sample notices of both
-    /// disclosure levels, and returns every problem found.
+    /// disclosure levels (and both kinds of window where the notice kind fits either), and
+    /// returns every problem found.
     pub fn check(&self) -> Vec<Diagnostic> {
         let mut diags = Vec::new();
         for locale in [Locale::En, Locale::Es] {
             for kind in Kind::ALL {
                 for disclosure in [Disclosure::Summary, Disclosure::Detailed] {
-                    let view = sample::view(locale, kind, disclosure);
-                    for format in TEMPLATE_FORMATS {
-                        diags.extend(self.try_render(&view, format).err());
+                    for view in sample::views(locale, kind, disclosure) {
+                        for format in TEMPLATE_FORMATS {
+                            diags.extend(self.try_render(&view, format).err());
+                        }
                     }
                 }
             }

@@ -18,8 +18,17 @@ fn at(s: &str) -> DateTime<Utc> {
     s.parse().expect("sample times parse")
 }
 
-/// The sample notice of `kind` in `locale` under `disclosure`.
-pub fn view(locale: Locale, kind: Kind, disclosure: Disclosure) -> NoticeView {
+/// The sample notices of `kind` in `locale` under `disclosure`: one for each kind of window the
+/// notice kind fits (a cancelled notice may be about a planned window or an emergency).
+pub fn views(locale: Locale, kind: Kind, disclosure: Disclosure) -> Vec<NoticeView> {
+    [false, true]
+        .into_iter()
+        .filter(|&emergency| kind.fits(emergency))
+        .map(|emergency| view(locale, kind, disclosure, emergency))
+        .collect()
+}
+
+fn view(locale: Locale, kind: Kind, disclosure: Disclosure, emergency: bool) -> NoticeView {
     let organisation = Organisation {
         name: "Example Operator".into(),
         email: "maintenance@operator.example".into(),
@@ -36,7 +45,7 @@ pub fn view(locale: Locale, kind: Kind, disclosure: Disclosure) -> NoticeView {
         names: HashMap::from([("sample-prod", "Sample production")]),
         findings: HashMap::from([(finding.id.as_str(), &finding)]),
     };
-    let window = window(kind == Kind::Emergency);
+    let window = window(emergency);
     view::build(
         &sources,
         &customer(locale, disclosure),

@@ -629,7 +629,11 @@ fn notices_refuses_flags_that_do_not_fit() {
     plan(tmp.path());
     let w = "harbor.tuesday-late.2026-11-03";
     let e = "emergency.harbor-core.20261027T1100Z";
-    let cases: [(&[&str], &str); 10] = [
+    let cases: [(&[&str], &str); 11] = [
+        (
+            &["--customer", "altiplano", "--window", w],
+            "window `harbor.tuesday-late.2026-11-03` is for customer `harbor`, not `altiplano`",
+        ),
         (&["--window", "nope"], "no window `nope` in out/plan.json"),
         (
             &["--kind", "cancelled"],
