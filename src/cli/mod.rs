@@ -4,6 +4,7 @@
 
 mod explain;
 mod feeds;
+mod notices;
 mod plan;
 mod scan;
 mod table;
@@ -63,6 +64,8 @@ pub enum Command {
     /// Why a finding has its decision, deadline and window: every input and its source, each
     /// decision point, the SSVC row, the deadline arithmetic, the window or why none.
     Explain(explain::ExplainArgs),
+    /// Render the notices of a saved plan, or a rescheduled, cancelled or completed notice.
+    Notices(notices::NoticesArgs),
 }
 
 pub(crate) fn parse_now(s: &str) -> std::result::Result<DateTime<Utc>, String> {
@@ -108,6 +111,7 @@ pub fn run(cli: &Cli) -> Result<Outcome> {
         Command::Plan(args) => plan::run(cli, args),
         Command::Windows(args) => windows::run(cli, args),
         Command::Explain(args) => explain::run(cli, args),
+        Command::Notices(args) => notices::run(cli, args),
     }
 }
 

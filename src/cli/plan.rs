@@ -32,7 +32,9 @@ pub fn run(cli: &Cli, args: &PlanArgs) -> Result<Outcome> {
         std::fs::remove_dir_all(&notices_dir).map_err(|e| Error::io(&notices_dir, e))?;
     }
     std::fs::create_dir_all(&args.out).map_err(|e| Error::io(&args.out, e))?;
-    plan.notices = crate::notice::render_plan(&inv, &plan, &args.out)?;
+    let rendered = crate::notice::render_plan(&inv, &plan, &args.out)?;
+    plan.notices = rendered.records;
+    plan.warnings.extend(rendered.notes);
     let json = serde_json::to_string_pretty(&plan).expect("plans serialise") + "\n";
     let path = args.out.join("plan.json");
     std::fs::write(&path, &json).map_err(|e| Error::io(&path, e))?;

@@ -1,13 +1,16 @@
 //! `patchplan validate`: load the inventory, its feeds and its templates, and report every problem.
 
 use super::{Cli, Outcome, print, warn};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::notice::Renderer;
 
 pub fn run(cli: &Cli) -> Result<Outcome> {
     let inv = crate::inventory::load(&cli.inventory)?;
     let feeds = crate::plan::load_feeds(&inv, None, &super::feeds::cache(cli), cli.now())?;
-    Renderer::new(Some(&inv.root.join("templates")))?;
+    let problems = Renderer::new(Some(&inv.root.join("templates")))?.check();
+    if !problems.is_empty() {
+        return Err(Error::Invalid(problems));
+    }
     let mut warnings = inv.warnings.clone();
     warnings.extend(
         feeds

@@ -1,23 +1,182 @@
-//! Notices: one per (customer, window), rendered from Handlebars templates in the customer's
-//! language and zone, in every format (`txt`, `md`, and `json`, the view model itself).
+//! Notices: what the customer sees of a plan. One notice per (customer, window occurrence, kind),
+//! in the customer's language and zone, in five formats: `txt`, `md` and `html` from Handlebars
+//! templates, `ics` (an RFC 5545 invitation) and `json` (the view model, a webhook body) from
+//! code.
 //!
 //! Templates live in `templates/LOCALE/KIND.FORMAT.hbs` (built into the binary); an inventory's
-//! own `templates/` directory wins file by file. Rendering is strict: a missing variable is an
-//! error naming the template.
+//! own `templates/` directory wins file by file. Rendering is strict: a missing variable or a
+//! failing helper is an error at the template's file, line and column.
+//!
+//! `plan` issues the `scheduled` or `emergency` notice of each window and a `reminder` at each
+//! of the customer's reminder times still ahead; `notices` renders the same from a saved plan,
+//! and `rescheduled`, `cancelled` and `completed` notices from the operator's flags.
 
+mod escape;
+mod helpers;
+mod ics;
+pub mod input;
 pub mod locale;
 mod render;
+mod sample;
 pub mod view;
+mod words;
 
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
 
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 pub use render::Renderer;
 
+use crate::duration::Duration;
 use crate::error::{Error, Result};
-use crate::inventory::Inventory;
+use crate::inventory::{Customer, Inventory};
 use crate::plan::Plan;
+use input::{PlanInput, WindowInput};
+use view::Sources;
+
+/// What a notice tells the customer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// Planned maintenance, announced at least the customer's notice ahead.
+    Scheduled,
+    /// A planned window is near.
+    Reminder,
+    /// An emergency security intervention, without advance notice.
+    Emergency,
+    /// An announced window moved.
+    Rescheduled,
+    /// An announced window will not take place.
+    Cancelled,
+    /// The work of a window is over.
+    Completed,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 6] = [
+        Kind::Scheduled,
+        Kind::Reminder,
+        Kind::Emergency,
+        Kind::Rescheduled,
+        Kind::Cancelled,
+        Kind::Completed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Scheduled => "scheduled",
+            Kind::Reminder => "reminder",
+            Kind::Emergency => "emergency",
+            Kind::Rescheduled => "rescheduled",
+            Kind::Cancelled => "cancelled",
+            Kind::Completed => "completed",
+        }
+    }
+
+    /// Whether this kind fits a window: `scheduled` and reminders are for planned windows,
+    /// `emergency` for emergency interventions, the others for either.
+    pub fn fits(self, emergency: bool) -> bool {
+        match self {
+            Kind::Scheduled | Kind::Reminder => !emergency,
+            Kind::Emergency => emergency,
+            Kind::Rescheduled | Kind::Cancelled | Kind::Completed => true,
+        }
+    }
+}
+
+impl FromStr for Kind {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Kind, String> {
+        Kind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
+                format!("unknown notice kind `{s}` (one of {})", names.join(", "))
+            })
+    }
+}
+
+/// How the work of a window went, for a `completed` notice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    Done,
+    Partial,
+    RolledBack,
+}
+
+impl FromStr for Outcome {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Outcome, String> {
+        match s {
+            "done" => Ok(Outcome::Done),
+            "partial" => Ok(Outcome::Partial),
+            "rolled-back" => Ok(Outcome::RolledBack),
+            _ => Err(format!(
+                "unknown outcome `{s}` (done, partial or rolled-back)"
+            )),
+        }
+    }
+}
+
+/// A window's times as announced before it was rescheduled.
+#[derive(Debug, Clone)]
+pub struct Previous {
+    /// The window id it was announced under: its UID is kept, so calendars move the event.
+    pub window: String,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+}
+
+/// One notice to issue for a window: its kind and what that kind needs.
+#[derive(Debug, Clone)]
+pub struct Issue {
+    pub kind: Kind,
+    pub sequence: u32,
+    /// When the notice is made: the calendar DTSTAMP.
+    pub issued: DateTime<Utc>,
+    /// When to send it.
+    pub send_at: DateTime<Utc>,
+    /// `reminder`: how long before the start.
+    pub lead: Option<Duration>,
+    /// `rescheduled`: the times announced before.
+    pub previous: Option<Previous>,
+    /// `completed`: how it went.
+    pub outcome: Option<Outcome>,
+    /// The operator's words.
+    pub note: Option<String>,
+}
+
+impl Issue {
+    /// A notice of `kind` made and sent at `issued`, sequence 0, nothing else.
+    pub fn new(kind: Kind, issued: DateTime<Utc>) -> Issue {
+        Issue {
+            kind,
+            sequence: 0,
+            issued,
+            send_at: issued,
+            lead: None,
+            previous: None,
+            outcome: None,
+            note: None,
+        }
+    }
+
+    /// The notice id for `window`: `WINDOW.KIND`, or `WINDOW.reminder-LEAD` with the lead in
+    /// whole hours or else minutes (`.reminder-24h`, `.reminder-90m`).
+    pub fn id(&self, window: &str) -> String {
+        match self.lead.map(|d| d.minutes()) {
+            Some(m) if m % 60 == 0 => format!("{window}.reminder-{}h", m / 60),
+            Some(m) => format!("{window}.reminder-{m}m"),
+            None => format!("{window}.{}", self.kind.as_str()),
+        }
+    }
+}
 
 /// A notice as recorded in `plan.json`.
 #[derive(Debug, Clone, Serialize)]
@@ -25,49 +184,199 @@ pub struct NoticeRecord {
     pub id: String,
     pub customer: String,
     pub window: String,
-    pub kind: &'static str,
+    pub kind: Kind,
     pub uid: String,
     pub sequence: u32,
+    /// When to send it (a reminder's time; else when it was made).
+    pub send_at: DateTime<Utc>,
     /// Paths relative to the output directory.
     pub files: Vec<String>,
 }
 
-/// The formats rendered from templates; `json` is written from the view model directly.
-pub const TEMPLATE_FORMATS: [&str; 2] = ["txt", "md"];
-
-/// Renders the notice of every window of `plan` under `out/notices/CUSTOMER/`.
-pub fn render_plan(inv: &Inventory, plan: &Plan, out: &Path) -> Result<Vec<NoticeRecord>> {
-    let renderer = Renderer::new(Some(&inv.root.join("templates")))?;
-    let findings = view::index(plan);
-    let mut records = Vec::new();
-    for window in &plan.windows {
-        let Some(customer) = inv.customer(&window.customer) else {
-            continue;
-        };
-        let view = view::build(inv, &findings, window, customer);
-        let dir = PathBuf::from("notices").join(&customer.id);
-        std::fs::create_dir_all(out.join(&dir)).map_err(|e| Error::io(out.join(&dir), e))?;
-        let mut files = Vec::new();
-        for format in TEMPLATE_FORMATS {
-            let text = renderer.render(view.locale, view.kind, format, &view)?;
-            files.push(write(out, &dir, &window.id, format, text.as_bytes())?);
-        }
-        let json = serde_json::to_vec_pretty(&view).expect("views serialise");
-        files.push(write(out, &dir, &window.id, "json", &json)?);
-        records.push(NoticeRecord {
-            id: format!("{}.{}", window.id, view.kind),
-            customer: customer.id.clone(),
-            window: window.id.clone(),
-            kind: view.kind,
-            uid: view.uid.clone(),
-            sequence: view.sequence,
-            files,
-        });
-    }
-    Ok(records)
+/// What a run rendered, and notes on what it did not.
+#[derive(Debug, Default)]
+pub struct Rendered {
+    pub records: Vec<NoticeRecord>,
+    /// Reminders whose time had passed.
+    pub notes: Vec<String>,
 }
 
-fn write(out: &Path, dir: &Path, id: &str, ext: &str, bytes: &[u8]) -> Result<String> {
+/// The formats rendered from templates; `ics` and `json` are written by code.
+pub const TEMPLATE_FORMATS: [&str; 3] = ["txt", "md", "html"];
+
+/// Which of a plan's notices to render; `None` is all.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Filter<'a> {
+    pub customer: Option<&'a str>,
+    pub window: Option<&'a str>,
+    pub kind: Option<Kind>,
+}
+
+/// Renders the notices `plan` issues under `out/notices/CUSTOMER/`.
+pub fn render_plan(inv: &Inventory, plan: &Plan, out: &Path) -> Result<Rendered> {
+    let input = PlanInput::from_plan(plan);
+    render(inv, &input, out, Filter::default(), plan.now)
+}
+
+/// Renders the `scheduled` or `emergency` notice of each window of `input` that `filter` keeps,
+/// and its reminders, as made at `now`.
+pub fn render(
+    inv: &Inventory,
+    input: &PlanInput,
+    out: &Path,
+    filter: Filter,
+    now: DateTime<Utc>,
+) -> Result<Rendered> {
+    let renderer = Renderer::new(Some(&inv.root.join("templates")))?;
+    let sources = sources(inv, input);
+    let mut rendered = Rendered::default();
+    let windows = input.windows.iter().filter(|w| {
+        filter.customer.is_none_or(|c| c == w.customer) && filter.window.is_none_or(|i| i == w.id)
+    });
+    for window in windows {
+        let customer = customer_of(inv, window)?;
+        let issues = issues(window, customer, now, &mut rendered.notes);
+        for issue in issues
+            .iter()
+            .filter(|i| filter.kind.is_none_or(|k| k == i.kind))
+        {
+            let record = write(&renderer, &sources, customer, window, issue, out)?;
+            rendered.records.push(record);
+        }
+    }
+    Ok(rendered)
+}
+
+/// Renders one notice, `issue`, for window `window` of `input`.
+pub fn render_issue(
+    inv: &Inventory,
+    input: &PlanInput,
+    out: &Path,
+    window: &WindowInput,
+    issue: &Issue,
+) -> Result<NoticeRecord> {
+    let renderer = Renderer::new(Some(&inv.root.join("templates")))?;
+    let customer = customer_of(inv, window)?;
+    write(
+        &renderer,
+        &sources(inv, input),
+        customer,
+        window,
+        issue,
+        out,
+    )
+}
+
+fn sources<'a>(inv: &'a Inventory, input: &'a PlanInput) -> Sources<'a> {
+    Sources {
+        organisation: &inv.organisation,
+        names: (inv.environments.iter())
+            .map(|e| (e.id.as_str(), e.name.as_str()))
+            .collect(),
+        findings: input.index(),
+    }
+}
+
+fn customer_of<'a>(inv: &'a Inventory, window: &WindowInput) -> Result<&'a Customer> {
+    inv.customer(&window.customer).ok_or_else(|| {
+        Error::Usage(format!(
+            "window `{}` is for customer `{}`, who is not in the inventory {}",
+            window.id,
+            window.customer,
+            inv.root.display()
+        ))
+    })
+}
+
+/// The notices a plan issues for `window`: `scheduled` or `emergency` now, and a reminder at
+/// each of the customer's reminder times before a planned window that is still ahead.
+pub fn issues(
+    window: &WindowInput,
+    customer: &Customer,
+    now: DateTime<Utc>,
+    notes: &mut Vec<String>,
+) -> Vec<Issue> {
+    let kind = if window.emergency {
+        Kind::Emergency
+    } else {
+        Kind::Scheduled
+    };
+    let mut issues = vec![Issue::new(kind, now)];
+    if window.emergency {
+        return issues;
+    }
+    for &lead in &customer.reminders {
+        let send_at = window.start - lead.delta();
+        if send_at < now {
+            notes.push(format!(
+                "reminder {lead} before {} not issued: its time, {}, is before now ({})",
+                window.id,
+                send_at.format("%Y-%m-%d %H:%M UTC"),
+                now.format("%Y-%m-%d %H:%M UTC")
+            ));
+            continue;
+        }
+        issues.push(Issue {
+            send_at,
+            lead: Some(lead),
+            ..Issue::new(Kind::Reminder, now)
+        });
+    }
+    issues
+}
+
+/// Renders `issue` in every format and writes `out/notices/CUSTOMER/ID.FORMAT`.
+fn write(
+    renderer: &Renderer,
+    sources: &Sources,
+    customer: &Customer,
+    window: &WindowInput,
+    issue: &Issue,
+    out: &Path,
+) -> Result<NoticeRecord> {
+    let view = view::build(sources, customer, window, issue);
+    for name in [&customer.id, &view.id] {
+        file_name(name)?;
+    }
+    let dir = PathBuf::from("notices").join(&customer.id);
+    std::fs::create_dir_all(out.join(&dir)).map_err(|e| Error::io(out.join(&dir), e))?;
+    let mut files = Vec::new();
+    for format in TEMPLATE_FORMATS {
+        let text = renderer.render(&view, format)?;
+        files.push(write_file(out, &dir, &view.id, format, text.as_bytes())?);
+    }
+    let ics = ics::calendar(&view);
+    files.push(write_file(out, &dir, &view.id, "ics", ics.as_bytes())?);
+    let json = escape::json(&serde_json::to_string_pretty(&view).expect("views serialise")) + "\n";
+    files.push(write_file(out, &dir, &view.id, "json", json.as_bytes())?);
+    Ok(NoticeRecord {
+        id: view.id,
+        customer: customer.id.clone(),
+        window: window.id.clone(),
+        kind: issue.kind,
+        uid: view.uid,
+        sequence: view.sequence,
+        send_at: view.send_at,
+        files,
+    })
+}
+
+/// Ids become file and directory names: no path separators, control characters or leading `.`,
+/// so none can climb out of `notices/` (a saved plan is user input).
+fn file_name(name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && !name.starts_with('.')
+        && !(name.chars()).any(|c| c == '/' || c == '\\' || c.is_control());
+    if ok {
+        return Ok(());
+    }
+    Err(Error::Usage(format!(
+        "`{}` cannot name a notice file: ids may not contain `/`, `\\` or control characters, nor start with `.`",
+        name.escape_debug()
+    )))
+}
+
+fn write_file(out: &Path, dir: &Path, id: &str, ext: &str, bytes: &[u8]) -> Result<String> {
     let rel = dir.join(format!("{id}.{ext}"));
     let path = out.join(&rel);
     std::fs::write(&path, bytes).map_err(|e| Error::io(&path, e))?;

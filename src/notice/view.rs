@@ -1,42 +1,65 @@
-//! The view model: one serialisable value per notice. Every format renders from it, and the
-//! `json` format is it, as a webhook body. Under `summary` disclosure it carries no component
-//! name, version or advisory id at all, so no template can leak one.
+//! The view model: one serialisable value per notice. Every template format renders from it, the
+//! `ics` writer reads it, and the `json` format is it, as a webhook body. Under `summary`
+//! disclosure it carries no component name, version, advisory id or CVSS vector at all, so no
+//! template can leak one. Untrusted text is [`clean`]ed on the way in.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 use serde::Serialize;
 
-use super::locale;
-use crate::inventory::{Contact, Customer, Disclosure, Inventory, Organisation};
-use crate::plan::Plan;
+use super::escape::clean;
+use super::input::{FindingInput, TaskInput, WindowInput};
+use super::locale::{self, Style};
+use super::{Issue, Kind, Outcome, words};
+use crate::inventory::{Contact, Customer, Disclosure, Locale, Organisation};
 use crate::risk::Decision;
-use crate::schedule::{Window, WindowKind};
 
 /// One notice.
 #[derive(Debug, Clone, Serialize)]
 pub struct NoticeView {
     pub schema: &'static str,
-    pub kind: &'static str,
+    /// The notice id, also the stem of its files: `WINDOW.KIND` or `WINDOW.reminder-LEAD`.
+    pub id: String,
+    pub kind: Kind,
+    /// The notice's title in its language: the mail subject and the calendar SUMMARY.
+    pub title: &'static str,
     /// The window id: the reference customers quote.
     pub reference: String,
+    /// The calendar UID: the same window occurrence has the same UID in every run.
     pub uid: String,
     pub sequence: u32,
-    pub locale: &'static str,
+    /// When the notice was made (the plan's `now`): the calendar DTSTAMP.
+    pub issued: DateTime<Utc>,
+    /// When to send it: `issued`, or for a reminder its lead before the start.
+    pub send_at: DateTime<Utc>,
+    pub locale: Locale,
     pub disclosure: Disclosure,
+    /// The window is an emergency intervention, not a planned window.
+    pub emergency: bool,
     pub organisation: Organisation,
     pub customer: CustomerView,
-    pub window: WindowView,
-    /// The affected services (environment names).
+    pub window: TimesView,
+    /// `rescheduled`: the times announced before.
+    pub previous: Option<TimesView>,
+    /// `reminder`: how long before the start it is sent.
+    pub reminder: Option<ReminderView>,
+    /// `completed`: how the work went.
+    pub outcome: Option<OutcomeView>,
+    /// The operator's words for a rescheduled, cancelled or completed notice.
+    pub note: Option<String>,
+    /// The affected services (environment names), in window order.
     pub services: Vec<String>,
-    /// Expected downtime the customer sees, in words, and in minutes.
-    pub downtime: String,
+    /// The longest downtime any one service sees, in minutes and in words.
     pub downtime_minutes: u32,
+    pub downtime: String,
     /// `emergency`, `high` or `routine`, and its text in the notice's language.
     pub urgency: &'static str,
     pub urgency_text: &'static str,
-    /// Why an emergency intervention, in words fit for the disclosure level.
+    /// Why the work is done, in words fit for the disclosure level.
     pub reason: String,
-    /// Each change (only under `detailed` disclosure).
+    /// Each change, under `detailed` disclosure only.
     pub changes: Vec<ChangeView>,
     pub contacts: Vec<Contact>,
 }
@@ -48,137 +71,234 @@ pub struct CustomerView {
     pub timezone: String,
 }
 
+/// A window's times: UTC instants for code and helpers, and the same written out.
 #[derive(Debug, Clone, Serialize)]
-pub struct WindowView {
-    pub start: String,
-    pub end: String,
+pub struct TimesView {
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
     pub start_local: String,
     pub end_local: String,
     pub start_utc: String,
     pub end_utc: String,
+    pub minutes: i64,
     pub duration: String,
 }
 
+#[derive(Debug, Clone, Serialize)]
+pub struct ReminderView {
+    pub lead_minutes: i64,
+    pub lead: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OutcomeView {
+    pub status: Outcome,
+    pub text: &'static str,
+}
+
+/// One upgrade, as a `detailed` notice lists it.
 #[derive(Debug, Clone, Serialize)]
 pub struct ChangeView {
     pub service: String,
     pub component: String,
     pub from: String,
     pub to: String,
-    pub advisories: String,
     pub decision: Decision,
+    pub decision_text: &'static str,
+    pub advisories: Vec<AdvisoryView>,
 }
 
-/// The view of the notice for `window`.
+#[derive(Debug, Clone, Serialize)]
+pub struct AdvisoryView {
+    pub id: String,
+    pub aliases: Vec<String>,
+    pub summary: String,
+}
+
+/// What every notice of one run draws on besides its window.
+pub struct Sources<'a> {
+    pub organisation: &'a Organisation,
+    /// Environment id to the name customers know it by.
+    pub names: HashMap<&'a str, &'a str>,
+    pub findings: HashMap<&'a str, &'a FindingInput>,
+}
+
+impl Sources<'_> {
+    fn service(&self, env: &str) -> String {
+        clean(self.names.get(env).copied().unwrap_or(env))
+    }
+}
+
+/// The view of `issue` for `window`, addressed to `customer`.
 pub fn build(
-    inv: &Inventory,
-    findings: &FindingIndex,
-    window: &Window,
+    src: &Sources,
     customer: &Customer,
+    window: &WindowInput,
+    issue: &Issue,
 ) -> NoticeView {
     let (tz, loc) = (customer.timezone, customer.locale);
     let detailed = customer.disclosure == Disclosure::Detailed;
-    let env_name = |id: &str| {
-        inv.environment(id)
-            .map_or(id.to_string(), |e| e.name.clone())
-    };
-    let mut per_env: std::collections::BTreeMap<&str, u32> = Default::default();
-    for t in &window.tasks {
-        *per_env.entry(t.environment.as_str()).or_default() += t.downtime_minutes;
+    let downtime = downtime(&window.tasks);
+    let urgency = urgency(window);
+    let uid_of = issue.previous.as_ref().map_or(&window.id, |p| &p.window);
+    NoticeView {
+        schema: "patchplan.notice/v1",
+        id: issue.id(&window.id),
+        kind: issue.kind,
+        title: words::title(issue.kind, window.emergency, loc),
+        reference: window.id.clone(),
+        uid: format!("{uid_of}@{}", src.organisation.domain),
+        sequence: issue.sequence,
+        issued: issue.issued,
+        send_at: issue.send_at,
+        locale: loc,
+        disclosure: customer.disclosure,
+        emergency: window.emergency,
+        organisation: organisation(src.organisation),
+        customer: customer_view(customer),
+        window: times(window.start, window.end, tz, loc),
+        previous: (issue.previous.as_ref()).map(|p| times(p.start, p.end, tz, loc)),
+        reminder: issue.lead.map(|d| reminder(d, loc)),
+        outcome: issue.outcome.map(|o| outcome(o, loc)),
+        note: issue.note.as_deref().map(clean).filter(|n| !n.is_empty()),
+        services: window.environments.iter().map(|e| src.service(e)).collect(),
+        downtime_minutes: downtime,
+        downtime: locale::duration_words(downtime.into(), loc),
+        urgency,
+        urgency_text: words::urgency(urgency, loc),
+        reason: reason(window, detailed, tz, loc),
+        changes: if detailed {
+            changes(src, window, loc)
+        } else {
+            Vec::new()
+        },
+        contacts: customer.contacts.iter().map(contact).collect(),
     }
-    let downtime = per_env.values().copied().max().unwrap_or(0);
-    let emergency = window.kind == WindowKind::Emergency;
-    let urgency = if emergency {
+}
+
+fn customer_view(c: &Customer) -> CustomerView {
+    CustomerView {
+        id: c.id.clone(),
+        name: clean(&c.name),
+        timezone: c.timezone.name().to_string(),
+    }
+}
+
+fn reminder(lead: crate::duration::Duration, loc: Locale) -> ReminderView {
+    ReminderView {
+        lead_minutes: lead.minutes(),
+        lead: locale::duration_words(lead.minutes(), loc),
+    }
+}
+
+fn outcome(o: Outcome, loc: Locale) -> OutcomeView {
+    OutcomeView {
+        status: o,
+        text: words::outcome(o, loc),
+    }
+}
+
+fn organisation(o: &Organisation) -> Organisation {
+    Organisation {
+        name: clean(&o.name),
+        email: clean(&o.email),
+        domain: clean(&o.domain),
+    }
+}
+
+fn contact(c: &Contact) -> Contact {
+    Contact {
+        name: clean(&c.name),
+        email: clean(&c.email),
+    }
+}
+
+/// The times of a window in `tz` and in UTC.
+pub fn times(start: DateTime<Utc>, end: DateTime<Utc>, tz: Tz, loc: Locale) -> TimesView {
+    let minutes = (end - start).num_minutes();
+    let utc = |t: &DateTime<Utc>| locale::datetime(t, chrono_tz::UTC, loc, Style::Iso);
+    TimesView {
+        start,
+        end,
+        start_local: locale::long_datetime(&start, tz, loc),
+        end_local: locale::long_datetime(&end, tz, loc),
+        start_utc: utc(&start),
+        end_utc: utc(&end),
+        minutes,
+        duration: locale::duration_words(minutes, loc),
+    }
+}
+
+/// The longest downtime of any one service: its tasks run one after the other.
+fn downtime(tasks: &[TaskInput]) -> u32 {
+    let mut per_env: BTreeMap<&str, u32> = BTreeMap::new();
+    for t in tasks {
+        let d = per_env.entry(t.environment.as_str()).or_default();
+        *d = d.saturating_add(t.downtime_minutes);
+    }
+    per_env.values().copied().max().unwrap_or(0)
+}
+
+fn urgency(window: &WindowInput) -> &'static str {
+    if window.emergency {
         "emergency"
     } else if window.tasks.iter().any(|t| t.decision >= Decision::Attend) {
         "high"
     } else {
         "routine"
-    };
-    let changes = if detailed {
-        window
-            .tasks
-            .iter()
-            .map(|t| change(findings, t, &env_name(&t.environment)))
-            .collect()
-    } else {
-        Vec::new()
-    };
-    NoticeView {
-        schema: "patchplan.notice/v1",
-        kind: if emergency { "emergency" } else { "scheduled" },
-        reference: window.id.clone(),
-        uid: format!("{}@{}", window.id, inv.organisation.domain),
-        sequence: 0,
-        locale: loc.code(),
-        disclosure: customer.disclosure,
-        organisation: inv.organisation.clone(),
-        customer: CustomerView {
-            id: customer.id.clone(),
-            name: customer.name.clone(),
-            timezone: tz.name().to_string(),
-        },
-        window: WindowView {
-            start: window.start.to_rfc3339(),
-            end: window.end.to_rfc3339(),
-            start_local: locale::long_datetime(&window.start, tz, loc),
-            end_local: locale::long_datetime(&window.end, tz, loc),
-            start_utc: window.start.format("%Y-%m-%d %H:%M UTC").to_string(),
-            end_utc: window.end.format("%Y-%m-%d %H:%M UTC").to_string(),
-            duration: locale::duration_words((window.end - window.start).num_minutes(), loc),
-        },
-        services: window.environments.iter().map(|e| env_name(e)).collect(),
-        downtime: locale::duration_words(downtime.into(), loc),
-        downtime_minutes: downtime,
-        urgency,
-        urgency_text: locale::urgency(urgency, loc),
-        reason: reason(emergency, detailed, window, loc),
-        changes,
-        contacts: customer.contacts.clone(),
     }
 }
 
-/// Each finding id's position in the plan and its advisory, built once per run.
-pub type FindingIndex<'a> = HashMap<&'a str, (usize, &'a str)>;
-
-/// Indexes the plan's findings for [`build`].
-pub fn index(plan: &Plan) -> FindingIndex<'_> {
-    let by_id = plan.findings.iter().enumerate();
-    by_id
-        .map(|(i, f)| (f.id.as_str(), (i, f.matched.advisory.as_str())))
-        .collect()
-}
-
-fn change(findings: &FindingIndex, t: &crate::schedule::Task, service: &str) -> ChangeView {
-    let mut hits: Vec<(usize, &str)> = t
-        .findings
-        .iter()
-        .filter_map(|id| findings.get(id.as_str()).copied())
-        .collect();
-    hits.sort_unstable();
-    let advisories: Vec<&str> = hits.into_iter().map(|(_, a)| a).collect();
-    ChangeView {
-        service: service.to_string(),
-        component: t.package.clone(),
-        from: t.from.clone(),
-        to: t.to.clone(),
-        advisories: advisories.join(", "),
+fn changes(src: &Sources, window: &WindowInput, loc: Locale) -> Vec<ChangeView> {
+    let change = |t: &TaskInput| ChangeView {
+        service: src.service(&t.environment),
+        component: clean(&t.package),
+        from: clean(&t.from),
+        to: clean(&t.to),
         decision: t.decision,
-    }
+        decision_text: words::decision(t.decision, loc),
+        advisories: t
+            .findings
+            .iter()
+            .filter_map(|id| src.findings.get(id.as_str()))
+            .map(|f| AdvisoryView {
+                id: clean(&f.advisory),
+                aliases: f.aliases.iter().map(|a| clean(a)).collect(),
+                summary: clean(&f.summary),
+            })
+            .collect(),
+    };
+    window.tasks.iter().map(change).collect()
 }
 
-fn reason(
-    emergency: bool,
-    detailed: bool,
-    window: &Window,
-    loc: crate::inventory::Locale,
-) -> String {
-    use crate::inventory::Locale::*;
-    match (emergency, detailed, loc) {
-        (true, true, _) => window.reasons.join("; "),
-        (true, false, En) => "A security issue affecting these services requires immediate action to protect the security and integrity of the service.".into(),
-        (true, false, Es) => "Un problema de seguridad que afecta a estos servicios requiere una acción inmediata para proteger la seguridad e integridad del servicio.".into(),
-        (false, _, En) => "Security and stability updates, applied according to operational priority and risk.".into(),
-        (false, _, Es) => "Actualizaciones de seguridad y estabilidad, aplicadas según prioridad operativa y riesgo.".into(),
+/// The scheduler's words for an emergency an operator forced (`plan.json` window reasons).
+const FORCED: &str = "forced by override: ";
+
+/// Why the work is done. Under `detailed` disclosure an emergency says what made it one: a fix
+/// rated `act`, an operator's decision, or a deadline no planned window meets.
+fn reason(window: &WindowInput, detailed: bool, tz: Tz, loc: Locale) -> String {
+    if !(window.emergency && detailed) {
+        return words::generic_reason(window.emergency, loc).into();
     }
+    let mut parts: Vec<String> = Vec::new();
+    if window.tasks.iter().any(|t| t.decision == Decision::Act) {
+        parts.push(words::act_reason(loc).into());
+    }
+    let forced: Vec<String> = (window.reasons.iter())
+        .filter_map(|r| r.strip_prefix(FORCED))
+        .map(clean)
+        .collect();
+    if !forced.is_empty() {
+        parts.push(words::forced_reason(&forced.join("; "), loc));
+    }
+    let deadline = window.tasks.iter().filter_map(|t| t.deadline).min();
+    match deadline {
+        Some(d) if parts.is_empty() => {
+            let when = locale::long_datetime(&d, tz, loc);
+            parts.push(words::deadline_reason(&when, loc));
+        }
+        None if parts.is_empty() => parts.push(words::generic_reason(true, loc).into()),
+        _ => {}
+    }
+    parts.join(" ")
 }

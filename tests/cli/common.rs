@@ -60,8 +60,14 @@ pub fn shared(rel: &str) -> Option<PathBuf> {
 
 /// A fresh copy of the example inventory in a temporary directory.
 pub fn example_copy() -> tempfile::TempDir {
+    inventory_copy("inventory")
+}
+
+/// A fresh copy of the inventory at `rel` (from the repository root), as `inventory/` in a
+/// temporary directory.
+pub fn inventory_copy(rel: &str) -> tempfile::TempDir {
     let tmp = tempfile::tempdir().expect("temp dir");
-    copy_dir(&root().join("inventory"), &tmp.path().join("inventory"));
+    copy_dir(&root().join(rel), &tmp.path().join("inventory"));
     tmp
 }
 

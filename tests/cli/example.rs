@@ -84,24 +84,34 @@ fn plan_ranks_schedules_and_writes_notices() {
     for w in plan["windows"].as_array().unwrap() {
         let customer = w["customer"].as_str().unwrap();
         let id = w["id"].as_str().unwrap();
-        for ext in ["txt", "md", "json"] {
-            let file = tmp.path().join(format!("notices/{customer}/{id}.{ext}"));
+        let kind = if w["kind"] == "planned" {
+            "scheduled"
+        } else {
+            "emergency"
+        };
+        for ext in ["txt", "md", "html", "ics", "json"] {
+            let file = tmp
+                .path()
+                .join(format!("notices/{customer}/{id}.{kind}.{ext}"));
             assert!(file.is_file(), "missing {}", file.display());
         }
     }
     let spanish = std::fs::read_to_string(
         tmp.path()
-            .join("notices/andes-telecom/emergency.andes-prod.20261027T1100Z.txt"),
+            .join("notices/andes-telecom/emergency.andes-prod.20261027T1100Z.emergency.txt"),
     )
     .unwrap();
     assert!(
-        spanish.contains("INTERVENCIÓN DE SEGURIDAD DE EMERGENCIA")
+        spanish.contains("Intervención de seguridad de emergencia: Andes Telecom S.A.")
             && spanish.contains("martes, 27 de octubre de 2026, 06:00 (GMT-5)"),
         "{spanish}"
     );
+    // One notice per window, and a reminder per customer reminder time before each planned
+    // window: hudson-fiber 3 windows x 2, andes-telecom 2 x 2, iberia-conecta and
+    // outback-wireless 1 x 1.
     assert_eq!(
         plan["notices"].as_array().unwrap().len(),
-        plan["windows"].as_array().unwrap().len()
+        plan["windows"].as_array().unwrap().len() + 12
     );
 }
 
@@ -206,7 +216,7 @@ fn the_dst_change_is_inside_a_planned_window() {
     );
     let md = std::fs::read_to_string(
         tmp.path()
-            .join("notices/hudson-fiber/hudson-fiber.sunday-early.2026-11-01.md"),
+            .join("notices/hudson-fiber/hudson-fiber.sunday-early.2026-11-01.scheduled.md"),
     )
     .unwrap();
     assert!(

@@ -1,0 +1,232 @@
+//! The calendar invitation of a notice: one VCALENDAR with one VEVENT (RFC 5545), sent as an
+//! iTIP REQUEST, or CANCEL for a cancelled window (RFC 5546). Written by code, not a template,
+//! because the format's rules are mechanical and easy to get subtly wrong by hand: CRLF line
+//! ends, lines folded at 75 octets without splitting a UTF-8 character, TEXT values escaped
+//! (`\\`, `\;`, `\,`, `\n`), and times in UTC. The UID is the window's, so every notice about
+//! one occurrence updates one calendar event; DTSTAMP is when the notice was made (the plan's
+//! `now`), so the same plan gives the same bytes.
+
+use chrono::{DateTime, Utc};
+
+use super::Kind;
+use super::locale::{self, ListStyle};
+use super::view::NoticeView;
+use super::words::{self, Label};
+
+/// The longest content line, in octets, before it is folded (RFC 5545 3.1).
+const LINE_OCTETS: usize = 75;
+
+/// The `.ics` text of `view`.
+pub fn calendar(view: &NoticeView) -> String {
+    let (method, status) = match view.kind {
+        Kind::Cancelled => ("CANCEL", "CANCELLED"),
+        _ => ("REQUEST", "CONFIRMED"),
+    };
+    let mut lines = vec![
+        "BEGIN:VCALENDAR".to_string(),
+        "VERSION:2.0".into(),
+        format!(
+            "PRODID:-//patchplan//patchplan {}//EN",
+            env!("CARGO_PKG_VERSION")
+        ),
+        "CALSCALE:GREGORIAN".into(),
+        format!("METHOD:{method}"),
+        "BEGIN:VEVENT".into(),
+        format!("UID:{}", text(&view.uid)),
+        format!("SEQUENCE:{}", view.sequence),
+        format!("DTSTAMP:{}", stamp(view.issued)),
+        format!("DTSTART:{}", stamp(view.window.start)),
+        format!("DTEND:{}", stamp(view.window.end)),
+        format!("SUMMARY:{}", text(&summary(view))),
+        format!("DESCRIPTION:{}", text(&description(view))),
+        format!("STATUS:{status}"),
+        "TRANSP:TRANSPARENT".into(),
+        format!(
+            "ORGANIZER;CN={}:{}",
+            param(&view.organisation.name),
+            mailto(&view.organisation.email)
+        ),
+    ];
+    for c in view.contacts.iter().filter(|c| !c.email.is_empty()) {
+        lines.push(format!(
+            "ATTENDEE;CN={};ROLE=REQ-PARTICIPANT;PARTSTAT=NEEDS-ACTION;RSVP=FALSE:{}",
+            param(&c.name),
+            mailto(&c.email)
+        ));
+    }
+    lines.extend(["END:VEVENT".into(), "END:VCALENDAR".into()]);
+    lines.iter().map(|l| fold(l)).collect()
+}
+
+/// The event's title: what the window is, and where. Reminders and reschedules keep the title
+/// of the event they update; cancelled and completed events say so.
+fn summary(view: &NoticeView) -> String {
+    let kind = match view.kind {
+        Kind::Reminder | Kind::Rescheduled if view.emergency => Kind::Emergency,
+        Kind::Reminder | Kind::Rescheduled => Kind::Scheduled,
+        k => k,
+    };
+    let title = words::title(kind, view.emergency, view.locale);
+    let services = locale::list(&view.services, view.locale, ListStyle::And);
+    format!("{title}: {services}")
+}
+
+/// The event's description: the notice in brief, by its disclosure level (a `summary` view has
+/// no changes to list).
+fn description(view: &NoticeView) -> String {
+    let loc = view.locale;
+    let l = |label| words::label(label, loc);
+    let (w, org) = (&view.window, &view.organisation);
+    let mut out = vec![
+        format!("{}: {}", view.title, view.customer.name),
+        format!("{}: {}", l(Label::Reference), view.reference),
+        String::new(),
+        format!("{}: {} – {}", l(Label::When), w.start_local, w.end_local),
+        format!("{}: {} – {}", l(Label::Utc), w.start_utc, w.end_utc),
+    ];
+    if let Some(p) = &view.previous {
+        let was = format!("{} – {}", p.start_local, p.end_local);
+        out.push(format!("{}: {was}", l(Label::Previously)));
+    }
+    let services = locale::list(&view.services, loc, ListStyle::And);
+    out.push(format!("{}: {services}", l(Label::Services)));
+    let downtime = words::downtime(view.downtime_minutes, loc);
+    out.push(format!("{}: {downtime}", l(Label::Downtime)));
+    out.push(format!("{}: {}", l(Label::Priority), view.urgency_text));
+    if let Some(o) = &view.outcome {
+        out.push(format!("{}: {}", l(Label::Outcome), o.text));
+    }
+    if let Some(n) = &view.note {
+        out.push(format!("{}: {n}", l(Label::Note)));
+    }
+    out.extend([String::new(), view.reason.clone()]);
+    changes(view, &mut out);
+    let questions = format!("{}: {}, {}", l(Label::Questions), org.email, view.reference);
+    out.extend([String::new(), questions]);
+    out.join("\n")
+}
+
+/// `detailed` only: one line per change, with its advisories.
+fn changes(view: &NoticeView, out: &mut Vec<String>) {
+    if view.changes.is_empty() {
+        return;
+    }
+    out.extend([
+        String::new(),
+        format!("{}:", words::label(Label::Changes, view.locale)),
+    ]);
+    for c in &view.changes {
+        let ids: Vec<&str> = c.advisories.iter().map(|a| a.id.as_str()).collect();
+        out.push(format!(
+            "- {}: {} {} → {} ({}; {})",
+            c.service,
+            c.component,
+            c.from,
+            c.to,
+            c.decision_text,
+            ids.join(", ")
+        ));
+    }
+}
+
+/// `20261101T053000Z`.
+fn stamp(t: DateTime<Utc>) -> String {
+    t.format("%Y%m%dT%H%M%SZ").to_string()
+}
+
+/// A TEXT value (RFC 5545 3.3.11): backslash, semicolon, comma and line breaks escaped, other
+/// control characters dropped.
+pub fn text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            ';' => out.push_str("\\;"),
+            ',' => out.push_str("\\,"),
+            '\n' => out.push_str("\\n"),
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A quoted parameter value (RFC 5545 3.2): no control characters, no DQUOTE.
+fn param(s: &str) -> String {
+    let inner: String = s
+        .chars()
+        .filter(|c| !c.is_control())
+        .map(|c| if c == '"' { '\'' } else { c })
+        .collect();
+    format!("\"{inner}\"")
+}
+
+/// A `mailto:` URI, percent-encoding anything an address should not carry.
+fn mailto(email: &str) -> String {
+    let mut out = String::from("mailto:");
+    for b in email.bytes() {
+        if b.is_ascii_alphanumeric() || b"@.-_+~!*'=?^".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// `line` folded into lines of at most 75 octets, each ended by CRLF; a continuation line
+/// starts with one space, and no UTF-8 character is split.
+pub fn fold(line: &str) -> String {
+    let mut out = String::with_capacity(line.len() + line.len() / 70 * 3 + 2);
+    let mut used = 0;
+    for c in line.chars() {
+        if used + c.len_utf8() > LINE_OCTETS {
+            out.push_str("\r\n ");
+            used = 1;
+        }
+        out.push(c);
+        used += c.len_utf8();
+    }
+    out.push_str("\r\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folds_at_75_octets_without_splitting_a_character() {
+        let long = "DESCRIPTION:".to_string()
+            + &"Actualización de la pasarela de autenticación: corte de señal en Cúcuta y "
+                .repeat(6);
+        let folded = fold(&long);
+        assert!(folded.ends_with("\r\n"));
+        for (i, l) in folded.trim_end_matches("\r\n").split("\r\n").enumerate() {
+            assert!(
+                l.len() <= LINE_OCTETS,
+                "line {i} has {} octets: {l}",
+                l.len()
+            );
+            assert_eq!(l.starts_with(' '), i > 0, "{l}");
+        }
+        let unfolded = folded.trim_end_matches("\r\n").replace("\r\n ", "");
+        assert_eq!(unfolded, long);
+        // Three-octet and four-octet characters at the boundary move whole to the next line.
+        for c in ["€", "𝄞"] {
+            let l = format!("SUMMARY:{}", c.repeat(40));
+            let f = fold(&l);
+            assert!(f.split("\r\n").all(|p| p.len() <= LINE_OCTETS), "{f}");
+            assert_eq!(f.trim_end_matches("\r\n").replace("\r\n ", ""), l);
+        }
+        assert_eq!(fold(&"x".repeat(75)), "x".repeat(75) + "\r\n");
+    }
+
+    #[test]
+    fn escapes_text_values() {
+        assert_eq!(text("a\\b; c, d\r\ne"), "a\\\\b\\; c\\, d\\ne");
+        assert_eq!(param("Dana \"D\" W"), "\"Dana 'D' W\"");
+        assert_eq!(mailto("noc@x.example"), "mailto:noc@x.example");
+        assert_eq!(mailto("a b:c@x"), "mailto:a%20b%3Ac@x");
+    }
+}

@@ -1,0 +1,165 @@
+//! What notices are made from: the windows of a plan and the findings their tasks fix, in the
+//! fields `plan.json` records (DESIGN.md, "CLI"). `plan` hands them over in memory and `notices`
+//! reads them back from a saved plan, so both render from the same contract and neither depends
+//! on the scheduler's internal types.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Deserializer};
+
+use crate::diag::Diagnostic;
+use crate::error::{Error, Result};
+use crate::plan::Plan;
+use crate::risk::Decision;
+use crate::schedule::{Window, WindowKind};
+
+/// The parts of a plan that notices read.
+#[derive(Debug, Clone, Deserialize)]
+pub struct PlanInput {
+    pub now: DateTime<Utc>,
+    #[serde(default)]
+    pub findings: Vec<FindingInput>,
+    pub windows: Vec<WindowInput>,
+}
+
+/// A finding, as far as a notice names it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct FindingInput {
+    pub id: String,
+    pub advisory: String,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    #[serde(default)]
+    pub summary: String,
+}
+
+/// A window of the plan: a planned occurrence or an emergency intervention.
+#[derive(Debug, Clone, Deserialize)]
+pub struct WindowInput {
+    pub id: String,
+    pub customer: String,
+    #[serde(deserialize_with = "emergency")]
+    #[serde(rename = "kind")]
+    pub emergency: bool,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    #[serde(default)]
+    pub environments: Vec<String>,
+    #[serde(default)]
+    pub tasks: Vec<TaskInput>,
+    /// Why an emergency intervention.
+    #[serde(default)]
+    pub reasons: Vec<String>,
+}
+
+/// One upgrade in a window.
+#[derive(Debug, Clone, Deserialize)]
+pub struct TaskInput {
+    pub environment: String,
+    pub package: String,
+    pub from: String,
+    pub to: String,
+    #[serde(default)]
+    pub findings: Vec<String>,
+    #[serde(deserialize_with = "decision")]
+    pub decision: Decision,
+    #[serde(default)]
+    pub deadline: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub downtime_minutes: u32,
+}
+
+fn emergency<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<bool, D::Error> {
+    match String::deserialize(d)?.as_str() {
+        "planned" => Ok(false),
+        "emergency" => Ok(true),
+        other => Err(serde::de::Error::custom(format!(
+            "unknown window kind `{other}`, expected `planned` or `emergency`"
+        ))),
+    }
+}
+
+fn decision<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Decision, D::Error> {
+    let s = String::deserialize(d)?;
+    Decision::parse(&s).ok_or_else(|| {
+        serde::de::Error::custom(format!(
+            "unknown decision `{s}`, expected track, track*, attend or act"
+        ))
+    })
+}
+
+impl PlanInput {
+    /// The windows of `plan` and the findings their tasks fix.
+    pub fn from_plan(plan: &Plan) -> PlanInput {
+        let windows: Vec<WindowInput> = plan.windows.iter().map(WindowInput::from).collect();
+        let wanted: std::collections::HashSet<&str> = windows
+            .iter()
+            .flat_map(|w| &w.tasks)
+            .flat_map(|t| t.findings.iter().map(String::as_str))
+            .collect();
+        let findings = plan
+            .findings
+            .iter()
+            .filter(|f| wanted.contains(f.id.as_str()))
+            .map(|f| FindingInput {
+                id: f.id.clone(),
+                advisory: f.matched.advisory.clone(),
+                aliases: f.matched.aliases.clone(),
+                summary: f.matched.summary.clone(),
+            })
+            .collect();
+        PlanInput {
+            now: plan.now,
+            findings,
+            windows,
+        }
+    }
+
+    /// Reads a saved `plan.json`; a malformed one is an error at its line and column.
+    pub fn read(path: &Path) -> Result<PlanInput> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        serde_json::from_str(&text).map_err(|e| {
+            Error::Invalid(vec![Diagnostic {
+                path: path.to_path_buf(),
+                line: e.line(),
+                col: e.column(),
+                message: format!("not a patchplan plan: {e}"),
+            }])
+        })
+    }
+
+    /// Each finding by id, for [`super::view::build`].
+    pub fn index(&self) -> HashMap<&str, &FindingInput> {
+        self.findings.iter().map(|f| (f.id.as_str(), f)).collect()
+    }
+}
+
+impl From<&Window> for WindowInput {
+    fn from(w: &Window) -> Self {
+        WindowInput {
+            id: w.id.clone(),
+            customer: w.customer.clone(),
+            emergency: w.kind == WindowKind::Emergency,
+            start: w.start,
+            end: w.end,
+            environments: w.environments.clone(),
+            tasks: w
+                .tasks
+                .iter()
+                .map(|t| TaskInput {
+                    environment: t.environment.clone(),
+                    package: t.package.clone(),
+                    from: t.from.clone(),
+                    to: t.to.clone(),
+                    findings: t.findings.clone(),
+                    decision: t.decision,
+                    deadline: t.deadline,
+                    downtime_minutes: t.downtime_minutes,
+                })
+                .collect(),
+            reasons: w.reasons.clone(),
+        }
+    }
+}
