@@ -23,7 +23,7 @@ pub struct Target {
 }
 
 /// The identity of one component.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct TargetComponent {
     pub ecosystem: String,
     pub name: String,
@@ -80,32 +80,71 @@ fn key_of(comp: &TargetComponent) -> crate::feeds::Key {
 
 type Index = HashMap<(String, String), Vec<(usize, usize)>>;
 
+/// What one (ecosystem, name, version) matched: its findings (for target 0, component 0) and
+/// the recommended upgrade. Environments built from the same stacks share most components, so
+/// each distinct version is matched once and its result copied to every target that runs it.
+struct Matched {
+    findings: Vec<Finding>,
+    recommended: Option<Option<String>>,
+}
+
 /// Matches every target's components against every advisory.
 pub fn match_targets(targets: &[Target], feeds: &Feeds) -> Matches {
     let index = feeds.index();
     let mut out = Matches::default();
+    let mut memo: HashMap<&TargetComponent, Option<Matched>> = HashMap::new();
     for (t, target) in targets.iter().enumerate() {
         for (c, comp) in target.components.iter().enumerate() {
-            let Some((version, scheme)) = parse_component(target, comp, &mut out.warnings) else {
+            if !memo.contains_key(comp) {
+                let warned = out.warnings.len();
+                let matched = match_one(target, comp, &index, feeds, &mut out.warnings);
+                if out.warnings.len() > warned {
+                    // An unreadable version is reported for every target that has it.
+                    continue;
+                }
+                memo.insert(comp, matched);
+            }
+            let Some(Some(m)) = memo.get(comp) else {
                 continue;
             };
-            let hits = hits(comp, &version, &index, feeds);
-            if hits.is_empty() {
-                continue;
+            if let Some(rec) = &m.recommended {
+                out.recommended.insert((t, c), rec.clone());
             }
-            let findings = merge(target, c, comp, &version, &hits, feeds);
-            let real: Vec<&Finding> = findings
-                .iter()
-                .filter(|f| f.informational.is_none())
-                .collect();
-            if !real.is_empty() {
-                let rec = recommend(comp, scheme, &version, &real, &index, feeds);
-                out.recommended.insert((t, c), rec);
-            }
-            out.findings.extend(findings);
+            out.findings.extend(m.findings.iter().map(|f| Finding {
+                target: target.id.clone(),
+                component: c,
+                ..f.clone()
+            }));
         }
     }
     out
+}
+
+/// Matches one component; `None` when its version cannot be read (warned about) or nothing
+/// matches.
+fn match_one(
+    target: &Target,
+    comp: &TargetComponent,
+    index: &Index,
+    feeds: &Feeds,
+    warnings: &mut Vec<String>,
+) -> Option<Matched> {
+    let (version, scheme) = parse_component(target, comp, warnings)?;
+    let hits = hits(comp, &version, index, feeds);
+    if hits.is_empty() {
+        return None;
+    }
+    let findings = merge(target, 0, comp, &version, &hits, feeds);
+    let real: Vec<&Finding> = findings
+        .iter()
+        .filter(|f| f.informational.is_none())
+        .collect();
+    let recommended =
+        (!real.is_empty()).then(|| recommend(comp, scheme, &version, &real, index, feeds));
+    Some(Matched {
+        findings,
+        recommended,
+    })
 }
 
 fn parse_component(

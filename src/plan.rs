@@ -1,13 +1,13 @@
 //! The plan: wires match -> risk -> schedule for an inventory, and is what `plan.json` holds.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 use crate::feeds::{Cache, Feeds, Snapshot};
 use crate::inventory::vex::{VexStatement, VexStatus};
-use crate::inventory::{Component, Environment, Inventory};
+use crate::inventory::{Component, Criticality, Environment, Exposure, Inventory, Tier};
 use crate::matching::{self, Finding, Matches, Target, TargetComponent};
 use crate::notice::NoticeRecord;
 use crate::risk::{self, Assessment, Context, Decision};
@@ -190,12 +190,13 @@ fn rank(
         .collect();
     // A bad record is warned about once, not once per environment it is found in.
     let mut warned = HashSet::new();
+    let mut memo = HashMap::new();
     matches
         .findings
         .iter()
         .map(|f| {
             let t = env_index[f.target.as_str()];
-            let mut finding = plan_finding(inv, feeds, matches, t, f, now, warnings);
+            let mut finding = plan_finding(inv, feeds, matches, (t, f), now, &mut memo, warnings);
             let fresh = finding
                 .risk
                 .warnings
@@ -207,14 +208,18 @@ fn rank(
         .collect()
 }
 
+/// Assessments already made, by what they depend on: the records and kind of the finding, and
+/// where it lives. A fleet repeats the same vulnerable versions in many environments alike.
+type AssessMemo = HashMap<(Vec<usize>, Option<String>, Exposure, Criticality, Tier), Assessment>;
+
 /// Ranks finding `f` of environment `t` and gives it its status.
 fn plan_finding(
     inv: &Inventory,
     feeds: &Feeds,
     matches: &Matches,
-    t: usize,
-    f: &Finding,
+    (t, f): (usize, &Finding),
     now: DateTime<Utc>,
+    memo: &mut AssessMemo,
     warnings: &mut Vec<String>,
 ) -> PlanFinding {
     let env = &inv.environments[t];
@@ -227,7 +232,11 @@ fn plan_finding(
         criticality: env.criticality,
         tier,
     };
-    let mut risk = risk::assess(f, feeds, cx, &inv.policy, now);
+    let key = (f.records.clone(), f.informational.clone(), cx.exposure, cx.criticality, tier);
+    let mut risk = memo
+        .entry(key)
+        .or_insert_with(|| risk::assess(f, feeds, cx, &inv.policy, now))
+        .clone();
     let vex = vex_statement(inv, f, env);
     let (status, exception) = status(inv, f, env, vex, now, &mut risk, warnings);
     PlanFinding {
