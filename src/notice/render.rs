@@ -117,6 +117,13 @@ impl Renderer {
             .map_err(|e| Error::Render(format!("{origin}: {e}")))
     }
 
+    /// Whether `locale/kind` has a template in `format`.
+    pub fn has(&self, locale: &str, kind: &str, format: &str) -> bool {
+        self.registries
+            .get(format)
+            .is_some_and(|hb| hb.has_template(&format!("{locale}/{kind}")))
+    }
+
     /// Renders `locale/kind` in `format` against `data`.
     pub fn render<T: Serialize>(
         &self,

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::locale;
@@ -39,6 +40,22 @@ pub struct NoticeView {
     /// Each change (only under `detailed` disclosure).
     pub changes: Vec<ChangeView>,
     pub contacts: Vec<Contact>,
+    /// For `rescheduled`: the times announced before.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous: Option<WindowView>,
+    /// For `reminder`: how long before the window (`1d`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reminder: Option<String>,
+    /// For `completed`: `completed` or `failed`, and the operator's note.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<OutcomeView>,
+}
+
+/// How a window ended, in a `completed` notice.
+#[derive(Debug, Clone, Serialize)]
+pub struct OutcomeView {
+    pub status: &'static str,
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -118,15 +135,7 @@ pub fn build(
             name: customer.name.clone(),
             timezone: tz.name().to_string(),
         },
-        window: WindowView {
-            start: window.start.to_rfc3339(),
-            end: window.end.to_rfc3339(),
-            start_local: locale::long_datetime(&window.start, tz, loc),
-            end_local: locale::long_datetime(&window.end, tz, loc),
-            start_utc: window.start.format("%Y-%m-%d %H:%M UTC").to_string(),
-            end_utc: window.end.format("%Y-%m-%d %H:%M UTC").to_string(),
-            duration: locale::duration_words((window.end - window.start).num_minutes(), loc),
-        },
+        window: times(window.start, window.end, customer),
         services: window.environments.iter().map(|e| env_name(e)).collect(),
         downtime: locale::duration_words(downtime.into(), loc),
         downtime_minutes: downtime,
@@ -135,6 +144,23 @@ pub fn build(
         reason: reason(emergency, detailed, window, loc),
         changes,
         contacts: customer.contacts.clone(),
+        previous: None,
+        reminder: None,
+        outcome: None,
+    }
+}
+
+/// A window's times in the customer's zone and language, and in UTC.
+pub fn times(start: DateTime<Utc>, end: DateTime<Utc>, customer: &Customer) -> WindowView {
+    let (tz, loc) = (customer.timezone, customer.locale);
+    WindowView {
+        start: start.to_rfc3339(),
+        end: end.to_rfc3339(),
+        start_local: locale::long_datetime(&start, tz, loc),
+        end_local: locale::long_datetime(&end, tz, loc),
+        start_utc: start.format("%Y-%m-%d %H:%M UTC").to_string(),
+        end_utc: end.format("%Y-%m-%d %H:%M UTC").to_string(),
+        duration: locale::duration_words((end - start).num_minutes(), loc),
     }
 }
 
