@@ -27,6 +27,9 @@ pub enum Error {
     /// A template failed to render.
     #[error("{0}")]
     Render(String),
+    /// The ledger cannot be used: missing, locked, damaged, newer, or a bad request of it.
+    #[error(transparent)]
+    Ledger(#[from] crate::ledger::LedgerError),
 }
 
 /// The crate's result type.

@@ -4,7 +4,8 @@
 //! against advisory feeds ([`advisory`], loaded by [`feeds`]) by version range ([`version`]) in
 //! [`matching`]; each finding is ranked by [`risk`] into a decision, a deadline and reasons; the
 //! fixes are placed into maintenance windows or emergency interventions by [`schedule`]; and the
-//! customer notices are rendered by [`notice`]. [`plan`] wires the stages; [`explain`] shows why a finding of a plan is ranked and placed as it
+//! customer notices are rendered by [`notice`]; the [`ledger`] remembers what was announced, so
+//! that a re-plan issues only what changed. [`plan`] wires the stages; [`explain`] shows why a finding of a plan is ranked and placed as it
 //! is; [`cli`] presents them.
 
 pub mod advisory;
@@ -16,6 +17,7 @@ pub mod explain;
 pub mod feeds;
 pub mod inputs;
 pub mod inventory;
+pub mod ledger;
 pub mod matching;
 pub mod notice;
 pub mod plan;

@@ -130,8 +130,26 @@ fn target_component(c: &Component) -> TargetComponent {
     }
 }
 
+/// What the ledger remembers that changes a plan; empty without a ledger, and then the plan is
+/// exactly what the inventory and feeds alone give.
+#[derive(Debug, Clone, Default)]
+pub struct History {
+    /// Finding id -> when it was first seen: the detection time its deadline counts from.
+    pub first_seen: HashMap<String, DateTime<Utc>>,
+    /// Occurrences already announced, with their environments: their notice has been served.
+    pub announced: schedule::Announced,
+    /// (environment, package) -> the window in progress that holds its upgrade: not re-planned
+    /// until that window's outcome is recorded.
+    pub held: HashMap<(String, String), String>,
+}
+
 /// Matches, ranks and schedules the inventory. Notices are rendered separately.
 pub fn build(inv: &Inventory, feeds: &Feeds, now: DateTime<Utc>) -> Plan {
+    build_with(inv, feeds, now, &History::default())
+}
+
+/// [`build`], with what the ledger remembers (see [`History`]).
+pub fn build_with(inv: &Inventory, feeds: &Feeds, now: DateTime<Utc>, history: &History) -> Plan {
     let targets = targets(inv);
     let matches = matching::match_targets(&targets, feeds);
     let mut warnings: Vec<String> = inv.warnings.clone();
@@ -142,9 +160,10 @@ pub fn build(inv: &Inventory, feeds: &Feeds, now: DateTime<Utc>) -> Plan {
             .map(|w| format!("feed {}: {}: {}", w.feed, w.entry, w.message)),
     );
     warnings.extend(matches.warnings.iter().cloned());
-    let mut findings = rank(inv, feeds, &matches, now, &mut warnings);
+    let mut findings = rank(inv, feeds, &matches, now, history, &mut warnings);
     let (requests, owners) = requests(inv, &mut findings);
-    let sched = schedule::schedule(inv, &requests, now);
+    let (requests, owners) = hold(history, &mut findings, requests, owners);
+    let sched = schedule::schedule_announced(inv, &requests, now, &history.announced);
     for (placement, members) in sched.placements.iter().zip(&owners) {
         for &f in members {
             let finding = &mut findings[f];
@@ -180,6 +199,7 @@ fn rank(
     feeds: &Feeds,
     matches: &Matches,
     now: DateTime<Utc>,
+    history: &History,
     warnings: &mut Vec<String>,
 ) -> Vec<PlanFinding> {
     let env_index: BTreeMap<&str, usize> = inv
@@ -196,7 +216,12 @@ fn rank(
         .iter()
         .map(|f| {
             let t = env_index[f.target.as_str()];
-            let mut finding = plan_finding(inv, feeds, matches, (t, f), now, &mut memo, warnings);
+            let mut finding = plan_finding(inv, feeds, history, (t, f), now, &mut memo, warnings);
+            finding.recommended = matches
+                .recommended
+                .get(&(t, f.component))
+                .cloned()
+                .flatten();
             let fresh = finding
                 .risk
                 .warnings
@@ -208,15 +233,25 @@ fn rank(
         .collect()
 }
 
-/// Assessments already made, by what they depend on: the records and kind of the finding, and
-/// where it lives. A fleet repeats the same vulnerable versions in many environments alike.
-type AssessMemo = HashMap<(Vec<usize>, Option<String>, Exposure, Criticality, Tier), Assessment>;
+/// Assessments already made, by what they depend on: the records and kind of the finding, where
+/// it lives, and when it was detected. A fleet repeats the same vulnerable versions in many
+/// environments alike.
+type AssessMemo = HashMap<AssessKey, Assessment>;
+type AssessKey = (
+    Vec<usize>,
+    Option<String>,
+    Exposure,
+    Criticality,
+    Tier,
+    DateTime<Utc>,
+);
 
-/// Ranks finding `f` of environment `t` and gives it its status.
+/// Ranks finding `f` of environment `t` and gives it its status. Its deadline counts from when
+/// the ledger first saw it, or from `now`.
 fn plan_finding(
     inv: &Inventory,
     feeds: &Feeds,
-    matches: &Matches,
+    history: &History,
     (t, f): (usize, &Finding),
     now: DateTime<Utc>,
     memo: &mut AssessMemo,
@@ -232,22 +267,27 @@ fn plan_finding(
         criticality: env.criticality,
         tier,
     };
-    let key = (f.records.clone(), f.informational.clone(), cx.exposure, cx.criticality, tier);
+    let id = format!("{}:{}:{}", env.id, f.package, f.advisory);
+    let detected = history.first_seen.get(&id).map_or(now, |t| now.min(*t));
+    let key = (
+        f.records.clone(),
+        f.informational.clone(),
+        cx.exposure,
+        cx.criticality,
+        tier,
+        detected,
+    );
     let mut risk = memo
         .entry(key)
-        .or_insert_with(|| risk::assess(f, feeds, cx, &inv.policy, now))
+        .or_insert_with(|| risk::assess(f, feeds, cx, &inv.policy, detected))
         .clone();
     let vex = vex_statement(inv, f, env);
     let (status, exception) = status(inv, f, env, vex, now, &mut risk, warnings);
     PlanFinding {
-        id: format!("{}:{}:{}", env.id, f.package, f.advisory),
+        id,
         environment: env.id.clone(),
         customer: env.customer.clone(),
-        recommended: matches
-            .recommended
-            .get(&(t, f.component))
-            .cloned()
-            .flatten(),
+        recommended: None,
         matched: f.clone(),
         status,
         exception,
@@ -456,4 +496,33 @@ fn requests(inv: &Inventory, findings: &mut [PlanFinding]) -> (Vec<TaskRequest>,
         owners.push(members);
     }
     (requests, owners)
+}
+
+/// Takes out the requests whose upgrade a window in progress holds (the ledger says so); their
+/// findings say which window.
+fn hold(
+    history: &History,
+    findings: &mut [PlanFinding],
+    requests: Vec<TaskRequest>,
+    owners: Vec<Vec<usize>>,
+) -> (Vec<TaskRequest>, Vec<Vec<usize>>) {
+    if history.held.is_empty() {
+        return (requests, owners);
+    }
+    requests
+        .into_iter()
+        .zip(owners)
+        .filter(|(r, members)| {
+            let key = (r.environment.clone(), r.package.clone());
+            let Some(window) = history.held.get(&key) else {
+                return true;
+            };
+            let why = format!("in window {window}, in progress: not re-planned until its outcome is recorded (patchplan complete {window} [--failed])");
+            for &m in members {
+                findings[m].schedule.push(why.clone());
+                findings[m].risk.reasons.push(format!("schedule: {why}"));
+            }
+            false
+        })
+        .unzip()
 }

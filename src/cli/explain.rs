@@ -24,7 +24,12 @@ pub fn run(cli: &Cli, args: &ExplainArgs) -> Result<Outcome> {
     let targets = crate::plan::targets(&inv);
     let cache = super::feeds::cache(cli);
     let feeds = crate::plan::load_feeds(&inv, Some(&targets), &cache, cli.now())?;
-    let plan = crate::plan::build(&inv, &feeds, cli.now());
+    // First sightings from the ledger, when there is one (read only: explain records nothing).
+    let history = match crate::ledger::Ledger::open_existing(&cli.ledger_path())? {
+        Some(ledger) => crate::ledger::issue::history(&ledger, cli.now())?,
+        None => crate::plan::History::default(),
+    };
+    let plan = crate::plan::build_with(&inv, &feeds, cli.now(), &history);
     let report = crate::explain::explain(&inv, &plan, &args.id, args.environment.as_deref())?;
     warn(cli, &plan.warnings);
     match cli.format {
@@ -62,11 +67,15 @@ fn aligned(rows: &[Vec<String>]) -> String {
 }
 
 fn render(report: &Report) -> String {
-    let parts: Vec<String> = report.findings.iter().map(finding).collect();
+    let parts: Vec<String> = report
+        .findings
+        .iter()
+        .map(|x| finding(x, report.now))
+        .collect();
     parts.join("\n")
 }
 
-fn finding(x: &Explained) -> String {
+fn finding(x: &Explained, now: DateTime<Utc>) -> String {
     let f = x.finding;
     let m = &f.matched;
     let mut out = format!("{}\n", f.id);
@@ -102,7 +111,7 @@ fn finding(x: &Explained) -> String {
         .collect();
     out.push_str(&aligned(&inputs));
     out.push_str(&decision(x));
-    out.push_str(&deadline(x));
+    out.push_str(&deadline(x, now));
     out.push_str(&score(x));
     out.push_str(&schedule(x));
     out
@@ -178,12 +187,16 @@ fn decision(x: &Explained) -> String {
     out
 }
 
-fn deadline(x: &Explained) -> String {
+fn deadline(x: &Explained, now: DateTime<Utc>) -> String {
     let Some(calc) = &x.deadline else {
         return "\nDeadline: none (informational advisory)\n".into();
     };
+    let source = match calc.detected < now {
+        true => "first seen, as the ledger recorded",
+        false => "--now: the ledger has no earlier sighting",
+    };
     let mut out = format!(
-        "\nDeadline\n  detected at {} (--now: first-seen times need the ledger)\n",
+        "\nDeadline\n  detected at {} ({source})\n",
         at(calc.detected)
     );
     if let Some((last, steps)) = calc.steps.split_last() {

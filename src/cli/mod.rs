@@ -2,8 +2,11 @@
 //! codes (0 done, 1 findings at or above `--fail-on`, 2 bad input or usage). Only this module
 //! prints.
 
+mod complete;
 mod explain;
 mod feeds;
+mod history;
+mod ledger;
 mod notices;
 mod plan;
 mod scan;
@@ -39,6 +42,9 @@ pub struct Cli {
     /// Where fetched feeds are kept (default: INVENTORY/.patchplan/feeds).
     #[arg(long, global = true, value_name = "DIR")]
     pub cache: Option<PathBuf>,
+    /// The ledger of what was announced (default: INVENTORY/.patchplan/ledger.db).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub ledger: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -66,6 +72,12 @@ pub enum Command {
     Explain(explain::ExplainArgs),
     /// Render the notices of a saved plan, or a rescheduled, cancelled or completed notice.
     Notices(notices::NoticesArgs),
+    /// Record a window's outcome and issue its `completed` notice.
+    Complete(complete::CompleteArgs),
+    /// Runs, notices and window outcomes from the ledger, newest first.
+    History(history::HistoryArgs),
+    /// Check, export or import the ledger.
+    Ledger(ledger::LedgerArgs),
 }
 
 pub(crate) fn parse_now(s: &str) -> std::result::Result<DateTime<Utc>, String> {
@@ -77,6 +89,13 @@ pub(crate) fn parse_now(s: &str) -> std::result::Result<DateTime<Utc>, String> {
 impl Cli {
     pub fn now(&self) -> DateTime<Utc> {
         self.now.unwrap_or_else(Utc::now)
+    }
+
+    /// The ledger's path: `--ledger`, or the inventory's own.
+    pub fn ledger_path(&self) -> PathBuf {
+        self.ledger
+            .clone()
+            .unwrap_or_else(|| crate::ledger::default_path(&self.inventory))
     }
 }
 
@@ -112,6 +131,9 @@ pub fn run(cli: &Cli) -> Result<Outcome> {
         Command::Windows(args) => windows::run(cli, args),
         Command::Explain(args) => explain::run(cli, args),
         Command::Notices(args) => notices::run(cli, args),
+        Command::Complete(args) => complete::run(cli, args),
+        Command::History(args) => history::run(cli, args),
+        Command::Ledger(args) => ledger::run(cli, args),
     }
 }
 

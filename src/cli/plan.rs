@@ -1,11 +1,14 @@
 //! `patchplan plan`: match, rank, schedule, render; writes DIR/plan.json and DIR/notices/.
+//! The run is one ledger transaction: what the ledger remembers shapes the plan, only the
+//! notices that changed are issued, and their files are written after the ledger commits.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Args;
 
 use super::{Cli, Format, Outcome, print, table, warn};
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::ledger::{Ledger, issue};
 use crate::plan::{Plan, Status};
 use crate::schedule::WindowKind;
 
@@ -16,6 +19,9 @@ pub struct PlanArgs {
     out: PathBuf,
     #[command(flatten)]
     fresh: super::feeds::FreshArgs,
+    /// Show the notices this run would issue; record and write nothing.
+    #[arg(long)]
+    dry_run: bool,
 }
 
 pub fn run(cli: &Cli, args: &PlanArgs) -> Result<Outcome> {
@@ -25,29 +31,84 @@ pub fn run(cli: &Cli, args: &PlanArgs) -> Result<Outcome> {
     let cache = super::feeds::cache(cli);
     let feeds = crate::plan::load_feeds(&inv, Some(&targets), &cache, cli.now())?;
     super::feeds::require_fresh(&feeds, &args.fresh)?;
-    let mut plan = crate::plan::build(&inv, &feeds, cli.now());
+    let ledger = open(cli, args.dry_run)?;
+    let history = issue::history(&ledger, cli.now())?;
+    let mut plan = crate::plan::build_with(&inv, &feeds, cli.now(), &history);
     plan.warnings.splice(0..0, refreshed);
-    let notices_dir = args.out.join("notices");
-    if notices_dir.exists() {
-        std::fs::remove_dir_all(&notices_dir).map_err(|e| Error::io(&notices_dir, e))?;
-    }
-    std::fs::create_dir_all(&args.out).map_err(|e| Error::io(&args.out, e))?;
-    let rendered = crate::notice::render_plan(&inv, &plan, &args.out)?;
-    plan.notices = rendered.records;
-    plan.warnings.extend(rendered.notes);
+    let changes = issue::changes(&ledger, &inv, &plan)?;
+    plan.warnings.extend(changes.notes.iter().cloned());
+    let mut skipped = Vec::new();
+    let rendered = issue::render(&inv, &plan, &changes, &mut skipped)?;
+    plan.warnings.extend(skipped);
+    plan.notices = rendered.iter().map(|r| r.notice.record.clone()).collect();
     let json = serde_json::to_string_pretty(&plan).expect("plans serialise") + "\n";
-    let path = args.out.join("plan.json");
-    std::fs::write(&path, &json).map_err(|e| Error::io(&path, e))?;
     warn(cli, &plan.warnings);
+    if args.dry_run {
+        return present(cli, &plan, &json, None);
+    }
+    issue::record(&ledger, &inv, &plan, &changes, &rendered)?;
+    ledger.commit()?;
+    // Only now that the ledger holds them: this run's notices, then any recorded one missing.
+    for r in &rendered {
+        crate::notice::write_files(&args.out, &r.notice.files)?;
+    }
+    crate::notice::write_files(&args.out, &ledger.missing_files(&args.out)?)?;
+    let path = args.out.join("plan.json");
+    crate::notice::write_files(&args.out, &[("plan.json".into(), json.clone())])?;
+    present(cli, &plan, &json, Some(&path))
+}
+
+/// The ledger, in its run's write transaction; for a dry run, read-only (or empty in memory).
+fn open(cli: &Cli, dry_run: bool) -> Result<Ledger> {
+    let path = cli.ledger_path();
+    if dry_run {
+        return Ok(match Ledger::open_existing(&path)? {
+            Some(l) => l,
+            None => Ledger::in_memory()?,
+        });
+    }
+    let ledger = Ledger::open(&path)?;
+    ledger.begin()?;
+    Ok(ledger)
+}
+
+/// Prints the plan: JSON, or the summary table (a dry run lists the notices it would issue).
+fn present(cli: &Cli, plan: &Plan, json: &str, path: Option<&Path>) -> Result<Outcome> {
     match cli.format {
-        Format::Json => print(&json)?,
-        Format::Table if !cli.quiet => print(&summary(&plan, &path))?,
-        Format::Table => {}
+        Format::Json => print(json)?,
+        Format::Table if cli.quiet => {}
+        Format::Table => {
+            let mut text = summary(plan, path);
+            if path.is_none() {
+                text.push_str(&would_issue(plan));
+            }
+            print(&text)?;
+        }
     }
     Ok(Outcome::Done)
 }
 
-fn summary(plan: &Plan, path: &std::path::Path) -> String {
+fn would_issue(plan: &Plan) -> String {
+    let rows: Vec<Vec<String>> = plan
+        .notices
+        .iter()
+        .map(|n| {
+            vec![
+                n.kind.as_str().to_string(),
+                n.customer.clone(),
+                n.window.clone(),
+                n.sequence.to_string(),
+                n.uid.clone(),
+            ]
+        })
+        .collect();
+    format!(
+        "\ndry run: nothing recorded or written; these notices would be issued:\n{}",
+        table::render(&["KIND", "CUSTOMER", "WINDOW", "SEQ", "UID"], &rows)
+    )
+}
+
+fn summary(plan: &Plan, path: Option<&Path>) -> String {
     let status = |s: Status| plan.findings.iter().filter(|f| f.status == s).count();
     let count = |d: &str| {
         plan.findings
@@ -108,12 +169,12 @@ fn summary(plan: &Plan, path: &std::path::Path) -> String {
         .filter(|t| t.deadline_missed)
         .count();
     out.push_str(&format!(
-        "\n{} windows, {} notices, {} unscheduled findings, {} deadline misses; written to {}\n",
+        "\n{} windows, {} notices, {} unscheduled findings, {} deadline misses; {}\n",
         plan.windows.len(),
         plan.notices.len(),
         unscheduled,
         misses,
-        path.display()
+        path.map_or("dry run".into(), |p| format!("written to {}", p.display()))
     ));
     out
 }

@@ -382,3 +382,125 @@ fn write_file(out: &Path, dir: &Path, id: &str, ext: &str, bytes: &[u8]) -> Resu
     std::fs::write(&path, bytes).map_err(|e| Error::io(&path, e))?;
     Ok(rel.to_string_lossy().replace('\\', "/"))
 }
+
+/// One notice the ledger issues: its kind, the window it is about (as now planned, or as last
+/// announced for a cancelled or completed one), its UID and SEQUENCE, and what only some kinds
+/// carry.
+#[derive(Debug, Clone)]
+pub struct NoticeSpec<'a> {
+    /// The notice id (plan.json's `id`).
+    pub id: String,
+    /// File stem: files are `notices/CUSTOMER/STEM.FORMAT`.
+    pub stem: String,
+    /// `scheduled`, `reminder`, `emergency`, `rescheduled`, `cancelled` or `completed`.
+    pub kind: &'static str,
+    pub window: &'a crate::schedule::Window,
+    pub uid: String,
+    pub sequence: u32,
+    /// `rescheduled`: the times announced before.
+    pub previous: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    /// `reminder`: how long before the window (`1d`).
+    pub reminder: Option<String>,
+    /// `completed`: `completed` or `failed`, and the operator's note.
+    pub outcome: Option<(&'static str, Option<String>)>,
+}
+
+/// A rendered notice, not yet written: its record and its files (paths relative to the output
+/// directory, and contents), so that the ledger can record them before they are written.
+#[derive(Debug, Clone)]
+pub struct RenderedNotice {
+    pub record: NoticeRecord,
+    pub files: Vec<(String, String)>,
+}
+
+/// Renders one notice of the ledger's in every format, made at `issued`; `None` when its
+/// customer is no longer in the inventory. `findings` describes the window's findings (from
+/// the plan; empty when there is none, as for `complete`).
+pub fn render_notice(
+    renderer: &Renderer,
+    inv: &Inventory,
+    findings: &std::collections::HashMap<&str, &input::FindingInput>,
+    spec: &NoticeSpec,
+    issued: DateTime<Utc>,
+) -> Result<Option<RenderedNotice>> {
+    let Some(customer) = inv.customer(&spec.window.customer) else {
+        return Ok(None);
+    };
+    let window = WindowInput::from(spec.window);
+    let issue = spec_issue(spec, &window, issued)?;
+    let sources = Sources {
+        organisation: &inv.organisation,
+        names: (inv.environments.iter())
+            .map(|e| (e.id.as_str(), e.name.as_str()))
+            .collect(),
+        findings: findings.clone(),
+    };
+    let mut view = view::build(&sources, customer, &window, &issue);
+    (view.id, view.uid, view.sequence) = (spec.stem.clone(), spec.uid.clone(), spec.sequence);
+    for name in [&customer.id, &view.id] {
+        file_name(name)?;
+    }
+    let dir = format!("notices/{}", customer.id);
+    let mut files = Vec::new();
+    for format in TEMPLATE_FORMATS {
+        let text = renderer.render(&view, format)?;
+        files.push((format!("{dir}/{}.{format}", spec.stem), text));
+    }
+    files.push((format!("{dir}/{}.ics", spec.stem), ics::calendar(&view)));
+    let json = escape::json(&serde_json::to_string_pretty(&view).expect("views serialise")) + "\n";
+    files.push((format!("{dir}/{}.json", spec.stem), json));
+    let record = NoticeRecord {
+        id: spec.id.clone(),
+        customer: customer.id.clone(),
+        window: spec.window.id.clone(),
+        kind: issue.kind,
+        uid: spec.uid.clone(),
+        sequence: spec.sequence,
+        send_at: issue.send_at,
+        files: files.iter().map(|(p, _)| p.clone()).collect(),
+    };
+    Ok(Some(RenderedNotice { record, files }))
+}
+
+/// The [`Issue`] a ledger notice stands for. A failed window's `completed` notice says the
+/// change was rolled back.
+fn spec_issue(spec: &NoticeSpec, window: &WindowInput, issued: DateTime<Utc>) -> Result<Issue> {
+    let kind = Kind::from_str(spec.kind).map_err(Error::Usage)?;
+    let lead = match &spec.reminder {
+        Some(text) => Some(Duration::from_str(text).map_err(Error::Usage)?),
+        None => None,
+    };
+    let send_at = lead.map_or(issued, |l| window.start - l.delta());
+    Ok(Issue {
+        kind,
+        sequence: spec.sequence,
+        issued,
+        send_at,
+        lead,
+        previous: spec.previous.map(|(start, end)| Previous {
+            window: window.id.clone(),
+            start,
+            end,
+        }),
+        outcome: spec.outcome.as_ref().map(|(status, _)| match *status {
+            "failed" => Outcome::RolledBack,
+            _ => Outcome::Done,
+        }),
+        note: spec.outcome.as_ref().and_then(|(_, note)| note.clone()),
+    })
+}
+
+/// Writes notice files under `out`, each through a temporary file and a rename, so that a file
+/// is either whole or absent.
+pub fn write_files(out: &Path, files: &[(String, String)]) -> Result<()> {
+    for (rel, content) in files {
+        let path = out.join(rel);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        }
+        let tmp = path.with_extension("partial");
+        std::fs::write(&tmp, content).map_err(|e| Error::io(&tmp, e))?;
+        std::fs::rename(&tmp, &path).map_err(|e| Error::io(&path, e))?;
+    }
+    Ok(())
+}

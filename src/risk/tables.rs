@@ -2,10 +2,10 @@
 //! BOD 26-04 remediation timelines (v1.0.0). Each row is transcribed from the CSV files in
 //! `../shared/data/ssvc/`; a test checks every row against them.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// SSVC decision, ordered from least to most urgent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Decision {
     #[serde(rename = "track")]
     Track,

@@ -5,12 +5,24 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, TimeDelta, Utc};
 
 use super::occurrence::{self, Occurrence};
-use super::{Placement, Reminder, Schedule, Task, TaskRequest, Window, WindowKind};
+use super::{Announced, Placement, Reminder, Schedule, Task, TaskRequest, Window, WindowKind};
 use crate::inventory::{Environment, Inventory};
 use crate::risk::Decision;
 
 /// Places every request; see the module documentation of [`super`] for the rules.
 pub fn schedule(inv: &Inventory, requests: &[TaskRequest], now: DateTime<Utc>) -> Schedule {
+    schedule_announced(inv, requests, now, &Announced::new())
+}
+
+/// [`schedule`], where the occurrences in `announced` (planned window id -> the environments
+/// announced in it) were already announced to the customer: their notice has been given, so the
+/// notice period does not stop those environments' upgrades from going there.
+pub fn schedule_announced(
+    inv: &Inventory,
+    requests: &[TaskRequest],
+    now: DateTime<Utc>,
+    announced: &Announced,
+) -> Schedule {
     let end = now + inv.defaults.horizon.delta();
     let occurrences: HashMap<&str, Vec<Occurrence>> = inv
         .customers
@@ -21,6 +33,7 @@ pub fn schedule(inv: &Inventory, requests: &[TaskRequest], now: DateTime<Utc>) -
         inv,
         requests,
         now,
+        announced,
         occurrences,
         by_key: requests
             .iter()
@@ -101,6 +114,7 @@ struct State<'a> {
     inv: &'a Inventory,
     requests: &'a [TaskRequest],
     now: DateTime<Utc>,
+    announced: &'a Announced,
     occurrences: HashMap<&'a str, Vec<Occurrence>>,
     /// Request index per (environment, ecosystem, package), for rollout predecessors.
     by_key: HashMap<(String, String, String), usize>,
@@ -442,7 +456,12 @@ impl State<'_> {
         let customer = self.inv.customer(&r.customer).ok_or("unknown customer")?;
         let earliest = self.now + customer.notice.delta();
         let at = |t: DateTime<Utc>| t.format("%Y-%m-%d %H:%M UTC").to_string();
-        if o.start < earliest {
+        let announced = || {
+            self.announced
+                .get(&planned_id(&r.customer, o))
+                .is_some_and(|envs| envs.contains(&r.environment))
+        };
+        if o.start < earliest && !announced() {
             let notice = customer.notice;
             return Err(format!(
                 "inside the {notice} notice period (planned work from {})",

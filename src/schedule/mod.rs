@@ -11,18 +11,25 @@
 //! goes to the first usable planned window after it. A pin places an upgrade in the occurrence it
 //! names when that occurrence is usable, and is refused with the reason otherwise. A rollout
 //! successor waits for its predecessor's same upgrade: when that is not scheduled, neither is
-//! the successor's.
+//! the successor's. An occurrence already announced (the ledger says so) keeps the
+//! environments announced in it even inside the notice period: their notice was given.
 
 mod assign;
 pub mod occurrence;
 pub mod rrule;
 
-pub use assign::schedule;
+pub use assign::{schedule, schedule_announced};
+
+use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::risk::Decision;
+
+/// Planned window ids already announced to customers, each with the environments announced in
+/// it (from the ledger): for those, the notice period has been served.
+pub type Announced = HashMap<String, BTreeSet<String>>;
 
 /// An upgrade to place.
 #[derive(Debug, Clone)]
@@ -49,7 +56,7 @@ pub struct TaskRequest {
 }
 
 /// Planned maintenance or emergency intervention.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum WindowKind {
     Planned,
@@ -57,7 +64,7 @@ pub enum WindowKind {
 }
 
 /// A task as placed.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Task {
     pub environment: String,
     pub ecosystem: String,
@@ -76,7 +83,7 @@ pub struct Task {
 }
 
 /// A window in the plan: an occurrence with tasks, or an emergency intervention.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Window {
     pub id: String,
     pub customer: String,
@@ -95,7 +102,7 @@ pub struct Window {
 }
 
 /// A reminder before a planned window, from the customer's `reminders`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Reminder {
     /// How long before the window (`1d`, `1h`).
     pub before: String,

@@ -10,9 +10,15 @@ use serde_json::Value;
 
 use crate::common::{NOW, example_copy, root, run, run_in, stderr};
 
+/// Plans the shipped example into `out`, with a fresh ledger of its own there (`.ledger.db`), so
+/// that every test's plan is a first plan and tests do not share the repository's ledger.
 fn plan_into(out: &Path) -> Value {
     let out_arg = out.to_str().unwrap();
-    let o = run(&["plan", "--now", NOW, "--out", out_arg, "--quiet"]);
+    let ledger = out.join(".ledger.db");
+    let ledger = ledger.to_str().unwrap();
+    let o = run(&[
+        "plan", "--now", NOW, "--out", out_arg, "--quiet", "--ledger", ledger,
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     serde_json::from_slice(&std::fs::read(out.join("plan.json")).unwrap()).unwrap()
 }
@@ -257,6 +263,10 @@ fn the_same_now_gives_byte_identical_output() {
         while let Some(dir) = stack.pop() {
             for e in std::fs::read_dir(dir).unwrap() {
                 let p = e.unwrap().path();
+                let name = p.file_name().unwrap().to_string_lossy();
+                if name.starts_with(".ledger.db") {
+                    continue;
+                }
                 if p.is_dir() {
                     stack.push(p);
                 } else {

@@ -7,6 +7,7 @@ mod example;
 mod explain;
 mod feeds;
 mod inputs;
+mod ledger;
 mod notices;
 mod real_feeds;
 mod reference;

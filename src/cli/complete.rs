@@ -1,0 +1,68 @@
+//! `patchplan complete WINDOW-ID [--failed] [--note TEXT]`: records how a window ended and issues
+//! its `completed` notice (written under `--out` after the record commits). A failed window's
+//! upgrades return to the next plan, with deadlines from their findings' first sightings.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::{Cli, Format, Outcome, print};
+use crate::error::Result;
+use crate::ledger::{Ledger, issue};
+
+#[derive(Debug, Args)]
+pub struct CompleteArgs {
+    /// The window: its id in plan.json or in `patchplan history`.
+    #[arg(value_name = "WINDOW-ID")]
+    window: String,
+    /// The work failed: its upgrades return to the next plan.
+    #[arg(long)]
+    failed: bool,
+    /// What happened, in the operator's words (goes into the notice and the ledger).
+    #[arg(long, value_name = "TEXT")]
+    note: Option<String>,
+    /// Where to write the notice (as `plan --out`).
+    #[arg(long, default_value = "out", value_name = "DIR")]
+    out: PathBuf,
+}
+
+pub fn run(cli: &Cli, args: &CompleteArgs) -> Result<Outcome> {
+    let inv = crate::inventory::load(&cli.inventory)?;
+    let path = cli.ledger_path();
+    if !path.exists() {
+        return Err(crate::ledger::LedgerError::Missing { path }.into());
+    }
+    let ledger = Ledger::open(&path)?;
+    ledger.begin()?;
+    let (w, notice) = issue::complete(
+        &ledger,
+        &inv,
+        &args.window,
+        args.failed,
+        args.note.clone(),
+        cli.now(),
+    )?;
+    ledger.commit()?;
+    if let Some(n) = &notice {
+        crate::notice::write_files(&args.out, &n.files)?;
+    }
+    let state = if args.failed { "failed" } else { "completed" };
+    match (cli.format, &notice) {
+        (Format::Json, Some(n)) => {
+            print(&(serde_json::to_string_pretty(&n.record).expect("records serialise") + "\n"))?
+        }
+        (Format::Json, None) => print("null\n")?,
+        (Format::Table, _) if !cli.quiet => print(&format!(
+            "window {} recorded as {state}; notice {}\n",
+            w.key,
+            notice
+                .as_ref()
+                .map_or("not issued (customer gone)".into(), |n| n
+                    .record
+                    .files
+                    .join(", "))
+        ))?,
+        (Format::Table, _) => {}
+    }
+    Ok(Outcome::Done)
+}

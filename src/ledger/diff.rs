@@ -1,0 +1,428 @@
+//! What a new plan issues, given what the ledger announced: the re-plan rules.
+//!
+//! A window's identity: the window the ledger announced under a key (the plan's window id when
+//! it was first announced; its UID is `KEY@DOMAIN`). A new plan's window is the same window when
+//! (1) it is the same occurrence (same window id and kind), or else (2) it is of the same
+//! customer and kind and carries at least one of the same upgrades (environment, component); of
+//! several, the one sharing most upgrades, then the earliest. Windows already started are not
+//! compared: they are `in_progress` until their outcome is recorded, and hold their upgrades.
+//!
+//! Then: the same window at the same times, with the same facts (services, expected downtime,
+//! and under `detailed` disclosure the changes), issues nothing, except a reminder that has
+//! come due; at other times it issues `rescheduled` (SEQUENCE + 1, old and new times); with the
+//! same times but other facts, an updated `scheduled` (SEQUENCE + 1). An emergency is announced
+//! once: matched again, it issues nothing. A ledger window that no new window matches is
+//! `cancelled` (SEQUENCE + 1); a new window that matches none is `scheduled` or `emergency`.
+
+use std::collections::{BTreeSet, HashSet};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::schedule::{Window, WindowKind};
+
+/// A window's state in the ledger.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WindowState {
+    Planned,
+    InProgress,
+    Completed,
+    Cancelled,
+    Failed,
+}
+
+impl WindowState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WindowState::Planned => "planned",
+            WindowState::InProgress => "in_progress",
+            WindowState::Completed => "completed",
+            WindowState::Cancelled => "cancelled",
+            WindowState::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<WindowState> {
+        use WindowState::*;
+        [Planned, InProgress, Completed, Cancelled, Failed]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+    }
+
+    /// Whether the window's story is over (its outcome is recorded, or it was cancelled).
+    pub fn is_final(self) -> bool {
+        !matches!(self, WindowState::Planned | WindowState::InProgress)
+    }
+}
+
+/// The kinds of notice (DESIGN.md, "Notices").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoticeKind {
+    Scheduled,
+    Reminder,
+    Emergency,
+    Rescheduled,
+    Cancelled,
+    Completed,
+}
+
+impl NoticeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NoticeKind::Scheduled => "scheduled",
+            NoticeKind::Reminder => "reminder",
+            NoticeKind::Emergency => "emergency",
+            NoticeKind::Rescheduled => "rescheduled",
+            NoticeKind::Cancelled => "cancelled",
+            NoticeKind::Completed => "completed",
+        }
+    }
+}
+
+/// A window as the ledger keeps it.
+#[derive(Debug, Clone)]
+pub struct LedgerWindow {
+    pub key: String,
+    pub uid: String,
+    pub sequence: u32,
+    pub state: WindowState,
+    /// The window as last announced (its `id` is the latest occurrence id).
+    pub window: Window,
+    /// What the customer was told, as compared by [`facts`].
+    pub facts: String,
+    /// When its latest notice was issued.
+    pub last_notice_at: Option<DateTime<Utc>>,
+}
+
+/// A notice to issue.
+#[derive(Debug, Clone)]
+pub struct Issue {
+    /// The notice id (plan.json's `id`).
+    pub id: String,
+    /// The stem of its files.
+    pub stem: String,
+    pub key: String,
+    pub kind: NoticeKind,
+    pub uid: String,
+    pub sequence: u32,
+    /// The window it is about: as now planned, or as last announced when cancelled.
+    pub window: Window,
+    /// For `rescheduled`: the times announced before.
+    pub previous: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    /// For `reminder`: how long before the window (`1d`).
+    pub reminder: Option<String>,
+}
+
+/// A window to write to the ledger.
+#[derive(Debug, Clone)]
+pub struct WindowWrite {
+    pub key: String,
+    pub uid: String,
+    pub sequence: u32,
+    pub state: WindowState,
+    pub window: Window,
+    pub facts: String,
+    /// A window not in the ledger before.
+    pub new: bool,
+    /// Its state changed: an event for `history`.
+    pub changed_state: bool,
+}
+
+/// What a plan run does to the ledger.
+#[derive(Debug, Clone, Default)]
+pub struct Changes {
+    pub notices: Vec<Issue>,
+    pub windows: Vec<WindowWrite>,
+    /// Reminders not issued because their time had passed when the window was announced.
+    pub notes: Vec<String>,
+}
+
+/// What [`diff`] needs besides the windows.
+pub struct Context<'a> {
+    pub now: DateTime<Utc>,
+    /// Right-hand side of UIDs.
+    pub domain: &'a str,
+    /// Customers with `detailed` disclosure: their notices list the changes.
+    pub detailed: HashSet<String>,
+    /// Every key the ledger has used: a new window never reuses one.
+    pub taken: HashSet<String>,
+}
+
+/// Compares the ledger's open windows with a new plan's windows; see the module docs.
+pub fn diff(open: &[LedgerWindow], plan: &[Window], cx: &mut Context) -> Changes {
+    let mut out = Changes::default();
+    let (started, live): (Vec<&LedgerWindow>, Vec<&LedgerWindow>) = open
+        .iter()
+        .partition(|l| l.state == WindowState::InProgress || l.window.start <= cx.now);
+    for l in started
+        .into_iter()
+        .filter(|l| l.state == WindowState::Planned)
+    {
+        out.windows.push(unchanged(l, WindowState::InProgress));
+    }
+    let (pairs, new) = pair(&live, plan);
+    for (l, p) in pairs {
+        match p {
+            Some(p) => known(live[l], &plan[p], cx, &mut out),
+            None => cancel(live[l], &mut out),
+        }
+    }
+    for p in new {
+        announce(&plan[p], cx, &mut out);
+    }
+    out
+}
+
+/// Pairs each live ledger window with the new window that is the same, if any; returns the
+/// pairs and the new windows left.
+fn pair(live: &[&LedgerWindow], plan: &[Window]) -> (Vec<(usize, Option<usize>)>, Vec<usize>) {
+    let mut free: BTreeSet<usize> = (0..plan.len()).collect();
+    let mut matched: Vec<Option<usize>> = live
+        .iter()
+        .map(|l| {
+            let p = plan
+                .iter()
+                .position(|p| p.id == l.window.id && p.kind == l.window.kind)?;
+            free.remove(&p).then_some(p)
+        })
+        .collect();
+    for (i, l) in live.iter().enumerate() {
+        if matched[i].is_some() {
+            continue;
+        }
+        let best = free
+            .iter()
+            .copied()
+            .filter(|&p| plan[p].customer == l.window.customer && plan[p].kind == l.window.kind)
+            .map(|p| {
+                (
+                    shared(&l.window, &plan[p]),
+                    std::cmp::Reverse(plan[p].start),
+                    p,
+                )
+            })
+            .filter(|(n, _, _)| *n > 0)
+            .max();
+        if let Some((_, _, p)) = best {
+            free.remove(&p);
+            matched[i] = Some(p);
+        }
+    }
+    (
+        matched.into_iter().enumerate().collect(),
+        free.into_iter().collect(),
+    )
+}
+
+/// How many upgrades (environment, component) two windows share.
+fn shared(a: &Window, b: &Window) -> usize {
+    let keys: HashSet<(&str, &str)> = a
+        .tasks
+        .iter()
+        .map(|t| (t.environment.as_str(), t.package.as_str()))
+        .collect();
+    b.tasks
+        .iter()
+        .filter(|t| keys.contains(&(t.environment.as_str(), t.package.as_str())))
+        .count()
+}
+
+/// A window the ledger knows, found again in the plan.
+fn known(l: &LedgerWindow, p: &Window, cx: &Context, out: &mut Changes) {
+    if p.kind == WindowKind::Emergency {
+        // Announced once: the intervention keeps the times it was announced with.
+        let mut window = p.clone();
+        (window.id, window.start, window.end) = (l.window.id.clone(), l.window.start, l.window.end);
+        out.windows.push(WindowWrite {
+            window,
+            ..unchanged(l, l.state)
+        });
+        return;
+    }
+    let facts = facts(p, cx);
+    let moved = (p.start, p.end) != (l.window.start, l.window.end);
+    let kind = match (moved, facts != l.facts) {
+        (true, _) => Some(NoticeKind::Rescheduled),
+        (false, true) => Some(NoticeKind::Scheduled),
+        (false, false) => None,
+    };
+    let sequence = l.sequence + u32::from(kind.is_some());
+    if let Some(kind) = kind {
+        let previous = moved.then_some((l.window.start, l.window.end));
+        out.notices
+            .push(issue(&l.key, kind, &l.uid, sequence, p, previous, None));
+        reminders(&l.key, &l.uid, sequence, p, cx.now, out);
+    }
+    out.windows.push(WindowWrite {
+        sequence,
+        window: p.clone(),
+        facts,
+        ..unchanged(l, l.state)
+    });
+}
+
+fn cancel(l: &LedgerWindow, out: &mut Changes) {
+    let sequence = l.sequence + 1;
+    let kind = NoticeKind::Cancelled;
+    out.notices
+        .push(issue(&l.key, kind, &l.uid, sequence, &l.window, None, None));
+    out.windows.push(WindowWrite {
+        sequence,
+        ..unchanged(l, WindowState::Cancelled)
+    });
+}
+
+fn announce(p: &Window, cx: &mut Context, out: &mut Changes) {
+    let key = fresh_key(&p.id, &mut cx.taken);
+    let uid = format!("{key}@{}", cx.domain);
+    let kind = match p.kind {
+        WindowKind::Emergency => NoticeKind::Emergency,
+        WindowKind::Planned => NoticeKind::Scheduled,
+    };
+    out.notices.push(issue(&key, kind, &uid, 0, p, None, None));
+    reminders(&key, &uid, 0, p, cx.now, out);
+    out.windows.push(WindowWrite {
+        key,
+        uid,
+        sequence: 0,
+        state: WindowState::Planned,
+        window: p.clone(),
+        facts: facts(p, cx),
+        new: true,
+        changed_state: true,
+    });
+}
+
+/// The ledger window as it is, in `state`.
+fn unchanged(l: &LedgerWindow, state: WindowState) -> WindowWrite {
+    WindowWrite {
+        key: l.key.clone(),
+        uid: l.uid.clone(),
+        sequence: l.sequence,
+        state,
+        window: l.window.clone(),
+        facts: l.facts.clone(),
+        new: false,
+        changed_state: state != l.state,
+    }
+}
+
+/// `id`, or `id~2`, `id~3`, ... when the ledger has used it (a cancelled occurrence planned
+/// again is a new window with a new UID).
+fn fresh_key(id: &str, taken: &mut HashSet<String>) -> String {
+    let key = (1..)
+        .map(|n| match n {
+            1 => id.to_string(),
+            n => format!("{id}~{n}"),
+        })
+        .find(|k| !taken.contains(k))
+        .expect("some suffix is free");
+    taken.insert(key.clone());
+    key
+}
+
+/// The reminders of a planned window being announced (or announced again): each one issued now,
+/// to be sent at its time; one whose time has passed is noted instead. Each is issued once: a
+/// window is announced again only when it changes.
+fn reminders(
+    key: &str,
+    uid: &str,
+    sequence: u32,
+    p: &Window,
+    now: DateTime<Utc>,
+    out: &mut Changes,
+) {
+    for r in &p.reminders {
+        if r.skipped.is_some() || r.at < now {
+            let at = |t: DateTime<Utc>| t.format("%Y-%m-%d %H:%M UTC").to_string();
+            out.notes.push(format!(
+                "reminder {} before {} not issued: its time, {}, is before now ({})",
+                r.before,
+                p.id,
+                at(r.at),
+                at(now)
+            ));
+            continue;
+        }
+        let kind = NoticeKind::Reminder;
+        let n = issue(key, kind, uid, sequence, p, None, Some(r.before.clone()));
+        out.notices.push(n);
+    }
+}
+
+/// The notice id and file stem of a notice: `KEY.KIND` for a window's first notices and
+/// `KEY.reminder-LEAD` for its reminders (the lead in whole hours, else minutes: `24h`, `90m`),
+/// with `-SEQUENCE` after them once the window has been announced again.
+pub fn names(
+    key: &str,
+    kind: NoticeKind,
+    sequence: u32,
+    reminder: Option<&str>,
+) -> (String, String) {
+    let lead = |before: &str| match before.parse::<crate::duration::Duration>() {
+        Ok(d) if d.minutes() % 60 == 0 => format!("{}h", d.minutes() / 60),
+        Ok(d) => format!("{}m", d.minutes()),
+        Err(_) => before.to_string(),
+    };
+    let id = match (sequence, reminder) {
+        (0, Some(before)) => format!("{key}.reminder-{}", lead(before)),
+        (n, Some(before)) => format!("{key}.reminder-{}-{n}", lead(before)),
+        (0, None) => format!("{key}.{}", kind.as_str()),
+        (n, None) => format!("{key}.{}-{n}", kind.as_str()),
+    };
+    (id.clone(), id)
+}
+
+fn issue(
+    key: &str,
+    kind: NoticeKind,
+    uid: &str,
+    sequence: u32,
+    window: &Window,
+    previous: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    reminder: Option<String>,
+) -> Issue {
+    let (id, stem) = names(key, kind, sequence, reminder.as_deref());
+    Issue {
+        id,
+        stem,
+        key: key.to_string(),
+        kind,
+        uid: uid.to_string(),
+        sequence,
+        window: window.clone(),
+        previous,
+        reminder,
+    }
+}
+
+/// What the customer is told about a planned window, as compared between plans: its times,
+/// services, expected downtime, and under `detailed` disclosure each change.
+pub fn facts(w: &Window, cx: &Context) -> String {
+    let mut per_env: std::collections::BTreeMap<&str, u32> = Default::default();
+    for t in &w.tasks {
+        *per_env.entry(t.environment.as_str()).or_default() += t.downtime_minutes;
+    }
+    let changes: Vec<(&str, &str, &str)> = match cx.detailed.contains(&w.customer) {
+        true => {
+            let mut c: Vec<_> = w
+                .tasks
+                .iter()
+                .map(|t| (t.environment.as_str(), t.package.as_str(), t.to.as_str()))
+                .collect();
+            c.sort_unstable();
+            c
+        }
+        false => Vec::new(),
+    };
+    serde_json::json!({
+        "start": w.start,
+        "end": w.end,
+        "environments": w.environments,
+        "downtime_minutes": per_env.values().copied().max().unwrap_or(0),
+        "changes": changes,
+    })
+    .to_string()
+}

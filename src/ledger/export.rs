@@ -1,0 +1,149 @@
+//! `ledger export` and `ledger import`: every row of every table as JSON, for backup and
+//! restore. The export names its schema version; an import builds the schema up to that version,
+//! inserts the rows, then migrates forward, all in one transaction, and only into a new (or
+//! empty) ledger, so that a restore never mixes two histories.
+
+use std::path::Path;
+
+use rusqlite::types::{Value as SqlValue, ValueRef};
+use serde_json::{Map, Value};
+
+use super::schema::{self, TABLES};
+use super::{Ledger, LedgerError, Result};
+
+/// The export's schema name.
+pub const SCHEMA: &str = "patchplan.ledger/v1";
+
+/// Every table's rows, in rowid order.
+pub fn export(ledger: &Ledger) -> Result<Value> {
+    let mut tables = Map::new();
+    for table in TABLES {
+        tables.insert(table.into(), Value::Array(rows(ledger, table)?));
+    }
+    let version = schema::version(ledger.conn()).map_err(|e| ledger.err(e))?;
+    Ok(serde_json::json!({ "schema": SCHEMA, "version": version, "tables": tables }))
+}
+
+fn rows(ledger: &Ledger, table: &str) -> Result<Vec<Value>> {
+    let mut stmt = ledger
+        .conn()
+        .prepare(&format!("SELECT * FROM {table} ORDER BY rowid"))
+        .map_err(|e| ledger.err(e))?;
+    let names: Vec<String> = stmt.column_names().map(|s| s.to_string()).collect();
+    let rows = stmt
+        .query_map([], |r| {
+            let mut obj = Map::new();
+            for (i, name) in names.iter().enumerate() {
+                obj.insert(name.clone(), json_value(r.get_ref(i)?));
+            }
+            Ok(Value::Object(obj))
+        })
+        .map_err(|e| ledger.err(e))?;
+    rows.collect::<rusqlite::Result<_>>()
+        .map_err(|e| ledger.err(e))
+}
+
+fn json_value(v: ValueRef) -> Value {
+    match v {
+        ValueRef::Null => Value::Null,
+        ValueRef::Integer(i) => i.into(),
+        ValueRef::Real(f) => f.into(),
+        ValueRef::Text(t) | ValueRef::Blob(t) => String::from_utf8_lossy(t).into_owned().into(),
+    }
+}
+
+/// Restores `export` (read from `source`) into a new ledger at `path`; returns the rows
+/// imported per table.
+pub fn import(path: &Path, export: &Value, source: &Path) -> Result<Vec<(&'static str, usize)>> {
+    let bad = |message: String| LedgerError::Import {
+        path: source.to_path_buf(),
+        message,
+    };
+    if export["schema"] != SCHEMA {
+        return Err(bad(format!(
+            "not a ledger export (schema is not `{SCHEMA}`)"
+        )));
+    }
+    let version = export["version"]
+        .as_i64()
+        .filter(|v| (1..=schema::VERSION).contains(v));
+    let version = version.ok_or_else(|| {
+        bad(format!(
+            "unsupported ledger version {} (this patchplan reads 1 to {})",
+            export["version"],
+            schema::VERSION
+        ))
+    })?;
+    if path.exists() && std::fs::metadata(path).map(|m| m.len() > 0).unwrap_or(true) {
+        return Err(LedgerError::Import {
+            path: path.to_path_buf(),
+            message: "a ledger is already here; import into a new path (--ledger PATH)".into(),
+        });
+    }
+    let ledger = Ledger::create_empty(path)?;
+    ledger.begin()?;
+    schema::migrate(ledger.conn(), 0, version).map_err(|e| ledger.err(e))?;
+    let mut counts = Vec::new();
+    for table in TABLES {
+        let rows = export["tables"][table]
+            .as_array()
+            .ok_or_else(|| bad(format!("no `{table}` rows")))?;
+        for row in rows {
+            insert(&ledger, table, row).map_err(|e| bad(format!("{table}: {e}")))?;
+        }
+        counts.push((table, rows.len()));
+    }
+    schema::migrate(ledger.conn(), version, schema::VERSION).map_err(|e| ledger.err(e))?;
+    ledger.commit()?;
+    Ok(counts)
+}
+
+/// Inserts one exported row; its keys must be the table's columns.
+fn insert(ledger: &Ledger, table: &str, row: &Value) -> std::result::Result<(), String> {
+    let obj = row.as_object().ok_or("a row is not an object")?;
+    let columns = columns(ledger, table).map_err(|e| e.to_string())?;
+    if let Some(k) = obj.keys().find(|k| !columns.contains(k)) {
+        return Err(format!("unknown column `{k}`"));
+    }
+    let names: Vec<&String> = obj.keys().collect();
+    let marks: Vec<String> = (1..=names.len()).map(|i| format!("?{i}")).collect();
+    let sql = format!(
+        "INSERT INTO {table} ({}) VALUES ({})",
+        names
+            .iter()
+            .map(|n| n.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        marks.join(", ")
+    );
+    let values: Vec<SqlValue> = obj
+        .values()
+        .map(sql_value)
+        .collect::<std::result::Result<_, _>>()?;
+    ledger
+        .conn()
+        .prepare_cached(&sql)
+        .and_then(|mut s| s.execute(rusqlite::params_from_iter(values)))
+        .map(drop)
+        .map_err(|e| e.to_string())
+}
+
+fn columns(ledger: &Ledger, table: &str) -> rusqlite::Result<Vec<String>> {
+    let mut stmt = ledger
+        .conn()
+        .prepare_cached("SELECT name FROM pragma_table_info(?1)")?;
+    let rows = stmt.query_map([table], |r| r.get(0))?;
+    rows.collect()
+}
+
+fn sql_value(v: &Value) -> std::result::Result<SqlValue, String> {
+    Ok(match v {
+        Value::Null => SqlValue::Null,
+        Value::String(s) => SqlValue::Text(s.clone()),
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => SqlValue::Integer(i),
+            None => SqlValue::Real(n.as_f64().ok_or("a number out of range")?),
+        },
+        other => return Err(format!("unexpected value {other}")),
+    })
+}

@@ -1,0 +1,99 @@
+//! The hashes a run records, so that a run can be tied to exactly what it read: the inventory's
+//! files, and each feed snapshot (its download's SHA-256 for fetched feeds, or the hash of the
+//! local file or directory).
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::feeds::{FeedSpec, Snapshot};
+
+/// Hex SHA-256 of `bytes`.
+pub fn sha256(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
+fn hex(digest: &[u8]) -> String {
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// SHA-256 over every file under `dir` (paths relative to it, sorted, each with its content),
+/// leaving out `.patchplan/` (the ledger and feed cache) and `skip`; `None` when unreadable.
+pub fn tree(dir: &Path, skip: &[PathBuf]) -> Option<String> {
+    let mut files = Vec::new();
+    walk(dir, skip, &mut files).ok()?;
+    files.sort();
+    let mut h = Sha256::new();
+    for path in files {
+        let rel = path.strip_prefix(dir).unwrap_or(&path);
+        let bytes = std::fs::read(&path).ok()?;
+        h.update(rel.to_string_lossy().as_bytes());
+        h.update([0]);
+        h.update((bytes.len() as u64).to_le_bytes());
+        h.update(&bytes);
+    }
+    Some(hex(&h.finalize()))
+}
+
+fn walk(dir: &Path, skip: &[PathBuf], out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    if dir.is_file() {
+        out.push(dir.to_path_buf());
+        return Ok(());
+    }
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.file_name().is_some_and(|n| n == ".patchplan") || skip.contains(&path) {
+            continue;
+        }
+        if path.is_dir() {
+            walk(&path, skip, out)?;
+        } else {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// A feed snapshot as a run records it.
+#[derive(Debug, Clone, Serialize)]
+pub struct FeedHash {
+    pub id: String,
+    pub source: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identity: Option<String>,
+    /// The download's SHA-256 for a fetched feed; else of the local file or directory; `null`
+    /// when it could not be read.
+    pub sha256: Option<String>,
+}
+
+/// Each feed snapshot's hash. A local feed inside the inventory is hashed with it too.
+pub fn feeds(snapshots: &[Snapshot], specs: &[FeedSpec], inventory: &Path) -> Vec<FeedHash> {
+    snapshots
+        .iter()
+        .map(|s| {
+            let local = || {
+                let source = specs
+                    .iter()
+                    .find(|f| f.id == s.id)
+                    .map_or(s.source.as_str(), |f| f.source.as_str());
+                let path = if s.id == "inventory" {
+                    inventory.join("advisories")
+                } else {
+                    PathBuf::from(source)
+                };
+                tree(&path, &[])
+            };
+            FeedHash {
+                id: s.id.clone(),
+                source: s.source.clone(),
+                identity: s.identity.clone(),
+                sha256: s.sha256.clone().or_else(|| {
+                    let remote =
+                        s.source.starts_with("http://") || s.source.starts_with("https://");
+                    if remote { None } else { local() }
+                }),
+            }
+        })
+        .collect()
+}

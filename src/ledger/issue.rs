@@ -1,0 +1,215 @@
+//! A run against the ledger: what it remembers for the plan ([`history`]), what the new plan
+//! issues ([`changes`]), the notices rendered ([`render`]) and recorded ([`record`]), and a
+//! window's outcome ([`complete`]). The caller holds the write transaction around all of it.
+
+use std::collections::{BTreeSet, HashMap};
+
+use chrono::{DateTime, Utc};
+
+use super::diff::{self, Changes, Issue, LedgerWindow, NoticeKind, WindowState};
+use super::hash;
+use super::store::{NoticeFiles, RunRow};
+use super::{Ledger, LedgerError};
+use crate::error::Result;
+use crate::inventory::{Disclosure, Inventory};
+use crate::notice::input::{FindingInput, PlanInput};
+use crate::notice::{self, NoticeSpec, RenderedNotice, Renderer};
+use crate::plan::{History, Plan};
+use crate::schedule::{Window, WindowKind};
+
+/// What the ledger remembers that changes the plan made at `now`.
+pub fn history(ledger: &Ledger, now: DateTime<Utc>) -> Result<History> {
+    let mut h = History {
+        first_seen: ledger.first_seen()?,
+        ..History::default()
+    };
+    for l in ledger.open_windows()? {
+        let w = &l.window;
+        if l.state == WindowState::InProgress || w.start <= now {
+            for t in &w.tasks {
+                let key = (t.environment.clone(), t.package.clone());
+                h.held.insert(key, w.id.clone());
+            }
+        } else if w.kind == WindowKind::Planned {
+            let envs: BTreeSet<String> = w.environments.iter().cloned().collect();
+            h.announced.insert(w.id.clone(), envs);
+        }
+    }
+    Ok(h)
+}
+
+/// What `plan` issues, compared with what the ledger announced.
+pub fn changes(ledger: &Ledger, inv: &Inventory, plan: &Plan) -> Result<Changes> {
+    let open = ledger.open_windows()?;
+    let detailed = inv
+        .customers
+        .iter()
+        .filter(|c| c.disclosure == Disclosure::Detailed)
+        .map(|c| c.id.clone())
+        .collect();
+    let mut cx = diff::Context {
+        now: plan.now,
+        domain: &inv.organisation.domain,
+        detailed,
+        taken: ledger.keys()?,
+    };
+    Ok(diff::diff(&open, &plan.windows, &mut cx))
+}
+
+/// A notice to issue, rendered.
+pub struct Rendered {
+    pub issue: Issue,
+    pub notice: RenderedNotice,
+}
+
+/// Renders every notice of `changes`; a notice whose customer left the inventory is skipped
+/// with a warning.
+pub fn render(
+    inv: &Inventory,
+    plan: &Plan,
+    changes: &Changes,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<Rendered>> {
+    let renderer = Renderer::new(Some(&inv.root.join("templates")))?;
+    let input = PlanInput::from_plan(plan);
+    let findings = input.index();
+    let mut out = Vec::new();
+    for issue in &changes.notices {
+        match render_one(&renderer, inv, &findings, issue, None, plan.now)? {
+            Some(notice) => out.push(Rendered {
+                issue: issue.clone(),
+                notice,
+            }),
+            None => warnings.push(format!(
+                "customer `{}` is no longer in the inventory: notice {} not issued",
+                issue.window.customer, issue.id
+            )),
+        }
+    }
+    Ok(out)
+}
+
+fn render_one(
+    renderer: &Renderer,
+    inv: &Inventory,
+    findings: &HashMap<&str, &FindingInput>,
+    issue: &Issue,
+    outcome: Option<(&'static str, Option<String>)>,
+    issued: DateTime<Utc>,
+) -> Result<Option<RenderedNotice>> {
+    let spec = NoticeSpec {
+        id: issue.id.clone(),
+        stem: issue.stem.clone(),
+        kind: issue.kind.as_str(),
+        window: &issue.window,
+        uid: issue.uid.clone(),
+        sequence: issue.sequence,
+        previous: issue.previous,
+        reminder: issue.reminder.clone(),
+        outcome,
+    };
+    notice::render_notice(renderer, inv, findings, &spec, issued)
+}
+
+fn files(n: &RenderedNotice) -> NoticeFiles {
+    let mut all = Vec::new();
+    for (path, content) in &n.files {
+        all.extend_from_slice(path.as_bytes());
+        all.push(0);
+        all.extend_from_slice(content.as_bytes());
+        all.push(0);
+    }
+    NoticeFiles {
+        files: n.files.clone(),
+        sha256: hash::sha256(&all),
+    }
+}
+
+/// Records the run: its inputs' hashes, first sightings, windows and the notices issued.
+pub fn record(
+    ledger: &Ledger,
+    inv: &Inventory,
+    plan: &Plan,
+    changes: &Changes,
+    rendered: &[Rendered],
+) -> Result<i64> {
+    let feeds = hash::feeds(&plan.feeds, &inv.feeds, &inv.root);
+    let run = RunRow {
+        recorded_at: Utc::now(),
+        now: plan.now,
+        inventory_sha256: hash::tree(&inv.root, &[]).unwrap_or_default(),
+        feeds: serde_json::to_string(&feeds).expect("hashes serialise"),
+        findings: plan.findings.len() as i64,
+        windows: plan.windows.len() as i64,
+        notices: rendered.len() as i64,
+    };
+    let id = ledger.insert_run(&run)?;
+    ledger.touch_findings(id, plan.now, plan.findings.iter().map(|f| f.id.as_str()))?;
+    ledger.write_windows(Some(id), plan.now, &changes.windows)?;
+    for r in rendered {
+        let customer = &r.notice.record.customer;
+        ledger.insert_notice(Some(id), plan.now, &r.issue, customer, &files(&r.notice))?;
+    }
+    Ok(id)
+}
+
+/// Records the outcome of window `id` (its key or occurrence id) at `at` and renders its
+/// `completed` notice; the caller commits, then writes the notice's files.
+pub fn complete(
+    ledger: &Ledger,
+    inv: &Inventory,
+    id: &str,
+    failed: bool,
+    note: Option<String>,
+    at: DateTime<Utc>,
+) -> Result<(LedgerWindow, Option<RenderedNotice>)> {
+    let w = ledger.window(id)?;
+    if w.state.is_final() {
+        return Err(LedgerError::Closed {
+            window: w.key.clone(),
+            state: w.state.as_str().into(),
+        }
+        .into());
+    }
+    let (state, status) = match failed {
+        true => (WindowState::Failed, "failed"),
+        false => (WindowState::Completed, "completed"),
+    };
+    let (nid, stem) = diff::names(&w.key, NoticeKind::Completed, w.sequence, None);
+    let issue = Issue {
+        id: nid,
+        stem,
+        key: w.key.clone(),
+        kind: NoticeKind::Completed,
+        uid: w.uid.clone(),
+        sequence: w.sequence,
+        window: w.window.clone(),
+        previous: None,
+        reminder: None,
+    };
+    let renderer = Renderer::new(Some(&inv.root.join("templates")))?;
+    let names = finding_names(&w.window);
+    let findings: HashMap<&str, &FindingInput> = names.iter().map(|f| (f.id.as_str(), f)).collect();
+    let outcome = Some((status, note.clone()));
+    let notice = render_one(&renderer, inv, &findings, &issue, outcome, at)?;
+    ledger.set_outcome(&w.key, at, state, note.as_deref())?;
+    if let Some(n) = &notice {
+        ledger.insert_notice(None, at, &issue, &n.record.customer, &files(n))?;
+    }
+    Ok((w, notice))
+}
+
+/// Each finding of a window's tasks with its advisory (the id's last `:`-separated part): what
+/// the notice lists under `detailed` disclosure when there is no plan to read them from.
+fn finding_names(w: &Window) -> Vec<FindingInput> {
+    w.tasks
+        .iter()
+        .flat_map(|t| &t.findings)
+        .map(|id| FindingInput {
+            id: id.clone(),
+            advisory: id.rsplit(':').next().unwrap_or(id).to_string(),
+            aliases: Vec::new(),
+            summary: String::new(),
+        })
+        .collect()
+}

@@ -1,0 +1,208 @@
+//! The ledger: what was announced, to whom and when, so that every re-plan issues only what
+//! changed and nothing announced is ever lost.
+//!
+//! It is an SQLite file (default `INVENTORY/.patchplan/ledger.db`) in WAL mode with foreign keys
+//! on, versioned by `PRAGMA user_version` with forward migrations ([`schema`]). It records each
+//! plan run (its `--now`, and hashes of the inventory and of each feed snapshot), each finding's
+//! first sighting (the detection time its deadline counts from), each window announced with its
+//! state (`planned`, `in_progress`, `completed`, `cancelled`, `failed`) and outcome, and each
+//! notice issued with its UID, SEQUENCE, content hash and files.
+//!
+//! A plan run is one `BEGIN IMMEDIATE` transaction from reading what the ledger remembers to
+//! recording what it issued, so two runs on one ledger never both write: the second waits for
+//! the first (up to [`BUSY_TIMEOUT_SECS`]) and then sees its records, or fails saying the ledger
+//! is locked. A run killed at any point leaves the last committed state, and notice files are
+//! written only after the transaction that records them commits ([`store`] keeps their contents,
+//! so a later run rewrites any that is missing). [`diff`] decides what a new plan issues.
+
+pub mod diff;
+mod error;
+pub mod export;
+pub mod hash;
+pub mod history;
+pub mod issue;
+pub mod schema;
+pub mod store;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+
+pub use error::{BUSY_TIMEOUT_SECS, LedgerError};
+
+/// The ledger's result type.
+pub type Result<T, E = LedgerError> = std::result::Result<T, E>;
+
+/// An open ledger.
+pub struct Ledger {
+    conn: Connection,
+    path: PathBuf,
+}
+
+/// The ledger of an inventory when `--ledger` does not name one.
+pub fn default_path(inventory: &Path) -> PathBuf {
+    inventory.join(".patchplan").join("ledger.db")
+}
+
+impl Ledger {
+    /// Opens the ledger at `path` for writing, creating it (and its directory) when missing and
+    /// migrating it forward. A file that is not a ledger, or a newer one, is refused untouched.
+    pub fn open(path: &Path) -> Result<Ledger> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| LedgerError::Io {
+                path: dir.to_path_buf(),
+                source,
+            })?;
+        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE;
+        let ledger = Ledger::connect(path, flags)?;
+        let found = ledger.version()?;
+        ledger.refuse_newer(found)?;
+        ledger.pragmas()?;
+        if found < schema::VERSION {
+            ledger.migrate()?;
+        }
+        Ok(ledger)
+    }
+
+    /// Opens an existing ledger read-only; `None` when there is no file at `path`.
+    pub fn open_existing(path: &Path) -> Result<Option<Ledger>> {
+        if !path.exists() {
+            return Ok(None);
+        }
+        let ledger = Ledger::connect(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+        let found = ledger.version()?;
+        ledger.refuse_newer(found)?;
+        if found < schema::VERSION {
+            return Err(LedgerError::Older {
+                path: path.to_path_buf(),
+                found,
+                supported: schema::VERSION,
+            });
+        }
+        Ok(Some(ledger))
+    }
+
+    /// [`Ledger::open_existing`], where a missing ledger is an error.
+    pub fn open_required(path: &Path) -> Result<Ledger> {
+        Ledger::open_existing(path)?.ok_or_else(|| LedgerError::Missing {
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// A new ledger file at `path` with no schema yet (for `ledger import`).
+    pub(crate) fn create_empty(path: &Path) -> Result<Ledger> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE;
+        let ledger = Ledger::connect(path, flags)?;
+        ledger.pragmas()?;
+        Ok(ledger)
+    }
+
+    /// An empty ledger in memory: what a dry run compares with when there is no ledger yet.
+    pub fn in_memory() -> Result<Ledger> {
+        let ledger = Ledger::connect(Path::new(":memory:"), OpenFlags::default())?;
+        ledger.migrate()?;
+        Ok(ledger)
+    }
+
+    fn connect(path: &Path, flags: OpenFlags) -> Result<Ledger> {
+        let conn = Connection::open_with_flags(path, flags | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+            .map_err(|e| LedgerError::sql(path, e))?;
+        let ledger = Ledger {
+            conn,
+            path: path.to_path_buf(),
+        };
+        ledger
+            .conn
+            .busy_timeout(Duration::from_secs(BUSY_TIMEOUT_SECS))
+            .map_err(|e| ledger.err(e))?;
+        Ok(ledger)
+    }
+
+    fn version(&self) -> Result<i64> {
+        schema::version(&self.conn).map_err(|e| self.err(e))
+    }
+
+    fn refuse_newer(&self, found: i64) -> Result<()> {
+        if found > schema::VERSION {
+            return Err(LedgerError::Newer {
+                path: self.path.clone(),
+                found,
+                supported: schema::VERSION,
+            });
+        }
+        Ok(())
+    }
+
+    fn pragmas(&self) -> Result<()> {
+        let mode: String = self
+            .conn
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .map_err(|e| self.err(e))?;
+        if !mode.eq_ignore_ascii_case("wal") && self.path != Path::new(":memory:") {
+            return Err(LedgerError::Damaged {
+                path: self.path.clone(),
+                detail: format!("cannot use WAL mode (journal mode is {mode})"),
+            });
+        }
+        self.conn
+            .execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;")
+            .map_err(|e| self.err(e))
+    }
+
+    /// Brings the schema to [`schema::VERSION`] in one write transaction; the version is read
+    /// again inside it, since another run may have migrated meanwhile.
+    fn migrate(&self) -> Result<()> {
+        self.begin()?;
+        let found = self.version()?;
+        self.refuse_newer(found)?;
+        schema::migrate(&self.conn, found, schema::VERSION).map_err(|e| self.err(e))?;
+        self.commit()
+    }
+
+    /// Starts the write transaction of a run: waits for another run's to end, up to the busy
+    /// timeout.
+    pub fn begin(&self) -> Result<()> {
+        self.conn
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(|e| self.err(e))
+    }
+
+    /// Commits the run's transaction.
+    pub fn commit(&self) -> Result<()> {
+        self.conn.execute_batch("COMMIT").map_err(|e| self.err(e))
+    }
+
+    /// The ledger's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub(crate) fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    pub(crate) fn err(&self, e: rusqlite::Error) -> LedgerError {
+        LedgerError::sql(&self.path, e)
+    }
+
+    /// `PRAGMA integrity_check` and `PRAGMA foreign_key_check`: the problems found (none when
+    /// the ledger is sound), and the schema version.
+    pub fn check(&self) -> Result<(i64, Vec<String>)> {
+        let mut problems: Vec<String> = self.strings("PRAGMA integrity_check")?;
+        problems.retain(|p| p != "ok");
+        let fk = self.strings("SELECT \"table\" || ' row ' || rowid || ' refers to a missing ' || parent FROM pragma_foreign_key_check")?;
+        problems.extend(fk);
+        Ok((self.version()?, problems))
+    }
+
+    fn strings(&self, sql: &str) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare(sql).map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| r.get::<_, String>(0))
+            .map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<_>>()
+            .map_err(|e| self.err(e))
+    }
+}

@@ -1,0 +1,274 @@
+//! Reading and writing the ledger's rows. Everything here runs inside the caller's transaction;
+//! times are stored as RFC 3339 UTC text (which sorts as time does).
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use rusqlite::{OptionalExtension, Row, params};
+
+use super::diff::{Issue, LedgerWindow, WindowState, WindowWrite};
+use super::{Ledger, LedgerError, Result};
+
+/// A time as the ledger stores it.
+pub fn ts(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+fn parse_ts(s: &str) -> rusqlite::Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+        })
+}
+
+/// A plan run as recorded.
+#[derive(Debug, Clone)]
+pub struct RunRow {
+    pub recorded_at: DateTime<Utc>,
+    pub now: DateTime<Utc>,
+    pub inventory_sha256: String,
+    /// JSON: each feed snapshot used, with its hash.
+    pub feeds: String,
+    pub findings: i64,
+    pub windows: i64,
+    pub notices: i64,
+}
+
+/// A rendered notice's files and their hash, as recorded.
+#[derive(Debug, Clone)]
+pub struct NoticeFiles {
+    /// (path relative to the output directory, content).
+    pub files: Vec<(String, String)>,
+    pub sha256: String,
+}
+
+const WINDOW_COLUMNS: &str = "w.key, w.uid, w.sequence, w.state, w.snapshot, w.facts, (SELECT max(issued_at) FROM notices n WHERE n.window_key = w.key)";
+
+impl Ledger {
+    /// Each finding's first sighting.
+    pub fn first_seen(&self) -> Result<HashMap<String, DateTime<Utc>>> {
+        let mut stmt = self
+            .conn()
+            .prepare("SELECT id, first_seen FROM findings")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((r.get::<_, String>(0)?, parse_ts(&r.get::<_, String>(1)?)?))
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<_>>()
+            .map_err(|e| self.err(e))
+    }
+
+    /// The windows whose story is not over (`planned` or `in_progress`), by start.
+    pub fn open_windows(&self) -> Result<Vec<LedgerWindow>> {
+        let sql = format!(
+            "SELECT {WINDOW_COLUMNS} FROM windows w WHERE w.state IN ('planned', 'in_progress') ORDER BY w.start, w.key"
+        );
+        let mut stmt = self.conn().prepare(&sql).map_err(|e| self.err(e))?;
+        let rows = stmt.query_map([], window_row).map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<_>>()
+            .map_err(|e| self.err(e))
+    }
+
+    /// The window with key or current occurrence id `id` (an open one first).
+    pub fn window(&self, id: &str) -> Result<LedgerWindow> {
+        let sql = format!(
+            "SELECT {WINDOW_COLUMNS} FROM windows w WHERE w.key = ?1 OR w.current_id = ?1 ORDER BY w.key = ?1 DESC, w.state IN ('planned', 'in_progress') DESC LIMIT 1"
+        );
+        self.conn()
+            .query_row(&sql, [id], window_row)
+            .optional()
+            .map_err(|e| self.err(e))?
+            .ok_or_else(|| LedgerError::UnknownWindow(id.to_string()))
+    }
+
+    /// Every window key used so far.
+    pub fn keys(&self) -> Result<HashSet<String>> {
+        let mut stmt = self
+            .conn()
+            .prepare("SELECT key FROM windows")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt.query_map([], |r| r.get(0)).map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<_>>()
+            .map_err(|e| self.err(e))
+    }
+
+    /// Records a run; returns its id.
+    pub fn insert_run(&self, run: &RunRow) -> Result<i64> {
+        self.conn()
+            .execute(
+                "INSERT INTO runs (recorded_at, now, inventory_sha256, feeds, findings, windows, notices) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![ts(run.recorded_at), ts(run.now), run.inventory_sha256, run.feeds, run.findings, run.windows, run.notices],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(self.conn().last_insert_rowid())
+    }
+
+    /// Records that `ids` were seen in run `run` at `now`: a first sighting for new ones, and
+    /// an earlier one when `now` is before the recorded one.
+    pub fn touch_findings<'a>(
+        &self,
+        run: i64,
+        now: DateTime<Utc>,
+        ids: impl Iterator<Item = &'a str>,
+    ) -> Result<()> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached(
+                "INSERT INTO findings (id, first_seen, first_run, last_run) VALUES (?1, ?2, ?3, ?3)
+                 ON CONFLICT(id) DO UPDATE SET last_run = excluded.last_run,
+                   first_seen = min(first_seen, excluded.first_seen)",
+            )
+            .map_err(|e| self.err(e))?;
+        let now = ts(now);
+        for id in ids {
+            stmt.execute(params![id, now, run])
+                .map_err(|e| self.err(e))?;
+        }
+        Ok(())
+    }
+
+    /// Inserts or updates windows, with an event for each change of state.
+    pub fn write_windows(
+        &self,
+        run: Option<i64>,
+        now: DateTime<Utc>,
+        windows: &[WindowWrite],
+    ) -> Result<()> {
+        for w in windows {
+            let snapshot = serde_json::to_string(&w.window).expect("windows serialise");
+            let kind = match w.window.kind {
+                crate::schedule::WindowKind::Planned => "planned",
+                crate::schedule::WindowKind::Emergency => "emergency",
+            };
+            self.conn()
+                .execute(
+                    "INSERT INTO windows (key, customer, kind, current_id, uid, sequence, start, end, state, facts, snapshot, created_run, updated_run)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)
+                     ON CONFLICT(key) DO UPDATE SET current_id = excluded.current_id, sequence = excluded.sequence,
+                       start = excluded.start, end = excluded.end, state = excluded.state, facts = excluded.facts,
+                       snapshot = excluded.snapshot, updated_run = excluded.updated_run",
+                    params![w.key, w.window.customer, kind, w.window.id, w.uid, w.sequence, ts(w.window.start), ts(w.window.end), w.state.as_str(), w.facts, snapshot, run],
+                )
+                .map_err(|e| self.err(e))?;
+            if w.changed_state {
+                self.event(&w.key, now, w.state, None, run)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Records a change of a window's state.
+    pub fn event(
+        &self,
+        key: &str,
+        at: DateTime<Utc>,
+        state: WindowState,
+        note: Option<&str>,
+        run: Option<i64>,
+    ) -> Result<()> {
+        self.conn()
+            .execute(
+                "INSERT INTO window_events (window_key, at, state, note, run) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![key, ts(at), state.as_str(), note, run],
+            )
+            .map(drop)
+            .map_err(|e| self.err(e))
+    }
+
+    /// Records a window's outcome.
+    pub fn set_outcome(
+        &self,
+        key: &str,
+        at: DateTime<Utc>,
+        state: WindowState,
+        note: Option<&str>,
+    ) -> Result<()> {
+        self.conn()
+            .execute(
+                "UPDATE windows SET state = ?2, outcome_note = ?3, outcome_at = ?4 WHERE key = ?1",
+                params![key, state.as_str(), note, ts(at)],
+            )
+            .map_err(|e| self.err(e))?;
+        self.event(key, at, state, note, None)
+    }
+
+    /// Records a notice issued at `at` with its files.
+    pub fn insert_notice(
+        &self,
+        run: Option<i64>,
+        at: DateTime<Utc>,
+        n: &Issue,
+        customer: &str,
+        files: &NoticeFiles,
+    ) -> Result<()> {
+        let previous = n.previous.map(|(s, e)| (ts(s), ts(e)));
+        self.conn()
+            .execute(
+                "INSERT INTO notices (id, window_key, customer, occurrence, kind, uid, sequence, window_start, window_end, previous_start, previous_end, reminder, content_sha256, issued_at, run)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                params![n.id, n.key, customer, n.window.id, n.kind.as_str(), n.uid, n.sequence, ts(n.window.start), ts(n.window.end),
+                    previous.as_ref().map(|p| &p.0), previous.as_ref().map(|p| &p.1), n.reminder, files.sha256, ts(at), run],
+            )
+            .map_err(|e| self.err(e))?;
+        let seq = self.conn().last_insert_rowid();
+        let mut stmt = self
+            .conn()
+            .prepare_cached("INSERT INTO notice_files (notice, path, content) VALUES (?1, ?2, ?3)")
+            .map_err(|e| self.err(e))?;
+        for (path, content) in &files.files {
+            stmt.execute(params![seq, path, content])
+                .map_err(|e| self.err(e))?;
+        }
+        Ok(())
+    }
+
+    /// The recorded notice files that are missing under `out`, with their contents.
+    pub fn missing_files(&self, out: &Path) -> Result<Vec<(String, String)>> {
+        let mut stmt = self
+            .conn()
+            .prepare("SELECT notice, path FROM notice_files ORDER BY notice, path")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
+            .map_err(|e| self.err(e))?;
+        let all: Vec<(i64, String)> = rows
+            .collect::<rusqlite::Result<_>>()
+            .map_err(|e| self.err(e))?;
+        let mut missing = Vec::new();
+        for (notice, path) in all.into_iter().filter(|(_, p)| !out.join(p).exists()) {
+            let content: String = self
+                .conn()
+                .query_row(
+                    "SELECT content FROM notice_files WHERE notice = ?1 AND path = ?2",
+                    params![notice, path],
+                    |r| r.get(0),
+                )
+                .map_err(|e| self.err(e))?;
+            missing.push((path, content));
+        }
+        Ok(missing)
+    }
+}
+
+fn window_row(r: &Row) -> rusqlite::Result<LedgerWindow> {
+    let state: String = r.get(3)?;
+    let snapshot: String = r.get(4)?;
+    let bad = |e: Box<dyn std::error::Error + Send + Sync>| {
+        rusqlite::Error::FromSqlConversionFailure(3, rusqlite::types::Type::Text, e)
+    };
+    let last: Option<String> = r.get(6)?;
+    Ok(LedgerWindow {
+        key: r.get(0)?,
+        uid: r.get(1)?,
+        sequence: r.get(2)?,
+        state: WindowState::parse(&state)
+            .ok_or_else(|| bad(format!("unknown window state `{state}`").into()))?,
+        window: serde_json::from_str(&snapshot).map_err(|e| bad(Box::new(e)))?,
+        facts: r.get(5)?,
+        last_notice_at: last.as_deref().map(parse_ts).transpose()?,
+    })
+}

@@ -1,0 +1,560 @@
+//! The ledger: re-plans issue only what changed (new finding, upgraded component, blackout over
+//! an announced window), reminders once, dry runs record nothing; every state change of a
+//! window; bad ledger files refused untouched; export/import round trip; two plans at once; and
+//! plans killed at random moments over a larger generated inventory.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::common::{NOW, command, edit, example_copy, run_in, stderr, stdout};
+
+/// `plan` in `dir` at `now`; returns plan.json.
+fn plan_at(dir: &Path, now: &str) -> Value {
+    let o = run_in(dir, &["plan", "--now", now, "--quiet"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    serde_json::from_slice(&std::fs::read(dir.join("out/plan.json")).unwrap()).unwrap()
+}
+
+/// Each notice this plan issued as (kind, window, uid, sequence).
+fn issued(plan: &Value) -> Vec<(String, String, String, u64)> {
+    let s = |v: &Value| v.as_str().unwrap().to_string();
+    plan["notices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| {
+            (
+                s(&n["kind"]),
+                s(&n["window"]),
+                s(&n["uid"]),
+                n["sequence"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn notice(kind: &str, window: &str, key: &str, seq: u64) -> (String, String, String, u64) {
+    (
+        kind.into(),
+        window.into(),
+        format!("{key}@wispgate.example"),
+        seq,
+    )
+}
+
+fn json(dir: &Path, args: &[&str]) -> Value {
+    let o = run_in(dir, args);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+const OUTBACK: &str = "outback-wireless.sunday-dawn.2026-11-01";
+const SELFCARE: &str = "hudson-fiber.sunday-early.2026-11-01";
+
+const EXPRESS_ADVISORY: &str = r#"id = "WG-2026-031"
+summary = "Open redirect in the billing callback"
+published = "2026-10-26"
+severity = "CVSS:3.1/AV:N/AC:H/PR:L/UI:R/S:U/C:L/I:N/A:N"
+
+[[affected]]
+ecosystem = "npm"
+name = "express"
+ranges = [">=4.0.0, <4.21.2"]
+"#;
+
+#[test]
+fn replanning_issues_only_what_changed() {
+    let tmp = example_copy();
+    let dir = tmp.path();
+    let first = plan_at(dir, NOW);
+    let kinds: Vec<String> = issued(&first).into_iter().map(|n| n.0).collect();
+    assert_eq!(kinds.iter().filter(|k| *k == "scheduled").count(), 7);
+    assert_eq!(kinds.iter().filter(|k| *k == "emergency").count(), 5);
+    assert!(
+        issued(&first)
+            .iter()
+            .all(|n| n.3 == 0 && n.2 == format!("{}@wispgate.example", n.1))
+    );
+    // The same inputs again: nothing to tell anyone.
+    assert_eq!(issued(&plan_at(dir, NOW)), vec![]);
+
+    // A new finding: express joins outback's window (a new service there) and the windows of
+    // the detailed-disclosure customers whose lists of changes grow; andes (summary, same
+    // services) hears nothing.
+    std::fs::write(
+        dir.join("inventory/advisories/WG-2026-031.toml"),
+        EXPRESS_ADVISORY,
+    )
+    .unwrap();
+    let got: BTreeSet<_> = issued(&plan_at(dir, NOW)).into_iter().collect();
+    let want: BTreeSet<_> = [
+        notice("scheduled", OUTBACK, OUTBACK, 1),
+        notice(
+            "scheduled",
+            "iberia-conecta.martes-jueves.2026-11-03",
+            "iberia-conecta.martes-jueves.2026-11-03",
+            1,
+        ),
+        notice(
+            "scheduled",
+            "hudson-fiber.tue-thu-late.2026-11-03",
+            "hudson-fiber.tue-thu-late.2026-11-03",
+            1,
+        ),
+        notice(
+            "scheduled",
+            "hudson-fiber.sunday-early.2026-11-08",
+            "hudson-fiber.sunday-early.2026-11-08",
+            1,
+        ),
+    ]
+    .into();
+    // Each window announced again brings its reminders still ahead with it.
+    let reminders: BTreeSet<_> = want
+        .iter()
+        .map(|n| notice("reminder", &n.1, &n.1, n.3))
+        .collect();
+    let want: BTreeSet<_> = want.union(&reminders).cloned().collect();
+    assert_eq!(got, want);
+
+    // Upgraded components: the self-care window has nothing left to do.
+    edit(
+        &dir.join("inventory/stacks/selfcare-portal-3.4.toml"),
+        "version = \"1.7.7\"",
+        "version = \"1.8.2\"",
+    );
+    edit(
+        &dir.join("inventory/locks/portal.Cargo.lock"),
+        "name = \"tower-http\"\nversion = \"0.6.1\"",
+        "name = \"tower-http\"\nversion = \"0.6.2\"",
+    );
+    assert_eq!(
+        issued(&plan_at(dir, NOW)),
+        vec![notice("cancelled", SELFCARE, SELFCARE, 1)]
+    );
+
+    // A blackout over outback's announced window: it moves a week, same UID, SEQUENCE + 1.
+    let customer = dir.join("inventory/customers/outback-wireless.toml");
+    let mut text = std::fs::read_to_string(&customer).unwrap();
+    text.push_str(
+        "\n[[blackouts]]\nfrom = \"2026-11-01\"\nto = \"2026-11-01\"\nreason = \"Crane works\"\n",
+    );
+    std::fs::write(&customer, text).unwrap();
+    let moved = plan_at(dir, NOW);
+    assert_eq!(
+        issued(&moved),
+        vec![
+            notice(
+                "rescheduled",
+                "outback-wireless.sunday-dawn.2026-11-08",
+                OUTBACK,
+                2
+            ),
+            // The reminder of the moved window, at its new time.
+            notice(
+                "reminder",
+                "outback-wireless.sunday-dawn.2026-11-08",
+                OUTBACK,
+                2
+            ),
+        ]
+    );
+    let file = moved["notices"][0]["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f.as_str().unwrap().ends_with(".json"))
+        .unwrap();
+    let body: Value = serde_json::from_slice(
+        &std::fs::read(dir.join("out").join(file.as_str().unwrap())).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        (body["kind"].as_str(), body["sequence"].as_u64()),
+        (Some("rescheduled"), Some(2))
+    );
+    assert_eq!(body["uid"], format!("{OUTBACK}@wispgate.example"));
+    assert_eq!(body["previous"]["start"], "2026-10-31T17:00:00Z");
+    assert_eq!(body["window"]["start"], "2026-11-07T17:00:00Z");
+    let text = std::fs::read_to_string(
+        dir.join("out")
+            .join(file.as_str().unwrap().replace(".json", ".txt")),
+    )
+    .unwrap();
+    assert!(text.contains("8 November 2026"), "{text}");
+}
+
+#[test]
+fn reminders_once_dry_run_records_nothing_missing_files_rewritten() {
+    let tmp = example_copy();
+    let dir = tmp.path();
+    plan_at(dir, NOW);
+    let runs = |dir: &Path| {
+        json(dir, &["history", "--format", "json"])["runs"]
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    // Reminders are issued with the window's announcement, to be sent at their time: outback's
+    // 24h reminder goes out at 2026-10-30T17:00Z and is never issued again.
+    let first = json(dir, &["history", "--format", "json"]);
+    let reminder = |n: &&Value| n["kind"] == "reminder" && n["window"] == OUTBACK;
+    let sent: Vec<&Value> = first["notices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(reminder)
+        .collect();
+    assert_eq!(sent.len(), 1, "{first:#}");
+    let o = run_in(
+        dir,
+        &[
+            "plan",
+            "--now",
+            "2026-10-30T18:00:00Z",
+            "--dry-run",
+            "--format",
+            "json",
+        ],
+    );
+    let dry: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(
+        issued(&dry).iter().all(|n| n.0 != "reminder"),
+        "{:?}",
+        issued(&dry)
+    );
+    assert_eq!(runs(dir), 1, "a dry run records nothing");
+    let again = plan_at(dir, "2026-10-30T19:00:00Z");
+    assert!(
+        issued(&again).iter().all(|n| n.0 != "reminder"),
+        "{:?}",
+        issued(&again)
+    );
+    // A notice file lost after it was recorded is written again by the next run.
+    let lost = dir.join(format!(
+        "out/notices/outback-wireless/{OUTBACK}.scheduled.txt"
+    ));
+    std::fs::remove_file(&lost).unwrap();
+    plan_at(dir, "2026-10-30T19:00:00Z");
+    assert!(lost.is_file());
+}
+
+/// Planned -> in_progress (its start passes) -> completed; planned -> failed, whose upgrades
+/// return with their original deadlines; planned -> cancelled; no change after a final state.
+#[test]
+fn every_state_change_of_a_window() {
+    let tmp = example_copy();
+    let dir = tmp.path();
+    let first = plan_at(dir, NOW);
+    let deadline = |plan: &Value, id: &str| {
+        plan["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["id"] == id)
+            .unwrap()["deadline"]
+            .clone()
+    };
+    let later = "2026-11-01T06:00:00Z"; // inside the self-care window, after outback's
+    let mid = plan_at(dir, later);
+    let state = |key: &str| {
+        let h = json(dir, &["history", "--format", "json"]);
+        h["windows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|w| w["key"] == key)
+            .unwrap()["state"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(state(OUTBACK), "in_progress");
+    assert_eq!(state(SELFCARE), "in_progress");
+    // Its upgrades are held, not planned again, while it is in progress.
+    let axios = "hudson-selfcare:axios:GHSA-x639-jrgf-8x3r";
+    let held = mid["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == axios)
+        .unwrap();
+    assert_eq!(held["window"], Value::Null);
+    let o = run_in(
+        dir,
+        &[
+            "complete", OUTBACK, "--note", "all done", "--now", later, "--format", "json",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let rec: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        (rec["kind"].as_str(), rec["uid"].as_str()),
+        (
+            Some("completed"),
+            Some(&*format!("{OUTBACK}@wispgate.example"))
+        )
+    );
+    assert_eq!(state(OUTBACK), "completed");
+    let o = run_in(
+        dir,
+        &[
+            "complete", SELFCARE, "--failed", "--note", "rollback", "--now", later,
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(state(SELFCARE), "failed");
+    // The failed window's upgrade is planned again, with the deadline from its first sighting.
+    let next = plan_at(dir, "2026-11-01T07:00:00Z");
+    let back = next["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == axios)
+        .unwrap();
+    assert_ne!(back["window"], Value::Null);
+    assert_eq!(deadline(&next, axios), deadline(&first, axios));
+    // Final states do not change; unknown windows are named.
+    let again = run_in(dir, &["complete", SELFCARE, "--now", later]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(
+        stderr(&again).contains("already failed"),
+        "{}",
+        stderr(&again)
+    );
+    let unknown = run_in(dir, &["complete", "no-such-window"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(stderr(&unknown).contains("no window `no-such-window`"));
+}
+
+#[test]
+fn a_cancelled_window_stays_cancelled() {
+    let tmp = example_copy();
+    let dir = tmp.path();
+    plan_at(dir, NOW);
+    edit(
+        &dir.join("inventory/stacks/selfcare-portal-3.4.toml"),
+        "version = \"1.7.7\"",
+        "version = \"1.8.2\"",
+    );
+    edit(
+        &dir.join("inventory/locks/portal.Cargo.lock"),
+        "name = \"tower-http\"\nversion = \"0.6.1\"",
+        "name = \"tower-http\"\nversion = \"0.6.2\"",
+    );
+    plan_at(dir, NOW);
+    let o = run_in(dir, &["complete", SELFCARE]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("already cancelled"), "{}", stderr(&o));
+}
+
+#[test]
+fn a_bad_ledger_is_refused_and_left_untouched() {
+    let tmp = example_copy();
+    let dir = tmp.path();
+    let ledger = dir.join("bad.db");
+    std::fs::write(
+        &ledger,
+        "this is not a database, just text that is long enough to look like a header",
+    )
+    .unwrap();
+    let before = std::fs::read(&ledger).unwrap();
+    for args in [
+        &["plan", "--now", NOW][..],
+        &["ledger", "check"],
+        &["history"],
+    ] {
+        let o = run_in(dir, &[args, &["--ledger", "bad.db"]].concat());
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(
+            stderr(&o).contains("not a patchplan ledger"),
+            "{}",
+            stderr(&o)
+        );
+        assert!(!stderr(&o).contains("panicked"));
+    }
+    assert_eq!(std::fs::read(&ledger).unwrap(), before);
+    // A ledger from a newer patchplan.
+    let o = run_in(
+        dir,
+        &["plan", "--now", NOW, "--quiet", "--ledger", "new.db"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let conn = rusqlite::Connection::open(dir.join("new.db")).unwrap();
+    conn.pragma_update(None, "user_version", 99).unwrap();
+    conn.pragma_update(None, "wal_checkpoint", "TRUNCATE")
+        .unwrap();
+    drop(conn);
+    let before = std::fs::read(dir.join("new.db")).unwrap();
+    let o = run_in(dir, &["plan", "--now", NOW, "--ledger", "new.db"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("schema version 99 is newer"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(std::fs::read(dir.join("new.db")).unwrap(), before);
+}
+
+#[test]
+fn check_export_and_import_round_trip() {
+    let tmp = example_copy();
+    let dir = tmp.path();
+    plan_at(dir, NOW);
+    plan_at(dir, "2026-10-30T18:00:00Z");
+    let check = run_in(dir, &["ledger", "check"]);
+    assert_eq!(check.status.code(), Some(0), "{}", stderr(&check));
+    assert!(stdout(&check).contains("ok (schema version 1)"));
+    let export = run_in(dir, &["ledger", "export"]);
+    assert_eq!(export.status.code(), Some(0));
+    std::fs::write(dir.join("backup.json"), &export.stdout).unwrap();
+    let o = run_in(
+        dir,
+        &["ledger", "import", "backup.json", "--ledger", "restored.db"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let again = run_in(dir, &["ledger", "export", "--ledger", "restored.db"]);
+    assert_eq!(again.stdout, export.stdout);
+    // The restored ledger plans like the original: nothing new to issue.
+    let o = run_in(
+        dir,
+        &[
+            "plan",
+            "--now",
+            "2026-10-30T18:00:00Z",
+            "--ledger",
+            "restored.db",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(issued(&serde_json::from_slice(&o.stdout).unwrap()), vec![]);
+    // Never over an existing ledger.
+    let o = run_in(
+        dir,
+        &["ledger", "import", "backup.json", "--ledger", "restored.db"],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("already here"));
+}
+
+#[test]
+fn two_plans_at_once_never_both_write() {
+    let tmp = example_copy();
+    let dir = tmp.path();
+    let spawn = || {
+        command(dir, &["plan", "--now", NOW, "--quiet"])
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (spawn(), spawn());
+    let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+    for o in [&a, &b] {
+        let ok = o.status.code() == Some(0)
+            || (o.status.code() == Some(2)
+                && stderr(o).contains("locked by another patchplan run"));
+        assert!(ok, "{}", stderr(o));
+    }
+    let h = json(dir, &["history", "--format", "json"]);
+    let issued: usize = h["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["notices"].as_u64().unwrap() as usize)
+        .sum();
+    // The example's first plan: 12 windows and 12 reminders still ahead.
+    assert_eq!((issued, h["notices"].as_array().unwrap().len()), (24, 24));
+}
+
+/// A larger inventory: the example plus `n` more environments of outback, each with components
+/// that the example's advisories match.
+fn grow(dir: &Path, n: usize) {
+    std::fs::write(
+        dir.join("inventory/advisories/WG-2026-031.toml"),
+        EXPRESS_ADVISORY,
+    )
+    .unwrap();
+    for i in 0..n {
+        let env = format!(
+            "id = \"gen-{i:04}\"\ncustomer = \"outback-wireless\"\nname = \"Generated {i}\"\nexposure = \"internal\"\ncriticality = \"low\"\nstacks = [\"wispgate-edge-7.2\"]\n\n[[components]]\nname = \"express\"\necosystem = \"npm\"\nversion = \"4.21.1\"\n"
+        );
+        std::fs::write(
+            dir.join(format!("inventory/environments/gen-{i:04}.toml")),
+            env,
+        )
+        .unwrap();
+    }
+}
+
+/// kill -9 during plans at pseudo-random moments, then `ledger check` and a clean re-plan: the
+/// ledger holds exactly what one uninterrupted run records, and every notice file is there.
+#[test]
+fn plans_killed_at_random_moments_leave_a_sound_ledger() {
+    let reference = example_copy();
+    grow(reference.path(), 150);
+    let started = Instant::now();
+    plan_at(reference.path(), NOW);
+    let full = started.elapsed();
+    let tmp = example_copy();
+    let dir = tmp.path();
+    grow(dir, 150);
+    let mut seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos() as u64
+        | 1;
+    eprintln!("crash test seed {seed}, a full plan takes {full:?}");
+    for _ in 0..6 {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let at = Duration::from_millis((seed >> 33) % (full.as_millis() as u64 + 50));
+        let mut child = command(dir, &["plan", "--now", NOW, "--quiet"])
+            .spawn()
+            .unwrap();
+        std::thread::sleep(at);
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    let check = run_in(dir, &["ledger", "check"]);
+    if check.status.code() == Some(2) {
+        assert!(
+            stderr(&check).contains("no ledger here"),
+            "{}",
+            stderr(&check)
+        );
+    } else {
+        assert_eq!(check.status.code(), Some(0), "{}", stderr(&check));
+    }
+    plan_at(dir, NOW);
+    let notices = |dir: &Path| {
+        let h = json(dir, &["history", "--format", "json"]);
+        let all: BTreeSet<(String, String, u64, String)> = h["notices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| {
+                (
+                    n["id"].as_str().unwrap().into(),
+                    n["uid"].as_str().unwrap().into(),
+                    n["sequence"].as_u64().unwrap(),
+                    n["content_sha256"].as_str().unwrap().into(),
+                )
+            })
+            .collect();
+        all
+    };
+    assert_eq!(notices(dir), notices(reference.path()));
+    let export = json(dir, &["ledger", "export"]);
+    for f in export["tables"]["notice_files"].as_array().unwrap() {
+        let path = dir.join("out").join(f["path"].as_str().unwrap());
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            f["content"].as_str().unwrap()
+        );
+    }
+    assert_eq!(run_in(dir, &["ledger", "check"]).status.code(), Some(0));
+}
