@@ -15,7 +15,34 @@ use crate::common::{NOW, command, edit, example_copy, run_in, stderr, stdout};
 fn plan_at(dir: &Path, now: &str) -> Value {
     let o = run_in(dir, &["plan", "--now", now, "--quiet"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    serde_json::from_slice(&std::fs::read(dir.join("out/plan.json")).unwrap()).unwrap()
+    let plan = serde_json::from_slice(&std::fs::read(dir.join("out/plan.json")).unwrap()).unwrap();
+    check_calendars(dir, &plan);
+    plan
+}
+
+/// Every notice the plan issued has a calendar file carrying its UID and SEQUENCE, with
+/// METHOD:CANCEL exactly for a cancellation.
+fn check_calendars(dir: &Path, plan: &Value) {
+    for n in plan["notices"].as_array().unwrap() {
+        let files = n["files"].as_array().unwrap();
+        let ics = files
+            .iter()
+            .find_map(|f| f.as_str().filter(|f| f.ends_with(".ics")));
+        let ics = ics.unwrap_or_else(|| panic!("no calendar in {n}"));
+        let text = std::fs::read_to_string(dir.join("out").join(ics)).unwrap();
+        let unfolded = text.replace("\r\n ", "");
+        let (uid, seq) = (n["uid"].as_str().unwrap(), n["sequence"].as_u64().unwrap());
+        assert!(
+            unfolded.contains(&format!("\r\nUID:{uid}\r\n")),
+            "{ics}: {unfolded}"
+        );
+        assert!(
+            unfolded.contains(&format!("\r\nSEQUENCE:{seq}\r\n")),
+            "{ics}: {unfolded}"
+        );
+        let cancel = unfolded.contains("\r\nMETHOD:CANCEL\r\n");
+        assert_eq!(cancel, n["kind"] == "cancelled", "{ics}");
+    }
 }
 
 /// Each notice this plan issued as (kind, window, uid, sequence).
