@@ -357,40 +357,10 @@ mod tests {
         assert!(CASES.len() >= 30);
     }
 
-    /// Pairs of the fixture: (line number, A, B, expected).
-    fn fixture_pairs(text: &str) -> Vec<(usize, &str, &str, Ordering)> {
-        let pair_lines = text
-            .lines()
-            .enumerate()
-            .filter(|(_, line)| !line.starts_with('#') && !line.trim().is_empty());
-        pair_lines
-            .map(|(index, line)| {
-                let fields: Vec<&str> = line.split('\t').collect();
-                let expected = match fields.get(2).copied() {
-                    Some("-1") => Less,
-                    Some("0") => Equal,
-                    Some("1") => Greater,
-                    other => panic!("line {}: bad expectation {other:?}", index + 1),
-                };
-                (index + 1, fields[0], fields[1], expected)
-            })
-            .collect()
-    }
-
     #[test]
     fn agrees_with_apk_fixture() {
         let text = include_str!("../../tests/fixtures/versions/apk.tsv");
-        let pairs = fixture_pairs(text);
-        for &(line, a, b, expected) in &pairs {
-            let (va, vb) = (parse(a), parse(b));
-            assert_eq!(va.cmp(&vb), expected, "apk.tsv line {line}: {a} vs {b}");
-            assert_eq!(
-                vb.cmp(&va),
-                expected.reverse(),
-                "apk.tsv line {line}: {b} vs {a}"
-            );
-        }
-        assert!(pairs.len() >= 797, "only {} pairs in apk.tsv", pairs.len());
+        crate::version::table::check("apk.tsv", text, 797, parse);
     }
 
     #[test]

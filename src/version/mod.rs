@@ -14,6 +14,8 @@ mod range;
 mod rpm;
 mod rubygems;
 mod semver_scheme;
+#[cfg(test)]
+mod table;
 
 pub use range::{Bound, Event, Interval, Range};
 

@@ -243,40 +243,10 @@ mod tests {
         assert!(CASES.len() >= 30);
     }
 
-    /// Pairs of the fixture: (line number, A, B, expected).
-    fn fixture_pairs(text: &str) -> Vec<(usize, &str, &str, Ordering)> {
-        let pair_lines = text
-            .lines()
-            .enumerate()
-            .filter(|(_, line)| !line.starts_with('#') && !line.trim().is_empty());
-        pair_lines
-            .map(|(index, line)| {
-                let fields: Vec<&str> = line.split('\t').collect();
-                let expected = match fields.get(2).copied() {
-                    Some("-1") => Less,
-                    Some("0") => Equal,
-                    Some("1") => Greater,
-                    other => panic!("line {}: bad expectation {other:?}", index + 1),
-                };
-                (index + 1, fields[0], fields[1], expected)
-            })
-            .collect()
-    }
-
     #[test]
     fn agrees_with_rpm_fixture() {
         let text = include_str!("../../tests/fixtures/versions/rpm.tsv");
-        let pairs = fixture_pairs(text);
-        for &(line, a, b, expected) in &pairs {
-            let (va, vb) = (parse(a), parse(b));
-            assert_eq!(va.cmp(&vb), expected, "rpm.tsv line {line}: {a} vs {b}");
-            assert_eq!(
-                vb.cmp(&va),
-                expected.reverse(),
-                "rpm.tsv line {line}: {b} vs {a}"
-            );
-        }
-        assert!(pairs.len() >= 139, "only {} pairs in rpm.tsv", pairs.len());
+        crate::version::table::check("rpm.tsv", text, 139, parse);
     }
 
     #[test]
