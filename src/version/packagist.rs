@@ -286,33 +286,9 @@ mod tests {
         case("1.007", "1.7", Equal);
     }
 
-    /// The pairs of a fixture: `A<TAB>B<TAB>EXPECTED` lines, skipping comments and blank lines.
-    fn fixture_pairs(text: &str) -> Vec<(&str, &str, Ordering)> {
-        let lines = text
-            .lines()
-            .filter(|l| !l.trim().is_empty() && !l.starts_with('#'));
-        lines
-            .map(|line| {
-                let fields: Vec<&str> = line.split('\t').collect();
-                assert_eq!(fields.len(), 3, "fixture line {line:?}");
-                let expected = match fields[2].trim() {
-                    "-1" => Less,
-                    "0" => Equal,
-                    "1" => Greater,
-                    other => panic!("fixture line {line:?}: expected {other:?}"),
-                };
-                (fields[0], fields[1], expected)
-            })
-            .collect()
-    }
-
     #[test]
     fn agrees_with_php_on_the_reference_fixture() {
-        let pairs = fixture_pairs(FIXTURE);
-        assert!(pairs.len() >= FIXTURE_PAIRS, "only {} pairs", pairs.len());
-        for (a, b, expected) in pairs {
-            case(a, b, expected);
-        }
+        crate::version::table::check("packagist.tsv", FIXTURE, FIXTURE_PAIRS, parse);
     }
 
     #[test]
