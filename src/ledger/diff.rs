@@ -92,8 +92,6 @@ pub struct LedgerWindow {
     pub window: Window,
     /// What the customer was told, as compared by [`facts`].
     pub facts: String,
-    /// When its latest notice was issued.
-    pub last_notice_at: Option<DateTime<Utc>>,
 }
 
 /// A notice to issue.

@@ -44,7 +44,7 @@ pub struct NoticeFiles {
     pub sha256: String,
 }
 
-const WINDOW_COLUMNS: &str = "w.key, w.uid, w.sequence, w.state, w.snapshot, w.facts, (SELECT max(issued_at) FROM notices n WHERE n.window_key = w.key)";
+const WINDOW_COLUMNS: &str = "w.key, w.uid, w.sequence, w.state, w.snapshot, w.facts";
 
 impl Ledger {
     /// Each finding's first sighting.
@@ -260,7 +260,6 @@ fn window_row(r: &Row) -> rusqlite::Result<LedgerWindow> {
     let bad = |e: Box<dyn std::error::Error + Send + Sync>| {
         rusqlite::Error::FromSqlConversionFailure(3, rusqlite::types::Type::Text, e)
     };
-    let last: Option<String> = r.get(6)?;
     Ok(LedgerWindow {
         key: r.get(0)?,
         uid: r.get(1)?,
@@ -269,6 +268,5 @@ fn window_row(r: &Row) -> rusqlite::Result<LedgerWindow> {
             .ok_or_else(|| bad(format!("unknown window state `{state}`").into()))?,
         window: serde_json::from_str(&snapshot).map_err(|e| bad(Box::new(e)))?,
         facts: r.get(5)?,
-        last_notice_at: last.as_deref().map(parse_ts).transpose()?,
     })
 }
