@@ -52,6 +52,16 @@ pub struct WindowInput {
     /// Why an emergency intervention.
     #[serde(default)]
     pub reasons: Vec<String>,
+    /// The reminders the schedule set for a planned window.
+    #[serde(default)]
+    pub reminders: Vec<ReminderInput>,
+}
+
+/// A reminder before a planned window: how long before (`1d`), and when.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ReminderInput {
+    pub before: String,
+    pub at: DateTime<Utc>,
 }
 
 /// One upgrade in a window.
@@ -160,6 +170,12 @@ impl From<&Window> for WindowInput {
                 })
                 .collect(),
             reasons: w.reasons.clone(),
+            reminders: (w.reminders.iter())
+                .map(|r| ReminderInput {
+                    before: r.before.clone(),
+                    at: r.at,
+                })
+                .collect(),
         }
     }
 }

@@ -235,7 +235,7 @@ pub fn render(
     });
     for window in windows {
         let customer = customer_of(inv, window)?;
-        let issues = issues(window, customer, now, &mut rendered.notes);
+        let issues = issues(window, now, &mut rendered.notes);
         for issue in issues
             .iter()
             .filter(|i| filter.kind.is_none_or(|k| k == i.kind))
@@ -289,13 +289,8 @@ fn customer_of<'a>(inv: &'a Inventory, window: &WindowInput) -> Result<&'a Custo
 }
 
 /// The notices a plan issues for `window`: `scheduled` or `emergency` now, and a reminder at
-/// each of the customer's reminder times before a planned window that is still ahead.
-pub fn issues(
-    window: &WindowInput,
-    customer: &Customer,
-    now: DateTime<Utc>,
-    notes: &mut Vec<String>,
-) -> Vec<Issue> {
+/// each of the reminder times the schedule set for a planned window that is still ahead.
+pub fn issues(window: &WindowInput, now: DateTime<Utc>, notes: &mut Vec<String>) -> Vec<Issue> {
     let kind = if window.emergency {
         Kind::Emergency
     } else {
@@ -305,19 +300,21 @@ pub fn issues(
     if window.emergency {
         return issues;
     }
-    for &lead in &customer.reminders {
-        let send_at = window.start - lead.delta();
-        if send_at < now {
+    for r in &window.reminders {
+        let Ok(lead) = Duration::from_str(&r.before) else {
+            continue;
+        };
+        if r.at < now {
             notes.push(format!(
                 "reminder {lead} before {} not issued: its time, {}, is before now ({})",
                 window.id,
-                send_at.format("%Y-%m-%d %H:%M UTC"),
+                r.at.format("%Y-%m-%d %H:%M UTC"),
                 now.format("%Y-%m-%d %H:%M UTC")
             ));
             continue;
         }
         issues.push(Issue {
-            send_at,
+            send_at: r.at,
             lead: Some(lead),
             ..Issue::new(Kind::Reminder, now)
         });

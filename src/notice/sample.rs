@@ -96,6 +96,10 @@ fn window(emergency: bool) -> WindowInput {
             downtime_minutes: 5,
         }],
         reasons: Vec::new(),
+        reminders: vec![super::input::ReminderInput {
+            before: "1d".into(),
+            at: at("2026-10-31T05:30:00Z"),
+        }],
     }
 }
 
