@@ -21,7 +21,6 @@
 //! Numbers of any length compare exactly (apk-tools keeps 64 bits and wraps beyond them).
 
 use std::cmp::Ordering;
-use std::fmt;
 
 /// Pre-release suffixes, lowest first: they sort before the bare version.
 const PRE_SUFFIXES: [&str; 4] = ["alpha", "beta", "pre", "rc"];
@@ -257,25 +256,7 @@ impl Ord for ApkVersion {
     }
 }
 
-impl PartialOrd for ApkVersion {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl PartialEq for ApkVersion {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
-    }
-}
-
-impl Eq for ApkVersion {}
-
-impl fmt::Display for ApkVersion {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.original)
-    }
-}
+super::by_precedence!(ApkVersion, original);
 
 #[cfg(test)]
 mod tests {

@@ -24,7 +24,6 @@
 //! ones dpkg compares (`1_2`, leading or trailing blanks). So this module follows dpkg by hand.
 
 use std::cmp::Ordering;
-use std::fmt;
 
 /// The largest epoch dpkg accepts (`INT_MAX`).
 const MAX_EPOCH: u32 = i32::MAX as u32;
@@ -190,25 +189,7 @@ impl Ord for DpkgVersion {
     }
 }
 
-impl PartialOrd for DpkgVersion {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl PartialEq for DpkgVersion {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
-    }
-}
-
-impl Eq for DpkgVersion {}
-
-impl fmt::Display for DpkgVersion {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.original)
-    }
-}
+super::by_precedence!(DpkgVersion, original);
 
 #[cfg(test)]
 mod tests {

@@ -16,7 +16,6 @@
 //! `tests/fixtures/versions/maven.tsv`, made by running maven-artifact itself, checks it.
 
 use std::cmp::Ordering;
-use std::fmt;
 
 /// A Maven version: its normalised items, kept with the text it was read from.
 #[derive(Debug, Clone)]
@@ -380,25 +379,7 @@ impl Ord for MavenVersion {
     }
 }
 
-impl PartialOrd for MavenVersion {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl PartialEq for MavenVersion {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
-    }
-}
-
-impl Eq for MavenVersion {}
-
-impl fmt::Display for MavenVersion {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.original)
-    }
-}
+super::by_precedence!(MavenVersion, original);
 
 #[cfg(test)]
 mod tests {

@@ -4,6 +4,38 @@
 //! compare by that scheme's precedence. Parsing never panics: a version a scheme cannot read is an
 //! error the caller reports as a warning naming the component or record.
 
+/// `PartialOrd`, `PartialEq` and `Eq` of a version type from its `Ord` (two versions are equal
+/// when their scheme says they are: `1.0` and `1.0.0` in Maven), and with `original`, `Display`
+/// as the text it was read from.
+macro_rules! by_precedence {
+    ($ty:ty) => {
+        impl PartialOrd for $ty {
+            fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+                Some(self.cmp(other))
+            }
+        }
+
+        impl PartialEq for $ty {
+            fn eq(&self, other: &Self) -> bool {
+                self.cmp(other).is_eq()
+            }
+        }
+
+        impl Eq for $ty {}
+    };
+    ($ty:ty, original) => {
+        super::by_precedence!($ty);
+
+        impl std::fmt::Display for $ty {
+            /// The version as written, without surrounding whitespace.
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.original)
+            }
+        }
+    };
+}
+use by_precedence;
+
 mod apk;
 mod dpkg;
 mod maven;
@@ -210,19 +242,7 @@ pub fn canonical_name(ecosystem: &str, name: &str) -> String {
     }
 }
 
-impl PartialEq for Version {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
-    }
-}
-
-impl Eq for Version {}
-
-impl PartialOrd for Version {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
+by_precedence!(Version);
 
 /// A version string that its scheme cannot read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

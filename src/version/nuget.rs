@@ -20,7 +20,6 @@
 //! `tests/fixtures/versions/nuget.tsv` come from NuGet.Versioning's own tests.
 
 use std::cmp::Ordering;
-use std::fmt;
 
 /// A NuGet version: its four numbers and release labels, kept with the text it was read from.
 #[derive(Debug, Clone)]
@@ -205,25 +204,7 @@ impl Ord for NuGetVersion {
     }
 }
 
-impl PartialOrd for NuGetVersion {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl PartialEq for NuGetVersion {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
-    }
-}
-
-impl Eq for NuGetVersion {}
-
-impl fmt::Display for NuGetVersion {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.original)
-    }
-}
+super::by_precedence!(NuGetVersion, original);
 
 #[cfg(test)]
 mod tests {

@@ -30,7 +30,6 @@
 //! std-only. Numbers are kept as digit strings, so parsing and comparing never panic.
 
 use std::cmp::Ordering;
-use std::fmt;
 
 /// A Packagist version, ordered as OSV orders Packagist versions.
 ///
@@ -192,26 +191,7 @@ impl Ord for PackagistVersion {
     }
 }
 
-impl PartialOrd for PackagistVersion {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl PartialEq for PackagistVersion {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other).is_eq()
-    }
-}
-
-impl Eq for PackagistVersion {}
-
-impl fmt::Display for PackagistVersion {
-    /// The version as written, without surrounding whitespace.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.original)
-    }
-}
+super::by_precedence!(PackagistVersion, original);
 
 #[cfg(test)]
 mod tests {

@@ -4,7 +4,6 @@
 //! implementation) checks it.
 
 use std::cmp::Ordering;
-use std::fmt;
 use std::str::FromStr;
 
 /// A PEP 440 version, kept with the text it was read from.
@@ -33,25 +32,7 @@ impl Ord for Pep440Version {
     }
 }
 
-impl PartialOrd for Pep440Version {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl PartialEq for Pep440Version {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
-    }
-}
-
-impl Eq for Pep440Version {}
-
-impl fmt::Display for Pep440Version {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.original)
-    }
-}
+super::by_precedence!(Pep440Version, original);
 
 #[cfg(test)]
 mod tests {

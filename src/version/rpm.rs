@@ -20,7 +20,6 @@
 //! rules: `a:1` is version `a:1` with no epoch, as rpm reads it.
 
 use std::cmp::Ordering;
-use std::fmt;
 
 /// A parsed RPM `[epoch:]version[-release]`, ordered as `rpm.vercmp` orders it.
 #[derive(Debug, Clone)]
@@ -149,25 +148,7 @@ impl Ord for RpmVersion {
     }
 }
 
-impl PartialOrd for RpmVersion {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl PartialEq for RpmVersion {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
-    }
-}
-
-impl Eq for RpmVersion {}
-
-impl fmt::Display for RpmVersion {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.original)
-    }
-}
+super::by_precedence!(RpmVersion, original);
 
 #[cfg(test)]
 mod tests {

@@ -21,7 +21,6 @@
 //! parsing never panics.
 
 use std::cmp::Ordering;
-use std::fmt;
 
 /// A RubyGems version, ordered as `Gem::Version#<=>` orders it.
 ///
@@ -205,26 +204,7 @@ impl Ord for GemVersion {
     }
 }
 
-impl PartialOrd for GemVersion {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl PartialEq for GemVersion {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other).is_eq()
-    }
-}
-
-impl Eq for GemVersion {}
-
-impl fmt::Display for GemVersion {
-    /// The version as written, without surrounding whitespace.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.original)
-    }
-}
+super::by_precedence!(GemVersion, original);
 
 #[cfg(test)]
 mod tests {

@@ -21,19 +21,7 @@ impl Ord for SemVerVersion {
     }
 }
 
-impl PartialOrd for SemVerVersion {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl PartialEq for SemVerVersion {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
-    }
-}
-
-impl Eq for SemVerVersion {}
+super::by_precedence!(SemVerVersion);
 
 impl fmt::Display for SemVerVersion {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
