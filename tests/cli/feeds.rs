@@ -240,6 +240,15 @@ fn sync(dir: &Path, feed: &str, extra: &[&str]) -> Output {
     pp(dir, &args)
 }
 
+/// The entry of feed `id` in a report's `feeds` (plan.json or `feeds status --format json`).
+fn feed(report: &serde_json::Value, id: &str) -> serde_json::Value {
+    let feeds = report["feeds"].as_array().unwrap();
+    let found = feeds.iter().find(|f| f["id"] == id);
+    found
+        .unwrap_or_else(|| panic!("no feed {id} in {report}"))
+        .clone()
+}
+
 fn assert_failed(o: &Output, needle: &str) {
     assert_eq!(o.status.code(), Some(2), "{}", stderr(o));
     assert!(
@@ -326,13 +335,7 @@ fn a_server_that_always_fails_leaves_the_last_good_copy_and_plan_uses_it() {
     assert_eq!(plan.status.code(), Some(0), "{}", stderr(&plan));
     let json: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("plan.json")).unwrap()).unwrap();
-    let osv = json["feeds"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["id"] == "osv-local")
-        .unwrap()
-        .clone();
+    let osv = feed(&json, "osv-local");
     assert_eq!(osv["state"], "fresh", "{osv}");
     assert_eq!(osv["records"], 10, "{osv}");
 }
@@ -551,13 +554,7 @@ fn an_epss_csv_gz_is_read_with_its_model_and_date() {
     let status = pp(tmp.path(), &["feeds", "status", "--format", "json"]);
     assert_eq!(status.status.code(), Some(0), "{}", stderr(&status));
     let json: serde_json::Value = serde_json::from_str(&stdout(&status)).unwrap();
-    let epss = json["feeds"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["id"] == "epss")
-        .unwrap()
-        .clone();
+    let epss = feed(&json, "epss");
     assert_eq!(epss["state"], "fresh", "{epss}");
     assert_eq!(epss["records"], 11, "{epss}");
     assert!(
@@ -567,13 +564,7 @@ fn an_epss_csv_gz_is_read_with_its_model_and_date() {
             .starts_with("v2025.03.14"),
         "{epss}"
     );
-    let osv = json["feeds"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["id"] == "osv-local")
-        .unwrap()
-        .clone();
+    let osv = feed(&json, "osv-local");
     assert_eq!(osv["state"], "missing", "{osv}");
 }
 
