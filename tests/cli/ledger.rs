@@ -63,6 +63,20 @@ fn issued(plan: &Value) -> Vec<(String, String, String, u64)> {
         .collect()
 }
 
+/// Upgrades hudson-selfcare's axios and tower-http: its Sunday window has nothing left to do.
+fn upgrade_selfcare(dir: &Path) {
+    edit(
+        &dir.join("inventory/stacks/selfcare-portal-3.4.toml"),
+        "version = \"1.7.7\"",
+        "version = \"1.8.2\"",
+    );
+    edit(
+        &dir.join("inventory/locks/portal.Cargo.lock"),
+        "name = \"tower-http\"\nversion = \"0.6.1\"",
+        "name = \"tower-http\"\nversion = \"0.6.2\"",
+    );
+}
+
 fn notice(kind: &str, window: &str, key: &str, seq: u64) -> (String, String, String, u64) {
     (
         kind.into(),
@@ -148,16 +162,7 @@ fn replanning_issues_only_what_changed() {
     assert_eq!(got, want);
 
     // Upgraded components: the self-care window has nothing left to do.
-    edit(
-        &dir.join("inventory/stacks/selfcare-portal-3.4.toml"),
-        "version = \"1.7.7\"",
-        "version = \"1.8.2\"",
-    );
-    edit(
-        &dir.join("inventory/locks/portal.Cargo.lock"),
-        "name = \"tower-http\"\nversion = \"0.6.1\"",
-        "name = \"tower-http\"\nversion = \"0.6.2\"",
-    );
+    upgrade_selfcare(dir);
     assert_eq!(
         issued(&plan_at(dir, NOW)),
         vec![notice("cancelled", SELFCARE, SELFCARE, 1)]
@@ -362,16 +367,7 @@ fn a_cancelled_window_stays_cancelled() {
     let tmp = example_copy();
     let dir = tmp.path();
     plan_at(dir, NOW);
-    edit(
-        &dir.join("inventory/stacks/selfcare-portal-3.4.toml"),
-        "version = \"1.7.7\"",
-        "version = \"1.8.2\"",
-    );
-    edit(
-        &dir.join("inventory/locks/portal.Cargo.lock"),
-        "name = \"tower-http\"\nversion = \"0.6.1\"",
-        "name = \"tower-http\"\nversion = \"0.6.2\"",
-    );
+    upgrade_selfcare(dir);
     plan_at(dir, NOW);
     let o = run_in(dir, &["complete", SELFCARE]);
     assert_eq!(o.status.code(), Some(2));
