@@ -1,5 +1,5 @@
 //! `explain`: the findings of a plan that an id names, with everything behind their decision,
-//! deadline and window. It reads the [`Plan`] that [`crate::plan::build`] made, so it explains
+//! deadline and window. It reads the [`Plan`] that [`crate::plan::build_with`] made, so it explains
 //! exactly what `plan` decided; the text and the JSON output are both this model.
 
 use chrono::{DateTime, Utc};

@@ -143,15 +143,17 @@ pub struct History {
     pub held: HashMap<(String, String), String>,
 }
 
-/// Matches, ranks and schedules the inventory. Notices are rendered separately.
-pub fn build(inv: &Inventory, feeds: &Feeds, now: DateTime<Utc>) -> Plan {
-    build_with(inv, feeds, now, &History::default())
-}
-
-/// [`build`], with what the ledger remembers (see [`History`]).
-pub fn build_with(inv: &Inventory, feeds: &Feeds, now: DateTime<Utc>, history: &History) -> Plan {
-    let targets = targets(inv);
-    let matches = matching::match_targets(&targets, feeds);
+/// Matches, ranks and schedules the inventory's `targets` (see [`targets`]; made before, to load
+/// the feeds they need), with what the ledger remembers (see [`History`]; the default is a first
+/// plan). Notices are rendered separately.
+pub fn build_with(
+    inv: &Inventory,
+    targets: &[Target],
+    feeds: &Feeds,
+    now: DateTime<Utc>,
+    history: &History,
+) -> Plan {
+    let matches = matching::match_targets(targets, feeds);
     let mut warnings: Vec<String> = inv.warnings.clone();
     warnings.extend(
         feeds

@@ -33,7 +33,7 @@ pub fn run(cli: &Cli, args: &PlanArgs) -> Result<Outcome> {
     super::feeds::require_fresh(&feeds, &args.fresh)?;
     let ledger = open(cli, args.dry_run)?;
     let history = issue::history(&ledger, cli.now())?;
-    let mut plan = crate::plan::build_with(&inv, &feeds, cli.now(), &history);
+    let mut plan = crate::plan::build_with(&inv, &targets, &feeds, cli.now(), &history);
     plan.warnings.splice(0..0, refreshed);
     let changes = issue::changes(&ledger, &inv, &plan)?;
     plan.warnings.extend(changes.notes.iter().cloned());
