@@ -55,6 +55,21 @@ impl Ledger {
                 source,
             })?;
         }
+        // Switching a new file to WAL mode, and creating its schema, can meet another run doing
+        // the same; SQLite then reports the lock at once instead of waiting for it. So the
+        // opening is retried, within the same busy timeout a run's transaction waits.
+        let deadline = std::time::Instant::now() + Duration::from_secs(BUSY_TIMEOUT_SECS);
+        loop {
+            match Ledger::open_once(path) {
+                Err(LedgerError::Locked { .. }) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                done => return done,
+            }
+        }
+    }
+
+    fn open_once(path: &Path) -> Result<Ledger> {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE;
         let ledger = Ledger::connect(path, flags)?;
         let found = ledger.version()?;

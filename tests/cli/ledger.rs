@@ -468,8 +468,11 @@ fn check_export_and_import_round_trip() {
 fn two_plans_at_once_never_both_write() {
     let tmp = example_copy();
     let dir = tmp.path();
+    // Output is piped, so that a refusal's message can be read below.
     let spawn = || {
         command(dir, &["plan", "--now", NOW, "--quiet"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
             .spawn()
             .unwrap()
     };
@@ -479,7 +482,7 @@ fn two_plans_at_once_never_both_write() {
         let ok = o.status.code() == Some(0)
             || (o.status.code() == Some(2)
                 && stderr(o).contains("locked by another patchplan run"));
-        assert!(ok, "{}", stderr(o));
+        assert!(ok, "{:?}: {}", o.status, stderr(o));
     }
     let h = json(dir, &["history", "--format", "json"]);
     let issued: usize = h["runs"]
