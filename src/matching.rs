@@ -6,7 +6,7 @@
 //! smallest fix above the installed version is found, and for each component the smallest version
 //! that fixes all of its findings and that no known advisory marks as affected.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use serde::Serialize;
 
@@ -58,9 +58,9 @@ pub struct Finding {
 #[derive(Debug, Default)]
 pub struct Matches {
     pub findings: Vec<Finding>,
-    /// Per (target index, component index) with findings: the recommended version, or `None`
-    /// when no version fixes all of them.
-    pub recommended: HashMap<(usize, usize), Option<String>>,
+    /// Per (target index, component index) with non-informational findings: the versions it
+    /// could be upgraded to, and what each fixes (see [`Upgrade::choose`]).
+    pub upgrades: HashMap<(usize, usize), Upgrade>,
     /// Components that could not be matched, with the reason.
     pub warnings: Vec<String>,
 }
@@ -85,7 +85,56 @@ type Index = HashMap<(String, String), Vec<(usize, usize)>>;
 /// each distinct version is matched once and its result copied to every target that runs it.
 struct Matched {
     findings: Vec<Finding>,
-    recommended: Option<Option<String>>,
+    upgrade: Option<Upgrade>,
+}
+
+/// The versions one component can be upgraded to, smallest first: every fixed version above the
+/// installed one that brings in no advisory the installed version does not have and that has a
+/// fix above it (an advisory nobody has fixed does not disqualify a version: it is remaining risk
+/// whatever the version).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Upgrade {
+    pub candidates: Vec<Candidate>,
+}
+
+/// One version a component can go to, and the advisories of its findings that version fixes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate {
+    pub version: String,
+    /// The primary advisory ids of the component's findings that this version leaves.
+    pub fixes: BTreeSet<String>,
+}
+
+impl Upgrade {
+    /// The version to upgrade to: the smallest that fixes every finding with a fix; when fixes
+    /// lie on different branches and no version fixes them all, the one whose fixed findings are
+    /// the most urgent (`urgency` per advisory id, compared most urgent first; then more
+    /// findings; then the smaller version). `None` when no version fixes any finding.
+    pub fn choose<K: Ord>(
+        &self,
+        fixable: &[&str],
+        urgency: impl Fn(&str) -> K,
+    ) -> Option<&Candidate> {
+        if let Some(all) = self
+            .candidates
+            .iter()
+            .find(|c| fixable.iter().all(|a| c.fixes.contains(*a)))
+        {
+            return Some(all);
+        }
+        let profile = |c: &Candidate| {
+            let mut keys: Vec<K> = c.fixes.iter().map(|a| urgency(a)).collect();
+            keys.sort_by(|a, b| b.cmp(a));
+            keys
+        };
+        // `max_by` keeps the last of equals: walk from the largest version down so the smallest
+        // of equally good versions wins.
+        self.candidates
+            .iter()
+            .rev()
+            .filter(|c| !c.fixes.is_empty())
+            .max_by(|a, b| profile(a).cmp(&profile(b)))
+    }
 }
 
 /// Matches every target's components against every advisory.
@@ -107,8 +156,8 @@ pub fn match_targets(targets: &[Target], feeds: &Feeds) -> Matches {
             let Some(Some(m)) = memo.get(comp) else {
                 continue;
             };
-            if let Some(rec) = &m.recommended {
-                out.recommended.insert((t, c), rec.clone());
+            if let Some(upgrade) = &m.upgrade {
+                out.upgrades.insert((t, c), upgrade.clone());
             }
             out.findings.extend(m.findings.iter().map(|f| Finding {
                 target: target.id.clone(),
@@ -129,7 +178,7 @@ fn match_one(
     feeds: &Feeds,
     warnings: &mut Vec<String>,
 ) -> Option<Matched> {
-    let (version, scheme) = parse_component(target, comp, warnings)?;
+    let version = parse_component(target, comp, warnings)?;
     let hits = hits(comp, &version, index, feeds);
     if hits.is_empty() {
         return None;
@@ -139,22 +188,17 @@ fn match_one(
         .iter()
         .filter(|f| f.informational.is_none())
         .collect();
-    let recommended =
-        (!real.is_empty()).then(|| recommend(comp, scheme, &version, &real, index, feeds));
-    Some(Matched {
-        findings,
-        recommended,
-    })
+    let upgrade = (!real.is_empty()).then(|| upgrades(comp, &version, &real, index, feeds));
+    Some(Matched { findings, upgrade })
 }
 
 fn parse_component(
     target: &Target,
     comp: &TargetComponent,
     warnings: &mut Vec<String>,
-) -> Option<(Version, Scheme)> {
-    let scheme = Scheme::for_ecosystem(&comp.ecosystem);
-    match scheme.parse(&comp.version) {
-        Ok(v) => Some((v, scheme)),
+) -> Option<Version> {
+    match Scheme::for_ecosystem(&comp.ecosystem).parse(&comp.version) {
+        Ok(v) => Some(v),
         Err(e) => {
             let unknown = if is_known_ecosystem(&comp.ecosystem) {
                 ""
@@ -279,46 +323,71 @@ fn fixed_for(adv: &Advisory, comp: &TargetComponent, version: &Version) -> Optio
         .cloned()
 }
 
-/// The smallest version above `installed` that is at least every finding's fix and that no
-/// non-informational advisory marks as affected.
-fn recommend(
+/// Every version above `installed` that a non-informational advisory of the component names as
+/// a fix and that brings in no new advisory fixed above it, with the findings each leaves.
+fn upgrades(
     comp: &TargetComponent,
-    scheme: Scheme,
     installed: &Version,
     findings: &[&Finding],
     index: &Index,
     feeds: &Feeds,
-) -> Option<String> {
-    let floor = findings
-        .iter()
-        .map(|f| f.fixed.as_ref().and_then(|v| scheme.parse(v).ok()))
-        .collect::<Option<Vec<Version>>>()?
-        .into_iter()
-        .max()?;
+) -> Upgrade {
     let key = key_of(comp);
     let entries: Vec<(usize, usize)> = index
         .get(&key)
         .into_iter()
         .flatten()
         .copied()
-        .filter(|(a, _)| feeds.advisories[*a].informational.is_none())
-        .collect();
-    let mut candidates: Vec<&Version> = entries
-        .iter()
-        .flat_map(|(a, j)| feeds.advisories[*a].affected[*j].range.intervals.iter())
-        .filter_map(|i| i.fixed())
-        .filter(|v| *v >= &floor && *v > installed)
-        .collect();
-    candidates.sort();
-    candidates.dedup();
-    candidates
-        .into_iter()
-        .find(|v| {
-            !entries
-                .iter()
-                .any(|(a, j)| feeds.advisories[*a].affected[*j].range.contains(v))
+        .filter(|(a, j)| {
+            let adv = &feeds.advisories[*a];
+            adv.informational.is_none()
+                && same_ecosystem(&comp.ecosystem, &adv.affected[*j].ecosystem)
         })
-        .map(ToString::to_string)
+        .collect();
+    let range = |(a, j): &(usize, usize)| &feeds.advisories[*a].affected[*j].range;
+    let mut versions: Vec<&Version> = entries
+        .iter()
+        .flat_map(|e| range(e).intervals.iter())
+        .filter_map(|i| i.fixed())
+        .filter(|v| *v > installed)
+        .collect();
+    versions.sort();
+    versions.dedup();
+    // Affected by an advisory the installed version does not have and that someone fixed above
+    // it: a worse place to go than the next fix. (The installed version's own advisories are its
+    // findings: a version either leaves them or not, which `fixes` says.)
+    let known: HashSet<usize> = findings
+        .iter()
+        .flat_map(|f| f.records.iter().copied())
+        .collect();
+    let fixable_at = |v: &Version| {
+        entries.iter().filter(|(a, _)| !known.contains(a)).any(|e| {
+            let r = range(e);
+            r.contains(v) && r.intervals.iter().filter_map(|i| i.fixed()).any(|f| f > v)
+        })
+    };
+    let leaves = |f: &Finding, v: &Version| {
+        !f.records.iter().any(|&m| {
+            feeds.advisories[m]
+                .affected
+                .iter()
+                .filter(|a| (ecosystem_base(&a.ecosystem), a.name.as_str()) == (&key.0, &key.1))
+                .any(|a| a.range.contains(v))
+        })
+    };
+    let candidates = versions
+        .into_iter()
+        .filter(|v| !fixable_at(v))
+        .map(|v| Candidate {
+            version: v.to_string(),
+            fixes: findings
+                .iter()
+                .filter(|f| f.fixed.is_some() && leaves(f, v))
+                .map(|f| f.advisory.clone())
+                .collect(),
+        })
+        .collect();
+    Upgrade { candidates }
 }
 
 #[cfg(test)]
@@ -371,7 +440,18 @@ mod tests {
             .iter()
             .map(|f| (f.advisory.clone(), f.fixed.clone()))
             .collect();
-        (found, m.recommended.get(&(0, 0)).cloned())
+        (found, m.upgrades.get(&(0, 0)).map(|u| chosen(m, u, |_| 0)))
+    }
+
+    /// The version `u` chooses for the findings of `m` with a fix, by `urgency`.
+    fn chosen(m: &Matches, u: &Upgrade, urgency: impl Fn(&str) -> u8) -> Option<String> {
+        let fixable: Vec<&str> = m
+            .findings
+            .iter()
+            .filter(|f| f.fixed.is_some())
+            .map(|f| f.advisory.as_str())
+            .collect();
+        u.choose(&fixable, urgency).map(|c| c.version.clone())
     }
 
     fn some(s: &str) -> Option<String> {
@@ -433,9 +513,82 @@ mod tests {
             ),
             ("B-1", &[], "npm", "left-pad", "introduced:0 fixed:1.1.0"),
         ]);
+        // Only A: nothing to upgrade to.
+        let only_a = feeds(&[(
+            "A-1",
+            &[],
+            "npm",
+            "left-pad",
+            "introduced:0 last_affected:1.3.0",
+        )]);
+        let m = scan(&only_a, "npm", "left-pad", "1.0.0");
+        assert_eq!(outcome(&m), (vec![("A-1".into(), None)], Some(None)));
+        // A and B: A stays without a fix, and does not stop B's fix.
         let m = scan(&f, "npm", "left-pad", "1.0.0");
         let expected = vec![("A-1".into(), None), ("B-1".into(), some("1.1.0"))];
-        assert_eq!(outcome(&m), (expected, Some(None)));
+        assert_eq!(outcome(&m), (expected, Some(some("1.1.0"))));
+    }
+
+    #[test]
+    fn an_advisory_without_a_fix_never_holds_back_the_others() {
+        // A has no fix anywhere (every version from 1.0 on); B is fixed in 1.1.0, C in 1.3.0.
+        let f = feeds(&[
+            ("A-1", &[], "npm", "left-pad", "introduced:1.0.0"),
+            ("B-1", &[], "npm", "left-pad", "introduced:0 fixed:1.1.0"),
+            (
+                "C-1",
+                &[],
+                "npm",
+                "left-pad",
+                "introduced:1.0.0 fixed:1.3.0",
+            ),
+        ]);
+        let m = scan(&f, "npm", "left-pad", "1.0.0");
+        let expected = vec![
+            ("A-1".into(), None),
+            ("B-1".into(), some("1.1.0")),
+            ("C-1".into(), some("1.3.0")),
+        ];
+        assert_eq!(outcome(&m), (expected, Some(some("1.3.0"))));
+        let u = &m.upgrades[&(0, 0)];
+        let names = |c: &Candidate| c.fixes.iter().cloned().collect::<Vec<_>>();
+        assert_eq!(names(&u.candidates[1]), ["B-1", "C-1"]);
+    }
+
+    #[test]
+    fn a_version_affected_by_a_fixed_advisory_is_skipped() {
+        // 1.2.0 fixes A but brings in B, fixed in 1.2.5; C has no fix from 1.2.3 on and does not
+        // disqualify 1.2.5 (every later version has it too).
+        let f = feeds(&[
+            ("A-1", &[], "PyPI", "x", "introduced:0 fixed:1.2.0"),
+            ("B-1", &[], "PyPI", "x", "introduced:1.2.0 fixed:1.2.5"),
+            ("C-1", &[], "PyPI", "x", "introduced:1.2.3"),
+        ]);
+        let m = scan(&f, "PyPI", "x", "1.1");
+        assert_eq!(outcome(&m).1, Some(some("1.2.5")));
+    }
+
+    #[test]
+    fn fixes_on_two_branches_go_to_the_most_urgent() {
+        // A is fixed only on the 1.x line (1.9.5; every 2.x stays affected); B only in 2.1.
+        let f = feeds(&[
+            (
+                "A-1",
+                &[],
+                "crates.io",
+                "x",
+                "introduced:0 fixed:1.9.5 introduced:2.0.0",
+            ),
+            ("B-1", &[], "crates.io", "x", "introduced:0 fixed:2.1.0"),
+        ]);
+        let m = scan(&f, "crates.io", "x", "1.8.0");
+        let u = &m.upgrades[&(0, 0)];
+        let a_first = |a: &str| u8::from(a == "A-1");
+        let b_first = |a: &str| u8::from(a == "B-1");
+        assert_eq!(chosen(&m, u, a_first), some("1.9.5"));
+        assert_eq!(chosen(&m, u, b_first), some("2.1.0"));
+        // Equally urgent: the smaller version.
+        assert_eq!(chosen(&m, u, |_| 0), some("1.9.5"));
     }
 
     #[test]

@@ -8,10 +8,10 @@ use serde::Serialize;
 use crate::feeds::{Cache, Feeds, Snapshot};
 use crate::inventory::vex::{VexStatement, VexStatus};
 use crate::inventory::{Component, Criticality, Environment, Exposure, Inventory, Tier};
-use crate::matching::{self, Finding, Matches, Target, TargetComponent};
+use crate::matching::{self, Finding, Matches, Target, TargetComponent, Upgrade};
 use crate::notice::NoticeRecord;
 use crate::risk::{self, Assessment, Context, Decision};
-use crate::schedule::{self, TaskRequest, Window};
+use crate::schedule::{self, TaskRequest, Unscheduled, Window};
 
 /// `plan.json`.
 #[derive(Debug, Clone, Serialize)]
@@ -44,9 +44,14 @@ pub struct PlanFinding {
     pub risk: Assessment,
     pub emergency: bool,
     pub window: Option<String>,
+    /// Why an open finding is in no window (`null` when it is in one, or not open).
+    pub unscheduled_reason: Option<Unscheduled>,
     /// Where the fix went and why, or why nowhere (also at the end of `reasons`).
     #[serde(skip)]
     pub schedule: Vec<String>,
+    /// The index of the environment among the inventory's (and the match targets).
+    #[serde(skip)]
+    pub target: usize,
 }
 
 /// Whether a finding is in the plan.
@@ -162,8 +167,7 @@ pub fn build_with(
             .map(|w| format!("feed {}: {}: {}", w.feed, w.entry, w.message)),
     );
     warnings.extend(matches.warnings.iter().cloned());
-    let mut findings = rank(inv, feeds, &matches, now, history, &mut warnings);
-    let (requests, owners) = requests(inv, &mut findings);
+    let (mut findings, requests, owners) = rank(inv, feeds, &matches, now, history, &mut warnings);
     let (requests, owners) = hold(history, &mut findings, requests, owners);
     let sched = schedule::schedule_announced(inv, &requests, now, &history.announced);
     for (placement, members) in sched.placements.iter().zip(&owners) {
@@ -171,6 +175,10 @@ pub fn build_with(
             let finding = &mut findings[f];
             finding.emergency = placement.emergency && placement.window.is_some();
             finding.window = placement.window.clone();
+            if finding.window.is_none() {
+                finding.unscheduled_reason =
+                    Some(placement.unscheduled.unwrap_or(Unscheduled::NoUsableWindow));
+            }
             finding.schedule = placement.reasons.clone();
             finding
                 .risk
@@ -196,7 +204,23 @@ pub fn build_with(
     }
 }
 
-fn rank(
+/// Ranks every finding of `matches` (made from [`targets`] of `inv`), gives it its status and
+/// chooses each component's upgrade: the findings in match order, and one task request per
+/// upgrade with the indices of the findings it fixes. What `scan` of an inventory reports.
+pub fn rank(
+    inv: &Inventory,
+    feeds: &Feeds,
+    matches: &Matches,
+    now: DateTime<Utc>,
+    history: &History,
+    warnings: &mut Vec<String>,
+) -> (Vec<PlanFinding>, Vec<TaskRequest>, Vec<Vec<usize>>) {
+    let mut findings = rank_findings(inv, feeds, matches, now, history, warnings);
+    let (requests, owners) = requests(inv, &matches.upgrades, &mut findings);
+    (findings, requests, owners)
+}
+
+fn rank_findings(
     inv: &Inventory,
     feeds: &Feeds,
     matches: &Matches,
@@ -219,11 +243,7 @@ fn rank(
         .map(|f| {
             let t = env_index[f.target.as_str()];
             let mut finding = plan_finding(inv, feeds, history, (t, f), now, &mut memo, warnings);
-            finding.recommended = matches
-                .recommended
-                .get(&(t, f.component))
-                .cloned()
-                .flatten();
+            finding.target = t;
             let fresh = finding
                 .risk
                 .warnings
@@ -297,7 +317,9 @@ fn plan_finding(
         risk,
         emergency: false,
         window: None,
+        unscheduled_reason: None,
         schedule: Vec::new(),
+        target: t,
     }
 }
 
@@ -421,83 +443,153 @@ fn vex_reason(s: &VexStatement) -> String {
 }
 
 /// One task request per (environment, component) with open findings and a fix; `owners[i]` are
-/// the indices of the findings request `i` fixes.
-fn requests(inv: &Inventory, findings: &mut [PlanFinding]) -> (Vec<TaskRequest>, Vec<Vec<usize>>) {
-    let mut groups: BTreeMap<(String, usize), Vec<usize>> = BTreeMap::new();
-    for (i, f) in findings
-        .iter()
-        .enumerate()
-        .filter(|(_, f)| f.status == Status::Open)
-    {
-        groups
-            .entry((f.environment.clone(), f.matched.component))
-            .or_default()
-            .push(i);
+/// the indices of the findings request `i` fixes. The upgrade is chosen per component (see
+/// [`Upgrade::choose`]): findings without a fix, or fixed only on another branch than the
+/// upgrade, stay open with their reason and never hold the others back.
+fn requests(
+    inv: &Inventory,
+    upgrades: &HashMap<(usize, usize), Upgrade>,
+    findings: &mut [PlanFinding],
+) -> (Vec<TaskRequest>, Vec<Vec<usize>>) {
+    let mut groups: BTreeMap<(usize, usize), Vec<usize>> = BTreeMap::new();
+    for (i, f) in findings.iter().enumerate() {
+        if f.matched.informational.is_none() {
+            groups
+                .entry((f.target, f.matched.component))
+                .or_default()
+                .push(i);
+        }
     }
     let mut requests = Vec::new();
     let mut owners = Vec::new();
-    for ((env_id, c), members) in groups {
-        let env = inv
-            .environment(&env_id)
-            .expect("findings name known environments");
-        let comp = &env.components[c];
-        let first = &findings[members[0]];
-        let Some(to) = first.recommended.clone() else {
-            for &m in &members {
-                findings[m].risk.reasons.push("schedule: no fixed version is known that fixes all of this component's findings; nothing to schedule".into());
+    for ((t, c), members) in groups {
+        let to = upgrade_to(upgrades.get(&(t, c)), findings, &members);
+        let mut fixed = Vec::new();
+        for &m in &members {
+            let f = &mut findings[m];
+            f.recommended = to.as_ref().map(|c| c.version.clone());
+            if f.status == Status::Open && fixes(f, to.as_ref()) {
+                fixed.push(m);
             }
-            continue;
-        };
-        let decision = members
-            .iter()
-            .map(|&m| findings[m].risk.decision)
-            .max()
-            .unwrap_or(Decision::Track);
-        let deadline = members
-            .iter()
-            .filter_map(|&m| findings[m].risk.deadline)
-            .min();
-        let score = members
-            .iter()
-            .map(|&m| findings[m].risk.score)
-            .fold(0.0, f64::max);
-        let forced = inv.overrides.emergencies.iter().find(|x| {
-            x.environments.covers(&env_id)
-                && members
-                    .iter()
-                    .any(|&m| names_advisory(&findings[m].matched, &x.advisory))
-        });
-        let deferral = inv.overrides.deferrals.iter().find(|x| {
-            x.environments.covers(&env_id)
-                && members
-                    .iter()
-                    .any(|&m| names_advisory(&findings[m].matched, &x.advisory))
-        });
-        requests.push(TaskRequest {
-            environment: env_id.clone(),
-            customer: env.customer.clone(),
-            ecosystem: comp.ecosystem.clone(),
-            package: comp.name.clone(),
-            from: comp.version.clone(),
-            to,
-            findings: members.iter().map(|&m| findings[m].id.clone()).collect(),
-            decision,
-            deadline,
-            score,
-            minutes: comp.patch_minutes.into(),
-            downtime_minutes: comp.downtime_minutes,
-            forced: forced.map(|x| (x.reason.clone(), x.override_hard_blackout)),
-            not_before: deferral.map(|x| (x.not_before, x.reason.clone())),
-            pin: inv
-                .overrides
-                .pins
-                .iter()
-                .find(|p| p.environment == env_id && p.component == comp.name)
-                .map(|p| (p.window.clone(), p.date, p.reason.clone())),
-        });
-        owners.push(members);
+        }
+        if let (Some(to), false) = (to, fixed.is_empty()) {
+            requests.push(request(inv, findings, &fixed, (t, c), to.version));
+            owners.push(fixed);
+        }
     }
     (requests, owners)
+}
+
+/// The component's upgrade for its findings `members`: the most urgent open ones first.
+fn upgrade_to(
+    upgrade: Option<&Upgrade>,
+    findings: &[PlanFinding],
+    members: &[usize],
+) -> Option<matching::Candidate> {
+    let open: Vec<&PlanFinding> = members
+        .iter()
+        .map(|&m| &findings[m])
+        .filter(|f| f.status == Status::Open && f.matched.fixed.is_some())
+        .collect();
+    let fixable: Vec<&str> = open.iter().map(|f| f.matched.advisory.as_str()).collect();
+    let urgency = |a: &str| {
+        open.iter()
+            .find(|f| f.matched.advisory == a)
+            .map(|f| (f.risk.decision, (f.risk.score * 1000.0) as i64))
+    };
+    upgrade?.choose(&fixable, urgency).cloned()
+}
+
+/// Whether the upgrade to `to` fixes open finding `f`; when it does not, says why and marks the
+/// finding unscheduled.
+fn fixes(f: &mut PlanFinding, to: Option<&matching::Candidate>) -> bool {
+    let (reason, why) = match (&f.matched.fixed, to) {
+        (_, Some(c)) if c.fixes.contains(&f.matched.advisory) => return true,
+        (None, _) => (
+            Unscheduled::NoFix,
+            "no fixed version is known: the finding stays open as remaining risk".to_string(),
+        ),
+        (Some(fix), Some(c)) => (
+            Unscheduled::FixOnOtherBranch,
+            format!(
+                "fixed in {fix}, on another branch than the upgrade to {}, which fixes more urgent findings; it remains after that upgrade",
+                c.version
+            ),
+        ),
+        (Some(fix), None) => (
+            Unscheduled::NoFix,
+            format!(
+                "fixed in {fix}, but every version that fixes it is affected by another advisory with a fix: no safe upgrade is known"
+            ),
+        ),
+    };
+    f.unscheduled_reason = Some(reason);
+    f.schedule.push(why.clone());
+    f.risk.reasons.push(format!("schedule: {why}"));
+    false
+}
+
+/// The task request upgrading component `c` of environment `t` to `to`, fixing `members`.
+fn request(
+    inv: &Inventory,
+    findings: &[PlanFinding],
+    members: &[usize],
+    (t, c): (usize, usize),
+    to: String,
+) -> TaskRequest {
+    let env = &inv.environments[t];
+    let comp = &env.components[c];
+    let env_id = &env.id;
+    let decision = members
+        .iter()
+        .map(|&m| findings[m].risk.decision)
+        .max()
+        .unwrap_or(Decision::Track);
+    let deadline = members
+        .iter()
+        .filter_map(|&m| findings[m].risk.deadline)
+        .min();
+    let score = members
+        .iter()
+        .map(|&m| findings[m].risk.score)
+        .fold(0.0, f64::max);
+    let names = |advisory: &str| {
+        members
+            .iter()
+            .any(|&m| names_advisory(&findings[m].matched, advisory))
+    };
+    let forced = inv
+        .overrides
+        .emergencies
+        .iter()
+        .find(|x| x.environments.covers(env_id) && names(&x.advisory));
+    let deferral = inv
+        .overrides
+        .deferrals
+        .iter()
+        .find(|x| x.environments.covers(env_id) && names(&x.advisory));
+    TaskRequest {
+        environment: env_id.clone(),
+        customer: env.customer.clone(),
+        ecosystem: comp.ecosystem.clone(),
+        package: comp.name.clone(),
+        from: comp.version.clone(),
+        to,
+        findings: members.iter().map(|&m| findings[m].id.clone()).collect(),
+        decision,
+        deadline,
+        score,
+        minutes: comp.patch_minutes.into(),
+        downtime_minutes: comp.downtime_minutes,
+        forced: forced.map(|x| (x.reason.clone(), x.override_hard_blackout)),
+        not_before: deferral.map(|x| (x.not_before, x.reason.clone())),
+        pin: inv
+            .overrides
+            .pins
+            .iter()
+            .find(|p| p.environment == *env_id && p.component == comp.name)
+            .map(|p| (p.window.clone(), p.date, p.reason.clone())),
+    }
 }
 
 /// Takes out the requests whose upgrade a window in progress holds (the ledger says so); their
@@ -521,6 +613,7 @@ fn hold(
             };
             let why = format!("in window {window}, in progress: not re-planned until its outcome is recorded (patchplan complete {window} [--failed])");
             for &m in members {
+                findings[m].unscheduled_reason = Some(Unscheduled::AwaitingOutcome);
                 findings[m].schedule.push(why.clone());
                 findings[m].risk.reasons.push(format!("schedule: {why}"));
             }

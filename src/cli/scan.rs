@@ -12,6 +12,7 @@ use crate::feeds::{FeedKind, FeedSpec, Feeds};
 use crate::inputs::Kind;
 use crate::inventory::Inventory;
 use crate::matching::{self, Finding, Target, TargetComponent};
+use crate::plan::{History, Status};
 use crate::risk::{self, CvssInfo, Decision};
 
 #[derive(Debug, Args)]
@@ -51,7 +52,9 @@ struct ScanReport<'a> {
 struct ScanFinding<'a> {
     #[serde(flatten)]
     finding: &'a Finding,
-    recommended: Option<&'a str>,
+    /// `open`, or for an inventory what its VEX statements and exceptions make of it.
+    status: Status,
+    recommended: Option<String>,
     cvss: Option<CvssInfo>,
     decision: Decision,
     score: f64,
@@ -90,35 +93,10 @@ pub fn run(cli: &Cli, args: &ScanArgs) -> Result<Outcome> {
         .map(|i| i.policy.clone())
         .unwrap_or_default();
     let now = cli.now();
-    let target_index = |id: &str| {
-        targets
-            .iter()
-            .position(|t| t.id == id)
-            .expect("findings name their targets")
+    let findings = match &inventory {
+        Some(inv) if !adhoc => inventory_findings(inv, &feeds, &matches, now, &mut warnings),
+        _ => adhoc_findings(&targets, &feeds, &matches, &policy, now, &mut warnings),
     };
-    // Invalid vectors, once per record however many targets it is found in.
-    let mut record_warnings = std::collections::BTreeSet::new();
-    let findings: Vec<ScanFinding> = matches
-        .findings
-        .iter()
-        .map(|f| {
-            let cx = context(inventory.as_ref(), &f.target);
-            let a = risk::assess(f, &feeds, cx, &policy, now);
-            record_warnings.extend(a.warnings);
-            let recommended = matches
-                .recommended
-                .get(&(target_index(&f.target), f.component))
-                .and_then(|r| r.as_deref());
-            ScanFinding {
-                finding: f,
-                recommended,
-                cvss: a.cvss,
-                decision: a.decision,
-                score: a.score,
-            }
-        })
-        .collect();
-    warnings.extend(record_warnings);
     warn(cli, &warnings);
     let report = ScanReport {
         schema: "patchplan.scan/v1",
@@ -136,7 +114,7 @@ pub fn run(cli: &Cli, args: &ScanArgs) -> Result<Outcome> {
         report
             .findings
             .iter()
-            .any(|f| f.finding.informational.is_none() && f.decision >= t)
+            .any(|f| f.status == Status::Open && f.decision >= t)
     });
     Ok(if failed {
         Outcome::FindingsAtThreshold
@@ -198,22 +176,97 @@ fn input_targets(args: &ScanArgs, warnings: &mut Vec<String>) -> Result<Vec<Targ
         .collect()
 }
 
-fn context(inventory: Option<&Inventory>, target: &str) -> risk::Context {
-    let Some(inv) = inventory else {
-        return risk::ADHOC;
-    };
-    let Some(env) = inv.environment(target) else {
-        return risk::ADHOC;
-    };
-    let tier = inv
-        .customer(&env.customer)
-        .map(|c| c.tier)
-        .unwrap_or_default();
-    risk::Context {
-        exposure: env.exposure,
-        criticality: env.criticality,
-        tier,
+/// The inventory's findings ranked and given their status (VEX, exceptions) and upgrade exactly
+/// as `plan` would, in match order.
+fn inventory_findings<'a>(
+    inv: &Inventory,
+    feeds: &Feeds,
+    matches: &'a matching::Matches,
+    now: chrono::DateTime<chrono::Utc>,
+    warnings: &mut Vec<String>,
+) -> Vec<ScanFinding<'a>> {
+    let (ranked, _, _) = crate::plan::rank(inv, feeds, matches, now, &History::default(), warnings);
+    matches
+        .findings
+        .iter()
+        .zip(ranked)
+        .map(|(f, p)| ScanFinding {
+            finding: f,
+            status: p.status,
+            recommended: p.recommended,
+            cvss: p.risk.cvss,
+            decision: p.risk.decision,
+            score: p.risk.score,
+        })
+        .collect()
+}
+
+/// Lockfile and SBOM findings, each ranked as an internet-exposed, medium-criticality,
+/// standard-tier environment's; each component's upgrade chosen for its most urgent findings.
+fn adhoc_findings<'a>(
+    targets: &[Target],
+    feeds: &Feeds,
+    matches: &'a matching::Matches,
+    policy: &crate::inventory::Policy,
+    now: chrono::DateTime<chrono::Utc>,
+    warnings: &mut Vec<String>,
+) -> Vec<ScanFinding<'a>> {
+    // Invalid vectors, once per record however many targets it is found in.
+    let mut record_warnings = std::collections::BTreeSet::new();
+    let mut findings: Vec<ScanFinding> = matches
+        .findings
+        .iter()
+        .map(|f| {
+            let a = risk::assess(f, feeds, risk::ADHOC, policy, now);
+            record_warnings.extend(a.warnings);
+            let status = match f.informational {
+                Some(_) => Status::Informational,
+                None => Status::Open,
+            };
+            ScanFinding {
+                finding: f,
+                status,
+                recommended: None,
+                cvss: a.cvss,
+                decision: a.decision,
+                score: a.score,
+            }
+        })
+        .collect();
+    warnings.extend(record_warnings);
+    let index: std::collections::HashMap<&str, usize> = targets
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.id.as_str(), i))
+        .collect();
+    let mut groups: std::collections::BTreeMap<(usize, usize), Vec<usize>> = Default::default();
+    for (i, f) in findings.iter().enumerate() {
+        let t = index[f.finding.target.as_str()];
+        groups.entry((t, f.finding.component)).or_default().push(i);
     }
+    for (key, members) in groups {
+        let Some(upgrade) = matches.upgrades.get(&key) else {
+            continue;
+        };
+        let fixable: Vec<&str> = members
+            .iter()
+            .map(|&m| &findings[m])
+            .filter(|f| f.status == Status::Open && f.finding.fixed.is_some())
+            .map(|f| f.finding.advisory.as_str())
+            .collect();
+        let urgency = |a: &str| {
+            members
+                .iter()
+                .map(|&m| &findings[m])
+                .find(|f| f.finding.advisory == a)
+                .map(|f| (f.decision, (f.score * 1000.0) as i64))
+        };
+        let to = upgrade.choose(&fixable, urgency).map(|c| c.version.clone());
+        for m in members {
+            findings[m].recommended = to.clone();
+        }
+    }
+    findings
 }
 
 fn render_table(report: &ScanReport) -> String {
@@ -234,7 +287,7 @@ fn render_table(report: &ScanReport) -> String {
                     .clone()
                     .unwrap_or_else(|| f.decision.as_str().to_string()),
                 x.fixed.clone().unwrap_or_else(|| "-".into()),
-                f.recommended.unwrap_or("no fix").to_string(),
+                f.recommended.as_deref().unwrap_or("no fix").to_string(),
             ]
         })
         .collect();

@@ -5,7 +5,9 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, TimeDelta, Utc};
 
 use super::occurrence::{self, Occurrence};
-use super::{Announced, Placement, Reminder, Schedule, Task, TaskRequest, Window, WindowKind};
+use super::{
+    Announced, Placement, Reminder, Schedule, Task, TaskRequest, Unscheduled, Window, WindowKind,
+};
 use crate::inventory::{Environment, Inventory};
 use crate::risk::Decision;
 
@@ -176,6 +178,7 @@ impl State<'_> {
             emergency: true,
             deadline_missed: false,
             reasons: vec![reason],
+            unscheduled: None,
         });
         true
     }
@@ -261,6 +264,7 @@ impl State<'_> {
                     emergency: false,
                     deadline_missed: missed,
                     reasons,
+                    unscheduled: Some(Unscheduled::RolloutPredecessor),
                 });
                 return;
             }
@@ -367,17 +371,35 @@ impl State<'_> {
                 self.assign(i, o, start, true, reasons);
             }
             (None, _, _) => {
+                let why = self.why_no_window(i);
                 reasons.push(format!(
                     "unscheduled: no usable window within the {} horizon",
                     self.inv.defaults.horizon
                 ));
+                let r = &self.requests[i];
                 self.placements[i] = Some(Placement {
                     window: None,
                     emergency: false,
                     deadline_missed: r.deadline.is_some(),
                     reasons,
+                    unscheduled: Some(why),
                 });
             }
+        }
+    }
+
+    /// Why request `i` found no usable occurrence: every one in the horizon is in a blackout, or
+    /// something else (notice, capacity, deferral, rollout, no occurrence at all).
+    fn why_no_window(&self, i: usize) -> Unscheduled {
+        let Some(env) = self.inv.environment(&self.requests[i].environment) else {
+            return Unscheduled::NoUsableWindow;
+        };
+        let mut occurrences = self.candidates(i, env).peekable();
+        let any = occurrences.peek().is_some();
+        if any && occurrences.all(|(_, o)| o.blocked_by.is_some()) {
+            Unscheduled::BlockedByBlackout
+        } else {
+            Unscheduled::NoUsableWindow
         }
     }
 
@@ -529,6 +551,7 @@ impl State<'_> {
             emergency: false,
             deadline_missed: missed,
             reasons,
+            unscheduled: None,
         });
     }
 
@@ -574,6 +597,7 @@ impl State<'_> {
                     emergency: false,
                     deadline_missed: false,
                     reasons: vec!["unscheduled".into()],
+                    unscheduled: Some(Unscheduled::NoUsableWindow),
                 })
             })
             .collect();
@@ -598,6 +622,7 @@ impl State<'_> {
                 let p = self.placements[*i]
                     .as_mut()
                     .expect("emergency placements exist");
+                p.unscheduled = Some(Unscheduled::BlockedByBlackout);
                 p.reasons.push(format!("unscheduled: hard blackout `{}` blocks emergency interventions; an [[emergencies]] override with override_hard_blackout = true lifts it", b.reason));
             }
             return None;

@@ -121,6 +121,49 @@ pub struct Placement {
     pub deadline_missed: bool,
     /// Why it went there, or why nowhere.
     pub reasons: Vec<String>,
+    /// Why nowhere, when it went nowhere.
+    pub unscheduled: Option<Unscheduled>,
+}
+
+/// Why an open finding is in no window; plan.json's `unscheduled_reason`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unscheduled {
+    /// No fixed version is known: the finding stays open as remaining risk.
+    NoFix,
+    /// Its fix is on another branch than the component's upgrade, which fixes more urgent
+    /// findings; it remains after that upgrade.
+    FixOnOtherBranch,
+    /// The upgrade is in a window that has started (or ended) and has no recorded outcome.
+    AwaitingOutcome,
+    /// The rollout predecessor's same upgrade is not scheduled, so this one waits.
+    RolloutPredecessor,
+    /// Every window in the horizon, or the emergency intervention, is in a blackout.
+    BlockedByBlackout,
+    /// No window in the horizon can take it (notice, capacity, deferral, no occurrence).
+    NoUsableWindow,
+}
+
+impl Unscheduled {
+    pub const ALL: [Unscheduled; 6] = [
+        Unscheduled::NoFix,
+        Unscheduled::FixOnOtherBranch,
+        Unscheduled::AwaitingOutcome,
+        Unscheduled::RolloutPredecessor,
+        Unscheduled::BlockedByBlackout,
+        Unscheduled::NoUsableWindow,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Unscheduled::NoFix => "no_fix",
+            Unscheduled::FixOnOtherBranch => "fix_on_other_branch",
+            Unscheduled::AwaitingOutcome => "awaiting_outcome",
+            Unscheduled::RolloutPredecessor => "rollout_predecessor",
+            Unscheduled::BlockedByBlackout => "blocked_by_blackout",
+            Unscheduled::NoUsableWindow => "no_usable_window",
+        }
+    }
 }
 
 /// The schedule.

@@ -13,5 +13,6 @@ mod real_feeds;
 mod reference;
 mod risk;
 mod schedule;
+mod trust;
 mod validate;
 mod windows;
