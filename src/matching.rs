@@ -6,7 +6,7 @@
 //! smallest fix above the installed version is found, and for each component the smallest version
 //! that fixes all of its findings and that no known advisory marks as affected.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use serde::Serialize;
 
@@ -69,6 +69,77 @@ pub struct Matches {
 /// `targets`: what a feed needs to keep (see [`Feeds::for_packages`]).
 pub fn package_keys(targets: &[Target]) -> impl Iterator<Item = crate::feeds::Key> + '_ {
     targets.iter().flat_map(|t| t.components.iter().map(key_of))
+}
+
+/// What the loaded advisories cover of one ecosystem of the targets' components.
+#[derive(Debug, Clone, Serialize)]
+pub struct Coverage {
+    /// The ecosystem (without release suffix, as advisories are indexed).
+    pub ecosystem: String,
+    /// Advisory records loaded for this ecosystem, from every feed.
+    pub records: usize,
+    /// The targets' components in this ecosystem.
+    pub components: usize,
+    /// Whether they were checked against anything: some record covers the ecosystem.
+    pub checked: bool,
+}
+
+/// Per ecosystem of the targets' components, sorted: how many advisory records were loaded for
+/// it. An ecosystem without records means its components were checked against nothing.
+pub fn coverage(targets: &[Target], feeds: &Feeds) -> Vec<Coverage> {
+    let mut components: BTreeMap<&str, usize> = BTreeMap::new();
+    for comp in targets.iter().flat_map(|t| &t.components) {
+        *components
+            .entry(ecosystem_base(&comp.ecosystem))
+            .or_default() += 1;
+    }
+    components
+        .into_iter()
+        .map(|(ecosystem, components)| {
+            let records = feeds.coverage.get(ecosystem).copied().unwrap_or(0);
+            Coverage {
+                ecosystem: ecosystem.to_string(),
+                records,
+                components,
+                checked: records > 0,
+            }
+        })
+        .collect()
+}
+
+/// One warning per target with components in an ecosystem no loaded advisory covers (the first
+/// ten targets of each ecosystem, then a count of the rest).
+pub fn coverage_warnings(targets: &[Target], feeds: &Feeds) -> Vec<String> {
+    const SHOWN: usize = 10;
+    let mut per: BTreeMap<&str, Vec<(&str, usize)>> = BTreeMap::new();
+    for t in targets {
+        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+        for comp in &t.components {
+            let base = ecosystem_base(&comp.ecosystem);
+            if !feeds.coverage.contains_key(base) {
+                *counts.entry(base).or_default() += 1;
+            }
+        }
+        for (eco, n) in counts {
+            per.entry(eco).or_default().push((&t.id, n));
+        }
+    }
+    let mut out = Vec::new();
+    for (eco, hit) in per {
+        for (target, n) in hit.iter().take(SHOWN) {
+            out.push(format!(
+                "{target}: {n} {eco} components not checked: no loaded advisory feed covers {eco}"
+            ));
+        }
+        if hit.len() > SHOWN {
+            let rest: usize = hit[SHOWN..].iter().map(|(_, n)| n).sum();
+            out.push(format!(
+                "and {} more targets with {rest} {eco} components not checked",
+                hit.len() - SHOWN
+            ));
+        }
+    }
+    out
 }
 
 /// How a component is looked up: its ecosystem without release suffix, and its canonical name

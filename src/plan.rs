@@ -22,6 +22,8 @@ pub struct Plan {
     pub findings: Vec<PlanFinding>,
     pub windows: Vec<Window>,
     pub notices: Vec<NoticeRecord>,
+    /// Per ecosystem of the inventory's components: advisory records loaded, components checked.
+    pub coverage: Vec<matching::Coverage>,
     pub warnings: Vec<String>,
 }
 
@@ -44,6 +46,8 @@ pub struct PlanFinding {
     pub risk: Assessment,
     pub emergency: bool,
     pub window: Option<String>,
+    /// Its window starts too late for its deadline (or it has none and a deadline).
+    pub deadline_missed: bool,
     /// Why an open finding is in no window (`null` when it is in one, or not open).
     pub unscheduled_reason: Option<Unscheduled>,
     /// Where the fix went and why, or why nowhere (also at the end of `reasons`).
@@ -52,6 +56,14 @@ pub struct PlanFinding {
     /// The index of the environment among the inventory's (and the match targets).
     #[serde(skip)]
     pub target: usize,
+}
+
+impl PlanFinding {
+    /// An open finding that the plan does not fix in time: no window (whatever the reason,
+    /// no fix included) or a window after its deadline. What `plan --fail-on` counts.
+    pub fn at_risk(&self) -> bool {
+        self.status == Status::Open && (self.window.is_none() || self.deadline_missed)
+    }
 }
 
 /// Whether a finding is in the plan.
@@ -160,13 +172,10 @@ pub fn build_with(
 ) -> Plan {
     let matches = matching::match_targets(targets, feeds);
     let mut warnings: Vec<String> = inv.warnings.clone();
-    warnings.extend(
-        feeds
-            .warnings
-            .iter()
-            .map(|w| format!("feed {}: {}: {}", w.feed, w.entry, w.message)),
-    );
+    warnings.extend(feeds.warning_lines());
     warnings.extend(matches.warnings.iter().cloned());
+    let coverage = matching::coverage(targets, feeds);
+    warnings.extend(matching::coverage_warnings(targets, feeds));
     let (mut findings, requests, owners) = rank(inv, feeds, &matches, now, history, &mut warnings);
     let (requests, owners) = hold(history, &mut findings, requests, owners);
     let sched = schedule::schedule_announced(inv, &requests, now, &history.announced);
@@ -175,6 +184,7 @@ pub fn build_with(
             let finding = &mut findings[f];
             finding.emergency = placement.emergency && placement.window.is_some();
             finding.window = placement.window.clone();
+            finding.deadline_missed = placement.deadline_missed;
             if finding.window.is_none() {
                 finding.unscheduled_reason =
                     Some(placement.unscheduled.unwrap_or(Unscheduled::NoUsableWindow));
@@ -200,6 +210,7 @@ pub fn build_with(
         findings,
         windows: sched.windows,
         notices: Vec::new(),
+        coverage,
         warnings,
     }
 }
@@ -317,6 +328,7 @@ fn plan_finding(
         risk,
         emergency: false,
         window: None,
+        deadline_missed: false,
         unscheduled_reason: None,
         schedule: Vec::new(),
         target: t,

@@ -103,6 +103,8 @@ impl Cli {
 pub enum Outcome {
     Done,
     FindingsAtThreshold,
+    /// `--fail-on` was asked, but some components could not be checked: exit 2, with why.
+    Unchecked(String),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -111,6 +113,10 @@ pub fn main() -> ExitCode {
     match run(&cli) {
         Ok(Outcome::Done) => ExitCode::SUCCESS,
         Ok(Outcome::FindingsAtThreshold) => ExitCode::from(1),
+        Ok(Outcome::Unchecked(why)) => {
+            let _ = writeln!(std::io::stderr(), "error: {why}");
+            ExitCode::from(2)
+        }
         Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::BrokenPipe => {
             ExitCode::SUCCESS
         }

@@ -9,8 +9,13 @@ use clap::Args;
 use super::{Cli, Format, Outcome, print, table, warn};
 use crate::error::Result;
 use crate::ledger::{Ledger, issue};
-use crate::plan::{Plan, Status};
-use crate::schedule::WindowKind;
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+
+use crate::plan::{Plan, PlanFinding, Status};
+use crate::risk::Decision;
+use crate::schedule::{Unscheduled, WindowKind};
 
 #[derive(Debug, Args)]
 pub struct PlanArgs {
@@ -22,6 +27,10 @@ pub struct PlanArgs {
     /// Show the notices this run would issue; record and write nothing.
     #[arg(long)]
     dry_run: bool,
+    /// Exit 1 when an open finding at or above this decision (track, track*, attend, act) has
+    /// no window, misses its deadline or has no fix; exit 2 when components went unchecked.
+    #[arg(long, value_name = "DECISION", value_parser = super::scan::parse_decision)]
+    fail_on: Option<Decision>,
 }
 
 pub fn run(cli: &Cli, args: &PlanArgs) -> Result<Outcome> {
@@ -44,7 +53,8 @@ pub fn run(cli: &Cli, args: &PlanArgs) -> Result<Outcome> {
     let json = serde_json::to_string_pretty(&plan).expect("plans serialise") + "\n";
     warn(cli, &plan.warnings);
     if args.dry_run {
-        return present(cli, &plan, &json, None);
+        present(cli, &plan, &json, None)?;
+        return Ok(outcome(&plan, args.fail_on));
     }
     issue::record(&ledger, &inv, &plan, &changes, &rendered)?;
     ledger.commit()?;
@@ -55,7 +65,28 @@ pub fn run(cli: &Cli, args: &PlanArgs) -> Result<Outcome> {
     crate::notice::write_files(&args.out, &ledger.missing_files(&args.out)?)?;
     let path = args.out.join("plan.json");
     crate::notice::write_files(&args.out, &[("plan.json".into(), json.clone())])?;
-    present(cli, &plan, &json, Some(&path))
+    present(cli, &plan, &json, Some(&path))?;
+    Ok(outcome(&plan, args.fail_on))
+}
+
+/// `--fail-on`: 2 when components went unchecked, 1 when an open finding at or above the
+/// decision is not fixed in time.
+fn outcome(plan: &Plan, fail_on: Option<Decision>) -> Outcome {
+    let Some(threshold) = fail_on else {
+        return Outcome::Done;
+    };
+    if let Some(why) = super::scan::uncovered(&plan.coverage) {
+        return Outcome::Unchecked(why);
+    }
+    let failed = plan
+        .findings
+        .iter()
+        .any(|f| f.at_risk() && f.risk.decision >= threshold);
+    if failed {
+        Outcome::FindingsAtThreshold
+    } else {
+        Outcome::Done
+    }
 }
 
 /// The ledger, in its run's write transaction; for a dry run, read-only (or empty in memory).
@@ -73,7 +104,7 @@ fn open(cli: &Cli, dry_run: bool) -> Result<Ledger> {
 }
 
 /// Prints the plan: JSON, or the summary table (a dry run lists the notices it would issue).
-fn present(cli: &Cli, plan: &Plan, json: &str, path: Option<&Path>) -> Result<Outcome> {
+fn present(cli: &Cli, plan: &Plan, json: &str, path: Option<&Path>) -> Result<()> {
     match cli.format {
         Format::Json => print(json)?,
         Format::Table if cli.quiet => {}
@@ -85,7 +116,7 @@ fn present(cli: &Cli, plan: &Plan, json: &str, path: Option<&Path>) -> Result<Ou
             print(&text)?;
         }
     }
-    Ok(Outcome::Done)
+    Ok(())
 }
 
 fn would_issue(plan: &Plan) -> String {
@@ -110,53 +141,26 @@ fn would_issue(plan: &Plan) -> String {
 
 fn summary(plan: &Plan, path: Option<&Path>) -> String {
     let status = |s: Status| plan.findings.iter().filter(|f| f.status == s).count();
-    let count = |d: &str| {
+    let count = |d: Decision| {
         plan.findings
             .iter()
-            .filter(|f| f.status == Status::Open && f.risk.decision.as_str() == d)
+            .filter(|f| f.status == Status::Open && f.risk.decision == d)
             .count()
     };
     let mut out = format!(
         "{} findings: {} act, {} attend, {} track*, {} track; {} excepted, {} not affected or fixed (VEX), {} informational\n\n",
         plan.findings.len(),
-        count("act"),
-        count("attend"),
-        count("track*"),
-        count("track"),
+        count(Decision::Act),
+        count(Decision::Attend),
+        count(Decision::TrackStar),
+        count(Decision::Track),
         status(Status::Excepted),
         status(Status::NotAffected) + status(Status::Fixed),
         status(Status::Informational),
     );
-    let rows: Vec<Vec<String>> = plan
-        .windows
-        .iter()
-        .map(|w| {
-            let kind = if w.kind == WindowKind::Emergency {
-                "EMERGENCY"
-            } else {
-                "planned"
-            };
-            vec![
-                w.start.format("%Y-%m-%d %H:%MZ").to_string(),
-                kind.into(),
-                w.customer.clone(),
-                w.environments.join(","),
-                w.tasks.len().to_string(),
-                w.id.clone(),
-            ]
-        })
-        .collect();
-    out.push_str(&table::render(
-        &[
-            "START (UTC)",
-            "KIND",
-            "CUSTOMER",
-            "ENVIRONMENTS",
-            "TASKS",
-            "WINDOW",
-        ],
-        &rows,
-    ));
+    out.push_str(&windows_table(plan));
+    out.push_str(&misses(plan));
+    out.push_str(&unscheduled(plan));
     let unscheduled = plan
         .findings
         .iter()
@@ -176,5 +180,151 @@ fn summary(plan: &Plan, path: Option<&Path>) -> String {
         misses,
         path.map_or("dry run".into(), |p| format!("written to {}", p.display()))
     ));
+    out
+}
+
+/// One row per window: when (UTC and the customer's local time), what, and how urgent (the
+/// most urgent decision of its tasks and their earliest deadline).
+fn windows_table(plan: &Plan) -> String {
+    let rows: Vec<Vec<String>> = plan
+        .windows
+        .iter()
+        .map(|w| {
+            let kind = if w.kind == WindowKind::Emergency {
+                "EMERGENCY"
+            } else {
+                "planned"
+            };
+            let decision = w.tasks.iter().map(|t| t.decision).max();
+            let deadline = w.tasks.iter().filter_map(|t| t.deadline).min();
+            vec![
+                utc(w.start),
+                local(w.start, &w.timezone),
+                kind.into(),
+                w.customer.clone(),
+                w.environments.join(","),
+                w.tasks.len().to_string(),
+                decision.map_or("-".into(), |d| d.as_str().to_string()),
+                deadline.map_or("-".into(), utc),
+                w.id.clone(),
+            ]
+        })
+        .collect();
+    table::render(
+        &[
+            "START (UTC)",
+            "LOCAL START",
+            "KIND",
+            "CUSTOMER",
+            "ENVIRONMENTS",
+            "TASKS",
+            "DECISION",
+            "DEADLINE (UTC)",
+            "WINDOW",
+        ],
+        &rows,
+    )
+}
+
+fn utc(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d %H:%MZ").to_string()
+}
+
+/// `t` in the zone `tz` with its abbreviation (or offset, where the zone has no abbreviation).
+fn local(t: DateTime<Utc>, tz: &str) -> String {
+    match tz.parse::<chrono_tz::Tz>() {
+        Ok(zone) => t
+            .with_timezone(&zone)
+            .format("%a %d %b %H:%M %Z")
+            .to_string(),
+        Err(_) => utc(t),
+    }
+}
+
+/// The tasks placed after their deadline, each with its window.
+fn misses(plan: &Plan) -> String {
+    let rows: Vec<Vec<String>> = plan
+        .windows
+        .iter()
+        .flat_map(|w| w.tasks.iter().map(move |t| (w, t)))
+        .filter(|(_, t)| t.deadline_missed)
+        .map(|(w, t)| {
+            vec![
+                t.environment.clone(),
+                format!("{} {} -> {}", t.package, t.from, t.to),
+                t.decision.as_str().to_string(),
+                t.deadline.map_or("-".into(), utc),
+                utc(t.start),
+                w.id.clone(),
+            ]
+        })
+        .collect();
+    if rows.is_empty() {
+        return String::new();
+    }
+    let header = [
+        "ENVIRONMENT",
+        "UPGRADE",
+        "DECISION",
+        "DEADLINE (UTC)",
+        "STARTS (UTC)",
+        "WINDOW",
+    ];
+    format!(
+        "\nDeadline misses ({}):\n{}",
+        rows.len(),
+        table::render(&header, &rows)
+    )
+}
+
+/// Open findings without a window: counted by reason and decision, and the act and attend
+/// ones named (the first ten, then how many more).
+fn unscheduled(plan: &Plan) -> String {
+    const NAMED: usize = 10;
+    let open: Vec<&PlanFinding> = plan
+        .findings
+        .iter()
+        .filter(|f| f.status == Status::Open && f.window.is_none())
+        .collect();
+    if open.is_empty() {
+        return String::new();
+    }
+    let mut counts: BTreeMap<Unscheduled, BTreeMap<std::cmp::Reverse<Decision>, usize>> =
+        BTreeMap::new();
+    for f in &open {
+        let reason = f.unscheduled_reason.unwrap_or(Unscheduled::NoUsableWindow);
+        *counts
+            .entry(reason)
+            .or_default()
+            .entry(std::cmp::Reverse(f.risk.decision))
+            .or_default() += 1;
+    }
+    let mut out = format!("\nUnscheduled ({}):\n", open.len());
+    for (reason, by) in &counts {
+        let parts: Vec<String> = by
+            .iter()
+            .map(|(d, n)| format!("{n} {}", d.0.as_str()))
+            .collect();
+        out.push_str(&format!("  {}: {}\n", reason.as_str(), parts.join(", ")));
+    }
+    let urgent: Vec<&&PlanFinding> = open
+        .iter()
+        .filter(|f| f.risk.decision >= Decision::Attend)
+        .collect();
+    for f in urgent.iter().take(NAMED) {
+        let reason = f.unscheduled_reason.unwrap_or(Unscheduled::NoUsableWindow);
+        out.push_str(&format!(
+            "  {} {} ({})\n",
+            f.risk.decision.as_str(),
+            f.id,
+            reason.as_str()
+        ));
+    }
+    if urgent.len() > NAMED {
+        out.push_str(&format!(
+            "  and {} more act or attend findings\n",
+            urgent.len() - NAMED
+        ));
+    }
     out
 }

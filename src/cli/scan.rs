@@ -35,7 +35,7 @@ pub struct ScanArgs {
     fresh: super::feeds::FreshArgs,
 }
 
-fn parse_decision(s: &str) -> std::result::Result<Decision, String> {
+pub fn parse_decision(s: &str) -> std::result::Result<Decision, String> {
     Decision::parse(s)
         .ok_or_else(|| format!("unknown decision `{s}`: expected track, track*, attend or act"))
 }
@@ -45,6 +45,7 @@ fn parse_decision(s: &str) -> std::result::Result<Decision, String> {
 struct ScanReport<'a> {
     schema: &'static str,
     findings: Vec<ScanFinding<'a>>,
+    coverage: &'a [matching::Coverage],
     warnings: &'a [String],
 }
 
@@ -81,13 +82,10 @@ pub fn run(cli: &Cli, args: &ScanArgs) -> Result<Outcome> {
     let feeds = load_feeds(cli, inventory.as_ref(), &args.osv, &targets)?;
     super::feeds::require_fresh(&feeds, &args.fresh)?;
     let matches = matching::match_targets(&targets, &feeds);
-    warnings.extend(
-        feeds
-            .warnings
-            .iter()
-            .map(|w| format!("feed {}: {}: {}", w.feed, w.entry, w.message)),
-    );
+    warnings.extend(feeds.warning_lines());
     warnings.extend(matches.warnings.iter().cloned());
+    let coverage = matching::coverage(&targets, &feeds);
+    warnings.extend(matching::coverage_warnings(&targets, &feeds));
     let policy = inventory
         .as_ref()
         .map(|i| i.policy.clone())
@@ -101,6 +99,7 @@ pub fn run(cli: &Cli, args: &ScanArgs) -> Result<Outcome> {
     let report = ScanReport {
         schema: "patchplan.scan/v1",
         findings,
+        coverage: &coverage,
         warnings: &warnings,
     };
     match cli.format {
@@ -109,6 +108,9 @@ pub fn run(cli: &Cli, args: &ScanArgs) -> Result<Outcome> {
         }
         Format::Table if !cli.quiet => print(&render_table(&report))?,
         Format::Table => {}
+    }
+    if let Some(missing) = args.fail_on.and_then(|_| uncovered(&coverage)) {
+        return Ok(Outcome::Unchecked(missing));
     }
     let failed = args.fail_on.is_some_and(|t| {
         report
@@ -146,6 +148,16 @@ fn load_feeds(
             source: path.display().to_string(),
         };
         feeds.load_one(&spec)?;
+        let loaded = feeds
+            .snapshots
+            .last()
+            .map_or(0, |s| s.records + s.withdrawn);
+        if loaded == 0 {
+            return Err(Error::input(
+                path,
+                "no OSV advisory records here (--osv expects an OSV zip export, a directory of OSV JSON records or one record); nothing could be checked",
+            ));
+        }
     }
     Ok(feeds)
 }
@@ -174,6 +186,22 @@ fn input_targets(args: &ScanArgs, warnings: &mut Vec<String>) -> Result<Vec<Targ
             })
         })
         .collect()
+}
+
+/// With `--fail-on`, components that nothing checked make a clean result a lie: which
+/// ecosystems, if any.
+pub fn uncovered(coverage: &[matching::Coverage]) -> Option<String> {
+    let missing: Vec<String> = coverage
+        .iter()
+        .filter(|c| !c.checked)
+        .map(|c| format!("{} ({} components)", c.ecosystem, c.components))
+        .collect();
+    (!missing.is_empty()).then(|| {
+        format!(
+            "--fail-on: no loaded advisory feed covers {}: those components were not checked, so a clean result cannot be given; add a feed for them",
+            missing.join(", ")
+        )
+    })
 }
 
 /// The inventory's findings ranked and given their status (VEX, exceptions) and upgrade exactly

@@ -118,6 +118,12 @@ pub struct Feeds {
     pub epss: Epss,
     pub snapshots: Vec<Snapshot>,
     pub warnings: Vec<LoadWarning>,
+    /// Advisory records loaded per ecosystem base (every record, kept or not): which
+    /// ecosystems the feeds cover at all.
+    pub coverage: BTreeMap<String, usize>,
+    /// Per feed, warnings about records that affect none of the filter's packages: counted, not
+    /// listed (`feeds status --verbose`, which loads without a filter, lists them).
+    pub unrelated_warnings: BTreeMap<String, usize>,
     /// When set, only OSV records affecting one of these packages are kept (counts and warnings
     /// still cover every record).
     filter: Option<HashSet<Key>>,
@@ -198,6 +204,9 @@ impl Feeds {
             records: advisories.len(),
             ..Snapshot::new(&spec)
         });
+        for a in &advisories {
+            self.cover(&index::keys_of(a));
+        }
         self.advisories.extend(advisories);
     }
 
@@ -306,13 +315,25 @@ impl Feeds {
         entry: &index::Entry,
         advisory: Option<Advisory>,
     ) {
-        match entry.outcome {
-            index::Outcome::Advisory(_) => snapshot.records += 1,
+        match &entry.outcome {
+            index::Outcome::Advisory(keys) => {
+                snapshot.records += 1;
+                self.cover(keys);
+            }
             index::Outcome::Withdrawn => snapshot.withdrawn += 1,
             index::Outcome::Skipped => snapshot.skipped += 1,
         }
-        self.warn_all(&snapshot.id, &entry.name, entry.notes.clone());
-        if index::wanted(&entry.outcome, self.filter.as_ref()) {
+        let wanted = index::wanted(&entry.outcome, self.filter.as_ref());
+        let unrelated = matches!(entry.outcome, index::Outcome::Advisory(_)) && !wanted;
+        if unrelated && !entry.notes.is_empty() {
+            *self
+                .unrelated_warnings
+                .entry(snapshot.id.clone())
+                .or_default() += entry.notes.len();
+        } else {
+            self.warn_all(&snapshot.id, &entry.name, entry.notes.clone());
+        }
+        if wanted {
             self.advisories.extend(advisory);
         }
     }
@@ -354,8 +375,33 @@ impl Feeds {
             return Err(Error::Invalid(diags));
         }
         snapshot.records = advisories.len();
+        for a in &advisories {
+            self.cover(&index::keys_of(a));
+        }
         self.advisories.extend(advisories);
         Ok(())
+    }
+
+    /// Counts one record for each ecosystem it affects.
+    fn cover(&mut self, keys: &[Key]) {
+        let mut bases: Vec<&str> = keys.iter().map(|(base, _)| base.as_str()).collect();
+        bases.dedup();
+        for base in bases {
+            *self.coverage.entry(base.to_string()).or_default() += 1;
+        }
+    }
+
+    /// Every load warning as a line, then one line per feed for the warnings about records
+    /// that affect none of the packages asked for.
+    pub fn warning_lines(&self) -> Vec<String> {
+        let each = self
+            .warnings
+            .iter()
+            .map(|w| format!("feed {}: {}: {}", w.feed, w.entry, w.message));
+        let unrelated = self.unrelated_warnings.iter().map(|(feed, n)| {
+            format!("feed {feed}: {n} warnings about records that affect none of the scanned packages (`patchplan feeds status --verbose` lists them)")
+        });
+        each.chain(unrelated).collect()
     }
 
     fn warn_all(&mut self, feed: &str, entry: &str, notes: Vec<String>) {

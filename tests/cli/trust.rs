@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::common::{NOW, example_copy, run_in, stderr, stdout};
+use crate::common::{NOW, example_copy, run_in, shared, stderr, stdout};
 
 /// An advisory with no fix for every `wispgate-portal` from 7.0.0 on: low severity, and
 /// nothing anyone can upgrade to.
@@ -73,4 +73,127 @@ fn an_unfixed_advisory_never_holds_back_an_emergency_fix() {
         assert_eq!(f["fixed"], Value::Null);
         assert!(f["decision"].is_string());
     }
+}
+
+#[test]
+fn missing_or_wrong_advisory_data_is_never_a_clean_result() {
+    let Some(lock) = shared("lockfiles/fd-2022.Cargo.lock") else {
+        return;
+    };
+    let Some(go) = shared("osv/Go-all.zip") else {
+        return;
+    };
+    let empty = tempfile::tempdir().unwrap();
+    let lock = lock.to_str().unwrap();
+    let scan = |osv: &str, extra: &[&str]| {
+        let mut args = vec!["scan", "--lockfile", lock, "--osv", osv];
+        args.extend(extra);
+        run_in(empty.path(), &args)
+    };
+    // An --osv path with no records is an error, with or without --fail-on.
+    for osv in [empty.path().to_str().unwrap(), "/etc"] {
+        let o = scan(osv, &["--fail-on", "track"]);
+        assert_eq!(o.status.code(), Some(2), "{osv}: {}", stdout(&o));
+        assert!(
+            stderr(&o).contains("no OSV advisory records"),
+            "{}",
+            stderr(&o)
+        );
+    }
+    // Records of another ecosystem: a warning naming the ecosystem and the count, and with
+    // --fail-on exit 2, not a clean 0.
+    let o = scan(go.to_str().unwrap(), &["--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("81 crates.io components not checked"),
+        "{}",
+        stderr(&o)
+    );
+    let report: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let coverage = report["coverage"].as_array().unwrap();
+    assert_eq!(coverage.len(), 1);
+    assert_eq!(coverage[0]["ecosystem"], "crates.io");
+    assert_eq!(coverage[0]["records"], 0);
+    assert_eq!(coverage[0]["components"], 81);
+    assert_eq!(coverage[0]["checked"], false);
+    let o = scan(go.to_str().unwrap(), &["--fail-on", "track"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("no loaded advisory feed covers crates.io"));
+}
+
+#[test]
+fn plan_lists_coverage_and_fails_on_unfixed_or_late_findings() {
+    let tmp = example_copy();
+    let p = plan(tmp.path(), NOW);
+    let coverage = p["coverage"].as_array().unwrap();
+    assert!(!coverage.is_empty());
+    assert!(
+        coverage.iter().all(|c| c["checked"] == true),
+        "{coverage:?}"
+    );
+    // The example misses two attend deadlines (andes-prod): --fail-on attend is exit 1, and
+    // --fail-on act is 0 (every act finding is in an emergency on time).
+    let fail_on = |d: &str| {
+        let o = run_in(
+            tmp.path(),
+            &["plan", "--now", NOW, "--dry-run", "--fail-on", d],
+        );
+        (o.status.code(), stdout(&o))
+    };
+    let (code, text) = fail_on("attend");
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("Deadline misses (2):"), "{text}");
+    assert!(text.contains("wispgate-core 7.2.1 -> 7.2.3"), "{text}");
+    assert_eq!(fail_on("act").0, Some(0));
+    // An unfixed attend-level advisory fails --fail-on attend on its own, named in the summary.
+    let inv = tmp.path().join("inventory");
+    let severe = UNFIXED.replace(
+        "AV:N/AC:H/PR:H/UI:R/S:U/C:L/I:N/A:N",
+        "AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
+    );
+    std::fs::write(inv.join("advisories/WG-2026-099.toml"), severe).unwrap();
+    let (_, text) = fail_on("attend");
+    assert!(text.contains("no_fix:"), "{text}");
+    assert!(
+        text.contains(":wispgate-portal:WG-2026-099 (no_fix)"),
+        "{text}"
+    );
+}
+
+#[test]
+fn scan_of_the_inventory_honours_vex_and_exceptions() {
+    let tmp = example_copy();
+    let o = run_in(
+        tmp.path(),
+        &["scan", "--now", NOW, "--format", "json", "--quiet"],
+    );
+    let report: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let status = |s: &str| {
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["status"] == s)
+            .count()
+    };
+    // The same statuses plan gives (tests/cli/example.rs).
+    assert_eq!(
+        (
+            status("excepted"),
+            status("not_affected"),
+            status("informational")
+        ),
+        (1, 1, 1)
+    );
+    let p = plan(tmp.path(), NOW);
+    let act_open = findings(&p)
+        .filter(|f| f["status"] == "open" && f["decision"] == "act")
+        .count();
+    let scan_act = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["status"] == "open" && f["decision"] == "act")
+        .count();
+    assert_eq!(scan_act, act_open);
 }
