@@ -25,7 +25,15 @@ enum FeedsCommand {
     /// Fetch every URL feed (or those named) into the cache.
     Sync(SyncArgs),
     /// Each feed's age, records, snapshot identity and state.
-    Status,
+    Status(StatusArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Also list every warning about every feed record (plan and scan count those about
+    /// records that affect none of their packages in one line per feed).
+    #[arg(long)]
+    verbose: bool,
 }
 
 #[derive(Debug, Args)]
@@ -83,7 +91,7 @@ pub fn run(cli: &Cli, args: &FeedsArgs) -> Result<Outcome> {
     let inv = crate::inventory::load(&cli.inventory)?;
     match &args.command {
         FeedsCommand::Sync(a) => sync_command(cli, &inv, a),
-        FeedsCommand::Status => status_command(cli, &inv),
+        FeedsCommand::Status(a) => status_command(cli, &inv, a.verbose),
     }
 }
 
@@ -287,12 +295,15 @@ fn sync_table(rows: &[SyncRow]) -> String {
     table::render(&["FEED", "RESULT", "RECORDS", "BYTES", "URL"], &cells)
 }
 
-fn status_command(cli: &Cli, inv: &Inventory) -> Result<Outcome> {
+fn status_command(cli: &Cli, inv: &Inventory, verbose: bool) -> Result<Outcome> {
     let now = cli.now();
     let mut feeds = Feeds::default();
     feeds.set_cache(cache(cli));
     feeds.load_all(&inv.feeds)?;
     feeds.check_freshness(&inv.policy.stale_after, now);
+    if verbose {
+        warn(cli, &feeds.warning_lines());
+    }
     let rows: Vec<StatusRow> = feeds
         .snapshots
         .iter()

@@ -197,3 +197,29 @@ fn scan_of_the_inventory_honours_vex_and_exceptions() {
         .count();
     assert_eq!(scan_act, act_open);
 }
+
+#[test]
+fn warnings_about_records_nobody_has_are_one_line_per_feed() {
+    let Some(pypi) = shared("osv/PyPI-all.zip") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let req = tmp.path().join("requirements.txt");
+    std::fs::write(&req, "django==3.2.0\nrequests==2.19.0\n").unwrap();
+    let o = run_in(
+        tmp.path(),
+        &[
+            "scan",
+            "--lockfile",
+            req.to_str().unwrap(),
+            "--osv",
+            pypi.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let warnings: Vec<String> = stderr(&o).lines().map(str::to_string).collect();
+    assert_eq!(
+        warnings,
+        ["warning: feed osv-1: 32 warnings about records that affect none of the scanned packages (`patchplan feeds status --verbose` lists them)"]
+    );
+}
