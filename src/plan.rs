@@ -158,6 +158,8 @@ pub struct History {
     /// (environment, package) -> the window in progress that holds its upgrade: not re-planned
     /// until that window's outcome is recorded.
     pub held: HashMap<(String, String), String>,
+    /// Windows that ended without a recorded outcome, each with the command to record it.
+    pub overdue: Vec<String>,
 }
 
 /// Matches, ranks and schedules the inventory's `targets` (see [`targets`]; made before, to load
@@ -172,6 +174,7 @@ pub fn build_with(
 ) -> Plan {
     let matches = matching::match_targets(targets, feeds);
     let mut warnings: Vec<String> = inv.warnings.clone();
+    warnings.extend(history.overdue.iter().cloned());
     warnings.extend(feeds.warning_lines());
     warnings.extend(matches.warnings.iter().cloned());
     let coverage = matching::coverage(targets, feeds);

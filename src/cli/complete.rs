@@ -21,9 +21,9 @@ pub struct CompleteArgs {
     /// What happened, in the operator's words (goes into the notice and the ledger).
     #[arg(long, value_name = "TEXT")]
     note: Option<String>,
-    /// Where to write the notice (as `plan --out`).
-    #[arg(long, default_value = "out", value_name = "DIR")]
-    out: PathBuf,
+    /// Where to write the notice (default: where the last plan wrote, else `out`).
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
 }
 
 pub fn run(cli: &Cli, args: &CompleteArgs) -> Result<Outcome> {
@@ -42,9 +42,13 @@ pub fn run(cli: &Cli, args: &CompleteArgs) -> Result<Outcome> {
         args.note.clone(),
         cli.now(),
     )?;
+    let out = match &args.out {
+        Some(dir) => dir.clone(),
+        None => ledger.last_out()?.unwrap_or_else(|| PathBuf::from("out")),
+    };
     ledger.commit()?;
     if let Some(n) = &notice {
-        crate::notice::write_files(&args.out, &n.files)?;
+        crate::notice::write_files(&out, &n.files)?;
     }
     let state = if args.failed { "failed" } else { "completed" };
     match (cli.format, &notice) {
@@ -60,9 +64,43 @@ pub fn run(cli: &Cli, args: &CompleteArgs) -> Result<Outcome> {
                 .map_or("not issued (customer gone)".into(), |n| n
                     .record
                     .files
+                    .iter()
+                    .map(|f| out.join(f).display().to_string())
+                    .collect::<Vec<_>>()
                     .join(", "))
         ))?,
         (Format::Table, _) => {}
+    }
+    Ok(Outcome::Done)
+}
+
+#[derive(Debug, Args)]
+pub struct ReopenArgs {
+    /// The window: its id in plan.json or in `patchplan history`.
+    #[arg(value_name = "WINDOW-ID")]
+    window: String,
+    /// Why the recorded outcome was wrong (kept in the ledger's history).
+    #[arg(long, value_name = "TEXT")]
+    note: Option<String>,
+}
+
+/// `patchplan reopen WINDOW-ID`: undoes a mistaken outcome; the window is in progress again.
+pub fn reopen(cli: &Cli, args: &ReopenArgs) -> Result<Outcome> {
+    let path = cli.ledger_path();
+    if !path.exists() {
+        return Err(crate::ledger::LedgerError::Missing { path }.into());
+    }
+    let ledger = Ledger::open(&path)?;
+    ledger.begin()?;
+    let w = issue::reopen(&ledger, &args.window, args.note.as_deref(), cli.now())?;
+    ledger.commit()?;
+    if cli.format == Format::Table && !cli.quiet {
+        print(&format!(
+            "window {} reopened (was {}): in progress again; record its outcome with `patchplan complete {}`\n",
+            w.key,
+            w.state.as_str(),
+            w.key
+        ))?;
     }
     Ok(Outcome::Done)
 }

@@ -26,7 +26,9 @@ pub fn run(cli: &Cli, args: &ExplainArgs) -> Result<Outcome> {
     let feeds = crate::plan::load_feeds(&inv, Some(&targets), &cache, cli.now())?;
     // First sightings from the ledger, when there is one (read only: explain records nothing).
     let history = match crate::ledger::Ledger::open_existing(&cli.ledger_path())? {
-        Some(ledger) => crate::ledger::issue::history(&ledger, cli.now())?,
+        Some(ledger) => {
+            crate::ledger::issue::history(&ledger, cli.now(), inv.policy.outcome_grace)?
+        }
         None => crate::plan::History::default(),
     };
     let plan = crate::plan::build_with(&inv, &targets, &feeds, cli.now(), &history);

@@ -17,7 +17,7 @@ pub struct HistoryArgs {
 
 pub fn run(cli: &Cli, args: &HistoryArgs) -> Result<Outcome> {
     let ledger = Ledger::open_required(&cli.ledger_path())?;
-    let report = history::report(&ledger, args.customer.as_deref())?;
+    let report = history::report(&ledger, args.customer.as_deref(), cli.now())?;
     match cli.format {
         Format::Json => {
             print(&(serde_json::to_string_pretty(&report).expect("reports serialise") + "\n"))
@@ -60,9 +60,10 @@ fn render(r: &Report) -> String {
         .windows
         .iter()
         .map(|w| {
+            let state = if w.overdue { "overdue" } else { &w.state };
             vec![
                 w.start.clone(),
-                w.state.clone(),
+                state.to_string(),
                 w.customer.clone(),
                 w.current_id.clone(),
                 w.sequence.to_string(),
@@ -70,8 +71,14 @@ fn render(r: &Report) -> String {
             ]
         })
         .collect();
+    let record: String = r
+        .windows
+        .iter()
+        .filter_map(|w| w.record_with.as_ref())
+        .map(|c| format!("overdue: record the outcome with `{c}`\n"))
+        .collect();
     format!(
-        "Runs\n{}\nNotices\n{}\nWindows\n{}",
+        "Runs\n{}\nNotices\n{}\nWindows\n{}{record}",
         table::render(
             &["RUN", "NOW", "FINDINGS", "WINDOWS", "NOTICES", "INVENTORY"],
             &runs

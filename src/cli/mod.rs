@@ -74,6 +74,8 @@ pub enum Command {
     Notices(notices::NoticesArgs),
     /// Record a window's outcome and issue its `completed` notice.
     Complete(complete::CompleteArgs),
+    /// Undo a window's recorded outcome (a mistaken `complete`): it is in progress again.
+    Reopen(complete::ReopenArgs),
     /// Runs, notices and window outcomes from the ledger, newest first.
     History(history::HistoryArgs),
     /// Check, export or import the ledger.
@@ -138,6 +140,7 @@ pub fn run(cli: &Cli) -> Result<Outcome> {
         Command::Explain(args) => explain::run(cli, args),
         Command::Notices(args) => notices::run(cli, args),
         Command::Complete(args) => complete::run(cli, args),
+        Command::Reopen(args) => complete::reopen(cli, args),
         Command::History(args) => history::run(cli, args),
         Command::Ledger(args) => ledger::run(cli, args),
     }

@@ -41,7 +41,15 @@ pub fn run(cli: &Cli, args: &PlanArgs) -> Result<Outcome> {
     let feeds = crate::plan::load_feeds(&inv, Some(&targets), &cache, cli.now())?;
     super::feeds::require_fresh(&feeds, &args.fresh)?;
     let ledger = open(cli, args.dry_run)?;
-    let history = issue::history(&ledger, cli.now())?;
+    if let Some(latest) = ledger.latest_now()?.filter(|l| cli.now() < *l) {
+        return Err(crate::ledger::LedgerError::Backwards {
+            path: ledger.path().to_path_buf(),
+            now: cli.now(),
+            latest,
+        }
+        .into());
+    }
+    let history = issue::history(&ledger, cli.now(), inv.policy.outcome_grace)?;
     let mut plan = crate::plan::build_with(&inv, &targets, &feeds, cli.now(), &history);
     plan.warnings.splice(0..0, refreshed);
     let changes = issue::changes(&ledger, &inv, &plan)?;
@@ -56,7 +64,7 @@ pub fn run(cli: &Cli, args: &PlanArgs) -> Result<Outcome> {
         present(cli, &plan, &json, None)?;
         return Ok(outcome(&plan, args.fail_on));
     }
-    issue::record(&ledger, &inv, &plan, &changes, &rendered)?;
+    issue::record(&ledger, &inv, &plan, &changes, &rendered, &args.out)?;
     ledger.commit()?;
     // Only now that the ledger holds them: this run's notices, then any recorded one missing.
     for r in &rendered {

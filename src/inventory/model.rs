@@ -89,6 +89,9 @@ pub struct Policy {
     pub sla: Vec<Sla>,
     /// How old a fetched feed may be before it is stale.
     pub stale_after: StaleAfter,
+    /// How long after its end a window's outcome may stay unrecorded before its upgrades are
+    /// treated as not done.
+    pub outcome_grace: Duration,
 }
 
 impl Default for Policy {
@@ -101,6 +104,7 @@ impl Default for Policy {
             emergency_on_missed_deadline: MissedDeadline::Always,
             sla: Vec::new(),
             stale_after: StaleAfter::default(),
+            outcome_grace: Duration::from_minutes(24 * 60),
         }
     }
 }

@@ -97,6 +97,10 @@ pub struct RawPolicy {
     /// How old a fetched feed may be before plans warn that it is stale.
     #[serde(default)]
     pub stale_after: RawStaleAfter,
+    /// How long after a window's end its outcome may stay unrecorded (default `"24h"`): until
+    /// then its upgrades wait for `patchplan complete`; after it they are treated as not done
+    /// and planned again, with their original deadlines.
+    pub outcome_grace: Option<Spanned<String>>,
 }
 
 /// `[policy.sla]`: one table per customer tier.

@@ -292,6 +292,7 @@ fn policy(c: &mut Check, raw: &RawPolicy) -> Policy {
         policy.emergency_on_missed_deadline = m;
     }
     policy.sla = sla(c, &raw.sla);
+    policy.outcome_grace = c.duration_or(raw.outcome_grace.as_ref(), policy.outcome_grace);
     policy
 }
 

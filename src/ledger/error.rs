@@ -70,6 +70,33 @@ pub enum LedgerError {
     /// The window's outcome is already recorded, or it was cancelled.
     #[error("window `{window}` is already {state}; its outcome cannot change")]
     Closed { window: String, state: String },
+    /// An outcome for a window that has not started yet.
+    #[error(
+        "window `{window}` starts at {} (UTC), after now ({}): an outcome can be recorded only once it has started",
+        .start.format("%Y-%m-%d %H:%M"),
+        .now.format("%Y-%m-%d %H:%M")
+    )]
+    NotStarted {
+        window: String,
+        start: chrono::DateTime<chrono::Utc>,
+        now: chrono::DateTime<chrono::Utc>,
+    },
+    /// A plan at a time before the ledger's latest run: it would rewrite history.
+    #[error(
+        "{}: --now {} is before the ledger's latest run ({}): time only moves forward in a ledger (first sightings and announcements would move back); plan at {} or later, or use another --ledger",
+        .path.display(),
+        .now.to_rfc3339(),
+        .latest.to_rfc3339(),
+        .latest.to_rfc3339()
+    )]
+    Backwards {
+        path: PathBuf,
+        now: chrono::DateTime<chrono::Utc>,
+        latest: chrono::DateTime<chrono::Utc>,
+    },
+    /// A reopen of a window whose outcome is not recorded.
+    #[error("window `{window}` is {state}: only a completed or failed window can be reopened")]
+    NotClosed { window: String, state: String },
     /// An export that cannot be imported.
     #[error("{}: {message}", .path.display())]
     Import { path: PathBuf, message: String },

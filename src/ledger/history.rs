@@ -1,6 +1,7 @@
 //! `history`: the ledger's runs, notices and windows (with every change of state and the
 //! outcome), newest first, as one serialisable report for the table and the JSON alike.
 
+use chrono::{DateTime, Utc};
 use rusqlite::params;
 use serde::Serialize;
 
@@ -61,6 +62,10 @@ pub struct WindowEntry {
     pub state: String,
     pub outcome_note: Option<String>,
     pub outcome_at: Option<String>,
+    /// Past its end (at the report's `now`) with no outcome recorded.
+    pub overdue: bool,
+    /// For an overdue window, the command that records its outcome.
+    pub record_with: Option<String>,
     /// Each change of state, newest first.
     pub events: Vec<Event>,
 }
@@ -73,13 +78,25 @@ pub struct Event {
     pub run: Option<i64>,
 }
 
-/// The report, for one customer or all.
-pub fn report(ledger: &Ledger, customer: Option<&str>) -> Result<Report> {
+/// The report, for one customer or all, at `now` (which says which windows are overdue).
+pub fn report(ledger: &Ledger, customer: Option<&str>, now: DateTime<Utc>) -> Result<Report> {
+    let mut windows = windows(ledger, customer)?;
+    let now = super::store::ts(now);
+    for w in &mut windows {
+        // Stored times are RFC 3339 UTC text, which sorts as time does.
+        w.overdue = matches!(w.state.as_str(), "planned" | "in_progress") && w.end <= now;
+        w.record_with = w.overdue.then(|| {
+            format!(
+                "patchplan complete {} (add --failed if it did not go through)",
+                w.key
+            )
+        });
+    }
     Ok(Report {
         schema: "patchplan.history/v1",
         runs: runs(ledger)?,
         notices: notices(ledger, customer)?,
-        windows: windows(ledger, customer)?,
+        windows,
     })
 }
 
@@ -155,6 +172,8 @@ fn windows(ledger: &Ledger, customer: Option<&str>) -> Result<Vec<WindowEntry>> 
                 state: r.get(8)?,
                 outcome_note: r.get(9)?,
                 outcome_at: r.get(10)?,
+                overdue: false,
+                record_with: None,
                 events: Vec::new(),
             })
         })

@@ -6,6 +6,8 @@ use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
 
+use crate::duration::Duration;
+
 use super::diff::{self, Changes, Issue, LedgerWindow, NoticeKind, WindowState};
 use super::hash;
 use super::store::{NoticeFiles, RunRow};
@@ -17,15 +19,39 @@ use crate::notice::{self, NoticeSpec, RenderedNotice, Renderer};
 use crate::plan::{History, Plan};
 use crate::schedule::{Window, WindowKind};
 
-/// What the ledger remembers that changes the plan made at `now`.
-pub fn history(ledger: &Ledger, now: DateTime<Utc>) -> Result<History> {
+/// What the ledger remembers that changes the plan made at `now`. A window that has started
+/// holds its upgrades until its outcome is recorded; one that ended more than `grace` ago without
+/// an outcome no longer does (its upgrades are treated as not done), and either way a window
+/// past its end is reported as overdue.
+pub fn history(ledger: &Ledger, now: DateTime<Utc>, grace: Duration) -> Result<History> {
     let mut h = History {
         first_seen: ledger.first_seen()?,
         ..History::default()
     };
+    let at = |t: DateTime<Utc>| t.format("%Y-%m-%d %H:%M UTC").to_string();
     for l in ledger.open_windows()? {
         let w = &l.window;
         if l.state == WindowState::InProgress || w.start <= now {
+            let record = format!(
+                "record it with `patchplan complete {}` (add --failed if it did not go through)",
+                l.key
+            );
+            if w.end + grace.delta() <= now {
+                h.overdue.push(format!(
+                    "window {} ended at {} with no recorded outcome for longer than outcome_grace ({grace}): its upgrades are treated as not done and planned again with their original deadlines; {record}",
+                    l.key,
+                    at(w.end)
+                ));
+                continue;
+            }
+            if w.end <= now {
+                h.overdue.push(format!(
+                    "window {} ended at {} and is overdue: no outcome recorded; {record}. Its upgrades wait for it until {}",
+                    l.key,
+                    at(w.end),
+                    at(w.end + grace.delta())
+                ));
+            }
             for t in &w.tasks {
                 let key = (t.environment.clone(), t.package.clone());
                 h.held.insert(key, w.id.clone());
@@ -132,6 +158,7 @@ pub fn record(
     plan: &Plan,
     changes: &Changes,
     rendered: &[Rendered],
+    out: &std::path::Path,
 ) -> Result<i64> {
     let feeds = hash::feeds(&plan.feeds, &inv.feeds, &inv.root);
     let run = RunRow {
@@ -142,6 +169,9 @@ pub fn record(
         findings: plan.findings.len() as i64,
         windows: plan.windows.len() as i64,
         notices: rendered.len() as i64,
+        out: std::path::absolute(out)
+            .ok()
+            .map(|p| p.display().to_string()),
     };
     let id = ledger.insert_run(&run)?;
     ledger.touch_findings(id, plan.now, plan.findings.iter().map(|f| f.id.as_str()))?;
@@ -171,6 +201,14 @@ pub fn complete(
         }
         .into());
     }
+    if at < w.window.start {
+        return Err(LedgerError::NotStarted {
+            window: w.key.clone(),
+            start: w.window.start,
+            now: at,
+        }
+        .into());
+    }
     let (state, status) = match failed {
         true => (WindowState::Failed, "failed"),
         false => (WindowState::Completed, "completed"),
@@ -197,6 +235,32 @@ pub fn complete(
         ledger.insert_notice(None, at, &issue, &n.record.customer, &files(n))?;
     }
     Ok((w, notice))
+}
+
+/// Undoes the recorded outcome of window `id` at `at` (a mistaken `complete`): the window is in
+/// progress again and holds its upgrades until its outcome is recorded anew. Nothing is deleted:
+/// the undone outcome and `note` stay in the window's events. Returns the window as it was.
+pub fn reopen(
+    ledger: &Ledger,
+    id: &str,
+    note: Option<&str>,
+    at: DateTime<Utc>,
+) -> Result<LedgerWindow> {
+    let w = ledger.window(id)?;
+    if !matches!(w.state, WindowState::Completed | WindowState::Failed) {
+        return Err(LedgerError::NotClosed {
+            window: w.key.clone(),
+            state: w.state.as_str().into(),
+        }
+        .into());
+    }
+    let why = format!(
+        "reopened: the recorded outcome `{}` was undone{}",
+        w.state.as_str(),
+        note.map(|n| format!(": {n}")).unwrap_or_default()
+    );
+    ledger.reopen(&w.key, at, &why)?;
+    Ok(w)
 }
 
 /// Each finding of a window's tasks with its advisory (the id's last `:`-separated part): what

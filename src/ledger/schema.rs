@@ -6,10 +6,14 @@
 use rusqlite::Connection;
 
 /// The schema version this patchplan writes.
-pub const VERSION: i64 = 1;
+pub const VERSION: i64 = 2;
 
 /// Migration `i` takes version `i` to `i + 1`.
-const MIGRATIONS: [&str; VERSION as usize] = [V1];
+const MIGRATIONS: [&str; VERSION as usize] = [V1, V2];
+
+/// Version 2: where each run wrote its files (absolute), so that `complete` writes its notice
+/// beside the plan's.
+const V2: &str = "ALTER TABLE runs ADD COLUMN out TEXT;";
 
 /// Version 1: runs, first sightings, windows with their state, notices with their files, and
 /// every state change of a window.

@@ -34,6 +34,8 @@ pub struct RunRow {
     pub findings: i64,
     pub windows: i64,
     pub notices: i64,
+    /// Where the run wrote plan.json and the notices (absolute).
+    pub out: Option<String>,
 }
 
 /// A rendered notice's files and their hash, as recorded.
@@ -85,6 +87,31 @@ impl Ledger {
             .ok_or_else(|| LedgerError::UnknownWindow(id.to_string()))
     }
 
+    /// The `--now` of the latest run, if any.
+    pub fn latest_now(&self) -> Result<Option<DateTime<Utc>>> {
+        let latest: Option<String> = self
+            .conn()
+            .query_row("SELECT max(now) FROM runs", [], |r| r.get(0))
+            .map_err(|e| self.err(e))?;
+        latest
+            .map(|t| parse_ts(&t).map_err(|e| self.err(e)))
+            .transpose()
+    }
+
+    /// Where the latest run that says so wrote its files.
+    pub fn last_out(&self) -> Result<Option<std::path::PathBuf>> {
+        let out: Option<String> = self
+            .conn()
+            .query_row(
+                "SELECT out FROM runs WHERE out IS NOT NULL ORDER BY id DESC LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.err(e))?;
+        Ok(out.map(std::path::PathBuf::from))
+    }
+
     /// Every window key used so far.
     pub fn keys(&self) -> Result<HashSet<String>> {
         let mut stmt = self
@@ -100,8 +127,8 @@ impl Ledger {
     pub fn insert_run(&self, run: &RunRow) -> Result<i64> {
         self.conn()
             .execute(
-                "INSERT INTO runs (recorded_at, now, inventory_sha256, feeds, findings, windows, notices) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![ts(run.recorded_at), ts(run.now), run.inventory_sha256, run.feeds, run.findings, run.windows, run.notices],
+                "INSERT INTO runs (recorded_at, now, inventory_sha256, feeds, findings, windows, notices, out) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![ts(run.recorded_at), ts(run.now), run.inventory_sha256, run.feeds, run.findings, run.windows, run.notices, run.out],
             )
             .map_err(|e| self.err(e))?;
         Ok(self.conn().last_insert_rowid())
@@ -194,6 +221,18 @@ impl Ledger {
             )
             .map_err(|e| self.err(e))?;
         self.event(key, at, state, note, None)
+    }
+
+    /// Undoes a recorded outcome: the window is in progress again, one SEQUENCE later (its next
+    /// `completed` notice is a new one); the undone outcome stays in the window's events.
+    pub fn reopen(&self, key: &str, at: DateTime<Utc>, note: &str) -> Result<()> {
+        self.conn()
+            .execute(
+                "UPDATE windows SET state = 'in_progress', outcome_note = NULL, outcome_at = NULL, sequence = sequence + 1 WHERE key = ?1",
+                params![key],
+            )
+            .map_err(|e| self.err(e))?;
+        self.event(key, at, WindowState::InProgress, Some(note), None)
     }
 
     /// Records a notice issued at `at` with its files.

@@ -220,6 +220,223 @@ fn warnings_about_records_nobody_has_are_one_line_per_feed() {
     let warnings: Vec<String> = stderr(&o).lines().map(str::to_string).collect();
     assert_eq!(
         warnings,
-        ["warning: feed osv-1: 32 warnings about records that affect none of the scanned packages (`patchplan feeds status --verbose` lists them)"]
+        [
+            "warning: feed osv-1: 32 warnings about records that affect none of the scanned packages (`patchplan feeds status --verbose` lists them)"
+        ]
+    );
+}
+
+/// `history --format json` at `now`: the window with ledger key `key`.
+fn history_window(dir: &Path, now: &str, key: &str) -> Value {
+    let o = run_in(dir, &["history", "--format", "json", "--now", now]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let h: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let windows = h["windows"].as_array().unwrap();
+    windows
+        .iter()
+        .find(|w| w["key"] == key)
+        .unwrap_or_else(|| panic!("no {key}"))
+        .clone()
+}
+
+fn export(dir: &Path) -> Value {
+    let o = run_in(dir, &["ledger", "export"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+#[test]
+fn a_now_before_the_ledgers_latest_run_is_refused() {
+    let tmp = example_copy();
+    let dir = tmp.path();
+    plan(dir, NOW);
+    plan(dir, "2026-10-28T09:00:00Z");
+    let before = export(dir);
+    for args in [
+        &["plan", "--now", "2026-10-20T09:00:00Z"][..],
+        &["plan", "--now", "2026-10-20T09:00:00Z", "--dry-run"][..],
+    ] {
+        let o = run_in(dir, args);
+        assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+        let e = stderr(&o);
+        assert!(e.contains("2026-10-20T09:00:00+00:00"), "{e}");
+        assert!(e.contains("latest run (2026-10-28T09:00:00+00:00)"), "{e}");
+    }
+    // Nothing moved: the same runs, first sightings and windows.
+    assert_eq!(export(dir), before);
+    let first_seen: Vec<&Value> = before["tables"]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| &f["first_seen"])
+        .collect();
+    assert!(first_seen.iter().all(|t| *t == "2026-10-27T09:00:00Z"));
+    // The same instant again is fine: a re-plan.
+    plan(dir, "2026-10-28T09:00:00Z");
+}
+
+#[test]
+fn complete_refuses_a_window_that_has_not_started_and_writes_beside_the_plan() {
+    let tmp = example_copy();
+    let dir = tmp.path();
+    let o = run_in(
+        dir,
+        &["plan", "--now", NOW, "--out", "elsewhere/run", "--quiet"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let sunday = "hudson-fiber.sunday-early.2026-11-08";
+    let o = run_in(dir, &["complete", sunday, "--now", NOW]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("starts at 2026-11-08 06:30 (UTC), after now (2026-10-27 09:00)"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(history_window(dir, NOW, sunday)["state"], "planned");
+    // An emergency that has started: its notice goes where the plan wrote, named in full.
+    let emergency = "emergency.andes-prod.20261027T1100Z";
+    let o = run_in(
+        dir,
+        &["complete", emergency, "--now", "2026-10-27T12:00:00Z"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let file = dir.join(format!(
+        "elsewhere/run/notices/andes-telecom/{emergency}.completed.txt"
+    ));
+    assert!(file.is_file(), "{}", stdout(&o));
+    let shown = std::path::absolute(&file).unwrap();
+    assert!(
+        stdout(&o).contains(&shown.display().to_string()),
+        "{}",
+        stdout(&o)
+    );
+    assert!(!dir.join("out").exists());
+}
+
+#[test]
+fn a_window_past_its_end_without_an_outcome_is_overdue_then_planned_again() {
+    let tmp = example_copy();
+    let dir = tmp.path();
+    let first = plan(dir, NOW);
+    let emergency = "emergency.andes-prod.20261027T1100Z";
+    let act = "andes-prod:wispgate-portal:WG-2026-017";
+    let finding = |p: &Value| findings(p).find(|f| f["id"] == act).unwrap().clone();
+    assert_eq!(finding(&first)["window"], emergency);
+    // An hour after it ended: overdue, named with the command, its upgrade still waits for it.
+    let later = "2026-10-27T12:30:00Z";
+    let o = run_in(dir, &["plan", "--now", later, "--out", "out"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let warning = format!(
+        "window {emergency} ended at 2026-10-27 11:20 UTC and is overdue: no outcome recorded; record it with `patchplan complete {emergency}`"
+    );
+    assert!(stderr(&o).contains(&warning), "{}", stderr(&o));
+    let p: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("out/plan.json")).unwrap()).unwrap();
+    assert_eq!(finding(&p)["window"], Value::Null);
+    assert_eq!(finding(&p)["unscheduled_reason"], "awaiting_outcome");
+    let h = history_window(dir, later, emergency);
+    assert_eq!(h["overdue"], true);
+    assert_eq!(
+        h["record_with"],
+        format!("patchplan complete {emergency} (add --failed if it did not go through)")
+    );
+    let o = run_in(dir, &["history", "--now", later]);
+    assert!(stdout(&o).contains("overdue"), "{}", stdout(&o));
+    // Past the 24h grace: treated as not done; the act finding is an emergency again, with its
+    // original deadline, and a warning says why.
+    let day_after = "2026-10-28T12:00:00Z";
+    let o = run_in(dir, &["plan", "--now", day_after, "--out", "out"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("with no recorded outcome for longer than outcome_grace (1d)"),
+        "{}",
+        stderr(&o)
+    );
+    let p: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("out/plan.json")).unwrap()).unwrap();
+    assert_eq!(finding(&p)["window"], "emergency.andes-prod.20261028T1400Z");
+    assert_eq!(finding(&p)["deadline"], finding(&first)["deadline"]);
+}
+
+#[test]
+fn reopen_undoes_a_mistaken_outcome_and_keeps_it_in_history() {
+    let tmp = example_copy();
+    let dir = tmp.path();
+    plan(dir, NOW);
+    let emergency = "emergency.hudson-prod.20261027T1100Z";
+    let at = "2026-10-27T11:30:00Z";
+    let o = run_in(dir, &["complete", emergency, "--now", at]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // Not a closed window: refused.
+    let o = run_in(
+        dir,
+        &["reopen", "emergency.andes-prod.20261027T1100Z", "--now", at],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("only a completed or failed window can be reopened"));
+    let o = run_in(
+        dir,
+        &["reopen", emergency, "--note", "wrong window", "--now", at],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let w = history_window(dir, at, emergency);
+    assert_eq!(w["state"], "in_progress");
+    assert_eq!(w["outcome_note"], Value::Null);
+    let events: Vec<String> = w["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| format!("{} {}", e["state"].as_str().unwrap(), e["note"]))
+        .collect();
+    assert_eq!(
+        events[0],
+        "in_progress \"reopened: the recorded outcome `completed` was undone: wrong window\""
+    );
+    assert!(events[1].starts_with("completed"), "{events:?}");
+    // Recorded again (failed this time): a new notice, one SEQUENCE later.
+    let o = run_in(
+        dir,
+        &[
+            "complete", emergency, "--failed", "--now", at, "--format", "json",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let rec: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(rec["sequence"], 1);
+    assert_eq!(rec["id"], format!("{emergency}.completed-1"));
+    assert_eq!(history_window(dir, at, emergency)["state"], "failed");
+}
+
+#[test]
+fn a_version_1_ledger_is_migrated_and_complete_then_falls_back_to_out() {
+    let tmp = example_copy();
+    let dir = tmp.path();
+    plan(dir, NOW);
+    // Make it a ledger as the previous patchplan wrote it: no `out` column, version 1.
+    let db = dir.join("inventory/.patchplan/ledger.db");
+    {
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.execute_batch("ALTER TABLE runs DROP COLUMN out; PRAGMA user_version = 1;")
+            .unwrap();
+    }
+    // Read-only commands ask for the migration; complete (a write) migrates.
+    let emergency = "emergency.iberia-prod.20261027T1100Z";
+    let o = run_in(
+        dir,
+        &["complete", emergency, "--now", "2026-10-27T12:00:00Z"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // No run says where it wrote: the notice goes to `out`.
+    assert!(
+        dir.join(format!(
+            "out/notices/iberia-conecta/{emergency}.completed.txt"
+        ))
+        .is_file()
+    );
+    let check = run_in(dir, &["ledger", "check"]);
+    assert!(
+        stdout(&check).contains("ok (schema version 2)"),
+        "{}",
+        stdout(&check)
     );
 }
