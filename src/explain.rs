@@ -42,6 +42,8 @@ pub struct Explained<'a> {
 pub struct Schedule<'a> {
     pub emergency: bool,
     pub window: Option<WindowRef<'a>>,
+    /// Why an open finding is in no window (plan.json's `unscheduled_reason`).
+    pub unscheduled_reason: Option<crate::schedule::Unscheduled>,
     /// Why it went there, or why nowhere.
     pub reasons: &'a [String],
 }
@@ -125,6 +127,7 @@ fn explained<'a>(inv: &'a Inventory, plan: &'a Plan, f: &'a PlanFinding) -> Expl
         schedule: Schedule {
             emergency: f.emergency,
             window: f.window.as_deref().and_then(|id| window(plan, f, id)),
+            unscheduled_reason: f.unscheduled_reason,
             reasons: &f.schedule,
         },
     }

@@ -260,7 +260,10 @@ fn schedule(x: &Explained) -> String {
                 out.push_str(&format!("  task starts {}{missed}\n", at(t)));
             }
         }
-        None => out.push_str("  no window\n"),
+        None => match x.schedule.unscheduled_reason {
+            Some(r) => out.push_str(&format!("  no window ({})\n", r.as_str())),
+            None => out.push_str("  no window\n"),
+        },
     }
     for r in x.schedule.reasons {
         out.push_str(&format!("  {r}\n"));
