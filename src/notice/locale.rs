@@ -1,10 +1,11 @@
 //! Dates, durations, plural forms and lists per notice language. Dates are written out in full,
-//! with the zone's UTC offset, because a notice is read by people in the customer's zone and
-//! forwarded to people who are not. Written by hand: the two languages need a few dozen words,
+//! with the zone's name or abbreviation and its UTC offset (`01:30 EDT (GMT-4)`, `06:00 hora de
+//! Bogotá (GMT-5)`), because a notice is read by people in the customer's zone, who know their
+//! zone by name, and forwarded to people who are not, who need the offset. Written by hand: the two languages need a few dozen words,
 //! and the ICU data crates would be most of the binary.
 
 use chrono::{DateTime, Datelike, Offset, Timelike, Utc};
-use chrono_tz::Tz;
+use chrono_tz::{OffsetName, Tz};
 
 use crate::inventory::Locale;
 
@@ -58,13 +59,14 @@ const ES_MONTHS: [&str; 12] = [
 /// How much of a date and time to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Style {
-    /// `Sunday, 1 November 2026, 01:30 (GMT-4)` / `domingo, 1 de noviembre de 2026, 01:30 (GMT-4)`.
+    /// `Sunday, 1 November 2026, 01:30 EDT (GMT-4)` / `domingo, 1 de noviembre de 2026, 01:30
+    /// hora de Nueva York (GMT-4)`.
     Long,
     /// `Sunday, 1 November 2026` / `domingo, 1 de noviembre de 2026`.
     Date,
-    /// `01:30 (GMT-4)`.
+    /// `01:30 EDT (GMT-4)`.
     Time,
-    /// `1 Nov 2026, 01:30 (GMT-4)` / `1 nov 2026, 01:30 (GMT-4)`.
+    /// `1 Nov 2026, 01:30 EDT (GMT-4)` / `1 nov 2026, 01:30 hora de Nueva York (GMT-4)`.
     Short,
     /// `2026-11-01 01:30 GMT-4`, the same in every language.
     Iso,
@@ -94,6 +96,10 @@ pub fn datetime(t: &DateTime<Utc>, tz: Tz, locale: Locale, style: Style) -> Stri
     let (d, y) = (local.day(), local.year());
     let time = format!("{:02}:{:02}", local.hour(), local.minute());
     let offset = offset_label(tz, local.offset().fix().local_minus_utc());
+    let time = match zone_name(tz, local.offset().abbreviation().unwrap_or(""), locale) {
+        Some(zone) => format!("{time} {zone}"),
+        None => time,
+    };
     let (days, months) = match locale {
         Locale::En => (EN_DAYS, EN_MONTHS),
         Locale::Es => (ES_DAYS, ES_MONTHS),
@@ -114,9 +120,57 @@ pub fn datetime(t: &DateTime<Utc>, tz: Tz, locale: Locale, style: Style) -> Stri
     }
 }
 
-/// `Sunday, 1 November 2026, 01:30 (GMT-4)` / `domingo, 1 de noviembre de 2026, 01:30 (GMT-4)`.
+/// `Sunday, 1 November 2026, 01:30 EDT (GMT-4)` / `domingo, 1 de noviembre de 2026, 06:00 hora
+/// de Bogotá (GMT-5)`.
 pub fn long_datetime(t: &DateTime<Utc>, tz: Tz, locale: Locale) -> String {
     datetime(t, tz, locale, Style::Long)
+}
+
+/// The zone as its people name it, beside the offset: in English the zone's abbreviation when it
+/// has one of letters (`EDT`, `AEST`), else `Bogotá time`; in Spanish `hora de Bogotá`. `None`
+/// for UTC and for zones without a place (`Etc/GMT+5`), whose offset says it all.
+/// `abbreviation` is the tz database's for the instant (`EDT`, or `-05` where it has none).
+fn zone_name(tz: Tz, abbreviation: &str, locale: Locale) -> Option<String> {
+    let name = tz.name();
+    let letters = !abbreviation.is_empty() && abbreviation.chars().all(|c| c.is_ascii_alphabetic());
+    if name.contains("UTC") || abbreviation == "UTC" {
+        return None;
+    }
+    let placed = !name.starts_with("Etc/") && name.contains('/');
+    let city = placed.then(|| city(name.rsplit('/').next().unwrap_or(name), locale));
+    match (locale, city) {
+        (Locale::En, _) if letters => Some(abbreviation.to_string()),
+        (Locale::En, Some(city)) => Some(format!("{city} time")),
+        (Locale::Es, Some(city)) => Some(format!("hora de {city}")),
+        (Locale::Es, None) if letters => Some(abbreviation.to_string()),
+        _ => None,
+    }
+}
+
+/// A zone's city as written in `locale`: the IANA name's last part with spaces, and the accents
+/// and Spanish names IANA's ASCII spelling leaves out for the zones customers are most often in.
+fn city(iana: &str, locale: Locale) -> String {
+    const NAMES: [(&str, &str, &str); 14] = [
+        ("Bogota", "Bogotá", "Bogotá"),
+        ("Asuncion", "Asunción", "Asunción"),
+        ("Mexico_City", "Mexico City", "Ciudad de México"),
+        ("Sao_Paulo", "São Paulo", "São Paulo"),
+        ("Panama", "Panama", "Panamá"),
+        ("Cancun", "Cancún", "Cancún"),
+        ("Merida", "Mérida", "Mérida"),
+        ("Mazatlan", "Mazatlán", "Mazatlán"),
+        ("New_York", "New York", "Nueva York"),
+        ("Havana", "Havana", "La Habana"),
+        ("Lord_Howe", "Lord Howe", "Lord Howe"),
+        ("Costa_Rica", "Costa Rica", "Costa Rica"),
+        ("El_Salvador", "El Salvador", "El Salvador"),
+        ("Puerto_Rico", "Puerto Rico", "Puerto Rico"),
+    ];
+    match NAMES.iter().find(|(n, _, _)| *n == iana) {
+        Some((_, en, _)) if locale == Locale::En => en.to_string(),
+        Some((_, _, es)) => es.to_string(),
+        None => iana.replace('_', " "),
+    }
 }
 
 /// `UTC` for the UTC zones, else `GMT-5`, `GMT+5:30`, `GMT`.
