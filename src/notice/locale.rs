@@ -304,16 +304,41 @@ mod tests {
         let ny = chrono_tz::America::New_York;
         assert_eq!(
             long_datetime(&t, ny, Locale::En),
-            "Sunday, 1 November 2026, 01:30 (GMT-4)"
+            "Sunday, 1 November 2026, 01:30 EDT (GMT-4)"
         );
         let bogota = chrono_tz::America::Bogota;
         assert_eq!(
             long_datetime(&t, bogota, Locale::Es),
-            "domingo, 1 de noviembre de 2026, 00:30 (GMT-5)"
+            "domingo, 1 de noviembre de 2026, 00:30 hora de Bogotá (GMT-5)"
         );
         // An hour later the same wall-clock time comes round again, an hour further from UTC.
         let t2 = at("2026-11-01T06:30:00Z");
-        assert_eq!(datetime(&t2, ny, Locale::En, Style::Time), "01:30 (GMT-5)");
+        assert_eq!(
+            datetime(&t2, ny, Locale::En, Style::Time),
+            "01:30 EST (GMT-5)"
+        );
+        assert_eq!(
+            datetime(&t2, ny, Locale::Es, Style::Time),
+            "01:30 hora de Nueva York (GMT-5)"
+        );
+        // Zones whose abbreviation is only an offset are named by their city; zones without a
+        // place by their offset alone.
+        let case = |tz: Tz, locale, want: &str| {
+            assert_eq!(datetime(&t, tz, locale, Style::Time), want, "{tz}");
+        };
+        case(
+            chrono_tz::America::Bogota,
+            Locale::En,
+            "00:30 Bogotá time (GMT-5)",
+        );
+        case(
+            chrono_tz::America::Sao_Paulo,
+            Locale::Es,
+            "02:30 hora de São Paulo (GMT-3)",
+        );
+        case(chrono_tz::Asia::Kolkata, Locale::En, "11:00 IST (GMT+5:30)");
+        case(chrono_tz::Etc::GMTPlus5, Locale::En, "00:30 (GMT-5)");
+        case(chrono_tz::UTC, Locale::Es, "05:30 (UTC)");
         assert_eq!(gmt_offset(19800), "GMT+5:30");
     }
 
@@ -327,10 +352,14 @@ mod tests {
         case(
             Style::Long,
             Locale::Es,
-            "domingo, 29 de noviembre de 2026, 02:00 (GMT-5)",
+            "domingo, 29 de noviembre de 2026, 02:00 hora de Bogotá (GMT-5)",
         );
         case(Style::Date, Locale::En, "Sunday, 29 November 2026");
-        case(Style::Short, Locale::Es, "29 nov 2026, 02:00 (GMT-5)");
+        case(
+            Style::Short,
+            Locale::Es,
+            "29 nov 2026, 02:00 hora de Bogotá (GMT-5)",
+        );
         case(Style::Iso, Locale::Es, "2026-11-29 02:00 GMT-5");
         assert_eq!(
             datetime(&t, chrono_tz::UTC, Locale::En, Style::Iso),

@@ -9,7 +9,12 @@ use crate::risk::Decision;
 /// The title of a notice: its kind, whether the window is an emergency intervention, and for a
 /// `completed` notice how the work went: a rolled-back window's notice says it failed, in its
 /// title as in its text.
-pub fn title(kind: Kind, emergency: bool, outcome: Option<Outcome>, locale: Locale) -> &'static str {
+pub fn title(
+    kind: Kind,
+    emergency: bool,
+    outcome: Option<Outcome>,
+    locale: Locale,
+) -> &'static str {
     use Kind::*;
     match (kind, outcome) {
         (Completed, Some(Outcome::RolledBack)) => rolled_back_title(emergency, locale),

@@ -15,3 +15,4 @@ mod risk;
 mod schedule;
 mod validate;
 mod windows;
+mod wording;
