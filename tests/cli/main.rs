@@ -16,3 +16,4 @@ mod schedule;
 mod validate;
 mod windows;
 mod wording;
+mod zz_real_data;
