@@ -51,10 +51,10 @@ fn plain_title(kind: Kind, emergency: bool, locale: Locale) -> &'static str {
 
 fn rolled_back_title(emergency: bool, locale: Locale) -> &'static str {
     match (emergency, locale) {
-        (false, En) => "Maintenance failed: changes rolled back",
-        (false, Es) => "Mantenimiento fallido: cambios revertidos",
-        (true, En) => "Emergency security intervention failed: changes rolled back",
-        (true, Es) => "Intervención de seguridad de emergencia fallida: cambios revertidos",
+        (false, En) => "Maintenance failed and rolled back",
+        (false, Es) => "Mantenimiento fallido y revertido",
+        (true, En) => "Emergency security intervention failed and rolled back",
+        (true, Es) => "Intervención de seguridad de emergencia fallida y revertida",
     }
 }
 

@@ -196,8 +196,8 @@ fn a_rolled_back_window_says_it_failed_in_every_format_and_language() {
     let tmp = inventory_copy(FIXTURE);
     plan(tmp.path());
     for (customer, failed, never) in [
-        ("harbor", "failed: changes rolled back", "completed"),
-        ("altiplano", "fallida: cambios revertidos", "finalizad"),
+        ("harbor", "failed and rolled back", "completed"),
+        ("altiplano", "fallida y revertida", "finalizad"),
     ] {
         let window = format!("emergency.{customer}-core.20261027T1100Z");
         let args = [
