@@ -258,3 +258,42 @@ fn reminders_are_calendar_alarms_not_repeated_invitations() {
     let emergency = &harbor["emergency.harbor-core.20261027T1100Z.emergency.ics"];
     assert!(!emergency.contains("VALARM"), "{emergency}");
 }
+
+/// `complete` records the outcome in the ledger and issues the notice: `--failed` gives
+/// `outcome.status` `rolled-back` and a title that says so, else `done` (as the README says).
+#[test]
+fn complete_issues_done_or_rolled_back_notices() {
+    let example = example_copy();
+    plan(example.path());
+    let later = "2026-10-27T12:00:00Z";
+    for (window, failed, status, title) in [
+        (
+            "emergency.andes-prod.20261027T1100Z",
+            false,
+            "done",
+            "Intervención de seguridad de emergencia finalizada: ",
+        ),
+        (
+            "emergency.hudson-prod.20261027T1100Z",
+            true,
+            "rolled-back",
+            "Emergency security intervention failed and rolled back: ",
+        ),
+    ] {
+        let mut args = vec!["complete", window, "--now", later, "--out", "out"];
+        if failed {
+            args.push("--failed");
+        }
+        ok(&crate::common::run_in(example.path(), &args));
+        let customer = window.split('.').nth(1).unwrap().split('-').next().unwrap();
+        let customer = match customer {
+            "andes" => "andes-telecom",
+            _ => "hudson-fiber",
+        };
+        let all = files(example.path(), customer);
+        let view: Value = serde_json::from_str(&all[&format!("{window}.completed.json")]).unwrap();
+        assert_eq!(view["outcome"]["status"], status, "{window}");
+        let txt = &all[&format!("{window}.completed.txt")];
+        assert!(txt.starts_with(title), "{txt}");
+    }
+}
