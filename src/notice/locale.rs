@@ -96,9 +96,10 @@ pub fn datetime(t: &DateTime<Utc>, tz: Tz, locale: Locale, style: Style) -> Stri
     let (d, y) = (local.day(), local.year());
     let time = format!("{:02}:{:02}", local.hour(), local.minute());
     let offset = offset_label(tz, local.offset().fix().local_minus_utc());
+    // London's winter abbreviation is its offset label, `GMT`: said once.
     let time = match zone_name(tz, local.offset().abbreviation().unwrap_or(""), locale) {
-        Some(zone) => format!("{time} {zone}"),
-        None => time,
+        Some(zone) if zone != offset => format!("{time} {zone}"),
+        _ => time,
     };
     let (days, months) = match locale {
         Locale::En => (EN_DAYS, EN_MONTHS),
@@ -150,7 +151,7 @@ fn zone_name(tz: Tz, abbreviation: &str, locale: Locale) -> Option<String> {
 /// A zone's city as written in `locale`: the IANA name's last part with spaces, and the accents
 /// and Spanish names IANA's ASCII spelling leaves out for the zones customers are most often in.
 fn city(iana: &str, locale: Locale) -> String {
-    const NAMES: [(&str, &str, &str); 14] = [
+    const NAMES: [(&str, &str, &str); 17] = [
         ("Bogota", "Bogotá", "Bogotá"),
         ("Asuncion", "Asunción", "Asunción"),
         ("Mexico_City", "Mexico City", "Ciudad de México"),
@@ -165,6 +166,9 @@ fn city(iana: &str, locale: Locale) -> String {
         ("Costa_Rica", "Costa Rica", "Costa Rica"),
         ("El_Salvador", "El Salvador", "El Salvador"),
         ("Puerto_Rico", "Puerto Rico", "Puerto Rico"),
+        ("Los_Angeles", "Los Angeles", "Los Ángeles"),
+        ("London", "London", "Londres"),
+        ("Lisbon", "Lisbon", "Lisboa"),
     ];
     match NAMES.iter().find(|(n, _, _)| *n == iana) {
         Some((_, en, _)) if locale == Locale::En => en.to_string(),
@@ -339,6 +343,12 @@ mod tests {
         case(chrono_tz::Asia::Kolkata, Locale::En, "11:00 IST (GMT+5:30)");
         case(chrono_tz::Etc::GMTPlus5, Locale::En, "00:30 (GMT-5)");
         case(chrono_tz::UTC, Locale::Es, "05:30 (UTC)");
+        case(chrono_tz::Europe::London, Locale::En, "05:30 (GMT)");
+        case(
+            chrono_tz::Europe::London,
+            Locale::Es,
+            "05:30 hora de Londres (GMT)",
+        );
         assert_eq!(gmt_offset(19800), "GMT+5:30");
     }
 
