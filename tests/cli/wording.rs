@@ -222,6 +222,9 @@ fn a_rolled_back_window_says_it_failed_in_every_format_and_language() {
             assert!(lower.contains(failed), "{name} lacks `{failed}`:\n{text}");
             assert!(!lower.contains(never), "{name} says `{never}`:\n{text}");
         }
+        let locale = if customer == "harbor" { "en" } else { "es" };
+        let txt = &all[&format!("{window}.completed.txt")];
+        insta::assert_snapshot!(format!("{locale}_completed_rolled_back_txt"), txt);
         let ics = as_read("x.ics", &all[&format!("{window}.completed.ics")]);
         let summary = ics.lines().find(|l| l.starts_with("SUMMARY:")).unwrap();
         assert!(summary.to_lowercase().contains(failed), "{summary}");
