@@ -56,8 +56,10 @@ def run(binary, *args, cwd=ROOT):
 def render_all(binary, tmp):
     """Every notice kind, into tmp/{example,fixture,hostile}."""
     cache = ["--cache", str(tmp / "cache")]
-    run(binary, *cache, "--inventory", "inventory", "plan", "--now", NOW,
-        "--out", str(tmp / "example"), "--quiet")
+    # Each plan gets a new ledger in tmp: the inventory's own would remember an earlier run and
+    # issue nothing, and this check must leave the repository as it found it.
+    run(binary, *cache, "--inventory", "inventory", "--ledger", str(tmp / "example.ledger.db"),
+        "plan", "--now", NOW, "--out", str(tmp / "example"), "--quiet")
     fixture = ROOT / "tests/fixtures/notices/inventory"
     hostile = tmp / "hostile-inventory"
     shutil.copytree(fixture, hostile)
@@ -69,8 +71,8 @@ def render_all(binary, tmp):
     env.write_text(re.sub(r'(?m)^name = .*$', lambda _: f"name = {toml_hostile}",
                           env.read_text()))
     for inv, out in [(fixture, tmp / "fixture"), (hostile, tmp / "hostile")]:
-        run(binary, *cache, "--inventory", str(inv), "plan", "--now", NOW, "--out", str(out),
-            "--quiet")
+        run(binary, *cache, "--inventory", str(inv), "--ledger", str(out) + ".ledger.db", "plan",
+            "--now", NOW, "--out", str(out), "--quiet")
         operator_notices(binary, cache, inv, out)
 
 
