@@ -270,10 +270,11 @@ fn summary(records: &[NoticeRecord], out: &Path) -> String {
     } else {
         "notices"
     };
+    // Reminders have no calendar file, so the count is the files', not notices times formats.
+    let files: usize = records.iter().map(|r| r.files.len()).sum();
     text.push_str(&format!(
-        "\n{} {noun}, {} files each, written to {}\n",
+        "\n{} {noun}, {files} files, written to {}\n",
         records.len(),
-        notice::TEMPLATE_FORMATS.len() + 2,
         out.join("notices").display()
     ));
     text

@@ -202,11 +202,11 @@ mod tests {
         let case = |t: &str, want: &str| assert_eq!(render(t, notice()).unwrap(), want, "{t}");
         case(
             r#"{{datetime start zone=customer.timezone style="long"}}"#,
-            "domingo, 29 de noviembre de 2026, 02:00 (GMT-5)",
+            "domingo, 29 de noviembre de 2026, 02:00 hora de Bogotá (GMT-5)",
         );
         case(
             "{{datetime start}}",
-            "domingo, 29 de noviembre de 2026, 02:00 (GMT-5)",
+            "domingo, 29 de noviembre de 2026, 02:00 hora de Bogotá (GMT-5)",
         );
         case(
             r#"{{datetime start zone="UTC" style="iso"}}"#,
@@ -214,7 +214,7 @@ mod tests {
         );
         case(
             r#"{{datetime start zone="Asia/Kolkata" style="time" locale="en"}}"#,
-            "12:30 (GMT+5:30)",
+            "12:30 IST (GMT+5:30)",
         );
         case("{{duration minutes}}", "2 horas y 30 minutos");
         case(

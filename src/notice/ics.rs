@@ -1,5 +1,7 @@
 //! The calendar invitation of a notice: one VCALENDAR with one VEVENT (RFC 5545), sent as an
-//! iTIP REQUEST, or CANCEL for a cancelled window (RFC 5546). Written by code, not a template,
+//! iTIP REQUEST, or CANCEL for a cancelled window (RFC 5546). A planned window's invitation
+//! carries a VALARM per customer reminder; reminder notices have no calendar file, since sending
+//! the same REQUEST with the same SEQUENCE again would only duplicate the event's update. Written by code, not a template,
 //! because the format's rules are mechanical and easy to get subtly wrong by hand: CRLF line
 //! ends, lines folded at 75 octets without splitting a UTF-8 character, TEXT values escaped
 //! (`\\`, `\;`, `\,`, `\n`), and times in UTC. The UID is the window's, so every notice about
@@ -54,6 +56,7 @@ pub fn calendar(view: &NoticeView) -> String {
             mailto(&c.email)
         ));
     }
+    lines.extend(alarms(view));
     lines.extend(["END:VEVENT".into(), "END:VCALENDAR".into()]);
     lines.iter().map(|l| fold(l)).collect()
 }
@@ -66,9 +69,36 @@ fn summary(view: &NoticeView) -> String {
         Kind::Reminder | Kind::Rescheduled => Kind::Scheduled,
         k => k,
     };
-    let title = words::title(kind, view.emergency, view.locale);
+    let outcome = view.outcome.as_ref().map(|o| o.status);
+    let title = words::title(kind, view.emergency, outcome, view.locale);
     let services = locale::list(&view.services, view.locale, ListStyle::And);
     format!("{title}: {services}")
+}
+
+/// One VALARM per reminder of a planned window's invitation: calendars remind the attendees at
+/// each lead, so reminder mails need not send the invitation again.
+fn alarms(view: &NoticeView) -> Vec<String> {
+    let summary = text(&summary(view));
+    let mut lines = Vec::new();
+    for a in &view.alarms {
+        lines.extend([
+            "BEGIN:VALARM".to_string(),
+            "ACTION:DISPLAY".into(),
+            format!("DESCRIPTION:{summary}"),
+            format!("TRIGGER:{}", trigger(a.lead_minutes)),
+            "END:VALARM".into(),
+        ]);
+    }
+    lines
+}
+
+/// A negative RFC 5545 duration before the start: `-PT24H`, `-PT90M`.
+fn trigger(minutes: i64) -> String {
+    if minutes % 60 == 0 {
+        format!("-PT{}H", minutes / 60)
+    } else {
+        format!("-PT{minutes}M")
+    }
 }
 
 /// The event's description: the notice in brief, by its disclosure level (a `summary` view has
@@ -228,5 +258,7 @@ mod tests {
         assert_eq!(param("Dana \"D\" W"), "\"Dana 'D' W\"");
         assert_eq!(mailto("noc@x.example"), "mailto:noc@x.example");
         assert_eq!(mailto("a b:c@x"), "mailto:a%20b%3Ac@x");
+        assert_eq!(trigger(24 * 60), "-PT24H");
+        assert_eq!(trigger(90), "-PT90M");
     }
 }

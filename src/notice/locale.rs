@@ -1,10 +1,11 @@
 //! Dates, durations, plural forms and lists per notice language. Dates are written out in full,
-//! with the zone's UTC offset, because a notice is read by people in the customer's zone and
-//! forwarded to people who are not. Written by hand: the two languages need a few dozen words,
+//! with the zone's name or abbreviation and its UTC offset (`01:30 EDT (GMT-4)`, `06:00 hora de
+//! Bogotá (GMT-5)`), because a notice is read by people in the customer's zone, who know their
+//! zone by name, and forwarded to people who are not, who need the offset. Written by hand: the two languages need a few dozen words,
 //! and the ICU data crates would be most of the binary.
 
 use chrono::{DateTime, Datelike, Offset, Timelike, Utc};
-use chrono_tz::Tz;
+use chrono_tz::{OffsetName, Tz};
 
 use crate::inventory::Locale;
 
@@ -58,13 +59,14 @@ const ES_MONTHS: [&str; 12] = [
 /// How much of a date and time to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Style {
-    /// `Sunday, 1 November 2026, 01:30 (GMT-4)` / `domingo, 1 de noviembre de 2026, 01:30 (GMT-4)`.
+    /// `Sunday, 1 November 2026, 01:30 EDT (GMT-4)` / `domingo, 1 de noviembre de 2026, 01:30
+    /// hora de Nueva York (GMT-4)`.
     Long,
     /// `Sunday, 1 November 2026` / `domingo, 1 de noviembre de 2026`.
     Date,
-    /// `01:30 (GMT-4)`.
+    /// `01:30 EDT (GMT-4)`.
     Time,
-    /// `1 Nov 2026, 01:30 (GMT-4)` / `1 nov 2026, 01:30 (GMT-4)`.
+    /// `1 Nov 2026, 01:30 EDT (GMT-4)` / `1 nov 2026, 01:30 hora de Nueva York (GMT-4)`.
     Short,
     /// `2026-11-01 01:30 GMT-4`, the same in every language.
     Iso,
@@ -94,6 +96,11 @@ pub fn datetime(t: &DateTime<Utc>, tz: Tz, locale: Locale, style: Style) -> Stri
     let (d, y) = (local.day(), local.year());
     let time = format!("{:02}:{:02}", local.hour(), local.minute());
     let offset = offset_label(tz, local.offset().fix().local_minus_utc());
+    // London's winter abbreviation is its offset label, `GMT`: said once.
+    let time = match zone_name(tz, local.offset().abbreviation().unwrap_or(""), locale) {
+        Some(zone) if zone != offset => format!("{time} {zone}"),
+        _ => time,
+    };
     let (days, months) = match locale {
         Locale::En => (EN_DAYS, EN_MONTHS),
         Locale::Es => (ES_DAYS, ES_MONTHS),
@@ -114,9 +121,60 @@ pub fn datetime(t: &DateTime<Utc>, tz: Tz, locale: Locale, style: Style) -> Stri
     }
 }
 
-/// `Sunday, 1 November 2026, 01:30 (GMT-4)` / `domingo, 1 de noviembre de 2026, 01:30 (GMT-4)`.
+/// `Sunday, 1 November 2026, 01:30 EDT (GMT-4)` / `domingo, 1 de noviembre de 2026, 06:00 hora
+/// de Bogotá (GMT-5)`.
 pub fn long_datetime(t: &DateTime<Utc>, tz: Tz, locale: Locale) -> String {
     datetime(t, tz, locale, Style::Long)
+}
+
+/// The zone as its people name it, beside the offset: in English the zone's abbreviation when it
+/// has one of letters (`EDT`, `AEST`), else `Bogotá time`; in Spanish `hora de Bogotá`. `None`
+/// for UTC and for zones without a place (`Etc/GMT+5`), whose offset says it all.
+/// `abbreviation` is the tz database's for the instant (`EDT`, or `-05` where it has none).
+fn zone_name(tz: Tz, abbreviation: &str, locale: Locale) -> Option<String> {
+    let name = tz.name();
+    let letters = !abbreviation.is_empty() && abbreviation.chars().all(|c| c.is_ascii_alphabetic());
+    if name.contains("UTC") || abbreviation == "UTC" {
+        return None;
+    }
+    let placed = !name.starts_with("Etc/") && name.contains('/');
+    let city = placed.then(|| city(name.rsplit('/').next().unwrap_or(name), locale));
+    match (locale, city) {
+        (Locale::En, _) if letters => Some(abbreviation.to_string()),
+        (Locale::En, Some(city)) => Some(format!("{city} time")),
+        (Locale::Es, Some(city)) => Some(format!("hora de {city}")),
+        (Locale::Es, None) if letters => Some(abbreviation.to_string()),
+        _ => None,
+    }
+}
+
+/// A zone's city as written in `locale`: the IANA name's last part with spaces, and the accents
+/// and Spanish names IANA's ASCII spelling leaves out for the zones customers are most often in.
+fn city(iana: &str, locale: Locale) -> String {
+    const NAMES: [(&str, &str, &str); 17] = [
+        ("Bogota", "Bogotá", "Bogotá"),
+        ("Asuncion", "Asunción", "Asunción"),
+        ("Mexico_City", "Mexico City", "Ciudad de México"),
+        ("Sao_Paulo", "São Paulo", "São Paulo"),
+        ("Panama", "Panama", "Panamá"),
+        ("Cancun", "Cancún", "Cancún"),
+        ("Merida", "Mérida", "Mérida"),
+        ("Mazatlan", "Mazatlán", "Mazatlán"),
+        ("New_York", "New York", "Nueva York"),
+        ("Havana", "Havana", "La Habana"),
+        ("Lord_Howe", "Lord Howe", "Lord Howe"),
+        ("Costa_Rica", "Costa Rica", "Costa Rica"),
+        ("El_Salvador", "El Salvador", "El Salvador"),
+        ("Puerto_Rico", "Puerto Rico", "Puerto Rico"),
+        ("Los_Angeles", "Los Angeles", "Los Ángeles"),
+        ("London", "London", "Londres"),
+        ("Lisbon", "Lisbon", "Lisboa"),
+    ];
+    match NAMES.iter().find(|(n, _, _)| *n == iana) {
+        Some((_, en, _)) if locale == Locale::En => en.to_string(),
+        Some((_, _, es)) => es.to_string(),
+        None => iana.replace('_', " "),
+    }
 }
 
 /// `UTC` for the UTC zones, else `GMT-5`, `GMT+5:30`, `GMT`.
@@ -250,16 +308,47 @@ mod tests {
         let ny = chrono_tz::America::New_York;
         assert_eq!(
             long_datetime(&t, ny, Locale::En),
-            "Sunday, 1 November 2026, 01:30 (GMT-4)"
+            "Sunday, 1 November 2026, 01:30 EDT (GMT-4)"
         );
         let bogota = chrono_tz::America::Bogota;
         assert_eq!(
             long_datetime(&t, bogota, Locale::Es),
-            "domingo, 1 de noviembre de 2026, 00:30 (GMT-5)"
+            "domingo, 1 de noviembre de 2026, 00:30 hora de Bogotá (GMT-5)"
         );
         // An hour later the same wall-clock time comes round again, an hour further from UTC.
         let t2 = at("2026-11-01T06:30:00Z");
-        assert_eq!(datetime(&t2, ny, Locale::En, Style::Time), "01:30 (GMT-5)");
+        assert_eq!(
+            datetime(&t2, ny, Locale::En, Style::Time),
+            "01:30 EST (GMT-5)"
+        );
+        assert_eq!(
+            datetime(&t2, ny, Locale::Es, Style::Time),
+            "01:30 hora de Nueva York (GMT-5)"
+        );
+        // Zones whose abbreviation is only an offset are named by their city; zones without a
+        // place by their offset alone.
+        let case = |tz: Tz, locale, want: &str| {
+            assert_eq!(datetime(&t, tz, locale, Style::Time), want, "{tz}");
+        };
+        case(
+            chrono_tz::America::Bogota,
+            Locale::En,
+            "00:30 Bogotá time (GMT-5)",
+        );
+        case(
+            chrono_tz::America::Sao_Paulo,
+            Locale::Es,
+            "02:30 hora de São Paulo (GMT-3)",
+        );
+        case(chrono_tz::Asia::Kolkata, Locale::En, "11:00 IST (GMT+5:30)");
+        case(chrono_tz::Etc::GMTPlus5, Locale::En, "00:30 (GMT-5)");
+        case(chrono_tz::UTC, Locale::Es, "05:30 (UTC)");
+        case(chrono_tz::Europe::London, Locale::En, "05:30 (GMT)");
+        case(
+            chrono_tz::Europe::London,
+            Locale::Es,
+            "05:30 hora de Londres (GMT)",
+        );
         assert_eq!(gmt_offset(19800), "GMT+5:30");
     }
 
@@ -273,10 +362,14 @@ mod tests {
         case(
             Style::Long,
             Locale::Es,
-            "domingo, 29 de noviembre de 2026, 02:00 (GMT-5)",
+            "domingo, 29 de noviembre de 2026, 02:00 hora de Bogotá (GMT-5)",
         );
         case(Style::Date, Locale::En, "Sunday, 29 November 2026");
-        case(Style::Short, Locale::Es, "29 nov 2026, 02:00 (GMT-5)");
+        case(
+            Style::Short,
+            Locale::Es,
+            "29 nov 2026, 02:00 hora de Bogotá (GMT-5)",
+        );
         case(Style::Iso, Locale::Es, "2026-11-29 02:00 GMT-5");
         assert_eq!(
             datetime(&t, chrono_tz::UTC, Locale::En, Style::Iso),

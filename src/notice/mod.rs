@@ -1,7 +1,7 @@
 //! Notices: what the customer sees of a plan. One notice per (customer, window occurrence, kind),
 //! in the customer's language and zone, in five formats: `txt`, `md` and `html` from Handlebars
 //! templates, `ics` (an RFC 5545 invitation) and `json` (the view model, a webhook body) from
-//! code.
+//! code. A reminder has no `ics`: the invitation's alarms remind, and the mail is a plain one.
 //!
 //! Templates live in `templates/LOCALE/KIND.FORMAT.hbs` (built into the binary); an inventory's
 //! own `templates/` directory wins file by file. Rendering is strict: a missing variable or a
@@ -342,8 +342,10 @@ fn write(
         let text = renderer.render(&view, format)?;
         files.push(write_file(out, &dir, &view.id, format, text.as_bytes())?);
     }
-    let ics = ics::calendar(&view);
-    files.push(write_file(out, &dir, &view.id, "ics", ics.as_bytes())?);
+    if has_calendar(issue.kind) {
+        let ics = ics::calendar(&view);
+        files.push(write_file(out, &dir, &view.id, "ics", ics.as_bytes())?);
+    }
     let json = escape::json(&serde_json::to_string_pretty(&view).expect("views serialise")) + "\n";
     files.push(write_file(out, &dir, &view.id, "json", json.as_bytes())?);
     Ok(NoticeRecord {
@@ -356,6 +358,12 @@ fn write(
         send_at: view.send_at,
         files,
     })
+}
+
+/// Whether a notice of `kind` has a calendar file. A reminder has none: the invitation's alarms
+/// remind, and re-sending its REQUEST with the same SEQUENCE would change nothing in a calendar.
+pub fn has_calendar(kind: Kind) -> bool {
+    kind != Kind::Reminder
 }
 
 /// Ids become file and directory names: no path separators, control characters or leading `.`,
@@ -443,7 +451,9 @@ pub fn render_notice(
         let text = renderer.render(&view, format)?;
         files.push((format!("{dir}/{}.{format}", spec.stem), text));
     }
-    files.push((format!("{dir}/{}.ics", spec.stem), ics::calendar(&view)));
+    if has_calendar(issue.kind) {
+        files.push((format!("{dir}/{}.ics", spec.stem), ics::calendar(&view)));
+    }
     let json = escape::json(&serde_json::to_string_pretty(&view).expect("views serialise")) + "\n";
     files.push((format!("{dir}/{}.json", spec.stem), json));
     let record = NoticeRecord {

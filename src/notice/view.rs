@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::escape::clean;
 use super::input::{FindingInput, TaskInput, WindowInput};
-use super::locale::{self, Style};
+use super::locale::{self, ListStyle, Style};
 use super::{Issue, Kind, Outcome, words};
 use crate::inventory::{Contact, Customer, Disclosure, Locale, Organisation};
 use crate::risk::Decision;
@@ -23,8 +23,10 @@ pub struct NoticeView {
     /// The notice id, also the stem of its files: `WINDOW.KIND` or `WINDOW.reminder-LEAD`.
     pub id: String,
     pub kind: Kind,
-    /// The notice's title in its language: the mail subject and the calendar SUMMARY.
+    /// The notice's title in its language: the heading, and the calendar SUMMARY's start.
     pub title: &'static str,
+    /// The mail subject: the title, the services and the start in the customer's zone.
+    pub subject: String,
     /// The window id: the reference customers quote.
     pub reference: String,
     /// The calendar UID: the same window occurrence has the same UID in every run.
@@ -45,6 +47,13 @@ pub struct NoticeView {
     pub previous: Option<TimesView>,
     /// `reminder`: how long before the start it is sent.
     pub reminder: Option<ReminderView>,
+    /// Whether the work has started when the notice is sent (`send_at` at or after the start):
+    /// an emergency notice sent ahead says the work *will* take place.
+    pub started: bool,
+    /// The calendar alarms of a planned window's invitation (`scheduled`, `rescheduled`): one
+    /// per reminder of the customer, so calendars remind without the invitation being sent
+    /// again.
+    pub alarms: Vec<ReminderView>,
     /// `completed`: how the work went.
     pub outcome: Option<OutcomeView>,
     /// The operator's words for a rescheduled, cancelled or completed notice.
@@ -92,7 +101,10 @@ pub struct ReminderView {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct OutcomeView {
+    /// `done`, `partial` or `rolled-back`.
     pub status: Outcome,
+    /// The work failed and its changes were undone: the notice says so, not "completed".
+    pub rolled_back: bool,
     pub text: &'static str,
 }
 
@@ -141,11 +153,16 @@ pub fn build(
     let downtime = downtime(&window.tasks);
     let urgency = urgency(window);
     let uid_of = issue.previous.as_ref().map_or(&window.id, |p| &p.window);
+    let title = words::title(issue.kind, window.emergency, issue.outcome, loc);
+    let services: Vec<String> = window.environments.iter().map(|e| src.service(e)).collect();
+    let when = locale::long_datetime(&window.start, tz, loc);
+    let subject = words::subject(title, &locale::list(&services, loc, ListStyle::And), &when);
     NoticeView {
         schema: "patchplan.notice/v1",
         id: issue.id(&window.id),
         kind: issue.kind,
-        title: words::title(issue.kind, window.emergency, loc),
+        title,
+        subject,
         reference: window.id.clone(),
         uid: format!("{uid_of}@{}", src.organisation.domain),
         sequence: issue.sequence,
@@ -159,9 +176,11 @@ pub fn build(
         window: times(window.start, window.end, tz, loc),
         previous: (issue.previous.as_ref()).map(|p| times(p.start, p.end, tz, loc)),
         reminder: issue.lead.map(|d| reminder(d, loc)),
+        started: issue.send_at >= window.start,
+        alarms: alarms(window, issue.kind, loc),
         outcome: issue.outcome.map(|o| outcome(o, loc)),
         note: issue.note.as_deref().map(clean).filter(|n| !n.is_empty()),
-        services: window.environments.iter().map(|e| src.service(e)).collect(),
+        services,
         downtime_minutes: downtime,
         downtime: locale::duration_words(downtime.into(), loc),
         urgency,
@@ -191,9 +210,23 @@ fn reminder(lead: crate::duration::Duration, loc: Locale) -> ReminderView {
     }
 }
 
+/// The customer's reminders, as alarms of a planned window's invitation, longest lead first.
+fn alarms(window: &WindowInput, kind: Kind, loc: Locale) -> Vec<ReminderView> {
+    if window.emergency || !matches!(kind, Kind::Scheduled | Kind::Rescheduled) {
+        return Vec::new();
+    }
+    let mut leads: Vec<crate::duration::Duration> = (window.reminders.iter())
+        .filter_map(|r| r.before.parse().ok())
+        .collect();
+    leads.sort_by_key(|d| std::cmp::Reverse(d.minutes()));
+    leads.dedup_by_key(|d| d.minutes());
+    leads.into_iter().map(|d| reminder(d, loc)).collect()
+}
+
 fn outcome(o: Outcome, loc: Locale) -> OutcomeView {
     OutcomeView {
         status: o,
+        rolled_back: o == Outcome::RolledBack,
         text: words::outcome(o, loc),
     }
 }

@@ -6,8 +6,24 @@ use super::{Kind, Outcome};
 use crate::inventory::Locale::{self, En, Es};
 use crate::risk::Decision;
 
-/// The title of a notice: its kind, and whether the window is an emergency intervention.
-pub fn title(kind: Kind, emergency: bool, locale: Locale) -> &'static str {
+/// The title of a notice: its kind, whether the window is an emergency intervention, and for a
+/// `completed` notice how the work went: a rolled-back window's notice says it failed, in its
+/// title as in its text.
+pub fn title(
+    kind: Kind,
+    emergency: bool,
+    outcome: Option<Outcome>,
+    locale: Locale,
+) -> &'static str {
+    use Kind::*;
+    match (kind, outcome) {
+        (Completed, Some(Outcome::RolledBack)) => rolled_back_title(emergency, locale),
+        (Completed, Some(Outcome::Partial)) => partial_title(emergency, locale),
+        _ => plain_title(kind, emergency, locale),
+    }
+}
+
+fn plain_title(kind: Kind, emergency: bool, locale: Locale) -> &'static str {
     use Kind::*;
     match (kind, emergency, locale) {
         (Emergency, _, En) | (Scheduled, true, En) => "Emergency security intervention",
@@ -33,6 +49,31 @@ pub fn title(kind: Kind, emergency: bool, locale: Locale) -> &'static str {
     }
 }
 
+fn rolled_back_title(emergency: bool, locale: Locale) -> &'static str {
+    match (emergency, locale) {
+        (false, En) => "Maintenance failed and rolled back",
+        (false, Es) => "Mantenimiento fallido y revertido",
+        (true, En) => "Emergency security intervention failed and rolled back",
+        (true, Es) => "Intervención de seguridad de emergencia fallida y revertida",
+    }
+}
+
+fn partial_title(emergency: bool, locale: Locale) -> &'static str {
+    match (emergency, locale) {
+        (false, En) => "Maintenance partly completed",
+        (false, Es) => "Mantenimiento completado en parte",
+        (true, En) => "Emergency security intervention partly completed",
+        (true, Es) => "Intervención de seguridad de emergencia completada en parte",
+    }
+}
+
+/// A mail subject: what, which services and when, in the customer's zone and language
+/// (`Planned maintenance: Subscriber self-care portal – Sunday, 1 November 2026, 01:30 EDT
+/// (GMT-4)`), so that no two notices of different windows share one.
+pub fn subject(title: &str, services: &str, when: &str) -> String {
+    format!("{title}: {services} – {when}")
+}
+
 /// Text for a notice's urgency.
 pub fn urgency(level: &str, locale: Locale) -> &'static str {
     match (level, locale) {
@@ -45,17 +86,19 @@ pub fn urgency(level: &str, locale: Locale) -> &'static str {
     }
 }
 
-/// What an SSVC decision means for the customer.
+/// How urgent a change is, in the customer's words. The SSVC decision names (`act`, `attend`,
+/// `track*`, `track`) are the operator's triage vocabulary and stay in plan.json and the json
+/// view's `decision`; a customer reads a priority.
 pub fn decision(d: Decision, locale: Locale) -> &'static str {
     match (d, locale) {
-        (Decision::Act, En) => "act: fix immediately",
-        (Decision::Act, Es) => "actuar: corregir de inmediato",
-        (Decision::Attend, En) => "attend: fix soon",
-        (Decision::Attend, Es) => "atender: corregir pronto",
-        (Decision::TrackStar, En) => "track closely: fix in routine maintenance",
-        (Decision::TrackStar, Es) => "seguimiento cercano: corregir en mantenimiento de rutina",
-        (Decision::Track, En) => "track: fix in routine maintenance",
-        (Decision::Track, Es) => "seguimiento: corregir en mantenimiento de rutina",
+        (Decision::Act, En) => "urgent",
+        (Decision::Act, Es) => "urgente",
+        (Decision::Attend, En) => "high priority",
+        (Decision::Attend, Es) => "prioridad alta",
+        (Decision::TrackStar, En) => "medium priority",
+        (Decision::TrackStar, Es) => "prioridad media",
+        (Decision::Track, En) => "low priority",
+        (Decision::Track, Es) => "prioridad baja",
     }
 }
 
@@ -97,14 +140,14 @@ pub fn generic_reason(emergency: bool, locale: Locale) -> &'static str {
     }
 }
 
-/// Why an emergency, under `detailed` disclosure: a fix rated `act` cannot wait for a window.
+/// Why an emergency, under `detailed` disclosure: an urgent fix (`act`) cannot wait for a window.
 pub fn act_reason(locale: Locale) -> &'static str {
     match locale {
         En => {
-            "At least one of the changes below fixes a flaw rated act, the most urgent level: it cannot wait for a planned window."
+            "At least one of the changes below fixes an urgent security flaw, our highest priority: it cannot wait for a planned window."
         }
         Es => {
-            "Al menos uno de los cambios indicados corrige una falla calificada como actuar, el nivel más urgente: no puede esperar a una ventana programada."
+            "Al menos uno de los cambios indicados corrige una falla de seguridad urgente, nuestra máxima prioridad: no puede esperar a una ventana programada."
         }
     }
 }

@@ -165,18 +165,24 @@ mod tests {
     use super::*;
     use std::path::PathBuf;
 
-    /// `../shared/data/ssvc/NAME`, or `None` (with a note) when shared data is absent.
+    /// `../shared/data/ssvc/NAME` (or `$PATCHPLAN_SHARED_DATA/ssvc/NAME`), or `None` (with a note)
+    /// when shared data is absent.
     fn shared(name: &str) -> Option<String> {
-        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../shared/data/ssvc")
-            .join(name);
+        let data = std::env::var_os("PATCHPLAN_SHARED_DATA").map_or_else(
+            || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data"),
+            PathBuf::from,
+        );
+        let path = data.join("ssvc").join(name);
         match std::fs::read_to_string(&path) {
             Ok(text) => Some(text),
             Err(_) if std::env::var("PATCHPLAN_REQUIRE_SHARED").as_deref() != Ok("1") => {
-                // Past libtest's capture, so a user sees what was skipped.
+                // Past libtest's capture, so a user sees what was skipped, and by which test (libtest
+                // names each test's thread after it); listed in tests/cli/zz_real_data.rs.
+                let test = std::thread::current().name().unwrap_or("?").to_string();
                 let _ = std::io::Write::write_all(
                     &mut std::io::stderr(),
-                    format!("skipped: {} not found\n", path.display()).as_bytes(),
+                    format!("skipped {test}: {} not found (real data)\n", path.display())
+                        .as_bytes(),
                 );
                 None
             }

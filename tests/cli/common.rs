@@ -1,6 +1,5 @@
 //! Helpers: run the binary, find the shared data, copy the example inventory to edit it.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -40,10 +39,14 @@ pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-/// `../shared/data/REL`, or `None` when shared data is absent (a user's fresh clone). With
-/// `PATCHPLAN_REQUIRE_SHARED=1` (CI), its absence fails the test.
+/// `../shared/data/REL` (or `$PATCHPLAN_SHARED_DATA/REL`), or `None` when shared data is absent
+/// (a user's fresh clone). With
+/// `PATCHPLAN_REQUIRE_SHARED=1` (CI), its absence fails the test. Only the tests listed in
+/// [`crate::zz_real_data::REAL_DATA_TESTS`] may call it, so that the summary printed at the end
+/// of the run counts every test that skipped.
 pub fn shared(rel: &str) -> Option<PathBuf> {
-    let path = root().join("../shared/data").join(rel);
+    let test = crate::zz_real_data::current_test();
+    let path = crate::zz_real_data::data_dir().join(rel);
     if path.exists() {
         return Some(path);
     }
@@ -53,8 +56,7 @@ pub fn shared(rel: &str) -> Option<PathBuf> {
             path.display()
         );
     }
-    // Written to stderr directly, past libtest's capture, so a user sees what was skipped.
-    let _ = writeln!(std::io::stderr(), "skipped: {} not found", path.display());
+    crate::zz_real_data::skip(&test, &path);
     None
 }
 

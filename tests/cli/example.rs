@@ -108,8 +108,9 @@ fn plan_ranks_schedules_and_writes_notices() {
     )
     .unwrap();
     assert!(
-        spanish.contains("Intervención de seguridad de emergencia: Andes Telecom S.A.")
-            && spanish.contains("martes, 27 de octubre de 2026, 06:00 (GMT-5)"),
+        spanish.starts_with(
+            "Intervención de seguridad de emergencia: Gateway production (Bogotá, Medellín) – martes, 27 de octubre de 2026, 06:00 hora de Bogotá (GMT-5)\n"
+        ) && spanish.contains("WISPGate Networks realizará una intervención"),
         "{spanish}"
     );
     // One notice per window, and a reminder per customer reminder time before each planned
@@ -227,7 +228,7 @@ fn the_dst_change_is_inside_a_planned_window() {
     .unwrap();
     assert!(
         md.contains(
-            "Sunday, 1 November 2026, 01:30 (GMT-4) to Sunday, 1 November 2026, 03:30 (GMT-5)"
+            "Sunday, 1 November 2026, 01:30 EDT (GMT-4) to Sunday, 1 November 2026, 03:30 EST (GMT-5)"
         ),
         "{md}"
     );

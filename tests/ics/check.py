@@ -5,7 +5,8 @@ and checks each property against the notice's own json view, its plan, and RFC 5
     python3 tests/ics/check.py target/debug/patchplan
 
 It renders everything itself into a temporary directory: `plan` on the example inventory (both
-locales, both disclosure levels, scheduled, reminder and emergency notices), `plan` on the notice
+locales, both disclosure levels, scheduled, reminder and emergency notices; reminders have no
+calendar file, the invitation's VALARMs remind), `plan` on the notice
 fixture plus its rescheduled, cancelled and completed notices (long Spanish text that folds
 inside multi-byte characters), and the same fixture with hostile advisory and service text.
 Every failure is printed and the exit status is 1; finding no calendar at all is a failure too.
@@ -55,8 +56,10 @@ def run(binary, *args, cwd=ROOT):
 def render_all(binary, tmp):
     """Every notice kind, into tmp/{example,fixture,hostile}."""
     cache = ["--cache", str(tmp / "cache")]
-    run(binary, *cache, "--inventory", "inventory", "plan", "--now", NOW,
-        "--out", str(tmp / "example"), "--quiet")
+    # Each plan gets a new ledger in tmp: the inventory's own would remember an earlier run and
+    # issue nothing, and this check must leave the repository as it found it.
+    run(binary, *cache, "--inventory", "inventory", "--ledger", str(tmp / "example.ledger.db"),
+        "plan", "--now", NOW, "--out", str(tmp / "example"), "--quiet")
     fixture = ROOT / "tests/fixtures/notices/inventory"
     hostile = tmp / "hostile-inventory"
     shutil.copytree(fixture, hostile)
@@ -68,8 +71,8 @@ def render_all(binary, tmp):
     env.write_text(re.sub(r'(?m)^name = .*$', lambda _: f"name = {toml_hostile}",
                           env.read_text()))
     for inv, out in [(fixture, tmp / "fixture"), (hostile, tmp / "hostile")]:
-        run(binary, *cache, "--inventory", str(inv), "plan", "--now", NOW, "--out", str(out),
-            "--quiet")
+        run(binary, *cache, "--inventory", str(inv), "--ledger", str(out) + ".ledger.db", "plan",
+            "--now", NOW, "--out", str(out), "--quiet")
         operator_notices(binary, cache, inv, out)
 
 
@@ -182,6 +185,22 @@ def check_event(path, ev, view, plan):
     check_inert(path, summary + "\n" + description)
 
 
+def check_alarms(path, ev, view):
+    """One DISPLAY alarm per reminder lead of the view, in its order, before the start."""
+    alarms = [c for c in ev.subcomponents if c.name == "VALARM"]
+    expect(path, "VALARM triggers", [a.decoded("TRIGGER") for a in alarms],
+           [-dt.timedelta(minutes=a["lead_minutes"]) for a in view["alarms"]])
+    for a in alarms:
+        expect(path, "VALARM ACTION", str(a.get("ACTION")), "DISPLAY")
+        checked["properties"] += 1
+        if not str(a.get("DESCRIPTION", "")):
+            fail(path, "VALARM without DESCRIPTION")
+    if view["kind"] in ("scheduled", "rescheduled") and not view["emergency"]:
+        checked["properties"] += 1
+        if not alarms and view["alarms"]:
+            fail(path, "a planned window's invitation has no alarms")
+
+
 def words_of(window, plan):
     """What a detailed notice must name (components, versions, advisory ids) and what a summary
     notice must not name (those, and the advisories' aliases and CVSS vectors)."""
@@ -245,6 +264,7 @@ def check_calendar(path):
     expect(path, "components", [c.name for c in cal.subcomponents], ["VEVENT"])
     if events:
         check_event(path, events[0], view, plan)
+        check_alarms(path, events[0], view)
     checked["calendars"] += 1
 
 
@@ -257,8 +277,16 @@ def main():
         render_all(binary, tmp)
         calendars = sorted(tmp.glob("*/notices/*/*.ics"))
         kinds = {json.loads(p.with_suffix(".json").read_text())["kind"] for p in calendars}
-        if len(kinds) != 6:
-            fail(tmp, f"expected all six notice kinds, found {sorted(kinds)}")
+        # A reminder is a plain mail: the invitation's VALARMs remind, no REQUEST is re-sent.
+        if kinds != {"scheduled", "emergency", "rescheduled", "cancelled", "completed"}:
+            fail(tmp, f"expected a calendar for every kind but reminder, found {sorted(kinds)}")
+        reminders = sorted(tmp.glob("*/notices/*/*.reminder-*.json"))
+        if not reminders:
+            fail(tmp, "no reminder notices were rendered")
+        for path in reminders:
+            checked["properties"] += 1
+            if path.with_suffix(".ics").exists():
+                fail(path, "a reminder has a calendar file")
         for path in calendars:
             check_calendar(path)
     if checked["calendars"] == 0:
