@@ -15,7 +15,15 @@ use crate::common::root;
 /// Every test that reads `../shared/data`: (file that defines it, test name as libtest prints
 /// it). The unit tests of `src/` run in the library's test binary, before this one; they are
 /// counted here too, so the summary covers the whole of `cargo test`.
-pub const REAL_DATA_TESTS: [(&str, &str); 11] = [
+pub const REAL_DATA_TESTS: [(&str, &str); 13] = [
+    (
+        "tests/cli/trust.rs",
+        "trust::missing_or_wrong_advisory_data_is_never_a_clean_result",
+    ),
+    (
+        "tests/cli/trust.rs",
+        "trust::warnings_about_records_nobody_has_are_one_line_per_feed",
+    ),
     (
         "tests/cli/bad_input.rs",
         "bad_input::scan_needs_no_inventory_for_a_lockfile",
