@@ -272,8 +272,7 @@ fn finding_names(w: &Window) -> Vec<FindingInput> {
         .map(|id| FindingInput {
             id: id.clone(),
             advisory: id.rsplit(':').next().unwrap_or(id).to_string(),
-            aliases: Vec::new(),
-            summary: String::new(),
+            ..FindingInput::default()
         })
         .collect()
 }

@@ -13,7 +13,7 @@ use crate::diag::Diagnostic;
 use crate::error::{Error, Result};
 use crate::plan::Plan;
 use crate::risk::Decision;
-use crate::schedule::{Window, WindowKind};
+use crate::schedule::{Unscheduled, Window, WindowKind};
 
 /// The parts of a plan that notices read.
 #[derive(Debug, Clone, Deserialize)]
@@ -25,7 +25,7 @@ pub struct PlanInput {
 }
 
 /// A finding, as far as a notice names it.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 pub struct FindingInput {
     pub id: String,
     pub advisory: String,
@@ -33,6 +33,27 @@ pub struct FindingInput {
     pub aliases: Vec<String>,
     #[serde(default)]
     pub summary: String,
+    /// Where it is, for the remaining risk a `detailed` notice lists.
+    #[serde(default)]
+    pub environment: String,
+    #[serde(default)]
+    pub package: String,
+    #[serde(default)]
+    pub version: String,
+    /// Why an open finding has no window (plan.json's `unscheduled_reason`).
+    #[serde(default)]
+    pub unscheduled_reason: Option<Unscheduled>,
+}
+
+impl FindingInput {
+    /// An open finding that no upgrade of this plan fixes: no fix is known, or its fix is on
+    /// another branch than its component's upgrade.
+    pub fn remains(&self) -> bool {
+        matches!(
+            self.unscheduled_reason,
+            Some(Unscheduled::NoFix | Unscheduled::FixOnOtherBranch)
+        )
+    }
 }
 
 /// A window of the plan: a planned occurrence or an emergency intervention.
@@ -101,7 +122,8 @@ fn decision<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Decision, D:
 }
 
 impl PlanInput {
-    /// The windows of `plan` and the findings their tasks fix.
+    /// The windows of `plan`, the findings their tasks fix, and the findings that remain open
+    /// in their environments with no upgrade to fix them.
     pub fn from_plan(plan: &Plan) -> PlanInput {
         let windows: Vec<WindowInput> = plan.windows.iter().map(WindowInput::from).collect();
         let wanted: std::collections::HashSet<&str> = windows
@@ -109,15 +131,26 @@ impl PlanInput {
             .flat_map(|w| &w.tasks)
             .flat_map(|t| t.findings.iter().map(String::as_str))
             .collect();
+        let served: std::collections::HashSet<&str> = windows
+            .iter()
+            .flat_map(|w| w.environments.iter().map(String::as_str))
+            .collect();
         let findings = plan
             .findings
             .iter()
-            .filter(|f| wanted.contains(f.id.as_str()))
             .map(|f| FindingInput {
                 id: f.id.clone(),
                 advisory: f.matched.advisory.clone(),
                 aliases: f.matched.aliases.clone(),
                 summary: f.matched.summary.clone(),
+                environment: f.environment.clone(),
+                package: f.matched.package.clone(),
+                version: f.matched.version.clone(),
+                unscheduled_reason: f.unscheduled_reason,
+            })
+            .filter(|f| {
+                wanted.contains(f.id.as_str())
+                    || (f.remains() && served.contains(f.environment.as_str()))
             })
             .collect();
         PlanInput {

@@ -39,11 +39,26 @@ fn view(locale: Locale, kind: Kind, disclosure: Disclosure, emergency: bool) -> 
         advisory: "ADV-1".into(),
         aliases: vec!["CVE-2026-0001".into()],
         summary: "Sample advisory summary".into(),
+        ..FindingInput::default()
+    };
+    // One that no upgrade fixes, so templates render their remaining-risk part too.
+    let unfixed = FindingInput {
+        id: "sample-prod:openssl:ADV-2".into(),
+        advisory: "ADV-2".into(),
+        aliases: vec!["CVE-2026-0002".into()],
+        summary: "Sample advisory nobody has fixed".into(),
+        environment: "sample-prod".into(),
+        package: "openssl".into(),
+        version: "3.0.11".into(),
+        unscheduled_reason: Some(crate::schedule::Unscheduled::NoFix),
     };
     let sources = Sources {
         organisation: &organisation,
         names: HashMap::from([("sample-prod", "Sample production")]),
-        findings: HashMap::from([(finding.id.as_str(), &finding)]),
+        findings: HashMap::from([
+            (finding.id.as_str(), &finding),
+            (unfixed.id.as_str(), &unfixed),
+        ]),
     };
     let window = window(emergency);
     view::build(

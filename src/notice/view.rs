@@ -15,6 +15,7 @@ use super::locale::{self, ListStyle, Style};
 use super::{Issue, Kind, Outcome, words};
 use crate::inventory::{Contact, Customer, Disclosure, Locale, Organisation};
 use crate::risk::Decision;
+use crate::schedule::Unscheduled;
 
 /// One notice.
 #[derive(Debug, Clone, Serialize)]
@@ -70,6 +71,9 @@ pub struct NoticeView {
     pub reason: String,
     /// Each change, under `detailed` disclosure only.
     pub changes: Vec<ChangeView>,
+    /// Under `detailed` disclosure only: the known flaws of these services that this work does
+    /// not fix (no fix exists yet, or it is on another version line), as remaining risk.
+    pub remaining: Vec<RemainingView>,
     pub contacts: Vec<Contact>,
 }
 
@@ -118,6 +122,18 @@ pub struct ChangeView {
     pub decision: Decision,
     pub decision_text: &'static str,
     pub advisories: Vec<AdvisoryView>,
+}
+
+/// A known flaw of a service that stays after this work, as a `detailed` notice lists it.
+#[derive(Debug, Clone, Serialize)]
+pub struct RemainingView {
+    pub service: String,
+    pub component: String,
+    pub version: String,
+    pub advisory: AdvisoryView,
+    /// `no_fix` or `fix_on_other_branch`, and its words in the notice's language.
+    pub reason: Unscheduled,
+    pub reason_text: &'static str,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -188,6 +204,11 @@ pub fn build(
         reason: reason(window, detailed, tz, loc),
         changes: if detailed {
             changes(src, window, loc)
+        } else {
+            Vec::new()
+        },
+        remaining: if detailed {
+            remaining(src, window, loc)
         } else {
             Vec::new()
         },
@@ -302,6 +323,37 @@ fn changes(src: &Sources, window: &WindowInput, loc: Locale) -> Vec<ChangeView> 
             .collect(),
     };
     window.tasks.iter().map(change).collect()
+}
+
+/// The open findings of the window's environments that no upgrade fixes, in window order, then
+/// by component and advisory.
+fn remaining(src: &Sources, window: &WindowInput, loc: Locale) -> Vec<RemainingView> {
+    let place = |env: &str| window.environments.iter().position(|e| e == env);
+    let mut found: Vec<(usize, &FindingInput)> = src
+        .findings
+        .values()
+        .filter(|f| f.remains())
+        .filter_map(|f| place(&f.environment).map(|p| (p, *f)))
+        .collect();
+    found.sort_by(|(a, f), (b, g)| (a, &f.package, &f.advisory).cmp(&(b, &g.package, &g.advisory)));
+    found
+        .into_iter()
+        .filter_map(|(_, f)| {
+            let reason = f.unscheduled_reason?;
+            Some(RemainingView {
+                service: src.service(&f.environment),
+                component: clean(&f.package),
+                version: clean(&f.version),
+                advisory: AdvisoryView {
+                    id: clean(&f.advisory),
+                    aliases: f.aliases.iter().map(|a| clean(a)).collect(),
+                    summary: clean(&f.summary),
+                },
+                reason,
+                reason_text: words::remaining(reason, loc),
+            })
+        })
+        .collect()
 }
 
 /// The scheduler's words for an emergency an operator forced (`plan.json` window reasons).

@@ -89,6 +89,19 @@ pub fn urgency(level: &str, locale: Locale) -> &'static str {
 /// How urgent a change is, in the customer's words. The SSVC decision names (`act`, `attend`,
 /// `track*`, `track`) are the operator's triage vocabulary and stay in plan.json and the json
 /// view's `decision`; a customer reads a priority.
+/// Why a flaw remains after the work, in the customer's words.
+pub fn remaining(reason: crate::schedule::Unscheduled, locale: Locale) -> &'static str {
+    use crate::schedule::Unscheduled::FixOnOtherBranch;
+    match (reason, locale) {
+        (FixOnOtherBranch, En) => "fixed only in another version line; planned separately",
+        (FixOnOtherBranch, Es) => {
+            "corregido solo en otra línea de versiones; se planificará aparte"
+        }
+        (_, En) => "no fix is available yet",
+        (_, Es) => "aún no hay corrección disponible",
+    }
+}
+
 pub fn decision(d: Decision, locale: Locale) -> &'static str {
     match (d, locale) {
         (Decision::Act, En) => "urgent",

@@ -440,3 +440,31 @@ fn a_version_1_ledger_is_migrated_and_complete_then_falls_back_to_out() {
         stdout(&check)
     );
 }
+
+#[test]
+fn detailed_notices_list_the_remaining_risk_and_summary_ones_do_not() {
+    let tmp = example_copy();
+    let inv = tmp.path().join("inventory");
+    std::fs::write(inv.join("advisories/WG-2026-099.toml"), UNFIXED).unwrap();
+    plan(tmp.path(), NOW);
+    let notices = tmp.path().join("out/notices");
+    let read = |rel: &str| std::fs::read_to_string(notices.join(rel)).unwrap();
+    // Hudson (detailed): its Sunday 8 window serves hudson-prod, whose portal has the flaw.
+    let stem = "hudson-fiber/hudson-fiber.sunday-early.2026-11-08.scheduled";
+    let txt = read(&format!("{stem}.txt"));
+    assert!(
+        txt.contains("Remaining risk (not fixed by this work):\n  - Gateway production (Poughkeepsie POP): wispgate-portal 7.2.1: WG-2026-099: Portal issue nobody has fixed yet (no fix is available yet)"),
+        "{txt}"
+    );
+    assert!(read(&format!("{stem}.md")).contains("## Remaining risk"));
+    assert!(read(&format!("{stem}.html")).contains("Remaining risk (not fixed by this work)"));
+    let json: Value = serde_json::from_str(&read(&format!("{stem}.json"))).unwrap();
+    assert_eq!(json["remaining"][0]["advisory"]["id"], "WG-2026-099");
+    assert_eq!(json["remaining"][0]["reason"], "no_fix");
+    // Andes (summary): no component, version or advisory, so no remaining risk either.
+    for entry in std::fs::read_dir(notices.join("andes-telecom")).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        assert!(!text.contains("WG-2026-099"));
+        assert!(!text.contains("Riesgo pendiente"));
+    }
+}
