@@ -170,9 +170,14 @@ fn parse_component(
     }
 }
 
+/// Whether records of `advisory`'s ecosystem apply to a component of `component`'s (both of one
+/// base, such as `Ubuntu`). A release narrows: `Debian:12` sees only `Debian:12` records, and an
+/// OS package list always names its release (see [`crate::inputs::distro`]). A host with Ubuntu
+/// Pro (`Ubuntu:Pro:22.04:LTS`) sees its release's records as well as Pro's. A component
+/// declared without a release (`ecosystem = "Debian"`) sees every release's records.
 fn same_ecosystem(component: &str, advisory: &str) -> bool {
     match (component.split_once(':'), advisory.split_once(':')) {
-        (Some((_, a)), Some((_, b))) => a == b,
+        (Some((_, a)), Some((_, b))) => a == b || a.strip_prefix("Pro:") == Some(b),
         _ => true,
     }
 }
@@ -274,6 +279,7 @@ fn fixed_for(adv: &Advisory, comp: &TargetComponent, version: &Version) -> Optio
     adv.affected
         .iter()
         .filter(|a| (ecosystem_base(&a.ecosystem), a.name.as_str()) == (&key.0, &key.1))
+        .filter(|a| same_ecosystem(&comp.ecosystem, &a.ecosystem))
         .filter_map(|a| a.range.fixed_for(version))
         .max()
         .cloned()
@@ -301,7 +307,11 @@ fn recommend(
         .into_iter()
         .flatten()
         .copied()
-        .filter(|(a, _)| feeds.advisories[*a].informational.is_none())
+        .filter(|(a, j)| {
+            let adv = &feeds.advisories[*a];
+            adv.informational.is_none()
+                && same_ecosystem(&comp.ecosystem, &adv.affected[*j].ecosystem)
+        })
         .collect();
     let mut candidates: Vec<&Version> = entries
         .iter()
@@ -507,13 +517,64 @@ mod tests {
                 .findings
                 .is_empty()
         );
-        // A component without a release is compared with every release's records.
+        // The fix and the upgrade are the release's own, never another release's.
+        let m = scan(&f, "Debian:11", "openssl", "1.1.1n-0+deb11u5");
+        assert_eq!(
+            outcome(&m),
+            (
+                vec![("DSA-2".into(), some("1.1.1w-0+deb11u1"))],
+                Some(some("1.1.1w-0+deb11u1"))
+            )
+        );
+        // A component without a release is compared with every release's records (an OS
+        // package list always names its release).
         assert_eq!(
             scan(&f, "Debian", "openssl", "1.1.1n-0+deb11u5")
                 .findings
                 .len(),
             2
         );
+    }
+
+    #[test]
+    fn ubuntu_pro_hosts_see_their_release_and_pro_records_only() {
+        let f = feeds(&[
+            (
+                "USN-1",
+                &[],
+                "Ubuntu:22.04:LTS",
+                "curl",
+                "introduced:0 fixed:7.81.0-1ubuntu1.15",
+            ),
+            (
+                "USN-2",
+                &[],
+                "Ubuntu:Pro:22.04:LTS",
+                "curl",
+                "introduced:0 fixed:7.81.0-1ubuntu1.16",
+            ),
+            (
+                "USN-3",
+                &[],
+                "Ubuntu:24.04:LTS",
+                "curl",
+                "introduced:0 fixed:8.5.0-2ubuntu10.1",
+            ),
+            (
+                "USN-4",
+                &[],
+                "Ubuntu:Pro:20.04:LTS",
+                "curl",
+                "introduced:0 fixed:9",
+            ),
+        ]);
+        let ids = |eco: &str| -> Vec<String> {
+            let m = scan(&f, eco, "curl", "7.81.0-1ubuntu1");
+            m.findings.into_iter().map(|x| x.advisory).collect()
+        };
+        assert_eq!(ids("Ubuntu:22.04:LTS"), ["USN-1"]);
+        assert_eq!(ids("Ubuntu:Pro:22.04:LTS"), ["USN-1", "USN-2"]);
+        assert!(ids("Ubuntu:20.04:LTS").is_empty());
     }
 
     #[test]

@@ -9,6 +9,7 @@ mod feeds;
 mod inputs;
 mod ledger;
 mod notices;
+mod os_packages;
 mod real_feeds;
 mod reference;
 mod risk;

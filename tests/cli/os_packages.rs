@@ -1,0 +1,219 @@
+//! OS packages: dpkg status files matched against their own release's advisories, on the real
+//! Ubuntu Security Notices in `../shared/data/ubuntu`, against an independent reference
+//! (`tests/fixtures/ubuntu/usn_reference.py`, which compares versions with `dpkg
+//! --compare-versions`), and what happens when the release is unknown.
+
+use std::collections::BTreeSet;
+
+use serde_json::Value;
+
+use crate::common::{NOW, root, run, shared, stderr, stdout};
+
+type Triple = (String, String, String);
+
+/// `scan --format json` of the shared Ubuntu status file (`status`, or a copy) against the
+/// shared USN zip, with `extra` arguments; it must succeed.
+fn scan(status: &str, extra: &[&str]) -> Option<Value> {
+    let zip = shared("ubuntu/Ubuntu-usn-sample.zip")?;
+    let mut args = vec!["scan", "--lockfile", status, "--osv", zip.to_str().unwrap()];
+    args.extend(["--format", "json", "--now", NOW]);
+    args.extend(extra);
+    let o = run(&args);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    Some(serde_json::from_str(&stdout(&o)).unwrap())
+}
+
+/// Every (advisory, source package, version) a report finds. Records that name the same CVE
+/// for the same package are one finding; the other records' ids are among its aliases, and each
+/// still counts as a triple of its own.
+fn triples(report: &Value) -> BTreeSet<Triple> {
+    let mut out = BTreeSet::new();
+    for f in report["findings"].as_array().unwrap() {
+        let s = |v: &Value| v.as_str().unwrap().to_string();
+        let merged = f["aliases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a.as_str().unwrap().starts_with("USN-"));
+        for id in std::iter::once(&f["advisory"]).chain(merged) {
+            out.insert((s(id), s(&f["package"]), s(&f["version"])));
+        }
+    }
+    out
+}
+
+fn reference() -> BTreeSet<Triple> {
+    let path = root().join("tests/fixtures/ubuntu/usn_reference.tsv");
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let cols: Vec<&str> = l.split('\t').collect();
+            (cols[0].into(), cols[1].into(), cols[2].into())
+        })
+        .collect()
+}
+
+#[test]
+fn the_shared_ubuntu_host_reproduces_the_reference_evaluator() {
+    let Some(status) = shared("ubuntu/ubuntu-22.04.status") else {
+        return;
+    };
+    let Some(report) = scan(status.to_str().unwrap(), &["--distro", "ubuntu:22.04"]) else {
+        return;
+    };
+    let expected = reference();
+    assert_eq!(expected.len(), 49, "the reference as committed");
+    assert_eq!(triples(&report), expected);
+    let has = |a: &str, p: &str, v: &str| expected.contains(&(a.into(), p.into(), v.into()));
+    // Covered by the range only, not by the record's `versions` list.
+    assert!(has("USN-5397-1", "curl", "7.81.0-1ubuntu1"));
+    // Affected only through bsdutils's `Source: util-linux (2.37.2-4ubuntu3)`.
+    assert!(has("USN-6719-1", "util-linux", "2.37.2-4ubuntu3"));
+    for f in report["findings"].as_array().unwrap() {
+        assert_eq!(f["ecosystem"], "Ubuntu:22.04:LTS", "{f:#}");
+        // Not installed (config-files, half-installed), or Pro-only for 22.04.
+        for absent in ["squid", "redis", "haproxy", "cjson"] {
+            assert_ne!(f["package"], absent, "{f:#}");
+        }
+        // CVE ids come from `upstream`, and the fix is the 22.04 one.
+        let aliases = f["aliases"].as_array().unwrap();
+        assert!(
+            aliases
+                .iter()
+                .any(|a| a.as_str().unwrap().starts_with("CVE-")),
+            "{f:#}"
+        );
+    }
+    let openssh = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["advisory"] == "USN-7270-1")
+        .unwrap();
+    assert_eq!(openssh["fixed"], "1:8.9p1-3ubuntu0.11");
+    assert_eq!(openssh["recommended"], "1:8.9p1-3ubuntu0.14");
+    assert_eq!(openssh["aliases"], serde_json::json!(["CVE-2025-26465", "CVE-2025-26466"]));
+    assert_eq!(
+        openssh["cvss"]["vector"],
+        "CVSS:3.1/AV:N/AC:H/PR:N/UI:R/S:U/C:H/I:H/A:N"
+    );
+}
+
+#[test]
+fn an_ubuntu_pro_host_also_matches_the_pro_records() {
+    let Some(status) = shared("ubuntu/ubuntu-22.04.status") else {
+        return;
+    };
+    let Some(report) = scan(
+        status.to_str().unwrap(),
+        &["--distro", "ubuntu:22.04", "--ubuntu-pro"],
+    ) else {
+        return;
+    };
+    let found = triples(&report);
+    // Everything the release's own records find, and the Pro-only cjson and redis notices.
+    assert!(found.is_superset(&reference()));
+    let pro: BTreeSet<&str> = found
+        .iter()
+        .filter(|t| !reference().contains(*t))
+        .map(|t| t.0.as_str())
+        .collect();
+    assert!(pro.contains("USN-6784-1"), "{pro:?}");
+    assert!(
+        pro.iter()
+            .any(|id| ["USN-6531-1", "USN-7321-1"].contains(id)),
+        "{pro:?}"
+    );
+}
+
+#[test]
+fn the_release_comes_from_an_os_release_file_beside_the_list() {
+    let Some(status) = shared("ubuntu/ubuntu-22.04.status") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let copy = tmp.path().join("x.dpkg-status");
+    std::fs::copy(&status, &copy).unwrap();
+    let zip = shared("ubuntu/Ubuntu-usn-sample.zip").unwrap();
+    let args = |extra: &'static [&'static str]| {
+        let mut a = vec![
+            "scan".to_string(),
+            "--lockfile".into(),
+            copy.display().to_string(),
+        ];
+        a.extend(["--osv".into(), zip.display().to_string()]);
+        a.extend(extra.iter().map(|s| s.to_string()));
+        a
+    };
+    // The command: no release anywhere is an error naming what to add, never a guess.
+    let o = run(&args(&[]).iter().map(String::as_str).collect::<Vec<_>>());
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("x.dpkg-status: the distribution release of this package list is unknown"),
+        "{err}"
+    );
+    for needle in [
+        "--distro ID:VERSION",
+        "--os-release FILE",
+        "`distro = \"ubuntu:22.04\"`",
+        "os-release",
+    ] {
+        assert!(err.contains(needle), "{needle}: {err}");
+    }
+    std::fs::write(
+        tmp.path().join("os-release"),
+        "PRETTY_NAME=\"Ubuntu 22.04.4 LTS\"\nVERSION_ID=\"22.04\"\nID=ubuntu\nID_LIKE=debian\n",
+    )
+    .unwrap();
+    let o = run(&args(&["--format", "json"])
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let report: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(triples(&report), reference());
+    // `--os-release` names the file explicitly; `--distro` wins over the file beside the list.
+    let os_release = tmp.path().join("os-release").display().to_string();
+    let mut explicit = args(&["--format", "json"]);
+    explicit.extend(["--os-release".into(), os_release]);
+    let o = run(&explicit.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = run(&args(&["--distro", "debian:12"])
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("no findings"), "{}", stdout(&o));
+}
+
+#[test]
+fn bad_releases_are_usage_errors() {
+    for (args, needle) in [
+        (
+            &["--distro", "centos:7"][..],
+            "unknown distribution `centos:7`",
+        ),
+        (
+            &["--distro", "alpine:3.20"][..],
+            "which `alpine:3.20` does not use",
+        ),
+        (
+            &["--distro", "debian:12", "--ubuntu-pro"][..],
+            "Ubuntu only",
+        ),
+    ] {
+        let mut all = vec![
+            "scan",
+            "--lockfile",
+            "tests/fixtures/inputs/debian-12.dpkg-status",
+        ];
+        all.extend(["--osv", "tests/fixtures/inputs/osv"]);
+        all.extend(args);
+        let o = run(&all);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(err.contains(needle), "{needle}: {err}");
+    }
+}
