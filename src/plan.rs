@@ -6,6 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 use crate::feeds::{Cache, Feeds, Snapshot};
+use crate::inputs::distro::PackageFormat;
 use crate::inventory::vex::{VexStatement, VexStatus};
 use crate::inventory::{Component, Criticality, Environment, Exposure, Inventory, Tier};
 use crate::matching::{self, Finding, Matches, Target, TargetComponent};
@@ -479,13 +480,15 @@ fn requests(inv: &Inventory, findings: &mut [PlanFinding]) -> (Vec<TaskRequest>,
             ecosystem: comp.ecosystem.clone(),
             package: comp.name.clone(),
             from: comp.version.clone(),
-            to,
+            to: to.clone(),
             findings: members.iter().map(|&m| findings[m].id.clone()).collect(),
             decision,
             deadline,
             score,
             minutes: comp.patch_minutes.into(),
             downtime_minutes: comp.downtime_minutes,
+            restart: comp.restart,
+            install: upgrade_command(comp, &to),
             forced: forced.map(|x| (x.reason.clone(), x.override_hard_blackout)),
             not_before: deferral.map(|x| (x.not_before, x.reason.clone())),
             pin: inv
@@ -498,6 +501,11 @@ fn requests(inv: &Inventory, findings: &mut [PlanFinding]) -> (Vec<TaskRequest>,
         owners.push(members);
     }
     (requests, owners)
+}
+
+/// The command that upgrades an OS package component's binary packages to `to`, if it is one.
+pub fn upgrade_command(comp: &Component, to: &str) -> Option<String> {
+    PackageFormat::of_ecosystem(&comp.ecosystem)?.upgrade_command(&comp.binaries, to)
 }
 
 /// Takes out the requests whose upgrade a window in progress holds (the ledger says so); their

@@ -31,6 +31,39 @@ impl PackageFormat {
     }
 }
 
+impl PackageFormat {
+    /// The format of an OS package ecosystem (`Ubuntu:22.04:LTS`, `Alpine:v3.20`, ...).
+    pub fn of_ecosystem(ecosystem: &str) -> Option<PackageFormat> {
+        match crate::version::ecosystem_base(ecosystem) {
+            "Ubuntu" | "Debian" => Some(PackageFormat::Dpkg),
+            "Alpine" => Some(PackageFormat::Apk),
+            "AlmaLinux" | "Rocky Linux" | "Red Hat" => Some(PackageFormat::Rpm),
+            _ => None,
+        }
+    }
+
+    /// The command an operator pastes to upgrade `binaries` (what the host installed from one
+    /// source package) to the source's version `to`. apt and apk install the candidate their
+    /// sources offer, which is at least `to` once the fix is published, so the target version is
+    /// stated beside the command; dnf takes it in each package's NEVRA.
+    pub fn upgrade_command(self, binaries: &[String], to: &str) -> Option<String> {
+        if binaries.is_empty() {
+            return None;
+        }
+        Some(match self {
+            PackageFormat::Dpkg => format!(
+                "apt-get install --only-upgrade {}  # to {to} or later",
+                binaries.join(" ")
+            ),
+            PackageFormat::Apk => format!("apk upgrade {}  # to {to} or later", binaries.join(" ")),
+            PackageFormat::Rpm => {
+                let nevras: Vec<String> = binaries.iter().map(|b| format!("{b}-{to}")).collect();
+                format!("dnf upgrade {}", nevras.join(" "))
+            }
+        })
+    }
+}
+
 /// A distribution family patchplan matches OS packages for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Family {
@@ -205,6 +238,30 @@ mod tests {
         assert_eq!(pro.unwrap().ecosystem(), "Ubuntu:Pro:22.04:LTS");
         let debian = "debian:12".parse::<Distro>().unwrap().with_pro(true);
         assert!(debian.unwrap_err().contains("Ubuntu only"));
+    }
+
+    #[test]
+    fn each_format_has_its_upgrade_command() {
+        let bins = ["libssl3".to_string(), "openssl".to_string()];
+        let cmd = |eco: &str, to: &str| {
+            PackageFormat::of_ecosystem(eco)
+                .and_then(|f| f.upgrade_command(&bins, to))
+                .unwrap_or_default()
+        };
+        assert_eq!(
+            cmd("Ubuntu:22.04:LTS", "3.0.2-0ubuntu1.18"),
+            "apt-get install --only-upgrade libssl3 openssl  # to 3.0.2-0ubuntu1.18 or later"
+        );
+        assert_eq!(
+            cmd("Alpine:v3.20", "3.3.2-r0"),
+            "apk upgrade libssl3 openssl  # to 3.3.2-r0 or later"
+        );
+        assert_eq!(
+            cmd("Rocky Linux:9", "1:3.2.2-6.el9_5"),
+            "dnf upgrade libssl3-1:3.2.2-6.el9_5 openssl-1:3.2.2-6.el9_5"
+        );
+        assert_eq!(cmd("crates.io", "1.0.0"), "");
+        assert!(PackageFormat::Dpkg.upgrade_command(&[], "1").is_none());
     }
 
     #[test]

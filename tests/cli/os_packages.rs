@@ -93,7 +93,10 @@ fn the_shared_ubuntu_host_reproduces_the_reference_evaluator() {
         .unwrap();
     assert_eq!(openssh["fixed"], "1:8.9p1-3ubuntu0.11");
     assert_eq!(openssh["recommended"], "1:8.9p1-3ubuntu0.14");
-    assert_eq!(openssh["aliases"], serde_json::json!(["CVE-2025-26465", "CVE-2025-26466"]));
+    assert_eq!(
+        openssh["aliases"],
+        serde_json::json!(["CVE-2025-26465", "CVE-2025-26466"])
+    );
     assert_eq!(
         openssh["cvss"]["vector"],
         "CVSS:3.1/AV:N/AC:H/PR:N/UI:R/S:U/C:H/I:H/A:N"
