@@ -43,19 +43,17 @@ impl PackageFormat {
     }
 
     /// The command an operator pastes to upgrade `binaries` (what the host installed from one
-    /// source package) to the source's version `to`. apt and apk install the candidate their
-    /// sources offer, which is at least `to` once the fix is published, so the target version is
-    /// stated beside the command; dnf takes it in each package's NEVRA.
+    /// source package) to the source's version `to`. apt and apk install the newest candidate
+    /// their sources offer, which is `to` or later once the fix is published (the task states
+    /// `to` beside the command: a binary's own version can differ from its source's, as
+    /// `bsdutils` 1:2.37.2 of util-linux 2.37.2 does); dnf takes `to` in each package's NEVRA.
     pub fn upgrade_command(self, binaries: &[String], to: &str) -> Option<String> {
         if binaries.is_empty() {
             return None;
         }
         Some(match self {
-            PackageFormat::Dpkg => format!(
-                "apt-get install --only-upgrade {}  # to {to} or later",
-                binaries.join(" ")
-            ),
-            PackageFormat::Apk => format!("apk upgrade {}  # to {to} or later", binaries.join(" ")),
+            PackageFormat::Dpkg => format!("apt-get install --only-upgrade {}", binaries.join(" ")),
+            PackageFormat::Apk => format!("apk upgrade {}", binaries.join(" ")),
             PackageFormat::Rpm => {
                 let nevras: Vec<String> = binaries.iter().map(|b| format!("{b}-{to}")).collect();
                 format!("dnf upgrade {}", nevras.join(" "))
@@ -250,11 +248,11 @@ mod tests {
         };
         assert_eq!(
             cmd("Ubuntu:22.04:LTS", "3.0.2-0ubuntu1.18"),
-            "apt-get install --only-upgrade libssl3 openssl  # to 3.0.2-0ubuntu1.18 or later"
+            "apt-get install --only-upgrade libssl3 openssl"
         );
         assert_eq!(
             cmd("Alpine:v3.20", "3.3.2-r0"),
-            "apk upgrade libssl3 openssl  # to 3.3.2-r0 or later"
+            "apk upgrade libssl3 openssl"
         );
         assert_eq!(
             cmd("Rocky Linux:9", "1:3.2.2-6.el9_5"),
