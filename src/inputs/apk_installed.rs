@@ -5,8 +5,8 @@
 //! restart rule reads. Every subpackage of an origin has the origin's version. Hand-written: the
 //! format is a handful of line prefixes.
 
-use super::restart::Installed;
-use super::{Inputs, dpkg_status};
+use super::Inputs;
+use super::os_package::{self, Installed};
 use crate::diag::Source;
 use crate::error::{Error, Result};
 
@@ -45,7 +45,7 @@ pub fn parse(source: &Source, ecosystem: &str) -> Result<Inputs> {
         finish(source, start, fields, &mut host, &mut diags);
     }
     if diags.is_empty() {
-        Ok(dpkg_status::by_source(ecosystem, &host).into())
+        Ok(os_package::by_source(ecosystem, &host).into())
     } else {
         Err(Error::Invalid(diags))
     }

@@ -9,13 +9,11 @@
 //! or an epoch-carrying binary's version differs from its source's) and at its `Version:`
 //! otherwise. The binary packages built from one source at one version collapse into one
 //! package, which keeps their names (what an operator upgrades) and what their upgrade restarts
-//! (see [`super::restart`]). Hand-written: the format is small, and the deb822 crates bring
+//! (see [`super::os_package`]). Hand-written: the format is small, and the deb822 crates bring
 //! editing machinery that reading does not need.
 
-use std::collections::HashMap;
-
-use super::restart::{self, Installed};
-use super::{Inputs, OsPackage, Package};
+use super::Inputs;
+use super::os_package::{self, Installed};
 use crate::diag::{Diagnostic, Source};
 use crate::error::{Error, Result};
 
@@ -74,7 +72,7 @@ pub fn parse(source: &Source, ecosystem: &str) -> Result<Inputs> {
         host.push((installed, version.to_string()));
     }
     if diags.is_empty() {
-        Ok(by_source(ecosystem, &host).into())
+        Ok(os_package::by_source(ecosystem, &host).into())
     } else {
         Err(Error::Invalid(diags))
     }
@@ -86,31 +84,6 @@ fn dependency_names(value: &str) -> impl Iterator<Item = String> + '_ {
         let name = d.split_whitespace().next()?;
         Some(name.split(':').next().unwrap_or(name).to_string())
     })
-}
-
-/// One package per (source, source version), in the order first seen, with its binaries.
-pub(super) fn by_source(ecosystem: &str, host: &[(Installed, String)]) -> Vec<Package> {
-    let mut out: Vec<Package> = Vec::new();
-    let mut index: HashMap<(&str, &str), usize> = HashMap::new();
-    for (p, version) in host {
-        let i = *index.entry((&p.source, version)).or_insert_with(|| {
-            let mut package = Package::new(ecosystem, p.source.clone(), version.clone());
-            package.os = Some(OsPackage::default());
-            out.push(package);
-            out.len() - 1
-        });
-        if let Some(os) = &mut out[i].os {
-            os.binaries.push(p.binary.clone());
-        }
-    }
-    let installed: Vec<Installed> = host.iter().map(|(p, _)| p.clone()).collect();
-    for package in &mut out {
-        let os = package.os.get_or_insert_with(OsPackage::default);
-        os.binaries.sort();
-        os.binaries.dedup();
-        (os.restart, os.restart_why) = restart::classify(&package.name, &os.binaries, &installed);
-    }
-    out
 }
 
 fn is_installed(status: Option<&str>) -> bool {

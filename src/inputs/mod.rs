@@ -20,6 +20,7 @@ pub mod dpkg_status;
 pub mod go_mod;
 pub mod go_sum;
 pub mod npm_lock;
+pub mod os_package;
 pub mod poetry_lock;
 pub mod requirements;
 pub mod restart;
@@ -33,9 +34,10 @@ use serde::Deserialize;
 
 use crate::diag::Source;
 use crate::error::{Error, Result};
-use crate::inventory::{Restart, purl};
+use crate::inventory::purl;
 use crate::version::canonical_name;
 use distro::{Distro, PackageFormat};
+pub use os_package::OsPackage;
 
 /// A package an input file pins.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -57,17 +59,6 @@ impl Package {
             os: None,
         }
     }
-}
-
-/// What an OS package list says of one source package besides its version.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
-pub struct OsPackage {
-    /// The binary packages installed from it, sorted: what an operator upgrades.
-    pub binaries: Vec<String>,
-    /// What upgrading them restarts (see [`restart`]) ...
-    pub restart: Restart,
-    /// ... and the rule that said so.
-    pub restart_why: String,
 }
 
 /// What is known of the host a package list comes from: its release (an inventory's `distro`,

@@ -15,24 +15,13 @@
 
 use std::collections::BTreeSet;
 
+use super::os_package::Installed;
 use crate::inventory::Restart;
 
 /// Minutes of downtime a reboot costs.
 pub const REBOOT_MINUTES: u32 = 10;
 /// Minutes of downtime a service restart costs.
 pub const SERVICE_MINUTES: u32 = 1;
-
-/// One installed binary package, as the restart rule needs it.
-#[derive(Debug, Clone, Default)]
-pub struct Installed {
-    pub binary: String,
-    pub source: String,
-    /// Names of the packages (or, for apk, the `so:` names) it depends on; `None` when the
-    /// list cannot say.
-    pub depends: Option<Vec<String>>,
-    /// What else it is known by (apk's `p:`, such as `so:libssl.so.3`).
-    pub provides: Vec<String>,
-}
 
 /// The restart an upgrade of `binaries` (of source package `source`) needs, and why, given every
 /// package installed on the host.

@@ -6,8 +6,8 @@
 //! pseudo-packages (no source RPM) are not software and are skipped. The listing carries no
 //! dependencies, which the restart rule then cannot use.
 
-use super::restart::Installed;
-use super::{Inputs, dpkg_status};
+use super::Inputs;
+use super::os_package::{self, Installed};
 use crate::diag::Source;
 use crate::error::{Error, Result};
 
@@ -30,7 +30,7 @@ pub fn parse(source: &Source, ecosystem: &str) -> Result<Inputs> {
         }
     }
     if diags.is_empty() {
-        Ok(dpkg_status::by_source(ecosystem, &host).into())
+        Ok(os_package::by_source(ecosystem, &host).into())
     } else {
         Err(Error::Invalid(diags))
     }
