@@ -235,12 +235,11 @@ fn convert_event(
 fn cve_of(id: &str) -> Option<&str> {
     let at = id.find("CVE-")?;
     let prefix = &id[..at];
-    (prefix.is_empty()
-        || (prefix.ends_with('-')
-            && prefix[..prefix.len() - 1]
-                .bytes()
-                .all(|b| b.is_ascii_alphabetic())))
-    .then(|| &id[at..])
+    let spelt = prefix.is_empty()
+        || prefix
+            .strip_suffix('-')
+            .is_some_and(|p| p.bytes().all(|b| b.is_ascii_uppercase()));
+    spelt.then(|| &id[at..])
 }
 
 /// Ubuntu's priority words, lowest first.

@@ -115,6 +115,25 @@ impl Host {
     }
 }
 
+impl Host {
+    /// An SBOM's OS packages (`pkg:deb/ubuntu/...`, which name no release) as packages of the
+    /// host's release, when the host has one of that distribution.
+    fn narrow(&self, mut inputs: Inputs) -> Inputs {
+        let Some(distro) = &self.distro else {
+            return inputs;
+        };
+        let Ok(distro) = distro.clone().with_pro(self.pro) else {
+            return inputs;
+        };
+        let ecosystem = distro.ecosystem();
+        let base = crate::version::ecosystem_base(&ecosystem);
+        for p in inputs.packages.iter_mut().filter(|p| p.ecosystem == base) {
+            p.ecosystem = ecosystem.clone();
+        }
+        inputs
+    }
+}
+
 /// The release named by an `os-release` file in the same directory as `path`, if there is one.
 fn os_release_beside(path: &Path) -> Result<Option<Distro>> {
     let beside = path.with_file_name("os-release");
@@ -172,7 +191,7 @@ impl Kind {
     pub fn read(self, path: &Path, host: &Host) -> Result<Inputs> {
         match self {
             Kind::Lockfile => read_lockfile(path, host),
-            Kind::Sbom => read_sbom(path),
+            Kind::Sbom => read_sbom(path).map(|inputs| host.narrow(inputs)),
         }
     }
 
@@ -500,6 +519,36 @@ mod tests {
         assert!(
             err.to_string()
                 .starts_with(&format!("{}:1:", dir.path().join("d.json").display()))
+        );
+    }
+
+    #[test]
+    fn an_sboms_os_packages_take_the_hosts_release() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("vm.cdx.json");
+        std::fs::write(
+            &path,
+            r#"{"bomFormat": "CycloneDX", "specVersion": "1.5", "components": [
+                {"name": "libssl3", "purl": "pkg:deb/ubuntu/libssl3@3.0.2-0ubuntu1.10?upstream=openssl"},
+                {"name": "zlib", "purl": "pkg:deb/debian/zlib1g@1.2.13"},
+                {"name": "x", "purl": "pkg:npm/x@1.0.0"}]}"#,
+        )
+        .unwrap();
+        let read = |host: &Host| Kind::Sbom.read(&path, host).unwrap();
+        let ecosystems = |inputs: &Inputs| -> Vec<String> {
+            inputs
+                .packages
+                .iter()
+                .map(|p| p.ecosystem.clone())
+                .collect()
+        };
+        assert_eq!(
+            ecosystems(&read(&Host::distro("ubuntu:22.04"))),
+            ["Ubuntu:22.04:LTS", "Debian", "npm"]
+        );
+        assert_eq!(
+            ecosystems(&read(&Host::default())),
+            ["Ubuntu", "Debian", "npm"]
         );
     }
 
