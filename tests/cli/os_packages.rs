@@ -220,3 +220,66 @@ fn bad_releases_are_usage_errors() {
         assert!(err.contains(needle), "{needle}: {err}");
     }
 }
+
+/// The example's Ubuntu gateway, its systemd notice (CVE-2026-29111, only in `upstream`) now in
+/// KEV and in EPSS: both join through the CVE id, and the KEV due date sets the deadline.
+#[test]
+fn kev_and_epss_join_ubuntu_records_through_their_upstream_cves() {
+    let tmp = crate::common::example_copy();
+    let feeds = tmp.path().join("inventory/feeds");
+    let kev_path = feeds.join("kev.json");
+    let mut kev: Value = serde_json::from_slice(&std::fs::read(&kev_path).unwrap()).unwrap();
+    let mut entry = kev["vulnerabilities"][0].clone();
+    entry["cveID"] = "CVE-2026-29111".into();
+    entry["dueDate"] = "2026-11-05".into();
+    kev["vulnerabilities"].as_array_mut().unwrap().push(entry);
+    std::fs::write(&kev_path, serde_json::to_vec(&kev).unwrap()).unwrap();
+    let epss_path = feeds.join("epss.csv");
+    let mut epss = std::fs::read_to_string(&epss_path).unwrap();
+    epss.push_str("CVE-2026-29111,0.41000,0.97100\n");
+    std::fs::write(&epss_path, epss).unwrap();
+    let out = tmp.path().join("out");
+    let o = crate::common::run_in(
+        tmp.path(),
+        &[
+            "plan",
+            "--now",
+            NOW,
+            "--out",
+            out.to_str().unwrap(),
+            "--quiet",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let plan: Value =
+        serde_json::from_slice(&std::fs::read(out.join("plan.json")).unwrap()).unwrap();
+    let f = plan["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "iberia-gateway:systemd:USN-8119-1")
+        .unwrap();
+    assert_eq!(f["kev"], true, "{f:#}");
+    assert_eq!(f["points"]["exploitation"], "active", "{f:#}");
+    assert_eq!(f["epss"]["percentile"], 0.971, "{f:#}");
+    assert_eq!(f["deadline"], "2026-11-05T00:00:00Z", "{f:#}");
+    // The reboot still fits iberia's Tuesday window, before the due date.
+    let window = plan["windows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["id"] == f["window"])
+        .unwrap();
+    assert_eq!(window["id"], "iberia-conecta.martes-jueves.2026-11-03");
+    let task = window["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["package"] == "systemd")
+        .unwrap();
+    assert_eq!(task["deadline_missed"], false);
+    assert_eq!(
+        (task["restart"].as_str(), task["downtime_minutes"].as_u64()),
+        (Some("reboot"), Some(10))
+    );
+}
