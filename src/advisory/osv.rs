@@ -54,7 +54,7 @@ impl Severity {
 }
 
 /// `database_specific.cves_map` of an Ubuntu `affected[]` entry.
-#[derive(Deserialize, Default)]
+#[derive(Deserialize)]
 struct CvesMap {
     #[serde(default)]
     cves: Vec<MappedCve>,
@@ -123,7 +123,7 @@ pub fn parse(bytes: &[u8], feed: &str, notes: &mut Vec<String>) -> Result<Loaded
     let ubuntu = affected
         .iter()
         .any(|a| ecosystem_base(&a.ecosystem) == "Ubuntu");
-    let (mapped, distro_priority) = cves_map(&record.affected);
+    let (mapped, distro_priority) = cves_map(&record.id, &record.affected, notes);
     let mut severity: Vec<String> = Vec::new();
     for s in record.severity.iter().chain(&mapped) {
         if s.is_vector() && !severity.contains(&s.score) {
@@ -246,15 +246,21 @@ fn cve_of(id: &str) -> Option<&str> {
 const PRIORITIES: &[&str] = &["negligible", "low", "medium", "high", "critical"];
 
 /// Every severity of every CVE in the entries' `cves_map`, and the highest priority among the
-/// words (type `Ubuntu`).
-fn cves_map(affected: &[RecordAffected]) -> (Vec<Severity>, Option<String>) {
+/// words (type `Ubuntu`). A map that cannot be read is a note, and gives nothing.
+fn cves_map(
+    id: &str,
+    affected: &[RecordAffected],
+    notes: &mut Vec<String>,
+) -> (Vec<Severity>, Option<String>) {
     let mut all = Vec::new();
     for a in affected {
         let Some(map) = a.database_specific.as_ref().and_then(|d| d.get("cves_map")) else {
             continue;
         };
-        let map: CvesMap = serde_json::from_value(map.clone()).unwrap_or_default();
-        all.extend(map.cves.into_iter().flat_map(|c| c.severity));
+        match CvesMap::deserialize(map) {
+            Ok(map) => all.extend(map.cves.into_iter().flat_map(|c| c.severity)),
+            Err(e) => notes.push(format!("{id}: `cves_map` ignored: {e}")),
+        }
     }
     let priority = all
         .iter()
@@ -371,6 +377,16 @@ mod tests {
             panic!("withdrawn")
         };
         assert_eq!(adv.aliases, ["CVE-2020-2"]);
+        // A malformed `cves_map` is a note; the record still loads.
+        let (loaded, notes) = load(
+            r#"{"id":"USN-1","affected":[{"package":{"ecosystem":"Ubuntu:22.04:LTS","name":"a"},
+            "database_specific":{"cves_map":{"cves":"none"}}}]}"#,
+        );
+        assert!(matches!(loaded, Loaded::Advisory(_)));
+        assert!(
+            notes[0].starts_with("USN-1: `cves_map` ignored"),
+            "{notes:?}"
+        );
     }
 
     #[test]

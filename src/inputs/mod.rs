@@ -113,16 +113,11 @@ impl Host {
         }
         Ok(distro)
     }
-}
 
-impl Host {
     /// An SBOM's OS packages (`pkg:deb/ubuntu/...`, which name no release) as packages of the
     /// host's release, when the host has one of that distribution.
     fn narrow(&self, mut inputs: Inputs) -> Inputs {
-        let Some(distro) = &self.distro else {
-            return inputs;
-        };
-        let Ok(distro) = distro.clone().with_pro(self.pro) else {
+        let Some(Ok(distro)) = self.distro.clone().map(|d| d.with_pro(self.pro)) else {
             return inputs;
         };
         let ecosystem = distro.ecosystem();
