@@ -23,11 +23,15 @@ pub struct Target {
 }
 
 /// The identity of one component.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct TargetComponent {
     pub ecosystem: String,
     pub name: String,
     pub version: String,
+    /// Other names records may give it at the same version: an RPM source package's binary
+    /// packages, which AlmaLinux's and Rocky's advisories name (see
+    /// [`crate::inputs::distro::PackageFormat::advisory_names`]).
+    pub also_named: Vec<String>,
 }
 
 /// One vulnerability of one component.
@@ -68,14 +72,32 @@ pub struct Matches {
 /// The (ecosystem base, name) keys advisories are looked up by, for every component of
 /// `targets`: what a feed needs to keep (see [`Feeds::for_packages`]).
 pub fn package_keys(targets: &[Target]) -> impl Iterator<Item = crate::feeds::Key> + '_ {
-    targets.iter().flat_map(|t| t.components.iter().map(key_of))
+    targets
+        .iter()
+        .flat_map(|t| t.components.iter().flat_map(keys_of))
 }
 
 /// How a component is looked up: its ecosystem without release suffix, and its canonical name
-/// (PEP 503 for PyPI), as advisories are indexed.
-fn key_of(comp: &TargetComponent) -> crate::feeds::Key {
+/// (PEP 503 for PyPI), as advisories are indexed; then the same for each of its other names.
+fn keys_of(comp: &TargetComponent) -> Vec<crate::feeds::Key> {
     let base = ecosystem_base(&comp.ecosystem);
-    (base.to_string(), canonical_name(base, &comp.name))
+    std::iter::once(&comp.name)
+        .chain(&comp.also_named)
+        .map(|name| (base.to_string(), canonical_name(base, name)))
+        .collect()
+}
+
+/// The index entries (advisory, affected entry) under any of the component's keys, each once.
+fn entries<'a>(comp: &TargetComponent, index: &'a Index) -> Vec<(usize, usize)> {
+    let mut found: Vec<(usize, usize)> = keys_of(comp)
+        .iter()
+        .filter_map(|k| index.get(k))
+        .flatten()
+        .copied()
+        .collect();
+    found.sort_unstable();
+    found.dedup();
+    found
 }
 
 type Index = HashMap<(String, String), Vec<(usize, usize)>>;
@@ -184,16 +206,13 @@ fn same_ecosystem(component: &str, advisory: &str) -> bool {
 
 /// Indices of the advisories whose ranges contain the component's version.
 fn hits(comp: &TargetComponent, version: &Version, index: &Index, feeds: &Feeds) -> Vec<usize> {
-    let key = key_of(comp);
-    let mut found: Vec<usize> = index
-        .get(&key)
+    let mut found: Vec<usize> = entries(comp, index)
         .into_iter()
-        .flatten()
         .filter(|(a, j)| {
             let affected = &feeds.advisories[*a].affected[*j];
             same_ecosystem(&comp.ecosystem, &affected.ecosystem) && affected.range.contains(version)
         })
-        .map(|(a, _)| *a)
+        .map(|(a, _)| a)
         .collect();
     found.sort_unstable();
     found.dedup();
@@ -275,10 +294,14 @@ fn primary_rank(a: &Advisory) -> (u8, String) {
 }
 
 fn fixed_for(adv: &Advisory, comp: &TargetComponent, version: &Version) -> Option<Version> {
-    let key = key_of(comp);
+    let keys = keys_of(comp);
     adv.affected
         .iter()
-        .filter(|a| (ecosystem_base(&a.ecosystem), a.name.as_str()) == (&key.0, &key.1))
+        .filter(|a| {
+            let base = ecosystem_base(&a.ecosystem);
+            keys.iter()
+                .any(|(b, n)| (b.as_str(), n.as_str()) == (base, a.name.as_str()))
+        })
         .filter(|a| same_ecosystem(&comp.ecosystem, &a.ecosystem))
         .filter_map(|a| a.range.fixed_for(version))
         .max()
@@ -301,12 +324,8 @@ fn recommend(
         .collect::<Option<Vec<Version>>>()?
         .into_iter()
         .max()?;
-    let key = key_of(comp);
-    let entries: Vec<(usize, usize)> = index
-        .get(&key)
+    let entries: Vec<(usize, usize)> = entries(comp, index)
         .into_iter()
-        .flatten()
-        .copied()
         .filter(|(a, j)| {
             let adv = &feeds.advisories[*a];
             adv.informational.is_none()
@@ -367,6 +386,7 @@ mod tests {
                 ecosystem: eco.into(),
                 name: name.into(),
                 version: version.into(),
+                also_named: Vec::new(),
             }],
         };
         match_targets(&[target], feeds)
@@ -575,6 +595,48 @@ mod tests {
         assert_eq!(ids("Ubuntu:22.04:LTS"), ["USN-1"]);
         assert_eq!(ids("Ubuntu:Pro:22.04:LTS"), ["USN-1", "USN-2"]);
         assert!(ids("Ubuntu:20.04:LTS").is_empty());
+    }
+
+    #[test]
+    fn an_rpm_source_package_is_also_found_by_its_binaries() {
+        // AlmaLinux names binary RPMs: openssl-libs's record applies to the source package.
+        let f = feeds(&[
+            (
+                "ALSA-1",
+                &[],
+                "AlmaLinux:9",
+                "openssl-libs",
+                "introduced:0 fixed:1:3.0.7-28.el9",
+            ),
+            (
+                "ALSA-2",
+                &[],
+                "AlmaLinux:9",
+                "openssl",
+                "introduced:0 fixed:1:3.0.7-28.el9",
+            ),
+            ("ALSA-3", &[], "AlmaLinux:9", "bash", "introduced:0 fixed:9"),
+        ]);
+        let target = Target {
+            id: "t".into(),
+            components: vec![TargetComponent {
+                ecosystem: "AlmaLinux:9".into(),
+                name: "openssl".into(),
+                version: "1:3.0.7-27.el9".into(),
+                also_named: vec!["openssl-libs".into()],
+            }],
+        };
+        let m = match_targets(&[target], &f);
+        assert_eq!(
+            outcome(&m),
+            (
+                vec![
+                    ("ALSA-1".into(), some("1:3.0.7-28.el9")),
+                    ("ALSA-2".into(), some("1:3.0.7-28.el9"))
+                ],
+                Some(some("1:3.0.7-28.el9"))
+            )
+        );
     }
 
     #[test]

@@ -128,6 +128,7 @@ fn target_component(c: &Component) -> TargetComponent {
         ecosystem: c.ecosystem.clone(),
         name: c.name.clone(),
         version: c.version.clone(),
+        also_named: PackageFormat::advisory_names(&c.ecosystem, &c.name, &c.binaries),
     }
 }
 

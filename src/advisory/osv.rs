@@ -3,8 +3,9 @@
 //!
 //! Distribution records name their CVEs elsewhere than `aliases`: Ubuntu's keep them in
 //! `upstream` (as `UBUNTU-CVE-2024-1234`) and some in `related`, and their CVSS vectors and
-//! priorities in `affected[].database_specific.cves_map`. The CVE ids of `upstream` (and, for
-//! Ubuntu records, of `related`) become aliases, so that KEV and EPSS join them and records of
+//! priorities in `affected[].database_specific.cves_map`; AlmaLinux's and Rocky's list them in
+//! `related`. The CVE ids of `upstream` (and, for these distributions' records, of `related`)
+//! become aliases, so that KEV and EPSS join them and records of
 //! one CVE merge; `cves_map` vectors become the record's severity, and its priority the
 //! record's distribution priority.
 
@@ -120,9 +121,13 @@ pub fn parse(bytes: &[u8], feed: &str, notes: &mut Vec<String>) -> Result<Loaded
         .filter(|s| !s.trim().is_empty())
         .or_else(|| record.details.map(|d| first_line(&d)))
         .unwrap_or_default();
-    let ubuntu = affected
-        .iter()
-        .any(|a| ecosystem_base(&a.ecosystem) == "Ubuntu");
+    // Ubuntu's, AlmaLinux's and Rocky's records list the CVEs they fix in `related`.
+    let distribution = affected.iter().any(|a| {
+        matches!(
+            ecosystem_base(&a.ecosystem),
+            "Ubuntu" | "AlmaLinux" | "Rocky Linux"
+        )
+    });
     let (mapped, distro_priority) = cves_map(&record.id, &record.affected, notes);
     let mut severity: Vec<String> = Vec::new();
     for s in record.severity.iter().chain(&mapped) {
@@ -130,7 +135,7 @@ pub fn parse(bytes: &[u8], feed: &str, notes: &mut Vec<String>) -> Result<Loaded
             severity.push(s.score.clone());
         }
     }
-    let related = record.related.iter().filter(|_| ubuntu);
+    let related = record.related.iter().filter(|_| distribution);
     let mut aliases = record.aliases;
     for id in record
         .upstream
@@ -369,7 +374,7 @@ mod tests {
             ]
         );
         assert_eq!(adv.distro_priority.as_deref(), Some("high"));
-        // `related` is only read as the same flaw in Ubuntu's records.
+        // `related` is only read as the same flaw in the distributions' records.
         let (loaded, _) = load(
             r#"{"id":"GHSA-x","related":["CVE-2020-1"],"upstream":["CVE-2020-2"],"affected":[]}"#,
         );

@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::{Cli, Format, Outcome, print, table, warn};
 use crate::error::{Error, Result};
 use crate::feeds::{FeedKind, FeedSpec, Feeds};
-use crate::inputs::distro::Distro;
+use crate::inputs::distro::{Distro, PackageFormat};
 use crate::inputs::{Host, Kind};
 use crate::inventory::Inventory;
 use crate::matching::{self, Finding, Target, TargetComponent};
@@ -209,10 +209,14 @@ fn input_targets(args: &ScanArgs, warnings: &mut Vec<String>) -> Result<Vec<Targ
             let components = inputs
                 .packages
                 .into_iter()
-                .map(|p| TargetComponent {
-                    ecosystem: p.ecosystem,
-                    name: p.name,
-                    version: p.version,
+                .map(|p| {
+                    let binaries = p.os.map(|os| os.binaries).unwrap_or_default();
+                    TargetComponent {
+                        also_named: PackageFormat::advisory_names(&p.ecosystem, &p.name, &binaries),
+                        ecosystem: p.ecosystem,
+                        name: p.name,
+                        version: p.version,
+                    }
                 })
                 .collect();
             Ok(Target {

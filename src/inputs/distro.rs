@@ -42,6 +42,17 @@ impl PackageFormat {
         }
     }
 
+    /// The names besides the source package's own that a release's advisories may give the
+    /// packages built from it: AlmaLinux's (converted from errata, whose package lists name
+    /// binary RPMs) and Rocky's name binary packages, so an RPM host's source package is also
+    /// looked up by its binaries; Ubuntu's, Debian's and Alpine's name the source package only.
+    pub fn advisory_names(ecosystem: &str, name: &str, binaries: &[String]) -> Vec<String> {
+        match PackageFormat::of_ecosystem(ecosystem) {
+            Some(PackageFormat::Rpm) => binaries.iter().filter(|b| *b != name).cloned().collect(),
+            _ => Vec::new(),
+        }
+    }
+
     /// The command an operator pastes to upgrade `binaries` (what the host installed from one
     /// source package) to the source's version `to`. apt and apk install the newest candidate
     /// their sources offer, which is `to` or later once the fix is published (the task states

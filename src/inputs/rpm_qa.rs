@@ -1,8 +1,10 @@
 //! An RPM host's packages as `rpm -qa --qf '%{NAME} %{EPOCH}:%{VERSION}-%{RELEASE}
 //! %{SOURCERPM}\n'` prints them: one line per package, `NAME EPOCH:VERSION-RELEASE SOURCERPM`,
-//! EPOCH `(none)` when unset. AlmaLinux's and Rocky's advisories name the source package, read
-//! from the source RPM's file name (`openssl-3.0.7-27.el9.src.rpm` is `openssl`), at the binary's
-//! `EPOCH:VERSION-RELEASE`, which every package built from one source RPM shares. `gpg-pubkey`
+//! EPOCH `(none)` when unset. Each package is read as its source package, from the source RPM's
+//! file name (`openssl-3.0.7-27.el9.src.rpm` is `openssl`), at the binary's
+//! `EPOCH:VERSION-RELEASE`, which every package built from one source RPM shares; the binaries'
+//! names are kept, since AlmaLinux's and Rocky's advisories name binary RPMs (`openssl-libs`) and
+//! matching looks them up too. `gpg-pubkey`
 //! pseudo-packages (no source RPM) are not software and are skipped. The listing carries no
 //! dependencies, which the restart rule then cannot use.
 

@@ -184,13 +184,30 @@ fn apk_and_rpm_package_lists_are_read_by_source_package_of_their_release() {
     let finding = &report["findings"][0];
     assert_eq!(finding["fixed"], "3.3.2-r0", "{finding:#}");
     assert_eq!(finding["aliases"][0], "CVE-2024-6119", "{finding:#}");
+    // AlmaLinux's records name binary RPMs (`openssl-libs`, `openssh-server`): they are found
+    // for the source package the host installed them from, once per advisory, and the CVE ids
+    // they list in `related` are its aliases.
     let report = assert_scan(
         "lockfile",
         "almalinux-9/host.rpm-qa",
         &[],
-        &[("AlmaLinux:9", "openssl", "1:3.0.7-27.el9", "ALSA-2024:9333")],
+        &[
+            ("AlmaLinux:9", "openssl", "1:3.0.7-27.el9", "ALSA-2024:9333"),
+            ("AlmaLinux:9", "openssh", "8.7p1-38.el9", "ALSA-2024:4312"),
+        ],
     );
-    assert_eq!(report["findings"][0]["fixed"], "1:3.2.2-6.el9_5");
+    let by_package = |p: &str| {
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["package"] == p)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(by_package("openssl")["fixed"], "1:3.2.2-6.el9_5");
+    assert_eq!(by_package("openssh")["fixed"], "8.7p1-38.el9_4.1");
+    assert_eq!(by_package("openssh")["aliases"][0], "CVE-2024-6387");
 }
 
 #[test]
