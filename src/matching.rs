@@ -88,7 +88,7 @@ fn keys_of(comp: &TargetComponent) -> Vec<crate::feeds::Key> {
 }
 
 /// The index entries (advisory, affected entry) under any of the component's keys, each once.
-fn entries<'a>(comp: &TargetComponent, index: &'a Index) -> Vec<(usize, usize)> {
+fn entries(comp: &TargetComponent, index: &Index) -> Vec<(usize, usize)> {
     let mut found: Vec<(usize, usize)> = keys_of(comp)
         .iter()
         .filter_map(|k| index.get(k))
