@@ -283,3 +283,54 @@ fn kev_and_epss_join_ubuntu_records_through_their_upstream_cves() {
         (Some("reboot"), Some(10))
     );
 }
+
+/// Two notices that fix the same CVE in the same package (a notice and its regression update)
+/// are one finding, named by the first, with the other and the CVE among its aliases; a third
+/// record of the same CVE for another release does not join.
+#[test]
+fn notices_of_one_cve_for_one_package_are_one_finding() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::write(
+        dir.join("status"),
+        "Package: libexpat1\nStatus: install ok installed\nSource: expat\nVersion: 2.4.7-1ubuntu0.2\n",
+    )
+    .unwrap();
+    std::fs::create_dir(dir.join("osv")).unwrap();
+    let record = |id: &str, eco: &str, fixed: &str| {
+        let json = format!(
+            r#"{{"id":"{id}","aliases":[],"upstream":["UBUNTU-CVE-2024-45491"],"summary":"expat vulnerability",
+            "affected":[{{"package":{{"ecosystem":"{eco}","name":"expat"}},
+            "ranges":[{{"type":"ECOSYSTEM","events":[{{"introduced":"0"}},{{"fixed":"{fixed}"}}]}}]}}]}}"#
+        );
+        std::fs::write(dir.join("osv").join(format!("{id}.json")), json).unwrap();
+    };
+    record("USN-7000-1", "Ubuntu:22.04:LTS", "2.4.7-1ubuntu0.4");
+    record("USN-7000-2", "Ubuntu:22.04:LTS", "2.4.7-1ubuntu0.5");
+    record("USN-7001-1", "Ubuntu:24.04:LTS", "2.6.1-2ubuntu0.1");
+    let status = dir.join("status").display().to_string();
+    let osv = dir.join("osv").display().to_string();
+    let o = run(&[
+        "scan",
+        "--lockfile",
+        &status,
+        "--distro",
+        "ubuntu:22.04",
+        "--osv",
+        &osv,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let report: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let findings = report["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{report:#}");
+    let f = &findings[0];
+    assert_eq!(f["advisory"], "USN-7000-1");
+    assert_eq!(
+        f["aliases"],
+        serde_json::json!(["CVE-2024-45491", "USN-7000-2"])
+    );
+    // The merged finding is fixed where both notices are.
+    assert_eq!(f["fixed"], "2.4.7-1ubuntu0.5");
+}
