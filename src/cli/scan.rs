@@ -76,6 +76,15 @@ struct ScanFinding<'a> {
 
 pub fn run(cli: &Cli, args: &ScanArgs) -> Result<Outcome> {
     let adhoc = !args.lockfile.is_empty() || !args.sbom.is_empty();
+    let host_flags = args.distro.is_some() || args.os_release.is_some() || args.ubuntu_pro;
+    if host_flags && !adhoc {
+        return Err(Error::Usage(
+            "`--distro`, `--os-release` and `--ubuntu-pro` describe the host of the package lists \
+             given with `--lockfile` or `--sbom`; an inventory's environments say it with `distro` \
+             and `ubuntu_pro`"
+                .into(),
+        ));
+    }
     let inventory = if !adhoc || args.osv.is_empty() {
         Some(crate::inventory::load(&cli.inventory)?)
     } else {

@@ -219,6 +219,14 @@ fn bad_releases_are_usage_errors() {
         assert_eq!(o.status.code(), Some(2), "{err}");
         assert!(err.contains(needle), "{needle}: {err}");
     }
+    // Without a package list, a release has nothing to apply to.
+    let o = run(&["scan", "--distro", "ubuntu:22.04"]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("an inventory's environments say it with `distro`"),
+        "{err}"
+    );
 }
 
 /// The example's Ubuntu gateway, its systemd notice (CVE-2026-29111, only in `upstream`) now in
