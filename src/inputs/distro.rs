@@ -185,7 +185,7 @@ fn is_lts(release: &str) -> bool {
 impl FromStr for Distro {
     type Err = String;
 
-    /// `ubuntu:22.04`, `debian:12` (or `12.4`), `alpine:3.20` (or `3.20.3`), `almalinux:9`,
+    /// `ubuntu:22.04` (or `22.04.4`), `debian:12` (or `12.4`), `alpine:3.20` (or `3.20.3`), `almalinux:9`,
     /// `rocky:9.4`: a point release names its major release, as advisories do.
     fn from_str(text: &str) -> Result<Distro, String> {
         let bad = || format!("unknown distribution `{text}`: {EXPECTED}");
@@ -204,7 +204,7 @@ impl FromStr for Distro {
             return Err(bad());
         }
         let release = match (family, parts.as_slice()) {
-            (Family::Ubuntu, [y, m]) => format!("{y}.{m}"),
+            (Family::Ubuntu, [y, m, ..]) => format!("{y}.{m}"),
             (Family::Alpine, [a, b, ..]) => format!("{a}.{b}"),
             (Family::Debian | Family::AlmaLinux | Family::Rocky, [major, ..]) => major.to_string(),
             _ => return Err(bad()),
@@ -236,6 +236,7 @@ mod tests {
     fn releases_name_their_advisory_ecosystems() {
         case("ubuntu:22.04", "Ubuntu:22.04:LTS");
         case("Ubuntu:24.04", "Ubuntu:24.04:LTS");
+        case("ubuntu:22.04.4", "Ubuntu:22.04:LTS");
         case("ubuntu:25.04", "Ubuntu:25.04");
         case("debian:12", "Debian:12");
         case("debian:12.7", "Debian:12");
