@@ -267,6 +267,16 @@ const ACCEPTED: &str = "expected `Cargo.lock`, `package-lock.json`, `npm-shrinkw
 `*.apk-installed`, an `rpm -qa` listing named `*.rpm-qa`; a lockfile may be prefixed as in \
 `portal.Cargo.lock`. SBOMs (CycloneDX or SPDX JSON) are read with `--sbom` or `sboms`";
 
+/// Whether `path` names an OS package list (dpkg status, apk installed, `rpm -qa`), which is
+/// read with its host's release.
+pub fn is_os_package_list(path: &Path) -> bool {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    matches!(
+        Lockfile::by_name(name),
+        Some(Lockfile::DpkgStatus | Lockfile::ApkInstalled | Lockfile::RpmQa)
+    )
+}
+
 /// Reads the packages of a lockfile (or OS package list, of `host`), choosing the format by
 /// file name.
 pub fn read_lockfile(path: &Path, host: &Host) -> Result<Inputs> {

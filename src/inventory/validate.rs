@@ -15,7 +15,7 @@ use crate::diag::{Diagnostic, Source};
 use crate::duration::Duration;
 use crate::feeds::{FeedKind, FeedSpec};
 use crate::inputs::distro::Distro;
-use crate::inputs::{Host, Kind, Package, restart};
+use crate::inputs::{self, Host, Kind, Package, restart};
 use crate::risk::Decision;
 use crate::version::{Scheme, canonical_ecosystem, canonical_name};
 
@@ -635,16 +635,19 @@ fn environment(
     let host = host(&mut Check { src, diags }, raw);
     let mut listed = Vec::new();
     for lock in &raw.lockfiles {
+        // A bad `distro` is reported at its key, not again at each OS package list.
+        let Some(host) = host.as_ref().or_else(|| {
+            (!inputs::is_os_package_list(Path::new(lock.get_ref()))).then_some(&NO_HOST)
+        }) else {
+            continue;
+        };
         let kind = Kind::Lockfile;
-        listed.extend(input_components(
-            src, lock, kind, &host, cx, diags, warnings,
-        ));
+        listed.extend(input_components(src, lock, kind, host, cx, diags, warnings));
     }
     for sbom in &raw.sboms {
         let kind = Kind::Sbom;
-        listed.extend(input_components(
-            src, sbom, kind, &host, cx, diags, warnings,
-        ));
+        let host = host.as_ref().unwrap_or(&NO_HOST);
+        listed.extend(input_components(src, sbom, kind, host, cx, diags, warnings));
     }
     // The environment's own entry for a listed package wins, as over a stack's: that is how an
     // inventory says otherwise about an OS package's restart or downtime.
@@ -667,22 +670,33 @@ fn environment(
     }
 }
 
-/// The host its package lists come from: `distro` and `ubuntu_pro`, checked at their keys.
-fn host(c: &mut Check, raw: &RawEnvironment) -> Host {
-    let distro = raw.distro.as_ref().and_then(|d| {
-        d.get_ref()
-            .parse::<Distro>()
-            .map_err(|e| c.error(d, e))
-            .ok()
-    });
+/// A host that names no release.
+const NO_HOST: Host = Host {
+    distro: None,
+    pro: false,
+};
+
+/// The host its package lists come from: `distro` and `ubuntu_pro`, checked at their keys;
+/// `None` when `distro` is wrong (reported).
+fn host(c: &mut Check, raw: &RawEnvironment) -> Option<Host> {
+    let distro = match &raw.distro {
+        Some(d) => match d.get_ref().parse::<Distro>() {
+            Ok(distro) => Some(distro),
+            Err(e) => {
+                c.error(d, e);
+                return None;
+            }
+        },
+        None => None,
+    };
     let pro = raw.ubuntu_pro.as_ref().is_some_and(|p| *p.get_ref());
     if let (Some(p), Some(d)) = (raw.ubuntu_pro.as_ref(), &distro)
         && let Err(e) = d.clone().with_pro(pro)
     {
         c.diags.push(c.src.at(p.span(), e));
-        return Host { distro, pro: false };
+        return None;
     }
-    Host { distro, pro }
+    Some(Host { distro, pro })
 }
 
 /// Why a version was read as SemVer, for an ecosystem patchplan does not know.

@@ -171,6 +171,8 @@ fn an_os_package_list_needs_a_known_release() {
         "inventory/environments/iberia-gateway.toml:{at}: unknown distribution `ubunto:22.04`: expected ID:VERSION"
     );
     assert!(err.contains(&line), "missing `{line}` in:\n{err}");
+    // Reported once, at the key, not again at the status file.
+    assert!(!err.contains("cannot read lockfile"), "{err}");
     // Ubuntu Pro on Debian, at `ubuntu_pro`.
     edit(&env, "\"ubunto:22.04\"", "\"debian:12\"");
     edit(&env, "ubuntu_pro = false", "ubuntu_pro = true");
