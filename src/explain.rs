@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::inventory::Inventory;
+use crate::inventory::{Inventory, Restart};
 use crate::plan::{Plan, PlanFinding};
 use crate::risk::{DeadlineCalc, DecisionRow, Input, Point, ScoreTerm};
 use crate::schedule::WindowKind;
@@ -26,6 +26,8 @@ pub struct Explained<'a> {
     pub finding: &'a PlanFinding,
     /// Where the component was declared: a stack, the environment file, a lockfile or an SBOM.
     pub origin: Option<&'a str>,
+    /// For an OS package: what its upgrade installs and restarts.
+    pub upgrade: Option<Upgrade<'a>>,
     /// The inputs, sources naming the environment and customer.
     pub inputs: Vec<Input>,
     /// The decision points, in the order the SSVC tables name them.
@@ -35,6 +37,18 @@ pub struct Explained<'a> {
     pub deadline: Option<&'a DeadlineCalc>,
     pub score: &'a [ScoreTerm],
     pub schedule: Schedule<'a>,
+}
+
+/// An OS package's upgrade: the binary packages installed from the source package, the command
+/// that upgrades them, and what it restarts by the restart rule (or the inventory).
+#[derive(Debug, Serialize)]
+pub struct Upgrade<'a> {
+    pub binaries: &'a [String],
+    pub command: Option<String>,
+    pub restart: Restart,
+    /// The rule that chose `restart`; `None` when the inventory said so.
+    pub restart_why: Option<&'a str>,
+    pub downtime_minutes: u32,
 }
 
 /// Where the fix went.
@@ -100,9 +114,18 @@ fn names(f: &PlanFinding, query: &str) -> bool {
 
 fn explained<'a>(inv: &'a Inventory, plan: &'a Plan, f: &'a PlanFinding) -> Explained<'a> {
     let env = inv.environment(&f.environment);
-    let origin = env
-        .and_then(|e| e.components.get(f.matched.component))
-        .map(|c| c.origin.as_str());
+    let comp = env.and_then(|e| e.components.get(f.matched.component));
+    let origin = comp.map(|c| c.origin.as_str());
+    let upgrade = comp.filter(|c| !c.binaries.is_empty()).map(|c| Upgrade {
+        binaries: &c.binaries,
+        command: f
+            .recommended
+            .as_deref()
+            .and_then(|to| crate::plan::upgrade_command(c, to)),
+        restart: c.restart,
+        restart_why: c.restart_why.as_deref(),
+        downtime_minutes: c.downtime_minutes,
+    });
     let x = &f.risk.explanation;
     let inputs = x
         .inputs
@@ -119,6 +142,7 @@ fn explained<'a>(inv: &'a Inventory, plan: &'a Plan, f: &'a PlanFinding) -> Expl
     Explained {
         finding: f,
         origin,
+        upgrade,
         inputs,
         points: &x.points,
         decision: &x.decision,

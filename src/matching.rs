@@ -23,11 +23,15 @@ pub struct Target {
 }
 
 /// The identity of one component.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct TargetComponent {
     pub ecosystem: String,
     pub name: String,
     pub version: String,
+    /// Other names records may give it at the same version: an RPM source package's binary
+    /// packages, which AlmaLinux's and Rocky's advisories name (see
+    /// [`crate::inputs::distro::PackageFormat::advisory_names`]).
+    pub also_named: Vec<String>,
 }
 
 /// One vulnerability of one component.
@@ -68,7 +72,9 @@ pub struct Matches {
 /// The (ecosystem base, name) keys advisories are looked up by, for every component of
 /// `targets`: what a feed needs to keep (see [`Feeds::for_packages`]).
 pub fn package_keys(targets: &[Target]) -> impl Iterator<Item = crate::feeds::Key> + '_ {
-    targets.iter().flat_map(|t| t.components.iter().map(key_of))
+    targets
+        .iter()
+        .flat_map(|t| t.components.iter().flat_map(keys_of))
 }
 
 /// What the loaded advisories cover of one ecosystem of the targets' components.
@@ -143,10 +149,26 @@ pub fn coverage_warnings(targets: &[Target], feeds: &Feeds) -> Vec<String> {
 }
 
 /// How a component is looked up: its ecosystem without release suffix, and its canonical name
-/// (PEP 503 for PyPI), as advisories are indexed.
-fn key_of(comp: &TargetComponent) -> crate::feeds::Key {
+/// (PEP 503 for PyPI), as advisories are indexed; then the same for each of its other names.
+fn keys_of(comp: &TargetComponent) -> Vec<crate::feeds::Key> {
     let base = ecosystem_base(&comp.ecosystem);
-    (base.to_string(), canonical_name(base, &comp.name))
+    std::iter::once(&comp.name)
+        .chain(&comp.also_named)
+        .map(|name| (base.to_string(), canonical_name(base, name)))
+        .collect()
+}
+
+/// The index entries (advisory, affected entry) under any of the component's keys, each once.
+fn entries(comp: &TargetComponent, index: &Index) -> Vec<(usize, usize)> {
+    let mut found: Vec<(usize, usize)> = keys_of(comp)
+        .iter()
+        .filter_map(|k| index.get(k))
+        .flatten()
+        .copied()
+        .collect();
+    found.sort_unstable();
+    found.dedup();
+    found
 }
 
 type Index = HashMap<(String, String), Vec<(usize, usize)>>;
@@ -285,25 +307,27 @@ fn parse_component(
     }
 }
 
+/// Whether records of `advisory`'s ecosystem apply to a component of `component`'s (both of one
+/// base, such as `Ubuntu`). A release narrows: `Debian:12` sees only `Debian:12` records, and an
+/// OS package list always names its release (see [`crate::inputs::distro`]). A host with Ubuntu
+/// Pro (`Ubuntu:Pro:22.04:LTS`) sees its release's records as well as Pro's. A component
+/// declared without a release (`ecosystem = "Debian"`) sees every release's records.
 fn same_ecosystem(component: &str, advisory: &str) -> bool {
     match (component.split_once(':'), advisory.split_once(':')) {
-        (Some((_, a)), Some((_, b))) => a == b,
+        (Some((_, a)), Some((_, b))) => a == b || a.strip_prefix("Pro:") == Some(b),
         _ => true,
     }
 }
 
 /// Indices of the advisories whose ranges contain the component's version.
 fn hits(comp: &TargetComponent, version: &Version, index: &Index, feeds: &Feeds) -> Vec<usize> {
-    let key = key_of(comp);
-    let mut found: Vec<usize> = index
-        .get(&key)
+    let mut found: Vec<usize> = entries(comp, index)
         .into_iter()
-        .flatten()
         .filter(|(a, j)| {
             let affected = &feeds.advisories[*a].affected[*j];
             same_ecosystem(&comp.ecosystem, &affected.ecosystem) && affected.range.contains(version)
         })
-        .map(|(a, _)| *a)
+        .map(|(a, _)| a)
         .collect();
     found.sort_unstable();
     found.dedup();
@@ -385,10 +409,15 @@ fn primary_rank(a: &Advisory) -> (u8, String) {
 }
 
 fn fixed_for(adv: &Advisory, comp: &TargetComponent, version: &Version) -> Option<Version> {
-    let key = key_of(comp);
+    let keys = keys_of(comp);
     adv.affected
         .iter()
-        .filter(|a| (ecosystem_base(&a.ecosystem), a.name.as_str()) == (&key.0, &key.1))
+        .filter(|a| {
+            let base = ecosystem_base(&a.ecosystem);
+            keys.iter()
+                .any(|(b, n)| (b.as_str(), n.as_str()) == (base, a.name.as_str()))
+        })
+        .filter(|a| same_ecosystem(&comp.ecosystem, &a.ecosystem))
         .filter_map(|a| a.range.fixed_for(version))
         .max()
         .cloned()
@@ -403,18 +432,15 @@ fn upgrades(
     index: &Index,
     feeds: &Feeds,
 ) -> Upgrade {
-    let key = key_of(comp);
-    let entries: Vec<(usize, usize)> = index
-        .get(&key)
+    let entries: Vec<(usize, usize)> = entries(comp, index)
         .into_iter()
-        .flatten()
-        .copied()
         .filter(|(a, j)| {
             let adv = &feeds.advisories[*a];
             adv.informational.is_none()
                 && same_ecosystem(&comp.ecosystem, &adv.affected[*j].ecosystem)
         })
         .collect();
+    let keys = keys_of(comp);
     let range = |(a, j): &(usize, usize)| &feeds.advisories[*a].affected[*j].range;
     let mut versions: Vec<&Version> = entries
         .iter()
@@ -442,7 +468,13 @@ fn upgrades(
             feeds.advisories[m]
                 .affected
                 .iter()
-                .filter(|a| (ecosystem_base(&a.ecosystem), a.name.as_str()) == (&key.0, &key.1))
+                .filter(|a| {
+                    let base = ecosystem_base(&a.ecosystem);
+                    same_ecosystem(&comp.ecosystem, &a.ecosystem)
+                        && keys
+                            .iter()
+                            .any(|(b, n)| (b.as_str(), n.as_str()) == (base, a.name.as_str()))
+                })
                 .any(|a| a.range.contains(v))
         })
     };
@@ -497,6 +529,7 @@ mod tests {
                 ecosystem: eco.into(),
                 name: name.into(),
                 version: version.into(),
+                also_named: Vec::new(),
             }],
         };
         match_targets(&[target], feeds)
@@ -731,12 +764,105 @@ mod tests {
                 .findings
                 .is_empty()
         );
-        // A component without a release is compared with every release's records.
+        // The fix and the upgrade are the release's own, never another release's.
+        let m = scan(&f, "Debian:11", "openssl", "1.1.1n-0+deb11u5");
+        assert_eq!(
+            outcome(&m),
+            (
+                vec![("DSA-2".into(), some("1.1.1w-0+deb11u1"))],
+                Some(some("1.1.1w-0+deb11u1"))
+            )
+        );
+        // A component without a release is compared with every release's records (an OS
+        // package list always names its release).
         assert_eq!(
             scan(&f, "Debian", "openssl", "1.1.1n-0+deb11u5")
                 .findings
                 .len(),
             2
+        );
+    }
+
+    #[test]
+    fn ubuntu_pro_hosts_see_their_release_and_pro_records_only() {
+        let f = feeds(&[
+            (
+                "USN-1",
+                &[],
+                "Ubuntu:22.04:LTS",
+                "curl",
+                "introduced:0 fixed:7.81.0-1ubuntu1.15",
+            ),
+            (
+                "USN-2",
+                &[],
+                "Ubuntu:Pro:22.04:LTS",
+                "curl",
+                "introduced:0 fixed:7.81.0-1ubuntu1.16",
+            ),
+            (
+                "USN-3",
+                &[],
+                "Ubuntu:24.04:LTS",
+                "curl",
+                "introduced:0 fixed:8.5.0-2ubuntu10.1",
+            ),
+            (
+                "USN-4",
+                &[],
+                "Ubuntu:Pro:20.04:LTS",
+                "curl",
+                "introduced:0 fixed:9",
+            ),
+        ]);
+        let ids = |eco: &str| -> Vec<String> {
+            let m = scan(&f, eco, "curl", "7.81.0-1ubuntu1");
+            m.findings.into_iter().map(|x| x.advisory).collect()
+        };
+        assert_eq!(ids("Ubuntu:22.04:LTS"), ["USN-1"]);
+        assert_eq!(ids("Ubuntu:Pro:22.04:LTS"), ["USN-1", "USN-2"]);
+        assert!(ids("Ubuntu:20.04:LTS").is_empty());
+    }
+
+    #[test]
+    fn an_rpm_source_package_is_also_found_by_its_binaries() {
+        // AlmaLinux names binary RPMs: openssl-libs's record applies to the source package.
+        let f = feeds(&[
+            (
+                "ALSA-1",
+                &[],
+                "AlmaLinux:9",
+                "openssl-libs",
+                "introduced:0 fixed:1:3.0.7-28.el9",
+            ),
+            (
+                "ALSA-2",
+                &[],
+                "AlmaLinux:9",
+                "openssl",
+                "introduced:0 fixed:1:3.0.7-28.el9",
+            ),
+            ("ALSA-3", &[], "AlmaLinux:9", "bash", "introduced:0 fixed:9"),
+        ]);
+        let target = Target {
+            id: "t".into(),
+            components: vec![TargetComponent {
+                ecosystem: "AlmaLinux:9".into(),
+                name: "openssl".into(),
+                version: "1:3.0.7-27.el9".into(),
+                also_named: vec!["openssl-libs".into()],
+            }],
+        };
+        let m = match_targets(&[target], &f);
+        assert_eq!(
+            outcome(&m),
+            (
+                vec![
+                    ("ALSA-1".into(), some("1:3.0.7-28.el9")),
+                    ("ALSA-2".into(), some("1:3.0.7-28.el9"))
+                ],
+                Some(some("1:3.0.7-28.el9"))
+            )
         );
     }
 

@@ -6,6 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 use crate::feeds::{Cache, Feeds, Snapshot};
+use crate::inputs::distro::PackageFormat;
 use crate::inventory::vex::{VexStatement, VexStatus};
 use crate::inventory::{Component, Criticality, Environment, Exposure, Inventory, Tier};
 use crate::matching::{self, Finding, Matches, Target, TargetComponent, Upgrade};
@@ -144,6 +145,7 @@ fn target_component(c: &Component) -> TargetComponent {
         ecosystem: c.ecosystem.clone(),
         name: c.name.clone(),
         version: c.version.clone(),
+        also_named: PackageFormat::advisory_names(&c.ecosystem, &c.name, &c.binaries),
     }
 }
 
@@ -583,6 +585,7 @@ fn request(
         .deferrals
         .iter()
         .find(|x| x.environments.covers(env_id) && names(&x.advisory));
+    let install = upgrade_command(comp, &to);
     TaskRequest {
         environment: env_id.clone(),
         customer: env.customer.clone(),
@@ -596,6 +599,8 @@ fn request(
         score,
         minutes: comp.patch_minutes.into(),
         downtime_minutes: comp.downtime_minutes,
+        restart: comp.restart,
+        install,
         forced: forced.map(|x| (x.reason.clone(), x.override_hard_blackout)),
         not_before: deferral.map(|x| (x.not_before, x.reason.clone())),
         pin: inv
@@ -605,6 +610,11 @@ fn request(
             .find(|p| p.environment == *env_id && p.component == comp.name)
             .map(|p| (p.window.clone(), p.date, p.reason.clone())),
     }
+}
+
+/// The command that upgrades an OS package component's binary packages to `to`, if it is one.
+pub fn upgrade_command(comp: &Component, to: &str) -> Option<String> {
+    PackageFormat::of_ecosystem(&comp.ecosystem)?.upgrade_command(&comp.binaries, to)
 }
 
 /// Takes out the requests whose upgrade a window in progress holds (the ledger says so); their

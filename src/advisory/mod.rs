@@ -22,6 +22,10 @@ pub struct Advisory {
     pub severity: Vec<String>,
     /// Severity text where no vector is given (`HIGH`, `moderate`, ...).
     pub severity_text: Option<String>,
+    /// The distribution's own priority (Ubuntu's `negligible` to `critical`, from
+    /// `cves_map`): the highest of the record's CVEs. Shown beside the CVSS vector; it stands in
+    /// for the score only when no vector or severity word does.
+    pub distro_priority: Option<String>,
     /// Known exploitation, as the record itself claims (native `exploited = true`).
     pub exploited: bool,
     /// RustSec's informational kinds: `unmaintained`, `unsound`, `notice`.

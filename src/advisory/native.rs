@@ -65,6 +65,7 @@ pub fn load(source: &Source, feed: &str) -> Result<Advisory, Vec<Diagnostic>> {
         return Err(problems);
     }
     Ok(Advisory {
+        distro_priority: None,
         id: raw.id.into_inner(),
         aliases: raw.aliases,
         summary: raw.summary,

@@ -1,16 +1,28 @@
 //! OSV records (schema 1.x) into [`Advisory`]. Ranges of type SEMVER and ECOSYSTEM are read;
 //! GIT ranges are skipped without dropping the others; withdrawn records are dropped.
+//!
+//! Distribution records name their CVEs elsewhere than `aliases`: Ubuntu's keep them in
+//! `upstream` (as `UBUNTU-CVE-2024-1234`) and some in `related`, and their CVSS vectors and
+//! priorities in `affected[].database_specific.cves_map`; AlmaLinux's and Rocky's list them in
+//! `related`. The CVE ids of `upstream` (and, for these distributions' records, of `related`)
+//! become aliases, so that KEV and EPSS join them and records of
+//! one CVE merge; `cves_map` vectors become the record's severity, and its priority the
+//! record's distribution priority.
 
 use serde::Deserialize;
 
 use super::{Advisory, Affected};
-use crate::version::{Event, Range, Scheme, canonical_ecosystem, canonical_name};
+use crate::version::{Event, Range, Scheme, canonical_ecosystem, canonical_name, ecosystem_base};
 
 #[derive(Deserialize)]
 struct Record {
     id: String,
     #[serde(default)]
     aliases: Vec<String>,
+    #[serde(default)]
+    upstream: Vec<String>,
+    #[serde(default)]
+    related: Vec<String>,
     #[serde(default)]
     summary: Option<String>,
     #[serde(default)]
@@ -29,7 +41,30 @@ struct Record {
 
 #[derive(Deserialize)]
 struct Severity {
+    #[serde(rename = "type", default)]
+    kind: Option<String>,
     score: String,
+}
+
+impl Severity {
+    /// A CVSS vector (types `CVSS_V2`, `CVSS_V3`, `CVSS_V4`, or untyped), not a word such as
+    /// Ubuntu's priority.
+    fn is_vector(&self) -> bool {
+        self.kind.as_deref().is_none_or(|k| k.starts_with("CVSS"))
+    }
+}
+
+/// `database_specific.cves_map` of an Ubuntu `affected[]` entry.
+#[derive(Deserialize)]
+struct CvesMap {
+    #[serde(default)]
+    cves: Vec<MappedCve>,
+}
+
+#[derive(Deserialize)]
+struct MappedCve {
+    #[serde(default)]
+    severity: Vec<Severity>,
 }
 
 #[derive(Deserialize)]
@@ -86,12 +121,39 @@ pub fn parse(bytes: &[u8], feed: &str, notes: &mut Vec<String>) -> Result<Loaded
         .filter(|s| !s.trim().is_empty())
         .or_else(|| record.details.map(|d| first_line(&d)))
         .unwrap_or_default();
+    // Ubuntu's, AlmaLinux's and Rocky's records list the CVEs they fix in `related`.
+    let distribution = affected.iter().any(|a| {
+        matches!(
+            ecosystem_base(&a.ecosystem),
+            "Ubuntu" | "AlmaLinux" | "Rocky Linux"
+        )
+    });
+    let (mapped, distro_priority) = cves_map(&record.id, &record.affected, notes);
+    let mut severity: Vec<String> = Vec::new();
+    for s in record.severity.iter().chain(&mapped) {
+        if s.is_vector() && !severity.contains(&s.score) {
+            severity.push(s.score.clone());
+        }
+    }
+    let related = record.related.iter().filter(|_| distribution);
+    let mut aliases = record.aliases;
+    for id in record
+        .upstream
+        .iter()
+        .chain(related)
+        .filter_map(|i| cve_of(i))
+    {
+        if !aliases.iter().any(|a| a == id) && id != record.id {
+            aliases.push(id.to_string());
+        }
+    }
     Ok(Loaded::Advisory(Box::new(Advisory {
         severity_text: severity_text(record.database_specific.as_ref()),
-        severity: record.severity.into_iter().map(|s| s.score).collect(),
+        distro_priority,
+        severity,
         published: record.published.map(|p| p.chars().take(10).collect()),
         id: record.id,
-        aliases: record.aliases,
+        aliases,
         summary,
         exploited: false,
         informational,
@@ -173,6 +235,51 @@ fn convert_event(
     }
 }
 
+/// The CVE id an `upstream` or `related` entry names: `CVE-2024-1234`, also as a distribution
+/// spells it (`UBUNTU-CVE-2024-1234`); `None` for other ids.
+fn cve_of(id: &str) -> Option<&str> {
+    let at = id.find("CVE-")?;
+    let prefix = &id[..at];
+    let spelt = prefix.is_empty()
+        || prefix
+            .strip_suffix('-')
+            .is_some_and(|p| p.bytes().all(|b| b.is_ascii_uppercase()));
+    spelt.then(|| &id[at..])
+}
+
+/// Ubuntu's priority words, lowest first.
+const PRIORITIES: &[&str] = &["negligible", "low", "medium", "high", "critical"];
+
+/// Every severity of every CVE in the entries' `cves_map`, and the highest priority among the
+/// words (type `Ubuntu`). A map that cannot be read is a note, and gives nothing.
+fn cves_map(
+    id: &str,
+    affected: &[RecordAffected],
+    notes: &mut Vec<String>,
+) -> (Vec<Severity>, Option<String>) {
+    let mut all = Vec::new();
+    for a in affected {
+        let Some(map) = a.database_specific.as_ref().and_then(|d| d.get("cves_map")) else {
+            continue;
+        };
+        match CvesMap::deserialize(map) {
+            Ok(map) => all.extend(map.cves.into_iter().flat_map(|c| c.severity)),
+            Err(e) => notes.push(format!("{id}: `cves_map` ignored: {e}")),
+        }
+    }
+    let priority = all
+        .iter()
+        .filter(|s| !s.is_vector())
+        .filter_map(|s| {
+            PRIORITIES
+                .iter()
+                .position(|p| p.eq_ignore_ascii_case(&s.score))
+        })
+        .max()
+        .map(|i| PRIORITIES[i].to_string());
+    (all, priority)
+}
+
 fn informational_kind(db: Option<&serde_json::Value>) -> Option<String> {
     db?.get("informational")?.as_str().map(str::to_string)
 }
@@ -235,6 +342,56 @@ mod tests {
         assert_eq!(notes.len(), 2, "{notes:?}");
         assert!(notes[1].contains("range of `a` was skipped"), "{notes:?}");
         assert!(adv.affected[0].range.intervals.is_empty());
+    }
+
+    #[test]
+    fn ubuntu_records_name_their_cves_vectors_and_priority() {
+        let (loaded, notes) = load(
+            r#"{"id":"USN-7270-1","aliases":[],"upstream":["UBUNTU-CVE-2025-26465"],
+            "related":["CVE-2025-26466","UBUNTU-CVE-2025-26466","USN-7000-1"],
+            "affected":[{"package":{"ecosystem":"Ubuntu:22.04:LTS","name":"openssh"},
+              "ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"1:8.9p1-3ubuntu0.11"}]}],
+              "database_specific":{"cves_map":{"ecosystem":"Ubuntu:22.04:LTS","cves":[
+                {"id":"CVE-2025-26465","severity":[
+                  {"type":"CVSS_V3","score":"CVSS:3.1/AV:N/AC:H/PR:N/UI:R/S:U/C:H/I:H/A:N"},
+                  {"type":"CVSS_V3","score":"CVSS:3.1/AV:N/AC:H/PR:N/UI:R/S:U/C:H/I:H/A:N"},
+                  {"type":"Ubuntu","score":"medium"}]},
+                {"id":"CVE-2025-26466","severity":[
+                  {"type":"CVSS_V4","score":"CVSS:4.0/AV:L/AC:L/AT:N/PR:L/UI:N/VC:N/VI:N/VA:L/SC:N/SI:N/SA:N/E:P"},
+                  {"type":"Ubuntu","score":"high"}]}]}}}]}"#,
+        );
+        let Loaded::Advisory(adv) = loaded else {
+            panic!("withdrawn")
+        };
+        assert!(notes.is_empty(), "{notes:?}");
+        assert_eq!(adv.aliases, ["CVE-2025-26465", "CVE-2025-26466"]);
+        assert_eq!(adv.cves().count(), 2);
+        assert_eq!(
+            adv.severity,
+            [
+                "CVSS:3.1/AV:N/AC:H/PR:N/UI:R/S:U/C:H/I:H/A:N",
+                "CVSS:4.0/AV:L/AC:L/AT:N/PR:L/UI:N/VC:N/VI:N/VA:L/SC:N/SI:N/SA:N/E:P"
+            ]
+        );
+        assert_eq!(adv.distro_priority.as_deref(), Some("high"));
+        // `related` is only read as the same flaw in the distributions' records.
+        let (loaded, _) = load(
+            r#"{"id":"GHSA-x","related":["CVE-2020-1"],"upstream":["CVE-2020-2"],"affected":[]}"#,
+        );
+        let Loaded::Advisory(adv) = loaded else {
+            panic!("withdrawn")
+        };
+        assert_eq!(adv.aliases, ["CVE-2020-2"]);
+        // A malformed `cves_map` is a note; the record still loads.
+        let (loaded, notes) = load(
+            r#"{"id":"USN-1","affected":[{"package":{"ecosystem":"Ubuntu:22.04:LTS","name":"a"},
+            "database_specific":{"cves_map":{"cves":"none"}}}]}"#,
+        );
+        assert!(matches!(loaded, Loaded::Advisory(_)));
+        assert!(
+            notes[0].starts_with("USN-1: `cves_map` ignored"),
+            "{notes:?}"
+        );
     }
 
     #[test]

@@ -104,6 +104,9 @@ fn finding(x: &Explained, now: DateTime<Utc>) -> String {
     if let Some(origin) = x.origin {
         head.insert(2, row(["declared in", origin]));
     }
+    if let Some(u) = &x.upgrade {
+        head.extend(upgrade_rows(u));
+    }
     out.push_str(&aligned(&head));
     out.push_str("\nInputs\n");
     let inputs: Vec<Vec<String>> = x
@@ -121,6 +124,24 @@ fn finding(x: &Explained, now: DateTime<Utc>) -> String {
 
 fn row<const N: usize>(cells: [&str; N]) -> Vec<String> {
     cells.iter().map(|c| c.to_string()).collect()
+}
+
+/// What an OS package's upgrade installs and restarts.
+fn upgrade_rows(u: &crate::explain::Upgrade) -> Vec<Vec<String>> {
+    let mut rows = vec![row(["binaries", &u.binaries.join(", ")])];
+    if let Some(c) = &u.command {
+        rows.push(row(["upgrade with", c]));
+    }
+    let why = u.restart_why.unwrap_or("as the inventory says");
+    let downtime = match u.downtime_minutes {
+        0 => "no downtime".to_string(),
+        m => format!("{m} min of downtime"),
+    };
+    rows.push(row([
+        "restart",
+        &format!("{} ({why}); {downtime}", u.restart.as_str()),
+    ]));
+    rows
 }
 
 fn fix(f: &crate::plan::PlanFinding) -> String {

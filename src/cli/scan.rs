@@ -9,7 +9,8 @@ use serde::Serialize;
 use super::{Cli, Format, Outcome, print, table, warn};
 use crate::error::{Error, Result};
 use crate::feeds::{FeedKind, FeedSpec, Feeds};
-use crate::inputs::Kind;
+use crate::inputs::distro::{Distro, PackageFormat};
+use crate::inputs::{Host, Kind};
 use crate::inventory::Inventory;
 use crate::matching::{self, Finding, Target, TargetComponent};
 use crate::plan::{History, Status};
@@ -18,9 +19,21 @@ use crate::risk::{self, CvssInfo, Decision};
 #[derive(Debug, Args)]
 pub struct ScanArgs {
     /// A lockfile to scan instead of the inventory (repeatable): Cargo.lock,
-    /// package-lock.json, requirements*.txt, poetry.lock, go.mod, go.sum or a dpkg status file.
+    /// package-lock.json, requirements*.txt, poetry.lock, go.mod, go.sum, or an OS package list
+    /// (a dpkg status file, an apk `installed` database, a `*.rpm-qa` listing).
     #[arg(long, value_name = "FILE")]
     lockfile: Vec<PathBuf>,
+    /// The distribution release of the OS package lists given with --lockfile, as ID:VERSION:
+    /// ubuntu:22.04, debian:12, alpine:3.20, almalinux:9, rocky:9. Without it (or
+    /// --os-release), an `os-release` file beside each list names its release.
+    #[arg(long, value_name = "ID:VERSION", value_parser = parse_distro, conflicts_with = "os_release")]
+    distro: Option<Distro>,
+    /// The host's /etc/os-release, naming the release of the OS package lists.
+    #[arg(long, value_name = "FILE")]
+    os_release: Option<PathBuf>,
+    /// The host has Ubuntu Pro: its packages also match `Ubuntu:Pro:` records.
+    #[arg(long)]
+    ubuntu_pro: bool,
     /// An SBOM to scan instead of the inventory (repeatable): CycloneDX or SPDX 2.x JSON.
     #[arg(long, value_name = "FILE")]
     sbom: Vec<PathBuf>,
@@ -33,6 +46,10 @@ pub struct ScanArgs {
     fail_on: Option<Decision>,
     #[command(flatten)]
     fresh: super::feeds::FreshArgs,
+}
+
+fn parse_distro(s: &str) -> std::result::Result<Distro, String> {
+    s.parse()
 }
 
 pub fn parse_decision(s: &str) -> std::result::Result<Decision, String> {
@@ -63,6 +80,15 @@ struct ScanFinding<'a> {
 
 pub fn run(cli: &Cli, args: &ScanArgs) -> Result<Outcome> {
     let adhoc = !args.lockfile.is_empty() || !args.sbom.is_empty();
+    let host_flags = args.distro.is_some() || args.os_release.is_some() || args.ubuntu_pro;
+    if host_flags && !adhoc {
+        return Err(Error::Usage(
+            "`--distro`, `--os-release` and `--ubuntu-pro` describe the host of the package lists \
+             given with `--lockfile` or `--sbom`; an inventory's environments say it with `distro` \
+             and `ubuntu_pro`"
+                .into(),
+        ));
+    }
     let inventory = if !adhoc || args.osv.is_empty() {
         Some(crate::inventory::load(&cli.inventory)?)
     } else {
@@ -164,20 +190,32 @@ fn load_feeds(
 
 /// One target per `--lockfile` and `--sbom`, named by the path as given.
 fn input_targets(args: &ScanArgs, warnings: &mut Vec<String>) -> Result<Vec<Target>> {
+    let distro = match &args.os_release {
+        Some(path) => Some(crate::inputs::read_os_release(path)?),
+        None => args.distro.clone(),
+    };
+    let host = Host {
+        distro,
+        pro: args.ubuntu_pro,
+    };
     let lockfiles = args.lockfile.iter().map(|p| (p, Kind::Lockfile));
     let sboms = args.sbom.iter().map(|p| (p, Kind::Sbom));
     lockfiles
         .chain(sboms)
         .map(|(path, kind)| {
-            let inputs = kind.read(path)?;
+            let inputs = kind.read(path, &host)?;
             warnings.extend(inputs.warnings);
             let components = inputs
                 .packages
                 .into_iter()
-                .map(|p| TargetComponent {
-                    ecosystem: p.ecosystem,
-                    name: p.name,
-                    version: p.version,
+                .map(|p| {
+                    let binaries = p.os.map(|os| os.binaries).unwrap_or_default();
+                    TargetComponent {
+                        also_named: PackageFormat::advisory_names(&p.ecosystem, &p.name, &binaries),
+                        ecosystem: p.ecosystem,
+                        name: p.name,
+                        version: p.version,
+                    }
                 })
                 .collect();
             Ok(Target {

@@ -55,7 +55,7 @@ pub fn parse(source: &Source) -> Result<Inputs> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::inputs::{fixture, read_lockfile, triples};
+    use crate::inputs::{Host, fixture, read_lockfile, triples};
 
     fn parse_text(text: &str) -> Vec<(String, String)> {
         parse(&Source::new("Cargo.lock", text.into()))
@@ -131,7 +131,7 @@ source = "sparse+https://crates.example.com/index/"
 
     #[test]
     fn reads_the_fixtures() {
-        let v1 = read_lockfile(&fixture("v1.Cargo.lock")).unwrap();
+        let v1 = read_lockfile(&fixture("v1.Cargo.lock"), &Host::default()).unwrap();
         assert_eq!(
             triples(&v1),
             [
@@ -142,7 +142,7 @@ source = "sparse+https://crates.example.com/index/"
                 ("crates.io", "smallvec", "0.6.13"),
             ]
         );
-        let v4 = read_lockfile(&fixture("v4.Cargo.lock")).unwrap();
+        let v4 = read_lockfile(&fixture("v4.Cargo.lock"), &Host::default()).unwrap();
         assert_eq!(
             triples(&v4),
             [

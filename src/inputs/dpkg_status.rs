@@ -3,13 +3,17 @@
 //!
 //! Only installed packages are read: a `Status:` of `WANT ok installed`, where WANT is `install`,
 //! and also `hold` (held back, still installed) or `deinstall` (marked for removal, not yet
-//! removed). Debian's advisories name the *source* package (`openssl`, not `libssl3`), so a
-//! package is read as its `Source:` name, at the version in `Source: name (version)` when given
-//! (a binNMU's binary version differs from its source's) and at its `Version:` otherwise. The
-//! binary packages built from one source collapse into one. Hand-written: the format is small,
-//! and the deb822 crates bring editing machinery that reading does not need.
+//! removed); `half-installed`, `config-files` and the other states are not installed. Debian's
+//! and Ubuntu's advisories name the *source* package (`openssl`, not `libssl3`), so a package is
+//! read as its `Source:` name, at the version in `Source: name (version)` when given (a binNMU's
+//! or an epoch-carrying binary's version differs from its source's) and at its `Version:`
+//! otherwise. The binary packages built from one source at one version collapse into one
+//! package, which keeps their names (what an operator upgrades) and what their upgrade restarts
+//! (see [`super::os_package`]). Hand-written: the format is small, and the deb822 crates bring
+//! editing machinery that reading does not need.
 
-use super::{Inputs, Package};
+use super::Inputs;
+use super::os_package::{self, Installed};
 use crate::diag::{Diagnostic, Source};
 use crate::error::{Error, Result};
 
@@ -28,10 +32,11 @@ impl<'a> Stanza<'a> {
     }
 }
 
-/// The installed packages of a dpkg status file, by source package.
-pub fn parse(source: &Source) -> Result<Inputs> {
+/// The installed packages of a dpkg status file, by source package, in `ecosystem` (the host's
+/// release, such as `Ubuntu:22.04:LTS`).
+pub fn parse(source: &Source, ecosystem: &str) -> Result<Inputs> {
     let mut diags = Vec::new();
-    let mut packages = Vec::new();
+    let mut host: Vec<(Installed, String)> = Vec::new();
     for stanza in stanzas(source, &mut diags) {
         let at = stanza.at..stanza.at;
         let Some(package) = stanza.get("Package") else {
@@ -53,13 +58,32 @@ pub fn parse(source: &Source) -> Result<Inputs> {
             },
             None => (package, version),
         };
-        packages.push(Package::new("Debian", name, version));
+        let depends = ["Depends", "Pre-Depends"]
+            .iter()
+            .filter_map(|f| stanza.get(f))
+            .flat_map(dependency_names)
+            .collect();
+        let installed = Installed {
+            binary: package.to_string(),
+            source: name.to_string(),
+            depends: Some(depends),
+            provides: Vec::new(),
+        };
+        host.push((installed, version.to_string()));
     }
     if diags.is_empty() {
-        Ok(packages.into())
+        Ok(os_package::by_source(ecosystem, &host).into())
     } else {
         Err(Error::Invalid(diags))
     }
+}
+
+/// The packages named by a `Depends` value: `libc6 (>= 2.34), libssl3 | libssl1.1, perl:any`.
+fn dependency_names(value: &str) -> impl Iterator<Item = String> + '_ {
+    value.split([',', '|']).filter_map(|d| {
+        let name = d.split_whitespace().next()?;
+        Some(name.split(':').next().unwrap_or(name).to_string())
+    })
 }
 
 fn is_installed(status: Option<&str>) -> bool {
@@ -114,10 +138,10 @@ fn field(line: &str) -> Option<(&str, &str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::inputs::{fixture, read_lockfile, triples};
+    use crate::inputs::{Host, fixture, read_lockfile, triples};
 
     fn parse_text(text: &str) -> Result<Inputs> {
-        parse(&Source::new("status", text.into()))
+        parse(&Source::new("status", text.into()), "Debian:12")
     }
 
     #[test]
@@ -150,9 +174,9 @@ Version: 7.88.1-10+deb12u4
         assert_eq!(
             triples(&parse_text(text).unwrap()),
             [
-                ("Debian", "openssl", "3.0.11-1~deb12u2"),
-                ("Debian", "bash", "5.2.15-2"),
-                ("Debian", "curl", "7.88.1-10+deb12u4"),
+                ("Debian:12", "openssl", "3.0.11-1~deb12u2"),
+                ("Debian:12", "bash", "5.2.15-2"),
+                ("Debian:12", "curl", "7.88.1-10+deb12u4"),
             ]
         );
     }
@@ -178,17 +202,18 @@ Version: 7.88.1-10+deb12u4
 
     #[test]
     fn reads_the_fixture() {
-        let inputs = read_lockfile(&fixture("debian-12.dpkg-status")).unwrap();
+        // Its release comes from the `os-release` beside it.
+        let inputs = read_lockfile(&fixture("debian-12.dpkg-status"), &Host::default()).unwrap();
         assert_eq!(
             triples(&inputs),
             [
-                ("Debian", "base-files", "12.4+deb12u2"),
-                ("Debian", "bash", "5.2.15-2"),
-                ("Debian", "ca-certificates", "20230311"),
-                ("Debian", "curl", "7.88.1-10+deb12u4"),
-                ("Debian", "glibc", "2.36-9+deb12u3"),
-                ("Debian", "openssl", "3.0.9-1"),
-                ("Debian", "zlib", "1:1.2.13.dfsg-1"),
+                ("Debian:12", "base-files", "12.4+deb12u2"),
+                ("Debian:12", "bash", "5.2.15-2"),
+                ("Debian:12", "ca-certificates", "20230311"),
+                ("Debian:12", "curl", "7.88.1-10+deb12u4"),
+                ("Debian:12", "glibc", "2.36-9+deb12u3"),
+                ("Debian:12", "openssl", "3.0.9-1"),
+                ("Debian:12", "zlib", "1:1.2.13.dfsg-1"),
             ]
         );
     }

@@ -137,7 +137,7 @@ fn replace<'a>(args: &[&'a str]) -> Option<Replace<'a>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::inputs::{fixture, read_lockfile, triples};
+    use crate::inputs::{Host, fixture, read_lockfile, triples};
 
     fn parse_text(text: &str) -> Result<Inputs> {
         parse(&Source::new("go.mod", text.into()))
@@ -215,7 +215,7 @@ retract [v0.1.0, v0.1.3]
 
     #[test]
     fn reads_the_fixture() {
-        let inputs = read_lockfile(&fixture("go.mod")).unwrap();
+        let inputs = read_lockfile(&fixture("go.mod"), &Host::default()).unwrap();
         assert_eq!(
             triples(&inputs),
             [

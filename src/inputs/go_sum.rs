@@ -61,7 +61,7 @@ fn is_higher(a: &str, b: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::inputs::{fixture, read_lockfile, triples};
+    use crate::inputs::{Host, fixture, read_lockfile, triples};
 
     fn parse_text(text: &str) -> Result<Inputs> {
         parse(&Source::new("go.sum", text.into()))
@@ -99,7 +99,7 @@ github.com/docker/docker v24.0.5+incompatible h1:WmgcE4fxyI6EEXxBRxsHnZXrO1pQUaV
 
     #[test]
     fn reads_the_fixture() {
-        let inputs = read_lockfile(&fixture("go.sum")).unwrap();
+        let inputs = read_lockfile(&fixture("go.sum"), &Host::default()).unwrap();
         assert_eq!(
             triples(&inputs),
             [

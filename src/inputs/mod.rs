@@ -7,17 +7,24 @@
 //! project's own, path, git or local packages are not the registry's package of the same name.
 //! A file that cannot be read at all is an error that points at `path:line:col`.
 //!
-//! Lockfiles are told apart by file name, SBOMs by content (`bomFormat` or `spdxVersion`).
+//! Lockfiles are told apart by file name, SBOMs by content (`bomFormat` or `spdxVersion`). OS
+//! package lists (dpkg status, apk installed, `rpm -qa`) also need the host's distribution
+//! release (see [`distro`]): without one they are an error, never read as some release.
 
+pub mod apk_installed;
 pub mod cargo_lock;
 mod cargo_lock_fast;
 pub mod cyclonedx;
+pub mod distro;
 pub mod dpkg_status;
 pub mod go_mod;
 pub mod go_sum;
 pub mod npm_lock;
+pub mod os_package;
 pub mod poetry_lock;
 pub mod requirements;
+pub mod restart;
+pub mod rpm_qa;
 pub mod spdx;
 
 use std::collections::HashSet;
@@ -29,14 +36,18 @@ use crate::diag::Source;
 use crate::error::{Error, Result};
 use crate::inventory::purl;
 use crate::version::canonical_name;
+use distro::{Distro, PackageFormat};
+pub use os_package::OsPackage;
 
 /// A package an input file pins.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Package {
-    /// OSV ecosystem: `crates.io`, `npm`, `PyPI`, `Go`, `Maven`, `Debian`, ...
+    /// OSV ecosystem: `crates.io`, `npm`, `PyPI`, `Go`, `Maven`, `Ubuntu:22.04:LTS`, ...
     pub ecosystem: String,
     pub name: String,
     pub version: String,
+    /// For an OS package (a source package), what the host has installed from it.
+    pub os: Option<OsPackage>,
 }
 
 impl Package {
@@ -45,8 +56,92 @@ impl Package {
             ecosystem: ecosystem.to_string(),
             name: name.into(),
             version: version.into(),
+            os: None,
         }
     }
+}
+
+/// What is known of the host a package list comes from: its release (an inventory's `distro`,
+/// `scan --distro` or `--os-release`) and whether it has Ubuntu Pro. Without a release, an
+/// `os-release` file beside the package list names it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Host {
+    pub distro: Option<Distro>,
+    pub pro: bool,
+}
+
+impl Host {
+    /// A host of the release `text` (`ubuntu:22.04`), for tests.
+    #[cfg(test)]
+    pub fn distro(text: &str) -> Host {
+        Host {
+            distro: Some(text.parse().expect("a valid release")),
+            pro: false,
+        }
+    }
+
+    /// The release of the package list at `path` in `format`: the host's, else the one an
+    /// `os-release` file beside it names; an error when neither says, or when the release does
+    /// not use that format.
+    fn release_of(&self, path: &Path, format: PackageFormat) -> Result<Distro> {
+        let distro = match &self.distro {
+            Some(d) => d.clone(),
+            None => os_release_beside(path)?.ok_or_else(|| {
+                Error::input(
+                    path,
+                    format!(
+                        "the distribution release of this package list is unknown, and OS \
+                         packages are matched only against their own release's advisories: \
+                         pass `--distro ID:VERSION` (such as `--distro ubuntu:22.04`) or \
+                         `--os-release FILE` to `scan`, set `distro = \"ubuntu:22.04\"` on the \
+                         environment, or put the host's /etc/os-release beside it as `{}`",
+                        path.with_file_name("os-release").display()
+                    ),
+                )
+            })?,
+        };
+        let distro = distro
+            .with_pro(self.pro)
+            .map_err(|e| Error::input(path, e))?;
+        if distro.family.format() != format {
+            let message = format!(
+                "this is {}, which `{distro}` does not use (Ubuntu and Debian use dpkg, Alpine \
+                 apk, AlmaLinux and Rocky rpm)",
+                format.noun()
+            );
+            return Err(Error::input(path, message));
+        }
+        Ok(distro)
+    }
+
+    /// An SBOM's OS packages (`pkg:deb/ubuntu/...`, which name no release) as packages of the
+    /// host's release, when the host has one of that distribution.
+    fn narrow(&self, mut inputs: Inputs) -> Inputs {
+        let Some(Ok(distro)) = self.distro.clone().map(|d| d.with_pro(self.pro)) else {
+            return inputs;
+        };
+        let ecosystem = distro.ecosystem();
+        let base = crate::version::ecosystem_base(&ecosystem);
+        for p in inputs.packages.iter_mut().filter(|p| p.ecosystem == base) {
+            p.ecosystem = ecosystem.clone();
+        }
+        inputs
+    }
+}
+
+/// The release named by an `os-release` file in the same directory as `path`, if there is one.
+fn os_release_beside(path: &Path) -> Result<Option<Distro>> {
+    let beside = path.with_file_name("os-release");
+    if !beside.is_file() {
+        return Ok(None);
+    }
+    read_os_release(&beside).map(Some)
+}
+
+/// Reads an `/etc/os-release` file's release.
+pub fn read_os_release(path: &Path) -> Result<Distro> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    Distro::from_os_release(&text).map_err(|e| Error::input(path, e))
 }
 
 /// What an input file yields: its packages, and one warning for each thing it names that cannot
@@ -86,11 +181,12 @@ pub enum Kind {
 }
 
 impl Kind {
-    /// Reads `path` as this kind of file.
-    pub fn read(self, path: &Path) -> Result<Inputs> {
+    /// Reads `path` as this kind of file; an OS package list is read as a package list of
+    /// `host`.
+    pub fn read(self, path: &Path, host: &Host) -> Result<Inputs> {
         match self {
-            Kind::Lockfile => read_lockfile(path),
-            Kind::Sbom => read_sbom(path),
+            Kind::Lockfile => read_lockfile(path, host),
+            Kind::Sbom => read_sbom(path).map(|inputs| host.narrow(inputs)),
         }
     }
 
@@ -113,6 +209,8 @@ enum Lockfile {
     GoMod,
     GoSum,
     DpkgStatus,
+    ApkInstalled,
+    RpmQa,
 }
 
 /// Lockfile names, each also accepted as `NAME.<file>` (`portal.Cargo.lock`).
@@ -124,12 +222,15 @@ const LOCKFILES: &[(&str, Lockfile)] = &[
     ("go.mod", Lockfile::GoMod),
     ("go.sum", Lockfile::GoSum),
     ("dpkg-status", Lockfile::DpkgStatus),
+    ("status", Lockfile::DpkgStatus),
+    ("apk-installed", Lockfile::ApkInstalled),
+    ("rpm-qa", Lockfile::RpmQa),
 ];
 
 impl Lockfile {
     fn by_name(name: &str) -> Option<Lockfile> {
-        if name == "status" {
-            return Some(Lockfile::DpkgStatus);
+        if name == "installed" {
+            return Some(Lockfile::ApkInstalled);
         }
         if name.starts_with("requirements") && name.ends_with(".txt") {
             return Some(Lockfile::Requirements);
@@ -143,7 +244,9 @@ impl Lockfile {
             .map(|(_, format)| *format)
     }
 
-    fn parse(self, source: &Source) -> Result<Inputs> {
+    fn parse(self, path: &Path, host: &Host) -> Result<Inputs> {
+        let source = &read(path)?;
+        let release = |format| host.release_of(path, format).map(|d| d.ecosystem());
         match self {
             Lockfile::Cargo => cargo_lock::parse(source),
             Lockfile::Npm => npm_lock::parse(source),
@@ -151,21 +254,35 @@ impl Lockfile {
             Lockfile::Poetry => poetry_lock::parse(source),
             Lockfile::GoMod => go_mod::parse(source),
             Lockfile::GoSum => go_sum::parse(source),
-            Lockfile::DpkgStatus => dpkg_status::parse(source),
+            Lockfile::DpkgStatus => dpkg_status::parse(source, &release(PackageFormat::Dpkg)?),
+            Lockfile::ApkInstalled => apk_installed::parse(source, &release(PackageFormat::Apk)?),
+            Lockfile::RpmQa => rpm_qa::parse(source, &release(PackageFormat::Rpm)?),
         }
     }
 }
 
 const ACCEPTED: &str = "expected `Cargo.lock`, `package-lock.json`, `npm-shrinkwrap.json`, \
 `requirements*.txt` (or another `.txt` of `name==version` pins), `poetry.lock`, `go.mod`, \
-`go.sum`, a dpkg `status` file or `*.dpkg-status`; a lockfile may be prefixed as in \
+`go.sum`, a dpkg `status` file (also `*.status`, `*.dpkg-status`), an apk `installed` database or \
+`*.apk-installed`, an `rpm -qa` listing named `*.rpm-qa`; a lockfile may be prefixed as in \
 `portal.Cargo.lock`. SBOMs (CycloneDX or SPDX JSON) are read with `--sbom` or `sboms`";
 
-/// Reads the packages of a lockfile, choosing the format by file name.
-pub fn read_lockfile(path: &Path) -> Result<Inputs> {
+/// Whether `path` names an OS package list (dpkg status, apk installed, `rpm -qa`), which is
+/// read with its host's release.
+pub fn is_os_package_list(path: &Path) -> bool {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    matches!(
+        Lockfile::by_name(name),
+        Some(Lockfile::DpkgStatus | Lockfile::ApkInstalled | Lockfile::RpmQa)
+    )
+}
+
+/// Reads the packages of a lockfile (or OS package list, of `host`), choosing the format by
+/// file name.
+pub fn read_lockfile(path: &Path, host: &Host) -> Result<Inputs> {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
     let inputs = match Lockfile::by_name(name) {
-        Some(format) => format.parse(&read(path)?)?,
+        Some(format) => format.parse(path, host)?,
         // Any other `.txt` is read as requirements when it pins something.
         None if name.ends_with(".txt") => match requirements::parse(&read(path)?) {
             Ok(inputs) if !inputs.packages.is_empty() => inputs,
@@ -310,6 +427,10 @@ mod tests {
         case("go.sum", Some(GoSum));
         case("status", Some(DpkgStatus));
         case("gateway.dpkg-status", Some(DpkgStatus));
+        case("ubuntu-22.04.status", Some(DpkgStatus));
+        case("installed", Some(ApkInstalled));
+        case("edge.apk-installed", Some(ApkInstalled));
+        case("db.rpm-qa", Some(RpmQa));
         case("myCargo.lock", None);
         case("yarn.lock", None);
         case("bom.json", None);
@@ -317,7 +438,7 @@ mod tests {
 
     #[test]
     fn an_unknown_file_name_lists_what_is_accepted() {
-        let err = read_lockfile(Path::new("locks/yarn.lock")).unwrap_err();
+        let err = read_lockfile(Path::new("locks/yarn.lock"), &Host::default()).unwrap_err();
         let text = err.to_string();
         assert!(
             text.starts_with("locks/yarn.lock: unknown lockfile format (no format has"),
@@ -331,11 +452,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let pins = dir.path().join("constraints.txt");
         std::fs::write(&pins, "Django==4.2.1\n").unwrap();
-        let inputs = read_lockfile(&pins).unwrap();
+        let inputs = read_lockfile(&pins, &Host::default()).unwrap();
         assert_eq!(triples(&inputs), [("PyPI", "django", "4.2.1")]);
         let notes = dir.path().join("notes.txt");
         std::fs::write(&notes, "remember the milk\n").unwrap();
-        let err = read_lockfile(&notes).unwrap_err().to_string();
+        let err = read_lockfile(&notes, &Host::default())
+            .unwrap_err()
+            .to_string();
         assert!(
             err.contains("a `.txt` that pins no `name==version`"),
             "{err}"
@@ -401,6 +524,36 @@ mod tests {
         assert!(
             err.to_string()
                 .starts_with(&format!("{}:1:", dir.path().join("d.json").display()))
+        );
+    }
+
+    #[test]
+    fn an_sboms_os_packages_take_the_hosts_release() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("vm.cdx.json");
+        std::fs::write(
+            &path,
+            r#"{"bomFormat": "CycloneDX", "specVersion": "1.5", "components": [
+                {"name": "libssl3", "purl": "pkg:deb/ubuntu/libssl3@3.0.2-0ubuntu1.10?upstream=openssl"},
+                {"name": "zlib", "purl": "pkg:deb/debian/zlib1g@1.2.13"},
+                {"name": "x", "purl": "pkg:npm/x@1.0.0"}]}"#,
+        )
+        .unwrap();
+        let read = |host: &Host| Kind::Sbom.read(&path, host).unwrap();
+        let ecosystems = |inputs: &Inputs| -> Vec<String> {
+            inputs
+                .packages
+                .iter()
+                .map(|p| p.ecosystem.clone())
+                .collect()
+        };
+        assert_eq!(
+            ecosystems(&read(&Host::distro("ubuntu:22.04"))),
+            ["Ubuntu:22.04:LTS", "Debian", "npm"]
+        );
+        assert_eq!(
+            ecosystems(&read(&Host::default())),
+            ["Ubuntu", "Debian", "npm"]
         );
     }
 

@@ -82,7 +82,7 @@ fn unsupported(source: &Source, why: &str) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::inputs::{fixture, read_lockfile, triples};
+    use crate::inputs::{Host, fixture, read_lockfile, triples};
 
     fn parse_text(text: &str) -> Result<Inputs> {
         parse(&Source::new("package-lock.json", text.into()))
@@ -143,7 +143,7 @@ mod tests {
 
     #[test]
     fn reads_the_fixture_and_drops_duplicates() {
-        let inputs = read_lockfile(&fixture("package-lock.json")).unwrap();
+        let inputs = read_lockfile(&fixture("package-lock.json"), &Host::default()).unwrap();
         let found = triples(&inputs);
         assert_eq!(found.len(), 22, "{found:#?}");
         for expected in [

@@ -49,7 +49,7 @@ pub fn parse(source: &Source) -> Result<Inputs> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::inputs::{fixture, read_lockfile, triples};
+    use crate::inputs::{Host, fixture, read_lockfile, triples};
 
     #[test]
     fn skips_packages_that_are_not_from_an_index() {
@@ -104,7 +104,7 @@ content-hash = "ab12"
 
     #[test]
     fn reads_the_fixture() {
-        let inputs = read_lockfile(&fixture("poetry.lock")).unwrap();
+        let inputs = read_lockfile(&fixture("poetry.lock"), &Host::default()).unwrap();
         assert_eq!(
             triples(&inputs),
             [

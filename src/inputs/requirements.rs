@@ -158,7 +158,7 @@ fn requirement(line: &str) -> std::result::Result<Requirement, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::inputs::{fixture, read_lockfile, triples};
+    use crate::inputs::{Host, fixture, read_lockfile, triples};
 
     fn case(line: &str, expected: Requirement) {
         assert_eq!(requirement(line), Ok(expected), "{line}");
@@ -241,7 +241,7 @@ mod tests {
 
     #[test]
     fn reads_the_fixture() {
-        let inputs = read_lockfile(&fixture("requirements.txt")).unwrap();
+        let inputs = read_lockfile(&fixture("requirements.txt"), &Host::default()).unwrap();
         assert_eq!(
             triples(&inputs),
             [

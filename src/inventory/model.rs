@@ -323,6 +323,11 @@ pub struct Component {
     pub downtime_minutes: u32,
     /// Where it was declared: a stack, the environment file, or a lockfile.
     pub origin: String,
+    /// For an OS package (read from a package list), the binary packages installed from it:
+    /// what the upgrade installs. Empty for other components.
+    pub binaries: Vec<String>,
+    /// Why it has its `restart`, when the package said so rather than the inventory.
+    pub restart_why: Option<String>,
 }
 
 /// Operator decisions from `overrides.toml`.

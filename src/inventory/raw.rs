@@ -247,9 +247,20 @@ pub struct RawEnvironment {
     pub windows: Vec<Spanned<String>>,
     /// Lockfiles whose packages are components of this environment, relative to the inventory:
     /// `Cargo.lock`, `package-lock.json`, `requirements*.txt`, `poetry.lock`, `go.mod`,
-    /// `go.sum` or a dpkg `status` file, each also as `NAME.<file>` (`portal.Cargo.lock`).
+    /// `go.sum`, or an OS package list: a dpkg `status` file, an apk `installed` database or an
+    /// `rpm -qa` listing (`*.rpm-qa`), each also as `NAME.<file>` (`portal.Cargo.lock`,
+    /// `gateway.dpkg-status`).
     #[serde(default)]
     pub lockfiles: Vec<Spanned<String>>,
+    /// The distribution release the environment's host runs, as `ID:VERSION`: `ubuntu:22.04`,
+    /// `debian:12`, `alpine:3.20`, `almalinux:9` or `rocky:9`. The OS package lists in
+    /// `lockfiles` are matched only against that release's advisories (`Ubuntu:22.04:LTS`,
+    /// `Debian:12`, `Alpine:v3.20`, `AlmaLinux:9`, `Rocky Linux:9`). Without it, an `os-release`
+    /// file beside a list names the release; a list with neither is an error.
+    pub distro: Option<Spanned<String>>,
+    /// The host has Ubuntu Pro (default false): its packages also match the
+    /// `Ubuntu:Pro:RELEASE` records, whose fixes only Pro hosts receive.
+    pub ubuntu_pro: Option<Spanned<bool>>,
     /// SBOMs whose components are components of this environment, relative to the inventory:
     /// CycloneDX JSON (1.4 to 1.6) or SPDX 2.x JSON, each component identified by its purl.
     #[serde(default)]

@@ -14,7 +14,8 @@ use crate::advisory::Advisory;
 use crate::diag::{Diagnostic, Source};
 use crate::duration::Duration;
 use crate::feeds::{FeedKind, FeedSpec};
-use crate::inputs::Kind;
+use crate::inputs::distro::Distro;
+use crate::inputs::{self, Host, Kind, Package, restart};
 use crate::risk::Decision;
 use crate::version::{Scheme, canonical_ecosystem, canonical_name};
 
@@ -571,6 +572,8 @@ fn component(
         restart: raw.restart,
         downtime_minutes: raw.downtime_minutes,
         origin: origin.to_string(),
+        binaries: Vec::new(),
+        restart_why: None,
     })
 }
 
@@ -626,23 +629,35 @@ fn environment(
         }
     }
     let own_origin = src.path.display().to_string();
-    for comp in components(src, &raw.components, &own_origin, cx.defaults, diags) {
+    let own = components(src, &raw.components, &own_origin, cx.defaults, diags);
+    for comp in &own {
         merged.retain(|m| (&m.ecosystem, &m.name) != (&comp.ecosystem, &comp.name));
-        merged.push(comp);
     }
+    let host = host(&mut Check { src, diags }, raw);
+    let mut listed = Vec::new();
     for lock in &raw.lockfiles {
-        merged.extend(input_components(
-            src,
-            lock,
-            Kind::Lockfile,
-            cx,
-            diags,
-            warnings,
-        ));
+        // A bad `distro` is reported at its key, not again at each OS package list.
+        let Some(host) = host.as_ref().or_else(|| {
+            (!inputs::is_os_package_list(Path::new(lock.get_ref()))).then_some(&NO_HOST)
+        }) else {
+            continue;
+        };
+        let kind = Kind::Lockfile;
+        listed.extend(input_components(src, lock, kind, host, cx, diags, warnings));
     }
     for sbom in &raw.sboms {
-        merged.extend(input_components(src, sbom, Kind::Sbom, cx, diags, warnings));
+        let kind = Kind::Sbom;
+        let host = host.as_ref().unwrap_or(&NO_HOST);
+        listed.extend(input_components(src, sbom, kind, host, cx, diags, warnings));
     }
+    // The environment's own entry for a listed package wins, as over a stack's: that is how an
+    // inventory says otherwise about an OS package's restart or downtime.
+    listed.retain(|l| {
+        !own.iter()
+            .any(|o| (&o.ecosystem, &o.name) == (&l.ecosystem, &l.name))
+    });
+    merged.extend(own);
+    merged.extend(listed);
     Environment {
         id: raw.id.get_ref().clone(),
         customer: raw.customer.get_ref().clone(),
@@ -654,6 +669,35 @@ fn environment(
         windows: raw.windows.iter().map(|w| w.get_ref().clone()).collect(),
         components: merged,
     }
+}
+
+/// A host that names no release.
+const NO_HOST: Host = Host {
+    distro: None,
+    pro: false,
+};
+
+/// The host its package lists come from: `distro` and `ubuntu_pro`, checked at their keys;
+/// `None` when `distro` is wrong (reported).
+fn host(c: &mut Check, raw: &RawEnvironment) -> Option<Host> {
+    let distro = match &raw.distro {
+        Some(d) => match d.get_ref().parse::<Distro>() {
+            Ok(distro) => Some(distro),
+            Err(e) => {
+                c.error(d, e);
+                return None;
+            }
+        },
+        None => None,
+    };
+    let pro = raw.ubuntu_pro.as_ref().is_some_and(|p| *p.get_ref());
+    if let (Some(p), Some(d)) = (raw.ubuntu_pro.as_ref(), &distro)
+        && let Err(e) = d.clone().with_pro(pro)
+    {
+        c.diags.push(c.src.at(p.span(), e));
+        return None;
+    }
+    Some(Host { distro, pro })
 }
 
 /// Why a version was read as SemVer, for an ecosystem patchplan does not know.
@@ -673,25 +717,18 @@ fn input_components(
     src: &Source,
     file: &Spanned<String>,
     kind: Kind,
+    host: &Host,
     cx: &EnvContext,
     diags: &mut Vec<Diagnostic>,
     warnings: &mut Vec<String>,
 ) -> Vec<Component> {
-    match kind.read(&cx.root.join(file.get_ref())) {
+    match kind.read(&cx.root.join(file.get_ref()), host) {
         Ok(inputs) => {
             warnings.extend(inputs.warnings);
             inputs
                 .packages
                 .into_iter()
-                .map(|p| Component {
-                    ecosystem: p.ecosystem,
-                    name: p.name,
-                    version: p.version,
-                    patch_minutes: cx.defaults.patch_minutes,
-                    restart: Restart::Service,
-                    downtime_minutes: 0,
-                    origin: file.get_ref().clone(),
-                })
+                .map(|p| listed_component(p, file.get_ref(), cx.defaults))
                 .collect()
         }
         Err(crate::Error::Invalid(inner)) => {
@@ -703,6 +740,32 @@ fn input_components(
             diags.push(src.at(file.span(), message));
             Vec::new()
         }
+    }
+}
+
+/// A package of a list as a component. An OS package's upgrade restarts what the package says
+/// (see [`crate::inputs::restart`]), and its downtime adds to the task's time in the window;
+/// other packages restart their service with no downtime announced.
+fn listed_component(p: Package, origin: &str, defaults: &Defaults) -> Component {
+    let (restart, restart_why, binaries) = match p.os {
+        Some(os) => (os.restart, Some(os.restart_why), os.binaries),
+        None => (Restart::Service, None, Vec::new()),
+    };
+    let downtime_minutes = if restart_why.is_some() {
+        restart::downtime(restart)
+    } else {
+        0
+    };
+    Component {
+        ecosystem: p.ecosystem,
+        name: p.name,
+        version: p.version,
+        patch_minutes: defaults.patch_minutes + downtime_minutes,
+        restart,
+        downtime_minutes,
+        origin: origin.to_string(),
+        binaries,
+        restart_why,
     }
 }
 

@@ -480,6 +480,8 @@ mod tests {
             patch_minutes: 15,
             restart: Restart::Service,
             downtime_minutes: 0,
+            binaries: Vec::new(),
+            restart_why: None,
             origin: String::new(),
         }
     }

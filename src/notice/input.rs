@@ -11,6 +11,7 @@ use serde::{Deserialize, Deserializer};
 
 use crate::diag::Diagnostic;
 use crate::error::{Error, Result};
+use crate::inventory::Restart;
 use crate::plan::Plan;
 use crate::risk::Decision;
 use crate::schedule::{Unscheduled, Window, WindowKind};
@@ -100,6 +101,12 @@ pub struct TaskInput {
     pub deadline: Option<DateTime<Utc>>,
     #[serde(default)]
     pub downtime_minutes: u32,
+    /// What the upgrade restarts (`none`, `service`, `reboot`).
+    #[serde(default)]
+    pub restart: Restart,
+    /// For an OS package, the command that upgrades its binary packages.
+    #[serde(default)]
+    pub install: Option<String>,
 }
 
 fn emergency<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<bool, D::Error> {
@@ -200,6 +207,8 @@ impl From<&Window> for WindowInput {
                     decision: t.decision,
                     deadline: t.deadline,
                     downtime_minutes: t.downtime_minutes,
+                    restart: t.restart,
+                    install: t.install.clone(),
                 })
                 .collect(),
             reasons: w.reasons.clone(),

@@ -109,6 +109,8 @@ fn window(emergency: bool) -> WindowInput {
             },
             deadline: Some(at("2026-11-10T09:00:00Z")),
             downtime_minutes: 5,
+            restart: crate::inventory::Restart::Service,
+            install: Some("apt-get install --only-upgrade libssl3 openssl".into()),
         }],
         reasons: Vec::new(),
         reminders: vec![super::input::ReminderInput {

@@ -121,6 +121,10 @@ pub struct ChangeView {
     pub to: String,
     pub decision: Decision,
     pub decision_text: &'static str,
+    /// For an OS package, the command that upgrades its binary packages ...
+    pub install: Option<String>,
+    /// ... and what the upgrade restarts, in words.
+    pub restart_text: &'static str,
     pub advisories: Vec<AdvisoryView>,
 }
 
@@ -311,6 +315,8 @@ fn changes(src: &Sources, window: &WindowInput, loc: Locale) -> Vec<ChangeView> 
         to: clean(&t.to),
         decision: t.decision,
         decision_text: words::decision(t.decision, loc),
+        install: t.install.as_deref().map(clean),
+        restart_text: words::restart(t.restart, loc),
         advisories: t
             .findings
             .iter()

@@ -220,6 +220,19 @@ pub fn label(l: Label, locale: Locale) -> &'static str {
     if locale == En { en } else { es }
 }
 
+/// What an upgrade restarts, in words.
+pub fn restart(restart: crate::inventory::Restart, locale: Locale) -> &'static str {
+    use crate::inventory::Restart::*;
+    match (restart, locale) {
+        (Reboot, En) => "the host reboots",
+        (Reboot, Es) => "el equipo se reinicia",
+        (Service, En) => "the service restarts",
+        (Service, Es) => "el servicio se reinicia",
+        (None, En) => "no restart",
+        (None, Es) => "sin reinicio",
+    }
+}
+
 /// The downtime each service sees: `up to 5 minutes per service` or `none expected`.
 pub fn downtime(minutes: u32, locale: Locale) -> String {
     let words = super::locale::duration_words(minutes.into(), locale);

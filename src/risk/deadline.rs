@@ -184,6 +184,7 @@ mod tests {
             records: Vec::new(),
             cvss: None,
             severity_text: None,
+            priority: None,
             kev: entry.as_ref(),
             epss: None,
             exploited: None,

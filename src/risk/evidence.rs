@@ -17,6 +17,8 @@ pub(super) struct Evidence<'a> {
     pub cvss: Option<(CvssInfo, &'a Advisory)>,
     /// With no valid vector: a severity word and its record.
     pub severity_text: Option<(&'a str, &'a Advisory)>,
+    /// The distribution's own priority (the highest of the records') and its record.
+    pub priority: Option<(&'a str, &'a Advisory)>,
     pub kev: Option<&'a KevEntry>,
     /// The CVE with the highest EPSS percentile, and its score.
     pub epss: Option<(&'a str, EpssScore)>,
@@ -40,8 +42,13 @@ pub(super) fn gather<'a>(finding: &Finding, feeds: &'a Feeds) -> Evidence<'a> {
         .iter()
         .find_map(|r| r.severity_text.as_deref().map(|t| (t, *r)))
         .filter(|_| cvss.is_none());
+    let priority = records
+        .iter()
+        .filter_map(|r| r.distro_priority.as_deref().map(|p| (p, *r)))
+        .max_by_key(|(p, _)| cvss::severity_text_score(p).map(|s| (s * 10.0) as i64));
     let cves: Vec<&str> = records.iter().flat_map(|r| r.cves()).collect();
     Evidence {
+        priority,
         kev: cves.iter().find_map(|c| feeds.kev.entries.get(*c)),
         epss: cves
             .iter()
@@ -56,12 +63,15 @@ pub(super) fn gather<'a>(finding: &Finding, feeds: &'a Feeds) -> Evidence<'a> {
 }
 
 impl Evidence<'_> {
-    /// The base score the score uses: the vector's, else the severity word's stand-in.
+    /// The base score the score uses: the vector's, else the severity word's stand-in, else the
+    /// distribution priority's.
     pub fn score_basis(&self) -> Option<f64> {
         match (&self.cvss, self.severity_text) {
             (Some((c, _)), _) => Some(c.score),
             (None, Some((text, _))) => cvss::severity_text_score(text),
-            (None, None) => None,
+            (None, None) => self
+                .priority
+                .and_then(|(p, _)| cvss::severity_text_score(p)),
         }
     }
 
@@ -101,6 +111,7 @@ impl Evidence<'_> {
             )
         }));
         out.push(self.severity_input());
+        out.extend(self.priority_input());
         out.push(self.kev_input(feeds));
         out.push(self.epss_input(feeds));
         if let Some(r) = self.exploited {
@@ -138,12 +149,32 @@ impl Evidence<'_> {
                 ),
                 format!("{}, database_specific.severity", record_source(r)),
             ),
+            (None, None) if self.priority.is_some() => input(
+                "CVSS",
+                "none: no record has a CVSS vector (see the distribution priority)".into(),
+                "every record of the finding".into(),
+            ),
             (None, None) => input(
                 "CVSS",
                 "unknown: no record has a CVSS vector or a severity (the score counts 5.0)".into(),
                 "every record of the finding".into(),
             ),
         }
+    }
+
+    /// The distribution's priority, beside the vector or standing in for it.
+    fn priority_input(&self) -> Option<Input> {
+        let (p, r) = self.priority?;
+        let role = if self.cvss.is_some() || self.severity_text.is_some() {
+            "shown beside the CVSS; the score does not use it".to_string()
+        } else {
+            format!("no CVSS vector; the score counts it as {}", word_score(p))
+        };
+        Some(input(
+            "distribution priority",
+            format!("{p} ({role})"),
+            format!("{}, database_specific.cves_map", record_source(r)),
+        ))
     }
 
     fn kev_input(&self, feeds: &Feeds) -> Input {

@@ -693,6 +693,8 @@ impl State<'_> {
             deadline: r.deadline,
             minutes: r.minutes,
             downtime_minutes: r.downtime_minutes,
+            restart: r.restart,
+            install: r.install.clone(),
             start,
             deadline_missed: missed,
         }

@@ -25,6 +25,7 @@ use std::collections::{BTreeSet, HashMap};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::inventory::Restart;
 use crate::risk::Decision;
 
 /// Planned window ids already announced to customers, each with the environments announced in
@@ -47,6 +48,10 @@ pub struct TaskRequest {
     pub score: f64,
     pub minutes: i64,
     pub downtime_minutes: u32,
+    /// What the upgrade restarts.
+    pub restart: Restart,
+    /// For an OS package, the command that upgrades its binary packages.
+    pub install: Option<String>,
     /// Forced by an override, with its reason and whether it may break a hard blackout.
     pub forced: Option<(String, bool)>,
     /// A deferral: not before this local date, with its reason.
@@ -76,6 +81,12 @@ pub struct Task {
     pub deadline: Option<DateTime<Utc>>,
     pub minutes: i64,
     pub downtime_minutes: u32,
+    /// What the upgrade restarts: `none`, `service` or `reboot`.
+    #[serde(default)]
+    pub restart: Restart,
+    /// For an OS package, the command that upgrades its binary packages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub install: Option<String>,
     /// Planned start of this task inside its window.
     pub start: DateTime<Utc>,
     /// The deadline is not met.

@@ -43,7 +43,7 @@ fn plan_ranks_schedules_and_writes_notices() {
     // attend includes the tower-http finding whose exception expired; the excepted, VEX-suppressed
     // and informational findings are counted apart.
     let expected: BTreeMap<String, usize> =
-        [("act", 3), ("attend", 9), ("track*", 7), ("track", 17)]
+        [("act", 3), ("attend", 9), ("track*", 7), ("track", 20)]
             .map(|(k, v)| (k.to_string(), v))
             .into();
     assert_eq!(decisions, expected);
@@ -204,6 +204,93 @@ fn matching_follows_the_osv_rules_on_the_example() {
         (info["emergency"].as_bool(), info["decision"].as_str()),
         (Some(false), Some("track"))
     );
+}
+
+#[test]
+fn the_ubuntu_gateway_upgrades_its_os_packages_with_a_reboot() {
+    let tmp = tempfile::tempdir().unwrap();
+    let plan = plan_into(tmp.path());
+    let tasks: Vec<&Value> = plan["windows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|w| w["tasks"].as_array().unwrap())
+        .filter(|t| t["environment"] == "iberia-gateway")
+        .collect();
+    let task = |package: &str| *tasks.iter().find(|t| t["package"] == package).unwrap();
+    // Matched as source packages of Ubuntu 22.04, against that release's notices only.
+    let systemd = task("systemd");
+    assert_eq!(systemd["ecosystem"], "Ubuntu:22.04:LTS");
+    assert_eq!(
+        (&systemd["from"], &systemd["to"]),
+        (&"249.11-0ubuntu3.16".into(), &"249.11-0ubuntu3.19".into())
+    );
+    // systemd means a reboot (10 minutes of downtime, and of window time on top of the 15).
+    assert_eq!(systemd["restart"], "reboot");
+    assert_eq!(
+        (
+            systemd["downtime_minutes"].as_u64(),
+            systemd["minutes"].as_u64()
+        ),
+        (Some(10), Some(25))
+    );
+    assert_eq!(
+        systemd["install"],
+        "apt-get install --only-upgrade libsystemd0 systemd systemd-sysv"
+    );
+    // openssh-server is a service; two notices without a shared CVE are one upgrade.
+    let openssh = task("openssh");
+    assert_eq!(openssh["restart"], "service");
+    assert_eq!(openssh["to"], "1:8.9p1-3ubuntu0.14");
+    assert_eq!(openssh["findings"].as_array().unwrap().len(), 2);
+    // openssl is installed at the fixed version, and squid is only config files.
+    assert!(
+        !findings(&plan)
+            .iter()
+            .any(|f| f["environment"] == "iberia-gateway"
+                && (f["package"] == "openssl" || f["package"] == "squid"))
+    );
+    let window = plan["windows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["tasks"].as_array().unwrap().iter().any(|t| t == systemd))
+        .unwrap();
+    // iberia-conecta's notices are detailed: they say what to install and that the host reboots.
+    let notice = std::fs::read_to_string(tmp.path().join(format!(
+        "notices/iberia-conecta/{}.scheduled.txt",
+        window["id"].as_str().unwrap()
+    )))
+    .unwrap();
+    assert!(
+        notice.contains(
+            "Actualizar con: apt-get install --only-upgrade libsystemd0 systemd systemd-sysv (el equipo se reinicia)"
+        ),
+        "{notice}"
+    );
+    assert!(notice.contains("USN-8119-1 (CVE-2026-29111)"), "{notice}");
+    // explain lists the binaries, the command, the restart and why, and Ubuntu's priority.
+    let o = run(&[
+        "explain",
+        "iberia-gateway:systemd:USN-8119-1",
+        "--now",
+        NOW,
+        "--ledger",
+        tmp.path().join(".ledger.db").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout);
+    for needle in [
+        "binaries",
+        "libsystemd0, systemd, systemd-sysv",
+        "upgrade with",
+        "reboot (`systemd` is only replaced by a reboot); 10 min of downtime",
+        "distribution priority",
+        "medium (shown beside the CVSS",
+        "CVSS:3.1/AV:L/AC:L/PR:L/UI:N/S:U/C:N/I:N/A:H",
+    ] {
+        assert!(text.contains(needle), "{needle}: {text}");
+    }
 }
 
 #[test]

@@ -151,7 +151,7 @@ fn dpkg_status_is_read_by_source_package() {
         "lockfile",
         "debian-12.dpkg-status",
         &[],
-        &[("Debian", "openssl", "3.0.9-1", "DSA-5532-1")],
+        &[("Debian:12", "openssl", "3.0.9-1", "DSA-5532-1")],
     );
     // libssl3 (amd64 and i386) and openssl collapse into their source package, once.
     let named = |needle: &str| {
@@ -164,6 +164,50 @@ fn dpkg_status_is_read_by_source_package() {
     };
     assert_eq!(named("openssl"), 1, "{report:#}");
     assert_eq!(named("libssl3"), 0, "{report:#}");
+}
+
+#[test]
+fn apk_and_rpm_package_lists_are_read_by_source_package_of_their_release() {
+    // Each fixture's release comes from the `os-release` beside it; the records of other
+    // releases (Alpine v3.19, AlmaLinux 8) in the same advisories do not apply.
+    let report = assert_scan(
+        "lockfile",
+        "alpine-3.20/installed",
+        &[],
+        &[(
+            "Alpine:v3.20",
+            "openssl",
+            "3.3.1-r3",
+            "ALPINE-CVE-2024-6119",
+        )],
+    );
+    let finding = &report["findings"][0];
+    assert_eq!(finding["fixed"], "3.3.2-r0", "{finding:#}");
+    assert_eq!(finding["aliases"][0], "CVE-2024-6119", "{finding:#}");
+    // AlmaLinux's records name binary RPMs (`openssl-libs`, `openssh-server`): they are found
+    // for the source package the host installed them from, once per advisory, and the CVE ids
+    // they list in `related` are its aliases.
+    let report = assert_scan(
+        "lockfile",
+        "almalinux-9/host.rpm-qa",
+        &[],
+        &[
+            ("AlmaLinux:9", "openssl", "1:3.0.7-27.el9", "ALSA-2024:9333"),
+            ("AlmaLinux:9", "openssh", "8.7p1-38.el9", "ALSA-2024:4312"),
+        ],
+    );
+    let by_package = |p: &str| {
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["package"] == p)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(by_package("openssl")["fixed"], "1:3.2.2-6.el9_5");
+    assert_eq!(by_package("openssh")["fixed"], "8.7p1-38.el9_4.1");
+    assert_eq!(by_package("openssh")["aliases"][0], "CVE-2024-6387");
 }
 
 #[test]
@@ -362,6 +406,15 @@ fn assert_bad(dir: &Path, flag: &str, name: &str, text: &[u8], line: Option<usiz
 fn a_bad_file_of_each_format_is_a_clean_error_with_its_position() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
+    // OS package lists are read with the release named by the `os-release` beside them.
+    for (sub, release) in [
+        ("deb", "ubuntu\nVERSION_ID=\"22.04\""),
+        ("apk", "alpine\nVERSION_ID=3.20.3"),
+        ("rpm", "rocky\nVERSION_ID=\"9.4\""),
+    ] {
+        std::fs::create_dir(dir.join(sub)).unwrap();
+        std::fs::write(dir.join(sub).join("os-release"), format!("ID={release}\n")).unwrap();
+    }
     let cases: &[(&str, &str, &[u8], Option<usize>)] = &[
         ("--lockfile", "Cargo.lock", b"[[package]]\nname = \"a\"\nversion = 1\n", Some(3)),
         (
@@ -398,11 +451,33 @@ fn a_bad_file_of_each_format_is_a_clean_error_with_its_position() {
         ("--lockfile", "go.sum", b"golang.org/x/net v0.15.0\n", Some(1)),
         (
             "--lockfile",
-            "prod.dpkg-status",
+            "deb/prod.dpkg-status",
             b"Package: curl\nStatus: install ok installed\nVersion 7.88.1\n",
             Some(3),
         ),
-        ("--lockfile", "status", b"\xff\xfe\x00binary", None),
+        ("--lockfile", "deb/status", b"\xff\xfe\x00binary", None),
+        (
+            "--lockfile",
+            "apk/installed",
+            b"P:musl\nV:1.2.5-r0\n\nP:busybox\nbusybox 1.36\n",
+            Some(5),
+        ),
+        ("--lockfile", "apk/edge.apk-installed", b"P:musl\n", Some(1)),
+        (
+            "--lockfile",
+            "rpm/host.rpm-qa",
+            b"bash (none):5.1.8-9.el9 bash-5.1.8-9.el9.src.rpm\nopenssl 3.0.7\n",
+            Some(2),
+        ),
+        (
+            "--lockfile",
+            "rpm/db.rpm-qa",
+            b"openssl 1:3.0.7-27.el9 openssl.rpm\n",
+            Some(1),
+        ),
+        // A release that does not use the format, and no release at all.
+        ("--lockfile", "rpm/status", b"Package: a\n", None),
+        ("--lockfile", "status", b"Package: a\n", None),
         (
             "--sbom",
             "truncated.cdx.json",

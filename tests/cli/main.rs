@@ -10,6 +10,7 @@ mod fleet;
 mod inputs;
 mod ledger;
 mod notices;
+mod os_packages;
 mod readme;
 mod real_feeds;
 mod reference;

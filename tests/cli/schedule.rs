@@ -248,6 +248,8 @@ fn requests(s: &Scenario, inv: &Inventory) -> Vec<TaskRequest> {
                 score: 50.0,
                 minutes: r.minutes,
                 downtime_minutes: 0,
+                restart: patchplan::inventory::Restart::Service,
+                install: None,
                 forced: r.forced.then(|| ("test".to_string(), false)),
                 not_before: None,
                 pin: None,

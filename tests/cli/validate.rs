@@ -155,3 +155,69 @@ fn hostile_values_are_errors_not_panics() {
     }
     assert!(!err.contains("panicked"), "{err}");
 }
+
+#[test]
+fn an_os_package_list_needs_a_known_release() {
+    let tmp = example_copy();
+    let inv = tmp.path().join("inventory");
+    let env = inv.join("environments/iberia-gateway.toml");
+    // A misspelt release is an error at its value.
+    edit(&env, "\"ubuntu:22.04\"", "\"ubunto:22.04\"");
+    let out = run_in(tmp.path(), &["validate"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    let at = position(&env, "\"ubunto:22.04\"");
+    let line = format!(
+        "inventory/environments/iberia-gateway.toml:{at}: unknown distribution `ubunto:22.04`: expected ID:VERSION"
+    );
+    assert!(err.contains(&line), "missing `{line}` in:\n{err}");
+    // Reported once, at the key, not again at the status file.
+    assert!(!err.contains("cannot read lockfile"), "{err}");
+    // Ubuntu Pro on Debian, at `ubuntu_pro`.
+    edit(&env, "\"ubunto:22.04\"", "\"debian:12\"");
+    edit(&env, "ubuntu_pro = false", "ubuntu_pro = true");
+    let out = run_in(tmp.path(), &["validate"]);
+    let err = stderr(&out);
+    let at = position(&env, "true");
+    assert!(
+        err.contains(&format!(
+            "iberia-gateway.toml:{at}: `ubuntu_pro` applies to Ubuntu only, not to `debian:12`"
+        )),
+        "{err}"
+    );
+    // No release at all: the list cannot be read, and the message says what to add.
+    edit(&env, "distro = \"debian:12\"", "");
+    edit(&env, "ubuntu_pro = true", "");
+    let out = run_in(tmp.path(), &["validate"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    let at = position(&env, "\"hosts/iberia-gateway.dpkg-status\"");
+    assert!(
+        err.contains(&format!("iberia-gateway.toml:{at}: cannot read lockfile: ")),
+        "{err}"
+    );
+    assert!(
+        err.contains("set `distro = \"ubuntu:22.04\"` on the environment"),
+        "{err}"
+    );
+    // An os-release file beside the list names it instead.
+    std::fs::write(
+        inv.join("hosts/os-release"),
+        "ID=ubuntu\nVERSION_ID=\"22.04\"\n",
+    )
+    .unwrap();
+    let out = run_in(tmp.path(), &["validate"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // A misspelt key is an unknown key, as everywhere.
+    edit(
+        &env,
+        "customer =",
+        "distro_id = \"ubuntu:22.04\"\ncustomer =",
+    );
+    let out = run_in(tmp.path(), &["validate"]);
+    assert!(
+        stderr(&out).contains("unknown field `distro_id`"),
+        "{}",
+        stderr(&out)
+    );
+}

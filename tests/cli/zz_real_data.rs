@@ -15,7 +15,19 @@ use crate::common::root;
 /// Every test that reads `../shared/data`: (file that defines it, test name as libtest prints
 /// it). The unit tests of `src/` run in the library's test binary, before this one; they are
 /// counted here too, so the summary covers the whole of `cargo test`.
-pub const REAL_DATA_TESTS: [(&str, &str); 13] = [
+pub const REAL_DATA_TESTS: [(&str, &str); 16] = [
+    (
+        "tests/cli/os_packages.rs",
+        "os_packages::an_ubuntu_pro_host_also_matches_the_pro_records",
+    ),
+    (
+        "tests/cli/os_packages.rs",
+        "os_packages::the_release_comes_from_an_os_release_file_beside_the_list",
+    ),
+    (
+        "tests/cli/os_packages.rs",
+        "os_packages::the_shared_ubuntu_host_reproduces_the_reference_evaluator",
+    ),
     (
         "tests/cli/trust.rs",
         "trust::missing_or_wrong_advisory_data_is_never_a_clean_result",
