@@ -199,24 +199,25 @@ pub struct Candidate {
 }
 
 impl Upgrade {
-    /// The version to upgrade to: the smallest that fixes every finding with a fix; when fixes
-    /// lie on different branches and no version fixes them all, the one whose fixed findings are
-    /// the most urgent (`urgency` per advisory id, compared most urgent first; then more
-    /// findings; then the smaller version). `None` when no version fixes any finding.
-    pub fn choose<K: Ord>(
-        &self,
-        fixable: &[&str],
-        urgency: impl Fn(&str) -> K,
-    ) -> Option<&Candidate> {
+    /// The version to upgrade to for the open findings with a fix, `fixable` (advisory id and
+    /// urgency, the greater the more urgent): the smallest version that fixes them all; when
+    /// fixes lie on different branches and no version does, the one whose fixed findings are the
+    /// most urgent (compared most urgent first; then more findings; then the smaller version).
+    /// `None` when no version fixes any of them.
+    pub fn choose<K: Ord + Clone>(&self, fixable: &[(&str, K)]) -> Option<&Candidate> {
         if let Some(all) = self
             .candidates
             .iter()
-            .find(|c| fixable.iter().all(|a| c.fixes.contains(*a)))
+            .find(|c| fixable.iter().all(|(a, _)| c.fixes.contains(*a)))
         {
             return Some(all);
         }
         let profile = |c: &Candidate| {
-            let mut keys: Vec<K> = c.fixes.iter().map(|a| urgency(a)).collect();
+            let mut keys: Vec<&K> = fixable
+                .iter()
+                .filter(|(a, _)| c.fixes.contains(*a))
+                .map(|(_, k)| k)
+                .collect();
             keys.sort_by(|a, b| b.cmp(a));
             keys
         };
@@ -225,7 +226,7 @@ impl Upgrade {
         self.candidates
             .iter()
             .rev()
-            .filter(|c| !c.fixes.is_empty())
+            .filter(|c| !profile(c).is_empty())
             .max_by(|a, b| profile(a).cmp(&profile(b)))
     }
 }
@@ -549,13 +550,13 @@ mod tests {
 
     /// The version `u` chooses for the findings of `m` with a fix, by `urgency`.
     fn chosen(m: &Matches, u: &Upgrade, urgency: impl Fn(&str) -> u8) -> Option<String> {
-        let fixable: Vec<&str> = m
+        let fixable: Vec<(&str, u8)> = m
             .findings
             .iter()
             .filter(|f| f.fixed.is_some())
-            .map(|f| f.advisory.as_str())
+            .map(|f| (f.advisory.as_str(), urgency(&f.advisory)))
             .collect();
-        u.choose(&fixable, urgency).map(|c| c.version.clone())
+        u.choose(&fixable).map(|c| c.version.clone())
     }
 
     fn some(s: &str) -> Option<String> {

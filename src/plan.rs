@@ -503,18 +503,13 @@ fn upgrade_to(
     findings: &[PlanFinding],
     members: &[usize],
 ) -> Option<matching::Candidate> {
-    let open: Vec<&PlanFinding> = members
+    let fixable: Vec<(&str, _)> = members
         .iter()
         .map(|&m| &findings[m])
         .filter(|f| f.status == Status::Open && f.matched.fixed.is_some())
+        .map(|f| (f.matched.advisory.as_str(), f.risk.urgency()))
         .collect();
-    let fixable: Vec<&str> = open.iter().map(|f| f.matched.advisory.as_str()).collect();
-    let urgency = |a: &str| {
-        open.iter()
-            .find(|f| f.matched.advisory == a)
-            .map(|f| (f.risk.decision, (f.risk.score * 1000.0) as i64))
-    };
-    upgrade?.choose(&fixable, urgency).cloned()
+    upgrade?.choose(&fixable).cloned()
 }
 
 /// Whether the upgrade to `to` fixes open finding `f`; when it does not, says why and marks the

@@ -314,20 +314,18 @@ fn adhoc_findings<'a>(
         let Some(upgrade) = matches.upgrades.get(&key) else {
             continue;
         };
-        let fixable: Vec<&str> = members
+        let fixable: Vec<(&str, _)> = members
             .iter()
             .map(|&m| &findings[m])
             .filter(|f| f.status == Status::Open && f.finding.fixed.is_some())
-            .map(|f| f.finding.advisory.as_str())
+            .map(|f| {
+                (
+                    f.finding.advisory.as_str(),
+                    risk::urgency(f.decision, f.score),
+                )
+            })
             .collect();
-        let urgency = |a: &str| {
-            members
-                .iter()
-                .map(|&m| &findings[m])
-                .find(|f| f.finding.advisory == a)
-                .map(|f| (f.decision, (f.score * 1000.0) as i64))
-        };
-        let to = upgrade.choose(&fixable, urgency).map(|c| c.version.clone());
+        let to = upgrade.choose(&fixable).map(|c| c.version.clone());
         for m in members {
             findings[m].recommended = to.clone();
         }

@@ -101,6 +101,19 @@ pub struct Explanation {
 /// The SSVC coordinator table's name, as reasons cite it.
 const SSVC_TABLE: &str = "CISA SSVC coordinator v2.0.3";
 
+/// How urgent a finding is, as one orderable key: its decision, then its score (to a
+/// thousandth). What chooses between upgrades when fixes lie on different branches.
+pub fn urgency(decision: Decision, score: f64) -> (Decision, i64) {
+    (decision, (score * 1000.0).round() as i64)
+}
+
+impl Assessment {
+    /// [`urgency`] of this assessment.
+    pub fn urgency(&self) -> (Decision, i64) {
+        urgency(self.decision, self.score)
+    }
+}
+
 /// Ranks one finding, detected at `detected` (`--now` until the ledger records first sightings).
 pub fn assess(
     finding: &Finding,
