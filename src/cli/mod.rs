@@ -11,6 +11,7 @@ mod notices;
 mod plan;
 mod scan;
 mod table;
+mod terminal;
 mod validate;
 mod windows;
 
@@ -115,7 +116,8 @@ pub fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => {
-            let _ = writeln!(std::io::stderr(), "error: {e}");
+            let message = terminal::clean_lines(&e.to_string(), terminal::LINE);
+            let _ = writeln!(std::io::stderr(), "error: {message}");
             ExitCode::from(2)
         }
     }
@@ -145,13 +147,13 @@ pub(crate) fn print(text: &str) -> Result<()> {
         .map_err(|e| Error::io("<stdout>", e))
 }
 
-/// Writes warnings to stderr unless `--quiet`.
+/// Writes warnings to stderr unless `--quiet`, one line each, through the terminal sanitiser.
 pub(crate) fn warn(cli: &Cli, warnings: &[String]) {
     if cli.quiet {
         return;
     }
     let mut err = std::io::stderr().lock();
     for w in warnings {
-        let _ = writeln!(err, "warning: {w}");
+        let _ = writeln!(err, "warning: {}", terminal::clean(w, terminal::LINE));
     }
 }

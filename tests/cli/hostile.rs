@@ -1,0 +1,122 @@
+//! Hostile input (issue 13): data from feeds, lockfiles and ledgers that tries to crash the
+//! program, hang it, hide a finding or write outside the output. Each test is named for what it
+//! guards.
+
+use std::process::Output;
+
+use crate::common::{NOW, edit, example_copy, run_in, stderr, stdout};
+
+/// Exit code and output of a run that must not have panicked.
+fn no_panic(o: &Output) -> (Option<i32>, String, String) {
+    let (out, err) = (stdout(o), stderr(o));
+    assert_ne!(o.status.code(), Some(101), "panicked: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+    (o.status.code(), out, err)
+}
+
+/// Every line of `text` is at most `max` characters and carries no raw escape or bidi control.
+fn assert_terminal_safe(text: &str, max: usize) {
+    for line in text.lines() {
+        assert!(
+            line.chars().count() <= max,
+            "a line of {} chars",
+            line.len()
+        );
+        assert!(
+            !line.contains(['\u{1b}', '\u{202e}', '\r', '\u{7}']),
+            "raw control in {line:?}"
+        );
+    }
+}
+
+const OSV: &str = "inventory/feeds/osv/RUSTSEC-2026-0041.json";
+
+#[test]
+fn a_70000_character_advisory_id_is_cut_in_the_scan_table() {
+    let tmp = example_copy();
+    let long = format!("RUSTSEC-{}", "9".repeat(70_000));
+    edit(
+        &tmp.path().join(OSV),
+        "\"RUSTSEC-2026-0041\"",
+        &format!("\"{long}\""),
+    );
+    let o = run_in(tmp.path(), &["scan", "--now", NOW]);
+    let (code, out, err) = no_panic(&o);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("RUSTSEC-999") && out.contains('…'), "{out}");
+    assert_terminal_safe(&out, 3000);
+}
+
+#[test]
+fn a_long_kev_catalog_version_with_escapes_is_cut_in_feeds_status() {
+    let tmp = example_copy();
+    let version = format!("\u{1b}[2J{}", "7".repeat(70_000));
+    let escaped = serde_json::to_string(&version).unwrap();
+    edit(
+        &tmp.path().join("inventory/feeds/kev.json"),
+        "\"2026.10.26\"",
+        &escaped,
+    );
+    let o = run_in(tmp.path(), &["feeds", "status", "--now", NOW]);
+    let (code, out, err) = no_panic(&o);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("\\u{1b}[2J777") && out.contains('…'), "{out}");
+    assert_terminal_safe(&out, 3000);
+}
+
+#[test]
+fn a_long_summary_with_terminal_controls_is_escaped_and_cut_in_explain() {
+    let tmp = example_copy();
+    let summary = format!("flood\u{1b}]0;owned\u{7}\u{202e}{}", "s".repeat(70_000));
+    let escaped = serde_json::to_string(&summary).unwrap();
+    edit(
+        &tmp.path().join(OSV),
+        "\"HTTP/2 CONTINUATION frame flood exhausts server memory\"",
+        &escaped,
+    );
+    let o = run_in(tmp.path(), &["explain", "RUSTSEC-2026-0041", "--now", NOW]);
+    let (code, out, err) = no_panic(&o);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        out.contains("flood\\u{1b}]0;owned\\u{7}\\u{202e}sss"),
+        "{out}"
+    );
+    assert_terminal_safe(&out, 3000);
+}
+
+#[test]
+fn a_120000_character_note_is_cut_in_history() {
+    let tmp = example_copy();
+    let dir = tmp.path();
+    let o = run_in(dir, &["plan", "--now", NOW, "--quiet"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let window = "outback-wireless.sunday-dawn.2026-11-01";
+    let note = format!("line one\nwarning: forged\u{1b}[0m{}", "n".repeat(120_000));
+    let later = "2026-11-01T06:00:00Z";
+    let o = run_in(dir, &["complete", window, "--note", &note, "--now", later]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = run_in(dir, &["history"]);
+    let (code, out, err) = no_panic(&o);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        out.contains("line one\\nwarning: forged\\u{1b}[0mnnn"),
+        "{out}"
+    );
+    assert!(!out.lines().any(|l| l.starts_with("warning: forged")));
+    assert_terminal_safe(&out, 3000);
+}
+
+#[test]
+fn a_newline_in_a_feed_file_name_cannot_forge_a_warning_line() {
+    let tmp = example_copy();
+    let osv = tmp.path().join("inventory/feeds/osv");
+    std::fs::write(osv.join("X\nwarning: forged.json"), "not json").unwrap();
+    let o = run_in(tmp.path(), &["validate", "--now", NOW]);
+    let (code, _, err) = no_panic(&o);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("X\\nwarning: forged.json"), "{err}");
+    assert!(
+        !err.lines().any(|l| l.starts_with("warning: forged")),
+        "{err}"
+    );
+}
