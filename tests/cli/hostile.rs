@@ -120,3 +120,86 @@ fn a_newline_in_a_feed_file_name_cannot_forge_a_warning_line() {
         "{err}"
     );
 }
+
+/// Plans the example in `dir` and returns `ledger export` as JSON.
+fn planned_export(dir: &std::path::Path) -> serde_json::Value {
+    let o = run_in(dir, &["plan", "--now", NOW, "--quiet"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = run_in(dir, &["ledger", "export"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+/// Imports `export` into `restored.db` in `dir`.
+fn import(dir: &std::path::Path, export: &serde_json::Value) -> Output {
+    std::fs::write(dir.join("backup.json"), export.to_string()).unwrap();
+    run_in(
+        dir,
+        &["ledger", "import", "backup.json", "--ledger", "restored.db"],
+    )
+}
+
+#[test]
+fn ledger_import_refuses_notice_paths_outside_the_output() {
+    let tmp = example_copy();
+    let dir = tmp.path();
+    let export = planned_export(dir);
+    for bad in [
+        "../../escape.txt",
+        "/tmp/escape.txt",
+        "notices/x/../../../e.txt",
+    ] {
+        let mut e = export.clone();
+        e["tables"]["notice_files"][0]["path"] = bad.into();
+        let o = import(dir, &e);
+        let (code, _, err) = no_panic(&o);
+        assert_eq!(code, Some(2), "{bad}: {err}");
+        assert!(err.contains("not a notice file path"), "{err}");
+        let _ = std::fs::remove_file(dir.join("restored.db"));
+    }
+}
+
+#[test]
+fn a_ledger_edited_to_name_a_path_outside_the_output_is_never_written_there() {
+    let tmp = example_copy();
+    let dir = tmp.path();
+    planned_export(dir);
+    let db = dir.join("inventory/.patchplan/ledger.db");
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute(
+        "UPDATE notice_files SET path = '../escaped.txt' WHERE rowid = (SELECT min(rowid) FROM notice_files)",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+    std::fs::remove_dir_all(dir.join("out")).unwrap();
+    let o = run_in(dir, &["plan", "--now", NOW, "--quiet"]);
+    let (code, _, err) = no_panic(&o);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("not a path inside the output directory"),
+        "{err}"
+    );
+    assert!(!dir.join("escaped.txt").exists());
+}
+
+#[test]
+fn ledger_import_checks_every_value_type_and_foreign_key() {
+    let tmp = example_copy();
+    let dir = tmp.path();
+    let export = planned_export(dir);
+    let mut e = export.clone();
+    e["tables"]["notices"][0]["sequence"] = "many".into();
+    let (code, _, err) = no_panic(&import(dir, &e));
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("column `sequence` holds a string") && err.contains("expected an integer"),
+        "{err}"
+    );
+    let _ = std::fs::remove_file(dir.join("restored.db"));
+    let mut e = export.clone();
+    e["tables"]["notices"][0]["window_key"] = "no-such-window".into();
+    let (code, _, err) = no_panic(&import(dir, &e));
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("FOREIGN KEY constraint failed"), "{err}");
+}
