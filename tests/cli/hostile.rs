@@ -203,3 +203,102 @@ fn ledger_import_checks_every_value_type_and_foreign_key() {
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("FOREIGN KEY constraint failed"), "{err}");
 }
+
+/// A ledger planned in `dir` at `name`, changed by `spoil` (with foreign keys off, as another
+/// program would); then `plan`, `history` and `ledger check` must each exit 2 naming `needle`,
+/// with the file untouched.
+fn spoiled_ledger_is_refused(spoil: &str, needle: &str) {
+    let tmp = example_copy();
+    let dir = tmp.path();
+    let o = run_in(dir, &["plan", "--now", NOW, "--quiet", "--ledger", "l.db"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let conn = rusqlite::Connection::open(dir.join("l.db")).unwrap();
+    conn.execute_batch(spoil).unwrap();
+    conn.pragma_update(None, "wal_checkpoint", "TRUNCATE")
+        .unwrap();
+    drop(conn);
+    refused_untouched(dir, "l.db", needle);
+}
+
+fn refused_untouched(dir: &std::path::Path, ledger: &str, needle: &str) {
+    let before = std::fs::read(dir.join(ledger)).unwrap();
+    for args in [
+        &["plan", "--now", NOW][..],
+        &["history"],
+        &["ledger", "check"],
+    ] {
+        let o = run_in(dir, &[args, &["--ledger", ledger]].concat());
+        let (code, _, err) = no_panic(&o);
+        assert_eq!(code, Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains(needle),
+            "{args:?}: missing `{needle}` in {err}"
+        );
+    }
+    assert_eq!(std::fs::read(dir.join(ledger)).unwrap(), before);
+}
+
+#[test]
+fn a_ledger_with_a_negative_schema_version_is_refused_not_a_panic() {
+    spoiled_ledger_is_refused(
+        "PRAGMA user_version = -1",
+        "schema version -1 is not a ledger version",
+    );
+}
+
+#[test]
+fn a_ledger_with_a_dropped_table_is_refused_untouched() {
+    spoiled_ledger_is_refused(
+        "PRAGMA foreign_keys = OFF; DROP TABLE notice_files",
+        "its tables are not those of ledger schema version 1",
+    );
+}
+
+#[test]
+fn a_ledger_with_foreign_key_violations_is_refused_untouched() {
+    spoiled_ledger_is_refused(
+        "PRAGMA foreign_keys = OFF; UPDATE notices SET window_key = 'gone'",
+        "refer to missing rows",
+    );
+}
+
+#[test]
+fn a_ledger_with_another_application_id_is_refused_untouched() {
+    spoiled_ledger_is_refused("PRAGMA application_id = 42", "belongs to another program");
+}
+
+#[test]
+fn another_programs_sqlite_file_is_not_turned_into_a_ledger() {
+    let tmp = example_copy();
+    let dir = tmp.path();
+    let conn = rusqlite::Connection::open(dir.join("app.db")).unwrap();
+    conn.execute_batch("CREATE TABLE contacts (name TEXT); INSERT INTO contacts VALUES ('x')")
+        .unwrap();
+    drop(conn);
+    refused_untouched(dir, "app.db", "an SQLite database of another program");
+}
+
+#[test]
+fn a_ledger_with_random_bytes_written_into_it_is_refused_untouched() {
+    let tmp = example_copy();
+    let dir = tmp.path();
+    let o = run_in(dir, &["plan", "--now", NOW, "--quiet", "--ledger", "l.db"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let conn = rusqlite::Connection::open(dir.join("l.db")).unwrap();
+    conn.pragma_update(None, "wal_checkpoint", "TRUNCATE")
+        .unwrap();
+    drop(conn);
+    let path = dir.join("l.db");
+    let mut bytes = std::fs::read(&path).unwrap();
+    assert!(bytes.len() > 3 * 4096);
+    // Deterministic junk over the second page: a b-tree page of some table.
+    for (i, b) in bytes[4096..8192].iter_mut().enumerate() {
+        *b = (i * 7919 % 251) as u8;
+    }
+    std::fs::write(&path, &bytes).unwrap();
+    let o = run_in(dir, &["plan", "--now", NOW, "--ledger", "l.db"]);
+    let (code, _, err) = no_panic(&o);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("l.db"), "{err}");
+    assert_eq!(std::fs::read(&path).unwrap(), bytes);
+}
