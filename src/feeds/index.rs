@@ -22,7 +22,7 @@ use crate::advisory::Advisory;
 pub type Key = (String, String);
 
 /// Bumped whenever the layout or the record parsing changes, so older caches are not read.
-const FORMAT: &str = "patchplan-osv-index/2";
+const FORMAT: &str = "patchplan-osv-index/3";
 
 /// What one record of the archive became when it was first loaded.
 #[derive(Debug, Clone, PartialEq, Eq)]
