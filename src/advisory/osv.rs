@@ -66,8 +66,8 @@ pub enum Loaded {
 /// Parses one OSV JSON record. Versions a scheme cannot read are collected in `notes` (the record
 /// still loads with the rest of its ranges); an unreadable record is an error.
 pub fn parse(bytes: &[u8], feed: &str, notes: &mut Vec<String>) -> Result<Loaded, String> {
-    let record: Record =
-        serde_json::from_slice(bytes).map_err(|e| format!("not an OSV record: {e}"))?;
+    let record: Record = serde_json::from_slice(crate::files::strip_bom(bytes))
+        .map_err(|e| format!("not an OSV record: {e}"))?;
     if record.withdrawn.is_some() {
         return Ok(Loaded::Withdrawn);
     }

@@ -302,3 +302,228 @@ fn a_ledger_with_random_bytes_written_into_it_is_refused_untouched() {
     assert!(err.contains("l.db"), "{err}");
     assert_eq!(std::fs::read(&path).unwrap(), bytes);
 }
+
+/// A zip archive of stored (uncompressed) entries written byte by byte, so that it can hold what
+/// zip writers refuse to make: two entries of one name.
+fn stored_zip(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    let (mut out, mut central) = (Vec::new(), Vec::new());
+    for (name, data) in entries {
+        let mut crc = flate2::Crc::new();
+        crc.update(data);
+        let (crc, len, offset) = (crc.sum(), data.len() as u32, out.len() as u32);
+        let common = |v: &mut Vec<u8>| {
+            v.extend(20u16.to_le_bytes()); // version needed
+            v.extend([0u8; 4]); // flags, method: stored
+            v.extend([0u8; 4]); // time, date
+            v.extend(crc.to_le_bytes());
+            v.extend(len.to_le_bytes());
+            v.extend(len.to_le_bytes());
+            v.extend((name.len() as u16).to_le_bytes());
+            v.extend(0u16.to_le_bytes()); // extra
+        };
+        out.extend(0x0403_4b50u32.to_le_bytes());
+        common(&mut out);
+        out.extend(name.as_bytes());
+        out.extend(*data);
+        central.extend(0x0201_4b50u32.to_le_bytes());
+        central.extend(20u16.to_le_bytes()); // version made by
+        common(&mut central);
+        central.extend([0u8; 6]); // comment length, disk, internal attributes
+        central.extend([0u8; 4]); // external attributes
+        central.extend(offset.to_le_bytes());
+        central.extend(name.as_bytes());
+    }
+    let (cd_offset, cd_len, n) = (out.len() as u32, central.len() as u32, entries.len() as u16);
+    out.extend(central);
+    out.extend(0x0605_4b50u32.to_le_bytes());
+    out.extend([0u8; 4]);
+    out.extend(n.to_le_bytes());
+    out.extend(n.to_le_bytes());
+    out.extend(cd_len.to_le_bytes());
+    out.extend(cd_offset.to_le_bytes());
+    out.extend(0u16.to_le_bytes());
+    out
+}
+
+/// `scan --lockfile` of the example's portal lockfile against `osv`, as JSON.
+fn scan_portal(dir: &std::path::Path, osv: &std::path::Path) -> (serde_json::Value, String) {
+    let lock = dir.join("inventory/locks/portal.Cargo.lock");
+    let o = run_in(
+        dir,
+        &[
+            "scan",
+            "--lockfile",
+            lock.to_str().unwrap(),
+            "--osv",
+            osv.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+    );
+    let (code, out, err) = no_panic(&o);
+    assert_eq!(code, Some(0), "{err}");
+    (serde_json::from_str(&out).unwrap(), err)
+}
+
+fn advisories(scan: &serde_json::Value) -> Vec<String> {
+    let mut ids: Vec<String> = scan["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["advisory"].as_str().unwrap().to_string())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
+#[test]
+fn a_zip_entry_hidden_under_a_duplicate_name_still_loads_with_a_warning() {
+    let tmp = example_copy();
+    let dir = tmp.path();
+    let real = std::fs::read(dir.join(OSV)).unwrap();
+    let decoy = br#"{"id":"DECOY-1","affected":[]}"#;
+    let zip = dir.join("dup.zip");
+    std::fs::write(
+        &zip,
+        stored_zip(&[
+            ("RUSTSEC-2026-0041.json", &real),
+            ("RUSTSEC-2026-0041.json", decoy),
+        ]),
+    )
+    .unwrap();
+    let (scan, err) = scan_portal(dir, &zip);
+    assert_eq!(advisories(&scan), ["RUSTSEC-2026-0041"]);
+    assert!(
+        err.contains(
+            "zip entry name `RUSTSEC-2026-0041.json` appears 2 times; every copy was loaded"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn symlink_loops_and_links_in_a_directory_feed_load_each_record_once() {
+    let tmp = example_copy();
+    let dir = tmp.path();
+    let feed = dir.join("feed");
+    std::fs::create_dir_all(feed.join("sub")).unwrap();
+    std::fs::copy(dir.join(OSV), feed.join("sub/RUSTSEC-2026-0041.json")).unwrap();
+    std::os::unix::fs::symlink(&feed, feed.join("sub/loop")).unwrap();
+    std::os::unix::fs::symlink("..", feed.join("sub/up")).unwrap();
+    std::os::unix::fs::symlink(
+        feed.join("sub/RUSTSEC-2026-0041.json"),
+        feed.join("again.json"),
+    )
+    .unwrap();
+    let (scan, err) = scan_portal(dir, &feed);
+    let h2: Vec<_> = scan["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["advisory"] == "RUSTSEC-2026-0041")
+        .collect();
+    assert_eq!(h2.len(), 1, "{scan}");
+    assert!(
+        err.contains("a link to a directory is not followed"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_named_pipe_as_an_input_is_an_error_naming_it_not_a_hang() {
+    let tmp = example_copy();
+    let dir = tmp.path();
+    let fifo = dir.join("Cargo.lock");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    assert!(made.is_ok_and(|s| s.success()), "mkfifo");
+    let osv_fifo = dir.join("record.json");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&osv_fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let lock = dir.join("inventory/locks/portal.Cargo.lock");
+    for args in [
+        vec![
+            "scan",
+            "--lockfile",
+            fifo.to_str().unwrap(),
+            "--osv",
+            "inventory/feeds/osv",
+        ],
+        vec![
+            "scan",
+            "--lockfile",
+            lock.to_str().unwrap(),
+            "--osv",
+            osv_fifo.to_str().unwrap(),
+        ],
+    ] {
+        let mut child = crate::common::command(dir, &args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let start = std::time::Instant::now();
+        while child.try_wait().unwrap().is_none() {
+            if start.elapsed() > std::time::Duration::from_secs(20) {
+                let _ = child.kill();
+                panic!("{args:?} blocked on a named pipe");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let o = child.wait_with_output().unwrap();
+        let (code, _, err) = no_panic(&o);
+        assert_eq!(code, Some(2), "{err}");
+        assert!(err.contains("not a regular file"), "{err}");
+    }
+    // An inventory file too.
+    std::fs::remove_file(dir.join("inventory/overrides.toml")).unwrap();
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(dir.join("inventory/overrides.toml"))
+            .status()
+            .unwrap()
+            .success()
+    );
+    let mut child = crate::common::command(dir, &["validate"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > std::time::Duration::from_secs(20) {
+            let _ = child.kill();
+            panic!("validate blocked on a named pipe");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let o = child.wait_with_output().unwrap();
+    let (code, _, err) = no_panic(&o);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("overrides.toml") && err.contains("not a regular file"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_kev_due_date_that_does_not_parse_is_a_warning_naming_the_cve() {
+    let tmp = example_copy();
+    edit(
+        &tmp.path().join("inventory/feeds/kev.json"),
+        "\"dueDate\": \"2026-11-12\"",
+        "\"dueDate\": \"next tuesday\"",
+    );
+    let o = run_in(tmp.path(), &["validate", "--now", NOW]);
+    let (code, _, err) = no_panic(&o);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        err.contains("CVE-2026-41502: dueDate `next tuesday` is not a date"),
+        "{err}"
+    );
+}
