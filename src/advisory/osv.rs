@@ -297,9 +297,8 @@ mod tests {
         );
         assert!(!range.contains(&v("2.5.0")), "{bad}: the bad range widened");
         assert_eq!(notes.len(), 1, "{bad}: {notes:?}");
-        let want = format!("X-4: range 1 ");
         assert!(
-            notes[0].starts_with(&want) && notes[0].contains(note),
+            notes[0].starts_with("X-4: range 1 ") && notes[0].contains(note),
             "{bad}: {notes:?}"
         );
     }

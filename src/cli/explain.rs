@@ -238,7 +238,7 @@ fn schedule(x: &Explained) -> String {
             };
             out.push_str(&format!(
                 "  {kind} {}: {} to {} ({})\n",
-                t(&w.id),
+                t(w.id),
                 at(w.start),
                 at(w.end),
                 w.timezone
