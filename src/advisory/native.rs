@@ -41,8 +41,12 @@ struct RawAffected {
     ranges: Vec<Spanned<String>>,
 }
 
-/// Reads one native advisory file, reporting every problem in it.
-pub fn load(source: &Source, feed: &str) -> Result<Advisory, Vec<Diagnostic>> {
+/// Reads one native advisory file, reporting every problem in it; returns the advisory and the
+/// span of its id (where a duplicate id is reported).
+pub fn load(
+    source: &Source,
+    feed: &str,
+) -> Result<(Advisory, std::ops::Range<usize>), Vec<Diagnostic>> {
     let raw: RawAdvisory = source.parse_toml().map_err(|d| vec![d])?;
     let mut problems = Vec::new();
     if let Some(date) = &raw.published
@@ -64,7 +68,8 @@ pub fn load(source: &Source, feed: &str) -> Result<Advisory, Vec<Diagnostic>> {
     if !problems.is_empty() {
         return Err(problems);
     }
-    Ok(Advisory {
+    let span = raw.id.span();
+    let advisory = Advisory {
         id: raw.id.into_inner(),
         aliases: raw.aliases,
         summary: raw.summary,
@@ -75,7 +80,8 @@ pub fn load(source: &Source, feed: &str) -> Result<Advisory, Vec<Diagnostic>> {
         informational: None,
         affected,
         feed: feed.to_string(),
-    })
+    };
+    Ok((advisory, span))
 }
 
 fn convert_affected(

@@ -61,13 +61,43 @@ pub(crate) struct Files {
 pub fn load_native_dir(dir: &Path, feed: &str) -> Result<(Vec<Advisory>, Vec<Diagnostic>)> {
     let mut advisories = Vec::new();
     let mut diags = Vec::new();
+    // Where each id was first defined: two files with one id would merge silently, and the
+    // ranges of one could hide the fix of the other, so both places are errors.
+    let mut first: std::collections::HashMap<String, Diagnostic> = Default::default();
     for source in read_dir(dir)? {
         match native::load(&source, feed) {
-            Ok(a) => advisories.push(a),
+            Ok((a, span)) => {
+                let here = source.at(span, "");
+                match first.get(&a.id) {
+                    Some(there) => {
+                        let id = &a.id;
+                        let msg = |other: &Diagnostic| {
+                            format!("advisory id `{id}` is also defined at {}", position(other))
+                        };
+                        diags.push(Diagnostic {
+                            message: msg(&here),
+                            ..there.clone()
+                        });
+                        diags.push(Diagnostic {
+                            message: msg(there),
+                            ..here
+                        });
+                    }
+                    None => {
+                        first.insert(a.id.clone(), here);
+                        advisories.push(a);
+                    }
+                }
+            }
             Err(d) => diags.extend(d),
         }
     }
     Ok((advisories, diags))
+}
+
+/// `path:line:col` of a diagnostic.
+fn position(d: &Diagnostic) -> String {
+    format!("{}:{}:{}", d.path.display(), d.line, d.col)
 }
 
 fn read_source(path: &Path) -> Result<Source> {

@@ -527,3 +527,34 @@ fn a_kev_due_date_that_does_not_parse_is_a_warning_naming_the_cve() {
         "{err}"
     );
 }
+
+#[test]
+fn a_native_advisory_id_in_two_files_is_an_error_at_both() {
+    let tmp = example_copy();
+    let dir = tmp.path().join("inventory/advisories");
+    let first = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .min()
+        .unwrap();
+    let copy = dir.join("zz-copy.toml");
+    let text = std::fs::read_to_string(&first).unwrap();
+    std::fs::write(&copy, format!("# a copy\n{text}")).unwrap();
+    let o = run_in(tmp.path(), &["validate"]);
+    let (code, _, err) = no_panic(&o);
+    assert_eq!(code, Some(2), "{err}");
+    let rel = |p: &std::path::Path| {
+        let name = p.file_name().unwrap().to_str().unwrap();
+        let (line, col) = crate::common::position(p, "id = ")
+            .split_once(':')
+            .map(|(l, c)| (l.to_string(), c.parse::<usize>().unwrap() + 5))
+            .unwrap();
+        format!("inventory/advisories/{name}:{line}:{col}")
+    };
+    let (a, b) = (rel(&first), rel(&copy));
+    for (here, there) in [(&a, &b), (&b, &a)] {
+        let want = format!("{here}: advisory id `WG-2026-009` is also defined at {there}");
+        assert!(err.contains(&want), "missing {want} in {err}");
+    }
+}
