@@ -123,7 +123,7 @@ ecosystem = "wispgate"
 name = "wispgate-core"
 ranges = [">=7.0.0, <7.2.3"]
 "#;
-        let adv = load(&Source::new("a.toml", text.into()), "native").unwrap();
+        let (adv, _) = load(&Source::new("a.toml", text.into()), "native").unwrap();
         assert!(adv.exploited);
         let v = Scheme::SemVer.parse("7.2.1").unwrap();
         assert!(adv.affected[0].range.contains(&v));

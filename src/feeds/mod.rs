@@ -243,15 +243,15 @@ impl Feeds {
             .filter(|_| is_zip)
             .and_then(|dir| index::cache_path(&dir, path));
         if let Some(loaded) = cache
-            .as_deref()
-            .and_then(|c| self.read_index(c, &snapshot.id))
+            .as_ref()
+            .and_then(|(c, binding)| self.read_index(c, binding, &snapshot.id))
         {
             for (entry, advisory) in loaded {
                 self.add_entry(snapshot, &entry, advisory);
             }
             return Ok(());
         }
-        let mut kept = Vec::new();
+        let mut writer = cache.and_then(|(c, binding)| index::Writer::create(&c, binding));
         let notes = for_each_entry(path, "json", |name, bytes| {
             let mut notes = Vec::new();
             let (outcome, advisory) = match osv::parse(&bytes, &snapshot.id, &mut notes) {
@@ -264,15 +264,15 @@ impl Feeds {
             };
             let entry = index::entry(name, outcome, notes);
             self.add_entry(snapshot, &entry, advisory);
-            if cache.is_some() {
-                kept.push((entry, bytes));
+            if let Some(w) = writer.as_mut() {
+                w.add(entry, &bytes);
             }
             Ok(())
         })?;
         // An archive with notes of its own (duplicate names) is not indexed, so that every load
         // reads it whole and says so again.
-        if let Some(cache) = cache.filter(|_| notes.is_empty()) {
-            index::write(&cache, kept);
+        if let Some(w) = writer.filter(|_| notes.is_empty()) {
+            w.finish();
         }
         self.warn_all(&snapshot.id, &path.display().to_string(), notes);
         Ok(())
@@ -283,9 +283,10 @@ impl Feeds {
     fn read_index(
         &self,
         cache: &Path,
+        binding: &index::Binding,
         feed: &str,
     ) -> Option<Vec<(index::Entry, Option<Advisory>)>> {
-        let mut idx = index::open(cache)?;
+        let mut idx = index::open(cache, binding)?;
         let entries = std::mem::take(&mut idx.entries);
         let mut out = Vec::with_capacity(entries.len());
         for entry in entries {

@@ -558,3 +558,82 @@ fn a_native_advisory_id_in_two_files_is_an_error_at_both() {
         assert!(err.contains(&want), "missing {want} in {err}");
     }
 }
+
+#[test]
+fn an_edited_zip_index_is_rebuilt_not_trusted() {
+    let tmp = example_copy();
+    let dir = tmp.path();
+    let real = std::fs::read(dir.join(OSV)).unwrap();
+    let zip = dir.join("feed.zip");
+    std::fs::write(&zip, stored_zip(&[("RUSTSEC-2026-0041.json", &real)])).unwrap();
+    let cache = dir.join("index-cache");
+    let lock = dir.join("inventory/locks/portal.Cargo.lock");
+    let scan = || {
+        let o = crate::common::command(
+            dir,
+            &[
+                "scan",
+                "--lockfile",
+                lock.to_str().unwrap(),
+                "--osv",
+                zip.to_str().unwrap(),
+                "--format",
+                "json",
+            ],
+        )
+        .env("PATCHPLAN_CACHE_DIR", &cache)
+        .output()
+        .unwrap();
+        let (code, out, err) = no_panic(&o);
+        assert_eq!(code, Some(0), "{err}");
+        advisories(&serde_json::from_str(&out).unwrap())
+    };
+    assert_eq!(scan(), ["RUSTSEC-2026-0041"]);
+    let index: Vec<_> = std::fs::read_dir(cache.join("osv-index"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "idx"))
+        .collect();
+    assert_eq!(index.len(), 1, "{index:?}");
+    // The record's text in the index now names another package; it still parses.
+    let bytes = std::fs::read(&index[0]).unwrap();
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let edited = text.replacen("\"name\": \"h2\"", "\"name\": \"h3\"", 1);
+    assert_ne!(text, edited);
+    std::fs::write(&index[0], edited).unwrap();
+    assert_eq!(scan(), ["RUSTSEC-2026-0041"]);
+}
+
+#[test]
+fn junk_zip_entries_do_not_grow_the_index() {
+    let tmp = example_copy();
+    let dir = tmp.path();
+    let junk = vec![b'x'; 64 << 10];
+    let names: Vec<String> = (0..50).map(|i| format!("junk-{i}.json")).collect();
+    let entries: Vec<(&str, &[u8])> = names.iter().map(|n| (n.as_str(), &junk[..])).collect();
+    let zip = dir.join("junk.zip");
+    std::fs::write(&zip, stored_zip(&entries)).unwrap();
+    let cache = dir.join("index-cache");
+    let lock = dir.join("inventory/locks/portal.Cargo.lock");
+    let o = crate::common::command(
+        dir,
+        &[
+            "scan",
+            "--lockfile",
+            lock.to_str().unwrap(),
+            "--osv",
+            zip.to_str().unwrap(),
+        ],
+    )
+    .env("PATCHPLAN_CACHE_DIR", &cache)
+    .output()
+    .unwrap();
+    let (code, _, err) = no_panic(&o);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(err.matches("not an OSV record").count(), 50, "{err}");
+    let size: u64 = std::fs::read_dir(cache.join("osv-index"))
+        .unwrap()
+        .map(|e| e.unwrap().metadata().unwrap().len())
+        .sum();
+    assert!(size < 32 << 10, "index of {size} bytes for 50 junk entries");
+}
