@@ -42,9 +42,13 @@ pub fn run(cli: &Cli, args: &CompleteArgs) -> Result<Outcome> {
         args.note.clone(),
         cli.now(),
     )?;
+    let staged = match &notice {
+        Some(n) => Some(crate::notice::stage_files(&args.out, &n.files)?),
+        None => None,
+    };
     ledger.commit()?;
-    if let Some(n) = &notice {
-        crate::notice::write_files(&args.out, &n.files)?;
+    if let Some(s) = staged {
+        s.publish()?;
     }
     let state = if args.failed { "failed" } else { "completed" };
     match (cli.format, &notice) {

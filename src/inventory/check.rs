@@ -9,6 +9,34 @@ use toml::Spanned;
 use crate::diag::{Diagnostic, Source};
 use crate::duration::Duration;
 
+/// The longest id, in characters. Ids name files and directories (`notices/CUSTOMER/`, a
+/// window occurrence's notice files, a feed's cache directory): with the suffixes a notice adds,
+/// 64 stays far below the 255 bytes a file name may have.
+pub const MAX_ID_LEN: usize = 64;
+
+/// The one rule for the ids of customers, windows, environments, stacks and feeds: 1 to
+/// [`MAX_ID_LEN`] ASCII letters, digits, `-`, `_` or `.`, starting with a letter or digit. So no
+/// id is empty, has a path separator or control character, or is `.` or `..`, and every file
+/// it names can be written; `validate` checks it, long before `plan` records a run.
+pub fn id_rule(id: &str) -> Result<(), String> {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+    let first_ok = id.chars().next().is_some_and(|c| c.is_ascii_alphanumeric());
+    let len = id.chars().count();
+    if first_ok && len <= MAX_ID_LEN && id.chars().all(allowed) {
+        return Ok(());
+    }
+    let quoted = crate::diag::excerpt(id);
+    Err(match len {
+        0 => "an id may not be empty".to_string(),
+        n if n > MAX_ID_LEN => {
+            format!("id `{quoted}` is {n} characters long; at most {MAX_ID_LEN}")
+        }
+        _ => format!(
+            "id `{quoted}`: expected letters, digits, `-`, `_` or `.`, starting with a letter or digit"
+        ),
+    })
+}
+
 /// A file being validated and the problems found in it so far.
 pub struct Check<'a> {
     pub src: &'a Source,
@@ -18,6 +46,13 @@ pub struct Check<'a> {
 impl Check<'_> {
     pub fn error(&mut self, value: &Spanned<String>, message: impl Into<String>) {
         self.diags.push(self.src.at(value.span(), message));
+    }
+
+    /// Reports `value`, the id of a `what`, when it breaks [`id_rule`].
+    pub fn id(&mut self, what: &str, value: &Spanned<String>) {
+        if let Err(e) = id_rule(value.get_ref()) {
+            self.error(value, format!("{what} {e}"));
+        }
     }
 
     pub fn duration(&mut self, value: &Spanned<String>) -> Option<Duration> {

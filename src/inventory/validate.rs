@@ -125,7 +125,8 @@ fn parse<T: serde::de::DeserializeOwned>(src: &Source, diags: &mut Vec<Diagnosti
     src.parse_toml().map_err(|d| diags.push(d)).ok()
 }
 
-/// Collects `(file, id, value)` into a map by id, reporting duplicate ids.
+/// Collects `(file, id, value)` into a map by id, reporting ids that break the id rule and
+/// duplicate ids.
 fn unique<'a, T>(
     items: impl Iterator<Item = (&'a Source, Spanned<String>, T)>,
     what: &str,
@@ -134,6 +135,9 @@ fn unique<'a, T>(
     let mut out = BTreeMap::new();
     let mut seen: HashMap<String, String> = HashMap::new();
     for (src, id, value) in items {
+        if let Err(e) = super::check::id_rule(id.get_ref()) {
+            diags.push(src.at(id.span(), format!("{what} {e}")));
+        }
         if let Some(first) = seen.get(id.get_ref()) {
             let message = format!(
                 "duplicate {what} id `{}` (first defined in {first})",
@@ -202,17 +206,8 @@ fn config(
         if !ids.insert(f.id.get_ref().clone()) {
             c.error(&f.id, format!("duplicate feed id `{}`", f.id.get_ref()));
         }
-        let id = f.id.get_ref();
-        let safe = |ch: char| ch.is_ascii_alphanumeric() || matches!(ch, '-' | '_' | '.');
-        if id.is_empty() || id.starts_with('.') || !id.chars().all(safe) {
-            // The id names the feed's directory in the cache.
-            c.error(
-                &f.id,
-                format!(
-                    "feed id `{id}` must be letters, digits, `-`, `_` or `.`, not starting with `.`"
-                ),
-            );
-        }
+        // The id names the feed's directory in the cache.
+        c.id("feed", &f.id);
         let text = f.source.get_ref();
         let remote = text.starts_with("http://") || text.starts_with("https://");
         if remote && f.kind == FeedKind::Native {
@@ -377,6 +372,7 @@ fn customer(
         if !window_ids.insert(w.id.get_ref().clone()) {
             c.error(&w.id, format!("duplicate window id `{}`", w.id.get_ref()));
         }
+        c.id("window", &w.id);
         if let Some(spec) = window(&mut c, w) {
             windows.push(spec);
         }

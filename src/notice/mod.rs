@@ -491,16 +491,49 @@ fn spec_issue(spec: &NoticeSpec, window: &WindowInput, issued: DateTime<Utc>) ->
 /// is either whole or absent. Every path must stay under `out` (relative, no `..`, no root): the
 /// paths come from the ledger, which may have been restored from someone else's export.
 pub fn write_files(out: &Path, files: &[(String, String)]) -> Result<()> {
+    stage_files(out, files)?.publish()
+}
+
+/// Files written in full beside their places, waiting for [`Staged::publish`] to rename them
+/// into place: a run stages its notices before the ledger commits, so a file that cannot be
+/// written (a full disk, a name too long) fails the run before anything is recorded. Dropped
+/// unpublished, the temporaries are removed.
+#[must_use]
+pub struct Staged(Vec<(PathBuf, PathBuf)>);
+
+/// Writes every file of `files` under `out` as a temporary file next to its place.
+pub fn stage_files(out: &Path, files: &[(String, String)]) -> Result<Staged> {
+    let mut staged = Staged(Vec::new());
     for (rel, content) in files {
         let path = out.join(contained(rel)?);
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         }
-        let tmp = path.with_extension("partial");
-        std::fs::write(&tmp, content).map_err(|e| Error::io(&tmp, e))?;
-        std::fs::rename(&tmp, &path).map_err(|e| Error::io(&path, e))?;
+        let mut tmp = path.clone().into_os_string();
+        tmp.push(".partial");
+        let tmp = PathBuf::from(tmp);
+        std::fs::write(&tmp, content).map_err(|e| Error::io(&path, e))?;
+        staged.0.push((tmp, path));
     }
-    Ok(())
+    Ok(staged)
+}
+
+impl Staged {
+    /// Renames every staged file into place.
+    pub fn publish(mut self) -> Result<()> {
+        for (tmp, path) in std::mem::take(&mut self.0) {
+            std::fs::rename(&tmp, &path).map_err(|e| Error::io(&path, e))?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        for (tmp, _) in &self.0 {
+            let _ = std::fs::remove_file(tmp);
+        }
+    }
 }
 
 /// `rel` as a path that cannot leave the directory it is joined to.

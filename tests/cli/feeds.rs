@@ -675,7 +675,7 @@ fn feed_ids_name_directories_so_they_must_be_safe() {
         "source = \"https://example.com/advisories\"",
     );
     let o = pp(tmp.path(), &["validate"]);
-    assert_failed(&o, "feed id `../kev` must be letters, digits");
+    assert_failed(&o, "feed id `../kev`: expected letters, digits");
     assert!(
         stderr(&o).contains("a native feed is a directory of TOML files"),
         "{}",

@@ -637,3 +637,93 @@ fn junk_zip_entries_do_not_grow_the_index() {
         .sum();
     assert!(size < 32 << 10, "index of {size} bytes for 50 junk entries");
 }
+
+#[test]
+fn ids_that_cannot_name_files_are_errors_at_their_place_in_validate() {
+    let tmp = example_copy();
+    let inv = tmp.path().join("inventory");
+    let long = "a".repeat(230);
+    let cases = [
+        (
+            "customers/andes-telecom.toml",
+            "\"andes-telecom\"",
+            format!("\"{long}\""),
+            "is 230 characters long; at most 64",
+        ),
+        (
+            "customers/andes-telecom.toml",
+            "\"sunday-early\"",
+            "\"../sunday\"".into(),
+            "id `../sunday`: expected letters",
+        ),
+        (
+            "environments/andes-lab.toml",
+            "\"andes-lab\"",
+            "\".hidden\"".into(),
+            "id `.hidden`: expected letters",
+        ),
+        (
+            "environments/hudson-prod.toml",
+            "\"hudson-prod\"",
+            "\"\"".into(),
+            "an id may not be empty",
+        ),
+        (
+            "stacks/wispgate-edge-6.9.toml",
+            "\"wispgate-edge-6.9\"",
+            "\"bad\\u0007id\"".into(),
+            "id `bad\\u{7}id`: expected",
+        ),
+        (
+            "customers/outback-wireless.toml",
+            "\"outback-wireless\"",
+            "\"a\\\\b\"".into(),
+            "id `a\\\\b`: expected",
+        ),
+    ];
+    for (file, from, to, _) in &cases {
+        edit(
+            &inv.join(file),
+            &format!("id = {from}"),
+            &format!("id = {to}"),
+        );
+    }
+    let o = run_in(tmp.path(), &["validate"]);
+    let (code, _, err) = no_panic(&o);
+    assert_eq!(code, Some(2), "{err}");
+    for (file, _, to, message) in &cases {
+        let at = crate::common::position(&inv.join(file), &format!("id = {to}"));
+        let (line, col) = at.split_once(':').unwrap();
+        let col: usize = col.parse::<usize>().unwrap() + 5;
+        let want = format!("inventory/{file}:{line}:{col}: ");
+        let found = err
+            .lines()
+            .any(|l| l.contains(&want) && l.contains(message));
+        assert!(found, "no `{want}...{message}` in:\n{err}");
+    }
+}
+
+#[test]
+fn no_run_is_recorded_when_its_notice_files_cannot_be_written() {
+    let tmp = example_copy();
+    let dir = tmp.path();
+    std::fs::create_dir_all(dir.join("out")).unwrap();
+    std::fs::write(
+        dir.join("out/notices"),
+        "a file where the notices directory goes",
+    )
+    .unwrap();
+    let o = run_in(dir, &["plan", "--now", NOW, "--quiet"]);
+    let (code, _, err) = no_panic(&o);
+    assert_eq!(code, Some(2), "{err}");
+    std::fs::remove_file(dir.join("out/notices")).unwrap();
+    let o = run_in(dir, &["history", "--format", "json"]);
+    let (code, out, err) = no_panic(&o);
+    assert_eq!(code, Some(0), "{err}");
+    let history: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(history["runs"].as_array().unwrap().len(), 0, "{history}");
+    // Fixed, the next plan issues every notice.
+    let o = run_in(dir, &["plan", "--now", NOW, "--quiet"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(dir.join("out/notices/andes-telecom").is_dir());
+}
