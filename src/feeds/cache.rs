@@ -50,19 +50,24 @@ impl Cache {
         self.dir.join(id)
     }
 
-    /// The metadata of feed `id` fetched from `url`, when a good copy is cached (`meta.json`
-    /// and its data file). A copy fetched from another URL is not this feed's any more.
-    pub fn meta(&self, id: &str, url: &str) -> Option<Meta> {
-        let text = std::fs::read(self.feed_dir(id).join("meta.json")).ok()?;
+    /// The metadata of feed `id` of `kind` fetched from `url`, when a good copy is cached
+    /// (`meta.json` and its data file). A copy fetched from another URL is not this feed's any
+    /// more. The data file is the one the cache names itself ([`data_file_name`]): `meta.json`
+    /// records its name, but a `meta.json` naming any other file (an absolute path, `../x`) is
+    /// not a good copy, so it is neither read as the feed nor deleted by the next sync.
+    pub fn meta(&self, id: &str, url: &str, kind: FeedKind) -> Option<Meta> {
+        let path = self.feed_dir(id).join("meta.json");
+        let text = crate::files::read(&path).ok()?;
         let meta: Meta = serde_json::from_slice(&text).ok()?;
-        let here = meta.url == url && self.feed_dir(id).join(&meta.file).is_file();
+        let file = data_file_name(url, kind);
+        let here = meta.url == url && meta.file == file && self.feed_dir(id).join(&file).is_file();
         here.then_some(meta)
     }
 
-    /// The cached data file of feed `id` fetched from `url`, when there is one.
-    pub fn data(&self, id: &str, url: &str) -> Option<(PathBuf, Meta)> {
-        let meta = self.meta(id, url)?;
-        Some((self.feed_dir(id).join(&meta.file), meta))
+    /// The cached data file of feed `id` of `kind` fetched from `url`, when there is one.
+    pub fn data(&self, id: &str, url: &str, kind: FeedKind) -> Option<(PathBuf, Meta)> {
+        let meta = self.meta(id, url, kind)?;
+        Some((self.feed_dir(id).join(data_file_name(url, kind)), meta))
     }
 
     /// Replaces `meta.json` atomically.

@@ -208,7 +208,7 @@ impl Feeds {
             let cached = self
                 .cache
                 .as_ref()
-                .and_then(|c| c.data(&spec.id, &spec.source));
+                .and_then(|c| c.data(&spec.id, &spec.source, spec.kind));
             let Some((path, meta)) = cached else {
                 snapshot.state = FeedState::Missing;
                 self.snapshots.push(snapshot);

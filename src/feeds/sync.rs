@@ -147,7 +147,7 @@ impl Fetcher<'_> {
                 spec.source
             ));
         }
-        let old = self.cache.meta(&spec.id, &spec.source);
+        let old = self.cache.meta(&spec.id, &spec.source, spec.kind);
         let outcome = match self.fetch_with_retries(spec, old.as_ref(), progress) {
             Ok(None) => self.not_modified(spec, old),
             Ok(Some(download)) => self.install(spec, download, old, &mut warnings),

@@ -727,3 +727,43 @@ fn no_run_is_recorded_when_its_notice_files_cannot_be_written() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(dir.join("out/notices/andes-telecom").is_dir());
 }
+
+#[test]
+fn a_feed_cache_meta_naming_another_file_is_not_read_as_the_feed() {
+    let tmp = example_copy();
+    let inv = tmp.path().join("inventory");
+    let url = "https://feeds.example/kev.json";
+    edit(
+        &inv.join("patchplan.toml"),
+        "source = \"feeds/kev.json\"",
+        &format!("source = \"{url}\""),
+    );
+    let victim = tmp.path().join("victim.json");
+    std::fs::copy(inv.join("feeds/kev.json"), &victim).unwrap();
+    let dir = inv.join(".patchplan/feeds/kev");
+    std::fs::create_dir_all(&dir).unwrap();
+    for file in [victim.to_str().unwrap(), "../../../../victim.json"] {
+        let meta = serde_json::json!({
+            "url": url, "file": file, "fetched_at": "2026-10-27T08:00:00Z",
+            "changed_at": "2026-10-27T08:00:00Z", "etag": null, "last_modified": null,
+            "sha256": "00", "bytes": 1, "records": 4, "identity": "x"
+        });
+        std::fs::write(dir.join("meta.json"), meta.to_string()).unwrap();
+        let o = run_in(
+            tmp.path(),
+            &["feeds", "status", "--format", "json", "--now", NOW],
+        );
+        let (code, out, err) = no_panic(&o);
+        assert_eq!(code, Some(0), "{err}");
+        let status: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let kev = status["feeds"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["id"] == "kev")
+            .unwrap();
+        assert_eq!(kev["state"], "missing", "{file}: {kev}");
+        assert_eq!(kev["records"], 0, "{file}: {kev}");
+    }
+    assert!(victim.is_file());
+}
