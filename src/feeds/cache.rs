@@ -114,6 +114,38 @@ pub fn replace(
     })
 }
 
+/// Removes the temporary files in `dir` that a killed run left behind: those of a process that is
+/// no longer running (where that can be told), or older than a day.
+pub fn remove_stale_temporaries(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let day_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(24 * 3600);
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(rest) = name.strip_prefix(".tmp-") else {
+            continue;
+        };
+        let pid = rest
+            .split(['-', '.'])
+            .next()
+            .and_then(|p| p.parse::<u32>().ok());
+        let old = e
+            .metadata()
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| t < day_ago);
+        if old || pid.is_some_and(|p| p != std::process::id() && !running(p)) {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+}
+
+/// Whether process `pid` is running; on systems without `/proc`, assumed so.
+fn running(pid: u32) -> bool {
+    let proc = Path::new("/proc");
+    !proc.is_dir() || proc.join(pid.to_string()).exists()
+}
+
 /// A fresh temporary file name in `dir` (hidden, unique to this process and moment).
 pub fn temp_path(dir: &Path) -> PathBuf {
     let nanos = std::time::SystemTime::now()

@@ -23,6 +23,8 @@ enum Reply {
     CutShort(Vec<u8>, usize),
     /// Nothing for this long, then a 200.
     Stall(Duration, Vec<u8>),
+    /// A 200 whose body comes one byte per interval.
+    Drip(Vec<u8>, Duration),
 }
 
 /// A request as the server saw it.
@@ -133,6 +135,15 @@ fn respond(
         Reply::CutShort(body, declared) => {
             stream.write_all(head("200 OK", declared, "").as_bytes())?;
             stream.write_all(&body)
+        }
+        Reply::Drip(body, every) => {
+            stream.write_all(head("200 OK", body.len(), "").as_bytes())?;
+            for b in body {
+                stream.write_all(&[b])?;
+                stream.flush()?;
+                std::thread::sleep(every);
+            }
+            Ok(())
         }
         Reply::Stall(wait, body) => {
             std::thread::sleep(wait);
@@ -433,6 +444,43 @@ fn a_stalled_server_times_out() {
         &["--retries", "0", "--timeout", "1"],
         "timed out",
     );
+}
+
+/// The timeout is a deadline for the whole attempt: a server that sends a byte every 50 ms
+/// (a 4 KB catalog would take minutes) is cut off at it.
+#[test]
+fn a_server_dripping_bytes_is_cut_off_at_the_timeout() {
+    let reply = Reply::Drip(example_file("kev.json"), Duration::from_millis(50));
+    let start = std::time::Instant::now();
+    fails_keeping_the_good_copy(
+        kev_feed(),
+        vec![reply],
+        &["--retries", "0", "--timeout", "2"],
+        "timed out",
+    );
+    assert!(
+        start.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        start.elapsed()
+    );
+}
+
+/// A temporary file a killed sync left behind is removed by the next sync.
+#[test]
+fn a_killed_syncs_temporary_file_is_removed_at_the_next_start() {
+    let server = Server::start();
+    server.route(
+        "/kev.json",
+        vec![Reply::Ok(example_file("kev.json"), "\"a\"")],
+    );
+    let (tmp, inv) = served_inventory(&server);
+    let dir = inv.join(".patchplan/feeds/kev");
+    std::fs::create_dir_all(&dir).unwrap();
+    // No process has this id (above Linux's pid_max).
+    let leftover = dir.join(".tmp-4194305-1.json");
+    std::fs::write(&leftover, "half a download").unwrap();
+    assert_eq!(sync(tmp.path(), "kev", &[]).status.code(), Some(0));
+    assert!(!leftover.exists());
 }
 
 #[test]
