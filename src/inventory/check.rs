@@ -70,7 +70,13 @@ impl Check<'_> {
     pub fn date(&mut self, value: &Spanned<String>) -> Option<NaiveDate> {
         let text = value.get_ref();
         text.parse()
-            .map_err(|_| self.error(value, format!("invalid date `{text}`: expected YYYY-MM-DD")))
+            .map_err(|_| {
+                let quoted = crate::diag::excerpt(text);
+                self.error(
+                    value,
+                    format!("invalid date `{quoted}`: expected YYYY-MM-DD"),
+                )
+            })
             .ok()
     }
 
@@ -80,7 +86,10 @@ impl Check<'_> {
             .map_err(|_| {
                 self.error(
                     value,
-                    format!("invalid time `{text}`: expected HH:MM, such as 02:00"),
+                    format!(
+                        "invalid time `{}`: expected HH:MM, such as 02:00",
+                        crate::diag::excerpt(text)
+                    ),
                 )
             })
             .ok()
@@ -93,14 +102,40 @@ impl Check<'_> {
                 let hint = closest_zone(text)
                     .map(|z| format!("; did you mean `{z}`?"))
                     .unwrap_or_default();
-                self.error(value, format!("unknown time zone `{text}`{hint}"));
+                let quoted = crate::diag::excerpt(text);
+                self.error(value, format!("unknown time zone `{quoted}`{hint}"));
             })
             .ok()
     }
 }
 
+#[cfg(test)]
+mod bounded_tests {
+    use super::*;
+
+    #[test]
+    fn a_huge_zone_name_gets_no_hint_and_a_short_quote() {
+        let huge = "Q".repeat(10 << 20);
+        assert_eq!(closest_zone(&huge), None);
+        let src = Source::new("c.toml", String::new());
+        let mut diags = Vec::new();
+        let mut c = Check {
+            src: &src,
+            diags: &mut diags,
+        };
+        assert!(c.timezone(&Spanned::new(0..0, huge)).is_none());
+        assert!(diags[0].message.len() < 200, "{}", diags[0].message.len());
+        assert_eq!(closest_zone("Europe/Madird"), Some("Europe/Madrid"));
+    }
+}
+
 /// The IANA zone name closest to `text` by edit distance, if any is close enough to be a typo.
 pub fn closest_zone(text: &str) -> Option<&'static str> {
+    // No zone name is longer than 32 characters: a much longer text is no typo of one, and the
+    // edit distance to each of ~600 names would cost its length squared.
+    if text.len() > 64 {
+        return None;
+    }
     let wanted = text.to_ascii_lowercase();
     chrono_tz::TZ_VARIANTS
         .iter()

@@ -621,10 +621,9 @@ fn environment(
         }
     }
     let own_origin = src.path.display().to_string();
-    for comp in components(src, &raw.components, &own_origin, cx.defaults, diags) {
-        merged.retain(|m| (&m.ecosystem, &m.name) != (&comp.ecosystem, &comp.name));
-        merged.push(comp);
-    }
+    let own = components(src, &raw.components, &own_origin, cx.defaults, diags);
+    merge_own(&mut merged, own);
+    warn_two_versions(raw.id.get_ref(), &merged, warnings);
     for lock in &raw.lockfiles {
         merged.extend(input_components(
             src,
@@ -648,6 +647,42 @@ fn environment(
         soak,
         windows: raw.windows.iter().map(|w| w.get_ref().clone()).collect(),
         components: merged,
+    }
+}
+
+/// Adds an environment's own components to its stacks' `merged`: its own win on the same
+/// (ecosystem, name), and of its own, the last wins. One pass with a map, not a search of the
+/// list per component: 40,000 components took seconds that way.
+fn merge_own(merged: &mut Vec<Component>, own: Vec<Component>) {
+    let key = |c: &Component| (c.ecosystem.clone(), c.name.clone());
+    let last: HashMap<(String, String), usize> =
+        own.iter().enumerate().map(|(i, c)| (key(c), i)).collect();
+    merged.retain(|m| !last.contains_key(&key(m)));
+    let kept = own
+        .into_iter()
+        .enumerate()
+        .filter(|(i, c)| last[&key(c)] == *i)
+        .map(|(_, c)| c);
+    merged.extend(kept);
+}
+
+/// A warning for each component that an environment's stacks declare at two versions: both are
+/// matched, which is rarely what was meant (the environment's own component would decide).
+fn warn_two_versions(env: &str, merged: &[Component], warnings: &mut Vec<String>) {
+    let mut seen: HashMap<(&str, &str), &str> = HashMap::new();
+    let mut reported = HashSet::new();
+    for c in merged {
+        let key = (c.ecosystem.as_str(), c.name.as_str());
+        match seen.get(&key) {
+            Some(v) if *v != c.version && reported.insert(key) => warnings.push(format!(
+                "environment `{env}`: component `{}` ({}) is declared at two versions, {v} and {}; both are matched (declare it in the environment to choose one)",
+                c.name, c.ecosystem, c.version
+            )),
+            Some(_) => {}
+            None => {
+                seen.insert(key, &c.version);
+            }
+        }
     }
 }
 

@@ -767,3 +767,74 @@ fn a_feed_cache_meta_naming_another_file_is_not_read_as_the_feed() {
     }
     assert!(victim.is_file());
 }
+
+/// Runs `patchplan args` in `dir`, killing it past `limit` (a hang guard, not a benchmark).
+fn run_bounded(dir: &std::path::Path, args: &[&str], limit: u64) -> Output {
+    let mut child = crate::common::command(dir, args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > std::time::Duration::from_secs(limit) {
+            let _ = child.kill();
+            panic!("{args:?} still running after {limit} s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn forty_thousand_components_in_one_environment_validate_in_linear_time() {
+    let tmp = example_copy();
+    let env = tmp.path().join("inventory/environments/andes-lab.toml");
+    let mut text = std::fs::read_to_string(&env).unwrap();
+    for i in 0..40_000 {
+        text.push_str(&format!(
+            "\n[[components]]\nname = \"pkg-{i}\"\necosystem = \"crates.io\"\nversion = \"1.0.{i}\"\n"
+        ));
+    }
+    std::fs::write(&env, text).unwrap();
+    let o = run_bounded(tmp.path(), &["validate"], 60);
+    let (code, _, err) = no_panic(&o);
+    assert_eq!(code, Some(0), "{err}");
+}
+
+#[test]
+fn a_10_mb_time_zone_name_is_a_short_error_not_a_stall() {
+    let tmp = example_copy();
+    let customer = tmp.path().join("inventory/customers/andes-telecom.toml");
+    let huge = "Z".repeat(10 << 20);
+    edit(
+        &customer,
+        "timezone = \"America/Bogota\"",
+        &format!("timezone = \"{huge}\""),
+    );
+    let o = run_bounded(tmp.path(), &["validate"], 60);
+    let (code, _, err) = no_panic(&o);
+    assert_eq!(code, Some(2), "{}", &err[..err.len().min(500)]);
+    assert!(err.len() < 4000, "an error of {} bytes", err.len());
+    assert!(err.contains("unknown time zone `ZZZZ"), "{err}");
+}
+
+#[test]
+fn a_component_at_two_versions_in_one_environment_is_a_warning() {
+    let tmp = example_copy();
+    let env = tmp.path().join("inventory/environments/andes-lab.toml");
+    edit(
+        &env,
+        "stacks = [\"wispgate-edge-7.2\"]",
+        "stacks = [\"wispgate-edge-7.2\", \"wispgate-edge-6.9\"]",
+    );
+    let o = run_in(tmp.path(), &["validate"]);
+    let (code, _, err) = no_panic(&o);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        err.contains("environment `andes-lab`: component `axios` (npm) is declared at two versions, 1.7.7 and 1.6.8"),
+        "{err}"
+    );
+    // Its own components decide: wispgate-core is declared in andes-lab itself.
+    assert!(!err.contains("component `wispgate-core`"), "{err}");
+}
