@@ -838,3 +838,58 @@ fn a_component_at_two_versions_in_one_environment_is_a_warning() {
     // Its own components decide: wispgate-core is declared in andes-lab itself.
     assert!(!err.contains("component `wispgate-core`"), "{err}");
 }
+
+/// A UTF-8 byte-order mark (as Windows editors write) changes nothing: each input with one scans
+/// exactly as without.
+#[test]
+fn a_byte_order_mark_is_accepted_in_every_input_format() {
+    let fixtures = crate::common::root().join("tests/fixtures/inputs");
+    let tmp = tempfile::tempdir().unwrap();
+    let osv = fixtures.join("osv");
+    let cases = [
+        ("requirements.txt", "--lockfile"),
+        ("go.mod", "--lockfile"),
+        ("package-lock.json", "--lockfile"),
+        ("cyclonedx-1.6.cdx.json", "--sbom"),
+        ("spdx-2.3.spdx.json", "--sbom"),
+    ];
+    for (name, flag) in cases {
+        let plain = fixtures.join(name);
+        let dir = tmp.path().join(format!("bom-{name}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let bom = dir.join(name);
+        let mut bytes = b"\xef\xbb\xbf".to_vec();
+        bytes.extend(std::fs::read(&plain).unwrap());
+        std::fs::write(&bom, bytes).unwrap();
+        let scan = |file: &std::path::Path| {
+            let o = run_in(
+                tmp.path(),
+                &[
+                    flag,
+                    file.to_str().unwrap(),
+                    "--osv",
+                    osv.to_str().unwrap(),
+                    "--format",
+                    "json",
+                ]
+                .iter()
+                .fold(vec!["scan"], |mut v, a| {
+                    v.push(a);
+                    v
+                }),
+            );
+            let (code, out, err) = no_panic(&o);
+            assert_eq!(code, Some(0), "{name}: {err}");
+            let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+            let mut found: Vec<String> = v["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| format!("{} {} {}", f["package"], f["version"], f["advisory"]))
+                .collect();
+            found.sort();
+            found
+        };
+        assert_eq!(scan(&bom), scan(&plain), "{name}");
+    }
+}
