@@ -105,9 +105,28 @@ impl Source {
             let message = e.message().trim().replace('\n', " ");
             match e.span() {
                 Some(span) => self.at(span, message),
+                // The parser gives no place for nesting past its limit: the deepest line is it.
+                None if message.contains("recursion limit") => {
+                    let at = self.deepest_line();
+                    self.at(at..at, "nested too deeply (a dotted key, array or table of more levels than the TOML parser allows)")
+                }
                 None => Source::whole(&self.path, message),
             }
         })
+    }
+
+    /// The byte offset of the line with the most `.`, `[` and `{`.
+    fn deepest_line(&self) -> usize {
+        let mut offset = 0;
+        let mut best = (0, 0);
+        for line in self.text.split_inclusive('\n') {
+            let depth = line.matches(['.', '[', '{']).count();
+            if depth > best.0 {
+                best = (depth, offset);
+            }
+            offset += line.len();
+        }
+        best.1
     }
 }
 

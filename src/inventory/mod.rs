@@ -113,9 +113,16 @@ fn optional(path: &Path) -> Result<Option<Source>> {
     }
 }
 
-/// Every `*.toml` directly in `dir`, in name order; a missing directory is empty.
+/// Every `*.toml` directly in `dir`, in name order; a missing directory is empty, but a file
+/// where the directory belongs is an error (its customers would otherwise be "unknown").
 fn read_dir(dir: &Path) -> Result<Vec<Source>> {
     if !dir.is_dir() {
+        if dir.exists() {
+            return Err(Error::input(
+                dir,
+                "expected a directory of *.toml files, found a file",
+            ));
+        }
         return Ok(Vec::new());
     }
     let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)

@@ -893,3 +893,33 @@ fn a_byte_order_mark_is_accepted_in_every_input_format() {
         assert_eq!(scan(&bom), scan(&plain), "{name}");
     }
 }
+
+#[test]
+fn unclear_inventory_shapes_get_clear_messages() {
+    let tmp = example_copy();
+    let inv = tmp.path().join("inventory");
+    // A 20,000-part dotted key: the parser's recursion limit, placed.
+    std::fs::write(
+        inv.join("overrides.toml"),
+        format!("{}b = 1\n", "a.".repeat(20_000)),
+    )
+    .unwrap();
+    let o = run_in(tmp.path(), &["validate"]);
+    let (code, _, err) = no_panic(&o);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("inventory/overrides.toml:1:1: nested too deeply"),
+        "{err}"
+    );
+    // `customers` as a file.
+    std::fs::remove_file(inv.join("overrides.toml")).unwrap();
+    std::fs::remove_dir_all(inv.join("customers")).unwrap();
+    std::fs::write(inv.join("customers"), "id = \"x\"\n").unwrap();
+    let o = run_in(tmp.path(), &["validate"]);
+    let (code, _, err) = no_panic(&o);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("inventory/customers: expected a directory of *.toml files, found a file"),
+        "{err}"
+    );
+}
