@@ -82,9 +82,16 @@ pub enum Command {
 }
 
 pub(crate) fn parse_now(s: &str) -> std::result::Result<DateTime<Utc>, String> {
-    DateTime::parse_from_rfc3339(s)
+    use chrono::Datelike;
+    let t = DateTime::parse_from_rfc3339(s)
         .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| format!("expected an RFC 3339 time such as 2026-10-27T09:00:00Z ({e})"))
+        .map_err(|e| format!("expected an RFC 3339 time such as 2026-10-27T09:00:00Z ({e})"))?;
+    // A plan reaches years past `now` (horizon, notice, deadlines), and RFC 3339, which every
+    // output writes, ends with year 9999.
+    if !(1970..9000).contains(&t.year()) {
+        return Err("expected a time from 1970 to 8999: plans look ahead from it, and RFC 3339 ends with year 9999".into());
+    }
+    Ok(t)
 }
 
 impl Cli {

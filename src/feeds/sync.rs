@@ -206,6 +206,17 @@ impl Fetcher<'_> {
         match status {
             StatusCode::NOT_MODIFIED if old.is_some() => Ok(None),
             StatusCode::OK => self.download(spec, response, deadline, progress).map(Some),
+            // reqwest follows http(s) redirects; one it returns points elsewhere (file://).
+            s if s.is_redirection() => {
+                let to = header(response.headers(), reqwest::header::LOCATION).unwrap_or_default();
+                Err(Failure {
+                    message: format!(
+                        "the server answered {s}, a redirect to `{}`, which is not followed: only http and https redirects are",
+                        crate::diag::excerpt(&to)
+                    ),
+                    retry: false,
+                })
+            }
             s => Err(Failure {
                 message: format!("the server answered {s}"),
                 retry: s.is_server_error(),

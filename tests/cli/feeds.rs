@@ -25,6 +25,8 @@ enum Reply {
     Stall(Duration, Vec<u8>),
     /// A 200 whose body comes one byte per interval.
     Drip(Vec<u8>, Duration),
+    /// A 302 to this location.
+    Redirect(String),
 }
 
 /// A request as the server saw it.
@@ -135,6 +137,9 @@ fn respond(
         Reply::CutShort(body, declared) => {
             stream.write_all(head("200 OK", declared, "").as_bytes())?;
             stream.write_all(&body)
+        }
+        Reply::Redirect(to) => {
+            stream.write_all(head("302 Found", 0, &format!("Location: {to}\r\n")).as_bytes())
         }
         Reply::Drip(body, every) => {
             stream.write_all(head("200 OK", body.len(), "").as_bytes())?;
@@ -462,6 +467,16 @@ fn a_server_dripping_bytes_is_cut_off_at_the_timeout() {
         start.elapsed() < Duration::from_secs(20),
         "{:?}",
         start.elapsed()
+    );
+}
+
+#[test]
+fn a_redirect_to_a_file_url_is_named_not_followed() {
+    fails_keeping_the_good_copy(
+        kev_feed(),
+        vec![Reply::Redirect("file:///etc/passwd".into())],
+        &["--retries", "0"],
+        "a redirect to `file:///etc/passwd`, which is not followed",
     );
 }
 

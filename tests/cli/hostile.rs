@@ -923,3 +923,19 @@ fn unclear_inventory_shapes_get_clear_messages() {
         "{err}"
     );
 }
+
+#[test]
+fn a_now_near_year_9999_is_a_usage_error_not_a_template_error() {
+    let tmp = example_copy();
+    let o = run_in(
+        tmp.path(),
+        &["plan", "--dry-run", "--now", "9999-12-20T00:00:00Z"],
+    );
+    let (code, _, err) = no_panic(&o);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("--now") && err.contains("from 1970 to 8999"),
+        "{err}"
+    );
+    assert!(!err.contains(".hbs"), "{err}");
+}
