@@ -939,3 +939,111 @@ fn a_now_near_year_9999_is_a_usage_error_not_a_template_error() {
     );
     assert!(!err.contains(".hbs"), "{err}");
 }
+
+/// Every file under `dir`, relative to it.
+fn tree(dir: &std::path::Path) -> std::collections::BTreeSet<std::path::PathBuf> {
+    let mut out = std::collections::BTreeSet::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            match p.is_dir() {
+                true => stack.push(p),
+                false => {
+                    out.insert(p.strip_prefix(dir).unwrap().to_path_buf());
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The README's commands over `tests/hostile/`: scans of every hostile lockfile and SBOM against
+/// the hostile OSV records, a plan, explain, validate and feeds status of the example with those
+/// records as a feed, and an import of every hostile ledger export. None panics or hangs, each
+/// exits 0 or 2, and nothing is written outside `--out`, the inventory's `.patchplan/` and the
+/// ledgers the imports were told to create.
+#[test]
+fn the_hostile_directory_gives_no_panic_no_hang_and_no_write_outside_the_output() {
+    let tmp = example_copy();
+    let dir = tmp.path();
+    let hostile = crate::common::root().join("tests/hostile");
+    let osv = hostile.join("osv");
+    let toml = dir.join("inventory/patchplan.toml");
+    let text = std::fs::read_to_string(&toml).unwrap();
+    let feed = format!(
+        "[[feed]]\nid = \"hostile\"\nkind = \"osv\"\nsource = \"{}\"\n\n[[feed]]",
+        osv.display()
+    );
+    std::fs::write(&toml, text.replacen("[[feed]]", &feed, 1)).unwrap();
+    let before = tree(dir);
+    let hostile_before = tree(&hostile);
+    let mut runs: Vec<Vec<String>> = Vec::new();
+    for e in std::fs::read_dir(hostile.join("inputs")).unwrap().flatten() {
+        let p = e.path().display().to_string();
+        let flag = match p.ends_with(".cdx.json") || p.ends_with(".spdx.json") {
+            true => "--sbom",
+            false => "--lockfile",
+        };
+        runs.push(vec![
+            "scan".into(),
+            flag.into(),
+            p,
+            "--osv".into(),
+            osv.display().to_string(),
+        ]);
+    }
+    for args in [
+        "validate",
+        "feeds status",
+        "scan",
+        "plan --out out",
+        "explain RUSTSEC-2026-0041",
+        "history",
+    ] {
+        let mut v: Vec<String> = args.split(' ').map(String::from).collect();
+        v.extend(["--now".into(), NOW.into()]);
+        runs.push(v);
+    }
+    let mut ledgers = Vec::new();
+    for (i, e) in std::fs::read_dir(hostile.join("ledger"))
+        .unwrap()
+        .flatten()
+        .enumerate()
+    {
+        let db = format!("imported-{i}.db");
+        ledgers.push(db.clone());
+        let file = e.path().display().to_string();
+        runs.push(vec![
+            "ledger".into(),
+            "import".into(),
+            file,
+            "--ledger".into(),
+            db,
+        ]);
+    }
+    for args in &runs {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let o = run_bounded(dir, &args, 60);
+        let (code, _, err) = no_panic(&o);
+        assert!(matches!(code, Some(0 | 2)), "{args:?}: {code:?} {err}");
+    }
+    let allowed = |p: &std::path::Path| {
+        p.starts_with("out")
+            || p.starts_with("inventory/.patchplan")
+            || ledgers
+                .iter()
+                .any(|l| p.to_string_lossy().starts_with(l.as_str()))
+    };
+    let written: Vec<_> = tree(dir)
+        .difference(&before)
+        .filter(|p| !allowed(p))
+        .cloned()
+        .collect();
+    assert!(
+        written.is_empty(),
+        "written outside the output: {written:?}"
+    );
+    assert_eq!(tree(&hostile), hostile_before, "the hostile files changed");
+    assert!(!std::path::Path::new("/tmp/hostile-escape.txt").exists());
+}

@@ -6,6 +6,7 @@ mod common;
 mod example;
 mod explain;
 mod feeds;
+mod fuzz;
 mod hostile;
 mod inputs;
 mod ledger;
