@@ -80,7 +80,29 @@ pub fn import(path: &Path, export: &Value, source: &Path) -> Result<Vec<(&'stati
             message: "a ledger is already here; import into a new path (--ledger PATH)".into(),
         });
     }
+    let existed = path.exists();
     let ledger = Ledger::create_empty(path)?;
+    let done = restore(&ledger, export, version, &bad);
+    if done.is_err() && !existed {
+        // A failed import leaves no file behind, so that the fixed export can be imported to
+        // the same path.
+        drop(ledger);
+        for suffix in ["", "-wal", "-shm"] {
+            let mut p = path.as_os_str().to_owned();
+            p.push(suffix);
+            let _ = std::fs::remove_file(p);
+        }
+    }
+    done
+}
+
+/// Inserts every row of `export` into the new `ledger`, in one transaction.
+fn restore(
+    ledger: &Ledger,
+    export: &Value,
+    version: i64,
+    bad: &dyn Fn(String) -> LedgerError,
+) -> Result<Vec<(&'static str, usize)>> {
     ledger.begin()?;
     schema::migrate(ledger.conn(), 0, version).map_err(|e| ledger.err(e))?;
     let mut counts = Vec::new();
@@ -89,7 +111,7 @@ pub fn import(path: &Path, export: &Value, source: &Path) -> Result<Vec<(&'stati
             .as_array()
             .ok_or_else(|| bad(format!("no `{table}` rows")))?;
         for row in rows {
-            insert(&ledger, table, row).map_err(|e| bad(format!("{table}: {e}")))?;
+            insert(ledger, table, row).map_err(|e| bad(format!("{table}: {e}")))?;
         }
         counts.push((table, rows.len()));
     }
