@@ -126,6 +126,16 @@ impl Ledger {
     }
 
     fn connect(path: &Path, flags: OpenFlags) -> Result<Ledger> {
+        // SQLite would wait forever on a named pipe, and cannot use a device or directory.
+        if path != Path::new(":memory:")
+            && let Ok(meta) = std::fs::metadata(path)
+            && !meta.is_file()
+        {
+            return Err(LedgerError::NotALedger {
+                path: path.to_path_buf(),
+                why: "not a regular file".into(),
+            });
+        }
         let conn = Connection::open_with_flags(path, flags | OpenFlags::SQLITE_OPEN_NO_MUTEX)
             .map_err(|e| LedgerError::sql(path, e))?;
         let ledger = Ledger {
