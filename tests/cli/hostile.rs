@@ -431,85 +431,52 @@ fn symlink_loops_and_links_in_a_directory_feed_load_each_record_once() {
     );
 }
 
+/// A named pipe at `path`.
+fn mkfifo(path: &std::path::Path) {
+    let made = std::process::Command::new("mkfifo").arg(path).status();
+    assert!(made.is_ok_and(|s| s.success()), "mkfifo {}", path.display());
+}
+
 #[test]
 fn a_named_pipe_as_an_input_is_an_error_naming_it_not_a_hang() {
     let tmp = example_copy();
     let dir = tmp.path();
-    let fifo = dir.join("Cargo.lock");
-    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
-    assert!(made.is_ok_and(|s| s.success()), "mkfifo");
-    let osv_fifo = dir.join("record.json");
-    assert!(
-        std::process::Command::new("mkfifo")
-            .arg(&osv_fifo)
-            .status()
-            .unwrap()
-            .success()
-    );
+    let (fifo, osv_fifo) = (dir.join("Cargo.lock"), dir.join("record.json"));
+    let ledger = dir.join("ledger.fifo");
+    for p in [&fifo, &osv_fifo, &ledger] {
+        mkfifo(p);
+    }
+    let overrides = dir.join("inventory/overrides.toml");
+    std::fs::remove_file(&overrides).unwrap();
+    mkfifo(&overrides);
     let lock = dir.join("inventory/locks/portal.Cargo.lock");
-    for args in [
-        vec![
-            "scan",
-            "--lockfile",
-            fifo.to_str().unwrap(),
-            "--osv",
-            "inventory/feeds/osv",
-        ],
-        vec![
-            "scan",
-            "--lockfile",
-            lock.to_str().unwrap(),
-            "--osv",
-            osv_fifo.to_str().unwrap(),
-        ],
-    ] {
-        let mut child = crate::common::command(dir, &args)
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        let start = std::time::Instant::now();
-        while child.try_wait().unwrap().is_none() {
-            if start.elapsed() > std::time::Duration::from_secs(20) {
-                let _ = child.kill();
-                panic!("{args:?} blocked on a named pipe");
-            }
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
-        let o = child.wait_with_output().unwrap();
+    let (fifo, osv_fifo, lock) = (
+        fifo.to_str().unwrap(),
+        osv_fifo.to_str().unwrap(),
+        lock.to_str().unwrap(),
+    );
+    let osv = "inventory/feeds/osv";
+    let cases: [(&[&str], &str); 4] = [
+        (&["scan", "--lockfile", fifo, "--osv", osv], "Cargo.lock"),
+        (
+            &["scan", "--lockfile", lock, "--osv", osv_fifo],
+            "record.json",
+        ),
+        (&["validate"], "overrides.toml"),
+        (
+            &["history", "--ledger", ledger.to_str().unwrap()],
+            "ledger.fifo",
+        ),
+    ];
+    for (args, named) in cases {
+        let o = run_bounded(dir, args, 20);
         let (code, _, err) = no_panic(&o);
-        assert_eq!(code, Some(2), "{err}");
-        assert!(err.contains("not a regular file"), "{err}");
+        assert_eq!(code, Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains(named) && err.contains("not a regular file"),
+            "{args:?}: {err}"
+        );
     }
-    // An inventory file too.
-    std::fs::remove_file(dir.join("inventory/overrides.toml")).unwrap();
-    assert!(
-        std::process::Command::new("mkfifo")
-            .arg(dir.join("inventory/overrides.toml"))
-            .status()
-            .unwrap()
-            .success()
-    );
-    let mut child = crate::common::command(dir, &["validate"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let start = std::time::Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if start.elapsed() > std::time::Duration::from_secs(20) {
-            let _ = child.kill();
-            panic!("validate blocked on a named pipe");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    let o = child.wait_with_output().unwrap();
-    let (code, _, err) = no_panic(&o);
-    assert_eq!(code, Some(2), "{err}");
-    assert!(
-        err.contains("overrides.toml") && err.contains("not a regular file"),
-        "{err}"
-    );
 }
 
 #[test]
