@@ -5,6 +5,22 @@ use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
+/// At most the first 40 characters of a value quoted in a message, escaped, with `…` when cut:
+/// a message names a bad value without repeating ten megabytes of it.
+pub fn excerpt(value: &str) -> String {
+    const MAX: usize = 40;
+    let mut out: String = value
+        .chars()
+        .take(MAX)
+        .collect::<String>()
+        .escape_debug()
+        .to_string();
+    if value.chars().nth(MAX).is_some() {
+        out.push('…');
+    }
+    out
+}
+
 /// One problem at one place in one file.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Diagnostic {
@@ -89,9 +105,28 @@ impl Source {
             let message = e.message().trim().replace('\n', " ");
             match e.span() {
                 Some(span) => self.at(span, message),
+                // The parser gives no place for nesting past its limit: the deepest line is it.
+                None if message.contains("recursion limit") => {
+                    let at = self.deepest_line();
+                    self.at(at..at, "nested too deeply (a dotted key, array or table of more levels than the TOML parser allows)")
+                }
                 None => Source::whole(&self.path, message),
             }
         })
+    }
+
+    /// The byte offset of the line with the most `.`, `[` and `{`.
+    fn deepest_line(&self) -> usize {
+        let mut offset = 0;
+        let mut best = (0, 0);
+        for line in self.text.split_inclusive('\n') {
+            let depth = line.matches(['.', '[', '{']).count();
+            if depth > best.0 {
+                best = (depth, offset);
+            }
+            offset += line.len();
+        }
+        best.1
     }
 }
 

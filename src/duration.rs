@@ -32,9 +32,10 @@ impl FromStr for Duration {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, String> {
+        let quoted = crate::diag::excerpt(s);
         let expected = || {
             format!(
-                "invalid duration `{s}`: expected a number and a unit (w, d, h, m), such as `72h`, `5d` or `1h30m`"
+                "invalid duration `{quoted}`: expected a number and a unit (w, d, h, m), such as `72h`, `5d` or `1h30m`"
             )
         };
         if s.is_empty() {
@@ -61,7 +62,7 @@ impl FromStr for Duration {
                 .checked_mul(unit)
                 .and_then(|m| m.checked_add(minutes))
                 .filter(|m| *m <= 100 * 366 * 24 * 60)
-                .ok_or_else(|| format!("duration `{s}` is too long"))?;
+                .ok_or_else(|| format!("duration `{quoted}` is too long"))?;
             digits.clear();
             last_rank = rank;
         }

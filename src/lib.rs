@@ -15,6 +15,7 @@ pub mod duration;
 pub mod error;
 pub mod explain;
 pub mod feeds;
+pub mod files;
 pub mod inputs;
 pub mod inventory;
 pub mod ledger;

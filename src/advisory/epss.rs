@@ -44,6 +44,7 @@ pub fn parse_bytes(bytes: &[u8], notes: &mut Vec<String>) -> Result<Epss, String
 /// Parses an EPSS CSV. A bad row is a warning (`notes`, with its line number); a file without the
 /// `cve,epss,percentile` header is an error.
 pub fn parse(text: &str, notes: &mut Vec<String>) -> Result<Epss, String> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut epss = Epss::default();
     let mut lines = text.lines().enumerate().peekable();
     if let Some((_, first)) = lines.peek()

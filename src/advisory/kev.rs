@@ -45,9 +45,12 @@ struct Entry {
     known_ransomware_campaign_use: Option<String>,
 }
 
-/// Parses the catalog. A bad entry is a warning (`notes`), the rest loads; a file that is not a
-/// KEV catalog is an error.
-pub fn parse(bytes: &[u8], notes: &mut Vec<String>) -> Result<Kev, String> {
+/// Parses the catalog. A bad entry is a warning (`notes`), the rest loads; a due date that does
+/// not parse is a warning naming the CVE (the entry loads without one); a file that is not a KEV
+/// catalog is an error. Returns the catalog and how many entries were skipped.
+pub fn parse(bytes: &[u8], notes: &mut Vec<String>) -> Result<(Kev, usize), String> {
+    let bytes = crate::files::strip_bom(bytes);
+    let mut skipped = 0;
     let catalog: Catalog =
         serde_json::from_slice(bytes).map_err(|e| format!("not a KEV catalog: {e}"))?;
     let mut kev = Kev {
@@ -57,7 +60,17 @@ pub fn parse(bytes: &[u8], notes: &mut Vec<String>) -> Result<Kev, String> {
     for (i, value) in catalog.vulnerabilities.into_iter().enumerate() {
         match serde_json::from_value::<Entry>(value) {
             Ok(e) if e.cve_id.starts_with("CVE-") => {
-                let due_date = e.due_date.as_deref().and_then(|d| d.parse().ok());
+                let due_date = e.due_date.as_deref().and_then(|d| match d.parse() {
+                    Ok(date) => Some(date),
+                    Err(_) => {
+                        notes.push(format!(
+                            "{}: dueDate `{}` is not a date (expected YYYY-MM-DD); the entry counts without a due date",
+                            e.cve_id,
+                            crate::diag::excerpt(d)
+                        ));
+                        None
+                    }
+                });
                 let entry = KevEntry {
                     ransomware: e.known_ransomware_campaign_use.as_deref() == Some("Known"),
                     cve: e.cve_id.clone(),
@@ -67,11 +80,18 @@ pub fn parse(bytes: &[u8], notes: &mut Vec<String>) -> Result<Kev, String> {
                 };
                 kev.entries.insert(e.cve_id, entry);
             }
-            Ok(e) => notes.push(format!("entry {i}: `{}` is not a CVE id", e.cve_id)),
-            Err(e) => notes.push(format!("entry {i}: {e}")),
+            Ok(e) => {
+                skipped += 1;
+                let id = crate::diag::excerpt(&e.cve_id);
+                notes.push(format!("entry {i}: `{id}` is not a CVE id"));
+            }
+            Err(e) => {
+                skipped += 1;
+                notes.push(format!("entry {i}: {e}"));
+            }
         }
     }
-    Ok(kev)
+    Ok((kev, skipped))
 }
 
 #[cfg(test)]
@@ -85,10 +105,24 @@ mod tests {
              "dueDate":"2024-01-22","knownRansomwareCampaignUse":"Known"},
             {"vulnerabilityName":"no id"}]}"#;
         let mut notes = Vec::new();
-        let kev = parse(json, &mut notes).unwrap();
+        let (kev, skipped) = parse(json, &mut notes).unwrap();
         assert_eq!(kev.catalog_version.as_deref(), Some("2025.08.25"));
         assert_eq!(kev.entries.len(), 1);
         assert!(kev.entries["CVE-2024-1"].ransomware);
+        assert_eq!((notes.len(), skipped), (1, 1), "{notes:?}");
+    }
+
+    #[test]
+    fn a_due_date_that_does_not_parse_is_a_warning_naming_the_cve() {
+        let json = "\u{feff}{\"vulnerabilities\":[{\"cveID\":\"CVE-2024-2\",\"dueDate\":\"next tuesday\"}]}";
+        let mut notes = Vec::new();
+        let (kev, skipped) = parse(json.as_bytes(), &mut notes).unwrap();
+        assert_eq!((kev.entries.len(), skipped), (1, 0));
+        assert_eq!(kev.entries["CVE-2024-2"].due_date, None);
         assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(
+            notes[0].starts_with("CVE-2024-2: dueDate `next tuesday` is not a date"),
+            "{notes:?}"
+        );
     }
 }

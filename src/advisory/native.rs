@@ -41,8 +41,12 @@ struct RawAffected {
     ranges: Vec<Spanned<String>>,
 }
 
-/// Reads one native advisory file, reporting every problem in it.
-pub fn load(source: &Source, feed: &str) -> Result<Advisory, Vec<Diagnostic>> {
+/// Reads one native advisory file, reporting every problem in it; returns the advisory and the
+/// span of its id (where a duplicate id is reported).
+pub fn load(
+    source: &Source,
+    feed: &str,
+) -> Result<(Advisory, std::ops::Range<usize>), Vec<Diagnostic>> {
     let raw: RawAdvisory = source.parse_toml().map_err(|d| vec![d])?;
     let mut problems = Vec::new();
     if let Some(date) = &raw.published
@@ -64,7 +68,8 @@ pub fn load(source: &Source, feed: &str) -> Result<Advisory, Vec<Diagnostic>> {
     if !problems.is_empty() {
         return Err(problems);
     }
-    Ok(Advisory {
+    let span = raw.id.span();
+    let advisory = Advisory {
         distro_priority: None,
         id: raw.id.into_inner(),
         aliases: raw.aliases,
@@ -76,7 +81,8 @@ pub fn load(source: &Source, feed: &str) -> Result<Advisory, Vec<Diagnostic>> {
         informational: None,
         affected,
         feed: feed.to_string(),
-    })
+    };
+    Ok((advisory, span))
 }
 
 fn convert_affected(
@@ -118,7 +124,7 @@ ecosystem = "wispgate"
 name = "wispgate-core"
 ranges = [">=7.0.0, <7.2.3"]
 "#;
-        let adv = load(&Source::new("a.toml", text.into()), "native").unwrap();
+        let (adv, _) = load(&Source::new("a.toml", text.into()), "native").unwrap();
         assert!(adv.exploited);
         let v = Scheme::SemVer.parse("7.2.1").unwrap();
         assert!(adv.affected[0].range.contains(&v));

@@ -101,8 +101,8 @@ pub enum Loaded {
 /// Parses one OSV JSON record. Versions a scheme cannot read are collected in `notes` (the record
 /// still loads with the rest of its ranges); an unreadable record is an error.
 pub fn parse(bytes: &[u8], feed: &str, notes: &mut Vec<String>) -> Result<Loaded, String> {
-    let record: Record =
-        serde_json::from_slice(bytes).map_err(|e| format!("not an OSV record: {e}"))?;
+    let record: Record = serde_json::from_slice(crate::files::strip_bom(bytes))
+        .map_err(|e| format!("not an OSV record: {e}"))?;
     if record.withdrawn.is_some() {
         return Ok(Loaded::Withdrawn);
     }
@@ -163,27 +163,41 @@ pub fn parse(bytes: &[u8], feed: &str, notes: &mut Vec<String>) -> Result<Loaded
 }
 
 fn convert_affected(id: &str, a: &RecordAffected, notes: &mut Vec<String>) -> Option<Affected> {
-    let package = a.package.as_ref()?;
+    let Some(package) = a.package.as_ref() else {
+        // Only a record about a git repository (GIT ranges alone) may go without a package.
+        if !a.ranges.iter().all(|r| r.kind == "GIT") || !a.versions.is_empty() {
+            notes.push(format!(
+                "{id}: an affected entry has no package, so it cannot match anything"
+            ));
+        }
+        return None;
+    };
     let ecosystem = canonical_ecosystem(&package.ecosystem);
     let scheme = Scheme::for_ecosystem(&ecosystem);
     let mut range = Range::default();
-    for r in a.ranges.iter().filter(|r| r.kind != "GIT") {
-        let before = notes.len();
-        let events = r
-            .events
-            .iter()
-            .filter_map(|e| convert_event(scheme, e, id, notes))
-            .collect();
-        if notes.len() > before {
+    for (i, r) in a.ranges.iter().enumerate() {
+        let (kind, name) = (&r.kind, &package.name);
+        match kind.as_str() {
+            "SEMVER" | "ECOSYSTEM" => {}
+            "GIT" => continue,
+            _ => {
+                notes.push(format!(
+                    "{id}: range {} of `{name}` skipped: unknown range type `{}` (expected SEMVER, ECOSYSTEM or GIT)",
+                    i + 1,
+                    crate::diag::excerpt(kind)
+                ));
+                continue;
+            }
+        }
+        match convert_events(scheme, &r.events) {
             // Evaluating what is left would be a guess (a lost `fixed` widens the range, a lost
             // `introduced` hides it), so the whole range is skipped, and said so.
-            let (kind, name) = (&r.kind, &package.name);
-            notes.push(format!(
-                "{id}: a {kind} range of `{name}` was skipped: an event could not be read"
-            ));
-            continue;
+            Err(why) => notes.push(format!(
+                "{id}: range {} ({kind}) of `{name}` skipped: {why}",
+                i + 1
+            )),
+            Ok(events) => range.add_osv_events(events),
         }
-        range.add_osv_events(events);
     }
     let mut unreadable = Vec::new();
     for text in &a.versions {
@@ -208,31 +222,54 @@ fn convert_affected(id: &str, a: &RecordAffected, notes: &mut Vec<String>) -> Op
     })
 }
 
+/// A range's events, or why the range cannot be read: per the OSV schema each event is an
+/// object with exactly one of `introduced`, `fixed`, `last_affected` or `limit`, whose value is
+/// a version string, and a range has at least one event.
+fn convert_events(
+    scheme: Scheme,
+    events: &[serde_json::Map<String, serde_json::Value>],
+) -> Result<Vec<Event>, String> {
+    if events.is_empty() {
+        return Err("it has no events".into());
+    }
+    events
+        .iter()
+        .enumerate()
+        .map(|(i, e)| convert_event(scheme, e).map_err(|why| format!("event {}: {why}", i + 1)))
+        .collect()
+}
+
 fn convert_event(
     scheme: Scheme,
     event: &serde_json::Map<String, serde_json::Value>,
-    id: &str,
-    notes: &mut Vec<String>,
-) -> Option<Event> {
-    let (kind, value) = event.iter().next()?;
-    let text = value.as_str()?;
+) -> Result<Event, String> {
+    const KINDS: &str = "exactly one of introduced, fixed, last_affected or limit";
+    let mut keys = event.iter();
+    let (Some((kind, value)), None) = (keys.next(), keys.next()) else {
+        return Err(format!("expected {KINDS}, found {} keys", event.len()));
+    };
+    let Some(text) = value.as_str() else {
+        return Err(format!(
+            "`{kind}` is {}, expected a version string",
+            crate::diag::excerpt(&value.to_string())
+        ));
+    };
     if kind == "introduced" && text == "0" {
-        return Some(Event::Introduced(None));
+        return Ok(Event::Introduced(None));
     }
-    let version = match scheme.parse(text) {
-        Ok(v) => v,
-        Err(e) => {
-            notes.push(format!("{id}: {e}"));
-            return None;
+    let make = match kind.as_str() {
+        "introduced" => |v| Event::Introduced(Some(v)),
+        "fixed" => Event::Fixed,
+        "last_affected" => Event::LastAffected,
+        "limit" => Event::Limit,
+        other => {
+            return Err(format!(
+                "unknown event `{}`, expected {KINDS}",
+                crate::diag::excerpt(other)
+            ));
         }
     };
-    match kind.as_str() {
-        "introduced" => Some(Event::Introduced(Some(version))),
-        "fixed" => Some(Event::Fixed(version)),
-        "last_affected" => Some(Event::LastAffected(version)),
-        "limit" => Some(Event::Limit(version)),
-        _ => None,
-    }
+    scheme.parse(text).map(make).map_err(|e| e.to_string())
 }
 
 /// The CVE id an `upstream` or `related` entry names: `CVE-2024-1234`, also as a distribution
@@ -339,9 +376,80 @@ mod tests {
         };
         assert_eq!(adv.informational.as_deref(), Some("unmaintained"));
         // The unreadable `fixed` skips its whole range rather than leaving it open.
-        assert_eq!(notes.len(), 2, "{notes:?}");
-        assert!(notes[1].contains("range of `a` was skipped"), "{notes:?}");
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(
+            notes[0].contains("X-3: range 1 (SEMVER) of `a` skipped: event 2: "),
+            "{notes:?}"
+        );
         assert!(adv.affected[0].range.intervals.is_empty());
+    }
+
+    /// A record with a malformed range (`bad`) next to a good one that affects 1.5.0 but not
+    /// 2.5.0: the malformed range is skipped with a note naming it, the good one still counts.
+    fn malformed(bad: &str, note: &str) {
+        let json = format!(
+            r#"{{"id":"X-4","affected":[{{"package":{{"ecosystem":"crates.io","name":"a"}},
+            "ranges":[{bad},
+                      {{"type":"SEMVER","events":[{{"introduced":"1.0.0"}},{{"fixed":"2.0.0"}}]}}]}}]}}"#
+        );
+        let (loaded, notes) = load(&json);
+        let Loaded::Advisory(adv) = loaded else {
+            panic!("withdrawn")
+        };
+        let range = &adv.affected[0].range;
+        let v = |s| Scheme::SemVer.parse(s).unwrap();
+        assert!(
+            range.contains(&v("1.5.0")),
+            "{bad}: the good range was lost"
+        );
+        assert!(!range.contains(&v("2.5.0")), "{bad}: the bad range widened");
+        assert_eq!(notes.len(), 1, "{bad}: {notes:?}");
+        assert!(
+            notes[0].starts_with("X-4: range 1 ") && notes[0].contains(note),
+            "{bad}: {notes:?}"
+        );
+    }
+
+    #[test]
+    fn a_malformed_event_skips_its_range_with_a_note_and_the_rest_counts() {
+        let semver = |events: &str| format!(r#"{{"type":"SEMVER","events":[{events}]}}"#);
+        malformed(
+            &semver(r#"{"introduced":"2.0.0","fixed":"3.0.0"}"#),
+            "event 1: expected exactly one of introduced",
+        );
+        malformed(
+            &semver(r#"{"introduced":"0"},{"fixed":3}"#),
+            "event 2: `fixed` is 3, expected a version string",
+        );
+        malformed(
+            &semver(r#"{"introduced":"0"},{"fxied":"3.0.0"}"#),
+            "event 2: unknown event `fxied`",
+        );
+        malformed(
+            &semver(r#"{"introduced":"0"},{}"#),
+            "event 2: expected exactly one",
+        );
+        malformed(&semver(""), "it has no events");
+        malformed(
+            r#"{"type":"SEMVR","events":[{"introduced":"0"}]}"#,
+            "unknown range type `SEMVR`",
+        );
+    }
+
+    #[test]
+    fn an_affected_entry_without_a_package_is_a_note() {
+        let (_, notes) = load(
+            r#"{"id":"X-5","affected":[{"ranges":[{"type":"SEMVER","events":[{"introduced":"0"}]}]}]}"#,
+        );
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(
+            notes[0].contains("X-5: an affected entry has no package"),
+            "{notes:?}"
+        );
+        let (_, notes) = load(
+            r#"{"id":"X-6","affected":[{"ranges":[{"type":"GIT","repo":"r","events":[{"introduced":"0"}]}]}]}"#,
+        );
+        assert!(notes.is_empty(), "{notes:?}");
     }
 
     #[test]

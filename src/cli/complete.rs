@@ -46,9 +46,13 @@ pub fn run(cli: &Cli, args: &CompleteArgs) -> Result<Outcome> {
         Some(dir) => dir.clone(),
         None => ledger.last_out()?.unwrap_or_else(|| PathBuf::from("out")),
     };
+    let staged = match &notice {
+        Some(n) => Some(crate::notice::stage_files(&out, &n.files)?),
+        None => None,
+    };
     ledger.commit()?;
-    if let Some(n) = &notice {
-        crate::notice::write_files(&out, &n.files)?;
+    if let Some(s) = staged {
+        s.publish()?;
     }
     let state = if args.failed { "failed" } else { "completed" };
     match (cli.format, &notice) {

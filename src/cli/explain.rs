@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use clap::Args;
 
-use super::{Cli, Format, Outcome, print, warn};
+use super::{Cli, Format, Outcome, print, terminal, warn};
 use crate::error::Result;
 use crate::explain::{Explained, Report};
 use crate::plan::Status;
@@ -47,25 +47,19 @@ fn at(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
-/// Rows of cells, each column padded to its widest cell, indented by two spaces.
+/// Rows of cells, cleaned for the terminal, each column padded to its widest cell, indented by
+/// two spaces.
 fn aligned(rows: &[Vec<String>]) -> String {
-    let mut widths = Vec::new();
-    for row in rows {
-        widths.resize(widths.len().max(row.len()), 0);
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    let mut out = String::new();
-    for row in rows {
-        let cells: Vec<String> = row
-            .iter()
-            .zip(&widths)
-            .map(|(c, w)| format!("{c:<w$}"))
-            .collect();
-        out.push_str(&format!("  {}\n", cells.join("  ").trim_end()));
-    }
-    out
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|row| row.iter().map(|c| t(c)).collect())
+        .collect();
+    super::table::aligned(&rows, "  ")
+}
+
+/// Outside text (ids, summaries, notes) as the terminal may show it.
+fn t(text: &str) -> String {
+    terminal::clean(text, terminal::LINE).into_owned()
 }
 
 fn render(report: &Report) -> String {
@@ -80,7 +74,7 @@ fn render(report: &Report) -> String {
 fn finding(x: &Explained, now: DateTime<Utc>) -> String {
     let f = x.finding;
     let m = &f.matched;
-    let mut out = format!("{}\n", f.id);
+    let mut out = format!("{}\n", t(&f.id));
     let aliases = match m.aliases.is_empty() {
         true => String::new(),
         false => format!(" ({})", m.aliases.join(", ")),
@@ -224,9 +218,9 @@ fn deadline(x: &Explained, now: DateTime<Utc>) -> String {
     );
     if let Some((last, steps)) = calc.steps.split_last() {
         for step in steps {
-            out.push_str(&format!("  {step}\n"));
+            out.push_str(&format!("  {}\n", t(step)));
         }
-        out.push_str(&format!("  => deadline {last}\n"));
+        out.push_str(&format!("  => deadline {}\n", t(last)));
     }
     out
 }
@@ -267,7 +261,7 @@ fn schedule(x: &Explained) -> String {
             };
             out.push_str(&format!(
                 "  {kind} {}: {} to {} ({})\n",
-                w.id,
+                t(w.id),
                 at(w.start),
                 at(w.end),
                 w.timezone
@@ -287,7 +281,7 @@ fn schedule(x: &Explained) -> String {
         },
     }
     for r in x.schedule.reasons {
-        out.push_str(&format!("  {r}\n"));
+        out.push_str(&format!("  {}\n", t(r)));
     }
     out
 }

@@ -11,6 +11,7 @@ mod notices;
 mod plan;
 mod scan;
 mod table;
+mod terminal;
 mod validate;
 mod windows;
 
@@ -83,9 +84,16 @@ pub enum Command {
 }
 
 pub(crate) fn parse_now(s: &str) -> std::result::Result<DateTime<Utc>, String> {
-    DateTime::parse_from_rfc3339(s)
+    use chrono::Datelike;
+    let t = DateTime::parse_from_rfc3339(s)
         .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| format!("expected an RFC 3339 time such as 2026-10-27T09:00:00Z ({e})"))
+        .map_err(|e| format!("expected an RFC 3339 time such as 2026-10-27T09:00:00Z ({e})"))?;
+    // A plan reaches years past `now` (horizon, notice, deadlines), and RFC 3339, which every
+    // output writes, ends with year 9999.
+    if !(1970..9000).contains(&t.year()) {
+        return Err("expected a time from 1970 to 8999: plans look ahead from it, and RFC 3339 ends with year 9999".into());
+    }
+    Ok(t)
 }
 
 impl Cli {
@@ -123,7 +131,8 @@ pub fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => {
-            let _ = writeln!(std::io::stderr(), "error: {e}");
+            let message = terminal::clean_lines(&e.to_string(), terminal::LINE);
+            let _ = writeln!(std::io::stderr(), "error: {message}");
             ExitCode::from(2)
         }
     }
@@ -154,13 +163,13 @@ pub(crate) fn print(text: &str) -> Result<()> {
         .map_err(|e| Error::io("<stdout>", e))
 }
 
-/// Writes warnings to stderr unless `--quiet`.
+/// Writes warnings to stderr unless `--quiet`, one line each, through the terminal sanitiser.
 pub(crate) fn warn(cli: &Cli, warnings: &[String]) {
     if cli.quiet {
         return;
     }
     let mut err = std::io::stderr().lock();
     for w in warnings {
-        let _ = writeln!(err, "warning: {w}");
+        let _ = writeln!(err, "warning: {}", terminal::clean(w, terminal::LINE));
     }
 }

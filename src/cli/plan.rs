@@ -65,11 +65,17 @@ pub fn run(cli: &Cli, args: &PlanArgs) -> Result<Outcome> {
         return Ok(outcome(&plan, args.fail_on));
     }
     issue::record(&ledger, &inv, &plan, &changes, &rendered, &args.out)?;
+    // This run's notices are written in full before the ledger commits (a file that cannot be
+    // written fails the run unrecorded), and put in place only once the ledger holds them.
+    let staged = rendered
+        .iter()
+        .map(|r| crate::notice::stage_files(&args.out, &r.notice.files))
+        .collect::<Result<Vec<_>>>()?;
     ledger.commit()?;
-    // Only now that the ledger holds them: this run's notices, then any recorded one missing.
-    for r in &rendered {
-        crate::notice::write_files(&args.out, &r.notice.files)?;
+    for s in staged {
+        s.publish()?;
     }
+    // Then any recorded notice file that is missing.
     crate::notice::write_files(&args.out, &ledger.missing_files(&args.out)?)?;
     let path = args.out.join("plan.json");
     crate::notice::write_files(&args.out, &[("plan.json".into(), json.clone())])?;

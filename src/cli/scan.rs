@@ -179,6 +179,8 @@ fn load_feeds(
             .last()
             .map_or(0, |s| s.records + s.withdrawn);
         if loaded == 0 {
+            // What was wrong with what is there, before saying that nothing usable was.
+            warn(cli, &feeds.warning_lines());
             return Err(Error::input(
                 path,
                 "no OSV advisory records here (--osv expects an OSV zip export, a directory of OSV JSON records or one record); nothing could be checked",

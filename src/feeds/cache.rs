@@ -50,19 +50,24 @@ impl Cache {
         self.dir.join(id)
     }
 
-    /// The metadata of feed `id` fetched from `url`, when a good copy is cached (`meta.json`
-    /// and its data file). A copy fetched from another URL is not this feed's any more.
-    pub fn meta(&self, id: &str, url: &str) -> Option<Meta> {
-        let text = std::fs::read(self.feed_dir(id).join("meta.json")).ok()?;
+    /// The metadata of feed `id` of `kind` fetched from `url`, when a good copy is cached
+    /// (`meta.json` and its data file). A copy fetched from another URL is not this feed's any
+    /// more. The data file is the one the cache names itself ([`data_file_name`]): `meta.json`
+    /// records its name, but a `meta.json` naming any other file (an absolute path, `../x`) is
+    /// not a good copy, so it is neither read as the feed nor deleted by the next sync.
+    pub fn meta(&self, id: &str, url: &str, kind: FeedKind) -> Option<Meta> {
+        let path = self.feed_dir(id).join("meta.json");
+        let text = crate::files::read(&path).ok()?;
         let meta: Meta = serde_json::from_slice(&text).ok()?;
-        let here = meta.url == url && self.feed_dir(id).join(&meta.file).is_file();
+        let file = data_file_name(url, kind);
+        let here = meta.url == url && meta.file == file && self.feed_dir(id).join(&file).is_file();
         here.then_some(meta)
     }
 
-    /// The cached data file of feed `id` fetched from `url`, when there is one.
-    pub fn data(&self, id: &str, url: &str) -> Option<(PathBuf, Meta)> {
-        let meta = self.meta(id, url)?;
-        Some((self.feed_dir(id).join(&meta.file), meta))
+    /// The cached data file of feed `id` of `kind` fetched from `url`, when there is one.
+    pub fn data(&self, id: &str, url: &str, kind: FeedKind) -> Option<(PathBuf, Meta)> {
+        let meta = self.meta(id, url, kind)?;
+        Some((self.feed_dir(id).join(data_file_name(url, kind)), meta))
     }
 
     /// Replaces `meta.json` atomically.
@@ -107,6 +112,38 @@ pub fn replace(
         let _ = std::fs::remove_file(&tmp);
         Error::io(path, e)
     })
+}
+
+/// Removes the temporary files in `dir` that a killed run left behind: those of a process that is
+/// no longer running (where that can be told), or older than a day.
+pub fn remove_stale_temporaries(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let day_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(24 * 3600);
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(rest) = name.strip_prefix(".tmp-") else {
+            continue;
+        };
+        let pid = rest
+            .split(['-', '.'])
+            .next()
+            .and_then(|p| p.parse::<u32>().ok());
+        let old = e
+            .metadata()
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| t < day_ago);
+        if old || pid.is_some_and(|p| p != std::process::id() && !running(p)) {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+}
+
+/// Whether process `pid` is running; on systems without `/proc`, assumed so.
+fn running(pid: u32) -> bool {
+    let proc = Path::new("/proc");
+    !proc.is_dir() || proc.join(pid.to_string()).exists()
 }
 
 /// A fresh temporary file name in `dir` (hidden, unique to this process and moment).

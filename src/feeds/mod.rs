@@ -217,7 +217,7 @@ impl Feeds {
             let cached = self
                 .cache
                 .as_ref()
-                .and_then(|c| c.data(&spec.id, &spec.source));
+                .and_then(|c| c.data(&spec.id, &spec.source, spec.kind));
             let Some((path, meta)) = cached else {
                 snapshot.state = FeedState::Missing;
                 self.snapshots.push(snapshot);
@@ -252,16 +252,16 @@ impl Feeds {
             .filter(|_| is_zip)
             .and_then(|dir| index::cache_path(&dir, path));
         if let Some(loaded) = cache
-            .as_deref()
-            .and_then(|c| self.read_index(c, &snapshot.id))
+            .as_ref()
+            .and_then(|(c, binding)| self.read_index(c, binding, &snapshot.id))
         {
             for (entry, advisory) in loaded {
                 self.add_entry(snapshot, &entry, advisory);
             }
             return Ok(());
         }
-        let mut kept = Vec::new();
-        for (name, bytes) in read_entries(path, "json")? {
+        let mut writer = cache.and_then(|(c, binding)| index::Writer::create(&c, binding));
+        let notes = for_each_entry(path, "json", |name, bytes| {
             let mut notes = Vec::new();
             let (outcome, advisory) = match osv::parse(&bytes, &snapshot.id, &mut notes) {
                 Ok(Loaded::Advisory(a)) => (index::Outcome::Advisory(index::keys_of(&a)), Some(*a)),
@@ -273,13 +273,17 @@ impl Feeds {
             };
             let entry = index::entry(name, outcome, notes);
             self.add_entry(snapshot, &entry, advisory);
-            if cache.is_some() {
-                kept.push((entry, bytes));
+            if let Some(w) = writer.as_mut() {
+                w.add(entry, &bytes);
             }
+            Ok(())
+        })?;
+        // An archive with notes of its own (duplicate names) is not indexed, so that every load
+        // reads it whole and says so again.
+        if let Some(w) = writer.filter(|_| notes.is_empty()) {
+            w.finish();
         }
-        if let Some(cache) = cache {
-            index::write(&cache, kept);
-        }
+        self.warn_all(&snapshot.id, &path.display().to_string(), notes);
         Ok(())
     }
 
@@ -288,9 +292,10 @@ impl Feeds {
     fn read_index(
         &self,
         cache: &Path,
+        binding: &index::Binding,
         feed: &str,
     ) -> Option<Vec<(index::Entry, Option<Advisory>)>> {
-        let mut idx = index::open(cache)?;
+        let mut idx = index::open(cache, binding)?;
         let entries = std::mem::take(&mut idx.entries);
         let mut out = Vec::with_capacity(entries.len());
         for entry in entries {
@@ -339,11 +344,11 @@ impl Feeds {
     }
 
     fn load_kev(&mut self, path: &Path, snapshot: &mut Snapshot) -> Result<()> {
-        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        let bytes = crate::files::read(path).map_err(|e| Error::io(path, e))?;
         let mut notes = Vec::new();
-        let kev = kev::parse(&bytes, &mut notes).map_err(|m| Error::input(path, m))?;
+        let (kev, skipped) = kev::parse(&bytes, &mut notes).map_err(|m| Error::input(path, m))?;
         snapshot.records = kev.entries.len();
-        snapshot.skipped = notes.len();
+        snapshot.skipped = skipped;
         snapshot.identity = kev.catalog_version.clone().or(snapshot.identity.take());
         self.warn_all(&snapshot.id, &path.display().to_string(), notes);
         self.kev.entries.extend(kev.entries);
@@ -352,7 +357,7 @@ impl Feeds {
     }
 
     fn load_epss(&mut self, path: &Path, snapshot: &mut Snapshot) -> Result<()> {
-        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        let bytes = crate::files::read(path).map_err(|e| Error::io(path, e))?;
         let mut notes = Vec::new();
         let epss = epss::parse_bytes(&bytes, &mut notes).map_err(|m| Error::input(path, m))?;
         snapshot.records = epss.scores.len();
@@ -430,32 +435,63 @@ impl Feeds {
     }
 }
 
-/// The files of a feed: a zip archive, a directory (recursively, files ending in `.ext`), or one
-/// file. Returned in name order, so that loading is deterministic.
-fn read_entries(path: &Path, ext: &str) -> Result<Vec<(String, Vec<u8>)>> {
+/// Calls `visit(name, bytes)` for each file of a feed: a zip archive's entries, a directory's
+/// files (recursively, those ending in `.ext`), or one file; in name order for a directory, so
+/// that loading is deterministic. Returns notes about the feed as a whole (duplicate zip entry
+/// names, links not followed).
+fn for_each_entry(
+    path: &Path,
+    ext: &str,
+    mut visit: impl FnMut(String, Vec<u8>) -> Result<()>,
+) -> Result<Vec<String>> {
     if path.is_dir() {
         let mut files = BTreeMap::new();
-        collect_dir(path, ext, &mut files)?;
-        files
-            .into_iter()
-            .map(|(name, p)| Ok((name, std::fs::read(&p).map_err(|e| Error::io(&p, e))?)))
-            .collect()
+        let mut notes = Vec::new();
+        collect_dir(path, ext, &mut files, &mut notes)?;
+        // A file reached through two names (a link to a file of the feed) is loaded once, under
+        // its first name.
+        let mut seen = HashSet::new();
+        for (name, p) in files {
+            if seen.insert(std::fs::canonicalize(&p).unwrap_or_else(|_| p.clone())) {
+                visit(name, crate::files::read(&p).map_err(|e| Error::io(&p, e))?)?;
+            }
+        }
+        Ok(notes)
     } else if path.extension().is_some_and(|e| e == "zip") {
-        zipfeed::read(path, ext)
+        zipfeed::for_each(path, ext, visit)
     } else {
-        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-        Ok(vec![(path.display().to_string(), bytes)])
+        let bytes = crate::files::read(path).map_err(|e| Error::io(path, e))?;
+        visit(path.display().to_string(), bytes)?;
+        Ok(Vec::new())
     }
 }
 
-fn collect_dir(dir: &Path, ext: &str, out: &mut BTreeMap<String, PathBuf>) -> Result<()> {
-    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
-    for entry in entries {
-        let path = entry.map_err(|e| Error::io(dir, e))?.path();
-        if path.is_dir() {
-            collect_dir(&path, ext, out)?;
-        } else if path.extension().is_some_and(|e| e == ext) {
-            out.insert(path.display().to_string(), path);
+/// The files under `dir` ending in `.ext`, by name. Links to directories are not followed: a link
+/// loop would otherwise walk forever, and a link to a parent would load its records again.
+fn collect_dir(
+    dir: &Path,
+    ext: &str,
+    out: &mut BTreeMap<String, PathBuf>,
+    notes: &mut Vec<String>,
+) -> Result<()> {
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let entries = std::fs::read_dir(&dir).map_err(|e| Error::io(&dir, e))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| Error::io(&dir, e))?;
+            let path = entry.path();
+            let link = entry.file_type().is_ok_and(|t| t.is_symlink());
+            if path.is_dir() {
+                match link {
+                    true => notes.push(format!(
+                        "{}: a link to a directory is not followed",
+                        path.display()
+                    )),
+                    false => stack.push(path),
+                }
+            } else if path.extension().is_some_and(|e| e == ext) {
+                out.insert(path.display().to_string(), path);
+            }
         }
     }
     Ok(())

@@ -23,7 +23,8 @@ use super::{FeedKind, FeedSpec, Feeds};
 #[derive(Debug, Clone)]
 pub struct Options {
     pub connect_timeout: Duration,
-    /// The whole request, body included.
+    /// The whole of one attempt, body included: a deadline, so a server that drips bytes is cut
+    /// off like one that sends nothing.
     pub timeout: Duration,
     /// Further attempts after the first, on errors worth retrying.
     pub retries: u32,
@@ -147,7 +148,8 @@ impl Fetcher<'_> {
                 spec.source
             ));
         }
-        let old = self.cache.meta(&spec.id, &spec.source);
+        cache::remove_stale_temporaries(&self.cache.feed_dir(&spec.id));
+        let old = self.cache.meta(&spec.id, &spec.source, spec.kind);
         let outcome = match self.fetch_with_retries(spec, old.as_ref(), progress) {
             Ok(None) => self.not_modified(spec, old),
             Ok(Some(download)) => self.install(spec, download, old, &mut warnings),
@@ -186,6 +188,7 @@ impl Fetcher<'_> {
         old: Option<&Meta>,
         progress: &mut dyn FnMut(Progress),
     ) -> Result<Option<Download>, Failure> {
+        let deadline = std::time::Instant::now() + self.options.timeout;
         let mut request = self.client.get(&spec.source);
         if let Some(m) = old {
             if let Some(etag) = &m.etag {
@@ -202,7 +205,18 @@ impl Fetcher<'_> {
         let status = response.status();
         match status {
             StatusCode::NOT_MODIFIED if old.is_some() => Ok(None),
-            StatusCode::OK => self.download(spec, response, progress).map(Some),
+            StatusCode::OK => self.download(spec, response, deadline, progress).map(Some),
+            // reqwest follows http(s) redirects; one it returns points elsewhere (file://).
+            s if s.is_redirection() => {
+                let to = header(response.headers(), reqwest::header::LOCATION).unwrap_or_default();
+                Err(Failure {
+                    message: format!(
+                        "the server answered {s}, a redirect to `{}`, which is not followed: only http and https redirects are",
+                        crate::diag::excerpt(&to)
+                    ),
+                    retry: false,
+                })
+            }
             s => Err(Failure {
                 message: format!("the server answered {s}"),
                 retry: s.is_server_error(),
@@ -215,6 +229,7 @@ impl Fetcher<'_> {
         &self,
         spec: &FeedSpec,
         mut response: Response,
+        deadline: std::time::Instant,
         progress: &mut dyn FnMut(Progress),
     ) -> Result<Download, Failure> {
         let fail = |message: String, retry: bool| Failure { message, retry };
@@ -236,7 +251,12 @@ impl Fetcher<'_> {
             feed: &spec.id,
             total: declared,
         });
-        let copied = copy_body(&mut response, &tmp, max, progress);
+        let limits = Limits {
+            max,
+            deadline,
+            timeout: self.options.timeout,
+        };
+        let copied = copy_body(&mut response, &tmp, &limits, progress);
         progress(Progress::Finish);
         let (sha256, bytes) = copied.inspect_err(|_| {
             let _ = std::fs::remove_file(&tmp);
@@ -328,12 +348,21 @@ struct Download {
     last_modified: Option<String>,
 }
 
+/// What one body may take: at most `max` bytes, and until `deadline` (`timeout` after the
+/// attempt began).
+struct Limits {
+    max: u64,
+    deadline: std::time::Instant,
+    timeout: Duration,
+}
+
 fn copy_body(
     response: &mut Response,
     tmp: &Path,
-    max: u64,
+    limits: &Limits,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<(String, u64), Failure> {
+    let max = limits.max;
     let fail = |message: String, retry: bool| Failure { message, retry };
     let local = |e: std::io::Error| fail(format!("{}: {e}", tmp.display()), false);
     let mut out = std::io::BufWriter::new(std::fs::File::create(tmp).map_err(local)?);
@@ -348,6 +377,13 @@ fn copy_body(
         })?;
         if n == 0 {
             break;
+        }
+        if std::time::Instant::now() > limits.deadline {
+            let secs = limits.timeout.as_secs_f64();
+            return Err(fail(
+                format!("timed out: the download took more than {secs} s (after {total} bytes)"),
+                true,
+            ));
         }
         total += n as u64;
         if total > max {

@@ -49,7 +49,22 @@ pub fn parse(source: &Source) -> Result<Inputs> {
         .filter(|p| p.source.as_deref().is_some_and(|s| CRATES_IO.contains(&s)))
         .map(|p| Package::new("crates.io", p.name, p.version))
         .collect();
-    Ok(packages.into())
+    let mut inputs: Inputs = packages.into();
+    if let Some(v) = format_version(&source.text).filter(|v| *v > 4) {
+        inputs.warnings.push(format!(
+            "{}: Cargo.lock format version {v} is newer than patchplan knows (1 to 4); its packages were read as version 4's",
+            source.path.display()
+        ));
+    }
+    Ok(inputs)
+}
+
+/// The top-level `version = N` of a lockfile (v3 and later write it before any table).
+fn format_version(text: &str) -> Option<u64> {
+    text.lines()
+        .take_while(|l| !l.trim_start().starts_with('['))
+        .find_map(|l| l.trim().strip_prefix("version")?.trim().strip_prefix('='))
+        .and_then(|v| v.trim().parse().ok())
 }
 
 #[cfg(test)]
@@ -64,6 +79,21 @@ mod tests {
             .into_iter()
             .map(|p| (p.name, p.version))
             .collect()
+    }
+
+    #[test]
+    fn a_format_version_past_4_is_a_warning() {
+        let text = "version = 99\n\n[[package]]\nname = \"a\"\nversion = \"1.0.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n";
+        let inputs = parse(&Source::new("Cargo.lock", text.into())).unwrap();
+        assert_eq!(inputs.packages.len(), 1);
+        assert!(
+            inputs.warnings[0].contains("Cargo.lock format version 99 is newer"),
+            "{:?}",
+            inputs.warnings
+        );
+        let v3 = text.replace("version = 99", "version = 3");
+        let inputs = parse(&Source::new("Cargo.lock", v3)).unwrap();
+        assert!(inputs.warnings.is_empty(), "{:?}", inputs.warnings);
     }
 
     #[test]

@@ -17,6 +17,7 @@ use crate::error::{Error, Result};
 #[serde(rename_all = "camelCase")]
 struct Bom {
     bom_format: String,
+    spec_version: Option<String>,
     #[serde(default)]
     components: Vec<Component>,
 }
@@ -38,6 +39,15 @@ pub fn parse(source: &Source) -> Result<Inputs> {
         return Err(Error::input(&source.path, message));
     }
     let mut out = Inputs::default();
+    let known = ["1.4", "1.5", "1.6"];
+    let spec = bom.spec_version.as_deref().unwrap_or("(none)");
+    if !known.contains(&spec) {
+        out.warnings.push(format!(
+            "{}: CycloneDX specVersion `{}` is not one patchplan knows (1.4 to 1.6); its components were read as 1.6's",
+            source.path.display(),
+            crate::diag::excerpt(spec)
+        ));
+    }
     let mut unidentified = Vec::new();
     let mut pending: Vec<&Component> = bom.components.iter().rev().collect();
     while let Some(c) = pending.pop() {
@@ -98,6 +108,17 @@ mod tests {
         assert_eq!(
             inputs.warnings[1],
             "bom.json: 1 component without a purl cannot be matched: debian"
+        );
+    }
+
+    #[test]
+    fn an_unknown_spec_version_is_a_warning() {
+        let text = "{\"bomFormat\": \"CycloneDX\", \"specVersion\": \"99\", \"components\": []}";
+        let inputs = parse_text(text).unwrap();
+        assert!(
+            inputs.warnings[0].contains("specVersion `99` is not one patchplan knows"),
+            "{:?}",
+            inputs.warnings
         );
     }
 

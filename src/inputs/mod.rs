@@ -340,7 +340,7 @@ pub fn read_sbom(path: &Path) -> Result<Inputs> {
 }
 
 fn read(path: &Path) -> Result<Source> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let text = crate::files::read_to_string(path).map_err(|e| Error::io(path, e))?;
     Ok(Source::new(path, text))
 }
 

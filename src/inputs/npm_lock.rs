@@ -40,6 +40,12 @@ pub fn parse(source: &Source) -> Result<Inputs> {
         _ => return Err(unsupported(source, "no `packages` map")),
     };
     let mut out = Inputs::default();
+    if let Some(v) = lock.lockfile_version.filter(|v| *v > 3) {
+        out.warnings.push(format!(
+            "{}: lockfileVersion {v} is newer than patchplan knows (2 and 3); its `packages` were read as version 3's",
+            source.path.display()
+        ));
+    }
     for (key, entry) in packages {
         let Some(installed) = key.rsplit_once("node_modules/").map(|(_, name)| name) else {
             continue; // the root project or a workspace folder
@@ -119,6 +125,17 @@ mod tests {
             ]
         );
         assert!(inputs.warnings.is_empty());
+    }
+
+    #[test]
+    fn a_lockfile_version_past_3_is_a_warning() {
+        let text = "{\"lockfileVersion\": 99, \"packages\": {}}";
+        let inputs = parse_text(text).unwrap();
+        assert!(
+            inputs.warnings[0].contains("lockfileVersion 99 is newer"),
+            "{:?}",
+            inputs.warnings
+        );
     }
 
     #[test]

@@ -9,6 +9,34 @@ use toml::Spanned;
 use crate::diag::{Diagnostic, Source};
 use crate::duration::Duration;
 
+/// The longest id, in characters. Ids name files and directories (`notices/CUSTOMER/`, a
+/// window occurrence's notice files, a feed's cache directory): with the suffixes a notice adds,
+/// 64 stays far below the 255 bytes a file name may have.
+pub const MAX_ID_LEN: usize = 64;
+
+/// The one rule for the ids of customers, windows, environments, stacks and feeds: 1 to
+/// [`MAX_ID_LEN`] ASCII letters, digits, `-`, `_` or `.`, starting with a letter or digit. So no
+/// id is empty, has a path separator or control character, or is `.` or `..`, and every file
+/// it names can be written; `validate` checks it, long before `plan` records a run.
+pub fn id_rule(id: &str) -> Result<(), String> {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+    let first_ok = id.chars().next().is_some_and(|c| c.is_ascii_alphanumeric());
+    let len = id.chars().count();
+    if first_ok && len <= MAX_ID_LEN && id.chars().all(allowed) {
+        return Ok(());
+    }
+    let quoted = crate::diag::excerpt(id);
+    Err(match len {
+        0 => "an id may not be empty".to_string(),
+        n if n > MAX_ID_LEN => {
+            format!("id `{quoted}` is {n} characters long; at most {MAX_ID_LEN}")
+        }
+        _ => format!(
+            "id `{quoted}`: expected letters, digits, `-`, `_` or `.`, starting with a letter or digit"
+        ),
+    })
+}
+
 /// A file being validated and the problems found in it so far.
 pub struct Check<'a> {
     pub src: &'a Source,
@@ -18,6 +46,13 @@ pub struct Check<'a> {
 impl Check<'_> {
     pub fn error(&mut self, value: &Spanned<String>, message: impl Into<String>) {
         self.diags.push(self.src.at(value.span(), message));
+    }
+
+    /// Reports `value`, the id of a `what`, when it breaks [`id_rule`].
+    pub fn id(&mut self, what: &str, value: &Spanned<String>) {
+        if let Err(e) = id_rule(value.get_ref()) {
+            self.error(value, format!("{what} {e}"));
+        }
     }
 
     pub fn duration(&mut self, value: &Spanned<String>) -> Option<Duration> {
@@ -35,7 +70,13 @@ impl Check<'_> {
     pub fn date(&mut self, value: &Spanned<String>) -> Option<NaiveDate> {
         let text = value.get_ref();
         text.parse()
-            .map_err(|_| self.error(value, format!("invalid date `{text}`: expected YYYY-MM-DD")))
+            .map_err(|_| {
+                let quoted = crate::diag::excerpt(text);
+                self.error(
+                    value,
+                    format!("invalid date `{quoted}`: expected YYYY-MM-DD"),
+                )
+            })
             .ok()
     }
 
@@ -45,7 +86,10 @@ impl Check<'_> {
             .map_err(|_| {
                 self.error(
                     value,
-                    format!("invalid time `{text}`: expected HH:MM, such as 02:00"),
+                    format!(
+                        "invalid time `{}`: expected HH:MM, such as 02:00",
+                        crate::diag::excerpt(text)
+                    ),
                 )
             })
             .ok()
@@ -58,14 +102,40 @@ impl Check<'_> {
                 let hint = closest_zone(text)
                     .map(|z| format!("; did you mean `{z}`?"))
                     .unwrap_or_default();
-                self.error(value, format!("unknown time zone `{text}`{hint}"));
+                let quoted = crate::diag::excerpt(text);
+                self.error(value, format!("unknown time zone `{quoted}`{hint}"));
             })
             .ok()
     }
 }
 
+#[cfg(test)]
+mod bounded_tests {
+    use super::*;
+
+    #[test]
+    fn a_huge_zone_name_gets_no_hint_and_a_short_quote() {
+        let huge = "Q".repeat(10 << 20);
+        assert_eq!(closest_zone(&huge), None);
+        let src = Source::new("c.toml", String::new());
+        let mut diags = Vec::new();
+        let mut c = Check {
+            src: &src,
+            diags: &mut diags,
+        };
+        assert!(c.timezone(&Spanned::new(0..0, huge)).is_none());
+        assert!(diags[0].message.len() < 200, "{}", diags[0].message.len());
+        assert_eq!(closest_zone("Europe/Madird"), Some("Europe/Madrid"));
+    }
+}
+
 /// The IANA zone name closest to `text` by edit distance, if any is close enough to be a typo.
 pub fn closest_zone(text: &str) -> Option<&'static str> {
+    // No zone name is longer than 32 characters: a much longer text is no typo of one, and the
+    // edit distance to each of ~600 names would cost its length squared.
+    if text.len() > 64 {
+        return None;
+    }
     let wanted = text.to_ascii_lowercase();
     chrono_tz::TZ_VARIANTS
         .iter()

@@ -61,17 +61,47 @@ pub(crate) struct Files {
 pub fn load_native_dir(dir: &Path, feed: &str) -> Result<(Vec<Advisory>, Vec<Diagnostic>)> {
     let mut advisories = Vec::new();
     let mut diags = Vec::new();
+    // Where each id was first defined: two files with one id would merge silently, and the
+    // ranges of one could hide the fix of the other, so both places are errors.
+    let mut first: std::collections::HashMap<String, Diagnostic> = Default::default();
     for source in read_dir(dir)? {
         match native::load(&source, feed) {
-            Ok(a) => advisories.push(a),
+            Ok((a, span)) => {
+                let here = source.at(span, "");
+                match first.get(&a.id) {
+                    Some(there) => {
+                        let id = &a.id;
+                        let msg = |other: &Diagnostic| {
+                            format!("advisory id `{id}` is also defined at {}", position(other))
+                        };
+                        diags.push(Diagnostic {
+                            message: msg(&here),
+                            ..there.clone()
+                        });
+                        diags.push(Diagnostic {
+                            message: msg(there),
+                            ..here
+                        });
+                    }
+                    None => {
+                        first.insert(a.id.clone(), here);
+                        advisories.push(a);
+                    }
+                }
+            }
             Err(d) => diags.extend(d),
         }
     }
     Ok((advisories, diags))
 }
 
+/// `path:line:col` of a diagnostic.
+fn position(d: &Diagnostic) -> String {
+    format!("{}:{}:{}", d.path.display(), d.line, d.col)
+}
+
 fn read_source(path: &Path) -> Result<Source> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let text = crate::files::read_to_string(path).map_err(|e| Error::io(path, e))?;
     Ok(Source::new(path, text))
 }
 
@@ -83,9 +113,16 @@ fn optional(path: &Path) -> Result<Option<Source>> {
     }
 }
 
-/// Every `*.toml` directly in `dir`, in name order; a missing directory is empty.
+/// Every `*.toml` directly in `dir`, in name order; a missing directory is empty, but a file
+/// where the directory belongs is an error (its customers would otherwise be "unknown").
 fn read_dir(dir: &Path) -> Result<Vec<Source>> {
     if !dir.is_dir() {
+        if dir.exists() {
+            return Err(Error::input(
+                dir,
+                "expected a directory of *.toml files, found a file",
+            ));
+        }
         return Ok(Vec::new());
     }
     let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)

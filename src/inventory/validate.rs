@@ -126,7 +126,8 @@ fn parse<T: serde::de::DeserializeOwned>(src: &Source, diags: &mut Vec<Diagnosti
     src.parse_toml().map_err(|d| diags.push(d)).ok()
 }
 
-/// Collects `(file, id, value)` into a map by id, reporting duplicate ids.
+/// Collects `(file, id, value)` into a map by id, reporting ids that break the id rule and
+/// duplicate ids.
 fn unique<'a, T>(
     items: impl Iterator<Item = (&'a Source, Spanned<String>, T)>,
     what: &str,
@@ -135,6 +136,9 @@ fn unique<'a, T>(
     let mut out = BTreeMap::new();
     let mut seen: HashMap<String, String> = HashMap::new();
     for (src, id, value) in items {
+        if let Err(e) = super::check::id_rule(id.get_ref()) {
+            diags.push(src.at(id.span(), format!("{what} {e}")));
+        }
         if let Some(first) = seen.get(id.get_ref()) {
             let message = format!(
                 "duplicate {what} id `{}` (first defined in {first})",
@@ -203,17 +207,8 @@ fn config(
         if !ids.insert(f.id.get_ref().clone()) {
             c.error(&f.id, format!("duplicate feed id `{}`", f.id.get_ref()));
         }
-        let id = f.id.get_ref();
-        let safe = |ch: char| ch.is_ascii_alphanumeric() || matches!(ch, '-' | '_' | '.');
-        if id.is_empty() || id.starts_with('.') || !id.chars().all(safe) {
-            // The id names the feed's directory in the cache.
-            c.error(
-                &f.id,
-                format!(
-                    "feed id `{id}` must be letters, digits, `-`, `_` or `.`, not starting with `.`"
-                ),
-            );
-        }
+        // The id names the feed's directory in the cache.
+        c.id("feed", &f.id);
         let text = f.source.get_ref();
         let remote = text.starts_with("http://") || text.starts_with("https://");
         if remote && f.kind == FeedKind::Native {
@@ -379,6 +374,7 @@ fn customer(
         if !window_ids.insert(w.id.get_ref().clone()) {
             c.error(&w.id, format!("duplicate window id `{}`", w.id.get_ref()));
         }
+        c.id("window", &w.id);
         if let Some(spec) = window(&mut c, w) {
             windows.push(spec);
         }
@@ -630,9 +626,6 @@ fn environment(
     }
     let own_origin = src.path.display().to_string();
     let own = components(src, &raw.components, &own_origin, cx.defaults, diags);
-    for comp in &own {
-        merged.retain(|m| (&m.ecosystem, &m.name) != (&comp.ecosystem, &comp.name));
-    }
     let host = host(&mut Check { src, diags }, raw);
     let mut listed = Vec::new();
     for lock in &raw.lockfiles {
@@ -652,11 +645,14 @@ fn environment(
     }
     // The environment's own entry for a listed package wins, as over a stack's: that is how an
     // inventory says otherwise about an OS package's restart or downtime.
-    listed.retain(|l| {
-        !own.iter()
-            .any(|o| (&o.ecosystem, &o.name) == (&l.ecosystem, &l.name))
-    });
-    merged.extend(own);
+    let declared: HashSet<(&str, &str)> = own
+        .iter()
+        .map(|o| (o.ecosystem.as_str(), o.name.as_str()))
+        .collect();
+    listed.retain(|l| !declared.contains(&(l.ecosystem.as_str(), l.name.as_str())));
+    merge_own(&mut merged, own);
+    // Declared components only: a lockfile holding two versions of one package is ordinary.
+    warn_two_versions(raw.id.get_ref(), &merged, warnings);
     merged.extend(listed);
     Environment {
         id: raw.id.get_ref().clone(),
@@ -698,6 +694,42 @@ fn host(c: &mut Check, raw: &RawEnvironment) -> Option<Host> {
         return None;
     }
     Some(Host { distro, pro })
+}
+
+/// Adds an environment's own components to its stacks' `merged`: its own win on the same
+/// (ecosystem, name), and of its own, the last wins. One pass with a map, not a search of the
+/// list per component: 40,000 components took seconds that way.
+fn merge_own(merged: &mut Vec<Component>, own: Vec<Component>) {
+    let key = |c: &Component| (c.ecosystem.clone(), c.name.clone());
+    let last: HashMap<(String, String), usize> =
+        own.iter().enumerate().map(|(i, c)| (key(c), i)).collect();
+    merged.retain(|m| !last.contains_key(&key(m)));
+    let kept = own
+        .into_iter()
+        .enumerate()
+        .filter(|(i, c)| last[&key(c)] == *i)
+        .map(|(_, c)| c);
+    merged.extend(kept);
+}
+
+/// A warning for each component that an environment's stacks declare at two versions: both are
+/// matched, which is rarely what was meant (the environment's own component would decide).
+fn warn_two_versions(env: &str, merged: &[Component], warnings: &mut Vec<String>) {
+    let mut seen: HashMap<(&str, &str), &str> = HashMap::new();
+    let mut reported = HashSet::new();
+    for c in merged {
+        let key = (c.ecosystem.as_str(), c.name.as_str());
+        match seen.get(&key) {
+            Some(v) if *v != c.version && reported.insert(key) => warnings.push(format!(
+                "environment `{env}`: component `{}` ({}) is declared at two versions, {v} and {}; both are matched (declare it in the environment to choose one)",
+                c.name, c.ecosystem, c.version
+            )),
+            Some(_) => {}
+            None => {
+                seen.insert(key, &c.version);
+            }
+        }
+    }
 }
 
 /// Why a version was read as SemVer, for an ecosystem patchplan does not know.

@@ -195,7 +195,7 @@ pub(crate) fn load(
     }
     let mut out = Vec::new();
     for path in paths {
-        match std::fs::read_to_string(&path) {
+        match crate::files::read_to_string(&path) {
             Ok(text) => {
                 let src = Source::new(&path, text);
                 let shown = path.strip_prefix(root).unwrap_or(&path).to_path_buf();

@@ -10,12 +10,12 @@ use rusqlite::ErrorCode;
 /// Everything that can stop a ledger operation. All of these exit with code 2.
 #[derive(Debug, thiserror::Error)]
 pub enum LedgerError {
-    /// The file is not an SQLite database.
+    /// The file is not an SQLite database, or not a sound ledger.
     #[error(
-        "{}: not a patchplan ledger (the file is not an SQLite database); it was left untouched: move it away or pass --ledger PATH",
+        "{}: not a patchplan ledger ({why}); it was left untouched: move it away or pass --ledger PATH (or restore it from `patchplan ledger export` output with `ledger import`)",
         .path.display()
     )]
-    NotALedger { path: PathBuf },
+    NotALedger { path: PathBuf, why: String },
     /// Written by a newer patchplan.
     #[error(
         "{}: ledger schema version {found} is newer than this patchplan supports ({supported}); it was left untouched: use a newer patchplan",
@@ -114,7 +114,10 @@ impl LedgerError {
                 path,
                 secs: BUSY_TIMEOUT_SECS,
             },
-            Some(ErrorCode::NotADatabase) => LedgerError::NotALedger { path },
+            Some(ErrorCode::NotADatabase) => LedgerError::NotALedger {
+                path,
+                why: "the file is not an SQLite database".into(),
+            },
             Some(ErrorCode::DatabaseCorrupt) => LedgerError::Damaged {
                 path,
                 detail: source.to_string(),

@@ -80,7 +80,29 @@ pub fn import(path: &Path, export: &Value, source: &Path) -> Result<Vec<(&'stati
             message: "a ledger is already here; import into a new path (--ledger PATH)".into(),
         });
     }
+    let existed = path.exists();
     let ledger = Ledger::create_empty(path)?;
+    let done = restore(&ledger, export, version, &bad);
+    if done.is_err() && !existed {
+        // A failed import leaves no file behind, so that the fixed export can be imported to
+        // the same path.
+        drop(ledger);
+        for suffix in ["", "-wal", "-shm"] {
+            let mut p = path.as_os_str().to_owned();
+            p.push(suffix);
+            let _ = std::fs::remove_file(p);
+        }
+    }
+    done
+}
+
+/// Inserts every row of `export` into the new `ledger`, in one transaction.
+fn restore(
+    ledger: &Ledger,
+    export: &Value,
+    version: i64,
+    bad: &dyn Fn(String) -> LedgerError,
+) -> Result<Vec<(&'static str, usize)>> {
     ledger.begin()?;
     schema::migrate(ledger.conn(), 0, version).map_err(|e| ledger.err(e))?;
     let mut counts = Vec::new();
@@ -89,7 +111,7 @@ pub fn import(path: &Path, export: &Value, source: &Path) -> Result<Vec<(&'stati
             .as_array()
             .ok_or_else(|| bad(format!("no `{table}` rows")))?;
         for row in rows {
-            insert(&ledger, table, row).map_err(|e| bad(format!("{table}: {e}")))?;
+            insert(ledger, table, row).map_err(|e| bad(format!("{table}: {e}")))?;
         }
         counts.push((table, rows.len()));
     }
@@ -98,12 +120,28 @@ pub fn import(path: &Path, export: &Value, source: &Path) -> Result<Vec<(&'stati
     Ok(counts)
 }
 
-/// Inserts one exported row; its keys must be the table's columns.
+/// Inserts one exported row; its keys must be the table's columns, each value of the column's
+/// type (text or integer; null only where the column allows it), and a notice file's path of
+/// the shape the ledger itself writes (`notices/CUSTOMER/ID.FORMAT`): the next plan rewrites
+/// missing files from these paths.
 fn insert(ledger: &Ledger, table: &str, row: &Value) -> std::result::Result<(), String> {
     let obj = row.as_object().ok_or("a row is not an object")?;
     let columns = columns(ledger, table).map_err(|e| e.to_string())?;
-    if let Some(k) = obj.keys().find(|k| !columns.contains(k)) {
-        return Err(format!("unknown column `{k}`"));
+    for (k, v) in obj {
+        let column = columns
+            .iter()
+            .find(|c| &c.name == k)
+            .ok_or_else(|| format!("unknown column `{k}`"))?;
+        column.check(v)?;
+    }
+    if table == "notice_files"
+        && let Some(path) = obj.get("path").and_then(Value::as_str)
+        && !crate::notice::is_notice_path(path)
+    {
+        return Err(format!(
+            "path `{}` is not a notice file path (notices/CUSTOMER/ID.FORMAT)",
+            path.escape_debug()
+        ));
     }
     let names: Vec<&String> = obj.keys().collect();
     let marks: Vec<String> = (1..=names.len()).map(|i| format!("?{i}")).collect();
@@ -128,11 +166,62 @@ fn insert(ledger: &Ledger, table: &str, row: &Value) -> std::result::Result<(), 
         .map_err(|e| e.to_string())
 }
 
-fn columns(ledger: &Ledger, table: &str) -> rusqlite::Result<Vec<String>> {
+/// A column as the schema declares it.
+struct Column {
+    name: String,
+    kind: String,
+    not_null: bool,
+}
+
+impl Column {
+    /// Whether `v` fits the column: SQLite would store a string in an INTEGER column.
+    fn check(&self, v: &Value) -> std::result::Result<(), String> {
+        let fits = match v {
+            Value::Null => !self.not_null,
+            Value::String(_) => self.kind == "TEXT",
+            Value::Number(n) => self.kind == "INTEGER" && n.is_i64(),
+            _ => false,
+        };
+        match fits {
+            true => Ok(()),
+            false => Err(format!(
+                "column `{}` holds {} ({}), expected {}",
+                self.name,
+                kind_of(v),
+                crate::diag::excerpt(&v.to_string()),
+                match (self.kind.as_str(), self.not_null) {
+                    ("TEXT", true) => "a string",
+                    ("TEXT", false) => "a string or null",
+                    (_, true) => "an integer",
+                    (_, false) => "an integer or null",
+                }
+            )),
+        }
+    }
+}
+
+fn kind_of(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn columns(ledger: &Ledger, table: &str) -> rusqlite::Result<Vec<Column>> {
     let mut stmt = ledger
         .conn()
-        .prepare_cached("SELECT name FROM pragma_table_info(?1)")?;
-    let rows = stmt.query_map([table], |r| r.get(0))?;
+        .prepare_cached("SELECT name, type, \"notnull\" FROM pragma_table_info(?1)")?;
+    let rows = stmt.query_map([table], |r| {
+        Ok(Column {
+            name: r.get(0)?,
+            kind: r.get::<_, String>(1)?.to_uppercase(),
+            not_null: r.get::<_, i64>(2)? != 0,
+        })
+    })?;
     rows.collect()
 }
 

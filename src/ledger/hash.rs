@@ -27,7 +27,7 @@ pub fn tree(dir: &Path, skip: &[PathBuf]) -> Option<String> {
     let mut h = Sha256::new();
     for path in files {
         let rel = path.strip_prefix(dir).unwrap_or(&path);
-        let bytes = std::fs::read(&path).ok()?;
+        let bytes = crate::files::read(&path).ok()?;
         h.update(rel.to_string_lossy().as_bytes());
         h.update([0]);
         h.update((bytes.len() as u64).to_le_bytes());

@@ -72,11 +72,16 @@ impl Ledger {
     fn open_once(path: &Path) -> Result<Ledger> {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE;
         let ledger = Ledger::connect(path, flags)?;
-        let found = ledger.version()?;
-        ledger.refuse_newer(found)?;
+        let found = ledger.verified_version()?;
         ledger.pragmas()?;
         if found < schema::VERSION {
             ledger.migrate()?;
+        } else if ledger.application_id()? == 0 {
+            // A ledger from before the application id: recognised by its schema, now labelled.
+            ledger
+                .conn
+                .pragma_update(None, "application_id", schema::APPLICATION_ID)
+                .map_err(|e| ledger.err(e))?;
         }
         Ok(ledger)
     }
@@ -87,8 +92,7 @@ impl Ledger {
             return Ok(None);
         }
         let ledger = Ledger::connect(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
-        let found = ledger.version()?;
-        ledger.refuse_newer(found)?;
+        let found = ledger.verified_version()?;
         if found < schema::VERSION {
             return Err(LedgerError::Older {
                 path: path.to_path_buf(),
@@ -122,6 +126,16 @@ impl Ledger {
     }
 
     fn connect(path: &Path, flags: OpenFlags) -> Result<Ledger> {
+        // SQLite would wait forever on a named pipe, and cannot use a device or directory.
+        if path != Path::new(":memory:")
+            && let Ok(meta) = std::fs::metadata(path)
+            && !meta.is_file()
+        {
+            return Err(LedgerError::NotALedger {
+                path: path.to_path_buf(),
+                why: "not a regular file".into(),
+            });
+        }
         let conn = Connection::open_with_flags(path, flags | OpenFlags::SQLITE_OPEN_NO_MUTEX)
             .map_err(|e| LedgerError::sql(path, e))?;
         let ledger = Ledger {
@@ -137,6 +151,26 @@ impl Ledger {
 
     fn version(&self) -> Result<i64> {
         schema::version(&self.conn).map_err(|e| self.err(e))
+    }
+
+    /// The schema version, once [`schema::verify`] finds the file a sound ledger of that version
+    /// (or a new, empty file); anything else is refused before a byte is written.
+    fn verified_version(&self) -> Result<i64> {
+        let found = self.version()?;
+        if let Some(why) = schema::verify(&self.conn, found).map_err(|e| self.err(e))? {
+            return Err(LedgerError::NotALedger {
+                path: self.path.clone(),
+                why,
+            });
+        }
+        self.refuse_newer(found)?;
+        Ok(found)
+    }
+
+    fn application_id(&self) -> Result<i32> {
+        self.conn
+            .query_row("PRAGMA application_id", [], |r| r.get(0))
+            .map_err(|e| self.err(e))
     }
 
     fn refuse_newer(&self, found: i64) -> Result<()> {

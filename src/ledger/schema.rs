@@ -8,6 +8,10 @@ use rusqlite::Connection;
 /// The schema version this patchplan writes.
 pub const VERSION: i64 = 2;
 
+/// `PRAGMA application_id` of a ledger ("PPLG"): tells a ledger from another program's SQLite
+/// file. Ledgers written before it was set carry 0 and are recognised by their schema.
+pub const APPLICATION_ID: i32 = 0x5050_4c47;
+
 /// Migration `i` takes version `i` to `i + 1`.
 const MIGRATIONS: [&str; VERSION as usize] = [V1, V2];
 
@@ -106,11 +110,76 @@ pub fn version(conn: &Connection) -> rusqlite::Result<i64> {
     conn.query_row("PRAGMA user_version", [], |r| r.get(0))
 }
 
-/// Applies the migrations from `from` up to `to`, and sets the version; call it inside a write
-/// transaction.
+/// Applies the migrations from `from` up to `to`, and sets the version and the application id;
+/// call it inside a write transaction, with `0 <= from <= to <= VERSION` (as [`verify`] checks).
 pub fn migrate(conn: &Connection, from: i64, to: i64) -> rusqlite::Result<()> {
-    for step in &MIGRATIONS[from as usize..to as usize] {
+    let (from, to) = (from.clamp(0, VERSION), to.clamp(0, VERSION));
+    for step in &MIGRATIONS[from as usize..to.max(from) as usize] {
         conn.execute_batch(step)?;
     }
-    conn.pragma_update(None, "user_version", to)
+    conn.pragma_update(None, "user_version", to)?;
+    conn.pragma_update(None, "application_id", APPLICATION_ID)
+}
+
+/// Why the file behind `conn`, at schema version `found`, is not a ledger this patchplan may
+/// use, or `None` when it is: a negative version, another program's application id or tables, a
+/// schema other than the one its version had (a dropped or altered table), or damage that
+/// SQLite's quick check or the foreign keys find. Reads only; a newer version is left to the
+/// caller.
+pub fn verify(conn: &Connection, found: i64) -> rusqlite::Result<Option<String>> {
+    let app: i32 = conn.query_row("PRAGMA application_id", [], |r| r.get(0))?;
+    if found < 0 {
+        return Ok(Some(format!(
+            "schema version {found} is not a ledger version"
+        )));
+    }
+    if app != 0 && app != APPLICATION_ID {
+        return Ok(Some(format!(
+            "application id {app:#x} belongs to another program (a ledger's is {APPLICATION_ID:#x})"
+        )));
+    }
+    if found > VERSION {
+        return Ok(None);
+    }
+    let have = objects(conn)?;
+    let want = {
+        let mem = Connection::open_in_memory()?;
+        migrate(&mem, 0, found)?;
+        objects(&mem)?
+    };
+    if have != want {
+        let what = match found {
+            0 => "an SQLite database of another program (it has tables but no ledger version)"
+                .to_string(),
+            v => format!("its tables are not those of ledger schema version {v}"),
+        };
+        return Ok(Some(what));
+    }
+    let quick: Vec<String> = strings(conn, "PRAGMA quick_check")?;
+    if quick != ["ok"] {
+        return Ok(Some(format!("quick check: {}", quick.join("; "))));
+    }
+    let orphans = strings(conn, "SELECT \"table\" FROM pragma_foreign_key_check")?;
+    if let Some(table) = orphans.first() {
+        return Ok(Some(format!(
+            "{} rows of `{table}` and others refer to missing rows",
+            orphans.len()
+        )));
+    }
+    Ok(None)
+}
+
+/// The schema's tables, indexes and their SQL, sorted.
+fn objects(conn: &Connection) -> rusqlite::Result<Vec<String>> {
+    strings(
+        conn,
+        "SELECT type || ' ' || name || ' ' || coalesce(sql, '') FROM sqlite_master \
+         WHERE name NOT LIKE 'sqlite_%' ORDER BY name",
+    )
+}
+
+fn strings(conn: &Connection, sql: &str) -> rusqlite::Result<Vec<String>> {
+    let mut stmt = conn.prepare(sql)?;
+    let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+    rows.collect()
 }

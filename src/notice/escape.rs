@@ -3,8 +3,9 @@
 //! to forge a mail header. Two layers keep them inert:
 //!
 //! 1. [`clean`], when the view model is built: control characters and line breaks become single
-//!    spaces, and URLs are defanged (`http[:]//`, `www[.]`), so no format, and no mail client
-//!    that links URLs in plain text, turns them into links. The `json` body carries this text.
+//!    spaces, and URLs are defanged (`http[:]//`, `www[.]`, `ftp[.]`, a bare `host[.]example/path`,
+//!    a UNC `[\\]host\share`), so no format, and no mail client that links URLs in plain text,
+//!    turns them into links. The `json` body carries this text.
 //! 2. Each template format's escape function, applied to every `{{value}}`: HTML entities for
 //!    `html`, backslash escapes for `md`; `txt` has nothing to escape once the text is clean.
 //!    The `ics` writer escapes TEXT values itself (RFC 5545 3.3.11), and the `json` body has
@@ -16,6 +17,14 @@ const MAX_CHARS: usize = 400;
 /// `s` as one line of inert text: whitespace and control characters collapsed to single spaces,
 /// URLs defanged, at most [`MAX_CHARS`] characters.
 pub fn clean(s: &str) -> String {
+    let s = clean_name(s);
+    s.split(' ').map(bare_host).collect::<Vec<_>>().join(" ")
+}
+
+/// [`clean`] for a package name: a Go module is named by its host and path
+/// (`golang.org/x/net`), and a notice names it as it is; schemes, `www.`, `ftp.` and UNC paths
+/// are still defanged.
+pub fn clean_name(s: &str) -> String {
     let mut out = String::with_capacity(s.len().min(MAX_CHARS * 4));
     let mut pending_space = false;
     for (i, c) in s.chars().enumerate() {
@@ -41,22 +50,56 @@ fn is_invisible(c: char) -> bool {
     matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
 }
 
-/// `http://x` -> `http[:]//x`, `www.x` -> `www[.]x`: still readable, no longer a link.
+/// `http://x` -> `http[:]//x`, `www.x` -> `www[.]x`, `ftp.x` -> `ftp[.]x`, `evil.example/reset`
+/// -> `evil[.]example/reset`, `\\host\share` -> `[\\]host\share`: still readable, no longer
+/// a link to any mail client that turns such text into one.
 fn defang(s: &str) -> String {
-    let s = s.replace("://", "[:]//");
+    let s = s.replace("://", "[:]//").replace("\\\\", "[\\\\]");
+    let s = host_prefix(&s, "www.");
+    host_prefix(&s, "ftp.")
+}
+
+/// `prefix` (`www.`) at the start of a word, with its dot bracketed.
+fn host_prefix(s: &str, prefix: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    let mut rest = s.as_str();
-    while let Some(i) = rest.to_ascii_lowercase().find("www.") {
+    let mut rest = s;
+    while let Some(i) = rest.to_ascii_lowercase().find(prefix) {
         let at_word_start = rest[..i]
             .chars()
             .next_back()
             .is_none_or(|c| !c.is_alphanumeric());
-        out.push_str(&rest[..i + 3]);
+        let stem = prefix.len() - 1;
+        out.push_str(&rest[..i + stem]);
         out.push_str(if at_word_start { "[.]" } else { "." });
-        rest = &rest[i + 4..];
+        rest = &rest[i + prefix.len()..];
     }
     out.push_str(rest);
     out
+}
+
+/// A word that is a host name followed by a path (`evil-login.example/reset`, `10.0.0.1/admin`),
+/// with the host's dots bracketed; any other word as it is. A host's last label starts with a
+/// letter (a top-level domain), or it is four numbers (an IPv4 address), so `1.2/1.3` stays.
+fn bare_host(word: &str) -> String {
+    let start = word
+        .find(|c: char| c.is_ascii_alphanumeric())
+        .unwrap_or(word.len());
+    let (lead, rest) = word.split_at(start);
+    let Some((host, path)) = rest.split_once('/') else {
+        return word.to_string();
+    };
+    let labels: Vec<&str> = host.split('.').collect();
+    let label_ok =
+        |l: &&str| !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    let tld = labels
+        .last()
+        .and_then(|l| l.chars().next())
+        .is_some_and(|c| c.is_ascii_alphabetic());
+    let ipv4 = labels.len() == 4 && labels.iter().all(|l| l.parse::<u8>().is_ok());
+    if labels.len() < 2 || !labels.iter().all(label_ok) || !(tld || ipv4) {
+        return word.to_string();
+    }
+    format!("{lead}{}/{path}", labels.join("[.]"))
 }
 
 /// The `txt` escape: control characters (a smuggled `\r\nBCC:`) become spaces.
@@ -114,6 +157,26 @@ mod tests {
             "see www[.]evil.example or awww.x"
         );
         assert_eq!(clean(&"x".repeat(500)).chars().count(), MAX_CHARS + 1);
+    }
+
+    #[test]
+    fn defangs_unc_paths_bare_hosts_with_a_path_and_ftp_hosts() {
+        let case = |input: &str, want: &str| assert_eq!(clean(input), want, "{input}");
+        case(
+            r"open \\files.evil\share now",
+            r"open [\\]files.evil\share now",
+        );
+        case(
+            "reset at evil-login.example/reset today",
+            "reset at evil-login[.]example/reset today",
+        );
+        case("(see evil.example/x)", "(see evil[.]example/x)");
+        case("get ftp.evil.example", "get ftp[.]evil.example");
+        case("admin on 10.0.0.1/admin", "admin on 10[.]0[.]0[.]1/admin");
+        // Not hosts: versions, ratios, plain words.
+        case("versions 1.2/1.3 and 2.0", "versions 1.2/1.3 and 2.0");
+        case("and/or either/or", "and/or either/or");
+        case("openssl 3.0.11-1~deb12u2", "openssl 3.0.11-1~deb12u2");
     }
 
     #[test]

@@ -498,16 +498,122 @@ fn spec_issue(spec: &NoticeSpec, window: &WindowInput, issued: DateTime<Utc>) ->
 }
 
 /// Writes notice files under `out`, each through a temporary file and a rename, so that a file
-/// is either whole or absent.
+/// is either whole or absent. Every path must stay under `out` (relative, no `..`, no root): the
+/// paths come from the ledger, which may have been restored from someone else's export.
 pub fn write_files(out: &Path, files: &[(String, String)]) -> Result<()> {
+    stage_files(out, files)?.publish()
+}
+
+/// Files written in full beside their places, waiting for [`Staged::publish`] to rename them
+/// into place: a run stages its notices before the ledger commits, so a file that cannot be
+/// written (a full disk, a name too long) fails the run before anything is recorded. Dropped
+/// unpublished, the temporaries are removed.
+#[must_use]
+pub struct Staged(Vec<(PathBuf, PathBuf)>);
+
+/// Writes every file of `files` under `out` as a temporary file next to its place.
+pub fn stage_files(out: &Path, files: &[(String, String)]) -> Result<Staged> {
+    let mut staged = Staged(Vec::new());
     for (rel, content) in files {
-        let path = out.join(rel);
+        let path = out.join(contained(rel)?);
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         }
-        let tmp = path.with_extension("partial");
-        std::fs::write(&tmp, content).map_err(|e| Error::io(&tmp, e))?;
-        std::fs::rename(&tmp, &path).map_err(|e| Error::io(&path, e))?;
+        let mut tmp = path.clone().into_os_string();
+        tmp.push(".partial");
+        let tmp = PathBuf::from(tmp);
+        std::fs::write(&tmp, content).map_err(|e| Error::io(&path, e))?;
+        staged.0.push((tmp, path));
     }
-    Ok(())
+    Ok(staged)
+}
+
+impl Staged {
+    /// Renames every staged file into place.
+    pub fn publish(mut self) -> Result<()> {
+        for (tmp, path) in std::mem::take(&mut self.0) {
+            std::fs::rename(&tmp, &path).map_err(|e| Error::io(&path, e))?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        for (tmp, _) in &self.0 {
+            let _ = std::fs::remove_file(tmp);
+        }
+    }
+}
+
+/// `rel` as a path that cannot leave the directory it is joined to.
+fn contained(rel: &str) -> Result<&Path> {
+    let path = Path::new(rel);
+    let inside = !rel.is_empty()
+        && !rel.contains('\\')
+        && path
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)));
+    match inside {
+        true => Ok(path),
+        false => Err(Error::Usage(format!(
+            "refusing to write `{}`: not a path inside the output directory",
+            rel.escape_debug()
+        ))),
+    }
+}
+
+/// Whether `rel` has the shape of a notice file this program writes:
+/// `notices/CUSTOMER/ID.FORMAT`, with a customer and an id that [`file_name`] accepts and one of
+/// the notice formats. `ledger import` accepts no other path.
+pub fn is_notice_path(rel: &str) -> bool {
+    let parts: Vec<&str> = rel.split('/').collect();
+    let [notices, customer, file] = parts[..] else {
+        return false;
+    };
+    let Some((id, ext)) = file.rsplit_once('.') else {
+        return false;
+    };
+    let formats = TEMPLATE_FORMATS.iter().chain(&["ics", "json"]);
+    notices == "notices"
+        && file_name(customer).is_ok()
+        && file_name(id).is_ok()
+        && formats.into_iter().any(|f| *f == ext)
+}
+
+#[cfg(test)]
+mod path_tests {
+    use super::*;
+
+    #[test]
+    fn only_the_notice_file_shape_is_a_notice_path() {
+        for ok in [
+            "notices/acme/acme.w.2026-11-01.scheduled.ics",
+            "notices/a/b.txt",
+        ] {
+            assert!(is_notice_path(ok), "{ok}");
+        }
+        for bad in [
+            "../../x",
+            "/tmp/x",
+            "notices/../x.txt",
+            "notices/a/../../b.txt",
+            "notices/a/b.exe",
+            "notices/.a/b.txt",
+            "notices/a/b/c.txt",
+            "notices\\a\\b.txt",
+            "plan.json",
+            "",
+        ] {
+            assert!(!is_notice_path(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn writes_never_leave_the_output_directory() {
+        for bad in ["../x", "/tmp/x", "a/../../x", "", "a\\..\\x"] {
+            assert!(contained(bad).is_err(), "{bad}");
+        }
+        assert!(contained("notices/a/b.txt").is_ok());
+    }
 }

@@ -66,7 +66,7 @@ impl Renderer {
         }
         if let Some(dir) = overrides.filter(|d| d.is_dir()) {
             for (locale, file, path) in override_files(dir, &mut diags) {
-                match std::fs::read_to_string(&path) {
+                match crate::files::read_to_string(&path) {
                     Ok(text) => renderer.register(&locale, &file, &text, path, &mut diags),
                     Err(e) => diags.push(Source::whole(&path, e.to_string())),
                 }

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
 
-use super::escape::clean;
+use super::escape::{clean, clean_name};
 use super::input::{FindingInput, TaskInput, WindowInput};
 use super::locale::{self, ListStyle, Style};
 use super::{Issue, Kind, Outcome, words};
@@ -310,7 +310,7 @@ fn urgency(window: &WindowInput) -> &'static str {
 fn changes(src: &Sources, window: &WindowInput, loc: Locale) -> Vec<ChangeView> {
     let change = |t: &TaskInput| ChangeView {
         service: src.service(&t.environment),
-        component: clean(&t.package),
+        component: clean_name(&t.package),
         from: clean(&t.from),
         to: clean(&t.to),
         decision: t.decision,

@@ -49,10 +49,17 @@ impl FromStr for RRule {
         };
         let mut freq = None;
         let body = s.strip_prefix("RRULE:").unwrap_or(s);
+        let mut seen = std::collections::HashSet::new();
         for part in body.split(';').filter(|p| !p.is_empty()) {
             let (key, value) = part
                 .split_once('=')
                 .ok_or_else(|| format!("`{part}` is not KEY=VALUE"))?;
+            // RFC 5545 3.3.10: each rule part at most once; a second FREQ is no refinement.
+            if !seen.insert(key) {
+                return Err(format!(
+                    "`{key}` appears twice; each RRULE part may appear once"
+                ));
+            }
             match key {
                 "FREQ" => freq = Some(parse_freq(value)?),
                 "INTERVAL" => rule.interval = parse_num(key, value).and_then(positive)?,
@@ -365,6 +372,8 @@ mod tests {
             "FREQ=WEEKLY;INTERVAL=0",
             "FREQ=WEEKLY;FOO=1",
             "FREQ=WEEKLY;BYDAY=éU",
+            "FREQ=WEEKLY;FREQ=DAILY",
+            "FREQ=WEEKLY;BYDAY=SU;BYDAY=MO",
         ] {
             assert!(bad.parse::<RRule>().is_err(), "{bad}");
         }

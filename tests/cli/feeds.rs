@@ -23,6 +23,10 @@ enum Reply {
     CutShort(Vec<u8>, usize),
     /// Nothing for this long, then a 200.
     Stall(Duration, Vec<u8>),
+    /// A 200 whose body comes one byte per interval.
+    Drip(Vec<u8>, Duration),
+    /// A 302 to this location.
+    Redirect(String),
 }
 
 /// A request as the server saw it.
@@ -133,6 +137,18 @@ fn respond(
         Reply::CutShort(body, declared) => {
             stream.write_all(head("200 OK", declared, "").as_bytes())?;
             stream.write_all(&body)
+        }
+        Reply::Redirect(to) => {
+            stream.write_all(head("302 Found", 0, &format!("Location: {to}\r\n")).as_bytes())
+        }
+        Reply::Drip(body, every) => {
+            stream.write_all(head("200 OK", body.len(), "").as_bytes())?;
+            for b in body {
+                stream.write_all(&[b])?;
+                stream.flush()?;
+                std::thread::sleep(every);
+            }
+            Ok(())
         }
         Reply::Stall(wait, body) => {
             std::thread::sleep(wait);
@@ -435,6 +451,53 @@ fn a_stalled_server_times_out() {
     );
 }
 
+/// The timeout is a deadline for the whole attempt: a server that sends a byte every 50 ms
+/// (a 4 KB catalog would take minutes) is cut off at it.
+#[test]
+fn a_server_dripping_bytes_is_cut_off_at_the_timeout() {
+    let reply = Reply::Drip(example_file("kev.json"), Duration::from_millis(50));
+    let start = std::time::Instant::now();
+    fails_keeping_the_good_copy(
+        kev_feed(),
+        vec![reply],
+        &["--retries", "0", "--timeout", "2"],
+        "timed out",
+    );
+    assert!(
+        start.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        start.elapsed()
+    );
+}
+
+#[test]
+fn a_redirect_to_a_file_url_is_named_not_followed() {
+    fails_keeping_the_good_copy(
+        kev_feed(),
+        vec![Reply::Redirect("file:///etc/passwd".into())],
+        &["--retries", "0"],
+        "a redirect to `file:///etc/passwd`, which is not followed",
+    );
+}
+
+/// A temporary file a killed sync left behind is removed by the next sync.
+#[test]
+fn a_killed_syncs_temporary_file_is_removed_at_the_next_start() {
+    let server = Server::start();
+    server.route(
+        "/kev.json",
+        vec![Reply::Ok(example_file("kev.json"), "\"a\"")],
+    );
+    let (tmp, inv) = served_inventory(&server);
+    let dir = inv.join(".patchplan/feeds/kev");
+    std::fs::create_dir_all(&dir).unwrap();
+    // No process has this id (above Linux's pid_max).
+    let leftover = dir.join(".tmp-4194305-1.json");
+    std::fs::write(&leftover, "half a download").unwrap();
+    assert_eq!(sync(tmp.path(), "kev", &[]).status.code(), Some(0));
+    assert!(!leftover.exists());
+}
+
 #[test]
 fn an_html_page_instead_of_a_zip_is_refused() {
     let page = b"<!DOCTYPE html><html><body>Please log in</body></html>".to_vec();
@@ -676,7 +739,7 @@ fn feed_ids_name_directories_so_they_must_be_safe() {
         "source = \"https://example.com/advisories\"",
     );
     let o = pp(tmp.path(), &["validate"]);
-    assert_failed(&o, "feed id `../kev` must be letters, digits");
+    assert_failed(&o, "feed id `../kev`: expected letters, digits");
     assert!(
         stderr(&o).contains("a native feed is a directory of TOML files"),
         "{}",

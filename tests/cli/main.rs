@@ -7,6 +7,8 @@ mod example;
 mod explain;
 mod feeds;
 mod fleet;
+mod fuzz;
+mod hostile;
 mod inputs;
 mod ledger;
 mod notices;

@@ -217,12 +217,18 @@ fn warnings_about_records_nobody_has_are_one_line_per_feed() {
         ],
     );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // The export's warnings are about packages nobody here has (how many depends on what a
+    // record must hold to be read): one line, however many.
     let warnings: Vec<String> = stderr(&o).lines().map(str::to_string).collect();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    let (count, rest) = warnings[0]
+        .strip_prefix("warning: feed osv-1: ")
+        .and_then(|w| w.split_once(' '))
+        .unwrap_or_else(|| panic!("{warnings:?}"));
+    assert!(count.parse::<usize>().unwrap() > 10, "{warnings:?}");
     assert_eq!(
-        warnings,
-        [
-            "warning: feed osv-1: 32 warnings about records that affect none of the scanned packages (`patchplan feeds status --verbose` lists them)"
-        ]
+        rest,
+        "warnings about records that affect none of the scanned packages (`patchplan feeds status --verbose` lists them)"
     );
 }
 

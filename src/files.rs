@@ -1,0 +1,95 @@
+//! The one reader of files from outside (inventory, feeds, lockfiles, SBOMs, templates, saved
+//! plans, ledger exports): it opens only regular files, so a named pipe, device or socket given
+//! as an input is an error naming the path instead of a read that blocks forever; it refuses
+//! files past [`MAX_BYTES`] before reading them; and it drops a UTF-8 byte-order mark, which
+//! editors on Windows put in front of JSON, TOML and text files alike.
+
+use std::fs::File;
+use std::io::{Error, ErrorKind, Read, Result};
+use std::path::Path;
+
+/// The largest file read whole (a zip feed is streamed and capped by its own limits).
+pub const MAX_BYTES: u64 = 1 << 30;
+
+/// Opens `path` for reading when it is a regular file (symbolic links followed).
+pub fn open(path: &Path) -> Result<File> {
+    let meta = std::fs::metadata(path)?;
+    if !meta.is_file() {
+        let what = match meta.is_dir() {
+            true => "a directory",
+            false => "a named pipe, socket or device",
+        };
+        return Err(Error::new(
+            ErrorKind::InvalidInput,
+            format!("not a regular file ({what}); patchplan reads only regular files"),
+        ));
+    }
+    File::open(path)
+}
+
+/// The bytes of the regular file `path`, at most [`MAX_BYTES`].
+pub fn read(path: &Path) -> Result<Vec<u8>> {
+    let file = open(path)?;
+    let len = file.metadata()?.len();
+    if len > MAX_BYTES {
+        return Err(Error::new(
+            ErrorKind::InvalidData,
+            format!(
+                "{len} bytes is more than the {} MiB patchplan reads",
+                MAX_BYTES >> 20
+            ),
+        ));
+    }
+    let mut bytes = Vec::with_capacity(len as usize);
+    file.take(MAX_BYTES).read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
+/// The text of the regular file `path`, without a leading byte-order mark.
+pub fn read_to_string(path: &Path) -> Result<String> {
+    let bytes = read(path)?;
+    let mut text = String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        Error::new(
+            ErrorKind::InvalidData,
+            format!("not UTF-8 text (invalid byte at offset {at})"),
+        )
+    })?;
+    if text.starts_with('\u{feff}') {
+        text.drain(..'\u{feff}'.len_utf8());
+    }
+    Ok(text)
+}
+
+/// `bytes` without a leading UTF-8 byte-order mark.
+pub fn strip_bom(bytes: &[u8]) -> &[u8] {
+    bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn a_named_pipe_is_refused_without_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if !made.is_ok_and(|s| s.success()) {
+            return; // no mkfifo here: nothing to test
+        }
+        let err = read(&fifo).unwrap_err();
+        assert!(err.to_string().contains("not a regular file"), "{err}");
+        assert!(read_to_string(dir.path()).is_err());
+    }
+
+    #[test]
+    fn drops_a_byte_order_mark() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        std::fs::write(&path, "\u{feff}name==1.0\n").unwrap();
+        assert_eq!(read_to_string(&path).unwrap(), "name==1.0\n");
+        assert_eq!(strip_bom(b"\xef\xbb\xbf{}"), b"{}");
+    }
+}
