@@ -102,6 +102,14 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_byte_order_mark_is_accepted() {
+        let csv = "\u{feff}#model_version:v2025.03.14,score_date:2026-10-26T00:00:00+0000\ncve,epss,percentile\nCVE-2024-1,0.5,0.9\n";
+        let epss = parse_bytes(csv.as_bytes(), &mut Vec::new()).unwrap();
+        assert_eq!(epss.scores.len(), 1);
+        assert_eq!(epss.model_version.as_deref(), Some("v2025.03.14"));
+    }
+
+    #[test]
     fn reads_the_daily_csv_shape() {
         let text = "#model_version:v2025.03.14,score_date:2026-10-26T00:00:00+0000\n\
                     cve,epss,percentile\nCVE-2026-1,0.97,0.999\nCVE-2026-2,1.7,0.5\nbroken\n";

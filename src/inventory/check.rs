@@ -19,18 +19,25 @@ pub const MAX_ID_LEN: usize = 64;
 /// id is empty, has a path separator or control character, or is `.` or `..`, and every file
 /// it names can be written; `validate` checks it, long before `plan` records a run.
 pub fn id_rule(id: &str) -> Result<(), String> {
+    name_rule(id, MAX_ID_LEN)
+}
+
+/// The longest name made of ids (a notice's file stem: window key, kind, sequence).
+pub const MAX_NAME_LEN: usize = 200;
+
+/// [`id_rule`] with another length limit: the rule for names built from ids, such as the stems
+/// of notice files ([`MAX_NAME_LEN`]).
+pub fn name_rule(id: &str, max: usize) -> Result<(), String> {
     let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
     let first_ok = id.chars().next().is_some_and(|c| c.is_ascii_alphanumeric());
     let len = id.chars().count();
-    if first_ok && len <= MAX_ID_LEN && id.chars().all(allowed) {
+    if first_ok && len <= max && id.chars().all(allowed) {
         return Ok(());
     }
     let quoted = crate::diag::excerpt(id);
     Err(match len {
         0 => "an id may not be empty".to_string(),
-        n if n > MAX_ID_LEN => {
-            format!("id `{quoted}` is {n} characters long; at most {MAX_ID_LEN}")
-        }
+        n if n > max => format!("id `{quoted}` is {n} characters long; at most {max}"),
         _ => format!(
             "id `{quoted}`: expected letters, digits, `-`, `_` or `.`, starting with a letter or digit"
         ),

@@ -142,13 +142,13 @@ pub fn verify(conn: &Connection, found: i64) -> rusqlite::Result<Option<String>>
         return Ok(None);
     }
     let have = objects(conn)?;
-    let want = {
-        let mem = Connection::open_in_memory()?;
-        migrate(&mem, 0, found)?;
-        objects(&mem)?
-    };
+    let want = objects_at(found)?;
     if have != want {
+        let relabelled = found == 0 && have == objects_at(VERSION)?;
         let what = match found {
+            0 if relabelled => format!(
+                "it has the tables of ledger schema version {VERSION} but says version 0 (PRAGMA user_version was reset)"
+            ),
             0 => "an SQLite database of another program (it has tables but no ledger version)"
                 .to_string(),
             v => format!("its tables are not those of ledger schema version {v}"),
@@ -167,6 +167,13 @@ pub fn verify(conn: &Connection, found: i64) -> rusqlite::Result<Option<String>>
         )));
     }
     Ok(None)
+}
+
+/// [`objects`] of a new ledger at schema version `version`.
+fn objects_at(version: i64) -> rusqlite::Result<Vec<String>> {
+    let mem = Connection::open_in_memory()?;
+    migrate(&mem, 0, version)?;
+    objects(&mem)
 }
 
 /// The schema's tables, indexes and their SQL, sorted.

@@ -196,4 +196,42 @@ mod tests {
         let back: serde_json::Value = serde_json::from_str(&body).unwrap();
         assert_eq!(back["s"], c.as_str());
     }
+
+    /// Fuzzing (issue 13): any text, hostile characters weighted in, comes out of [`clean`] and
+    /// each format's escape as one inert line, in every notice format including the calendar's.
+    mod fuzz {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn hostile_text() -> impl Strategy<Value = String> {
+            let piece = prop_oneof![
+                any::<char>().prop_map(String::from),
+                Just("\r\nBCC: a@b".to_string()),
+                Just("http://evil.example/x".to_string()),
+                Just("\\\\host\\share".to_string()),
+                Just("\u{202e}\u{1b}[2J".to_string()),
+                Just("<script>".to_string()),
+                Just("[x](y)".to_string()),
+            ];
+            prop::collection::vec(piece, 0..64).prop_map(|v| v.concat())
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+            #[test]
+            fn every_format_gets_one_inert_line(s in hostile_text()) {
+                let c = clean(&s);
+                prop_assert!(!c.contains(|ch: char| ch.is_control() || is_invisible(ch)));
+                prop_assert!(!c.contains("://") && !c.contains("\\\\host"));
+                prop_assert!(c.chars().count() <= MAX_CHARS * 8);
+                for out in [text(&c), markdown(&c), html(&c)] {
+                    prop_assert!(!out.contains(['\r', '\n']));
+                }
+                prop_assert!(!html(&c).contains('<'));
+                let ics = crate::notice::ics::fold(&format!("SUMMARY:{}", crate::notice::ics::text(&c)));
+                prop_assert!(ics.split("\r\n").all(|l| l.len() <= 75));
+                prop_assert!(ics.split("\r\n").skip(1).all(|l| l.is_empty() || l.starts_with(' ')));
+            }
+        }
+    }
 }

@@ -366,19 +366,12 @@ pub fn has_calendar(kind: Kind) -> bool {
     kind != Kind::Reminder
 }
 
-/// Ids become file and directory names: no path separators, control characters or leading `.`,
-/// so none can climb out of `notices/` (a saved plan is user input).
+/// Ids become file and directory names, so they follow the inventory's id rule
+/// ([`crate::inventory::name_rule`]): no path separators, control characters or leading `.`, so
+/// none can climb out of `notices/` (a saved plan is user input), and short enough to be written.
 fn file_name(name: &str) -> Result<()> {
-    let ok = !name.is_empty()
-        && !name.starts_with('.')
-        && !(name.chars()).any(|c| c == '/' || c == '\\' || c.is_control());
-    if ok {
-        return Ok(());
-    }
-    Err(Error::Usage(format!(
-        "`{}` cannot name a notice file: ids may not contain `/`, `\\` or control characters, nor start with `.`",
-        name.escape_debug()
-    )))
+    crate::inventory::name_rule(name, crate::inventory::MAX_NAME_LEN)
+        .map_err(|why| Error::Usage(format!("cannot name a notice file: {why}")))
 }
 
 fn write_file(out: &Path, dir: &Path, id: &str, ext: &str, bytes: &[u8]) -> Result<String> {

@@ -1017,3 +1017,11 @@ fn the_hostile_directory_gives_no_panic_no_hang_and_no_write_outside_the_output(
     assert_eq!(tree(&hostile), hostile_before, "the hostile files changed");
     assert!(!std::path::Path::new("/tmp/hostile-escape.txt").exists());
 }
+
+#[test]
+fn a_ledger_whose_version_was_reset_to_0_is_named_so() {
+    spoiled_ledger_is_refused(
+        "PRAGMA user_version = 0",
+        "says version 0 (PRAGMA user_version was reset)",
+    );
+}
