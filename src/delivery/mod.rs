@@ -1,0 +1,417 @@
+//! Delivery: the notices the ledger issued, sent by email and webhook once their `send_at` has
+//! come, through the ledger's outbox.
+//!
+//! A `send` run first queues every due notice that has no outbox row yet: one row per (notice,
+//! channel, recipient), in one transaction. Then it goes through the due rows in order; for each
+//! it commits "attempt N, in flight" before the message leaves and the result after, so that a
+//! run killed at any moment loses nothing and sends nothing twice except the one message in
+//! flight, which goes again with the same Message-ID or Idempotency-Key. Transient failures
+//! (refused or timed-out connections, SMTP 4xx, HTTP 408, 429 and 5xx) are retried by later runs
+//! after a doubling backoff, up to `max_attempts`; permanent ones are given up at once.
+
+pub mod email;
+pub mod webhook;
+
+use std::collections::{HashMap, VecDeque};
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::inventory::{Customer, Inventory};
+use crate::ledger::Ledger;
+use crate::ledger::outbox::{Attempt, Delivery, Unqueued};
+
+/// Why one attempt failed.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    pub error: String,
+    /// Never retried: SMTP 5xx, HTTP 4xx other than 408 and 429, a malformed address.
+    pub permanent: bool,
+    /// The connection failed (no answer at all): the other deliveries to the same server in
+    /// this run are not tried, and fail the same way.
+    pub connection: bool,
+}
+
+/// What a `send` run did: the deliveries it attempted (or, dry, would attempt), and the failed
+/// ones still waiting for their next attempt.
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub schema: &'static str,
+    pub now: DateTime<Utc>,
+    pub dry_run: bool,
+    pub deliveries: Vec<Delivery>,
+    pub warnings: Vec<String>,
+}
+
+impl Report {
+    /// Whether anything failed or was given up.
+    pub fn failed(&self) -> bool {
+        (self.deliveries.iter()).any(|d| matches!(d.state.as_str(), "failed" | "gave_up"))
+    }
+}
+
+/// Sends every due delivery at `now` (or, `dry_run`, lists them and changes nothing).
+pub fn send(ledger: &Ledger, inv: &Inventory, now: DateTime<Utc>, dry_run: bool) -> Result<Report> {
+    let mut report = Report {
+        schema: "patchplan.send/v1",
+        now,
+        dry_run,
+        deliveries: Vec::new(),
+        warnings: Vec::new(),
+    };
+    if dry_run {
+        report.deliveries = ledger.due(now)?;
+        report
+            .deliveries
+            .extend(plan_queue(ledger, inv, now, &mut report.warnings)?);
+        return Ok(report);
+    }
+    let missing = inv.missing_secrets();
+    if !missing.is_empty() {
+        return Err(Error::Invalid(missing));
+    }
+    ledger.begin()?;
+    for d in plan_queue(ledger, inv, now, &mut report.warnings)? {
+        ledger.enqueue(d.seq, &d.channel, &d.recipient, &d.key, now)?;
+    }
+    ledger.commit()?;
+    let mut sender = Sender::new(inv);
+    for d in ledger.due(now)? {
+        sender.deliver(ledger, &d, now)?;
+        report.deliveries.push(ledger.delivery(d.id)?);
+    }
+    report.deliveries.extend(ledger.waiting(now)?);
+    report.warnings.extend(sender.warnings);
+    Ok(report)
+}
+
+/// The deliveries to queue at `now`: for each notice without outbox rows whose `send_at` has
+/// come, one per contact (when SMTP is set up) and one for the customer's webhook.
+fn plan_queue(
+    ledger: &Ledger,
+    inv: &Inventory,
+    now: DateTime<Utc>,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<Delivery>> {
+    let mut out = Vec::new();
+    let mut no_smtp = false;
+    for n in ledger.unqueued()? {
+        let Some(send_at) = send_at(&n) else {
+            warnings.push(format!(
+                "notice {}: no readable send_at in its JSON; not sent",
+                n.id
+            ));
+            continue;
+        };
+        if send_at > now {
+            continue;
+        }
+        if n.superseded {
+            // A reminder of an announcement that was since rescheduled or cancelled.
+            continue;
+        }
+        let Some(customer) = inv.customer(&n.customer) else {
+            warnings.push(format!(
+                "notice {}: customer `{}` is no longer in the inventory; not sent",
+                n.id, n.customer
+            ));
+            continue;
+        };
+        for (channel, recipient, key) in channels(inv, customer, &n.id) {
+            if channel == "email" && inv.delivery.smtp.is_none() {
+                no_smtp = true;
+                continue;
+            }
+            out.push(queued(&n, customer, channel, recipient, key, now));
+        }
+    }
+    if no_smtp {
+        warnings.push(
+            "patchplan.toml has no [delivery] smtp: due notices were not emailed (they are when it is set)".into(),
+        );
+    }
+    Ok(out)
+}
+
+fn send_at(n: &Unqueued) -> Option<DateTime<Utc>> {
+    let json: serde_json::Value = serde_json::from_str(n.file("json")?).ok()?;
+    let text = json["send_at"].as_str()?;
+    DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// (channel, recipient, key) of each delivery of notice `id` to `customer`.
+fn channels(inv: &Inventory, customer: &Customer, id: &str) -> Vec<(&'static str, String, String)> {
+    let message_id = email::message_id(id, &inv.organisation.domain);
+    let mut out: Vec<_> = (customer.contacts.iter())
+        .map(|c| ("email", c.email.clone(), message_id.clone()))
+        .collect();
+    out.dedup_by(|a, b| a.1 == b.1);
+    if let Some(w) = &customer.webhook {
+        out.push(("webhook", w.url.clone(), id.to_string()));
+    }
+    out
+}
+
+fn queued(
+    n: &Unqueued,
+    customer: &Customer,
+    channel: &str,
+    recipient: String,
+    key: String,
+    now: DateTime<Utc>,
+) -> Delivery {
+    Delivery {
+        id: 0,
+        seq: n.seq,
+        notice: n.id.clone(),
+        customer: customer.id.clone(),
+        channel: channel.into(),
+        recipient,
+        key,
+        state: "pending".into(),
+        attempts: 0,
+        in_flight: false,
+        error: None,
+        permanent: false,
+        enqueued_at: crate::ledger::store::ts(now),
+        last_attempt_at: None,
+        next_attempt_at: None,
+        sent_at: None,
+    }
+}
+
+/// The connections of a run, the messages built so far, and the state of each server.
+struct Sender<'a> {
+    inv: &'a Inventory,
+    smtp: Option<std::result::Result<lettre::SmtpTransport, String>>,
+    http: Option<std::result::Result<reqwest::blocking::Client, String>>,
+    /// Notice row -> its files.
+    files: HashMap<i64, Vec<(String, String)>>,
+    /// Servers whose connection failed in this run, with the failure.
+    down: HashMap<String, Failure>,
+    rate: Rate,
+    warnings: Vec<String>,
+}
+
+impl<'a> Sender<'a> {
+    fn new(inv: &'a Inventory) -> Self {
+        Sender {
+            inv,
+            smtp: None,
+            http: None,
+            files: HashMap::new(),
+            down: HashMap::new(),
+            rate: Rate::new(inv.delivery.rate),
+            warnings: Vec::new(),
+        }
+    }
+
+    /// One attempt of delivery `d`, recorded before and after.
+    fn deliver(&mut self, ledger: &Ledger, d: &Delivery, now: DateTime<Utc>) -> Result<()> {
+        let server = match d.channel.as_str() {
+            "email" => "smtp".to_string(),
+            _ => d.recipient.clone(),
+        };
+        if let Some(f) = self.down.get(&server).cloned() {
+            ledger.start_attempt(d.id, now)?;
+            return self.finish(ledger, d, now, Err(f));
+        }
+        if !self.files.contains_key(&d.seq) {
+            let files = ledger.notice_files(d.seq)?;
+            self.files.insert(d.seq, files);
+        }
+        let prepared = self.prepare(d);
+        if d.channel == "email" && prepared.is_ok() {
+            self.rate.wait();
+        }
+        ledger.start_attempt(d.id, now)?;
+        let result = prepared.and_then(|p| self.transmit(d, &p));
+        if let Err(f) = &result
+            && f.connection
+        {
+            self.down.insert(server, f.clone());
+        }
+        self.finish(ledger, d, now, result)
+    }
+
+    fn finish(
+        &self,
+        ledger: &Ledger,
+        d: &Delivery,
+        now: DateTime<Utc>,
+        result: std::result::Result<(), Failure>,
+    ) -> Result<()> {
+        let attempt = match result {
+            Ok(()) => Attempt::Sent,
+            Err(f) => {
+                let attempts = d.attempts + 1;
+                let retry_at = (!f.permanent && attempts < self.inv.delivery.max_attempts)
+                    .then(|| now + backoff(self.inv.delivery.backoff, attempts));
+                Attempt::Failed {
+                    error: f.error,
+                    permanent: f.permanent,
+                    retry_at,
+                }
+            }
+        };
+        Ok(ledger.finish_attempt(d.id, now, &attempt)?)
+    }
+
+    /// The bytes to send: the mail, or the webhook body.
+    fn prepare(&self, d: &Delivery) -> std::result::Result<Vec<u8>, Failure> {
+        let files = &self.files[&d.seq];
+        let file = |ext: &str| {
+            let suffix = format!(".{ext}");
+            files
+                .iter()
+                .find(|(p, _)| p.ends_with(&suffix))
+                .map(|(_, c)| c.as_str())
+        };
+        let missing = |what: &str| Failure {
+            error: format!("the ledger has no {what} file for notice {}", d.notice),
+            permanent: true,
+            connection: false,
+        };
+        let json = file("json").ok_or_else(|| missing("json"))?;
+        if d.channel == "webhook" {
+            return Ok(json.as_bytes().to_vec());
+        }
+        let view: serde_json::Value =
+            serde_json::from_str(json).map_err(|_| missing("readable json"))?;
+        let parts = email::Parts {
+            subject: view["subject"].as_str().unwrap_or(&d.notice),
+            txt: file("txt").ok_or_else(|| missing("txt"))?,
+            html: file("html").ok_or_else(|| missing("html"))?,
+            ics: file("ics"),
+        };
+        let contacts = match self.inv.customer(&d.customer) {
+            Some(c) if !c.contacts.is_empty() => c.contacts.clone(),
+            _ => vec![crate::inventory::Contact {
+                name: d.customer.clone(),
+                email: d.recipient.clone(),
+            }],
+        };
+        email::build(&self.inv.delivery, &contacts, &d.key, &parts).map_err(|e| Failure {
+            error: e,
+            permanent: true,
+            connection: false,
+        })
+    }
+
+    fn transmit(&mut self, d: &Delivery, bytes: &[u8]) -> std::result::Result<(), Failure> {
+        let setup = |e: &String| Failure {
+            error: e.clone(),
+            permanent: false,
+            connection: true,
+        };
+        let inv = self.inv;
+        if d.channel == "email" {
+            let smtp = inv.delivery.smtp.as_ref().expect("queued only with smtp");
+            let t = self.smtp.get_or_insert_with(|| {
+                email::transport(smtp, &inv.delivery, &inv.organisation.domain)
+            });
+            let t = t.as_ref().map_err(setup)?;
+            return email::send(t, &inv.delivery.from, &d.recipient, bytes);
+        }
+        let hook = inv.customer(&d.customer).and_then(|c| c.webhook.as_ref());
+        let Some(hook) = hook.filter(|h| h.url == d.recipient) else {
+            return Err(Failure {
+                error: format!(
+                    "customer `{}` no longer has the webhook {}",
+                    d.customer, d.recipient
+                ),
+                permanent: true,
+                connection: false,
+            });
+        };
+        let secret = hook.secret.value().map_err(|e| setup(&e.to_string()))?;
+        let c = self
+            .http
+            .get_or_insert_with(|| webhook::client(inv.delivery.timeout));
+        let c = c.as_ref().map_err(setup)?;
+        let body = std::str::from_utf8(bytes).expect("the body is the json file");
+        webhook::post(c, &d.recipient, &secret, &d.key, body)
+    }
+}
+
+/// The wait before attempt `attempts + 1`: `base`, doubled for each attempt after the first,
+/// at most a day.
+pub fn backoff(base: crate::duration::Duration, attempts: u32) -> chrono::TimeDelta {
+    let factor = 1i64 << attempts.saturating_sub(1).min(16);
+    let minutes = (base.minutes().max(1) * factor).min(24 * 60);
+    chrono::TimeDelta::minutes(minutes)
+}
+
+/// At most `per_minute` mails in any minute of a run.
+struct Rate {
+    per_minute: usize,
+    sent: VecDeque<Instant>,
+}
+
+impl Rate {
+    fn new(per_minute: u32) -> Self {
+        Rate {
+            per_minute: per_minute.max(1) as usize,
+            sent: VecDeque::new(),
+        }
+    }
+
+    fn wait(&mut self) {
+        let minute = std::time::Duration::from_secs(60);
+        if self.sent.len() >= self.per_minute
+            && let Some(oldest) = self.sent.pop_front()
+        {
+            let ready = oldest + minute;
+            let now = Instant::now();
+            if ready > now {
+                std::thread::sleep(ready - now);
+            }
+        }
+        self.sent.push_back(Instant::now());
+    }
+}
+
+/// A server's words as one line of at most 300 characters, with control characters shown as
+/// spaces (they reach the terminal and the ledger).
+pub fn one_line(s: &str) -> String {
+    let mut out: String = s
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(300)
+        .collect();
+    if s.chars().count() > 300 {
+        out.push('…');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_a_day() {
+        let base = crate::duration::Duration::from_minutes(5);
+        let minutes: Vec<i64> = (1..=10).map(|a| backoff(base, a).num_minutes()).collect();
+        assert_eq!(minutes, [5, 10, 20, 40, 80, 160, 320, 640, 1280, 1440]);
+    }
+
+    #[test]
+    fn message_ids_are_stable_and_well_formed() {
+        assert_eq!(
+            email::message_id(
+                "hudson-fiber.sunday-early.2026-11-01.scheduled",
+                "wispgate.example"
+            ),
+            "<hudson-fiber.sunday-early.2026-11-01.scheduled@wispgate.example>"
+        );
+        assert_eq!(
+            email::message_id("a b:c", "x.example"),
+            "<a=20b=3Ac@x.example>"
+        );
+    }
+}
