@@ -82,7 +82,12 @@ pub fn send(ledger: &Ledger, inv: &Inventory, now: DateTime<Utc>, dry_run: bool)
         sender.deliver(ledger, &d, now)?;
         report.deliveries.push(ledger.delivery(d.id)?);
     }
-    report.deliveries.extend(ledger.waiting(now)?);
+    let attempted: std::collections::HashSet<i64> =
+        report.deliveries.iter().map(|d| d.id).collect();
+    let waiting = ledger.waiting(now)?.into_iter();
+    report
+        .deliveries
+        .extend(waiting.filter(|d| !attempted.contains(&d.id)));
     report.warnings.extend(sender.warnings);
     Ok(report)
 }
