@@ -225,9 +225,8 @@ impl<'a> Sender<'a> {
             ledger.start_attempt(d.id, now)?;
             return self.finish(ledger, d, now, Err(f));
         }
-        if !self.files.contains_key(&d.seq) {
-            let files = ledger.notice_files(d.seq)?;
-            self.files.insert(d.seq, files);
+        if let std::collections::hash_map::Entry::Vacant(e) = self.files.entry(d.seq) {
+            e.insert(ledger.notice_files(d.seq)?);
         }
         let prepared = self.prepare(d);
         if d.channel == "email" && prepared.is_ok() {
