@@ -774,3 +774,115 @@ fn delivery_settings_are_validated() {
     );
     let _ = config;
 }
+
+/// Upgrades hudson-selfcare's axios and tower-http: its Sunday window has nothing left to do.
+fn upgrade_selfcare(dir: &Path) {
+    edit(
+        &dir.join("inventory/stacks/selfcare-portal-3.4.toml"),
+        "version = \"1.7.7\"",
+        "version = \"1.8.2\"",
+    );
+    edit(
+        &dir.join("inventory/locks/portal.Cargo.lock"),
+        "name = \"tower-http\"\nversion = \"0.6.1\"",
+        "name = \"tower-http\"\nversion = \"0.6.2\"",
+    );
+}
+
+/// A cancelled window's notice carries the calendar part with method CANCEL (so calendars
+/// remove the event), the reminders of the announcement it replaces are never sent, and the
+/// outbox survives `ledger export` and `import` byte for byte.
+#[test]
+fn a_cancelled_window_sends_a_calendar_cancel_and_no_stale_reminders() {
+    let mail = tempfile::tempdir().unwrap();
+    let test = "a_cancelled_window_sends_a_calendar_cancel_and_no_stale_reminders";
+    let Some(server) = smtp_server(test, mail.path()) else {
+        return;
+    };
+    let tmp = example_for(server.port, None);
+    let dir = tmp.path();
+    assert_eq!(
+        pp(dir, &["plan", "--now", NOW, "--send", "--quiet"])
+            .status
+            .code(),
+        Some(0)
+    );
+    upgrade_selfcare(dir);
+    let o = pp(
+        dir,
+        &["plan", "--now", "2026-10-30T18:00:00Z", "--send", "--quiet"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let window = "hudson-fiber.sunday-early.2026-11-01";
+    let cancelled: Vec<Value> = received(&server.dir)
+        .into_iter()
+        .filter(|m| {
+            m["subject"]
+                .as_str()
+                .unwrap()
+                .to_lowercase()
+                .contains("cancel")
+        })
+        .collect();
+    assert_eq!(cancelled.len(), 2, "one per hudson contact");
+    for m in &cancelled {
+        let cal = (m["parts"].as_array().unwrap().iter())
+            .find(|p| p["type"] == "text/calendar")
+            .expect("a calendar part");
+        assert_eq!(cal["method"], "CANCEL");
+        assert!(cal["body"].as_str().unwrap().contains("METHOD:CANCEL"));
+        assert!(
+            cal["body"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("UID:{window}@wispgate.example"))
+        );
+        if cal.get("ical_method").is_some() {
+            assert_eq!(cal["ical_method"], "CANCEL");
+        }
+    }
+    // After the window's time: its reminders (24h and 1h before) were never sent.
+    let (code, _) = send_json(dir, "2026-11-01T06:00:00Z");
+    assert_eq!(code, Some(0));
+    let stale = received(&server.dir)
+        .into_iter()
+        .filter(|m| (m["message_id"].as_str().unwrap()).starts_with(&format!("<{window}.reminder")))
+        .count();
+    assert_eq!(stale, 0);
+    // The outbox is in the export, and the round trip is byte-identical.
+    let export = pp(dir, &["ledger", "export"]);
+    let v: Value = serde_json::from_slice(&export.stdout).unwrap();
+    assert!(v["tables"]["outbox"].as_array().unwrap().len() > 20);
+    std::fs::write(dir.join("backup.json"), &export.stdout).unwrap();
+    let o = pp(
+        dir,
+        &["ledger", "import", "backup.json", "--ledger", "restored.db"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let again = pp(dir, &["ledger", "export", "--ledger", "restored.db"]);
+    assert_eq!(again.stdout, export.stdout);
+}
+
+/// `?tls=starttls` requires STARTTLS: against a server that does not offer it, nothing is sent
+/// in clear; the deliveries fail and wait for a retry.
+#[test]
+fn starttls_required_never_falls_back_to_plain_text() {
+    let mail = tempfile::tempdir().unwrap();
+    let test = "starttls_required_never_falls_back_to_plain_text";
+    let Some(server) = smtp_server(test, mail.path()) else {
+        return;
+    };
+    let tmp = example_for(server.port, None);
+    let dir = tmp.path();
+    edit(
+        &dir.join("inventory/patchplan.toml"),
+        &format!("smtp://127.0.0.1:{}", server.port),
+        &format!("smtp://127.0.0.1:{}?tls=starttls", server.port),
+    );
+    let o = pp(dir, &["plan", "--now", NOW, "--quiet"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let (code, r) = send_json(dir, NOW);
+    assert_eq!(code, Some(1));
+    assert!(states(&r).iter().all(|s| s.3 == "failed"), "{r}");
+    assert!(received(&server.dir).is_empty());
+}
