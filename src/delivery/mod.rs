@@ -314,7 +314,10 @@ impl<'a> Sender<'a> {
         };
         let inv = self.inv;
         if d.channel == "email" {
-            let smtp = inv.delivery.smtp.as_ref().expect("queued only with smtp");
+            let Some(smtp) = inv.delivery.smtp.as_ref() else {
+                // Queued while patchplan.toml named a server; it no longer does.
+                return Err(setup(&"patchplan.toml has no [delivery] smtp".to_string()));
+            };
             let t = self.smtp.get_or_insert_with(|| {
                 email::transport(smtp, &inv.delivery, &inv.organisation.domain)
             });
@@ -337,8 +340,8 @@ impl<'a> Sender<'a> {
             .http
             .get_or_insert_with(|| webhook::client(inv.delivery.timeout));
         let c = c.as_ref().map_err(setup)?;
-        let body = std::str::from_utf8(bytes).expect("the body is the json file");
-        webhook::post(c, &d.recipient, &secret, &d.key, body)
+        let body = String::from_utf8_lossy(bytes);
+        webhook::post(c, &d.recipient, &secret, &d.key, &body)
     }
 }
 

@@ -765,6 +765,42 @@ fn delivery_settings_are_validated() {
         assert!(stderr(&o).contains("patchplan.toml:"), "{}", stderr(&o));
         assert!(stderr(&o).contains(message), "{to}: {}", stderr(&o));
     }
+    // Plain text to a remote host: a warning; with AUTH, an error.
+    let tmp = example_for(2525, None);
+    let config = tmp.path().join("inventory/patchplan.toml");
+    edit(
+        &config,
+        "smtp://127.0.0.1:2525",
+        "smtp://mail.example.net:25",
+    );
+    let o = pp(tmp.path(), &["validate"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("plain text to a remote host"),
+        "{}",
+        stderr(&o)
+    );
+    edit(
+        &config,
+        "# username_env = \"PATCHPLAN_SMTP_USER\"",
+        "username_env = \"U\"",
+    );
+    edit(
+        &config,
+        "# password_env = \"PATCHPLAN_SMTP_PASSWORD\"",
+        "password_env = \"P\"",
+    );
+    let o = command(tmp.path(), &["validate"])
+        .env("U", "u")
+        .env("P", "p")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("would send the password in clear"),
+        "{}",
+        stderr(&o)
+    );
     edit(&customer, "http://127.0.0.1:9/hooks/maintenance", "ftp://x");
     let o = pp(dir, &["validate"]);
     assert!(
