@@ -116,7 +116,19 @@ pub fn send(
         .map_err(|e| {
             // A reply code says what the server decided about this message; without one the
             // connection itself failed (refused, timed out, TLS), which may pass.
-            let code = e.status();
+            let code = e.status().map(|c| c.to_string());
+            // 530, 534, 535, 538: the server refused our AUTH. That is its configuration (or
+            // ours), not this message: wait and retry, as for a server that is down.
+            let auth = (code.as_deref()).is_some_and(|c| ["530", "534", "535", "538"].contains(&c));
+            if auth {
+                return Failure {
+                    error: super::one_line(&format!(
+                        "SMTP AUTH refused (check the variables username_env and password_env name): {e}"
+                    )),
+                    permanent: false,
+                    connection: true,
+                };
+            }
             Failure {
                 error: super::one_line(&format!("SMTP: {e}")),
                 permanent: e.is_permanent(),

@@ -39,6 +39,11 @@ impl Drop for Smtp {
 /// Starts the SMTP server storing mail in `dir`, or `None` (the test skips) when aiosmtpd is
 /// not installed.
 fn smtp_server(test: &str, dir: &Path) -> Option<Smtp> {
+    smtp_server_with(test, dir, None)
+}
+
+/// [`smtp_server`], requiring AUTH with `credentials` (`USER:PASSWORD`) when given.
+fn smtp_server_with(test: &str, dir: &Path, credentials: Option<&str>) -> Option<Smtp> {
     let have = Command::new("python3")
         .args(["-c", "import aiosmtpd"])
         .stderr(Stdio::null())
@@ -54,12 +59,15 @@ fn smtp_server(test: &str, dir: &Path) -> Option<Smtp> {
         );
         return None;
     }
-    let mut child = Command::new("python3")
+    let mut server = Command::new("python3");
+    server
         .arg(root().join("tests/delivery/smtp_server.py"))
         .arg(dir)
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("python3 runs");
+        .stdout(Stdio::piped());
+    if let Some(c) = credentials {
+        server.env("PATCHPLAN_TEST_SMTP_AUTH", c);
+    }
+    let mut child = server.spawn().expect("python3 runs");
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)
@@ -921,4 +929,45 @@ fn starttls_required_never_falls_back_to_plain_text() {
     assert_eq!(code, Some(1));
     assert!(states(&r).iter().all(|s| s.3 == "failed"), "{r}");
     assert!(received(&server.dir).is_empty());
+}
+
+/// SMTP AUTH with the user name and password from the variables patchplan.toml names: a wrong
+/// password is a problem of the server's configuration, not of the notices: the deliveries
+/// fail and are retried (never given up at once), and go once the password is right.
+#[test]
+fn smtp_auth_reads_its_credentials_from_the_environment() {
+    let mail = tempfile::tempdir().unwrap();
+    let test = "smtp_auth_reads_its_credentials_from_the_environment";
+    let Some(server) = smtp_server_with(test, mail.path(), Some("notices:pa55word")) else {
+        return;
+    };
+    let tmp = example_for(server.port, None);
+    let dir = tmp.path();
+    let config = dir.join("inventory/patchplan.toml");
+    edit(&config, "# username_env = ", "username_env = ");
+    edit(&config, "# password_env = ", "password_env = ");
+    let send = |password: &str, now: &str| {
+        let o = command(dir, &["send", "--now", now, "--format", "json"])
+            .env("PATCHPLAN_SMTP_USER", "notices")
+            .env("PATCHPLAN_SMTP_PASSWORD", password)
+            .output()
+            .unwrap();
+        let report: Value =
+            serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", stderr(&o)));
+        (o.status.code(), report)
+    };
+    assert_eq!(
+        pp(dir, &["plan", "--now", NOW, "--quiet"]).status.code(),
+        Some(0)
+    );
+    let (code, r) = send("wrong", NOW);
+    assert_eq!(code, Some(1));
+    for d in r["deliveries"].as_array().unwrap() {
+        assert_eq!(d["state"], "failed", "{d}");
+        assert!(d["error"].as_str().unwrap().contains("AUTH"), "{d}");
+    }
+    assert!(received(&server.dir).is_empty());
+    let (code, r) = send("pa55word", "2026-10-27T09:10:00Z");
+    assert_eq!(code, Some(0), "{r}");
+    assert_eq!(received(&server.dir).len(), 20);
 }

@@ -7,7 +7,9 @@ DIR/NNNNNN.eml, with the envelope (MAIL FROM and the RCPT TO list) as DIR/NNNNNN
 before the 250 reply so that an accepted message is always on disk. Faults, read from DIR/mode
 at each message (the test writes it): a line such as `451 4.3.0 Try again later` is the reply
 to DATA instead of 250; recipients whose address starts with `reject-` are refused at RCPT
-with 550. It runs until it is killed.
+with 550. With PATCHPLAN_TEST_SMTP_AUTH=USER:PASSWORD in its environment it requires AUTH
+(over plain text, as it listens on loopback only) with those credentials. It runs until it is
+killed.
 """
 
 import asyncio
@@ -19,6 +21,7 @@ import threading
 import time
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 
 
 class Handler:
@@ -63,7 +66,23 @@ def main():
     directory = sys.argv[1]
     os.makedirs(directory, exist_ok=True)
     port = free_port()
-    controller = Controller(Handler(directory), hostname="127.0.0.1", port=port)
+    options = {}
+    credentials = os.environ.get("PATCHPLAN_TEST_SMTP_AUTH")
+    if credentials:
+        user, password = credentials.split(":", 1)
+
+        def authenticator(server, session, envelope, mechanism, auth_data):
+            good = auth_data.login == user.encode() and auth_data.password == password.encode()
+            if good:
+                return AuthResult(success=True)
+            # The reply is spelled out: without it aiosmtpd 1.4 leaves the client waiting.
+            invalid = "535 5.7.8 Authentication credentials invalid"
+            return AuthResult(success=False, handled=False, message=invalid)
+
+        options = dict(authenticator=authenticator, auth_required=True, auth_require_tls=False)
+    controller = Controller(
+        Handler(directory), hostname="127.0.0.1", port=port, **options
+    )
     controller.start()
     print(port, flush=True)
     try:
