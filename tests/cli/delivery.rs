@@ -731,7 +731,6 @@ fn delivery_settings_are_validated() {
         .unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(pp(dir, &["validate"]).status.code(), Some(0));
-    let config = dir.join("inventory/patchplan.toml");
     for (from, to, message) in [
         (
             "smtp = \"smtp://127.0.0.1:2525\"",
