@@ -155,8 +155,14 @@ fn channels(inv: &Inventory, customer: &Customer, id: &str) -> Vec<(&'static str
         .map(|c| ("email", c.email.clone(), message_id.clone()))
         .collect();
     out.dedup_by(|a, b| a.1 == b.1);
-    if let Some(w) = &customer.webhook {
-        out.push(("webhook", w.url.clone(), id.to_string()));
+    let hooks = customer.webhook.iter().chain(inv.delivery.webhook.iter());
+    for w in hooks {
+        if !out
+            .iter()
+            .any(|(ch, url, _)| *ch == "webhook" && *url == w.url)
+        {
+            out.push(("webhook", w.url.clone(), id.to_string()));
+        }
     }
     out
 }
@@ -324,11 +330,12 @@ impl<'a> Sender<'a> {
             let t = t.as_ref().map_err(setup)?;
             return email::send(t, &inv.delivery.from, &d.recipient, bytes);
         }
-        let hook = inv.customer(&d.customer).and_then(|c| c.webhook.as_ref());
-        let Some(hook) = hook.filter(|h| h.url == d.recipient) else {
+        let own = inv.customer(&d.customer).and_then(|c| c.webhook.as_ref());
+        let hook = own.into_iter().chain(inv.delivery.webhook.iter());
+        let Some(hook) = hook.into_iter().find(|h| h.url == d.recipient) else {
             return Err(Failure {
                 error: format!(
-                    "customer `{}` no longer has the webhook {}",
+                    "neither customer `{}` nor [delivery] has the webhook {} any more",
                     d.customer, d.recipient
                 ),
                 permanent: true,

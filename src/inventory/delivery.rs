@@ -84,6 +84,10 @@ pub fn delivery(
             n => out.max_attempts = n,
         }
     }
+    out.webhook = d
+        .webhook
+        .as_ref()
+        .and_then(|w| webhook(&mut c, w, warnings));
     out.backoff = c.duration_or(d.backoff.as_ref(), out.backoff);
     if let Some(t) = &d.timeout
         && let Some(t) = timeout(&mut c, t)

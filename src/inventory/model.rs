@@ -442,6 +442,8 @@ pub struct Delivery {
     pub backoff: Duration,
     /// Connect and reply timeout of one delivery.
     pub timeout: std::time::Duration,
+    /// The organisation's webhook: every customer's notices go to it too.
+    pub webhook: Option<Webhook>,
 }
 
 impl Default for Delivery {
@@ -453,6 +455,7 @@ impl Default for Delivery {
             max_attempts: 5,
             backoff: Duration::from_minutes(5),
             timeout: std::time::Duration::from_secs(30),
+            webhook: None,
         }
     }
 }
@@ -518,7 +521,8 @@ impl Inventory {
     pub fn missing_secrets(&self) -> Vec<crate::diag::Diagnostic> {
         let smtp = self.delivery.smtp.iter();
         let smtp = smtp.flat_map(|s| s.username.iter().chain(s.password.iter()));
-        let hooks = self.customers.iter().filter_map(|c| c.webhook.as_ref());
+        let hooks = (self.customers.iter().filter_map(|c| c.webhook.as_ref()))
+            .chain(self.delivery.webhook.iter());
         smtp.chain(hooks.map(|w| &w.secret))
             .filter_map(|v| v.value().err())
             .collect()

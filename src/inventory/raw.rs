@@ -57,6 +57,9 @@ pub struct RawDelivery {
     pub backoff: Option<Spanned<String>>,
     /// Connect and reply timeout of one SMTP or webhook delivery (default `"30s"`).
     pub timeout: Option<Spanned<String>>,
+    /// The organisation's own webhook, `{ url = "...", secret_env = "NAME" }`: every customer's
+    /// notices are POSTed to it too (a status page, a ticket system).
+    pub webhook: Option<RawWebhook>,
 }
 
 /// A customer's `webhook = { url = "...", secret_env = "NAME" }`.

@@ -97,6 +97,7 @@ fn received(dir: &Path) -> Vec<Value> {
 /// One request the HTTP server received.
 #[derive(Debug, Clone)]
 struct Request {
+    path: String,
     headers: BTreeMap<String, String>,
     body: Vec<u8>,
 }
@@ -151,7 +152,12 @@ fn serve(stream: TcpStream, status: &AtomicU16, requests: &Mutex<Vec<Request>>) 
         std::thread::sleep(Duration::from_secs(5));
         return;
     }
-    requests.lock().unwrap().push(Request { headers, body });
+    let path = line.split(' ').nth(1).unwrap_or("").to_string();
+    requests.lock().unwrap().push(Request {
+        path,
+        headers,
+        body,
+    });
     let mut stream = stream;
     let _ = write!(
         stream,
@@ -969,4 +975,43 @@ fn smtp_auth_reads_its_credentials_from_the_environment() {
     let (code, r) = send("pa55word", "2026-10-27T09:10:00Z");
     assert_eq!(code, Some(0), "{r}");
     assert_eq!(received(&server.dir).len(), 20);
+}
+
+/// `[delivery] webhook`, the organisation's own: every customer's notices are POSTed to it, and
+/// outback's also to outback's.
+#[test]
+fn the_organisation_webhook_gets_every_customers_notices() {
+    let hook = http_server(200);
+    let closed = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let tmp = example_for(closed, Some(hook.port));
+    let dir = tmp.path();
+    edit(
+        &dir.join("inventory/patchplan.toml"),
+        "timeout = \"2s\"",
+        &format!(
+            "timeout = \"2s\"\nwebhook = {{ url = \"http://127.0.0.1:{}/all\", secret_env = \"OUTBACK_WEBHOOK_SECRET\" }}",
+            hook.port
+        ),
+    );
+    assert_eq!(
+        pp(dir, &["plan", "--now", NOW, "--quiet"]).status.code(),
+        Some(0)
+    );
+    let (_, report) = send_json(dir, NOW);
+    let sent: Vec<_> = states(&report)
+        .into_iter()
+        .filter(|s| s.1 == "webhook" && s.3 == "sent")
+        .collect();
+    assert_eq!(
+        sent.len(),
+        14,
+        "12 due notices to the organisation's, 2 to outback's"
+    );
+    let requests = hook.requests.lock().unwrap().clone();
+    let to = |path: &str| requests.iter().filter(|r| r.path == path).count();
+    assert_eq!((to("/all"), to("/hooks/maintenance")), (12, 2));
 }
