@@ -113,8 +113,10 @@ fn plan_queue(
         if send_at > now {
             continue;
         }
-        if n.superseded {
-            // A reminder of an announcement that was since rescheduled or cancelled.
+        if n.superseded && n.kind == "reminder" {
+            // A reminder of an announcement that was since changed, rescheduled or cancelled:
+            // the new announcement brought its own reminders. Other kinds still go, in order,
+            // so that a customer never reads of a change to something never announced.
             continue;
         }
         let Some(customer) = inv.customer(&n.customer) else {
@@ -375,17 +377,22 @@ impl Rate {
     }
 
     fn wait(&mut self) {
-        let minute = std::time::Duration::from_secs(60);
-        if self.sent.len() >= self.per_minute
-            && let Some(oldest) = self.sent.pop_front()
-        {
-            let ready = oldest + minute;
-            let now = Instant::now();
-            if ready > now {
-                std::thread::sleep(ready - now);
-            }
+        let delay = self.delay(Instant::now());
+        if !delay.is_zero() {
+            std::thread::sleep(delay);
         }
         self.sent.push_back(Instant::now());
+    }
+
+    /// How long a mail about to go at `now` must wait so that no minute holds more than
+    /// `per_minute` of them.
+    fn delay(&mut self, now: Instant) -> std::time::Duration {
+        let minute = std::time::Duration::from_secs(60);
+        if self.sent.len() < self.per_minute {
+            return std::time::Duration::ZERO;
+        }
+        let oldest = self.sent.pop_front().expect("a full window has an oldest");
+        (oldest + minute).saturating_duration_since(now)
     }
 }
 
@@ -406,6 +413,28 @@ pub fn one_line(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn at_most_rate_mails_in_any_minute() {
+        let start = Instant::now();
+        let mut rate = Rate::new(2);
+        let s = std::time::Duration::from_secs;
+        let mut at = |t: u64| {
+            let now = start + s(t);
+            let delay = rate.delay(now);
+            rate.sent.push_back(now + delay);
+            delay
+        };
+        assert_eq!(at(0), s(0));
+        assert_eq!(at(1), s(0));
+        assert_eq!(
+            at(2),
+            s(58),
+            "the third waits for the first's minute to pass"
+        );
+        assert_eq!(at(61), s(0));
+        assert_eq!(at(62), s(58));
+    }
 
     #[test]
     fn backoff_doubles_up_to_a_day() {
