@@ -10,6 +10,7 @@
 
 pub mod advisory;
 pub mod cli;
+pub mod delivery;
 pub mod diag;
 pub mod duration;
 pub mod error;

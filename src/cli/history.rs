@@ -77,8 +77,9 @@ fn render(r: &Report) -> String {
         .filter_map(|w| w.record_with.as_ref())
         .map(|c| format!("overdue: record the outcome with `{c}`\n"))
         .collect();
+    let deliveries = deliveries(r);
     format!(
-        "Runs\n{}\nNotices\n{}\nWindows\n{}{record}",
+        "Runs\n{}\nNotices\n{}\nWindows\n{}{record}{deliveries}",
         table::render(
             &["RUN", "NOW", "FINDINGS", "WINDOWS", "NOTICES", "INVENTORY"],
             &runs
@@ -91,5 +92,47 @@ fn render(r: &Report) -> String {
             &["START", "STATE", "CUSTOMER", "WINDOW", "SEQ", "NOTE"],
             &windows
         ),
+    )
+}
+
+/// The deliveries, when `send` made any.
+fn deliveries(r: &Report) -> String {
+    if r.deliveries.is_empty() {
+        return String::new();
+    }
+    let rows: Vec<Vec<String>> = r
+        .deliveries
+        .iter()
+        .map(|d| {
+            vec![
+                d.sent_at
+                    .clone()
+                    .or(d.last_attempt_at.clone())
+                    .unwrap_or_default(),
+                d.state.clone(),
+                d.customer.clone(),
+                d.notice.clone(),
+                d.channel.clone(),
+                d.recipient.clone(),
+                d.attempts.to_string(),
+                d.error.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    format!(
+        "\nDeliveries\n{}",
+        table::render(
+            &[
+                "AT",
+                "STATE",
+                "CUSTOMER",
+                "NOTICE",
+                "CHANNEL",
+                "RECIPIENT",
+                "ATTEMPTS",
+                "ERROR"
+            ],
+            &rows
+        )
     )
 }

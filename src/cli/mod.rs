@@ -10,6 +10,7 @@ mod ledger;
 mod notices;
 mod plan;
 mod scan;
+mod send;
 mod table;
 mod terminal;
 mod validate;
@@ -77,7 +78,9 @@ pub enum Command {
     Complete(complete::CompleteArgs),
     /// Undo a window's recorded outcome (a mistaken `complete`): it is in progress again.
     Reopen(complete::ReopenArgs),
-    /// Runs, notices and window outcomes from the ledger, newest first.
+    /// Deliver every issued notice whose time has come, by email and webhook (see [delivery]).
+    Send(send::SendArgs),
+    /// Runs, notices, window outcomes and deliveries from the ledger, newest first.
     History(history::HistoryArgs),
     /// Check, export or import the ledger.
     Ledger(ledger::LedgerArgs),
@@ -115,6 +118,8 @@ pub enum Outcome {
     FindingsAtThreshold,
     /// `--fail-on` was asked, but some components could not be checked: exit 2, with why.
     Unchecked(String),
+    /// `send`: a delivery failed or was given up (exit 1).
+    DeliveryFailed,
 }
 
 /// Runs the command line and returns the process exit code.
@@ -122,7 +127,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(&cli) {
         Ok(Outcome::Done) => ExitCode::SUCCESS,
-        Ok(Outcome::FindingsAtThreshold) => ExitCode::from(1),
+        Ok(Outcome::FindingsAtThreshold | Outcome::DeliveryFailed) => ExitCode::from(1),
         Ok(Outcome::Unchecked(why)) => {
             let _ = writeln!(std::io::stderr(), "error: {why}");
             ExitCode::from(2)
@@ -150,6 +155,7 @@ pub fn run(cli: &Cli) -> Result<Outcome> {
         Command::Notices(args) => notices::run(cli, args),
         Command::Complete(args) => complete::run(cli, args),
         Command::Reopen(args) => complete::reopen(cli, args),
+        Command::Send(args) => send::run(cli, args),
         Command::History(args) => history::run(cli, args),
         Command::Ledger(args) => ledger::run(cli, args),
     }

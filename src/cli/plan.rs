@@ -27,6 +27,9 @@ pub struct PlanArgs {
     /// Show the notices this run would issue; record and write nothing.
     #[arg(long)]
     dry_run: bool,
+    /// Then deliver every notice due now (as `patchplan send`; with --dry-run, list them).
+    #[arg(long)]
+    send: bool,
     /// Exit 1 when an open finding at or above this decision (track, track*, attend, act) has
     /// no window, misses its deadline or has no fix; exit 2 when components went unchecked.
     #[arg(long, value_name = "DECISION", value_parser = super::scan::parse_decision)]
@@ -62,7 +65,7 @@ pub fn run(cli: &Cli, args: &PlanArgs) -> Result<Outcome> {
     warn(cli, &plan.warnings);
     if args.dry_run {
         present(cli, &plan, &json, None)?;
-        return Ok(outcome(&plan, args.fail_on));
+        return then_send(cli, args, &inv, &plan);
     }
     issue::record(&ledger, &inv, &plan, &changes, &rendered, &args.out)?;
     // This run's notices are written in full before the ledger commits (a file that cannot be
@@ -80,7 +83,30 @@ pub fn run(cli: &Cli, args: &PlanArgs) -> Result<Outcome> {
     let path = args.out.join("plan.json");
     crate::notice::write_files(&args.out, &[("plan.json".into(), json.clone())])?;
     present(cli, &plan, &json, Some(&path))?;
-    Ok(outcome(&plan, args.fail_on))
+    drop(ledger);
+    then_send(cli, args, &inv, &plan)
+}
+
+/// `--send`: deliver what is due at the plan's `now`; exit 1 when a delivery failed (a
+/// `--fail-on` outcome comes first).
+fn then_send(
+    cli: &Cli,
+    args: &PlanArgs,
+    inv: &crate::inventory::Inventory,
+    plan: &Plan,
+) -> Result<Outcome> {
+    let planned = outcome(plan, args.fail_on);
+    if !args.send {
+        return Ok(planned);
+    }
+    if cli.format == Format::Table && !cli.quiet {
+        print("\n")?;
+    }
+    let sent = super::send::deliver(cli, inv, plan.now, args.dry_run)?;
+    Ok(match planned {
+        Outcome::Done => sent,
+        other => other,
+    })
 }
 
 /// `--fail-on`: 2 when components went unchecked, 1 when an open finding at or above the

@@ -7,7 +7,9 @@ use crate::notice::Renderer;
 pub fn run(cli: &Cli) -> Result<Outcome> {
     let inv = crate::inventory::load(&cli.inventory)?;
     let feeds = crate::plan::load_feeds(&inv, None, &super::feeds::cache(cli), cli.now())?;
-    let problems = Renderer::new(Some(&inv.root.join("templates")))?.check();
+    let mut problems = Renderer::new(Some(&inv.root.join("templates")))?.check();
+    // The variables `send` will read: named here, at their place in the inventory.
+    problems.extend(inv.missing_secrets());
     if !problems.is_empty() {
         return Err(Error::Invalid(problems));
     }

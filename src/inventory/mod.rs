@@ -6,6 +6,7 @@
 //! problem, so that one run reports all of them with file, line and column.
 
 mod check;
+mod delivery;
 pub use check::{MAX_NAME_LEN, id_rule, name_rule};
 pub mod model;
 pub mod purl;

@@ -31,6 +31,8 @@ pub struct Inventory {
     pub overrides: Overrides,
     /// The statements of the OpenVEX documents in `vex`, in path and document order.
     pub vex: Vec<VexStatement>,
+    /// `[delivery]`: how `send` delivers notices.
+    pub delivery: Delivery,
     /// Problems that do not stop planning (components in ecosystems that cannot be ordered yet).
     pub warnings: Vec<String>,
 }
@@ -267,6 +269,8 @@ pub struct Customer {
     pub notice: Duration,
     pub disclosure: Disclosure,
     pub contacts: Vec<Contact>,
+    /// Where each notice's JSON is POSTed, signed.
+    pub webhook: Option<Webhook>,
     pub reminders: Vec<Duration>,
     pub windows: Vec<WindowSpec>,
     pub blackouts: Vec<Blackout>,
@@ -425,5 +429,107 @@ mod tests {
         );
         assert_eq!(policy.sla(Tier::Premium, Decision::Attend), None);
         assert_eq!(policy.sla(Tier::Critical, Decision::Act), None);
+    }
+}
+
+/// `[delivery]` of patchplan.toml: how `patchplan send` delivers notices.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    /// The SMTP server; `None`: notices are not emailed.
+    pub smtp: Option<Smtp>,
+    /// The From of notice mails (`Name <address>`).
+    pub from: String,
+    /// At most this many mails per minute.
+    pub rate: u32,
+    /// Attempts per delivery before it is given up.
+    pub max_attempts: u32,
+    /// Wait before the first retry, doubled for each further one.
+    pub backoff: Duration,
+    /// Connect and reply timeout of one delivery.
+    pub timeout: std::time::Duration,
+    /// The organisation's webhook: every customer's notices go to it too.
+    pub webhook: Option<Webhook>,
+}
+
+impl Default for Delivery {
+    fn default() -> Self {
+        Delivery {
+            smtp: None,
+            from: String::new(),
+            rate: 60,
+            max_attempts: 5,
+            backoff: Duration::from_minutes(5),
+            timeout: std::time::Duration::from_secs(30),
+            webhook: None,
+        }
+    }
+}
+
+/// An SMTP server.
+#[derive(Debug, Clone)]
+pub struct Smtp {
+    pub host: String,
+    pub port: u16,
+    pub tls: SmtpTls,
+    /// The variables holding the AUTH user name and password (both or neither).
+    pub username: Option<EnvVar>,
+    pub password: Option<EnvVar>,
+}
+
+/// How an SMTP connection is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpTls {
+    /// `smtp://`: plain text (loopback only without a warning).
+    None,
+    /// `smtp://...?tls=starttls`: STARTTLS required.
+    StartTls,
+    /// `smtps://`: TLS from the first byte.
+    Implicit,
+}
+
+/// A customer's webhook.
+#[derive(Debug, Clone)]
+pub struct Webhook {
+    pub url: String,
+    /// The variable holding the signature's shared secret.
+    pub secret: EnvVar,
+}
+
+/// An environment variable named in the inventory, with where it was named, so that a missing
+/// one is reported at its `file:line:col`.
+#[derive(Debug, Clone)]
+pub struct EnvVar {
+    pub name: String,
+    pub at: crate::diag::Diagnostic,
+}
+
+impl EnvVar {
+    /// The variable's value; a diagnostic at its place in the inventory when it is unset or
+    /// empty.
+    pub fn value(&self) -> Result<String, crate::diag::Diagnostic> {
+        match std::env::var(&self.name) {
+            Ok(v) if !v.is_empty() => Ok(v),
+            _ => Err(crate::diag::Diagnostic {
+                message: format!(
+                    "environment variable `{}` is not set (it holds {})",
+                    self.name, self.at.message
+                ),
+                ..self.at.clone()
+            }),
+        }
+    }
+}
+
+impl Inventory {
+    /// Every environment variable the delivery needs that is unset, at its place in the
+    /// inventory (for `validate` and `send`; planning needs none of them).
+    pub fn missing_secrets(&self) -> Vec<crate::diag::Diagnostic> {
+        let smtp = self.delivery.smtp.iter();
+        let smtp = smtp.flat_map(|s| s.username.iter().chain(s.password.iter()));
+        let hooks = (self.customers.iter().filter_map(|c| c.webhook.as_ref()))
+            .chain(self.delivery.webhook.iter());
+        smtp.chain(hooks.map(|w| &w.secret))
+            .filter_map(|v| v.value().err())
+            .collect()
     }
 }

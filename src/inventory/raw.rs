@@ -27,6 +27,50 @@ pub struct RawConfig {
     /// `["vex/*.json"]`. Their statements mark findings `not_affected` or `fixed`.
     #[serde(default)]
     pub vex: Vec<Spanned<String>>,
+    /// How `patchplan send` delivers notices: SMTP server, sender, rate and retries. Without it
+    /// notices are not emailed (webhooks still go).
+    pub delivery: Option<RawDelivery>,
+}
+
+/// `[delivery]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDelivery {
+    /// The SMTP server: `smtp://HOST:PORT` (plain; only to a loopback host without a warning),
+    /// `smtp://HOST:PORT?tls=starttls` (STARTTLS required) or `smtps://HOST:PORT` (implicit
+    /// TLS). Default ports: 25, 587 with STARTTLS, 465 for smtps. No credentials in the URL.
+    pub smtp: Option<Spanned<String>>,
+    /// The environment variable that holds the SMTP AUTH user name (never the name itself).
+    pub username_env: Option<Spanned<String>>,
+    /// The environment variable that holds the SMTP AUTH password.
+    pub password_env: Option<Spanned<String>>,
+    /// The From of notice mails, `Name <address>` or an address (default: the organisation's
+    /// name and email).
+    pub from: Option<Spanned<String>>,
+    /// At most this many mails per minute (default 60).
+    pub rate: Option<Spanned<u32>>,
+    /// Attempts per delivery before it is given up (default 5); permanent failures are never
+    /// retried.
+    pub max_attempts: Option<Spanned<u32>>,
+    /// Wait before the first retry of a failed delivery, doubled for each further one (default
+    /// `"5m"`). Retries happen on a later `send`, not within one.
+    pub backoff: Option<Spanned<String>>,
+    /// Connect and reply timeout of one SMTP or webhook delivery (default `"30s"`).
+    pub timeout: Option<Spanned<String>>,
+    /// The organisation's own webhook, `{ url = "...", secret_env = "NAME" }`: every customer's
+    /// notices are POSTed to it too (a status page, a ticket system).
+    pub webhook: Option<RawWebhook>,
+}
+
+/// A customer's `webhook = { url = "...", secret_env = "NAME" }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWebhook {
+    /// Where each notice's JSON is POSTed: an `https://` URL (`http://` only to a loopback host
+    /// without a warning).
+    pub url: Spanned<String>,
+    /// The environment variable that holds the shared secret of the HMAC-SHA256 signature.
+    pub secret_env: Spanned<String>,
 }
 
 /// `[organisation]`.
@@ -162,9 +206,11 @@ pub struct RawCustomer {
     /// `summary` (no component names, versions or advisory ids) or `detailed`.
     #[serde(default)]
     pub disclosure: Disclosure,
-    /// Who receives notices.
+    /// Who receives notices (by email, through `[delivery]` in patchplan.toml).
     #[serde(default)]
     pub contacts: Vec<RawContact>,
+    /// Where each notice's JSON is also POSTed, signed: `{ url = "...", secret_env = "NAME" }`.
+    pub webhook: Option<RawWebhook>,
     /// Reminder notices before a planned window, such as `["24h", "1h"]`.
     #[serde(default)]
     pub reminders: Vec<Spanned<String>>,
@@ -180,7 +226,9 @@ pub struct RawCustomer {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawContact {
+    /// Shown in the To of notice mails and as the invitation's attendee.
     pub name: String,
+    /// Where notice mails go.
     pub email: String,
 }
 

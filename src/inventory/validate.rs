@@ -38,12 +38,22 @@ pub(crate) fn validate(
         Some(raw) => config(root, &files.config, raw, diags),
         None => placeholder_config(),
     };
+    let delivery = match &raw_config {
+        Some(raw) => {
+            super::delivery::delivery(&files.config, raw, &organisation, diags, &mut warnings)
+        }
+        None => Delivery::default(),
+    };
     let parsed: Vec<_> = files
         .customers
         .iter()
         .filter_map(|src| {
             let raw: RawCustomer = parse(src, diags)?;
-            Some((src, raw.id.clone(), customer(src, &raw, &defaults, diags)))
+            Some((
+                src,
+                raw.id.clone(),
+                customer(src, &raw, &defaults, diags, &mut warnings),
+            ))
         })
         .collect();
     let customers = unique(parsed.into_iter(), "customer", diags);
@@ -118,6 +128,7 @@ pub(crate) fn validate(
         advisories,
         overrides,
         vex,
+        delivery,
         warnings,
     }
 }
@@ -366,6 +377,7 @@ fn customer(
     raw: &RawCustomer,
     defaults: &Defaults,
     diags: &mut Vec<Diagnostic>,
+    warnings: &mut Vec<String>,
 ) -> Customer {
     let mut c = Check { src, diags };
     let mut window_ids = HashSet::new();
@@ -420,6 +432,10 @@ fn customer(
                 email: k.email.clone(),
             })
             .collect(),
+        webhook: raw
+            .webhook
+            .as_ref()
+            .and_then(|w| super::delivery::webhook(&mut c, w, warnings)),
         reminders: raw.reminders.iter().filter_map(|r| c.duration(r)).collect(),
         windows,
         blackouts,

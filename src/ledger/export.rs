@@ -107,6 +107,10 @@ fn restore(
     schema::migrate(ledger.conn(), 0, version).map_err(|e| ledger.err(e))?;
     let mut counts = Vec::new();
     for table in TABLES {
+        if version < schema::introduced(table) {
+            counts.push((table, 0));
+            continue;
+        }
         let rows = export["tables"][table]
             .as_array()
             .ok_or_else(|| bad(format!("no `{table}` rows")))?;

@@ -1,5 +1,5 @@
 //! `history`: the ledger's runs, notices and windows (with every change of state and the
-//! outcome), newest first, as one serialisable report for the table and the JSON alike.
+//! outcome) and the deliveries of the notices, newest first, as one serialisable report for the table and the JSON alike.
 
 use chrono::{DateTime, Utc};
 use rusqlite::params;
@@ -14,6 +14,8 @@ pub struct Report {
     pub runs: Vec<Run>,
     pub notices: Vec<Notice>,
     pub windows: Vec<WindowEntry>,
+    /// Each delivery of a notice (`send`), newest first.
+    pub deliveries: Vec<super::outbox::Delivery>,
 }
 
 #[derive(Debug, Serialize)]
@@ -97,6 +99,7 @@ pub fn report(ledger: &Ledger, customer: Option<&str>, now: DateTime<Utc>) -> Re
         runs: runs(ledger)?,
         notices: notices(ledger, customer)?,
         windows,
+        deliveries: ledger.all_deliveries(customer)?,
     })
 }
 

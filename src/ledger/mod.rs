@@ -13,7 +13,8 @@
 //! the first (up to [`BUSY_TIMEOUT_SECS`]) and then sees its records, or fails saying the ledger
 //! is locked. A run killed at any point leaves the last committed state, and notice files are
 //! written only after the transaction that records them commits ([`store`] keeps their contents,
-//! so a later run rewrites any that is missing). [`diff`] decides what a new plan issues.
+//! so a later run rewrites any that is missing). [`diff`] decides what a new plan issues;
+//! [`outbox`] records what `send` delivered of it.
 
 pub mod diff;
 mod error;
@@ -21,6 +22,7 @@ pub mod export;
 pub mod hash;
 pub mod history;
 pub mod issue;
+pub mod outbox;
 pub mod schema;
 pub mod store;
 

@@ -6,14 +6,39 @@
 use rusqlite::Connection;
 
 /// The schema version this patchplan writes.
-pub const VERSION: i64 = 2;
+pub const VERSION: i64 = 3;
 
 /// `PRAGMA application_id` of a ledger ("PPLG"): tells a ledger from another program's SQLite
 /// file. Ledgers written before it was set carry 0 and are recognised by their schema.
 pub const APPLICATION_ID: i32 = 0x5050_4c47;
 
 /// Migration `i` takes version `i` to `i + 1`.
-const MIGRATIONS: [&str; VERSION as usize] = [V1, V2];
+const MIGRATIONS: [&str; VERSION as usize] = [V1, V2, V3];
+
+/// Version 3: the outbox. One row per (notice, channel, recipient) that `send` delivers, with
+/// its state, attempts and last error. `in_flight` is set (and committed) before a message goes
+/// out and cleared with its result, so a run killed in between leaves the row marked: the next
+/// run sends it again with the same `key` (Message-ID or Idempotency-Key).
+const V3: &str = r#"
+CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY,
+    notice INTEGER NOT NULL REFERENCES notices(seq),
+    channel TEXT NOT NULL CHECK (channel IN ('email', 'webhook')),
+    recipient TEXT NOT NULL,
+    key TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'sent', 'failed', 'gave_up')),
+    attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+    in_flight INTEGER NOT NULL DEFAULT 0 CHECK (in_flight IN (0, 1)),
+    error TEXT,
+    permanent INTEGER NOT NULL DEFAULT 0 CHECK (permanent IN (0, 1)),
+    enqueued_at TEXT NOT NULL,
+    last_attempt_at TEXT,
+    next_attempt_at TEXT,
+    sent_at TEXT,
+    UNIQUE (notice, channel, recipient)
+);
+CREATE INDEX outbox_by_state ON outbox(state);
+"#;
 
 /// Version 2: where each run wrote its files (absolute), so that `complete` writes its notice
 /// beside the plan's.
@@ -96,14 +121,23 @@ CREATE TABLE notice_files (
 "#;
 
 /// The tables in an order that respects their foreign keys (export and import use it).
-pub const TABLES: [&str; 6] = [
+pub const TABLES: [&str; 7] = [
     "runs",
     "findings",
     "windows",
     "window_events",
     "notices",
     "notice_files",
+    "outbox",
 ];
+
+/// The schema version that created `table` (an export of an older version has no rows for it).
+pub fn introduced(table: &str) -> i64 {
+    match table {
+        "outbox" => 3,
+        _ => 1,
+    }
+}
 
 /// The ledger's schema version (0 for a new, empty file).
 pub fn version(conn: &Connection) -> rusqlite::Result<i64> {

@@ -82,6 +82,7 @@ fn customer(locale: Locale, disclosure: Disclosure) -> Customer {
             name: "Operations".into(),
             email: "ops@customer.example".into(),
         }],
+        webhook: None,
         reminders: vec![Duration::from_minutes(24 * 60)],
         windows: Vec::new(),
         blackouts: Vec::new(),

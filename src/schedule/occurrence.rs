@@ -180,6 +180,7 @@ mod tests {
             notice: Duration::ZERO,
             disclosure: Disclosure::Summary,
             contacts: Vec::new(),
+            webhook: None,
             reminders: Vec::new(),
             windows: vec![window],
             blackouts: Vec::new(),

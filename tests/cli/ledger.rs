@@ -435,7 +435,7 @@ fn check_export_and_import_round_trip() {
     plan_at(dir, "2026-10-30T18:00:00Z");
     let check = run_in(dir, &["ledger", "check"]);
     assert_eq!(check.status.code(), Some(0), "{}", stderr(&check));
-    assert!(stdout(&check).contains("ok (schema version 2)"));
+    assert!(stdout(&check).contains("ok (schema version 3)"));
     let export = run_in(dir, &["ledger", "export"]);
     assert_eq!(export.status.code(), Some(0));
     std::fs::write(dir.join("backup.json"), &export.stdout).unwrap();

@@ -418,12 +418,14 @@ fn a_version_1_ledger_is_migrated_and_complete_then_falls_back_to_out() {
     let tmp = example_copy();
     let dir = tmp.path();
     plan(dir, NOW);
-    // Make it a ledger as the previous patchplan wrote it: no `out` column, version 1.
+    // Make it a ledger as an older patchplan wrote it: no outbox, no `out` column, version 1.
     let db = dir.join("inventory/.patchplan/ledger.db");
     {
         let conn = rusqlite::Connection::open(&db).unwrap();
-        conn.execute_batch("ALTER TABLE runs DROP COLUMN out; PRAGMA user_version = 1;")
-            .unwrap();
+        conn.execute_batch(
+            "DROP TABLE outbox; ALTER TABLE runs DROP COLUMN out; PRAGMA user_version = 1;",
+        )
+        .unwrap();
     }
     // Read-only commands ask for the migration; complete (a write) migrates.
     let emergency = "emergency.iberia-prod.20261027T1100Z";
@@ -441,7 +443,7 @@ fn a_version_1_ledger_is_migrated_and_complete_then_falls_back_to_out() {
     );
     let check = run_in(dir, &["ledger", "check"]);
     assert!(
-        stdout(&check).contains("ok (schema version 2)"),
+        stdout(&check).contains("ok (schema version 3)"),
         "{}",
         stdout(&check)
     );
