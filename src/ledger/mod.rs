@@ -21,6 +21,7 @@ pub mod export;
 pub mod hash;
 pub mod history;
 pub mod issue;
+pub mod published;
 pub mod schema;
 pub mod store;
 

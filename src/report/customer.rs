@@ -1,0 +1,289 @@
+//! A customer's page, calendar and feed: what they may see of the plan, in their language and
+//! zone. Each window is shown through the notices' own view model ([`view::build`]), so the page
+//! says exactly what their notices say, at their disclosure level: under `summary` it carries
+//! no component, version or advisory, because the view has none.
+
+use chrono::{DateTime, Utc};
+
+use super::Sources;
+use super::html::{e, page};
+use super::words::{W, w};
+use crate::inventory::{Customer, Locale};
+use crate::ledger::diff::{LedgerWindow, WindowState};
+use crate::ledger::published::PublishedNotice;
+use crate::notice::input::{PlanInput, WindowInput};
+use crate::notice::view::{self, NoticeView};
+use crate::notice::words::{Label, label};
+use crate::notice::{Issue, Kind, Outcome};
+
+/// Finished windows shown as recent work.
+const RECENT: usize = 10;
+
+/// `index.html`, `maintenance.ics` and `notices.atom` of `customer`.
+pub fn files(src: &Sources, customer: &Customer) -> (String, String, String) {
+    let input = PlanInput::from_plan(src.plan);
+    let sources = view::Sources {
+        organisation: &src.inv.organisation,
+        names: (src.inv.environments.iter())
+            .map(|e| (e.id.as_str(), e.name.as_str()))
+            .collect(),
+        findings: input.index(),
+    };
+    let current: Vec<(&LedgerWindow, NoticeView)> = src
+        .current(&customer.id)
+        .into_iter()
+        .map(|l| (l, window_view(&sources, customer, l, src.now())))
+        .collect();
+    let mut finished: Vec<&LedgerWindow> = (src.windows.iter())
+        .filter(|l| l.window.customer == customer.id)
+        .filter(|l| matches!(l.state, WindowState::Completed | WindowState::Failed))
+        .collect();
+    finished.sort_by(|a, b| b.window.end.cmp(&a.window.end).then(a.key.cmp(&b.key)));
+    let recent: Vec<NoticeView> = (finished.iter().take(RECENT))
+        .map(|l| window_view(&sources, customer, l, src.now()))
+        .collect();
+    let notices: Vec<&PublishedNotice> = (src.notices.iter())
+        .filter(|n| n.customer == customer.id)
+        .collect();
+    let views: Vec<NoticeView> = current.iter().map(|(_, v)| v.clone()).collect();
+    let name = format!("{}: {}", w(W::Heading, customer.locale), customer.name);
+    let ics = crate::notice::subscription(&name, &views);
+    let html = html(src, customer, &current, &recent, &notices);
+    let atom = atom(src, customer, &notices);
+    (html, ics, atom)
+}
+
+/// The view of a ledger window as its notices show it: the ledger's UID and SEQUENCE, made at
+/// `now`; a finished window's view says how it went.
+fn window_view(
+    sources: &view::Sources,
+    customer: &Customer,
+    l: &LedgerWindow,
+    now: DateTime<Utc>,
+) -> NoticeView {
+    let window = WindowInput::from(&l.window);
+    let kind = match (l.state, window.emergency) {
+        (WindowState::Completed | WindowState::Failed, _) => Kind::Completed,
+        (_, true) => Kind::Emergency,
+        (_, false) => Kind::Scheduled,
+    };
+    let outcome = match l.state {
+        WindowState::Completed => Some(Outcome::Done),
+        WindowState::Failed => Some(Outcome::RolledBack),
+        _ => None,
+    };
+    let issue = Issue {
+        sequence: l.sequence,
+        outcome,
+        ..Issue::new(kind, now)
+    };
+    let mut v = view::build(sources, customer, &window, &issue);
+    v.uid = l.uid.clone();
+    v
+}
+
+fn html(
+    src: &Sources,
+    c: &Customer,
+    current: &[(&LedgerWindow, NoticeView)],
+    recent: &[NoticeView],
+    notices: &[&PublishedNotice],
+) -> String {
+    let loc = c.locale;
+    let title = format!("{}: {}", w(W::Heading, loc), c.name);
+    let mut body = format!(
+        "<header>\n<h1>{}</h1>\n<p>{} {} · {} <time datetime=\"{}\">{}</time></p>\n</header>\n<main id=\"main\">\n",
+        e(&title),
+        w(W::Zone, loc),
+        e(c.timezone.name()),
+        w(W::Updated, loc),
+        src.now().to_rfc3339(),
+        e(&crate::notice::locale::long_datetime(
+            &src.now(),
+            c.timezone,
+            loc
+        ))
+    );
+    let link = |l: &LedgerWindow| notice_link(notices, &l.key, loc);
+    let (emergencies, planned): (Vec<_>, Vec<_>) = current.iter().partition(|(_, v)| v.emergency);
+    if !emergencies.is_empty() {
+        body.push_str(&format!(
+            "<section aria-labelledby=\"emergencies\">\n<h2 id=\"emergencies\">{}</h2>\n",
+            w(W::Emergencies, loc)
+        ));
+        for (l, v) in &emergencies {
+            body.push_str(&article(v, &link(l)));
+        }
+        body.push_str("</section>\n");
+    }
+    body.push_str(&format!(
+        "<section aria-labelledby=\"upcoming\">\n<h2 id=\"upcoming\">{}</h2>\n",
+        w(W::Upcoming, loc)
+    ));
+    if planned.is_empty() {
+        body.push_str(&format!("<p>{}</p>\n", w(W::NoneUpcoming, loc)));
+    }
+    for (l, v) in &planned {
+        body.push_str(&article(v, &link(l)));
+    }
+    body.push_str(&format!(
+        "</section>\n<section aria-labelledby=\"completed\">\n<h2 id=\"completed\">{}</h2>\n",
+        w(W::Completed, loc)
+    ));
+    if recent.is_empty() {
+        body.push_str(&format!("<p>{}</p>\n", w(W::NoneCompleted, loc)));
+    }
+    for v in recent {
+        body.push_str(&article(v, ""));
+    }
+    body.push_str(&format!(
+        "</section>\n<section aria-labelledby=\"subscribe\">\n<h2 id=\"subscribe\">{}</h2>\n<ul>\
+<li><a href=\"maintenance.ics\">{}</a></li><li><a href=\"notices.atom\">{}</a></li></ul>\n</section>\n</main>\n\
+<footer>{}: {}</footer>\n",
+        w(W::Subscribe, loc),
+        w(W::Calendar, loc),
+        w(W::Feed, loc),
+        label(Label::Questions, loc),
+        e(&src.inv.organisation.email)
+    ));
+    let head = format!(
+        "<link rel=\"alternate\" type=\"application/atom+xml\" href=\"notices.atom\" title=\"{}\">\n",
+        e(w(W::FeedTitle, loc))
+    );
+    page(loc.code(), &title, &head, &body)
+}
+
+/// A link to the latest notice (not a reminder) issued about window `key`, if any.
+fn notice_link(notices: &[&PublishedNotice], key: &str, loc: Locale) -> String {
+    let html = notices
+        .iter()
+        .rev()
+        .filter(|n| n.window == key && n.kind != "reminder")
+        .find_map(|n| n.files.iter().find(|f| f.ends_with(".html")));
+    html.map_or(String::new(), |f| {
+        format!(
+            "<p><a href=\"../../../{}\">{}</a></p>",
+            e(f),
+            w(W::Notice, loc)
+        )
+    })
+}
+
+/// One window, as the customer's notices describe it.
+fn article(v: &NoticeView, link: &str) -> String {
+    let loc = v.locale;
+    let l = |x| e(label(x, loc));
+    let class = match v.urgency {
+        "emergency" => "emergency",
+        "high" => "high",
+        _ => "planned",
+    };
+    let mut out = format!(
+        "<article class=\"window {class}\" data-window=\"{}\">\n<h3>{}</h3>\n<dl class=\"facts\">\
+<dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{} – {}</dd><dt>{}</dt><dd>{} – {}</dd>\
+<dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd>",
+        e(&v.reference),
+        e(v.title),
+        l(Label::Reference),
+        e(&v.reference),
+        l(Label::When),
+        e(&v.window.start_local),
+        e(&v.window.end_local),
+        l(Label::Utc),
+        e(&v.window.start_utc),
+        e(&v.window.end_utc),
+        l(Label::Services),
+        e(&v.services.join(", ")),
+        l(Label::Downtime),
+        e(&v.downtime),
+        l(Label::Priority),
+        e(v.urgency_text)
+    );
+    if let Some(o) = &v.outcome {
+        out.push_str(&format!(
+            "<dt>{}</dt><dd>{}</dd>",
+            l(Label::Outcome),
+            e(o.text)
+        ));
+    }
+    out.push_str(&format!("</dl>\n<p>{}</p>\n", e(&v.reason)));
+    if !v.changes.is_empty() {
+        out.push_str(&format!("<h4>{}</h4>\n<ul>\n", l(Label::Changes)));
+        for c in &v.changes {
+            let ids: Vec<String> = c
+                .advisories
+                .iter()
+                .map(|a| format!("{} ({})", a.id, a.summary))
+                .collect();
+            out.push_str(&format!(
+                "<li>{}: {} {} → {} ({}; {})</li>\n",
+                e(&c.service),
+                e(&c.component),
+                e(&c.from),
+                e(&c.to),
+                e(c.decision_text),
+                e(&ids.join("; "))
+            ));
+        }
+        out.push_str("</ul>\n");
+    }
+    out.push_str(link);
+    out.push_str("</article>\n");
+    out
+}
+
+/// The Atom feed (RFC 4287) of the customer's notices, newest first.
+fn atom(src: &Sources, c: &Customer, notices: &[&PublishedNotice]) -> String {
+    let loc = c.locale;
+    let domain = &src.inv.organisation.domain;
+    let updated = notices
+        .iter()
+        .map(|n| n.issued_at.as_str())
+        .max()
+        .map_or(src.now().to_rfc3339(), str::to_string);
+    let mut out = format!(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"{}\">\n\
+<id>tag:{},2026:patchplan/customers/{}/notices</id>\n<title>{}: {}</title>\n<updated>{updated}</updated>\n\
+<author><name>{}</name><email>{}</email></author>\n<link rel=\"self\" href=\"notices.atom\"/>\n<link rel=\"alternate\" href=\"index.html\"/>\n",
+        loc.code(),
+        e(domain),
+        e(&c.id),
+        e(w(W::FeedTitle, loc)),
+        e(&c.name),
+        e(&src.inv.organisation.name),
+        e(&src.inv.organisation.email)
+    );
+    for n in notices.iter().rev() {
+        let view: Option<serde_json::Value> =
+            n.view.as_deref().and_then(|v| serde_json::from_str(v).ok());
+        let text = |k: &str| {
+            view.as_ref()
+                .and_then(|v| v.get(k))
+                .and_then(|v| v.as_str())
+                .unwrap_or("")
+                .to_string()
+        };
+        let title = match text("subject") {
+            s if s.is_empty() => n.id.clone(),
+            s => s,
+        };
+        let mut entry = format!(
+            "<entry>\n<id>tag:{},2026:patchplan/notices/{}</id>\n<title>{}</title>\n<updated>{}</updated>\n<summary>{}</summary>\n",
+            e(domain),
+            e(&n.id),
+            e(&title),
+            e(&n.issued_at),
+            e(&text("reason"))
+        );
+        if let Some(f) = n.files.iter().find(|f| f.ends_with(".html")) {
+            entry.push_str(&format!(
+                "<link rel=\"alternate\" type=\"text/html\" href=\"../../../{}\"/>\n",
+                e(f)
+            ));
+        }
+        entry.push_str("</entry>\n");
+        out.push_str(&entry);
+    }
+    out.push_str("</feed>\n");
+    out
+}
