@@ -12,8 +12,9 @@ use crate::inventory::{Customer, Locale};
 use crate::ledger::diff::{LedgerWindow, WindowState};
 use crate::ledger::published::PublishedNotice;
 use crate::notice::input::{PlanInput, WindowInput};
+use crate::notice::locale::{ListStyle, list};
 use crate::notice::view::{self, NoticeView};
-use crate::notice::words::{Label, label};
+use crate::notice::words::{Label, downtime, label};
 use crate::notice::{Issue, Kind, Outcome};
 
 /// Finished windows shown as recent work.
@@ -193,9 +194,9 @@ fn article(v: &NoticeView, link: &str) -> String {
         e(&v.window.start_utc),
         e(&v.window.end_utc),
         l(Label::Services),
-        e(&v.services.join(", ")),
+        e(&list(&v.services, loc, ListStyle::And)),
         l(Label::Downtime),
-        e(&v.downtime),
+        e(&downtime(v.downtime_minutes, loc)),
         l(Label::Priority),
         e(v.urgency_text)
     );
@@ -236,11 +237,9 @@ fn article(v: &NoticeView, link: &str) -> String {
 fn atom(src: &Sources, c: &Customer, notices: &[&PublishedNotice]) -> String {
     let loc = c.locale;
     let domain = &src.inv.organisation.domain;
-    let updated = notices
-        .iter()
-        .map(|n| n.issued_at.as_str())
-        .max()
-        .map_or(src.now().to_rfc3339(), str::to_string);
+    let updated = sent(notices, src.now())
+        .first()
+        .map_or(stamp(src.now()), |(_, _, t)| t.clone());
     let mut out = format!(
         "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"{}\">\n\
 <id>tag:{},2026:patchplan/customers/{}/notices</id>\n<title>{}: {}</title>\n<updated>{updated}</updated>\n\
@@ -253,12 +252,9 @@ fn atom(src: &Sources, c: &Customer, notices: &[&PublishedNotice]) -> String {
         e(&src.inv.organisation.name),
         e(&src.inv.organisation.email)
     );
-    for n in notices.iter().rev() {
-        let view: Option<serde_json::Value> =
-            n.view.as_deref().and_then(|v| serde_json::from_str(v).ok());
+    for (n, view, sent) in sent(notices, src.now()) {
         let text = |k: &str| {
-            view.as_ref()
-                .and_then(|v| v.get(k))
+            view.get(k)
                 .and_then(|v| v.as_str())
                 .unwrap_or("")
                 .to_string()
@@ -272,7 +268,7 @@ fn atom(src: &Sources, c: &Customer, notices: &[&PublishedNotice]) -> String {
             e(domain),
             e(&n.id),
             e(&title),
-            e(&n.issued_at),
+            e(&sent),
             e(&text("reason"))
         );
         if let Some(f) = n.files.iter().find(|f| f.ends_with(".html")) {
@@ -286,4 +282,29 @@ fn atom(src: &Sources, c: &Customer, notices: &[&PublishedNotice]) -> String {
     }
     out.push_str("</feed>\n");
     out
+}
+
+/// The notices sent by `now` (a reminder is sent at its time, not when it was made), newest
+/// first, each with its view and when it was sent.
+fn sent<'a>(
+    notices: &[&'a PublishedNotice],
+    now: DateTime<Utc>,
+) -> Vec<(&'a PublishedNotice, serde_json::Value, String)> {
+    let mut out: Vec<_> = notices
+        .iter()
+        .filter_map(|n| {
+            let view: serde_json::Value = serde_json::from_str(n.view.as_deref()?).ok()?;
+            let at = view.get("send_at")?.as_str()?;
+            let at = DateTime::parse_from_rfc3339(at).ok()?.to_utc();
+            (at <= now).then(|| (*n, view, stamp(at)))
+        })
+        .collect();
+    out.reverse();
+    out.sort_by(|a, b| b.2.cmp(&a.2));
+    out
+}
+
+/// An Atom date: RFC 3339 in UTC, to the second.
+fn stamp(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }

@@ -26,12 +26,17 @@ pub fn script_json(json: &str) -> String {
 
 /// A whole page in `lang`: `head` goes into `<head>` after the title and styles.
 pub fn page(lang: &str, title: &str, head: &str, body: &str) -> String {
+    let skip = if lang == "es" {
+        "Ir al contenido"
+    } else {
+        "Skip to content"
+    };
     format!(
         "<!DOCTYPE html>\n<html lang=\"{lang}\">\n<head>\n<meta charset=\"utf-8\">\n\
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
 <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">\n\
 <title>{}</title>\n<style>\n{CSS}</style>\n{head}</head>\n<body>\n\
-<a class=\"skip\" href=\"#main\">Skip to content</a>\n{body}</body>\n</html>\n",
+<a class=\"skip\" href=\"#main\">{skip}</a>\n{body}</body>\n</html>\n",
         e(title)
     )
 }

@@ -13,6 +13,7 @@ mod notices;
 mod readme;
 mod real_feeds;
 mod reference;
+mod report;
 mod risk;
 mod schedule;
 mod trust;
