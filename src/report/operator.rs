@@ -31,7 +31,7 @@ fn page_body(src: &Sources) -> String {
     let mut body = format!(
         "<header>\n<h1>Patch plan: {org}</h1>\n<p>Planned at <time datetime=\"{}\">{now}</time></p>\n\
 <nav aria-label=\"Sections\"><ul><li><a href=\"#summary\">Summary</a></li><li><a href=\"#timeline\">Timeline</a></li>\
-<li><a href=\"#windows\">Windows</a></li><li><a href=\"#findings\">Findings</a></li><li><a href=\"#notices\">Notices</a></li></ul></nav>\n</header>\n<main id=\"main\">\n",
+<li><a href=\"#windows\">Windows</a></li><li><a href=\"#findings\">Findings</a></li><li><a href=\"#notices\">Notices</a></li><li><a href=\"#feeds\">Feeds</a></li></ul></nav>\n</header>\n<main id=\"main\">\n",
         src.now().to_rfc3339()
     );
     body.push_str(&summary(src));
@@ -39,6 +39,7 @@ fn page_body(src: &Sources) -> String {
     body.push_str(&windows(src));
     body.push_str(&findings::section(src));
     body.push_str(&notices(src));
+    body.push_str(&feeds(src));
     body.push_str("</main>\n<footer>Written by patchplan from plan.json and the ledger; times in UTC unless a zone is named.</footer>\n");
     body.push_str(&format!("<script>\n{JS}</script>\n"));
     body
@@ -112,7 +113,6 @@ fn summary(src: &Sources) -> String {
         out.push_str(&table("Deadline misses", &header, &rows));
     }
     out.push_str(&unscheduled_reasons(src));
-    out.push_str(&feeds(src));
     out.push_str("</section>\n");
     out
 }
@@ -202,7 +202,14 @@ fn feeds(src: &Sources) -> String {
     let header = [
         "Feed", "Kind", "State", "Records", "Snapshot", "Fetched", "Age",
     ];
-    let mut out = table("Feeds used", &header, &rows);
+    let mut out = String::from(
+        "<section id=\"feeds\" aria-labelledby=\"feeds-h\">\n<h2 id=\"feeds-h\">Feeds and coverage</h2>\n",
+    );
+    out.push_str(&table(
+        "Feeds used, with their age at the plan's now",
+        &header,
+        &rows,
+    ));
     let rows: Vec<Vec<String>> = src
         .plan
         .coverage
@@ -217,7 +224,12 @@ fn feeds(src: &Sources) -> String {
         })
         .collect();
     let header = ["Ecosystem", "Advisory records", "Components", "Checked"];
-    out.push_str(&table("Coverage", &header, &rows));
+    out.push_str(&table(
+        "Coverage: advisory records per ecosystem",
+        &header,
+        &rows,
+    ));
+    out.push_str("</section>\n");
     out
 }
 

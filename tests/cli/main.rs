@@ -2,6 +2,7 @@
 //! the real advisory data in `../shared/data`. One binary, one module per theme.
 
 mod bad_input;
+mod browser;
 mod common;
 mod example;
 mod explain;
