@@ -151,7 +151,7 @@ fn html(
         "<link rel=\"alternate\" type=\"application/atom+xml\" href=\"notices.atom\" title=\"{}\">\n",
         e(w(W::FeedTitle, loc))
     );
-    page(loc.code(), &title, &head, &body)
+    page(loc.code(), &title, &head, &body, None)
 }
 
 /// A link to the latest notice (not a reminder) issued about window `key`, if any.

@@ -41,13 +41,12 @@ fn page_body(src: &Sources) -> String {
     body.push_str(&notices(src));
     body.push_str(&feeds(src));
     body.push_str("</main>\n<footer>Written by patchplan from plan.json and the ledger; times in UTC unless a zone is named.</footer>\n");
-    body.push_str(&format!("<script>\n{JS}</script>\n"));
     body
 }
 
 pub fn page(src: &Sources) -> String {
     let title = format!("Patch plan: {}", src.inv.organisation.name);
-    html::page("en", &title, "", &page_body(src))
+    html::page("en", &title, "", &page_body(src), Some(JS))
 }
 
 fn utc(t: DateTime<Utc>) -> String {

@@ -311,4 +311,34 @@ fn browser_hostile_text_runs_no_script_in_either_page() {
             "{rel}{fragment}: text not shown"
         );
     }
+    // Had escaping failed, the pages' Content-Security-Policy would still run no script but the
+    // report's own: a script forced into each page is refused (and reported on the console).
+    let forced = "<script>document.documentElement.setAttribute('data-pwned','1')</script>";
+    for (rel, own) in [("index.html", true), ("customers/harbor/index.html", false)] {
+        let page = tmp.path().join("out/report").join(rel);
+        let text = std::fs::read_to_string(&page).unwrap();
+        std::fs::write(
+            &page,
+            text.replacen(
+                "<main id=\"main\">",
+                &format!("<main id=\"main\">{forced}"),
+                1,
+            ),
+        )
+        .unwrap();
+        let (dom, log) = chromium.run(&["--dump-dom"], &url(&page, ""));
+        assert!(
+            !dom.contains("data-pwned=\"1\""),
+            "{rel}: a forced script ran"
+        );
+        assert!(
+            log.contains("Content Security Policy"),
+            "{rel}: no CSP report:\n{log}"
+        );
+        assert_eq!(
+            dom.contains("data-ready=\"1\""),
+            own,
+            "{rel}: its own script"
+        );
+    }
 }
