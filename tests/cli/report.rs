@@ -249,3 +249,64 @@ fn maintenance_ics_reads_in_python_icalendar_with_the_notices_uids() {
     assert!(o.status.success(), "{out}{}", stderr(&o));
     assert!(out.contains("12 events, 0 failures"), "{out}");
 }
+
+#[test]
+fn a_replan_shows_completed_work_and_the_calendar_follows_the_ledger() {
+    let tmp = example_copy();
+    plan(tmp.path());
+    let done = "emergency.andes-prod.20261027T1100Z";
+    let later = "2026-10-27T12:00:00Z";
+    let complete = [
+        "complete", done, "--note", "deployed", "--now", later, "--quiet",
+    ];
+    ok(&run_in(tmp.path(), &complete));
+    let next = "2026-10-28T09:00:00Z";
+    ok(&run_in(
+        tmp.path(),
+        &["plan", "--now", next, "--out", "out", "--quiet"],
+    ));
+    let page = read(tmp.path(), "customers/andes-telecom/index.html");
+    let recent = &page[page.find("id=\"completed\"").unwrap()..];
+    assert!(
+        recent.contains(&format!("data-window=\"{done}\"")),
+        "{recent}"
+    );
+    assert!(
+        recent.contains("Se completó todo el trabajo previsto."),
+        "{recent}"
+    );
+    // The calendar holds exactly the windows the ledger still has open, by their UIDs.
+    let history = ok(&run_in(
+        tmp.path(),
+        &[
+            "history",
+            "--customer",
+            "andes-telecom",
+            "--format",
+            "json",
+            "--now",
+            next,
+        ],
+    ));
+    let history: Value = serde_json::from_str(&history).unwrap();
+    let mut open: Vec<&str> = history["windows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|w| w["state"] == "planned" || w["state"] == "in_progress")
+        .map(|w| w["uid"].as_str().unwrap())
+        .collect();
+    let ics = read(tmp.path(), "customers/andes-telecom/maintenance.ics").replace("\r\n ", "");
+    let mut uids: Vec<&str> = ics.lines().filter_map(|l| l.strip_prefix("UID:")).collect();
+    open.sort();
+    uids.sort();
+    assert_eq!(uids, open);
+    assert!(!uids.contains(&format!("{done}@wispgate.example").as_str()));
+    // The feed has the completed notice, newest first.
+    let atom = read(tmp.path(), "customers/andes-telecom/notices.atom");
+    let first = &atom[atom.find("<entry>").unwrap()..];
+    assert!(
+        first.contains(&format!("notices/{done}.completed")),
+        "{first}"
+    );
+}
