@@ -314,6 +314,7 @@ fn notices(src: &Sources) -> String {
                     e(&n.kind),
                     n.sequence.to_string(),
                     e(&n.issued_at),
+                    e(&send_at(n)),
                     links.join(" "),
                 ]
             })
@@ -322,9 +323,20 @@ fn notices(src: &Sources) -> String {
             out.push_str("<p>No current notices.</p>\n");
             continue;
         }
-        let header = ["Notice", "Kind", "Sequence", "Issued", "Files"];
+        let header = ["Notice", "Kind", "Sequence", "Issued", "Sent at", "Files"];
         out.push_str(&table(&format!("Notices for {}", c.id), &header, &rows));
     }
     out.push_str("</section>\n");
     out
+}
+
+/// When a notice is sent (a reminder at its time), from its view; `-` if it has none.
+fn send_at(n: &crate::ledger::published::PublishedNotice) -> String {
+    let view: Option<serde_json::Value> =
+        n.view.as_deref().and_then(|v| serde_json::from_str(v).ok());
+    view.as_ref()
+        .and_then(|v| v.get("send_at"))
+        .and_then(|v| v.as_str())
+        .unwrap_or("-")
+        .to_string()
 }
