@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use serde_json::{Value, json};
+use std::fmt::Write;
 
 use super::Sources;
 use super::html::{e, script_json};
@@ -46,43 +46,91 @@ fn ordered<'a>(src: &Sources<'a>) -> Vec<&'a PlanFinding> {
     all
 }
 
-/// The JSON block: `columns`, the dictionaries, and `rows` of
-/// `[customer, environment, package, version, fixed, advisory, decision, status, deadline,
-/// window, score, emergency, deadline_missed, unscheduled_reason]` (indices; -1 for none).
-fn data(findings: &[&PlanFinding], deadlines: &[String]) -> Value {
+/// The decisions, statuses and unscheduled reasons as rows number them.
+const DECISIONS: [&str; 4] = ["track", "track*", "attend", "act"];
+const STATUSES: [&str; 5] = ["open", "excepted", "informational", "not_affected", "fixed"];
+
+/// The JSON block. `rows` are arrays of numbers, in the order of `columns`: `environment`
+/// indexes `environments` (`[id, customer]`), `advisory` indexes `advisories` (`[id, summary]`),
+/// `decision`, `status` and `reason` index their lists, `flags` is 1 for an emergency plus 2
+/// for a missed deadline, `score` is the score; the other columns index `strings`; -1 is none.
+/// Written directly rather than through `serde_json::Value`, which would cost hundreds of bytes
+/// per finding for a fleet.
+fn data(findings: &[&PlanFinding], deadlines: &[String]) -> String {
     let mut strings = Dict::default();
+    let mut envs: Vec<(&str, &str)> = Vec::new();
+    let mut env_index: HashMap<&str, usize> = HashMap::new();
     let mut advisories: Vec<(&str, &str)> = Vec::new();
     let mut adv_index: HashMap<&str, usize> = HashMap::new();
-    let mut rows = Vec::with_capacity(findings.len());
-    for (f, deadline) in findings.iter().zip(deadlines) {
+    let mut reasons: Vec<&str> = Vec::new();
+    let mut rows = String::with_capacity(findings.len() * 48);
+    for (i, (f, deadline)) in findings.iter().zip(deadlines).enumerate() {
+        let env = *env_index.entry(&f.environment).or_insert_with(|| {
+            envs.push((&f.environment, &f.customer));
+            envs.len() - 1
+        });
         let adv = *adv_index.entry(&f.matched.advisory).or_insert_with(|| {
             advisories.push((&f.matched.advisory, &f.matched.summary));
             advisories.len() - 1
         });
-        rows.push(json!([
-            strings.id(&f.customer),
-            strings.id(&f.environment),
+        let reason = f.unscheduled_reason.map_or(-1, |r| {
+            let r = r.as_str();
+            match reasons.iter().position(|x| *x == r) {
+                Some(i) => i as i64,
+                None => {
+                    reasons.push(r);
+                    reasons.len() as i64 - 1
+                }
+            }
+        });
+        let decision = DECISIONS
+            .iter()
+            .position(|d| *d == f.risk.decision.as_str());
+        let status = STATUSES.iter().position(|s| *s == f.status.as_str());
+        let flags = u8::from(f.emergency) + 2 * u8::from(f.deadline_missed);
+        let score = (f.risk.score * 10.0).round() / 10.0;
+        let _ = write!(
+            rows,
+            "{}[{env},{},{},{},{adv},{},{},{},{},{score},{flags},{reason}]",
+            if i == 0 { "" } else { ",\n" },
             strings.id(&f.matched.package),
             strings.id(&f.matched.version),
             strings.opt(f.matched.fixed.as_deref()),
-            adv,
-            f.risk.decision.as_str(),
-            f.status.as_str(),
+            decision.unwrap_or(0),
+            status.unwrap_or(0),
             strings.id(deadline),
             strings.opt(f.window.as_deref()),
-            (f.risk.score * 10.0).round() / 10.0,
-            u8::from(f.emergency),
-            u8::from(f.deadline_missed),
-            f.unscheduled_reason.map(|r| r.as_str()),
-        ]));
+        );
     }
-    json!({
-        "columns": ["customer", "environment", "package", "version", "fixed", "advisory", "decision",
-            "status", "deadline", "window", "score", "emergency", "deadline_missed", "unscheduled_reason"],
-        "strings": strings.values,
-        "advisories": advisories,
-        "rows": rows,
-    })
+    format!(
+        "{{\"columns\":{},\"decisions\":{},\"statuses\":{},\"reasons\":{},\"environments\":{},\"strings\":{},\"advisories\":{},\"rows\":[\n{rows}]}}",
+        json(&COLUMNS),
+        json(&DECISIONS),
+        json(&STATUSES),
+        json(&reasons),
+        json(&envs),
+        json(&strings.values),
+        json(&advisories),
+    )
+}
+
+const COLUMNS: [&str; 12] = [
+    "environment",
+    "package",
+    "version",
+    "fixed",
+    "advisory",
+    "decision",
+    "status",
+    "deadline",
+    "window",
+    "score",
+    "flags",
+    "reason",
+];
+
+fn json<T: serde::Serialize + ?Sized>(v: &T) -> String {
+    serde_json::to_string(v).expect("strings serialise")
 }
 
 const HEADER: [(&str, &str); 10] = [
@@ -154,7 +202,7 @@ pub fn section(src: &Sources) -> String {
         ));
     }
     out.push_str("</tbody>\n</table>\n<div class=\"pager\" id=\"findings-pager\" hidden><button type=\"button\" id=\"prev\">Previous page</button><span id=\"page\"></span><button type=\"button\" id=\"next\">Next page</button></div>\n");
-    let json = serde_json::to_string(&data(&findings, &deadlines)).expect("rows serialise");
+    let json = data(&findings, &deadlines);
     out.push_str(&format!(
         "<script type=\"application/json\" id=\"findings-data\">{}</script>\n</section>\n",
         script_json(&json)

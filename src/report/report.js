@@ -9,10 +9,11 @@
   var block = document.getElementById('findings-data');
   if (!block) { root.setAttribute('data-ready', '1'); return; }
   var D = JSON.parse(block.textContent);
-  var S = D.strings, A = D.advisories, C = {};
+  var S = D.strings, A = D.advisories, E = D.environments, C = {};
   D.columns.forEach(function (name, i) { C[name] = i; });
   var PAGE = 100;
-  var RANK = { 'act': 3, 'attend': 2, 'track*': 1, 'track': 0 };
+  var SORTABLE = ['customer', 'environment', 'package', 'version', 'fixed', 'advisory', 'decision',
+    'status', 'deadline', 'window', 'score'];
   var form = document.getElementById('filters');
   var tbody = document.querySelector('#findings-table tbody');
   var status = document.getElementById('findings-status');
@@ -21,11 +22,14 @@
 
   function str(i) { return i < 0 ? '' : S[i]; }
   function cell(row, key) {
-    var v = row[C[key]];
     switch (key) {
-      case 'advisory': return A[v][0];
-      case 'decision': case 'status': case 'score': return v;
-      default: return str(v);
+      case 'customer': return E[row[C.environment]][1];
+      case 'environment': return E[row[C.environment]][0];
+      case 'advisory': return A[row[C.advisory]][0];
+      case 'decision': return D.decisions[row[C.decision]];
+      case 'status': return D.statuses[row[C.status]];
+      case 'score': return row[C.score];
+      default: return str(row[C[key]]);
     }
   }
   function readHash() {
@@ -33,7 +37,7 @@
     ['customer', 'environment', 'decision', 'status', 'q'].forEach(function (k) {
       if (params.has(k)) { form.elements[k].value = params.get(k); }
     });
-    if (params.has('sort') && C[params.get('sort')] !== undefined) { state.sort = params.get('sort'); }
+    if (params.has('sort') && SORTABLE.indexOf(params.get('sort')) >= 0) { state.sort = params.get('sort'); }
     if (params.has('dir')) { state.dir = params.get('dir') === 'asc' ? 1 : -1; }
   }
   function writeHash() {
@@ -47,16 +51,20 @@
   }
   function matcher() {
     var f = form.elements;
-    var cust = f.customer.value, env = f.environment.value.trim(), dec = f.decision.value,
-      st = f.status.value, q = f.q.value.trim().toLowerCase();
+    var cust = f.customer.value, env = f.environment.value.trim(),
+      dec = D.decisions.indexOf(f.decision.value), st = D.statuses.indexOf(f.status.value),
+      q = f.q.value.trim().toLowerCase();
+    // Which environments pass the customer and environment filters, decided once each.
+    var envOk = E.map(function (e) {
+      return (!cust || e[1] === cust) && (!env || e[0].indexOf(env) === 0);
+    });
     return function (r) {
-      if (cust && str(r[C.customer]) !== cust) return false;
-      if (env && str(r[C.environment]).indexOf(env) !== 0) return false;
-      if (dec && r[C.decision] !== dec) return false;
-      if (st && r[C.status] !== st) return false;
+      if (!envOk[r[C.environment]]) return false;
+      if (dec >= 0 && r[C.decision] !== dec) return false;
+      if (st >= 0 && r[C.status] !== st) return false;
       if (q) {
         var a = A[r[C.advisory]];
-        var text = (str(r[C.package]) + ' ' + a[0] + ' ' + a[1] + ' ' + str(r[C.environment])).toLowerCase();
+        var text = (str(r[C.package]) + ' ' + a[0] + ' ' + a[1] + ' ' + E[r[C.environment]][0]).toLowerCase();
         if (text.indexOf(q) < 0) return false;
       }
       return true;
@@ -64,8 +72,8 @@
   }
   function compare(key, dir) {
     return function (x, y) {
-      var a = cell(x, key), b = cell(y, key);
-      if (key === 'decision') { a = RANK[a]; b = RANK[b]; }
+      var a = key === 'decision' ? x[C.decision] : cell(x, key),
+        b = key === 'decision' ? y[C.decision] : cell(y, key);
       var c = a < b ? -1 : a > b ? 1 : 0;
       if (c === 0 && key !== 'score') { c = x[C.score] - y[C.score]; }
       return c * dir;
@@ -88,8 +96,8 @@
     var frag = document.createDocumentFragment();
     shown.forEach(function (r) {
       var tr = document.createElement('tr');
-      td(tr, str(r[C.customer]));
-      td(tr, str(r[C.environment]));
+      td(tr, cell(r, 'customer'));
+      td(tr, cell(r, 'environment'));
       td(tr, str(r[C.package]));
       td(tr, str(r[C.version]));
       td(tr, str(r[C.fixed]) || '-');
@@ -100,8 +108,8 @@
       sum.className = 'muted';
       sum.textContent = a[1];
       adv.appendChild(sum);
-      td(tr, r[C.decision]);
-      td(tr, r[C.status]);
+      td(tr, cell(r, 'decision'));
+      td(tr, cell(r, 'status'));
       td(tr, str(r[C.deadline]));
       td(tr, str(r[C.window]) || '-');
       td(tr, r[C.score].toFixed(1), 'num');

@@ -175,7 +175,11 @@ fn browser_operator_report_has_a_bar_per_window_filters_and_a_screenshot() {
     let dom = chromium.dom(&url(&page, ""));
     let html = &dom[dom.find("<html").unwrap()..];
     assert_eq!(attr(html, "lang"), Some("en"));
-    assert_eq!(attr(html, "data-ready"), Some("1"), "the script did not finish");
+    assert_eq!(
+        attr(html, "data-ready"),
+        Some("1"),
+        "the script did not finish"
+    );
 
     // One bar per window, at its place in the timeline's range.
     let tl = &dom[dom.find("<div class=\"timeline\"").unwrap()..];
@@ -248,6 +252,18 @@ fn browser_operator_report_has_a_bar_per_window_filters_and_a_screenshot() {
             "{fragment}"
         );
     }
+    // Sorting, by the same fragment: the first row has the lowest score.
+    let dom = chromium.dom(&url(&page, "#sort=score&dir=asc"));
+    let lowest = (findings.iter())
+        .map(|f| f["score"].as_f64().unwrap())
+        .fold(f64::INFINITY, f64::min);
+    let table = &dom[dom.find("id=\"findings-table\"").unwrap()..];
+    let first = &table[table.find("<tr><td>").unwrap()..];
+    let first = &first[..first.find("</tr>").unwrap()];
+    assert!(
+        first.contains(&format!("<td class=\"num\">{lowest:.1}</td>")),
+        "{first}"
+    );
     chromium.screenshot(&url(&page, ""), "operator", 1200, 1500);
 }
 

@@ -191,19 +191,10 @@ fn findings_travel_whole_as_compact_rows() {
     let mut ids: Vec<String> = rows
         .iter()
         .map(|r| {
-            let s = |c: &str| {
-                strings[r[col(c)].as_u64().unwrap() as usize]
-                    .as_str()
-                    .unwrap()
-                    .to_string()
-            };
-            let adv = &data["advisories"][r[col("advisory")].as_u64().unwrap() as usize][0];
-            format!(
-                "{}:{}:{}",
-                s("environment"),
-                s("package"),
-                adv.as_str().unwrap()
-            )
+            let at = |c: &str| r[col(c)].as_u64().unwrap() as usize;
+            let env = data["environments"][at("environment")][0].as_str().unwrap();
+            let adv = data["advisories"][at("advisory")][0].as_str().unwrap();
+            format!("{env}:{}:{adv}", strings[at("package")].as_str().unwrap())
         })
         .collect();
     let mut want: Vec<String> = findings
