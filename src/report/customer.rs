@@ -106,7 +106,11 @@ fn html(
         ))
     );
     let link = |l: &LedgerWindow| notice_link(notices, &l.key, loc);
-    let (emergencies, planned): (Vec<_>, Vec<_>) = current.iter().partition(|(_, v)| v.emergency);
+    // Upcoming: not yet over. A window past its end whose outcome is not recorded stays in the
+    // calendar (it is still open in the ledger) but is no longer news on the page.
+    let (emergencies, planned): (Vec<_>, Vec<_>) = (current.iter())
+        .filter(|(_, v)| v.window.end > src.now())
+        .partition(|(_, v)| v.emergency);
     if !emergencies.is_empty() {
         body.push_str(&format!(
             "<section aria-labelledby=\"emergencies\">\n<h2 id=\"emergencies\">{}</h2>\n",
