@@ -204,7 +204,7 @@ fn bar(range: &Range, w: &Window) -> String {
     }
     tip.push_str("</ul>");
     format!(
-        "<a class=\"bar {}\" href=\"#w-{id}\" data-window=\"{id}\" data-start=\"{}\" data-end=\"{}\" style=\"left:{};width:{}\" aria-label=\"{kind} {id}\"><span class=\"tip\" role=\"tooltip\">{tip}</span></a>",
+        "<a class=\"bar {}\" href=\"#w-{id}\" data-window=\"{id}\" data-start=\"{}\" data-end=\"{}\" style=\"left:{};width:{}\" aria-label=\"{kind} {id}\" aria-describedby=\"tip-{id}\"><span class=\"tip\" role=\"tooltip\" id=\"tip-{id}\">{tip}</span></a>",
         class(w),
         w.start.to_rfc3339(),
         w.end.to_rfc3339(),
