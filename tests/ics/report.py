@@ -7,15 +7,20 @@ where OUT is the output directory of a first `plan` run on a new ledger (so ever
 plan.json is current and announced by exactly one scheduled or emergency notice). For each
 customer, `OUT/report/customers/ID/maintenance.ics` must be one VCALENDAR (METHOD:PUBLISH) with
 one VEVENT per window of that customer in plan.json, at the window's times, with the UID and
-SEQUENCE of the notice that announced it. Prints one line per failure; exit status 1 if any.
+SEQUENCE of the notice that announced it; and `notices.atom` must be well-formed Atom with an
+entry for every notice of plan.json already sent, each with an id, a title and an updated time.
+Prints one line per failure; exit status 1 if any.
 """
 
 import datetime as dt
 import json
 import pathlib
 import sys
+import xml.etree.ElementTree as ET
 
 import icalendar
+
+ATOM = "{http://www.w3.org/2005/Atom}"
 
 
 def utc(value):
@@ -64,7 +69,28 @@ def check(out):
                 failures.append(f"{path}: {wid}: got {got}, want {want}")
             if ev.get("ATTENDEE") is not None:
                 failures.append(f"{path}: {wid}: a published calendar lists attendees")
+        failures.extend(check_atom(out, customer, plan))
     return failures, events_seen
+
+
+def check_atom(out, customer, plan):
+    path = out / "report" / "customers" / customer / "notices.atom"
+    try:
+        feed = ET.parse(path).getroot()
+    except ET.ParseError as e:
+        return [f"{path}: not well-formed: {e}"]
+    problems = []
+    if feed.tag != ATOM + "feed":
+        problems.append(f"{path}: root is {feed.tag}")
+    entries = feed.findall(ATOM + "entry")
+    sent = [n for n in plan["notices"] if n["customer"] == customer and n["send_at"] <= plan["now"]]
+    if len(entries) != len(sent):
+        problems.append(f"{path}: {len(entries)} entries for {len(sent)} notices sent")
+    for e in entries:
+        for child in ("id", "title", "updated"):
+            if not (e.findtext(ATOM + child) or "").strip():
+                problems.append(f"{path}: an entry has no {child}")
+    return problems
 
 
 def main():
