@@ -111,38 +111,30 @@ fn html(
     let (emergencies, planned): (Vec<_>, Vec<_>) = (current.iter())
         .filter(|(_, v)| v.window.end > src.now())
         .partition(|(_, v)| v.emergency);
+    let articles = |ws: &[&(&LedgerWindow, NoticeView)]| -> Vec<String> {
+        ws.iter().map(|(l, v)| article(v, &link(l))).collect()
+    };
     if !emergencies.is_empty() {
-        body.push_str(&format!(
-            "<section aria-labelledby=\"emergencies\">\n<h2 id=\"emergencies\">{}</h2>\n",
-            w(W::Emergencies, loc)
+        let heading = w(W::Emergencies, loc);
+        body.push_str(&section(
+            "emergencies",
+            heading,
+            &articles(&emergencies),
+            "",
         ));
-        for (l, v) in &emergencies {
-            body.push_str(&article(v, &link(l)));
-        }
-        body.push_str("</section>\n");
     }
-    body.push_str(&format!(
-        "<section aria-labelledby=\"upcoming\">\n<h2 id=\"upcoming\">{}</h2>\n",
-        w(W::Upcoming, loc)
+    let none = w(W::NoneUpcoming, loc);
+    body.push_str(&section(
+        "upcoming",
+        w(W::Upcoming, loc),
+        &articles(&planned),
+        none,
     ));
-    if planned.is_empty() {
-        body.push_str(&format!("<p>{}</p>\n", w(W::NoneUpcoming, loc)));
-    }
-    for (l, v) in &planned {
-        body.push_str(&article(v, &link(l)));
-    }
+    let done: Vec<String> = recent.iter().map(|v| article(v, "")).collect();
+    let none = w(W::NoneCompleted, loc);
+    body.push_str(&section("completed", w(W::Completed, loc), &done, none));
     body.push_str(&format!(
-        "</section>\n<section aria-labelledby=\"completed\">\n<h2 id=\"completed\">{}</h2>\n",
-        w(W::Completed, loc)
-    ));
-    if recent.is_empty() {
-        body.push_str(&format!("<p>{}</p>\n", w(W::NoneCompleted, loc)));
-    }
-    for v in recent {
-        body.push_str(&article(v, ""));
-    }
-    body.push_str(&format!(
-        "</section>\n<section aria-labelledby=\"subscribe\">\n<h2 id=\"subscribe\">{}</h2>\n<ul>\
+        "<section aria-labelledby=\"subscribe\">\n<h2 id=\"subscribe\">{}</h2>\n<ul>\
 <li><a href=\"maintenance.ics\">{}</a></li><li><a href=\"notices.atom\">{}</a></li></ul>\n</section>\n</main>\n\
 <footer>{}: {}</footer>\n",
         w(W::Subscribe, loc),
@@ -156,6 +148,20 @@ fn html(
         e(w(W::FeedTitle, loc))
     );
     page(loc.code(), &title, &head, &body, None)
+}
+
+/// A section headed `heading` (its `id` labels it) with `items`, or the words `none` when it
+/// has none.
+fn section(id: &str, heading: &str, items: &[String], none: &str) -> String {
+    let mut out = format!("<section aria-labelledby=\"{id}\">\n<h2 id=\"{id}\">{heading}</h2>\n");
+    if items.is_empty() {
+        out.push_str(&format!("<p>{none}</p>\n"));
+    }
+    for item in items {
+        out.push_str(item);
+    }
+    out.push_str("</section>\n");
+    out
 }
 
 /// A link to the latest notice (not a reminder) issued about window `key`, if any.

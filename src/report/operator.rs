@@ -8,7 +8,7 @@ use super::html::{self, JS, e, table};
 use super::{Sources, findings, timeline};
 use crate::plan::Status;
 use crate::risk::Decision;
-use crate::schedule::{Unscheduled, WindowKind};
+use crate::schedule::{Task, Unscheduled, Window, WindowKind};
 
 const DECISIONS: [Decision; 4] = [
     Decision::Act,
@@ -53,22 +53,18 @@ fn utc(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
+/// The plan in numbers, then by decision and status, its deadline misses and why open findings
+/// are unscheduled.
 fn summary(src: &Sources) -> String {
     let plan = src.plan;
-    let emergencies = plan
-        .windows
-        .iter()
+    let emergencies = (plan.windows.iter())
         .filter(|w| w.kind == WindowKind::Emergency)
         .count();
-    let misses: Vec<_> = plan
-        .windows
-        .iter()
+    let misses: Vec<(&Window, &Task)> = (plan.windows.iter())
         .flat_map(|w| w.tasks.iter().map(move |t| (w, t)))
         .filter(|(_, t)| t.deadline_missed)
         .collect();
-    let unscheduled = plan
-        .findings
-        .iter()
+    let unscheduled = (plan.findings.iter())
         .filter(|f| f.status == Status::Open && f.window.is_none())
         .count();
     let mut out = String::from(
@@ -87,33 +83,39 @@ fn summary(src: &Sources) -> String {
     }
     out.push_str("</ul>\n");
     out.push_str(&by_decision(src));
-    if !misses.is_empty() {
-        let rows: Vec<Vec<String>> = misses
-            .iter()
-            .map(|(w, t)| {
-                vec![
-                    e(&t.environment),
-                    e(&format!("{} {} → {}", t.package, t.from, t.to)),
-                    e(t.decision.as_str()),
-                    t.deadline.map_or("-".into(), utc),
-                    utc(t.start),
-                    format!("<a href=\"#w-{}\">{}</a>", e(&w.id), e(&w.id)),
-                ]
-            })
-            .collect();
-        let header = [
-            "Environment",
-            "Upgrade",
-            "Decision",
-            "Deadline",
-            "Starts",
-            "Window",
-        ];
-        out.push_str(&table("Deadline misses", &header, &rows));
-    }
+    out.push_str(&deadline_misses(&misses));
     out.push_str(&unscheduled_reasons(src));
     out.push_str("</section>\n");
     out
+}
+
+/// The tasks placed after their deadline, each linked to its window.
+fn deadline_misses(misses: &[(&Window, &Task)]) -> String {
+    if misses.is_empty() {
+        return String::new();
+    }
+    let rows: Vec<Vec<String>> = misses
+        .iter()
+        .map(|(w, t)| {
+            vec![
+                e(&t.environment),
+                e(&format!("{} {} → {}", t.package, t.from, t.to)),
+                e(t.decision.as_str()),
+                t.deadline.map_or("-".into(), utc),
+                utc(t.start),
+                format!("<a href=\"#w-{}\">{}</a>", e(&w.id), e(&w.id)),
+            ]
+        })
+        .collect();
+    let header = [
+        "Environment",
+        "Upgrade",
+        "Decision",
+        "Deadline",
+        "Starts",
+        "Window",
+    ];
+    table("Deadline misses", &header, &rows)
 }
 
 /// Findings by decision (rows) and status (columns).
