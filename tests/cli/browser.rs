@@ -357,3 +357,41 @@ fn browser_hostile_text_runs_no_script_in_either_page() {
         );
     }
 }
+
+#[test]
+fn browser_report_reads_without_javascript() {
+    let test = "browser::browser_report_reads_without_javascript";
+    let Some(chromium) = Chromium::find(test) else {
+        return;
+    };
+    let tmp = example_copy();
+    let plan = plan(tmp.path());
+    // Chromium's --dump-dom needs script itself, so the page's own script is taken out instead.
+    let text = std::fs::read_to_string(tmp.path().join("out/report/index.html")).unwrap();
+    let own = text.find("<script>\n").expect("the page's script");
+    let end = own + text[own..].find("</script>").unwrap() + "</script>".len();
+    let page = tmp.path().join("out/report/no-script.html");
+    std::fs::write(&page, format!("{}{}", &text[..own], &text[end..])).unwrap();
+    let dom = chromium.dom(&url(&page, "#decision=act"));
+    assert!(!dom.contains("data-ready"), "the script ran");
+    // Everything but the script's work is there: the summary, a bar per window, the windows
+    // table, every finding (the example has fewer than a page) unfiltered, the notices.
+    let windows = plan["windows"].as_array().unwrap().len();
+    assert_eq!(dom.matches("<a class=\"bar ").count(), windows);
+    for id in [
+        "summary", "timeline", "windows", "findings", "notices", "feeds",
+    ] {
+        assert!(dom.contains(&format!("<section id=\"{id}\"")), "{id}");
+    }
+    let table = &dom[dom.find("id=\"findings-table\"").unwrap()..];
+    let table = &table[..table.find("</table>").unwrap()];
+    let findings = plan["findings"].as_array().unwrap().len();
+    assert_eq!(table.matches("<tr><td>").count(), findings);
+    // The filter form needs the script, so it stays hidden.
+    let form = &dom[dom.find("<form").unwrap()..];
+    assert!(
+        form[..form.find('>').unwrap()].contains(" hidden"),
+        "{}",
+        &form[..200]
+    );
+}
