@@ -223,3 +223,41 @@ pub fn local(t: DateTime<Utc>, tz: &str) -> String {
         Err(_) => t.format("%a %d %b %H:%M UTC").to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().to_utc()
+    }
+
+    #[test]
+    fn places_instants_as_shares_of_the_range() {
+        let range = Range {
+            from: t("2026-10-27T00:00:00Z"),
+            to: t("2026-10-31T00:00:00Z"),
+        };
+        let case = |at: &str, want: f64| {
+            let got = range.at(t(at));
+            assert!((got - want).abs() < 1e-12, "{at}: {got}, want {want}");
+        };
+        case("2026-10-27T00:00:00Z", 0.0);
+        case("2026-10-28T00:00:00Z", 0.25);
+        case("2026-10-29T12:00:00Z", 0.625);
+        case("2026-10-31T00:00:00Z", 1.0);
+        // Outside the range: held at its edges, so a bar never leaves its track.
+        case("2026-10-20T00:00:00Z", 0.0);
+        case("2026-11-20T00:00:00Z", 1.0);
+        assert!(range.contains(t("2026-10-30T00:00:00Z")));
+        assert!(!range.contains(t("2026-11-01T00:00:00Z")));
+    }
+
+    #[test]
+    fn local_times_name_their_zone() {
+        let at = t("2026-11-01T05:30:00Z");
+        assert_eq!(local(at, "America/New_York"), "Sun 01 Nov 01:30 EDT");
+        assert_eq!(local(at, "Europe/Madrid"), "Sun 01 Nov 06:30 CET");
+        assert_eq!(local(at, "Not/AZone"), "Sun 01 Nov 05:30 UTC");
+    }
+}
