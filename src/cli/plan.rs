@@ -1,6 +1,8 @@
-//! `patchplan plan`: match, rank, schedule, render; writes DIR/plan.json and DIR/notices/.
+//! `patchplan plan`: match, rank, schedule, render; writes DIR/plan.json, DIR/notices/ and
+//! DIR/report/.
 //! The run is one ledger transaction: what the ledger remembers shapes the plan, only the
-//! notices that changed are issued, and their files are written after the ledger commits.
+//! notices that changed are issued, and their files and the report are written after the ledger
+//! commits.
 
 use std::path::{Path, PathBuf};
 
@@ -80,6 +82,14 @@ pub fn run(cli: &Cli, args: &PlanArgs) -> Result<Outcome> {
     }
     // Then any recorded notice file that is missing.
     crate::notice::write_files(&args.out, &ledger.missing_files(&args.out)?)?;
+    // The report shows what the ledger now holds: the windows as announced, every notice.
+    let report = crate::report::Sources {
+        inv: &inv,
+        plan: &plan,
+        windows: ledger.all_windows()?,
+        notices: ledger.published_notices()?,
+    };
+    crate::notice::write_files(&args.out, &crate::report::render(&report)?)?;
     let path = args.out.join("plan.json");
     crate::notice::write_files(&args.out, &[("plan.json".into(), json.clone())])?;
     present(cli, &plan, &json, Some(&path))?;

@@ -23,6 +23,7 @@ pub mod hash;
 pub mod history;
 pub mod issue;
 pub mod outbox;
+pub mod published;
 pub mod schema;
 pub mod store;
 

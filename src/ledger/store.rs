@@ -46,7 +46,7 @@ pub struct NoticeFiles {
     pub sha256: String,
 }
 
-const WINDOW_COLUMNS: &str = "w.key, w.uid, w.sequence, w.state, w.snapshot, w.facts";
+pub(super) const WINDOW_COLUMNS: &str = "w.key, w.uid, w.sequence, w.state, w.snapshot, w.facts";
 
 impl Ledger {
     /// Each finding's first sighting.
@@ -293,7 +293,7 @@ impl Ledger {
     }
 }
 
-fn window_row(r: &Row) -> rusqlite::Result<LedgerWindow> {
+pub(super) fn window_row(r: &Row) -> rusqlite::Result<LedgerWindow> {
     let state: String = r.get(3)?;
     let snapshot: String = r.get(4)?;
     let bad = |e: Box<dyn std::error::Error + Send + Sync>| {

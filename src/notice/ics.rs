@@ -20,11 +20,31 @@ const LINE_OCTETS: usize = 75;
 
 /// The `.ics` text of `view`.
 pub fn calendar(view: &NoticeView) -> String {
-    let (method, status) = match view.kind {
-        Kind::Cancelled => ("CANCEL", "CANCELLED"),
-        _ => ("REQUEST", "CONFIRMED"),
+    let method = match view.kind {
+        Kind::Cancelled => "CANCEL",
+        _ => "REQUEST",
     };
-    let mut lines = vec![
+    let mut lines = head(&format!("METHOD:{method}"));
+    lines.extend(event(view, true));
+    lines.push("END:VCALENDAR".into());
+    lines.iter().map(|l| fold(l)).collect()
+}
+
+/// A subscribable calendar (`METHOD:PUBLISH`) of `views`, one VEVENT each, named `name`: each
+/// event keeps its window's UID and SEQUENCE, so a client subscribed to it moves and drops the
+/// same events the invitations created. No attendee is listed: the file may be published.
+pub fn subscription(name: &str, views: &[NoticeView]) -> String {
+    let mut lines = head("METHOD:PUBLISH");
+    lines.push(format!("X-WR-CALNAME:{}", text(name)));
+    for view in views {
+        lines.extend(event(view, false));
+    }
+    lines.push("END:VCALENDAR".into());
+    lines.iter().map(|l| fold(l)).collect()
+}
+
+fn head(method: &str) -> Vec<String> {
+    vec![
         "BEGIN:VCALENDAR".to_string(),
         "VERSION:2.0".into(),
         format!(
@@ -32,8 +52,18 @@ pub fn calendar(view: &NoticeView) -> String {
             env!("CARGO_PKG_VERSION")
         ),
         "CALSCALE:GREGORIAN".into(),
-        format!("METHOD:{method}"),
-        "BEGIN:VEVENT".into(),
+        method.into(),
+    ]
+}
+
+/// The VEVENT of `view`, with its attendees when `attendees`.
+fn event(view: &NoticeView, attendees: bool) -> Vec<String> {
+    let status = match view.kind {
+        Kind::Cancelled => "CANCELLED",
+        _ => "CONFIRMED",
+    };
+    let mut lines = vec![
+        "BEGIN:VEVENT".to_string(),
         format!("UID:{}", text(&view.uid)),
         format!("SEQUENCE:{}", view.sequence),
         format!("DTSTAMP:{}", stamp(view.issued)),
@@ -49,7 +79,11 @@ pub fn calendar(view: &NoticeView) -> String {
             mailto(&view.organisation.email)
         ),
     ];
-    for c in view.contacts.iter().filter(|c| !c.email.is_empty()) {
+    let contacts = view
+        .contacts
+        .iter()
+        .filter(|c| attendees && !c.email.is_empty());
+    for c in contacts {
         lines.push(format!(
             "ATTENDEE;CN={};ROLE=REQ-PARTICIPANT;PARTSTAT=NEEDS-ACTION;RSVP=FALSE:{}",
             param(&c.name),
@@ -57,8 +91,8 @@ pub fn calendar(view: &NoticeView) -> String {
         ));
     }
     lines.extend(alarms(view));
-    lines.extend(["END:VEVENT".into(), "END:VCALENDAR".into()]);
-    lines.iter().map(|l| fold(l)).collect()
+    lines.push("END:VEVENT".into());
+    lines
 }
 
 /// The event's title: what the window is, and where. Reminders and reschedules keep the title

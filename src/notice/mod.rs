@@ -11,15 +11,16 @@
 //! of the customer's reminder times still ahead; `notices` renders the same from a saved plan,
 //! and `rescheduled`, `cancelled` and `completed` notices from the operator's flags.
 
-mod escape;
+pub mod escape;
 mod helpers;
 mod ics;
+pub use ics::subscription;
 pub mod input;
 pub mod locale;
 mod render;
 mod sample;
 pub mod view;
-mod words;
+pub mod words;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;

@@ -2,6 +2,7 @@
 //! the real advisory data in `../shared/data`. One binary, one module per theme.
 
 mod bad_input;
+mod browser;
 mod common;
 mod delivery;
 mod example;
@@ -17,6 +18,7 @@ mod os_packages;
 mod readme;
 mod real_feeds;
 mod reference;
+mod report;
 mod risk;
 mod schedule;
 mod trust;

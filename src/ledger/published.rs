@@ -1,0 +1,89 @@
+//! What the report publishes from the ledger: every window with its state (the current ones go
+//! into a customer's calendar with the UIDs and SEQUENCEs their notices carried, the finished
+//! ones are the customer's recent work), and every notice issued with its files, for the
+//! customers' Atom feeds and the operator's list of notices.
+
+use rusqlite::params;
+
+use super::diff::LedgerWindow;
+use super::store::{WINDOW_COLUMNS, window_row};
+use super::{Ledger, Result};
+
+/// A notice as issued, with its files.
+#[derive(Debug, Clone)]
+pub struct PublishedNotice {
+    pub id: String,
+    pub customer: String,
+    /// The window's ledger key.
+    pub window: String,
+    pub kind: String,
+    pub uid: String,
+    pub sequence: u32,
+    /// RFC 3339 UTC, as stored.
+    pub issued_at: String,
+    /// Paths relative to the output directory, sorted.
+    pub files: Vec<String>,
+    /// The content of its `.json` file (the notice's view model), if it has one.
+    pub view: Option<String>,
+}
+
+impl Ledger {
+    /// Every window, by start then key; `LedgerWindow::state` says which are current.
+    pub fn all_windows(&self) -> Result<Vec<LedgerWindow>> {
+        let sql = format!("SELECT {WINDOW_COLUMNS} FROM windows w ORDER BY w.start, w.key");
+        let mut stmt = self.conn().prepare(&sql).map_err(|e| self.err(e))?;
+        let rows = stmt.query_map([], window_row).map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<_>>()
+            .map_err(|e| self.err(e))
+    }
+
+    /// Every notice issued, in the order issued, with its files.
+    pub fn published_notices(&self) -> Result<Vec<PublishedNotice>> {
+        let mut stmt = self
+            .conn()
+            .prepare("SELECT seq, id, customer, window_key, kind, uid, sequence, issued_at FROM notices ORDER BY seq")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    PublishedNotice {
+                        id: r.get(1)?,
+                        customer: r.get(2)?,
+                        window: r.get(3)?,
+                        kind: r.get(4)?,
+                        uid: r.get(5)?,
+                        sequence: r.get(6)?,
+                        issued_at: r.get(7)?,
+                        files: Vec::new(),
+                        view: None,
+                    },
+                ))
+            })
+            .map_err(|e| self.err(e))?;
+        let all: Vec<(i64, PublishedNotice)> = rows
+            .collect::<rusqlite::Result<_>>()
+            .map_err(|e| self.err(e))?;
+        let mut files = self
+            .conn()
+            .prepare("SELECT path, content FROM notice_files WHERE notice = ?1 ORDER BY path")
+            .map_err(|e| self.err(e))?;
+        let mut out = Vec::with_capacity(all.len());
+        for (seq, mut n) in all {
+            let rows = files
+                .query_map(params![seq], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+                })
+                .map_err(|e| self.err(e))?;
+            for row in rows {
+                let (path, content) = row.map_err(|e| self.err(e))?;
+                if path.ends_with(".json") {
+                    n.view = Some(content);
+                }
+                n.files.push(path);
+            }
+            out.push(n);
+        }
+        Ok(out)
+    }
+}

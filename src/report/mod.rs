@@ -1,0 +1,96 @@
+//! The report: a plan to look at, not to read. `plan` writes it beside `plan.json`, after the
+//! ledger commits, as self-contained files (styles and script inline, nothing fetched):
+//!
+//! - `report/index.html`, the operator's view: the summary (findings by decision and status,
+//!   emergencies, deadline misses, unscheduled findings by reason, feeds and their age), a
+//!   timeline of the horizon with a row per customer, the windows, a findings table that script
+//!   sorts, filters and pages (findings travel as compact dictionary-coded JSON rows, so a
+//!   fleet's report stays a usable size; without script the first rows render as HTML), and
+//!   every customer's current notices with links to their files.
+//! - `report/customers/ID/index.html`, the customer's page, in their language and zone and at
+//!   their disclosure level (it is built from the same view model as the notices, so `summary`
+//!   shows no component, version or advisory): upcoming maintenance and emergencies, recent
+//!   completed work, a subscribable `maintenance.ics` of every current window (the UIDs and
+//!   SEQUENCEs the ledger gave their notices) and `notices.atom`, the feed of their notices.
+//!
+//! Everything comes from the plan, the inventory and the ledger as committed; nothing reads the
+//! clock, so the same inputs and `--now` give the same bytes.
+
+mod customer;
+mod findings;
+mod html;
+mod operator;
+mod timeline;
+mod words;
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+
+use crate::error::{Error, Result};
+use crate::inventory::Inventory;
+use crate::ledger::diff::LedgerWindow;
+use crate::ledger::published::PublishedNotice;
+use crate::plan::Plan;
+
+/// What the report is made from.
+pub struct Sources<'a> {
+    pub inv: &'a Inventory,
+    pub plan: &'a Plan,
+    /// Every window of the ledger, by start.
+    pub windows: Vec<LedgerWindow>,
+    /// Every notice issued, in order.
+    pub notices: Vec<PublishedNotice>,
+}
+
+impl Sources<'_> {
+    /// The ledger windows of `customer` whose story is not over, by start.
+    pub fn current(&self, customer: &str) -> Vec<&LedgerWindow> {
+        self.windows
+            .iter()
+            .filter(|l| l.window.customer == customer && !l.state.is_final())
+            .collect()
+    }
+
+    /// The notices of each window key.
+    pub fn notices_by_window(&self) -> HashMap<&str, Vec<&PublishedNotice>> {
+        let mut by: HashMap<&str, Vec<&PublishedNotice>> = HashMap::new();
+        for n in &self.notices {
+            by.entry(n.window.as_str()).or_default().push(n);
+        }
+        by
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.plan.now
+    }
+}
+
+/// The report's files, paths relative to the output directory.
+pub fn render(src: &Sources) -> Result<Vec<(String, String)>> {
+    let mut files = vec![("report/index.html".to_string(), operator::page(src))];
+    for c in &src.inv.customers {
+        dir_name(&c.id)?;
+        let dir = format!("report/customers/{}", c.id);
+        let (page, ics, atom) = customer::files(src, c);
+        files.push((format!("{dir}/index.html"), page));
+        files.push((format!("{dir}/maintenance.ics"), ics));
+        files.push((format!("{dir}/notices.atom"), atom));
+    }
+    Ok(files)
+}
+
+/// A customer id names a directory: nothing that climbs out of `report/customers/`.
+fn dir_name(id: &str) -> Result<()> {
+    let ok = !id.is_empty()
+        && !id.starts_with('.')
+        && !id.chars().any(|c| c == '/' || c == '\\' || c.is_control());
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::Usage(format!(
+            "customer id `{}` cannot name a report directory",
+            id.escape_debug()
+        )))
+    }
+}
