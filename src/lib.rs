@@ -21,6 +21,7 @@ pub mod ledger;
 pub mod matching;
 pub mod notice;
 pub mod plan;
+pub mod report;
 pub mod risk;
 pub mod schedule;
 pub mod version;

@@ -28,13 +28,10 @@ enum FeedsCommand {
     Status(StatusArgs),
 }
 
+/// `feeds status` takes the global `--verbose`: every warning about every feed record (plan and
+/// scan count those about records that affect none of their packages in one line per feed).
 #[derive(Debug, Args)]
-pub struct StatusArgs {
-    /// Also list every warning about every feed record (plan and scan count those about
-    /// records that affect none of their packages in one line per feed).
-    #[arg(long)]
-    verbose: bool,
-}
+pub struct StatusArgs {}
 
 #[derive(Debug, Args)]
 pub struct SyncArgs {
@@ -91,7 +88,7 @@ pub fn run(cli: &Cli, args: &FeedsArgs) -> Result<Outcome> {
     let inv = crate::inventory::load(&cli.inventory)?;
     match &args.command {
         FeedsCommand::Sync(a) => sync_command(cli, &inv, a),
-        FeedsCommand::Status(a) => status_command(cli, &inv, a.verbose),
+        FeedsCommand::Status(_) => status_command(cli, &inv, cli.verbose),
     }
 }
 

@@ -3,17 +3,16 @@
 
 use std::path::PathBuf;
 
-use clap::Args;
-use serde::Serialize;
-
-use super::{Cli, Format, Outcome, print, table, warn};
+use super::{Cli, Outcome, Output, print, table, warn};
 use crate::error::{Error, Result};
 use crate::feeds::{FeedKind, FeedSpec, Feeds};
 use crate::inputs::Kind;
 use crate::inventory::Inventory;
-use crate::matching::{self, Finding, Target, TargetComponent};
+use crate::matching::{self, Target, TargetComponent};
 use crate::plan::{History, Status};
-use crate::risk::{self, CvssInfo, Decision};
+use crate::report::{ScanFinding, ScanReport};
+use crate::risk::{self, Decision};
+use clap::Args;
 
 #[derive(Debug, Args)]
 pub struct ScanArgs {
@@ -35,30 +34,14 @@ pub struct ScanArgs {
     fresh: super::feeds::FreshArgs,
 }
 
+/// Pretty JSON with a final newline.
+fn json_text(value: &impl serde::Serialize) -> String {
+    serde_json::to_string_pretty(value).expect("reports serialise") + "\n"
+}
+
 pub fn parse_decision(s: &str) -> std::result::Result<Decision, String> {
     Decision::parse(s)
         .ok_or_else(|| format!("unknown decision `{s}`: expected track, track*, attend or act"))
-}
-
-/// `scan --format json`.
-#[derive(Serialize)]
-struct ScanReport<'a> {
-    schema: &'static str,
-    findings: Vec<ScanFinding<'a>>,
-    coverage: &'a [matching::Coverage],
-    warnings: &'a [String],
-}
-
-#[derive(Serialize)]
-struct ScanFinding<'a> {
-    #[serde(flatten)]
-    finding: &'a Finding,
-    /// `open`, or for an inventory what its VEX statements and exceptions make of it.
-    status: Status,
-    recommended: Option<String>,
-    cvss: Option<CvssInfo>,
-    decision: Decision,
-    score: f64,
 }
 
 pub fn run(cli: &Cli, args: &ScanArgs) -> Result<Outcome> {
@@ -102,12 +85,18 @@ pub fn run(cli: &Cli, args: &ScanArgs) -> Result<Outcome> {
         coverage: &coverage,
         warnings: &warnings,
     };
-    match cli.format {
-        Format::Json => {
-            print(&(serde_json::to_string_pretty(&report).expect("reports serialise") + "\n"))?
-        }
-        Format::Table if !cli.quiet => print(&render_table(&report))?,
-        Format::Table => {}
+    let advisories = &feeds.advisories;
+    match cli.output {
+        Output::Json => print(&json_text(&report))?,
+        Output::Sarif => print(&json_text(&crate::report::sarif::build(
+            &report, advisories,
+        )))?,
+        Output::Cyclonedx => print(&json_text(&crate::report::cyclonedx::build(
+            &report, &targets, advisories, now,
+        )))?,
+        Output::Markdown => print(&crate::report::markdown::render(&report, advisories))?,
+        Output::Table if !cli.quiet => print(&super::color::paint_table(&render_table(&report)))?,
+        Output::Table => {}
     }
     if let Some(missing) = args.fail_on.and_then(|_| uncovered(&coverage)) {
         return Ok(Outcome::Unchecked(missing));
@@ -225,8 +214,30 @@ fn inventory_findings<'a>(
             cvss: p.risk.cvss,
             decision: p.risk.decision,
             score: p.risk.score,
+            origin: origin_path(inv, p.target, f.component),
+            exception: p.exception,
+            vex: p.vex,
         })
         .collect()
+}
+
+/// The file that declared an environment's component: its lockfile or SBOM (relative to the
+/// inventory), the environment's own file, or its stack's file.
+fn origin_path(inv: &Inventory, env: usize, component: usize) -> Option<PathBuf> {
+    let env = inv.environments.get(env)?;
+    let origin = &env.components.get(component)?.origin;
+    let candidates = match origin.strip_prefix("stack ") {
+        Some(stack) => vec![inv.root.join("stacks").join(format!("{stack}.toml"))],
+        None => vec![PathBuf::from(origin), inv.root.join(origin)],
+    };
+    let fallback = inv
+        .root
+        .join("environments")
+        .join(format!("{}.toml", env.id));
+    candidates
+        .into_iter()
+        .chain([fallback])
+        .find(|p| p.is_file())
 }
 
 /// Lockfile and SBOM findings, each ranked as an internet-exposed, medium-criticality,
@@ -258,6 +269,9 @@ fn adhoc_findings<'a>(
                 cvss: a.cvss,
                 decision: a.decision,
                 score: a.score,
+                origin: Some(PathBuf::from(&f.target)),
+                exception: None,
+                vex: None,
             }
         })
         .collect();
