@@ -49,7 +49,7 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "RFC3339", value_parser = parse_now, help_heading = GLOBAL)]
     pub now: Option<DateTime<Utc>>,
     /// Output format: table or json for every command; sarif, cyclonedx and markdown for scan.
-    #[arg(long = "format", global = true, value_enum, default_value_t = Output::Table, help_heading = GLOBAL)]
+    #[arg(id = "format", long = "format", global = true, value_enum, value_name = "FORMAT", default_value_t = Output::Table, help_heading = GLOBAL)]
     pub output: Output,
     /// The format of commands other than scan: table or json.
     #[arg(skip)]
@@ -110,17 +110,30 @@ pub enum Format {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check the inventory, policy and feeds; report every problem with file:line:col.
+    #[command(
+        after_help = "Examples:\n  patchplan validate\n  patchplan validate --inventory ops/inventory --format json"
+    )]
     Validate,
     /// Fetch feeds into the cache (`sync`) or show how current they are (`status`).
     Feeds(feeds::FeedsArgs),
     /// Match the inventory, or ad-hoc lockfiles and SBOMs, against advisory feeds.
+    #[command(
+        after_help = "Examples:\n  patchplan scan --fail-on attend\n  patchplan scan --lockfile Cargo.lock --osv crates.io-all.zip --format sarif > patchplan.sarif\n  patchplan scan --sbom app.cdx.json --osv osv/ --format cyclonedx > scan.cdx.json\n  patchplan scan --lockfile package-lock.json --osv npm-all.zip --format markdown"
+    )]
     Scan(scan::ScanArgs),
     /// Match, rank, schedule and render notices; writes DIR/plan.json and DIR/notices/.
+    #[command(
+        after_help = "Examples:\n  patchplan plan --now 2026-10-27T09:00:00Z\n  patchplan plan --dry-run --format json\n  patchplan plan --out out/ --fail-on act"
+    )]
     Plan(plan::PlanArgs),
     /// The next occurrences of a customer's maintenance windows, with blackouts marked.
+    #[command(after_help = "Examples:\n  patchplan windows andes-telecom --next 5")]
     Windows(windows::WindowsArgs),
     /// Why a finding has its decision, deadline and window: every input and its source, each
     /// decision point, the SSVC row, the deadline arithmetic, the window or why none.
+    #[command(
+        after_help = "Examples:\n  patchplan explain GHSA-x639-jrgf-8x3r --environment andes-prod\n  patchplan explain andes-prod:axios:GHSA-x639-jrgf-8x3r --format json"
+    )]
     Explain(explain::ExplainArgs),
     /// Render the notices of a saved plan, or a rescheduled, cancelled or completed notice.
     Notices(notices::NoticesArgs),
@@ -137,6 +150,9 @@ pub enum Command {
     /// Write a small annotated inventory to start from.
     Init(init::InitArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    #[command(
+        after_help = "Examples:\n  patchplan completions bash > ~/.local/share/bash-completion/completions/patchplan\n  patchplan completions zsh > ~/.zfunc/_patchplan\n  patchplan completions fish > ~/.config/fish/completions/patchplan.fish"
+    )]
     Completions(generate::CompletionsArgs),
     /// Print the man page (roff), or write one page per command into a directory.
     Man(generate::ManArgs),

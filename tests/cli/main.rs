@@ -2,11 +2,13 @@
 //! the real advisory data in `../shared/data`. One binary, one module per theme.
 
 mod bad_input;
+mod command_line;
 mod common;
 mod example;
 mod explain;
 mod feeds;
 mod fleet;
+mod formats;
 mod inputs;
 mod ledger;
 mod notices;
