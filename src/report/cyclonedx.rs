@@ -147,7 +147,9 @@ fn source(id: &str, native: bool, advisories: &[Advisory], x: &crate::matching::
         "OSV"
     };
     let mut s = json!({"name": name});
-    if let Some(url) = help_uri(id, &[], native) {
+    if id.starts_with("CVE-") && !native {
+        s["url"] = json!(format!("https://nvd.nist.gov/vuln/detail/{id}"));
+    } else if let Some(url) = help_uri(id, &[], native) {
         s["url"] = json!(url);
     }
     s
@@ -230,7 +232,8 @@ fn analysis_value(f: &ScanFinding) -> Option<Value> {
         a["response"] = json!(["update"]);
     }
     if !detail.is_empty() {
-        a["detail"] = json!(one_line(&detail.join("; ")));
+        let parts: Vec<&str> = detail.iter().map(|d| d.trim_end_matches('.')).collect();
+        a["detail"] = json!(one_line(&parts.join("; ")));
     }
     Some(a)
 }

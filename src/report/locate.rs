@@ -41,9 +41,10 @@ fn has_token(line: &str, token: &str) -> bool {
         let rest = &line[at + token.len()..];
         let before = line[..at].chars().next_back();
         let after = rest.chars().next();
-        !before.is_some_and(|c| joined(c) || c == '.')
-            && !after.is_some_and(joined)
-            && !(after == Some('.') && rest[1..].starts_with(|c: char| c.is_ascii_digit()))
+        let glued_before = before.is_some_and(|c| joined(c) || c == '.');
+        let glued_after = after.is_some_and(joined)
+            || (after == Some('.') && rest[1..].starts_with(|c: char| c.is_ascii_digit()));
+        !glued_before && !glued_after
     })
 }
 
