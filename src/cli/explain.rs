@@ -38,7 +38,8 @@ pub fn run(cli: &Cli, args: &ExplainArgs) -> Result<Outcome> {
         Format::Json => {
             print(&(serde_json::to_string_pretty(&report).expect("reports serialise") + "\n"))?
         }
-        Format::Table => print(&render(&report))?,
+        Format::Table if !cli.quiet => print(&render(&report))?,
+        Format::Table => {}
     }
     Ok(Outcome::Done)
 }

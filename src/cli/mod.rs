@@ -189,6 +189,7 @@ pub enum Outcome {
 pub fn main() -> ExitCode {
     let mut cli = Cli::parse();
     color::init(cli.color);
+    table::init();
     let result = settle(&mut cli).and_then(|()| run(&cli));
     match result {
         Ok(Outcome::Done) => ExitCode::SUCCESS,

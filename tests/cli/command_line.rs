@@ -244,3 +244,55 @@ fn help_groups_global_options_and_ends_with_examples() {
         "{help}"
     );
 }
+
+#[test]
+fn tables_fit_80_columns_when_asked_and_are_never_cut_in_a_pipe() {
+    let args = ["scan", "--now", NOW];
+    let narrow = command(&root(), &args)
+        .env("COLUMNS", "80")
+        .output()
+        .unwrap();
+    let text = stdout(&narrow);
+    let rows: Vec<&str> = text.lines().collect();
+    assert!(rows.len() > 30, "{text}");
+    for line in &rows {
+        assert!(
+            line.chars().count() <= 80,
+            "{} columns: {line}",
+            line.chars().count()
+        );
+    }
+    assert!(text.contains("…"), "something had to give: {text}");
+    // Advisory ids stay whole where only outliers are long.
+    assert!(text.contains("  WG-2026-017  "), "{text}");
+    let piped = stdout(&run(&args));
+    assert!(piped.lines().any(|l| l.chars().count() > 80) && !piped.contains('…'));
+}
+
+#[test]
+fn quiet_prints_no_table_in_any_command() {
+    let tmp = example_copy();
+    let dir = tmp.path();
+    let plan = run_in(dir, &["plan", "--now", NOW, "--quiet"]);
+    assert_eq!(plan.status.code(), Some(0), "{}", stderr(&plan));
+    for args in [
+        vec!["validate"],
+        vec!["scan"],
+        vec!["plan", "--dry-run"],
+        vec!["windows", "andes-telecom"],
+        vec!["explain", "WG-2026-017"],
+        vec!["feeds", "status"],
+        vec!["history"],
+        vec!["ledger", "check"],
+    ] {
+        let mut all = args.clone();
+        all.extend(["--quiet", "--now", NOW]);
+        let o = run_in(dir, &all);
+        assert_eq!(o.status.code(), Some(0), "{all:?}: {}", stderr(&o));
+        assert_eq!(
+            (stdout(&o), stderr(&o)),
+            (String::new(), String::new()),
+            "{all:?}"
+        );
+    }
+}

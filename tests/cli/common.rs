@@ -15,7 +15,7 @@ pub fn run_in(dir: &Path, args: &[&str]) -> Output {
     command(dir, args).output().expect("the binary runs")
 }
 
-/// The command `run_in` runs: no colour, and feed indexes cached under `target/`, not in the
+/// The command `run_in` runs: no colour, tables at full width, and feed indexes cached under `target/`, not in the
 /// user's own cache.
 pub fn command(dir: &Path, args: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_patchplan"));
@@ -23,6 +23,7 @@ pub fn command(dir: &Path, args: &[&str]) -> Command {
         .current_dir(dir)
         .env("NO_COLOR", "1")
         .env_remove("PATCHPLAN_INVENTORY")
+        .env_remove("COLUMNS")
         .env("PATCHPLAN_CACHE_DIR", root().join("target/test-cache"));
     cmd
 }
