@@ -6,7 +6,8 @@
 //! fixes are placed into maintenance windows or emergency interventions by [`schedule`]; and the
 //! customer notices are rendered by [`notice`]; the [`ledger`] remembers what was announced, so
 //! that a re-plan issues only what changed. [`plan`] wires the stages; [`explain`] shows why a finding of a plan is ranked and placed as it
-//! is; [`cli`] presents them.
+//! is; [`report`] writes scans in the formats other tools read (SARIF, CycloneDX, Markdown); [`cli`]
+//! presents them.
 
 pub mod advisory;
 pub mod cli;

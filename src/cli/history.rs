@@ -22,8 +22,7 @@ pub fn run(cli: &Cli, args: &HistoryArgs) -> Result<Outcome> {
         Format::Json => {
             print(&(serde_json::to_string_pretty(&report).expect("reports serialise") + "\n"))
         }
-        Format::Table if !cli.quiet => print(&render(&report)),
-        Format::Table => Ok(()),
+        Format::Table => print(&render(&report)),
     }?;
     Ok(Outcome::Done)
 }

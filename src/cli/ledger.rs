@@ -61,7 +61,6 @@ fn check(cli: &Cli, ledger: &Ledger) -> Result<Outcome> {
     }
     let text = match cli.format {
         Format::Json => serde_json::json!({ "schema": "patchplan.ledger-check/v1", "ok": true, "schema_version": version }).to_string(),
-        Format::Table if cli.quiet => return Ok(Outcome::Done),
         Format::Table => format!("{}: ok (schema version {version})", ledger.path().display()),
     };
     print(&(text + "\n"))?;
