@@ -1,9 +1,9 @@
 //! The operator's exceptions as an OpenVEX 0.2.0 document (`patchplan vex export`), so that the
 //! triage done in overrides.toml travels to the tools that read VEX.
 //!
-//! An exception in force is `not_affected` with its reason as the impact statement (OpenVEX
-//! asks a `not_affected` for a justification or an impact statement; an exception has a reason,
-//! not one of the five justifications); an expired one is `affected` with an action statement,
+//! An exception in force is `not_affected` with its reason as the impact statement and its
+//! `justification` when it gives one (OpenVEX asks a `not_affected` for a justification or an
+//! impact statement: the reason is always there); an expired one is `affected` with an action statement,
 //! since the finding is back in the plan. Products are the exception's environments by id
 //! (`["*"]`: every environment of the inventory), which is what `vex = [...]` reads back as every
 //! component of that environment: the same findings leave the plan. VEX has no expiry, so the
@@ -60,6 +60,9 @@ fn statement(inv: &Inventory, x: &Exception, today: chrono::NaiveDate) -> Option
     if x.until >= today {
         s["status"] = json!("not_affected");
         s["impact_statement"] = json!(x.reason);
+        if let Some(j) = x.justification {
+            s["justification"] = json!(j.as_str());
+        }
         s["status_notes"] = json!(format!(
             "Accepted risk (patchplan exception) by {} until {}",
             x.owner, x.until

@@ -258,6 +258,10 @@ fn vex_export_reads_back_with_the_same_effect_as_the_exceptions() {
         doc["statements"][1]["products"],
         serde_json::json!([{"@id": "outback-billing"}])
     );
+    assert_eq!(
+        doc["statements"][1]["justification"],
+        "vulnerable_code_not_in_execute_path"
+    );
     // The exceptions go; the document that replaces them is read by `vex = ["vex/*.json"]`.
     let overrides = dir.join("inventory/overrides.toml");
     let text = std::fs::read_to_string(&overrides).unwrap();
@@ -283,4 +287,24 @@ fn vex_export_of_an_inventory_without_exceptions_is_an_empty_document() {
     let doc = json(&stdout(&o));
     assert_eq!(doc["statements"], serde_json::json!([]));
     assert_eq!(doc["@context"], "https://openvex.dev/ns/v0.2.0");
+}
+
+#[test]
+fn an_exception_justification_must_be_one_of_openvex_s_five() {
+    let tmp = example_copy();
+    let dir = tmp.path();
+    let overrides = dir.join("inventory/overrides.toml");
+    crate::common::edit(
+        &overrides,
+        "justification = \"vulnerable_code_not_in_execute_path\"",
+        "justification = \"because\"",
+    );
+    let o = run_in(dir, &["validate"]);
+    assert_eq!(o.status.code(), Some(2));
+    let at = crate::common::position(&overrides, "\"because\"");
+    assert!(
+        stderr(&o).contains(&format!("overrides.toml:{at}: unknown variant `because`")),
+        "{}",
+        stderr(&o)
+    );
 }
