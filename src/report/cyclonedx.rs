@@ -221,10 +221,12 @@ fn analysis_value(f: &ScanFinding) -> Option<Value> {
         );
         detail.push(format!("VEX statement at {}", v.location));
     }
-    if let Some(j) = f.exception.as_ref().and_then(|e| e.justification) {
-        if f.status == Status::Excepted {
-            a["justification"] = json!(justification(j));
-        }
+    let excepted = f
+        .exception
+        .as_ref()
+        .filter(|_| f.status == Status::Excepted);
+    if let Some(j) = excepted.and_then(|e| e.justification) {
+        a["justification"] = json!(justification(j));
     }
     if let Some(e) = &f.exception {
         let how = if e.expired { "expired on" } else { "until" };
