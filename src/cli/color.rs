@@ -77,11 +77,10 @@ pub fn paint_table(text: &str) -> String {
                 if i > 0 {
                     out.push_str("  ");
                 }
-                let word = cell.trim_end();
-                match word {
-                    "EMERGENCY" | "act" => {
-                        out.push_str(&paint(true, RED_BOLD, word));
-                        out.push_str(&cell[word.len()..]);
+                // A piece between two-space gaps may keep a space of an odd gap on either side.
+                match cell.trim() {
+                    word @ ("EMERGENCY" | "act") => {
+                        out.push_str(&cell.replacen(word, &paint(true, RED_BOLD, word), 1))
                     }
                     _ => out.push_str(cell),
                 }

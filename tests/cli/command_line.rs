@@ -155,6 +155,21 @@ fn color_never_and_no_color_print_no_escape_codes_and_always_does() {
     assert_eq!(stripped, stdout(&never));
     let auto = with(&["--color", "auto"], true);
     assert!(!has_escape(&auto.stdout) && !has_escape(&auto.stderr));
+    // The plan's emergencies too, and only those cells.
+    let tmp = example_copy();
+    let plan = command(
+        tmp.path(),
+        &["plan", "--now", NOW, "--dry-run", "--color", "always"],
+    )
+    .output()
+    .unwrap();
+    let text = String::from_utf8_lossy(&plan.stdout);
+    let emergency = text.lines().find(|l| l.contains("EMERGENCY")).unwrap();
+    assert!(
+        emergency.contains("\x1b[1;31mEMERGENCY\x1b[0m  "),
+        "{emergency}"
+    );
+    assert!(emergency.contains("\x1b[1;31mact\x1b[0m  "), "{emergency}");
     let errors = command(
         &root(),
         &["validate", "--inventory", "nowhere", "--color", "always"],
