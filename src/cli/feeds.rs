@@ -73,8 +73,9 @@ impl HttpArgs {
 
 /// `--refresh` and `--require-fresh`, shared by `plan` and `scan`.
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Feeds")]
 pub struct FreshArgs {
-    /// Fetch URL feeds before planning (otherwise only the cache is read).
+    /// Fetch URL feeds first (otherwise only the cache is read).
     #[arg(long)]
     refresh: bool,
     /// Fail (exit 2) when a feed is stale or was never fetched.

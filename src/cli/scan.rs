@@ -18,14 +18,26 @@ use clap::Args;
 pub struct ScanArgs {
     /// A lockfile to scan instead of the inventory (repeatable): Cargo.lock,
     /// package-lock.json, requirements*.txt, poetry.lock, go.mod, go.sum or a dpkg status file.
-    #[arg(long, value_name = "FILE")]
+    #[arg(
+        long,
+        help_heading = "Inputs (instead of the inventory)",
+        value_name = "FILE"
+    )]
     lockfile: Vec<PathBuf>,
     /// An SBOM to scan instead of the inventory (repeatable): CycloneDX or SPDX 2.x JSON.
-    #[arg(long, value_name = "FILE")]
+    #[arg(
+        long,
+        help_heading = "Inputs (instead of the inventory)",
+        value_name = "FILE"
+    )]
     sbom: Vec<PathBuf>,
     /// OSV advisories: a zip, a directory or one JSON record (repeatable). Without it, the
     /// inventory's feeds are used.
-    #[arg(long, value_name = "PATH")]
+    #[arg(
+        long,
+        help_heading = "Inputs (instead of the inventory)",
+        value_name = "PATH"
+    )]
     osv: Vec<PathBuf>,
     /// Exit 1 when a finding's decision is at or above this: track, track*, attend, act.
     #[arg(long, value_name = "DECISION", value_parser = parse_decision)]
