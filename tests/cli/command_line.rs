@@ -258,6 +258,13 @@ fn help_groups_global_options_and_ends_with_examples() {
         help.contains("Examples:") && help.contains("--format sarif"),
         "{help}"
     );
+    for heading in [
+        "Inputs (instead of the inventory):",
+        "Feeds:",
+        "Global options:",
+    ] {
+        assert!(help.contains(heading), "no `{heading}` in {help}");
+    }
 }
 
 #[test]
