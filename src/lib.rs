@@ -6,7 +6,8 @@
 //! fixes are placed into maintenance windows or emergency interventions by [`schedule`]; and the
 //! customer notices are rendered by [`notice`]; the [`ledger`] remembers what was announced, so
 //! that a re-plan issues only what changed. [`plan`] wires the stages; [`explain`] shows why a finding of a plan is ranked and placed as it
-//! is; [`cli`] presents them.
+//! is; [`export`] writes scans in the formats other tools read (SARIF, CycloneDX, Markdown);
+//! [`report`] turns a plan into pages to look at; [`cli`] presents them.
 
 pub mod advisory;
 pub mod cli;
@@ -15,6 +16,7 @@ pub mod diag;
 pub mod duration;
 pub mod error;
 pub mod explain;
+pub mod export;
 pub mod feeds;
 pub mod files;
 pub mod inputs;

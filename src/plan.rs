@@ -104,6 +104,9 @@ pub struct ExceptionNote {
     pub reason: String,
     /// `until` has passed: the finding is back in the plan.
     pub expired: bool,
+    /// OpenVEX's justification, when the exception gives one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub justification: Option<crate::inventory::vex::Justification>,
 }
 
 /// Loads the inventory's feeds (URL feeds from `cache`), adds its own native advisories, and
@@ -415,6 +418,7 @@ fn exception_status(
         owner: x.owner.clone(),
         reason: x.reason.clone(),
         expired,
+        justification: x.justification,
     };
     if !expired {
         let why = format!("excepted until {} by {}: {}", x.until, x.owner, x.reason);

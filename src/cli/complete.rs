@@ -56,10 +56,17 @@ pub fn run(cli: &Cli, args: &CompleteArgs) -> Result<Outcome> {
     }
     let state = if args.failed { "failed" } else { "completed" };
     match (cli.format, &notice) {
-        (Format::Json, Some(n)) => {
-            print(&(serde_json::to_string_pretty(&n.record).expect("records serialise") + "\n"))?
+        (Format::Json, n) => {
+            // The notice record's fields (as before), with the schema, window and state.
+            let mut v = n.as_ref().map_or(serde_json::json!({}), |n| {
+                serde_json::to_value(&n.record).expect("records serialise")
+            });
+            v["schema"] = "patchplan.complete/v1".into();
+            v["window"] = w.key.clone().into();
+            v["state"] = state.into();
+            v["notice_issued"] = n.is_some().into();
+            print(&(serde_json::to_string_pretty(&v).expect("values serialise") + "\n"))?
         }
-        (Format::Json, None) => print("null\n")?,
         (Format::Table, _) if !cli.quiet => print(&format!(
             "window {} recorded as {state}; notice {}\n",
             w.key,
@@ -98,7 +105,10 @@ pub fn reopen(cli: &Cli, args: &ReopenArgs) -> Result<Outcome> {
     ledger.begin()?;
     let w = issue::reopen(&ledger, &args.window, args.note.as_deref(), cli.now())?;
     ledger.commit()?;
-    if cli.format == Format::Table && !cli.quiet {
+    if cli.format == Format::Json {
+        let v = serde_json::json!({"schema": "patchplan.reopen/v1", "window": w.key, "was": w.state.as_str(), "state": "in_progress"});
+        print(&format!("{v}\n"))?;
+    } else if !cli.quiet {
         print(&format!(
             "window {} reopened (was {}): in progress again; record its outcome with `patchplan complete {}`\n",
             w.key,

@@ -28,13 +28,10 @@ enum FeedsCommand {
     Status(StatusArgs),
 }
 
+/// `feeds status` takes the global `--verbose`: every warning about every feed record (plan and
+/// scan count those about records that affect none of their packages in one line per feed).
 #[derive(Debug, Args)]
-pub struct StatusArgs {
-    /// Also list every warning about every feed record (plan and scan count those about
-    /// records that affect none of their packages in one line per feed).
-    #[arg(long)]
-    verbose: bool,
-}
+pub struct StatusArgs {}
 
 #[derive(Debug, Args)]
 pub struct SyncArgs {
@@ -76,8 +73,9 @@ impl HttpArgs {
 
 /// `--refresh` and `--require-fresh`, shared by `plan` and `scan`.
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Feeds")]
 pub struct FreshArgs {
-    /// Fetch URL feeds before planning (otherwise only the cache is read).
+    /// Fetch URL feeds first (otherwise only the cache is read).
     #[arg(long)]
     refresh: bool,
     /// Fail (exit 2) when a feed is stale or was never fetched.
@@ -91,7 +89,7 @@ pub fn run(cli: &Cli, args: &FeedsArgs) -> Result<Outcome> {
     let inv = crate::inventory::load(&cli.inventory)?;
     match &args.command {
         FeedsCommand::Sync(a) => sync_command(cli, &inv, a),
-        FeedsCommand::Status(a) => status_command(cli, &inv, a.verbose),
+        FeedsCommand::Status(_) => status_command(cli, &inv, cli.verbose),
     }
 }
 

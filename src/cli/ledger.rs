@@ -60,7 +60,7 @@ fn check(cli: &Cli, ledger: &Ledger) -> Result<Outcome> {
         .into());
     }
     let text = match cli.format {
-        Format::Json => serde_json::json!({ "ok": true, "schema_version": version }).to_string(),
+        Format::Json => serde_json::json!({ "schema": "patchplan.ledger-check/v1", "ok": true, "schema_version": version }).to_string(),
         Format::Table => format!("{}: ok (schema version {version})", ledger.path().display()),
     };
     print(&(text + "\n"))?;
@@ -72,7 +72,14 @@ fn import(cli: &Cli, path: &std::path::Path, file: &std::path::Path) -> Result<O
     let value: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| Error::input(file, format!("not JSON: {e}")))?;
     let counts = export::import(path, &value, file)?;
-    if !cli.quiet {
+    if cli.format == Format::Json {
+        let imported: serde_json::Map<String, serde_json::Value> = counts
+            .iter()
+            .map(|(t, n)| (t.to_string(), (*n).into()))
+            .collect();
+        let v = serde_json::json!({"schema": "patchplan.ledger-import/v1", "ledger": path, "imported": imported});
+        print(&format!("{v}\n"))?;
+    } else if !cli.quiet {
         let parts: Vec<String> = counts.iter().map(|(t, n)| format!("{n} {t}")).collect();
         print(&format!(
             "imported into {}: {}\n",

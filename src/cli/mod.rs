@@ -2,10 +2,14 @@
 //! codes (0 done, 1 findings at or above `--fail-on`, 2 bad input or usage). Only this module
 //! prints.
 
+pub mod color;
 mod complete;
+mod discover;
 mod explain;
 mod feeds;
+mod generate;
 mod history;
+mod init;
 mod ledger;
 mod notices;
 mod plan;
@@ -14,6 +18,7 @@ mod send;
 mod table;
 mod terminal;
 mod validate;
+mod vex;
 mod windows;
 
 use std::io::Write;
@@ -27,32 +32,79 @@ use crate::error::{Error, Result};
 
 /// Patch and maintenance-window planner for service providers.
 #[derive(Debug, Parser)]
-#[command(name = "patchplan", version, about)]
+#[command(
+    name = "patchplan",
+    version,
+    about,
+    after_help = EXAMPLES,
+    propagate_version = true
+)]
 pub struct Cli {
-    /// The inventory directory.
-    #[arg(long, global = true, default_value = "inventory", value_name = "DIR")]
+    /// The inventory directory [default: $PATCHPLAN_INVENTORY, else the nearest directory with
+    /// a patchplan.toml from here up, else ./inventory].
+    #[arg(long = "inventory", global = true, value_name = "DIR", help_heading = GLOBAL)]
+    pub inventory_arg: Option<PathBuf>,
+    /// The inventory in use, resolved from `--inventory`, the environment or the directories.
+    #[arg(skip)]
     pub inventory: PathBuf,
-    /// Plan as if it were this instant (RFC 3339), for reproducible output.
-    #[arg(long, global = true, value_name = "RFC3339", value_parser = parse_now)]
+    /// Take this instant as now (RFC 3339), for reproducible output.
+    #[arg(long, global = true, value_name = "RFC3339", value_parser = parse_now, help_heading = GLOBAL)]
     pub now: Option<DateTime<Utc>>,
-    /// Output format.
-    #[arg(long, global = true, value_enum, default_value_t = Format::Table)]
+    /// Output format: table or json for every command; sarif, cyclonedx and markdown for scan.
+    #[arg(id = "format", long = "format", global = true, value_enum, value_name = "FORMAT", default_value_t = Output::Table, help_heading = GLOBAL)]
+    pub output: Output,
+    /// The format of commands other than scan: table or json.
+    #[arg(skip)]
     pub format: Format,
     /// Print only errors.
-    #[arg(long, global = true)]
+    #[arg(long, global = true, conflicts_with = "verbose", help_heading = GLOBAL)]
     pub quiet: bool,
-    /// Where fetched feeds are kept (default: INVENTORY/.patchplan/feeds).
-    #[arg(long, global = true, value_name = "DIR")]
+    /// Say more: which inventory is used and why, every feed warning.
+    #[arg(long, short = 'v', global = true, help_heading = GLOBAL)]
+    pub verbose: bool,
+    /// When to colour output (NO_COLOR turns auto off).
+    #[arg(long, global = true, value_enum, default_value_t = color::ColorChoice::Auto, value_name = "WHEN", help_heading = GLOBAL)]
+    pub color: color::ColorChoice,
+    /// Where fetched feeds are kept [default: INVENTORY/.patchplan/feeds].
+    #[arg(long, global = true, value_name = "DIR", help_heading = GLOBAL)]
     pub cache: Option<PathBuf>,
-    /// The ledger of what was announced (default: INVENTORY/.patchplan/ledger.db).
-    #[arg(long, global = true, value_name = "PATH")]
+    /// The ledger of what was announced [default: INVENTORY/.patchplan/ledger.db].
+    #[arg(long, global = true, value_name = "PATH", help_heading = GLOBAL)]
     pub ledger: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Command,
 }
 
+const GLOBAL: &str = "Global options";
+
+const EXAMPLES: &str = "\
+Examples:
+  patchplan init                          start an inventory in ./inventory
+  patchplan validate                      check it (from inside it, or above it)
+  patchplan plan --now 2026-10-27T09:00:00Z
+  patchplan scan --lockfile Cargo.lock --osv crates.io-all.zip --format sarif
+  patchplan explain GHSA-x639-jrgf-8x3r --environment andes-prod
+  patchplan completions bash > /etc/bash_completion.d/patchplan";
+
+/// What `--format` asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Output {
+    /// Aligned text for a terminal.
+    Table,
+    /// JSON with a `schema` key.
+    Json,
+    /// SARIF 2.1.0 (scan only).
+    Sarif,
+    /// CycloneDX 1.6 JSON with vulnerabilities (scan only).
+    Cyclonedx,
+    /// A Markdown comment for a pull request (scan only).
+    Markdown,
+}
+
+/// The format of every command but `scan`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Format {
+    #[default]
     Table,
     Json,
 }
@@ -60,17 +112,30 @@ pub enum Format {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check the inventory, policy and feeds; report every problem with file:line:col.
+    #[command(
+        after_help = "Examples:\n  patchplan validate\n  patchplan validate --inventory ops/inventory --format json"
+    )]
     Validate,
     /// Fetch feeds into the cache (`sync`) or show how current they are (`status`).
     Feeds(feeds::FeedsArgs),
     /// Match the inventory, or ad-hoc lockfiles and SBOMs, against advisory feeds.
+    #[command(
+        after_help = "Examples:\n  patchplan scan --fail-on attend\n  patchplan scan --lockfile Cargo.lock --osv crates.io-all.zip --format sarif > patchplan.sarif\n  patchplan scan --sbom app.cdx.json --osv osv/ --format cyclonedx > scan.cdx.json\n  patchplan scan --lockfile package-lock.json --osv npm-all.zip --format markdown"
+    )]
     Scan(scan::ScanArgs),
     /// Match, rank, schedule and render notices; writes DIR/plan.json and DIR/notices/.
+    #[command(
+        after_help = "Examples:\n  patchplan plan --now 2026-10-27T09:00:00Z\n  patchplan plan --dry-run --format json\n  patchplan plan --out out/ --fail-on act"
+    )]
     Plan(plan::PlanArgs),
     /// The next occurrences of a customer's maintenance windows, with blackouts marked.
+    #[command(after_help = "Examples:\n  patchplan windows andes-telecom --next 5")]
     Windows(windows::WindowsArgs),
     /// Why a finding has its decision, deadline and window: every input and its source, each
     /// decision point, the SSVC row, the deadline arithmetic, the window or why none.
+    #[command(
+        after_help = "Examples:\n  patchplan explain GHSA-x639-jrgf-8x3r --environment andes-prod\n  patchplan explain andes-prod:axios:GHSA-x639-jrgf-8x3r --format json"
+    )]
     Explain(explain::ExplainArgs),
     /// Render the notices of a saved plan, or a rescheduled, cancelled or completed notice.
     Notices(notices::NoticesArgs),
@@ -84,6 +149,17 @@ pub enum Command {
     History(history::HistoryArgs),
     /// Check, export or import the ledger.
     Ledger(ledger::LedgerArgs),
+    /// Export the operator's exceptions (overrides.toml) as an OpenVEX document.
+    Vex(vex::VexArgs),
+    /// Write a small annotated inventory to start from.
+    Init(init::InitArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    #[command(
+        after_help = "Examples:\n  patchplan completions bash > ~/.local/share/bash-completion/completions/patchplan\n  patchplan completions zsh > ~/.zfunc/_patchplan\n  patchplan completions fish > ~/.config/fish/completions/patchplan.fish"
+    )]
+    Completions(generate::CompletionsArgs),
+    /// Print the man page (roff), or write one page per command into a directory.
+    Man(generate::ManArgs),
 }
 
 pub(crate) fn parse_now(s: &str) -> std::result::Result<DateTime<Utc>, String> {
@@ -124,12 +200,16 @@ pub enum Outcome {
 
 /// Runs the command line and returns the process exit code.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match run(&cli) {
+    let mut cli = Cli::parse();
+    color::init(cli.color);
+    table::init();
+    let result = settle(&mut cli).and_then(|()| run(&cli));
+    match result {
         Ok(Outcome::Done) => ExitCode::SUCCESS,
         Ok(Outcome::FindingsAtThreshold | Outcome::DeliveryFailed) => ExitCode::from(1),
         Ok(Outcome::Unchecked(why)) => {
-            let _ = writeln!(std::io::stderr(), "error: {why}");
+            let why = terminal::clean_lines(&why, terminal::LINE);
+            let _ = writeln!(std::io::stderr(), "{} {why}", color::error_label());
             ExitCode::from(2)
         }
         Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::BrokenPipe => {
@@ -137,10 +217,36 @@ pub fn main() -> ExitCode {
         }
         Err(e) => {
             let message = terminal::clean_lines(&e.to_string(), terminal::LINE);
-            let _ = writeln!(std::io::stderr(), "error: {message}");
+            let _ = writeln!(std::io::stderr(), "{} {message}", color::error_label());
             ExitCode::from(2)
         }
     }
+}
+
+/// Resolves what parsing leaves open: the inventory (said with `--verbose`) and the format.
+fn settle(cli: &mut Cli) -> Result<()> {
+    let (dir, why) = discover::inventory(cli.inventory_arg.as_deref())?;
+    if cli.verbose {
+        let _ = writeln!(
+            std::io::stderr(),
+            "using inventory {} ({why})",
+            dir.display()
+        );
+    }
+    cli.inventory = dir;
+    cli.format = match (cli.output, &cli.command) {
+        (Output::Table, _) => Format::Table,
+        (Output::Json, _) => Format::Json,
+        (_, Command::Scan(_)) => Format::Table,
+        (other, _) => {
+            let name = other.to_possible_value().map(|v| v.get_name().to_string());
+            return Err(Error::Usage(format!(
+                "--format {} is only for `scan`; this command writes table or json",
+                name.unwrap_or_default()
+            )));
+        }
+    };
+    Ok(())
 }
 
 /// Runs one parsed command.
@@ -158,6 +264,10 @@ pub fn run(cli: &Cli) -> Result<Outcome> {
         Command::Send(args) => send::run(cli, args),
         Command::History(args) => history::run(cli, args),
         Command::Ledger(args) => ledger::run(cli, args),
+        Command::Vex(args) => vex::run(cli, args),
+        Command::Init(args) => init::run(cli, args),
+        Command::Completions(args) => generate::completions(args),
+        Command::Man(args) => generate::man(args),
     }
 }
 
@@ -174,8 +284,9 @@ pub(crate) fn warn(cli: &Cli, warnings: &[String]) {
     if cli.quiet {
         return;
     }
+    let label = color::warning_label();
     let mut err = std::io::stderr().lock();
     for w in warnings {
-        let _ = writeln!(err, "warning: {}", terminal::clean(w, terminal::LINE));
+        let _ = writeln!(err, "{label} {}", terminal::clean(w, terminal::LINE));
     }
 }

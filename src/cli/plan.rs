@@ -163,7 +163,7 @@ fn present(cli: &Cli, plan: &Plan, json: &str, path: Option<&Path>) -> Result<()
             if path.is_none() {
                 text.push_str(&would_issue(plan));
             }
-            print(&text)?;
+            print(&super::color::paint_table(&text))?;
         }
     }
     Ok(())

@@ -3,25 +3,28 @@
 
 use std::path::PathBuf;
 
-use clap::Args;
-use serde::Serialize;
-
-use super::{Cli, Format, Outcome, print, table, warn};
+use super::{Cli, Outcome, Output, print, table, warn};
 use crate::error::{Error, Result};
+use crate::export::{ScanFinding, ScanReport};
 use crate::feeds::{FeedKind, FeedSpec, Feeds};
 use crate::inputs::distro::{Distro, PackageFormat};
 use crate::inputs::{Host, Kind};
 use crate::inventory::Inventory;
-use crate::matching::{self, Finding, Target, TargetComponent};
+use crate::matching::{self, Target, TargetComponent};
 use crate::plan::{History, Status};
-use crate::risk::{self, CvssInfo, Decision};
+use crate::risk::{self, Decision};
+use clap::Args;
 
 #[derive(Debug, Args)]
 pub struct ScanArgs {
     /// A lockfile to scan instead of the inventory (repeatable): Cargo.lock,
     /// package-lock.json, requirements*.txt, poetry.lock, go.mod, go.sum, or an OS package list
     /// (a dpkg status file, an apk `installed` database, a `*.rpm-qa` listing).
-    #[arg(long, value_name = "FILE")]
+    #[arg(
+        long,
+        help_heading = "Inputs (instead of the inventory)",
+        value_name = "FILE"
+    )]
     lockfile: Vec<PathBuf>,
     /// The distribution release of the OS package lists given with --lockfile, as ID:VERSION:
     /// ubuntu:22.04, debian:12, alpine:3.20, almalinux:9, rocky:9. Without it (or
@@ -35,11 +38,19 @@ pub struct ScanArgs {
     #[arg(long)]
     ubuntu_pro: bool,
     /// An SBOM to scan instead of the inventory (repeatable): CycloneDX or SPDX 2.x JSON.
-    #[arg(long, value_name = "FILE")]
+    #[arg(
+        long,
+        help_heading = "Inputs (instead of the inventory)",
+        value_name = "FILE"
+    )]
     sbom: Vec<PathBuf>,
     /// OSV advisories: a zip, a directory or one JSON record (repeatable). Without it, the
     /// inventory's feeds are used.
-    #[arg(long, value_name = "PATH")]
+    #[arg(
+        long,
+        help_heading = "Inputs (instead of the inventory)",
+        value_name = "PATH"
+    )]
     osv: Vec<PathBuf>,
     /// Exit 1 when a finding's decision is at or above this: track, track*, attend, act.
     #[arg(long, value_name = "DECISION", value_parser = parse_decision)]
@@ -52,30 +63,14 @@ fn parse_distro(s: &str) -> std::result::Result<Distro, String> {
     s.parse()
 }
 
+/// Pretty JSON with a final newline.
+fn json_text(value: &impl serde::Serialize) -> String {
+    serde_json::to_string_pretty(value).expect("reports serialise") + "\n"
+}
+
 pub fn parse_decision(s: &str) -> std::result::Result<Decision, String> {
     Decision::parse(s)
         .ok_or_else(|| format!("unknown decision `{s}`: expected track, track*, attend or act"))
-}
-
-/// `scan --format json`.
-#[derive(Serialize)]
-struct ScanReport<'a> {
-    schema: &'static str,
-    findings: Vec<ScanFinding<'a>>,
-    coverage: &'a [matching::Coverage],
-    warnings: &'a [String],
-}
-
-#[derive(Serialize)]
-struct ScanFinding<'a> {
-    #[serde(flatten)]
-    finding: &'a Finding,
-    /// `open`, or for an inventory what its VEX statements and exceptions make of it.
-    status: Status,
-    recommended: Option<String>,
-    cvss: Option<CvssInfo>,
-    decision: Decision,
-    score: f64,
 }
 
 pub fn run(cli: &Cli, args: &ScanArgs) -> Result<Outcome> {
@@ -128,12 +123,18 @@ pub fn run(cli: &Cli, args: &ScanArgs) -> Result<Outcome> {
         coverage: &coverage,
         warnings: &warnings,
     };
-    match cli.format {
-        Format::Json => {
-            print(&(serde_json::to_string_pretty(&report).expect("reports serialise") + "\n"))?
-        }
-        Format::Table if !cli.quiet => print(&render_table(&report))?,
-        Format::Table => {}
+    let advisories = &feeds.advisories;
+    match cli.output {
+        Output::Json => print(&json_text(&report))?,
+        Output::Sarif => print(&json_text(&crate::export::sarif::build(
+            &report, advisories,
+        )))?,
+        Output::Cyclonedx => print(&json_text(&crate::export::cyclonedx::build(
+            &report, &targets, advisories, now,
+        )))?,
+        Output::Markdown => print(&crate::export::markdown::render(&report, advisories))?,
+        Output::Table if !cli.quiet => print(&super::color::paint_table(&render_table(&report)))?,
+        Output::Table => {}
     }
     if let Some(missing) = args.fail_on.and_then(|_| uncovered(&coverage)) {
         return Ok(Outcome::Unchecked(missing));
@@ -265,8 +266,30 @@ fn inventory_findings<'a>(
             cvss: p.risk.cvss,
             decision: p.risk.decision,
             score: p.risk.score,
+            origin: origin_path(inv, p.target, f.component),
+            exception: p.exception,
+            vex: p.vex,
         })
         .collect()
+}
+
+/// The file that declared an environment's component: its lockfile or SBOM (relative to the
+/// inventory), the environment's own file, or its stack's file.
+fn origin_path(inv: &Inventory, env: usize, component: usize) -> Option<PathBuf> {
+    let env = inv.environments.get(env)?;
+    let origin = &env.components.get(component)?.origin;
+    let candidates = match origin.strip_prefix("stack ") {
+        Some(stack) => vec![inv.root.join("stacks").join(format!("{stack}.toml"))],
+        None => vec![PathBuf::from(origin), inv.root.join(origin)],
+    };
+    let fallback = inv
+        .root
+        .join("environments")
+        .join(format!("{}.toml", env.id));
+    candidates
+        .into_iter()
+        .chain([fallback])
+        .find(|p| p.is_file())
 }
 
 /// Lockfile and SBOM findings, each ranked as an internet-exposed, medium-criticality,
@@ -298,6 +321,9 @@ fn adhoc_findings<'a>(
                 cvss: a.cvss,
                 decision: a.decision,
                 score: a.score,
+                origin: Some(PathBuf::from(&f.target)),
+                exception: None,
+                vex: None,
             }
         })
         .collect();

@@ -13,6 +13,7 @@ pub mod purl;
 pub mod raw;
 mod validate;
 pub mod vex;
+pub mod vex_export;
 mod windows;
 
 pub use model::*;

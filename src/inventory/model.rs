@@ -360,6 +360,8 @@ pub struct Exception {
     pub until: NaiveDate,
     pub reason: String,
     pub owner: String,
+    /// OpenVEX's justification, when the operator gave one.
+    pub justification: Option<super::vex::Justification>,
 }
 
 #[derive(Debug, Clone)]

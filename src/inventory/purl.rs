@@ -84,6 +84,53 @@ pub fn parse(text: &str) -> Result<Purl, String> {
     })
 }
 
+/// The purl of a component: the inverse of [`parse`] for the ecosystems it knows; an unknown
+/// ecosystem (an in-house `wispgate`) is `pkg:generic/NAME@VERSION?ecosystem=ECOSYSTEM`.
+pub fn build(ecosystem: &str, name: &str, version: &str) -> String {
+    let base = crate::version::ecosystem_base(ecosystem);
+    let kind = match base {
+        "crates.io" => "cargo",
+        "npm" => "npm",
+        "Go" => "golang",
+        "PyPI" => "pypi",
+        "Maven" => "maven",
+        "NuGet" => "nuget",
+        "RubyGems" => "gem",
+        "Packagist" => "composer",
+        "Hex" => "hex",
+        "Pub" => "pub",
+        "Debian" => "deb/debian",
+        "Ubuntu" => "deb/ubuntu",
+        "Alpine" => "apk/alpine",
+        _ => "generic",
+    };
+    let path = match base {
+        "Maven" => name.replacen(':', "/", 1),
+        _ => name.to_string(),
+    };
+    let path: Vec<String> = path.split('/').map(encode).collect();
+    let mut out = format!("pkg:{kind}/{}@{}", path.join("/"), encode(version));
+    if kind == "generic" {
+        out.push_str(&format!("?ecosystem={}", encode(ecosystem)));
+    } else if let Some((_, release)) = ecosystem.split_once(':') {
+        out.push_str(&format!("?distro={}", encode(release)));
+    }
+    out
+}
+
+/// Percent-encodes everything but unreserved characters (purl spec).
+fn encode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 fn qualifiers(text: &str) -> Vec<(String, String)> {
     text.split('&')
         .filter_map(|pair| pair.split_once('='))
@@ -123,6 +170,28 @@ mod tests {
             (p.ecosystem.as_str(), p.name.as_str(), p.version.as_deref()),
             (ecosystem, name, version),
             "{purl}"
+        );
+    }
+
+    #[test]
+    fn builds_purls_that_read_back() {
+        for (eco, name, version) in [
+            ("crates.io", "h2", "0.4.6"),
+            ("npm", "@angular/core", "16.0.0+b.1"),
+            ("Go", "golang.org/x/net", "v0.38.0"),
+            ("Maven", "org.apache:commons-text", "1.9"),
+            ("Debian:12", "openssl", "3.0.11-1~deb12u2"),
+        ] {
+            let p = parse(&build(eco, name, version)).unwrap();
+            let read = (p.ecosystem.as_str(), p.name.as_str(), p.version.as_deref());
+            assert_eq!(
+                read,
+                (crate::version::ecosystem_base(eco), name, Some(version))
+            );
+        }
+        assert_eq!(
+            build("wispgate", "wispgate-core", "7.2.1"),
+            "pkg:generic/wispgate-core@7.2.1?ecosystem=wispgate"
         );
     }
 

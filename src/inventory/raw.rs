@@ -394,6 +394,9 @@ pub struct RawException {
     pub until: Spanned<String>,
     pub reason: String,
     pub owner: String,
+    /// Why the product is not affected, as OpenVEX names it (`vulnerable_code_not_in_execute_path`,
+    /// ...): optional; carried into `vex export` and the CycloneDX analysis.
+    pub justification: Option<super::vex::Justification>,
 }
 
 /// One `[[deferrals]]`.

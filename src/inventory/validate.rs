@@ -880,6 +880,7 @@ fn overrides(
                 until: c.date(&x.until)?,
                 reason: x.reason.clone(),
                 owner: x.owner.clone(),
+                justification: x.justification,
             })
         })
         .collect();

@@ -15,13 +15,15 @@ pub fn run_in(dir: &Path, args: &[&str]) -> Output {
     command(dir, args).output().expect("the binary runs")
 }
 
-/// The command `run_in` runs: no colour, and feed indexes cached under `target/`, not in the
+/// The command `run_in` runs: no colour, tables at full width, and feed indexes cached under `target/`, not in the
 /// user's own cache.
 pub fn command(dir: &Path, args: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_patchplan"));
     cmd.args(args)
         .current_dir(dir)
         .env("NO_COLOR", "1")
+        .env_remove("PATCHPLAN_INVENTORY")
+        .env_remove("COLUMNS")
         .env("PATCHPLAN_CACHE_DIR", root().join("target/test-cache"));
     cmd
 }
@@ -106,4 +108,36 @@ pub fn position(path: &Path, needle: &str) -> String {
     let line = before.matches('\n').count() + 1;
     let col = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
     format!("{line}:{col}")
+}
+
+/// Whether `python3` can import `module`, for tests that check an output with a Python library.
+/// When it cannot, the test `test` says on stderr that it skipped; with
+/// `PATCHPLAN_REQUIRE_SHARED=1` (CI, whose .ci/run installs the library) it fails instead.
+pub fn python_with(module: &str, test: &str) -> bool {
+    let ok = Command::new("python3")
+        .args(["-c", &format!("import {module}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        assert!(
+            std::env::var("PATCHPLAN_REQUIRE_SHARED").as_deref() != Ok("1"),
+            "{test}: python3 cannot import {module} and PATCHPLAN_REQUIRE_SHARED=1"
+        );
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "skipped {test}: python3 with {module} not found (pip install it; .ci/run does)"
+        );
+    }
+    ok
+}
+
+/// Runs `python3 SCRIPT ARGS...` from the repository root.
+pub fn python(script: &str, args: &[&Path]) -> Output {
+    Command::new("python3")
+        .arg(root().join(script))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("python3 runs")
 }

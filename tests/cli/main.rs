@@ -3,12 +3,14 @@
 
 mod bad_input;
 mod browser;
+mod command_line;
 mod common;
 mod delivery;
 mod example;
 mod explain;
 mod feeds;
 mod fleet;
+mod formats;
 mod fuzz;
 mod hostile;
 mod inputs;
