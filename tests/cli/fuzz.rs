@@ -1,7 +1,8 @@
 //! Structured fuzzing of every parser of outside data, on stable Rust with proptest: each target
 //! starts from real files (`../shared/data` where it exists, else the repository's fixtures),
 //! mutates them (bytes flipped, slices cut, duplicated or moved, hostile strings spliced in) and
-//! asserts that the parser returns (a value, warnings or an error) without panicking.
+//! asserts that the parser returns (a value, warnings or an error) without panicking, each case
+//! within a time bound, and the binary's runs within a memory bound.
 //!
 //! CI runs a bounded number of cases per target (64 by default). Run longer locally with
 //! `PROPTEST_CASES=20000 cargo test --release --test cli fuzz::`; a failure prints the smallest
@@ -77,7 +78,16 @@ fn apply(seed: &[u8], mutations: &[Mutation]) -> Vec<u8> {
     bytes
 }
 
-/// Runs `target` on mutations of each seed, `PROPTEST_CASES` (default 64) cases in all.
+/// How long one case may take: far more than any parser needs on a seed of this size, even in a
+/// debug build on a loaded machine; a case past it is a hang or a blow-up, and fails.
+const CASE_TIME: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// The address space a fuzzed run of the binary may use (through `prlimit`, where the machine
+/// has it): past it an allocation fails and the run aborts, which the target reports.
+const RUN_MEMORY: &str = "--as=4294967296";
+
+/// Runs `target` on mutations of each seed, `PROPTEST_CASES` (default 64) cases in all; each
+/// case must end within [`CASE_TIME`].
 fn fuzz(seeds: &[Vec<u8>], target: impl Fn(&[u8])) {
     assert!(!seeds.is_empty(), "no seeds");
     let cases = std::env::var("PROPTEST_CASES")
@@ -92,7 +102,10 @@ fn fuzz(seeds: &[Vec<u8>], target: impl Fn(&[u8])) {
     let strategy = (0..seeds.len(), prop::collection::vec(mutation(), 0..6));
     runner
         .run(&strategy, |(i, mutations)| {
+            let started = std::time::Instant::now();
             target(&apply(&seeds[i], &mutations));
+            let took = started.elapsed();
+            prop_assert!(took < CASE_TIME, "a case took {took:?}");
             Ok(())
         })
         .unwrap();
@@ -224,11 +237,33 @@ fn fuzz_zip_feeds() {
             "--osv",
             zip.to_str().unwrap(),
         ];
-        let o = crate::common::run_in(tmp.path(), &args);
+        let o = bounded(tmp.path(), &args);
         let err = String::from_utf8_lossy(&o.stderr);
+        // A panic is 101; running out of the memory bound aborts (no exit code).
         assert!(o.status.code().is_some_and(|c| c != 101), "{err}");
         assert!(!err.contains("panicked"), "{err}");
     });
+}
+
+/// Runs the binary with `args` in `dir`, its address space capped at [`RUN_MEMORY`] where
+/// `prlimit` exists (util-linux; on every Debian machine).
+fn bounded(dir: &Path, args: &[&str]) -> std::process::Output {
+    let prlimit = Path::new("/usr/bin/prlimit");
+    if !prlimit.exists() {
+        return crate::common::run_in(dir, args);
+    }
+    let cmd = crate::common::command(dir, args);
+    let program = cmd.get_program().to_owned();
+    let mut capped = std::process::Command::new(prlimit);
+    capped.arg(RUN_MEMORY).arg("--").arg(program).args(args);
+    capped.current_dir(dir);
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => capped.env(k, v),
+            None => capped.env_remove(k),
+        };
+    }
+    capped.output().expect("the binary runs under prlimit")
 }
 
 #[test]
