@@ -80,7 +80,7 @@ pub fn package_keys(targets: &[Target]) -> impl Iterator<Item = crate::feeds::Ke
 /// What the loaded advisories cover of one ecosystem of the targets' components.
 #[derive(Debug, Clone, Serialize)]
 pub struct Coverage {
-    /// The ecosystem (without release suffix, as advisories are indexed).
+    /// The components' ecosystem, with its release where it has one (`Debian:12`).
     pub ecosystem: String,
     /// Advisory records loaded for this ecosystem, from every feed.
     pub records: usize,
@@ -90,19 +90,19 @@ pub struct Coverage {
     pub checked: bool,
 }
 
-/// Per ecosystem of the targets' components, sorted: how many advisory records were loaded for
-/// it. An ecosystem without records means its components were checked against nothing.
+/// Per ecosystem of the targets' components (with its release: `Ubuntu:22.04:LTS`), sorted: how
+/// many advisory records were loaded for it, counting those of its base ecosystem that its
+/// release sees (see [`same_ecosystem`]). An ecosystem without records means its components were
+/// checked against nothing.
 pub fn coverage(targets: &[Target], feeds: &Feeds) -> Vec<Coverage> {
     let mut components: BTreeMap<&str, usize> = BTreeMap::new();
     for comp in targets.iter().flat_map(|t| &t.components) {
-        *components
-            .entry(ecosystem_base(&comp.ecosystem))
-            .or_default() += 1;
+        *components.entry(comp.ecosystem.as_str()).or_default() += 1;
     }
     components
         .into_iter()
         .map(|(ecosystem, components)| {
-            let records = feeds.coverage.get(ecosystem).copied().unwrap_or(0);
+            let records = records_for(ecosystem, feeds);
             Coverage {
                 ecosystem: ecosystem.to_string(),
                 records,
@@ -113,17 +113,32 @@ pub fn coverage(targets: &[Target], feeds: &Feeds) -> Vec<Coverage> {
         .collect()
 }
 
+/// The records loaded that a component of `ecosystem` is matched against.
+fn records_for(ecosystem: &str, feeds: &Feeds) -> usize {
+    let base = ecosystem_base(ecosystem);
+    feeds
+        .coverage
+        .iter()
+        .filter(|(e, _)| ecosystem_base(e) == base && same_ecosystem(ecosystem, e))
+        .map(|(_, n)| n)
+        .sum()
+}
+
 /// One warning per target with components in an ecosystem no loaded advisory covers (the first
 /// ten targets of each ecosystem, then a count of the rest).
 pub fn coverage_warnings(targets: &[Target], feeds: &Feeds) -> Vec<String> {
     const SHOWN: usize = 10;
+    let mut covered: HashMap<&str, bool> = HashMap::new();
     let mut per: BTreeMap<&str, Vec<(&str, usize)>> = BTreeMap::new();
     for t in targets {
         let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
         for comp in &t.components {
-            let base = ecosystem_base(&comp.ecosystem);
-            if !feeds.coverage.contains_key(base) {
-                *counts.entry(base).or_default() += 1;
+            let eco = comp.ecosystem.as_str();
+            if !*covered
+                .entry(eco)
+                .or_insert_with(|| records_for(eco, feeds) > 0)
+            {
+                *counts.entry(eco).or_default() += 1;
             }
         }
         for (eco, n) in counts {
@@ -874,5 +889,53 @@ mod tests {
         assert!(m.findings.is_empty());
         assert_eq!(m.warnings.len(), 1);
         assert!(m.warnings[0].contains("x (PyPI)"), "{:?}", m.warnings);
+    }
+
+    #[test]
+    fn coverage_is_counted_per_release() {
+        let mut feeds = Feeds::default();
+        feeds.coverage.insert("Debian:11".into(), 3);
+        feeds.coverage.insert("Ubuntu:Pro:22.04:LTS".into(), 2);
+        feeds.coverage.insert("Ubuntu:22.04:LTS".into(), 5);
+        feeds.coverage.insert("crates.io".into(), 7);
+        let comp = |eco: &str| TargetComponent {
+            ecosystem: eco.into(),
+            name: "x".into(),
+            version: "1.0.0".into(),
+            also_named: Vec::new(),
+        };
+        let target = Target {
+            id: "t".into(),
+            components: vec![
+                comp("Debian:12"),
+                comp("Debian"),
+                comp("Ubuntu:22.04:LTS"),
+                comp("Ubuntu:Pro:22.04:LTS"),
+                comp("crates.io"),
+                comp("npm"),
+            ],
+        };
+        let got: Vec<(String, usize)> = coverage(std::slice::from_ref(&target), &feeds)
+            .into_iter()
+            .map(|c| (c.ecosystem, c.records))
+            .collect();
+        let want = [
+            ("Debian", 3),
+            ("Debian:12", 0),
+            ("Ubuntu:22.04:LTS", 5),
+            ("Ubuntu:Pro:22.04:LTS", 7),
+            ("crates.io", 7),
+            ("npm", 0),
+        ];
+        let want: Vec<(String, usize)> = want.iter().map(|(e, n)| (e.to_string(), *n)).collect();
+        assert_eq!(got, want);
+        let warnings = coverage_warnings(&[target], &feeds);
+        assert_eq!(
+            warnings,
+            [
+                "t: 1 Debian:12 components not checked: no loaded advisory feed covers Debian:12",
+                "t: 1 npm components not checked: no loaded advisory feed covers npm",
+            ]
+        );
     }
 }

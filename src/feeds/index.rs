@@ -29,7 +29,7 @@ use crate::advisory::Advisory;
 pub type Key = (String, String);
 
 /// Bumped whenever the layout or the record parsing changes, so older caches are not read.
-const FORMAT: &str = "patchplan-osv-index/4";
+const FORMAT: &str = "patchplan-osv-index/5";
 
 /// How many index files are kept (the newest); older ones are pruned.
 const KEEP: usize = 16;
@@ -64,6 +64,9 @@ pub enum Outcome {
 pub struct Entry {
     pub name: String,
     pub outcome: Outcome,
+    /// The full ecosystems of an advisory's affected packages (`Ubuntu:22.04:LTS`, `crates.io`):
+    /// what the feed covers, release by release.
+    pub ecosystems: Vec<String>,
     /// The load's notes about this record, replayed as warnings on every load.
     pub notes: Vec<String>,
     offset: u64,
@@ -172,11 +175,24 @@ pub fn keys_of(advisory: &Advisory) -> Vec<Key> {
     keys
 }
 
+/// The ecosystems an advisory affects packages of, with their releases, each once.
+pub fn ecosystems_of(advisory: &Advisory) -> Vec<String> {
+    let mut ecosystems: Vec<String> = advisory
+        .affected
+        .iter()
+        .map(|a| a.ecosystem.clone())
+        .collect();
+    ecosystems.sort();
+    ecosystems.dedup();
+    ecosystems
+}
+
 /// Makes an [`Entry`]; its place in the file is set by [`Writer::add`].
-pub fn entry(name: String, outcome: Outcome, notes: Vec<String>) -> Entry {
+pub fn entry(name: String, outcome: Outcome, ecosystems: Vec<String>, notes: Vec<String>) -> Entry {
     Entry {
         name,
         outcome,
+        ecosystems,
         notes,
         offset: 0,
         len: 0,
@@ -306,6 +322,8 @@ fn encode_header(entries: &[Entry], binding: &Binding) -> String {
             keys.iter()
                 .flat_map(|(eco, name)| [escape(eco), escape(name)]),
         );
+        fields.push(e.ecosystems.len().to_string());
+        fields.extend(e.ecosystems.iter().map(|n| escape(n)));
         fields.extend(e.notes.iter().map(|n| escape(n)));
         out.push_str(&fields.join("\t"));
         out.push('\n');
@@ -339,9 +357,14 @@ fn decode_entry(line: &str) -> Option<Entry> {
         "S" => Outcome::Skipped,
         _ => return None,
     };
+    let n: u64 = f.next()?.parse().ok()?;
+    let ecosystems = (0..n)
+        .map(|_| f.next().map(unescape))
+        .collect::<Option<Vec<String>>>()?;
     Some(Entry {
         name,
         outcome,
+        ecosystems,
         notes: f.map(unescape).collect(),
         offset,
         len,
@@ -397,6 +420,7 @@ mod tests {
                     ("PyPI".into(), "a".into()),
                     ("npm".into(), "@s/b".into()),
                 ]),
+                ecosystems: vec!["PyPI".into(), "npm".into()],
                 notes: vec![
                     "X-1: 2 listed version(s) of `a` ignored".into(),
                     String::new(),
@@ -408,6 +432,7 @@ mod tests {
             Entry {
                 name: "w.json".into(),
                 outcome: Outcome::Withdrawn,
+                ecosystems: Vec::new(),
                 notes: vec![],
                 offset: 106,
                 len: 3,
@@ -416,6 +441,7 @@ mod tests {
             Entry {
                 name: "s.json".into(),
                 outcome: Outcome::Skipped,
+                ecosystems: Vec::new(),
                 notes: vec!["not an OSV record: expected value at line 1 column 1".into()],
                 offset: 109,
                 len: 0,

@@ -118,8 +118,8 @@ pub struct Feeds {
     pub epss: Epss,
     pub snapshots: Vec<Snapshot>,
     pub warnings: Vec<LoadWarning>,
-    /// Advisory records loaded per ecosystem base (every record, kept or not): which
-    /// ecosystems the feeds cover at all.
+    /// Advisory records loaded per ecosystem, with its release (`Debian:12`; every record, kept
+    /// or not): which ecosystems and releases the feeds cover at all.
     pub coverage: BTreeMap<String, usize>,
     /// Per feed, warnings about records that affect none of the filter's packages: counted, not
     /// listed (`feeds status --verbose`, which loads without a filter, lists them).
@@ -205,7 +205,7 @@ impl Feeds {
             ..Snapshot::new(&spec)
         });
         for a in &advisories {
-            self.cover(&index::keys_of(a));
+            self.cover(&index::ecosystems_of(a));
         }
         self.advisories.extend(advisories);
     }
@@ -271,7 +271,11 @@ impl Feeds {
                     (index::Outcome::Skipped, None)
                 }
             };
-            let entry = index::entry(name, outcome, notes);
+            let ecosystems = advisory
+                .as_ref()
+                .map(index::ecosystems_of)
+                .unwrap_or_default();
+            let entry = index::entry(name, outcome, ecosystems, notes);
             self.add_entry(snapshot, &entry, advisory);
             if let Some(w) = writer.as_mut() {
                 w.add(entry, &bytes);
@@ -321,9 +325,9 @@ impl Feeds {
         advisory: Option<Advisory>,
     ) {
         match &entry.outcome {
-            index::Outcome::Advisory(keys) => {
+            index::Outcome::Advisory(_) => {
                 snapshot.records += 1;
-                self.cover(keys);
+                self.cover(&entry.ecosystems);
             }
             index::Outcome::Withdrawn => snapshot.withdrawn += 1,
             index::Outcome::Skipped => snapshot.skipped += 1,
@@ -381,18 +385,17 @@ impl Feeds {
         }
         snapshot.records = advisories.len();
         for a in &advisories {
-            self.cover(&index::keys_of(a));
+            self.cover(&index::ecosystems_of(a));
         }
         self.advisories.extend(advisories);
         Ok(())
     }
 
-    /// Counts one record for each ecosystem it affects.
-    fn cover(&mut self, keys: &[Key]) {
-        let mut bases: Vec<&str> = keys.iter().map(|(base, _)| base.as_str()).collect();
-        bases.dedup();
-        for base in bases {
-            *self.coverage.entry(base.to_string()).or_default() += 1;
+    /// Counts one record for each ecosystem (with its release) it affects; `ecosystems` holds
+    /// each once.
+    fn cover(&mut self, ecosystems: &[String]) {
+        for ecosystem in ecosystems {
+            *self.coverage.entry(ecosystem.clone()).or_default() += 1;
         }
     }
 
