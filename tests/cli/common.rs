@@ -141,3 +141,17 @@ pub fn python(script: &str, args: &[&Path]) -> Output {
         .output()
         .expect("python3 runs")
 }
+
+/// Upgrades hudson-selfcare's axios and tower-http: its Sunday window has nothing left to do.
+pub fn upgrade_selfcare(dir: &Path) {
+    edit(
+        &dir.join("inventory/stacks/selfcare-portal-3.4.toml"),
+        "version = \"1.7.7\"",
+        "version = \"1.8.2\"",
+    );
+    edit(
+        &dir.join("inventory/locks/portal.Cargo.lock"),
+        "name = \"tower-http\"\nversion = \"0.6.1\"",
+        "name = \"tower-http\"\nversion = \"0.6.2\"",
+    );
+}

@@ -210,17 +210,20 @@ fn plan_send_delivers_every_due_notice_by_email() {
     assert!(stdout(&h).contains("ops@outbackwireless.example"));
 }
 
+/// A port on 127.0.0.1 that nothing listens on (bound, then let go): a mail server that is
+/// down.
+fn closed_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
 /// The webhook gets each notice's JSON, exactly as written, with the notice id as
 /// Idempotency-Key and a signature that Python's `hmac` verifies.
 #[test]
 fn webhook_body_signature_and_idempotency_key() {
     let hook = http_server(204);
     // No SMTP server: email fails (and is retried later); the webhook is independent of it.
-    let closed = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let closed = closed_port();
     let tmp = example_for(closed, Some(hook.port));
     let dir = tmp.path();
     let o = pp(dir, &["plan", "--now", NOW, "--quiet"]);
@@ -276,11 +279,7 @@ fn webhook_body_signature_and_idempotency_key() {
 #[test]
 fn failures_are_retried_or_given_up_by_kind() {
     let hook = http_server(503);
-    let closed = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let closed = closed_port();
     let tmp = example_for(closed, Some(hook.port));
     let dir = tmp.path();
     assert_eq!(
@@ -682,20 +681,6 @@ fn delivery_settings_are_validated() {
     let _ = config;
 }
 
-/// Upgrades hudson-selfcare's axios and tower-http: its Sunday window has nothing left to do.
-fn upgrade_selfcare(dir: &Path) {
-    edit(
-        &dir.join("inventory/stacks/selfcare-portal-3.4.toml"),
-        "version = \"1.7.7\"",
-        "version = \"1.8.2\"",
-    );
-    edit(
-        &dir.join("inventory/locks/portal.Cargo.lock"),
-        "name = \"tower-http\"\nversion = \"0.6.1\"",
-        "name = \"tower-http\"\nversion = \"0.6.2\"",
-    );
-}
-
 /// A cancelled window's notice carries the calendar part with method CANCEL (so calendars
 /// remove the event), the reminders of the announcement it replaces are never sent, and the
 /// outbox survives `ledger export` and `import` byte for byte.
@@ -840,11 +825,7 @@ fn smtp_auth_reads_its_credentials_from_the_environment() {
 #[test]
 fn the_organisation_webhook_gets_every_customers_notices() {
     let hook = http_server(200);
-    let closed = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let closed = closed_port();
     let tmp = example_for(closed, Some(hook.port));
     let dir = tmp.path();
     edit(

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::common::{NOW, command, edit, example_copy, run_in, stderr, stdout};
+use crate::common::{NOW, command, example_copy, run_in, stderr, stdout, upgrade_selfcare};
 
 /// `plan` in `dir` at `now`; returns plan.json.
 fn plan_at(dir: &Path, now: &str) -> Value {
@@ -66,20 +66,6 @@ fn issued(plan: &Value) -> Vec<(String, String, String, u64)> {
             )
         })
         .collect()
-}
-
-/// Upgrades hudson-selfcare's axios and tower-http: its Sunday window has nothing left to do.
-fn upgrade_selfcare(dir: &Path) {
-    edit(
-        &dir.join("inventory/stacks/selfcare-portal-3.4.toml"),
-        "version = \"1.7.7\"",
-        "version = \"1.8.2\"",
-    );
-    edit(
-        &dir.join("inventory/locks/portal.Cargo.lock"),
-        "name = \"tower-http\"\nversion = \"0.6.1\"",
-        "name = \"tower-http\"\nversion = \"0.6.2\"",
-    );
 }
 
 fn notice(kind: &str, window: &str, key: &str, seq: u64) -> (String, String, String, u64) {
