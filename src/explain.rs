@@ -59,7 +59,7 @@ pub struct Schedule<'a> {
     /// Why an open finding is in no window (plan.json's `unscheduled_reason`).
     pub unscheduled_reason: Option<crate::schedule::Unscheduled>,
     /// Why it went there, or why nowhere.
-    pub reasons: &'a [String],
+    pub reasons: Vec<String>,
 }
 
 /// The window a fix is in, and the fix's task in it.
@@ -91,7 +91,7 @@ pub fn explain<'a>(
     let findings: Vec<Explained> = plan
         .findings
         .iter()
-        .filter(|f| names(f, query) && environment.is_none_or(|e| f.environment == e))
+        .filter(|f| names(f, query) && environment.is_none_or(|e| f.environment() == e))
         .map(|f| explained(inv, plan, f))
         .collect();
     if findings.is_empty() {
@@ -109,11 +109,11 @@ pub fn explain<'a>(
 }
 
 fn names(f: &PlanFinding, query: &str) -> bool {
-    f.id == query || f.matched.advisory == query || f.matched.aliases.iter().any(|a| a == query)
+    f.has_id(query) || f.matched.advisory == query || f.matched.aliases.iter().any(|a| a == query)
 }
 
 fn explained<'a>(inv: &'a Inventory, plan: &'a Plan, f: &'a PlanFinding) -> Explained<'a> {
-    let env = inv.environment(&f.environment);
+    let env = inv.environment(f.environment());
     let comp = env.and_then(|e| e.components.get(f.matched.component));
     let origin = comp.map(|c| c.origin.as_str());
     let upgrade = comp.filter(|c| !c.binaries.is_empty()).map(|c| Upgrade {
@@ -132,7 +132,7 @@ fn explained<'a>(inv: &'a Inventory, plan: &'a Plan, f: &'a PlanFinding) -> Expl
         .iter()
         .map(|i| Input {
             source: match i.source.as_str() {
-                "environment" => format!("environment {}", f.environment),
+                "environment" => format!("environment {}", f.environment()),
                 "customer" => format!("customer {}", f.customer),
                 _ => i.source.clone(),
             },
@@ -152,14 +152,15 @@ fn explained<'a>(inv: &'a Inventory, plan: &'a Plan, f: &'a PlanFinding) -> Expl
             emergency: f.emergency,
             window: f.window.as_deref().and_then(|id| window(plan, f, id)),
             unscheduled_reason: f.unscheduled_reason,
-            reasons: &f.schedule,
+            reasons: f.schedule(),
         },
     }
 }
 
 fn window<'a>(plan: &'a Plan, f: &PlanFinding, id: &str) -> Option<WindowRef<'a>> {
     let w = plan.windows.iter().find(|w| w.id == id)?;
-    let task = w.tasks.iter().find(|t| t.findings.contains(&f.id));
+    let id = f.id();
+    let task = w.tasks.iter().find(|t| t.findings.contains(&id));
     Some(WindowRef {
         id: &w.id,
         kind: w.kind,

@@ -7,6 +7,7 @@
 //! that fixes all of its findings and that no known advisory marks as affected.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -34,13 +35,44 @@ pub struct TargetComponent {
     pub also_named: Vec<String>,
 }
 
-/// One vulnerability of one component.
-#[derive(Debug, Clone, Serialize)]
+/// One vulnerability of one component of one target. What it is ([`Vuln`]) is shared by every
+/// target that runs the same version: a fleet repeats a few thousand vulnerable versions across
+/// tens of thousands of environments, and each finding is three words.
+#[derive(Debug, Clone)]
 pub struct Finding {
-    pub target: String,
+    /// The target's id (shared by its findings).
+    pub target: Arc<str>,
     /// Index of the component in its target.
-    #[serde(skip)]
     pub component: usize,
+    pub vuln: Arc<Vuln>,
+}
+
+impl std::ops::Deref for Finding {
+    type Target = Vuln;
+    fn deref(&self) -> &Vuln {
+        &self.vuln
+    }
+}
+
+impl Serialize for Finding {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Flat<'a> {
+            target: &'a str,
+            #[serde(flatten)]
+            vuln: &'a Vuln,
+        }
+        Flat {
+            target: &self.target,
+            vuln: &self.vuln,
+        }
+        .serialize(s)
+    }
+}
+
+/// One vulnerability of one component version: the merged records that hit it and its fix.
+#[derive(Debug, Clone, Serialize)]
+pub struct Vuln {
     pub ecosystem: String,
     pub package: String,
     pub version: String,
@@ -64,7 +96,7 @@ pub struct Matches {
     pub findings: Vec<Finding>,
     /// Per (target index, component index) with non-informational findings: the versions it
     /// could be upgraded to, and what each fixes (see [`Upgrade::choose`]).
-    pub upgrades: HashMap<(usize, usize), Upgrade>,
+    pub upgrades: HashMap<(usize, usize), Arc<Upgrade>>,
     /// Components that could not be matched, with the reason.
     pub warnings: Vec<String>,
 }
@@ -192,8 +224,8 @@ type Index = HashMap<(String, String), Vec<(usize, usize)>>;
 /// the recommended upgrade. Environments built from the same stacks share most components, so
 /// each distinct version is matched once and its result copied to every target that runs it.
 struct Matched {
-    findings: Vec<Finding>,
-    upgrade: Option<Upgrade>,
+    findings: Vec<Arc<Vuln>>,
+    upgrade: Option<Arc<Upgrade>>,
 }
 
 /// The versions one component can be upgraded to, smallest first: every fixed version above the
@@ -246,32 +278,62 @@ impl Upgrade {
     }
 }
 
-/// Matches every target's components against every advisory.
+/// Matches every target's components against every advisory: each distinct component once (on
+/// every core), then its result shared by every target that runs it.
 pub fn match_targets(targets: &[Target], feeds: &Feeds) -> Matches {
+    use rayon::prelude::*;
     let index = feeds.index();
+    // The distinct components, in first-seen order, and which one each component is.
+    let mut ids: HashMap<&TargetComponent, usize> = HashMap::new();
+    let mut first: Vec<(usize, &TargetComponent)> = Vec::new();
+    let which: Vec<Vec<usize>> = targets
+        .iter()
+        .enumerate()
+        .map(|(t, target)| {
+            (target.components.iter())
+                .map(|comp| {
+                    *ids.entry(comp).or_insert_with(|| {
+                        first.push((t, comp));
+                        first.len() - 1
+                    })
+                })
+                .collect()
+        })
+        .collect();
+    let results: Vec<(Option<Matched>, Vec<String>)> = first
+        .par_iter()
+        .map(|&(t, comp)| {
+            let mut warnings = Vec::new();
+            let m = match_one(&targets[t], comp, &index, feeds, &mut warnings);
+            (m, warnings)
+        })
+        .collect();
     let mut out = Matches::default();
-    let mut memo: HashMap<&TargetComponent, Option<Matched>> = HashMap::new();
     for (t, target) in targets.iter().enumerate() {
-        for (c, comp) in target.components.iter().enumerate() {
-            if !memo.contains_key(comp) {
-                let warned = out.warnings.len();
-                let matched = match_one(target, comp, &index, feeds, &mut out.warnings);
-                if out.warnings.len() > warned {
-                    // An unreadable version is reported for every target that has it.
-                    continue;
+        let id: Arc<str> = Arc::from(target.id.as_str());
+        for (c, &d) in which[t].iter().enumerate() {
+            let (matched, warnings) = &results[d];
+            if !warnings.is_empty() {
+                // An unreadable version is reported for every target that has it.
+                if first[d].0 == t {
+                    out.warnings.extend(warnings.iter().cloned());
+                } else {
+                    let mut w = Vec::new();
+                    match_one(target, &target.components[c], &index, feeds, &mut w);
+                    out.warnings.extend(w);
                 }
-                memo.insert(comp, matched);
+                continue;
             }
-            let Some(Some(m)) = memo.get(comp) else {
+            let Some(m) = matched else {
                 continue;
             };
             if let Some(upgrade) = &m.upgrade {
                 out.upgrades.insert((t, c), upgrade.clone());
             }
-            out.findings.extend(m.findings.iter().map(|f| Finding {
-                target: target.id.clone(),
+            out.findings.extend(m.findings.iter().map(|v| Finding {
+                target: id.clone(),
                 component: c,
-                ..f.clone()
+                vuln: v.clone(),
             }));
         }
     }
@@ -292,12 +354,14 @@ fn match_one(
     if hits.is_empty() {
         return None;
     }
-    let findings = merge(target, 0, comp, &version, &hits, feeds);
-    let real: Vec<&Finding> = findings
+    let findings = merge(comp, &version, &hits, feeds);
+    let real: Vec<&Vuln> = findings
         .iter()
         .filter(|f| f.informational.is_none())
         .collect();
-    let upgrade = (!real.is_empty()).then(|| upgrades(comp, &version, &real, index, feeds));
+    let upgrade =
+        (!real.is_empty()).then(|| Arc::new(upgrades(comp, &version, &real, index, feeds)));
+    let findings = findings.into_iter().map(Arc::new).collect();
     Some(Matched { findings, upgrade })
 }
 
@@ -351,14 +415,7 @@ fn hits(comp: &TargetComponent, version: &Version, index: &Index, feeds: &Feeds)
 }
 
 /// Groups hits that share an id or alias into one finding each.
-fn merge(
-    target: &Target,
-    c: usize,
-    comp: &TargetComponent,
-    version: &Version,
-    hits: &[usize],
-    feeds: &Feeds,
-) -> Vec<Finding> {
+fn merge(comp: &TargetComponent, version: &Version, hits: &[usize], feeds: &Feeds) -> Vec<Vuln> {
     let mut groups: Vec<(BTreeSet<&str>, Vec<usize>)> = Vec::new();
     for &h in hits {
         let ids: BTreeSet<&str> = feeds.advisories[h].ids().collect();
@@ -372,7 +429,7 @@ fn merge(
         groups = rest;
         groups.push(merged);
     }
-    let mut findings: Vec<Finding> = groups
+    let mut findings: Vec<Vuln> = groups
         .into_iter()
         .map(|(ids, mut members)| {
             members.sort_by_key(|&m| primary_rank(&feeds.advisories[m]));
@@ -384,9 +441,7 @@ fn merge(
                 .filter_map(|&m| fixed_for(&feeds.advisories[m], comp, version))
                 .max()
                 .map(|v| v.to_string());
-            Finding {
-                target: target.id.clone(),
-                component: c,
+            Vuln {
                 ecosystem: comp.ecosystem.clone(),
                 package: comp.name.clone(),
                 version: comp.version.clone(),
@@ -444,7 +499,7 @@ fn fixed_for(adv: &Advisory, comp: &TargetComponent, version: &Version) -> Optio
 fn upgrades(
     comp: &TargetComponent,
     installed: &Version,
-    findings: &[&Finding],
+    findings: &[&Vuln],
     index: &Index,
     feeds: &Feeds,
 ) -> Upgrade {
@@ -479,7 +534,7 @@ fn upgrades(
             r.contains(v) && r.intervals.iter().filter_map(|i| i.fixed()).any(|f| f > v)
         })
     };
-    let leaves = |f: &Finding, v: &Version| {
+    let leaves = |f: &Vuln, v: &Version| {
         !f.records.iter().any(|&m| {
             feeds.advisories[m]
                 .affected
@@ -833,7 +888,7 @@ mod tests {
         ]);
         let ids = |eco: &str| -> Vec<String> {
             let m = scan(&f, eco, "curl", "7.81.0-1ubuntu1");
-            m.findings.into_iter().map(|x| x.advisory).collect()
+            m.findings.into_iter().map(|x| x.advisory.clone()).collect()
         };
         assert_eq!(ids("Ubuntu:22.04:LTS"), ["USN-1"]);
         assert_eq!(ids("Ubuntu:Pro:22.04:LTS"), ["USN-1", "USN-2"]);

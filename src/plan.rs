@@ -1,6 +1,7 @@
 //! The plan: wires match -> risk -> schedule for an inventory, and is what `plan.json` holds.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
@@ -9,7 +10,7 @@ use crate::feeds::{Cache, Feeds, Snapshot};
 use crate::inputs::distro::PackageFormat;
 use crate::inventory::vex::{VexStatement, VexStatus};
 use crate::inventory::{Component, Criticality, Environment, Exposure, Inventory, Tier};
-use crate::matching::{self, Finding, Matches, Target, TargetComponent, Upgrade};
+use crate::matching::{self, Finding, Target, TargetComponent, Upgrade};
 use crate::notice::NoticeRecord;
 use crate::risk::{self, Assessment, Context, Decision};
 use crate::schedule::{self, TaskRequest, Unscheduled, Window};
@@ -21,6 +22,9 @@ pub struct Plan {
     pub now: DateTime<Utc>,
     pub feeds: Vec<Snapshot>,
     pub findings: Vec<PlanFinding>,
+    /// The distinct assessments findings refer to (`PlanFinding::assessment`).
+    #[serde(skip)]
+    pub assessments: Vec<Arc<Assessment>>,
     pub windows: Vec<Window>,
     pub notices: Vec<NoticeRecord>,
     /// Per ecosystem of the inventory's components: advisory records loaded, components checked.
@@ -28,35 +32,46 @@ pub struct Plan {
     pub warnings: Vec<String>,
 }
 
-/// A finding with its risk and its place in the schedule.
-#[derive(Debug, Clone, Serialize)]
+/// A finding with its risk and its place in the schedule. A fleet has millions: what findings
+/// share (the vulnerability, the assessment, the window, the placement's reasons) is shared, not
+/// copied, and what few have (an exception, a VEX statement, notes) is boxed.
+#[derive(Debug, Clone)]
 pub struct PlanFinding {
-    pub id: String,
-    pub environment: String,
-    pub customer: String,
-    #[serde(flatten)]
+    /// The environment (its id is `matched.target`) and the component.
     pub matched: Finding,
+    pub customer: Arc<str>,
     /// The version the component is upgraded to (fixes all its findings), if any.
-    pub recommended: Option<String>,
+    pub recommended: Option<Arc<str>>,
     pub status: Status,
+    /// The ranking, shared by every finding of the same records in the same context.
+    pub risk: Arc<Assessment>,
+    /// Index of `risk` among the plan's distinct assessments (plan.json's `assessment`).
+    pub assessment: u32,
+    pub emergency: bool,
+    pub window: Option<Arc<str>>,
+    /// Its window starts too late for its deadline (or it has none and a deadline).
+    pub deadline_missed: bool,
+    /// Why an open finding is in no window (`None` when it is in one, or not open).
+    pub unscheduled_reason: Option<Unscheduled>,
+    /// Where its task went and why, or why nowhere (shared by the findings of one task).
+    pub placed: Option<Arc<[String]>>,
+    /// What this finding alone has: an exception, a VEX statement, reasons of its own.
+    pub extra: Option<Box<Extra>>,
+    /// The index of the environment among the inventory's (and the match targets).
+    pub target: usize,
+}
+
+/// The rare parts of a finding.
+#[derive(Debug, Clone, Default)]
+pub struct Extra {
     /// The exception that names this finding, in force or expired.
     pub exception: Option<ExceptionNote>,
     /// The latest VEX statement about this finding, whatever its status.
     pub vex: Option<VexStatement>,
-    #[serde(flatten)]
-    pub risk: Assessment,
-    pub emergency: bool,
-    pub window: Option<String>,
-    /// Its window starts too late for its deadline (or it has none and a deadline).
-    pub deadline_missed: bool,
-    /// Why an open finding is in no window (`null` when it is in one, or not open).
-    pub unscheduled_reason: Option<Unscheduled>,
-    /// Where the fix went and why, or why nowhere (also at the end of `reasons`).
-    #[serde(skip)]
+    /// Reasons of this finding alone, after its assessment's (VEX, exception, `schedule: ...`).
+    pub notes: Vec<String>,
+    /// Why its fix went nowhere, before the placement's reasons (unprefixed).
     pub schedule: Vec<String>,
-    /// The index of the environment among the inventory's (and the match targets).
-    #[serde(skip)]
-    pub target: usize,
 }
 
 impl PlanFinding {
@@ -64,6 +79,146 @@ impl PlanFinding {
     /// no fix included) or a window after its deadline. What `plan --fail-on` counts.
     pub fn at_risk(&self) -> bool {
         self.status == Status::Open && (self.window.is_none() || self.deadline_missed)
+    }
+
+    /// `ENVIRONMENT:PACKAGE:ADVISORY`.
+    pub fn id(&self) -> String {
+        finding_id(
+            &self.matched.target,
+            &self.matched.package,
+            &self.matched.advisory,
+        )
+    }
+
+    /// Whether this finding's id is `id`, without making it.
+    pub fn has_id(&self, id: &str) -> bool {
+        let m = &self.matched;
+        let mut parts = id.splitn(2, ':');
+        parts.next() == Some(&*m.target)
+            && parts.next().is_some_and(|rest| {
+                rest.strip_prefix(m.package.as_str())
+                    .and_then(|r| r.strip_prefix(':'))
+                    == Some(m.advisory.as_str())
+            })
+    }
+
+    /// Compares ids as strings, without making them.
+    pub fn cmp_id(&self, other: &PlanFinding) -> std::cmp::Ordering {
+        fn bytes(f: &PlanFinding) -> impl Iterator<Item = u8> + '_ {
+            let m = &f.matched;
+            let (t, p, a) = (
+                m.target.as_bytes(),
+                m.package.as_bytes(),
+                m.advisory.as_bytes(),
+            );
+            (t.iter().chain(b":").chain(p).chain(b":").chain(a)).copied()
+        }
+        bytes(self).cmp(bytes(other))
+    }
+
+    pub fn environment(&self) -> &str {
+        &self.matched.target
+    }
+
+    pub fn exception(&self) -> Option<&ExceptionNote> {
+        self.extra.as_ref()?.exception.as_ref()
+    }
+
+    pub fn vex(&self) -> Option<&VexStatement> {
+        self.extra.as_ref()?.vex.as_ref()
+    }
+
+    fn extra_mut(&mut self) -> &mut Extra {
+        self.extra.get_or_insert_with(Default::default)
+    }
+
+    /// Notes a reason of this finding alone.
+    fn note(&mut self, reason: String) {
+        self.extra_mut().notes.push(reason);
+    }
+
+    /// Why its fix went where it did, or nowhere: its own reasons, then its task's placement.
+    pub fn schedule(&self) -> Vec<String> {
+        let own = self.extra.iter().flat_map(|x| x.schedule.iter());
+        own.chain(self.placed.iter().flat_map(|p| p.iter()))
+            .cloned()
+            .collect()
+    }
+
+    /// Every reason: the assessment's, this finding's own, then the schedule's.
+    pub fn reasons(&self) -> impl Iterator<Item = std::borrow::Cow<'_, str>> {
+        let own = self.extra.iter().flat_map(|x| x.notes.iter());
+        let placed = self.placed.iter().flat_map(|p| p.iter());
+        (self.risk.reasons.iter().chain(own))
+            .map(|r| std::borrow::Cow::Borrowed(r.as_str()))
+            .chain(placed.map(|r| std::borrow::Cow::Owned(format!("schedule: {r}"))))
+    }
+}
+
+/// A finding's id: `ENVIRONMENT:PACKAGE:ADVISORY`.
+pub fn finding_id(environment: &str, package: &str, advisory: &str) -> String {
+    let mut id = String::with_capacity(environment.len() + package.len() + advisory.len() + 2);
+    id.push_str(environment);
+    id.push(':');
+    id.push_str(package);
+    id.push(':');
+    id.push_str(advisory);
+    id
+}
+
+/// plan.json v1's finding (and `explain`'s): every field of the finding in one object.
+impl Serialize for PlanFinding {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Flat<'a> {
+            id: String,
+            environment: &'a str,
+            customer: &'a str,
+            #[serde(flatten)]
+            matched: &'a Finding,
+            recommended: Option<&'a str>,
+            status: Status,
+            exception: Option<&'a ExceptionNote>,
+            vex: Option<&'a VexStatement>,
+            decision: Decision,
+            deadline: Option<DateTime<Utc>>,
+            timeline: Option<&'a risk::Timeline>,
+            score: f64,
+            cvss: Option<&'a risk::CvssInfo>,
+            epss: Option<&'a risk::Epss>,
+            kev: bool,
+            points: &'a risk::Points,
+            reasons: Vec<std::borrow::Cow<'a, str>>,
+            emergency: bool,
+            window: Option<&'a str>,
+            deadline_missed: bool,
+            unscheduled_reason: Option<Unscheduled>,
+        }
+        let r = &*self.risk;
+        Flat {
+            id: self.id(),
+            environment: self.environment(),
+            customer: &self.customer,
+            matched: &self.matched,
+            recommended: self.recommended.as_deref(),
+            status: self.status,
+            exception: self.exception(),
+            vex: self.vex(),
+            decision: r.decision,
+            deadline: r.deadline,
+            timeline: r.timeline.as_ref(),
+            score: r.score,
+            cvss: r.cvss.as_ref(),
+            epss: r.epss.as_ref(),
+            kev: r.kev,
+            points: &r.points,
+            reasons: self.reasons().collect(),
+            emergency: self.emergency,
+            window: self.window.as_deref(),
+            deadline_missed: self.deadline_missed,
+            unscheduled_reason: self.unscheduled_reason,
+        }
+        .serialize(s)
     }
 }
 
@@ -177,45 +332,63 @@ pub fn build_with(
     now: DateTime<Utc>,
     history: &History,
 ) -> Plan {
-    let matches = matching::match_targets(targets, feeds);
+    use rayon::prelude::*;
+    let mut matches = matching::match_targets(targets, feeds);
     let mut warnings: Vec<String> = inv.warnings.clone();
     warnings.extend(history.overdue.iter().cloned());
     warnings.extend(feeds.warning_lines());
     warnings.extend(matches.warnings.iter().cloned());
     let coverage = matching::coverage(targets, feeds);
     warnings.extend(matching::coverage_warnings(targets, feeds));
-    let (mut findings, requests, owners) = rank(inv, feeds, &matches, now, history, &mut warnings);
-    let (requests, owners) = hold(history, &mut findings, requests, owners);
+    let found = std::mem::take(&mut matches.findings);
+    let mut ranked = rank(
+        inv,
+        feeds,
+        found,
+        &matches.upgrades,
+        now,
+        history,
+        &mut warnings,
+    );
+    drop(matches);
+    let (requests, owners) = hold(
+        history,
+        &mut ranked.findings,
+        ranked.requests,
+        ranked.owners,
+    );
+    let mut findings = ranked.findings;
     let sched = schedule::schedule_announced(inv, &requests, now, &history.announced);
+    drop(requests);
     for (placement, members) in sched.placements.iter().zip(&owners) {
+        let window: Option<Arc<str>> = placement.window.as_deref().map(Arc::from);
+        let placed: Arc<[String]> = placement.reasons.clone().into();
         for &f in members {
             let finding = &mut findings[f];
-            finding.emergency = placement.emergency && placement.window.is_some();
-            finding.window = placement.window.clone();
+            finding.emergency = placement.emergency && window.is_some();
+            finding.window = window.clone();
             finding.deadline_missed = placement.deadline_missed;
-            if finding.window.is_none() {
+            if window.is_none() {
                 finding.unscheduled_reason =
                     Some(placement.unscheduled.unwrap_or(Unscheduled::NoUsableWindow));
             }
-            finding.schedule = placement.reasons.clone();
-            finding
-                .risk
-                .reasons
-                .extend(placement.reasons.iter().map(|r| format!("schedule: {r}")));
+            finding.placed = Some(placed.clone());
         }
     }
-    findings.sort_by(|a, b| {
+    drop(owners);
+    findings.par_sort_by(|a, b| {
         b.risk
             .decision
             .cmp(&a.risk.decision)
             .then(b.risk.score.total_cmp(&a.risk.score))
-            .then_with(|| a.id.cmp(&b.id))
+            .then_with(|| a.cmp_id(b))
     });
     Plan {
         schema: "patchplan.plan/v1",
         now,
         feeds: feeds.snapshots.clone(),
         findings,
+        assessments: ranked.assessments,
         windows: sched.windows,
         notices: Vec::new(),
         coverage,
@@ -223,124 +396,162 @@ pub fn build_with(
     }
 }
 
-/// Ranks every finding of `matches` (made from [`targets`] of `inv`), gives it its status and
-/// chooses each component's upgrade: the findings in match order, and one task request per
-/// upgrade with the indices of the findings it fixes. What `scan` of an inventory reports.
+/// What [`rank`] gives: the findings in match order, one task request per upgrade with the
+/// indices of the findings it fixes, and the distinct assessments the findings refer to.
+pub struct Ranked {
+    pub findings: Vec<PlanFinding>,
+    pub requests: Vec<TaskRequest>,
+    pub owners: Vec<Vec<usize>>,
+    pub assessments: Vec<Arc<Assessment>>,
+}
+
+/// Ranks every finding of `found` (matched from [`targets`] of `inv`), gives it its status and
+/// chooses each component's upgrade among `upgrades`. What `scan` of an inventory reports.
 pub fn rank(
     inv: &Inventory,
     feeds: &Feeds,
-    matches: &Matches,
+    found: Vec<Finding>,
+    upgrades: &HashMap<(usize, usize), Arc<Upgrade>>,
     now: DateTime<Utc>,
     history: &History,
     warnings: &mut Vec<String>,
-) -> (Vec<PlanFinding>, Vec<TaskRequest>, Vec<Vec<usize>>) {
-    let mut findings = rank_findings(inv, feeds, matches, now, history, warnings);
-    let (requests, owners) = requests(inv, &matches.upgrades, &mut findings);
-    (findings, requests, owners)
+) -> Ranked {
+    let (mut findings, assessments) = rank_findings(inv, feeds, found, now, history, warnings);
+    let (requests, owners) = requests(inv, upgrades, &mut findings);
+    Ranked {
+        findings,
+        requests,
+        owners,
+        assessments,
+    }
 }
+
+/// Assessments depend on the finding's records and kind, where it lives, and when it was
+/// detected; a fleet repeats the same vulnerable versions in many environments alike, so each
+/// distinct key is assessed once.
+type AssessKey = (u32, Exposure, Criticality, Tier, DateTime<Utc>);
 
 fn rank_findings(
     inv: &Inventory,
     feeds: &Feeds,
-    matches: &Matches,
+    found: Vec<Finding>,
     now: DateTime<Utc>,
     history: &History,
     warnings: &mut Vec<String>,
-) -> Vec<PlanFinding> {
-    let env_index: BTreeMap<&str, usize> = inv
-        .environments
-        .iter()
-        .enumerate()
+) -> (Vec<PlanFinding>, Vec<Arc<Assessment>>) {
+    use rayon::prelude::*;
+    let env_index: HashMap<&str, usize> = (inv.environments.iter().enumerate())
         .map(|(i, e)| (e.id.as_str(), i))
         .collect();
+    let contexts: Vec<(Context, Arc<str>)> = (inv.environments.iter())
+        .map(|env| {
+            let tier = inv
+                .customer(&env.customer)
+                .map(|c| c.tier)
+                .unwrap_or_default();
+            let cx = Context {
+                exposure: env.exposure,
+                criticality: env.criticality,
+                tier,
+            };
+            (cx, Arc::from(env.customer.as_str()))
+        })
+        .collect();
+    // Which environment, when detected, and which assessment each finding has.
+    let detected: Vec<DateTime<Utc>> = if history.first_seen.is_empty() {
+        vec![now; found.len()]
+    } else {
+        (found.par_iter())
+            .map(|f| {
+                let id = finding_id(&f.target, &f.package, &f.advisory);
+                history.first_seen.get(&id).map_or(now, |t| now.min(*t))
+            })
+            .collect()
+    };
+    let mut records: HashMap<(&[usize], Option<&str>), u32> = HashMap::new();
+    let mut by_vuln: HashMap<usize, u32> = HashMap::new();
+    let mut keys: HashMap<AssessKey, u32> = HashMap::new();
+    let mut wanted: Vec<(&Finding, Context, DateTime<Utc>)> = Vec::new();
+    let mut last: Option<(&Arc<str>, usize)> = None;
+    let mut placed: Vec<(usize, u32)> = Vec::with_capacity(found.len());
+    for (f, &when) in found.iter().zip(&detected) {
+        let t = match last {
+            Some((id, t)) if Arc::ptr_eq(id, &f.target) => t,
+            _ => {
+                let t = env_index[&*f.target];
+                last = Some((&f.target, t));
+                t
+            }
+        };
+        let next = records.len() as u32;
+        let r = *by_vuln
+            .entry(Arc::as_ptr(&f.vuln) as usize)
+            .or_insert_with(|| {
+                *records
+                    .entry((&f.records, f.informational.as_deref()))
+                    .or_insert(next)
+            });
+        let cx = contexts[t].0;
+        let key = (r, cx.exposure, cx.criticality, cx.tier, when);
+        let next = keys.len() as u32;
+        let a = *keys.entry(key).or_insert_with(|| {
+            wanted.push((f, cx, when));
+            next
+        });
+        placed.push((t, a));
+    }
+    drop((records, by_vuln, keys));
+    let assessments: Vec<Arc<Assessment>> = (wanted.par_iter())
+        .map(|(f, cx, when)| Arc::new(risk::assess(f, feeds, *cx, &inv.policy, *when)))
+        .collect();
+    drop(wanted);
     // A bad record is warned about once, not once per environment it is found in.
     let mut warned = HashSet::new();
-    let mut memo = HashMap::new();
-    matches
-        .findings
-        .iter()
-        .map(|f| {
-            let t = env_index[f.target.as_str()];
-            let mut finding = plan_finding(inv, feeds, history, (t, f), now, &mut memo, warnings);
-            finding.target = t;
-            let fresh = finding
-                .risk
-                .warnings
-                .drain(..)
-                .filter(|w| warned.insert(w.clone()));
-            warnings.extend(fresh);
-            finding
+    for a in &assessments {
+        warnings.extend(a.warnings.iter().filter(|w| warned.insert(*w)).cloned());
+    }
+    let made: Vec<(PlanFinding, Option<String>)> = (found.into_par_iter().zip(placed))
+        .map(|(f, (t, a))| {
+            let finding = PlanFinding {
+                customer: contexts[t].1.clone(),
+                recommended: None,
+                status: Status::Open,
+                risk: assessments[a as usize].clone(),
+                assessment: a,
+                emergency: false,
+                window: None,
+                deadline_missed: false,
+                unscheduled_reason: None,
+                placed: None,
+                extra: None,
+                target: t,
+                matched: f,
+            };
+            plan_finding(inv, now, finding)
         })
-        .collect()
+        .collect();
+    let mut findings = Vec::with_capacity(made.len());
+    for (f, warning) in made {
+        warnings.extend(warning);
+        findings.push(f);
+    }
+    (findings, assessments)
 }
 
-/// Assessments already made, by what they depend on: the records and kind of the finding, where
-/// it lives, and when it was detected. A fleet repeats the same vulnerable versions in many
-/// environments alike.
-type AssessMemo = HashMap<AssessKey, Assessment>;
-type AssessKey = (
-    Vec<usize>,
-    Option<String>,
-    Exposure,
-    Criticality,
-    Tier,
-    DateTime<Utc>,
-);
-
-/// Ranks finding `f` of environment `t` and gives it its status. Its deadline counts from when
-/// the ledger first saw it, or from `now`.
+/// Gives finding `f` its status (VEX, exception); an expired exception is also a warning.
 fn plan_finding(
     inv: &Inventory,
-    feeds: &Feeds,
-    history: &History,
-    (t, f): (usize, &Finding),
     now: DateTime<Utc>,
-    memo: &mut AssessMemo,
-    warnings: &mut Vec<String>,
-) -> PlanFinding {
-    let env = &inv.environments[t];
-    let tier = inv
-        .customer(&env.customer)
-        .map(|c| c.tier)
-        .unwrap_or_default();
-    let cx = Context {
-        exposure: env.exposure,
-        criticality: env.criticality,
-        tier,
-    };
-    let id = format!("{}:{}:{}", env.id, f.package, f.advisory);
-    let detected = history.first_seen.get(&id).map_or(now, |t| now.min(*t));
-    let key = (
-        f.records.clone(),
-        f.informational.clone(),
-        cx.exposure,
-        cx.criticality,
-        tier,
-        detected,
-    );
-    let mut risk = memo
-        .entry(key)
-        .or_insert_with(|| risk::assess(f, feeds, cx, &inv.policy, detected))
-        .clone();
-    let vex = vex_statement(inv, f, env);
-    let (status, exception) = status(inv, f, env, vex, now, &mut risk, warnings);
-    PlanFinding {
-        id,
-        environment: env.id.clone(),
-        customer: env.customer.clone(),
-        recommended: None,
-        matched: f.clone(),
-        status,
-        exception,
-        vex: vex.cloned(),
-        risk,
-        emergency: false,
-        window: None,
-        deadline_missed: false,
-        unscheduled_reason: None,
-        schedule: Vec::new(),
-        target: t,
+    mut f: PlanFinding,
+) -> (PlanFinding, Option<String>) {
+    let env = &inv.environments[f.target];
+    let vex = vex_statement(inv, &f.matched, env);
+    let (status, warning) = status(inv, env, vex, now, &mut f);
+    f.status = status;
+    if let Some(v) = vex {
+        f.extra_mut().vex = Some(v.clone());
     }
+    (f, warning)
 }
 
 fn names_advisory(f: &Finding, id: &str) -> bool {
@@ -366,43 +577,42 @@ fn vex_statement<'a>(
 /// The finding's status: informational, else what VEX says, else an exception, else open.
 fn status(
     inv: &Inventory,
-    f: &Finding,
     env: &Environment,
     vex: Option<&VexStatement>,
     now: DateTime<Utc>,
-    risk: &mut Assessment,
-    warnings: &mut Vec<String>,
-) -> (Status, Option<ExceptionNote>) {
-    if f.informational.is_some() {
+    f: &mut PlanFinding,
+) -> (Status, Option<String>) {
+    if f.matched.informational.is_some() {
         return (Status::Informational, None);
     }
     if let Some(s) = vex {
-        risk.reasons.push(vex_reason(s));
+        f.note(vex_reason(s));
         match s.status {
             VexStatus::NotAffected => return (Status::NotAffected, None),
             VexStatus::Fixed => return (Status::Fixed, None),
             _ => {}
         }
     }
-    exception_status(inv, f, &env.id, now, risk, warnings)
+    exception_status(inv, &env.id, now, f)
 }
 
 /// `excepted` while an exception naming the finding is in force; an expired one returns the
 /// finding to the plan with a warning.
 fn exception_status(
     inv: &Inventory,
-    f: &Finding,
     env: &str,
     now: DateTime<Utc>,
-    risk: &mut Assessment,
-    warnings: &mut Vec<String>,
-) -> (Status, Option<ExceptionNote>) {
+    f: &mut PlanFinding,
+) -> (Status, Option<String>) {
+    if inv.overrides.exceptions.is_empty() {
+        return (Status::Open, None);
+    }
     let today = now.date_naive();
     let naming = || {
         inv.overrides
             .exceptions
             .iter()
-            .filter(|x| names_advisory(f, &x.advisory) && x.environments.covers(env))
+            .filter(|x| names_advisory(&f.matched, &x.advisory) && x.environments.covers(env))
     };
     // One in force wins over expired ones.
     let Some(x) = naming()
@@ -422,16 +632,17 @@ fn exception_status(
     };
     if !expired {
         let why = format!("excepted until {} by {}: {}", x.until, x.owner, x.reason);
-        risk.reasons.push(why);
-        return (Status::Excepted, Some(note));
+        f.note(why);
+        f.extra_mut().exception = Some(note);
+        return (Status::Excepted, None);
     }
     let message = format!(
         "exception for {} on {env} expired on {} (owner {}); the finding is back in the plan",
         x.advisory, x.until, x.owner
     );
-    risk.reasons.push(message.clone());
-    warnings.push(message);
-    (Status::Open, Some(note))
+    f.note(message.clone());
+    f.extra_mut().exception = Some(note);
+    (Status::Open, Some(message))
 }
 
 fn vex_reason(s: &VexStatement) -> String {
@@ -469,7 +680,7 @@ fn vex_reason(s: &VexStatement) -> String {
 /// upgrade, stay open with their reason and never hold the others back.
 fn requests(
     inv: &Inventory,
-    upgrades: &HashMap<(usize, usize), Upgrade>,
+    upgrades: &HashMap<(usize, usize), Arc<Upgrade>>,
     findings: &mut [PlanFinding],
 ) -> (Vec<TaskRequest>, Vec<Vec<usize>>) {
     let mut groups: BTreeMap<(usize, usize), Vec<usize>> = BTreeMap::new();
@@ -484,11 +695,12 @@ fn requests(
     let mut requests = Vec::new();
     let mut owners = Vec::new();
     for ((t, c), members) in groups {
-        let to = upgrade_to(upgrades.get(&(t, c)), findings, &members);
+        let to = upgrade_to(upgrades.get(&(t, c)).map(|u| &**u), findings, &members);
+        let version: Option<Arc<str>> = to.as_ref().map(|c| Arc::from(c.version.as_str()));
         let mut fixed = Vec::new();
         for &m in &members {
             let f = &mut findings[m];
-            f.recommended = to.as_ref().map(|c| c.version.clone());
+            f.recommended = version.clone();
             if f.status == Status::Open && fixes(f, to.as_ref()) {
                 fixed.push(m);
             }
@@ -540,8 +752,8 @@ fn fixes(f: &mut PlanFinding, to: Option<&matching::Candidate>) -> bool {
         ),
     };
     f.unscheduled_reason = Some(reason);
-    f.schedule.push(why.clone());
-    f.risk.reasons.push(format!("schedule: {why}"));
+    f.note(format!("schedule: {why}"));
+    f.extra_mut().schedule.push(why);
     false
 }
 
@@ -592,7 +804,7 @@ fn request(
         package: comp.name.clone(),
         from: comp.version.clone(),
         to,
-        findings: members.iter().map(|&m| findings[m].id.clone()).collect(),
+        findings: members.iter().map(|&m| findings[m].id()).collect(),
         decision,
         deadline,
         score,
@@ -638,8 +850,8 @@ fn hold(
             let why = format!("in window {window}, in progress: not re-planned until its outcome is recorded (patchplan complete {window} [--failed])");
             for &m in members {
                 findings[m].unscheduled_reason = Some(Unscheduled::AwaitingOutcome);
-                findings[m].schedule.push(why.clone());
-                findings[m].risk.reasons.push(format!("schedule: {why}"));
+                findings[m].note(format!("schedule: {why}"));
+                findings[m].extra_mut().schedule.push(why.clone());
             }
             false
         })

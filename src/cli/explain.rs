@@ -74,7 +74,7 @@ fn render(report: &Report) -> String {
 fn finding(x: &Explained, now: DateTime<Utc>) -> String {
     let f = x.finding;
     let m = &f.matched;
-    let mut out = format!("{}\n", t(&f.id));
+    let mut out = format!("{}\n", t(&f.id()));
     let aliases = match m.aliases.is_empty() {
         true => String::new(),
         false => format!(" ({})", m.aliases.join(", ")),
@@ -82,7 +82,7 @@ fn finding(x: &Explained, now: DateTime<Utc>) -> String {
     let mut head = vec![
         row([
             "environment",
-            &format!("{} (customer {})", f.environment, f.customer),
+            &format!("{} (customer {})", f.environment(), f.customer),
         ]),
         row([
             "component",
@@ -152,14 +152,14 @@ fn fix(f: &crate::plan::PlanFinding) -> String {
 
 fn status(f: &crate::plan::PlanFinding) -> String {
     let mut out = f.status.as_str().to_string();
-    if let Some(x) = &f.exception {
+    if let Some(x) = f.exception() {
         let state = if x.expired { "expired on" } else { "until" };
         out.push_str(&format!(
             "; exception for {} {state} {}, owner {}: {}",
             x.advisory, x.until, x.owner, x.reason
         ));
     }
-    if let Some(v) = &f.vex {
+    if let Some(v) = f.vex() {
         out.push_str(&format!("; VEX {} at {}", v.status.as_str(), v.location));
         if let Some(j) = v.justification {
             out.push_str(&format!(", justification {}", j.as_str()));
@@ -280,7 +280,7 @@ fn schedule(x: &Explained) -> String {
             None => out.push_str("  no window\n"),
         },
     }
-    for r in x.schedule.reasons {
+    for r in &x.schedule.reasons {
         out.push_str(&format!("  {}\n", t(r)));
     }
     out

@@ -366,7 +366,7 @@ fn unscheduled(plan: &Plan) -> String {
         out.push_str(&format!(
             "  {} {} ({})\n",
             f.risk.decision.as_str(),
-            f.id,
+            f.id(),
             reason.as_str()
         ));
     }

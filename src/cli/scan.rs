@@ -254,21 +254,30 @@ fn inventory_findings<'a>(
     now: chrono::DateTime<chrono::Utc>,
     warnings: &mut Vec<String>,
 ) -> Vec<ScanFinding<'a>> {
-    let (ranked, _, _) = crate::plan::rank(inv, feeds, matches, now, &History::default(), warnings);
+    let found = matches.findings.clone();
+    let ranked = crate::plan::rank(
+        inv,
+        feeds,
+        found,
+        &matches.upgrades,
+        now,
+        &History::default(),
+        warnings,
+    );
     matches
         .findings
         .iter()
-        .zip(ranked)
+        .zip(ranked.findings)
         .map(|(f, p)| ScanFinding {
             finding: f,
             status: p.status,
-            recommended: p.recommended,
-            cvss: p.risk.cvss,
+            recommended: p.recommended.as_deref().map(str::to_string),
+            cvss: p.risk.cvss.clone(),
             decision: p.risk.decision,
             score: p.risk.score,
             origin: origin_path(inv, p.target, f.component),
-            exception: p.exception,
-            vex: p.vex,
+            exception: p.exception().cloned(),
+            vex: p.vex().cloned(),
         })
         .collect()
 }
@@ -321,7 +330,7 @@ fn adhoc_findings<'a>(
                 cvss: a.cvss,
                 decision: a.decision,
                 score: a.score,
-                origin: Some(PathBuf::from(&f.target)),
+                origin: Some(PathBuf::from(&*f.target)),
                 exception: None,
                 vex: None,
             }
@@ -335,7 +344,7 @@ fn adhoc_findings<'a>(
         .collect();
     let mut groups: std::collections::BTreeMap<(usize, usize), Vec<usize>> = Default::default();
     for (i, f) in findings.iter().enumerate() {
-        let t = index[f.finding.target.as_str()];
+        let t = index[&*f.finding.target];
         groups.entry((t, f.finding.component)).or_default().push(i);
     }
     for (key, members) in groups {
@@ -371,7 +380,7 @@ fn render_table(report: &ScanReport) -> String {
         .map(|f| {
             let x = f.finding;
             vec![
-                x.target.clone(),
+                x.target.to_string(),
                 x.package.clone(),
                 x.version.clone(),
                 x.advisory.clone(),

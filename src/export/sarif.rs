@@ -147,7 +147,7 @@ fn result(f: &ScanFinding, rule_index: usize, files: &mut Files) -> Value {
 
 fn location(f: &ScanFinding, files: &mut Files) -> Value {
     let x = f.finding;
-    let path = f.origin.as_deref().unwrap_or(Path::new(&x.target));
+    let path = f.origin.as_deref().unwrap_or(Path::new(&*x.target));
     let mut physical = json!({"artifactLocation": {"uri": uri(path)}});
     if let Some(line) = files.line(path, &x.package, &x.version) {
         physical["region"] = json!({"startLine": line});

@@ -174,7 +174,8 @@ pub fn record(
             .map(|p| p.display().to_string()),
     };
     let id = ledger.insert_run(&run)?;
-    ledger.touch_findings(id, plan.now, plan.findings.iter().map(|f| f.id.as_str()))?;
+    let ids: Vec<String> = plan.findings.iter().map(|f| f.id()).collect();
+    ledger.touch_findings(id, plan.now, ids.iter().map(String::as_str))?;
     ledger.write_windows(Some(id), plan.now, &changes.windows)?;
     for r in rendered {
         let customer = &r.notice.record.customer;

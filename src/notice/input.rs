@@ -146,11 +146,11 @@ impl PlanInput {
             .findings
             .iter()
             .map(|f| FindingInput {
-                id: f.id.clone(),
+                id: f.id(),
                 advisory: f.matched.advisory.clone(),
                 aliases: f.matched.aliases.clone(),
                 summary: f.matched.summary.clone(),
-                environment: f.environment.clone(),
+                environment: f.environment().to_string(),
                 package: f.matched.package.clone(),
                 version: f.matched.version.clone(),
                 unscheduled_reason: f.unscheduled_reason,

@@ -35,15 +35,10 @@ impl<'a> Dict<'a> {
     }
 }
 
-/// Most urgent first: decision, then score, then id (a total order, so output is stable).
+/// Most urgent first: decision, then score, then id (a total order, so output is stable): the
+/// plan's own order.
 fn ordered<'a>(src: &Sources<'a>) -> Vec<&'a PlanFinding> {
-    let mut all: Vec<&PlanFinding> = src.plan.findings.iter().collect();
-    all.sort_by(|a, b| {
-        (b.risk.decision.cmp(&a.risk.decision))
-            .then(b.risk.score.total_cmp(&a.risk.score))
-            .then(a.id.cmp(&b.id))
-    });
-    all
+    src.plan.findings.iter().collect()
 }
 
 /// The decisions, statuses and unscheduled reasons as rows number them.
@@ -65,8 +60,8 @@ fn data(findings: &[&PlanFinding], deadlines: &[String]) -> String {
     let mut reasons: Vec<&str> = Vec::new();
     let mut rows = String::with_capacity(findings.len() * 48);
     for (i, (f, deadline)) in findings.iter().zip(deadlines).enumerate() {
-        let env = *env_index.entry(&f.environment).or_insert_with(|| {
-            envs.push((&f.environment, &f.customer));
+        let env = *env_index.entry(f.environment()).or_insert_with(|| {
+            envs.push((f.environment(), &f.customer));
             envs.len() - 1
         });
         let adv = *adv_index.entry(&f.matched.advisory).or_insert_with(|| {
@@ -178,7 +173,7 @@ pub fn section(src: &Sources) -> String {
     for (f, deadline) in findings.iter().zip(&deadlines).take(STATIC_ROWS) {
         let cells = [
             e(&f.customer),
-            e(&f.environment),
+            e(f.environment()),
             e(&f.matched.package),
             e(&f.matched.version),
             e(f.matched.fixed.as_deref().unwrap_or("-")),

@@ -151,7 +151,7 @@ fn deadlines(src: &Sources, customer: &str) -> BTreeSet<DateTime<Utc>> {
     src.plan
         .findings
         .iter()
-        .filter(|f| f.customer == customer && f.status == Status::Open)
+        .filter(|f| &*f.customer == customer && f.status == Status::Open)
         .filter_map(|f| f.risk.deadline)
         .collect()
 }

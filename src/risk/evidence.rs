@@ -5,7 +5,7 @@ use crate::advisory::Advisory;
 use crate::advisory::epss::EpssScore;
 use crate::advisory::kev::KevEntry;
 use crate::feeds::{FeedKind, Feeds};
-use crate::matching::Finding;
+use crate::matching::Vuln as Finding;
 
 use super::cvss::{self, CvssInfo};
 use super::{Context, Input};

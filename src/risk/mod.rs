@@ -18,7 +18,7 @@ use serde::Serialize;
 
 use crate::feeds::Feeds;
 use crate::inventory::{Criticality, Exposure, Policy, Tier};
-use crate::matching::Finding;
+use crate::matching::Vuln as Finding;
 pub use cvss::CvssInfo;
 pub use deadline::{DeadlineCalc, SlaDeadline};
 pub use points::{Point, Points};
