@@ -28,6 +28,7 @@ pub mod plan;
 pub mod report;
 pub mod risk;
 pub mod schedule;
+pub mod timing;
 pub mod version;
 
 pub use error::{Error, Result};

@@ -10,6 +10,8 @@ use clap::Args;
 
 use super::{Cli, Format, Outcome, print, table, warn};
 use crate::error::Result;
+use crate::feeds::Feeds;
+use crate::inventory::Inventory;
 use crate::ledger::{Ledger, issue};
 use std::collections::BTreeMap;
 
@@ -39,12 +41,15 @@ pub struct PlanArgs {
 }
 
 pub fn run(cli: &Cli, args: &PlanArgs) -> Result<Outcome> {
+    let mut clock = crate::timing::Clock::start();
     let inv = crate::inventory::load(&cli.inventory)?;
+    clock.lap("inventory");
     let refreshed = super::feeds::refresh(cli, &inv, &args.fresh);
     let targets = crate::plan::targets(&inv);
     let cache = super::feeds::cache(cli);
     let feeds = crate::plan::load_feeds(&inv, Some(&targets), &cache, cli.now())?;
     super::feeds::require_fresh(&feeds, &args.fresh)?;
+    clock.lap("feeds");
     let ledger = open(cli, args.dry_run)?;
     if let Some(latest) = ledger.latest_now()?.filter(|l| cli.now() < *l) {
         return Err(crate::ledger::LedgerError::Backwards {
@@ -55,44 +60,56 @@ pub fn run(cli: &Cli, args: &PlanArgs) -> Result<Outcome> {
         .into());
     }
     let history = issue::history(&ledger, cli.now(), inv.policy.outcome_grace)?;
+    clock.lap("ledger history");
     let mut plan = crate::plan::build_with(&inv, &targets, &feeds, cli.now(), &history);
     plan.warnings.splice(0..0, refreshed);
+    clock.lap("match, rank, schedule");
     let changes = issue::changes(&ledger, &inv, &plan)?;
+    clock.lap("ledger diff");
     plan.warnings.extend(changes.notes.iter().cloned());
     let mut skipped = Vec::new();
-    let rendered = issue::render(&inv, &plan, &changes, &mut skipped)?;
+    let input = crate::notice::input::PlanInput::from_plan(&plan);
+    let sources = crate::notice::sources(&inv, &input);
+    let rendered = issue::render(&inv, &sources, &changes, plan.now, &mut skipped)?;
     plan.warnings.extend(skipped);
     plan.notices = rendered.iter().map(|r| r.notice.record.clone()).collect();
-    let json = serde_json::to_string_pretty(&plan).expect("plans serialise") + "\n";
+    clock.lap("render notices");
     warn(cli, &plan.warnings);
     if args.dry_run {
-        present(cli, &plan, &json, None)?;
+        present(cli, &plan, &inv, &feeds, None)?;
         return then_send(cli, args, &inv, &plan);
     }
     issue::record(&ledger, &inv, &plan, &changes, &rendered, &args.out)?;
+    clock.lap("ledger record");
     // This run's notices are written in full before the ledger commits (a file that cannot be
     // written fails the run unrecorded), and put in place only once the ledger holds them.
     let staged = rendered
         .iter()
         .map(|r| crate::notice::stage_files(&args.out, &r.notice.files))
         .collect::<Result<Vec<_>>>()?;
+    clock.lap("stage notice files");
     ledger.commit()?;
+    clock.lap("ledger commit");
     for s in staged {
         s.publish()?;
     }
     // Then any recorded notice file that is missing.
     crate::notice::write_files(&args.out, &ledger.missing_files(&args.out)?)?;
+    clock.lap("publish notice files");
     // The report shows what the ledger now holds: the windows as announced, every notice.
     let report = crate::report::Sources {
         inv: &inv,
         plan: &plan,
         windows: ledger.all_windows()?,
         notices: ledger.published_notices()?,
+        notice: &sources,
     };
     crate::notice::write_files(&args.out, &crate::report::render(&report)?)?;
+    clock.lap("report");
     let path = args.out.join("plan.json");
-    crate::notice::write_files(&args.out, &[("plan.json".into(), json.clone())])?;
-    present(cli, &plan, &json, Some(&path))?;
+    write_plan(&path, &plan, &inv, &feeds)?;
+    clock.lap("write plan.json");
+    present(cli, &plan, &inv, &feeds, Some(&path))?;
     drop(ledger);
     then_send(cli, args, &inv, &plan)
 }
@@ -153,10 +170,42 @@ fn open(cli: &Cli, dry_run: bool) -> Result<Ledger> {
     Ok(ledger)
 }
 
-/// Prints the plan: JSON, or the summary table (a dry run lists the notices it would issue).
-fn present(cli: &Cli, plan: &Plan, json: &str, path: Option<&Path>) -> Result<()> {
+/// Streams plan.json (see [`crate::plan::json`]) to `path`, through a temporary file beside it
+/// so that a reader never sees half a plan.
+fn write_plan(path: &Path, plan: &Plan, inv: &Inventory, feeds: &Feeds) -> Result<()> {
+    use std::io::Write;
+    let tmp = path.with_extension("json.tmp");
+    let io = |e| crate::error::Error::io(path, e);
+    let file = std::fs::File::create(&tmp).map_err(io)?;
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+    crate::plan::json::write(plan, inv, feeds, &mut out).map_err(io)?;
+    out.flush().map_err(io)?;
+    drop(out);
+    std::fs::rename(&tmp, path).map_err(io)
+}
+
+/// Prints the plan: JSON (the file written, or for a dry run the same document), or the summary
+/// table (a dry run lists the notices it would issue).
+fn present(
+    cli: &Cli,
+    plan: &Plan,
+    inv: &Inventory,
+    feeds: &Feeds,
+    path: Option<&Path>,
+) -> Result<()> {
     match cli.format {
-        Format::Json => print(json)?,
+        Format::Json => {
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
+            let written = match path {
+                Some(p) => std::fs::File::open(p)
+                    .and_then(|mut f| std::io::copy(&mut f, &mut out).map(|_| ())),
+                None => crate::plan::json::write(plan, inv, feeds, &mut out),
+            };
+            written
+                .and_then(|()| std::io::Write::flush(&mut out))
+                .map_err(|e| crate::error::Error::io("<stdout>", e))?;
+        }
         Format::Table if cli.quiet => {}
         Format::Table => {
             let mut text = summary(plan, path);

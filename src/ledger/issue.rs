@@ -2,7 +2,7 @@
 //! issues ([`changes`]), the notices rendered ([`render`]) and recorded ([`record`]), and a
 //! window's outcome ([`complete`]). The caller holds the write transaction around all of it.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
 
@@ -14,7 +14,8 @@ use super::store::{NoticeFiles, RunRow};
 use super::{Ledger, LedgerError};
 use crate::error::Result;
 use crate::inventory::{Disclosure, Inventory};
-use crate::notice::input::{FindingInput, PlanInput};
+use crate::notice::input::FindingInput;
+use crate::notice::view::Sources;
 use crate::notice::{self, NoticeSpec, RenderedNotice, Renderer};
 use crate::plan::{History, Plan};
 use crate::schedule::{Window, WindowKind};
@@ -92,16 +93,19 @@ pub struct Rendered {
 /// with a warning.
 pub fn render(
     inv: &Inventory,
-    plan: &Plan,
+    sources: &Sources,
     changes: &Changes,
+    now: DateTime<Utc>,
     warnings: &mut Vec<String>,
 ) -> Result<Vec<Rendered>> {
+    use rayon::prelude::*;
     let renderer = Renderer::new(Some(&inv.root.join("templates")))?;
-    let input = PlanInput::from_plan(plan);
-    let findings = input.index();
+    let made: Vec<Option<RenderedNotice>> = (changes.notices.par_iter())
+        .map(|issue| render_one(&renderer, inv, sources, issue, None, now))
+        .collect::<Result<_>>()?;
     let mut out = Vec::new();
-    for issue in &changes.notices {
-        match render_one(&renderer, inv, &findings, issue, None, plan.now)? {
+    for (issue, notice) in changes.notices.iter().zip(made) {
+        match notice {
             Some(notice) => out.push(Rendered {
                 issue: issue.clone(),
                 notice,
@@ -118,7 +122,7 @@ pub fn render(
 fn render_one(
     renderer: &Renderer,
     inv: &Inventory,
-    findings: &HashMap<&str, &FindingInput>,
+    sources: &Sources,
     issue: &Issue,
     outcome: Option<(&'static str, Option<String>)>,
     issued: DateTime<Utc>,
@@ -134,7 +138,7 @@ fn render_one(
         reminder: issue.reminder.clone(),
         outcome,
     };
-    notice::render_notice(renderer, inv, findings, &spec, issued)
+    notice::render_notice(renderer, inv, sources, &spec, issued)
 }
 
 fn files(n: &RenderedNotice) -> NoticeFiles {
@@ -228,9 +232,9 @@ pub fn complete(
     };
     let renderer = Renderer::new(Some(&inv.root.join("templates")))?;
     let names = finding_names(&w.window);
-    let findings: HashMap<&str, &FindingInput> = names.iter().map(|f| (f.id.as_str(), f)).collect();
+    let sources = Sources::new(&inv.organisation, notice::names(inv), &names);
     let outcome = Some((status, note.clone()));
-    let notice = render_one(&renderer, inv, &findings, &issue, outcome, at)?;
+    let notice = render_one(&renderer, inv, &sources, &issue, outcome, at)?;
     ledger.set_outcome(&w.key, at, state, note.as_deref())?;
     if let Some(n) = &notice {
         ledger.insert_notice(None, at, &issue, &n.record.customer, &files(n))?;

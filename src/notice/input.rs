@@ -23,6 +23,18 @@ pub struct PlanInput {
     #[serde(default)]
     pub findings: Vec<FindingInput>,
     pub windows: Vec<WindowInput>,
+    /// plan.json v2's advisories, which its findings refer to (see [`PlanInput::read`]).
+    #[serde(default)]
+    advisories: HashMap<String, AdvisoryInput>,
+}
+
+/// An advisory of plan.json v2, as far as a notice names it.
+#[derive(Debug, Clone, Default, Deserialize)]
+struct AdvisoryInput {
+    #[serde(default)]
+    aliases: Vec<String>,
+    #[serde(default)]
+    summary: String,
 }
 
 /// A finding, as far as a notice names it.
@@ -164,20 +176,34 @@ impl PlanInput {
             now: plan.now,
             findings,
             windows,
+            advisories: HashMap::new(),
         }
     }
 
     /// Reads a saved `plan.json`; a malformed one is an error at its line and column.
     pub fn read(path: &Path) -> Result<PlanInput> {
         let text = crate::files::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        serde_json::from_str(&text).map_err(|e| {
+        let mut input: PlanInput = serde_json::from_str(&text).map_err(|e| {
             Error::Invalid(vec![Diagnostic {
                 path: path.to_path_buf(),
                 line: e.line(),
                 col: e.column(),
                 message: format!("not a patchplan plan: {e}"),
             }])
-        })
+        })?;
+        // v2 keeps an advisory's aliases and summary once, under `advisories`.
+        let advisories = std::mem::take(&mut input.advisories);
+        for f in &mut input.findings {
+            if let Some(a) = advisories.get(&f.advisory) {
+                if f.aliases.is_empty() {
+                    f.aliases.clone_from(&a.aliases);
+                }
+                if f.summary.is_empty() {
+                    f.summary.clone_from(&a.summary);
+                }
+            }
+        }
+        Ok(input)
     }
 
     /// Each finding by id, for [`super::view::build`].

@@ -268,14 +268,16 @@ pub fn render_issue(
     )
 }
 
-fn sources<'a>(inv: &'a Inventory, input: &'a PlanInput) -> Sources<'a> {
-    Sources {
-        organisation: &inv.organisation,
-        names: (inv.environments.iter())
-            .map(|e| (e.id.as_str(), e.name.as_str()))
-            .collect(),
-        findings: input.index(),
-    }
+/// The sources of notices made from `input`.
+pub fn sources<'a>(inv: &'a Inventory, input: &'a PlanInput) -> Sources<'a> {
+    Sources::new(&inv.organisation, names(inv), &input.findings)
+}
+
+/// Each environment's name, by id.
+pub fn names(inv: &Inventory) -> std::collections::HashMap<&str, &str> {
+    (inv.environments.iter())
+        .map(|e| (e.id.as_str(), e.name.as_str()))
+        .collect()
 }
 
 fn customer_of<'a>(inv: &'a Inventory, window: &WindowInput) -> Result<&'a Customer> {
@@ -418,7 +420,7 @@ pub struct RenderedNotice {
 pub fn render_notice(
     renderer: &Renderer,
     inv: &Inventory,
-    findings: &std::collections::HashMap<&str, &input::FindingInput>,
+    sources: &Sources,
     spec: &NoticeSpec,
     issued: DateTime<Utc>,
 ) -> Result<Option<RenderedNotice>> {
@@ -427,14 +429,7 @@ pub fn render_notice(
     };
     let window = WindowInput::from(spec.window);
     let issue = spec_issue(spec, &window, issued)?;
-    let sources = Sources {
-        organisation: &inv.organisation,
-        names: (inv.environments.iter())
-            .map(|e| (e.id.as_str(), e.name.as_str()))
-            .collect(),
-        findings: findings.clone(),
-    };
-    let mut view = view::build(&sources, customer, &window, &issue);
+    let mut view = view::build(sources, customer, &window, &issue);
     (view.id, view.uid, view.sequence) = (spec.stem.clone(), spec.uid.clone(), spec.sequence);
     for name in [&customer.id, &view.id] {
         file_name(name)?;

@@ -52,14 +52,11 @@ fn view(locale: Locale, kind: Kind, disclosure: Disclosure, emergency: bool) -> 
         version: "3.0.11".into(),
         unscheduled_reason: Some(crate::schedule::Unscheduled::NoFix),
     };
-    let sources = Sources {
-        organisation: &organisation,
-        names: HashMap::from([("sample-prod", "Sample production")]),
-        findings: HashMap::from([
-            (finding.id.as_str(), &finding),
-            (unfixed.id.as_str(), &unfixed),
-        ]),
-    };
+    let sources = Sources::new(
+        &organisation,
+        HashMap::from([("sample-prod", "Sample production")]),
+        [&finding, &unfixed],
+    );
     let window = window(emergency);
     view::build(
         &sources,

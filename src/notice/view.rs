@@ -153,9 +153,33 @@ pub struct Sources<'a> {
     /// Environment id to the name customers know it by.
     pub names: HashMap<&'a str, &'a str>,
     pub findings: HashMap<&'a str, &'a FindingInput>,
+    /// The findings that remain (see [`FindingInput::remains`]) by environment.
+    remaining: HashMap<&'a str, Vec<&'a FindingInput>>,
 }
 
-impl Sources<'_> {
+impl<'a> Sources<'a> {
+    /// The sources of every notice of a run: built once, read by every notice.
+    pub fn new(
+        organisation: &'a Organisation,
+        names: HashMap<&'a str, &'a str>,
+        findings: impl IntoIterator<Item = &'a FindingInput>,
+    ) -> Sources<'a> {
+        let mut by_id = HashMap::new();
+        let mut remaining: HashMap<&str, Vec<&FindingInput>> = HashMap::new();
+        for f in findings {
+            by_id.insert(f.id.as_str(), f);
+            if f.remains() {
+                remaining.entry(f.environment.as_str()).or_default().push(f);
+            }
+        }
+        Sources {
+            organisation,
+            names,
+            findings: by_id,
+            remaining,
+        }
+    }
+
     fn service(&self, env: &str) -> String {
         clean(self.names.get(env).copied().unwrap_or(env))
     }
@@ -334,12 +358,11 @@ fn changes(src: &Sources, window: &WindowInput, loc: Locale) -> Vec<ChangeView> 
 /// The open findings of the window's environments that no upgrade fixes, in window order, then
 /// by component and advisory.
 fn remaining(src: &Sources, window: &WindowInput, loc: Locale) -> Vec<RemainingView> {
-    let place = |env: &str| window.environments.iter().position(|e| e == env);
-    let mut found: Vec<(usize, &FindingInput)> = src
-        .findings
-        .values()
-        .filter(|f| f.remains())
-        .filter_map(|f| place(&f.environment).map(|p| (p, *f)))
+    let mut found: Vec<(usize, &FindingInput)> = (window.environments.iter().enumerate())
+        .flat_map(|(p, env)| {
+            let here = src.remaining.get(env.as_str()).into_iter().flatten();
+            here.map(move |f| (p, *f))
+        })
         .collect();
     found.sort_by(|(a, f), (b, g)| (a, &f.package, &f.advisory).cmp(&(b, &g.package, &g.advisory)));
     found

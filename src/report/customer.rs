@@ -11,7 +11,7 @@ use super::words::{W, w};
 use crate::inventory::{Customer, Locale};
 use crate::ledger::diff::{LedgerWindow, WindowState};
 use crate::ledger::published::PublishedNotice;
-use crate::notice::input::{PlanInput, WindowInput};
+use crate::notice::input::WindowInput;
 use crate::notice::locale::{ListStyle, list};
 use crate::notice::view::{self, NoticeView};
 use crate::notice::words::{Label, downtime, label};
@@ -21,19 +21,15 @@ use crate::notice::{Issue, Kind, Outcome};
 const RECENT: usize = 10;
 
 /// `index.html`, `maintenance.ics` and `notices.atom` of `customer`.
-pub fn files(src: &Sources, customer: &Customer) -> (String, String, String) {
-    let input = PlanInput::from_plan(src.plan);
-    let sources = view::Sources {
-        organisation: &src.inv.organisation,
-        names: (src.inv.environments.iter())
-            .map(|e| (e.id.as_str(), e.name.as_str()))
-            .collect(),
-        findings: input.index(),
-    };
+pub fn files(
+    src: &Sources,
+    sources: &view::Sources,
+    customer: &Customer,
+) -> (String, String, String) {
     let current: Vec<(&LedgerWindow, NoticeView)> = src
         .current(&customer.id)
         .into_iter()
-        .map(|l| (l, window_view(&sources, customer, l, src.now())))
+        .map(|l| (l, window_view(sources, customer, l, src.now())))
         .collect();
     let mut finished: Vec<&LedgerWindow> = (src.windows.iter())
         .filter(|l| l.window.customer == customer.id)
@@ -41,7 +37,7 @@ pub fn files(src: &Sources, customer: &Customer) -> (String, String, String) {
         .collect();
     finished.sort_by(|a, b| b.window.end.cmp(&a.window.end).then(a.key.cmp(&b.key)));
     let recent: Vec<NoticeView> = (finished.iter().take(RECENT))
-        .map(|l| window_view(&sources, customer, l, src.now()))
+        .map(|l| window_view(sources, customer, l, src.now()))
         .collect();
     let notices: Vec<&PublishedNotice> = (src.notices.iter())
         .filter(|n| n.customer == customer.id)

@@ -41,6 +41,8 @@ pub struct Sources<'a> {
     pub windows: Vec<LedgerWindow>,
     /// Every notice issued, in order.
     pub notices: Vec<PublishedNotice>,
+    /// What the plan's notices are made from (see [`crate::notice::sources`]).
+    pub notice: &'a crate::notice::view::Sources<'a>,
 }
 
 impl Sources<'_> {
@@ -72,7 +74,7 @@ pub fn render(src: &Sources) -> Result<Vec<(String, String)>> {
     for c in &src.inv.customers {
         dir_name(&c.id)?;
         let dir = format!("report/customers/{}", c.id);
-        let (page, ics, atom) = customer::files(src, c);
+        let (page, ics, atom) = customer::files(src, src.notice, c);
         files.push((format!("{dir}/index.html"), page));
         files.push((format!("{dir}/maintenance.ics"), ics));
         files.push((format!("{dir}/notices.atom"), atom));

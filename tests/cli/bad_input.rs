@@ -34,8 +34,7 @@ fn a_malformed_osv_record_is_a_warning_and_the_rest_loads() {
             && err.contains("BROKEN-2.json: not an OSV record"),
         "{err}"
     );
-    let plan: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(out.join("plan.json")).unwrap()).unwrap();
+    let plan: serde_json::Value = crate::common::read_plan(&out.join("plan.json"));
     assert!(
         plan["findings"]
             .as_array()

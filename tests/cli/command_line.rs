@@ -198,7 +198,7 @@ fn every_command_honours_format_json_with_a_schema_key() {
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (vec!["validate"], "patchplan.validate/v1"),
         (vec!["scan"], "patchplan.scan/v1"),
-        (vec!["plan", "--out", out], "patchplan.plan/v1"),
+        (vec!["plan", "--out", out], "patchplan.plan/v2"),
         (vec!["windows", "andes-telecom"], "patchplan.windows/v1"),
         (vec!["explain", "WG-2026-017"], "patchplan.explain/v1"),
         (vec!["feeds", "status"], "patchplan.feeds-status/v1"),

@@ -155,3 +155,46 @@ pub fn upgrade_selfcare(dir: &Path) {
         "name = \"tower-http\"\nversion = \"0.6.2\"",
     );
 }
+
+/// Reads plan.json (`patchplan.plan/v2`) and joins each finding with what it refers to (see
+/// [`plan_view`]).
+pub fn read_plan(path: &Path) -> serde_json::Value {
+    let text = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    plan_view(serde_json::from_slice(&text).expect("plan.json is JSON"))
+}
+
+/// A `patchplan.plan/v2` document with each finding joined to its advisory (`aliases`,
+/// `summary`, `informational`), its assessment (`timeline`, `cvss`, `epss`, `kev`, `points`) and its reasons (the
+/// assessment's, its own `notes`, then its placement's as `schedule: ...`): every finding one
+/// object, as the tests read it. The shape of v2 itself is checked in `plan_json.rs`.
+pub fn plan_view(mut plan: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    assert_eq!(plan["schema"], "patchplan.plan/v2", "plan.json's schema");
+    let advisories = plan["advisories"].take();
+    let assessments = plan["assessments"].take();
+    let placements = plan["placements"].take();
+    for f in plan["findings"].as_array_mut().expect("findings") {
+        let adv = &advisories[f["advisory"].as_str().expect("advisory")];
+        assert!(adv.is_object(), "finding's advisory is listed: {f}");
+        f["aliases"] = adv["aliases"].clone();
+        f["summary"] = adv["summary"].clone();
+        f["informational"] = adv["informational"].clone();
+        let a = &assessments[f["assessment"].to_string()];
+        assert!(a.is_object(), "finding's assessment is listed: {f}");
+        for key in ["timeline", "cvss", "epss", "kev", "points"] {
+            f[key] = a[key].clone();
+        }
+        let mut reasons: Vec<Value> = a["reasons"].as_array().expect("reasons").clone();
+        if let Some(notes) = f.get("notes").and_then(Value::as_array) {
+            reasons.extend(notes.iter().cloned());
+        }
+        if let Some(p) = f["placement"].as_u64() {
+            let placed = placements[p as usize].as_array().expect("placement");
+            reasons.extend(
+                (placed.iter()).map(|r| Value::from(format!("schedule: {}", r.as_str().unwrap()))),
+            );
+        }
+        f["reasons"] = Value::from(reasons);
+    }
+    plan
+}

@@ -76,8 +76,7 @@ fn states(report: &Value) -> Vec<(String, String, String, String)> {
 
 /// The notice JSON views `plan` wrote, by notice id.
 fn views(dir: &Path) -> BTreeMap<String, Value> {
-    let plan: Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("out/plan.json")).unwrap()).unwrap();
+    let plan: Value = crate::common::read_plan(&dir.join("out/plan.json"));
     plan["notices"]
         .as_array()
         .unwrap()

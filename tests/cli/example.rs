@@ -20,7 +20,7 @@ fn plan_into(out: &Path) -> Value {
         "plan", "--now", NOW, "--out", out_arg, "--quiet", "--ledger", ledger,
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    serde_json::from_slice(&std::fs::read(out.join("plan.json")).unwrap()).unwrap()
+    crate::common::read_plan(&out.join("plan.json"))
 }
 
 fn findings(plan: &Value) -> &Vec<Value> {
@@ -31,7 +31,7 @@ fn findings(plan: &Value) -> &Vec<Value> {
 fn plan_ranks_schedules_and_writes_notices() {
     let tmp = tempfile::tempdir().unwrap();
     let plan = plan_into(tmp.path());
-    assert_eq!(plan["schema"], "patchplan.plan/v1");
+    assert_eq!(plan["schema"], "patchplan.plan/v2");
     assert_eq!(plan["now"], "2026-10-27T09:00:00Z");
     let mut decisions: BTreeMap<String, usize> = BTreeMap::new();
     for f in findings(&plan).iter().filter(|f| f["status"] == "open") {

@@ -349,8 +349,7 @@ fn a_server_that_always_fails_leaves_the_last_good_copy_and_plan_uses_it() {
     let out = tmp.path().join("out");
     let plan = pp(tmp.path(), &["plan", "--out", out.to_str().unwrap()]);
     assert_eq!(plan.status.code(), Some(0), "{}", stderr(&plan));
-    let json: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(out.join("plan.json")).unwrap()).unwrap();
+    let json: serde_json::Value = crate::common::read_plan(&out.join("plan.json"));
     let osv = feed(&json, "osv-local");
     assert_eq!(osv["state"], "fresh", "{osv}");
     assert_eq!(osv["records"], 10, "{osv}");
@@ -648,9 +647,7 @@ fn sync_then_plan_equals_the_plan_from_local_files() {
         &["plan", "--out", local.to_str().unwrap()],
     );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let read = |d: &Path| -> serde_json::Value {
-        serde_json::from_slice(&std::fs::read(d.join("plan.json")).unwrap()).unwrap()
-    };
+    let read = |d: &Path| -> serde_json::Value { crate::common::read_plan(&d.join("plan.json")) };
     let (a, b) = (read(&served), read(&local));
     assert_eq!(a["findings"], b["findings"]);
     assert_eq!(a["windows"], b["windows"]);

@@ -176,7 +176,7 @@ fn plan(dir: &Path) -> Value {
         &["plan", "--now", NOW, "--quiet", "--ledger", "ledger.db"],
     );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    serde_json::from_slice(&std::fs::read(dir.join("out/plan.json")).unwrap()).unwrap()
+    crate::common::read_plan(&dir.join("out/plan.json"))
 }
 
 /// Every open finding is accounted for: in a window, or with a reason; an act or attend one

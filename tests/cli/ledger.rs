@@ -15,7 +15,7 @@ use crate::common::{NOW, command, example_copy, run_in, stderr, stdout, upgrade_
 fn plan_at(dir: &Path, now: &str) -> Value {
     let o = run_in(dir, &["plan", "--now", now, "--quiet"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let plan = serde_json::from_slice(&std::fs::read(dir.join("out/plan.json")).unwrap()).unwrap();
+    let plan = crate::common::read_plan(&dir.join("out/plan.json"));
     check_calendars(dir, &plan);
     plan
 }

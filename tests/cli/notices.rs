@@ -34,7 +34,7 @@ pub(crate) fn plan(dir: &Path) -> Value {
         dir,
         &["plan", "--now", NOW, "--out", "out", "--quiet"],
     ));
-    serde_json::from_slice(&std::fs::read(dir.join("out/plan.json")).unwrap()).unwrap()
+    crate::common::read_plan(&dir.join("out/plan.json"))
 }
 
 /// `notices --plan out/plan.json ARGS` in `dir`.
@@ -709,8 +709,7 @@ fn a_reminder_whose_time_has_passed_is_a_warning() {
     assert_eq!(o.status.code(), Some(0), "{err}");
     let note = "reminder 10d before harbor.tuesday-late.2026-11-03 not issued: its time, 2026-10-25 04:00 UTC, is before now (2026-10-27 09:00 UTC)";
     assert!(err.contains(note), "{err}");
-    let plan: Value =
-        serde_json::from_slice(&std::fs::read(tmp.path().join("out/plan.json")).unwrap()).unwrap();
+    let plan: Value = crate::common::read_plan(&tmp.path().join("out/plan.json"));
     assert!(
         plan["warnings"]
             .as_array()

@@ -15,7 +15,7 @@ fn plan_in(dir: &Path) -> (Value, String) {
     let out = dir.join("out");
     let o = run_in(dir, &["plan", "--now", NOW, "--out", out.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let plan = serde_json::from_slice(&std::fs::read(out.join("plan.json")).unwrap()).unwrap();
+    let plan = crate::common::read_plan(&out.join("plan.json"));
     (plan, stderr(&o))
 }
 

@@ -25,7 +25,7 @@ ranges = [">=7.0.0"]
 fn plan(dir: &Path, now: &str) -> Value {
     let o = run_in(dir, &["plan", "--now", now, "--out", "out", "--quiet"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    serde_json::from_slice(&std::fs::read(dir.join("out/plan.json")).unwrap()).unwrap()
+    crate::common::read_plan(&dir.join("out/plan.json"))
 }
 
 fn findings(plan: &Value) -> impl Iterator<Item = &Value> {
@@ -336,8 +336,7 @@ fn a_window_past_its_end_without_an_outcome_is_overdue_then_planned_again() {
         "window {emergency} ended at 2026-10-27 11:20 UTC and is overdue: no outcome recorded; record it with `patchplan complete {emergency}`"
     );
     assert!(stderr(&o).contains(&warning), "{}", stderr(&o));
-    let p: Value =
-        serde_json::from_slice(&std::fs::read(dir.join("out/plan.json")).unwrap()).unwrap();
+    let p: Value = crate::common::read_plan(&dir.join("out/plan.json"));
     assert_eq!(finding(&p)["window"], Value::Null);
     assert_eq!(finding(&p)["unscheduled_reason"], "awaiting_outcome");
     let h = history_window(dir, later, emergency);
@@ -358,8 +357,7 @@ fn a_window_past_its_end_without_an_outcome_is_overdue_then_planned_again() {
         "{}",
         stderr(&o)
     );
-    let p: Value =
-        serde_json::from_slice(&std::fs::read(dir.join("out/plan.json")).unwrap()).unwrap();
+    let p: Value = crate::common::read_plan(&dir.join("out/plan.json"));
     assert_eq!(finding(&p)["window"], "emergency.andes-prod.20261028T1400Z");
     assert_eq!(finding(&p)["deadline"], finding(&first)["deadline"]);
 }

@@ -216,7 +216,7 @@ fn plan_in(dir: &Path) -> Value {
         &["--now", NOW, "plan", "--out", out_dir.to_str().unwrap()],
     );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    serde_json::from_slice(&std::fs::read(out_dir.join("plan.json")).unwrap()).unwrap()
+    crate::common::read_plan(&out_dir.join("plan.json"))
 }
 
 fn finding<'a>(plan: &'a Value, env: &str, package: &str) -> &'a Value {

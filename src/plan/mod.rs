@@ -15,7 +15,9 @@ use crate::notice::NoticeRecord;
 use crate::risk::{self, Assessment, Context, Decision};
 use crate::schedule::{self, TaskRequest, Unscheduled, Window};
 
-/// `plan.json`.
+pub mod json;
+
+/// The plan: what `plan.json` holds (see [`json`]).
 #[derive(Debug, Clone, Serialize)]
 pub struct Plan {
     pub schema: &'static str,
@@ -25,6 +27,9 @@ pub struct Plan {
     /// The distinct assessments findings refer to (`PlanFinding::assessment`).
     #[serde(skip)]
     pub assessments: Vec<Arc<Assessment>>,
+    /// Where each task went and why, or why nowhere (`PlanFinding::placement`).
+    #[serde(skip)]
+    pub placements: Vec<Arc<[String]>>,
     pub windows: Vec<Window>,
     pub notices: Vec<NoticeRecord>,
     /// Per ecosystem of the inventory's components: advisory records loaded, components checked.
@@ -55,6 +60,8 @@ pub struct PlanFinding {
     pub unscheduled_reason: Option<Unscheduled>,
     /// Where its task went and why, or why nowhere (shared by the findings of one task).
     pub placed: Option<Arc<[String]>>,
+    /// Index of its task's placement among the plan's (`Plan::placements`).
+    pub placement: Option<u32>,
     /// What this finding alone has: an exception, a VEX statement, reasons of its own.
     pub extra: Option<Box<Extra>>,
     /// The index of the environment among the inventory's (and the match targets).
@@ -360,10 +367,13 @@ pub fn build_with(
     let mut findings = ranked.findings;
     let sched = schedule::schedule_announced(inv, &requests, now, &history.announced);
     drop(requests);
-    for (placement, members) in sched.placements.iter().zip(&owners) {
+    let mut placements = Vec::with_capacity(owners.len());
+    for (p, (placement, members)) in sched.placements.iter().zip(&owners).enumerate() {
         let window: Option<Arc<str>> = placement.window.as_deref().map(Arc::from);
         let placed: Arc<[String]> = placement.reasons.clone().into();
+        placements.push(placed.clone());
         for &f in members {
+            findings[f].placement = Some(p as u32);
             let finding = &mut findings[f];
             finding.emergency = placement.emergency && window.is_some();
             finding.window = window.clone();
@@ -384,11 +394,12 @@ pub fn build_with(
             .then_with(|| a.cmp_id(b))
     });
     Plan {
-        schema: "patchplan.plan/v1",
+        schema: json::SCHEMA,
         now,
         feeds: feeds.snapshots.clone(),
         findings,
         assessments: ranked.assessments,
+        placements,
         windows: sched.windows,
         notices: Vec::new(),
         coverage,
@@ -523,6 +534,7 @@ fn rank_findings(
                 deadline_missed: false,
                 unscheduled_reason: None,
                 placed: None,
+                placement: None,
                 extra: None,
                 target: t,
                 matched: f,

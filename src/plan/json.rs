@@ -1,0 +1,302 @@
+//! `plan.json`, `patchplan.plan/v2`: what findings share is written once, and findings are rows
+//! that refer to it (DESIGN.md, "CLI"):
+//!
+//! - `advisories`: by advisory id, its `aliases`, `summary`, `informational` (null or the kind)
+//!   and the feed `records` merged into it;
+//! - `assessments`: by the findings' `assessment` number, the ranking (`decision`, `deadline`,
+//!   `timeline`, `score`, `cvss`, `epss`, `kev`, `points`, `reasons`);
+//! - `environments`: by id, its `name`, `customer`, `exposure` and `criticality`;
+//! - `placements`: by the findings' `placement` number, why their task went where it did, or
+//!   nowhere (an array of reasons; the findings of one upgrade share one);
+//! - `findings`: one object per line, in plan order (most urgent first);
+//! - `windows`, `notices`, `coverage`, `feeds`, `warnings` as in v1.
+//!
+//! A fleet's plan has millions of findings: the document is streamed to its writer, findings
+//! formatted on every core a batch at a time, so memory stays flat however large the file.
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use super::{Plan, PlanFinding};
+use crate::feeds::Feeds;
+use crate::inventory::Inventory;
+use crate::matching::Vuln;
+
+/// The schema `plan` writes.
+pub const SCHEMA: &str = "patchplan.plan/v2";
+
+/// Findings formatted per task of the pool, and per batch written before the next is formatted.
+const CHUNK: usize = 8192;
+const BATCH: usize = 16 * CHUNK;
+
+/// Writes `plan` as `patchplan.plan/v2` to `out`.
+pub fn write(plan: &Plan, inv: &Inventory, feeds: &Feeds, out: &mut impl Write) -> io::Result<()> {
+    use rayon::prelude::*;
+    out.write_all(b"{\n\"schema\": ")?;
+    value(out, &SCHEMA)?;
+    field(out, "now", &plan.now)?;
+    field(out, "feeds", &plan.feeds)?;
+    field(out, "coverage", &plan.coverage)?;
+    field(out, "warnings", &plan.warnings)?;
+    field(out, "environments", &environments(inv))?;
+    field(out, "advisories", &advisories(plan, feeds))?;
+    out.write_all(b",\n\"assessments\": {")?;
+    for (i, a) in plan.assessments.iter().enumerate() {
+        out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
+        write!(out, "\"{i}\": ")?;
+        value(out, &Assessment::of(a))?;
+    }
+    out.write_all(b"\n}")?;
+    field(out, "placements", &plan.placements)?;
+    out.write_all(b",\n\"findings\": [")?;
+    for (b, batch) in plan.findings.chunks(BATCH).enumerate() {
+        let parts: Vec<Vec<u8>> = batch
+            .par_chunks(CHUNK)
+            .enumerate()
+            .map(|(c, chunk)| {
+                let mut buf = Vec::with_capacity(chunk.len() * 360);
+                for (i, f) in chunk.iter().enumerate() {
+                    let first = b == 0 && c == 0 && i == 0;
+                    buf.extend_from_slice(if first { b"\n" } else { b",\n" });
+                    row(&mut buf, f);
+                }
+                buf
+            })
+            .collect();
+        for p in parts {
+            out.write_all(&p)?;
+        }
+    }
+    out.write_all(b"\n]")?;
+    field(out, "windows", &plan.windows)?;
+    field(out, "notices", &plan.notices)?;
+    out.write_all(b"\n}\n")?;
+    Ok(())
+}
+
+fn value(out: &mut impl Write, v: &impl Serialize) -> io::Result<()> {
+    serde_json::to_writer(out, v).map_err(io::Error::other)
+}
+
+fn field(out: &mut impl Write, name: &str, v: &impl Serialize) -> io::Result<()> {
+    write!(out, ",\n\"{name}\": ")?;
+    value(out, v)
+}
+
+#[derive(Serialize)]
+struct Environment<'a> {
+    name: &'a str,
+    customer: &'a str,
+    exposure: crate::inventory::Exposure,
+    criticality: crate::inventory::Criticality,
+}
+
+fn environments(inv: &Inventory) -> BTreeMap<&str, Environment<'_>> {
+    (inv.environments.iter())
+        .map(|e| {
+            let env = Environment {
+                name: &e.name,
+                customer: &e.customer,
+                exposure: e.exposure,
+                criticality: e.criticality,
+            };
+            (e.id.as_str(), env)
+        })
+        .collect()
+}
+
+#[derive(Serialize)]
+struct Advisory<'a> {
+    aliases: &'a [String],
+    summary: &'a str,
+    /// `unmaintained`, `unsound` or `notice` for an informational advisory.
+    informational: Option<&'a str>,
+    /// The feed records merged into it: `{feed, id}`, the primary first.
+    records: Vec<Record<'a>>,
+}
+
+#[derive(Serialize)]
+struct Record<'a> {
+    feed: &'a str,
+    id: &'a str,
+}
+
+/// Each advisory of the plan's findings, as its first finding (in plan order) merged it.
+fn advisories<'a>(plan: &'a Plan, feeds: &'a Feeds) -> BTreeMap<&'a str, Advisory<'a>> {
+    let mut seen: BTreeMap<&str, &Vuln> = BTreeMap::new();
+    let mut last: Option<*const Vuln> = None;
+    for f in &plan.findings {
+        let v: &Vuln = &f.matched.vuln;
+        if last == Some(v as *const Vuln) {
+            continue;
+        }
+        last = Some(v as *const Vuln);
+        seen.entry(v.advisory.as_str()).or_insert(v);
+    }
+    seen.into_iter()
+        .map(|(id, v)| {
+            let records = (v.records.iter())
+                .filter_map(|&r| feeds.advisories.get(r))
+                .map(|a| Record {
+                    feed: &a.feed,
+                    id: &a.id,
+                })
+                .collect();
+            let adv = Advisory {
+                aliases: &v.aliases,
+                summary: &v.summary,
+                informational: v.informational.as_deref(),
+                records,
+            };
+            (id, adv)
+        })
+        .collect()
+}
+
+/// An assessment as plan.json gives it.
+#[derive(Serialize)]
+struct Assessment<'a> {
+    decision: crate::risk::Decision,
+    deadline: Option<chrono::DateTime<chrono::Utc>>,
+    timeline: Option<crate::risk::Timeline>,
+    score: f64,
+    cvss: Option<&'a crate::risk::CvssInfo>,
+    epss: Option<crate::risk::Epss>,
+    kev: bool,
+    points: &'a crate::risk::Points,
+    reasons: &'a [String],
+}
+
+impl<'a> Assessment<'a> {
+    fn of(a: &'a crate::risk::Assessment) -> Assessment<'a> {
+        Assessment {
+            decision: a.decision,
+            deadline: a.deadline,
+            timeline: a.timeline,
+            score: a.score,
+            cvss: a.cvss.as_ref(),
+            epss: a.epss,
+            kev: a.kev,
+            points: &a.points,
+            reasons: &a.reasons,
+        }
+    }
+}
+
+/// One finding's row: its own fields, and `assessment`, `advisory` and `environment` to join
+/// with. What only some findings have (an exception, a VEX statement, reasons of their own) is
+/// present only on them.
+fn row(buf: &mut Vec<u8>, f: &PlanFinding) {
+    let m = &f.matched;
+    let r = &*f.risk;
+    buf.extend_from_slice(b"{\"id\":");
+    id(buf, f);
+    key_str(buf, "environment", &m.target);
+    key_str(buf, "customer", &f.customer);
+    key_str(buf, "ecosystem", &m.ecosystem);
+    key_str(buf, "package", &m.package);
+    key_str(buf, "version", &m.version);
+    key_str(buf, "advisory", &m.advisory);
+    key_opt(buf, "fixed", m.fixed.as_deref());
+    key_opt(buf, "recommended", f.recommended.as_deref());
+    key_str(buf, "decision", r.decision.as_str());
+    key(buf, "deadline");
+    match r.deadline {
+        Some(d) => {
+            buf.push(b'"');
+            let text = d.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true);
+            buf.extend_from_slice(text.as_bytes());
+            buf.push(b'"');
+        }
+        None => buf.extend_from_slice(b"null"),
+    }
+    key(buf, "score");
+    let _ = serde_json::to_writer(&mut *buf, &r.score);
+    key(buf, "emergency");
+    bool(buf, f.emergency);
+    key_opt(buf, "window", f.window.as_deref());
+    key(buf, "deadline_missed");
+    bool(buf, f.deadline_missed);
+    key_str(buf, "status", f.status.as_str());
+    key_opt(
+        buf,
+        "unscheduled_reason",
+        f.unscheduled_reason.map(|u| u.as_str()),
+    );
+    key(buf, "assessment");
+    let _ = write!(buf, "{}", f.assessment);
+    key(buf, "placement");
+    match f.placement {
+        Some(p) => drop(write!(buf, "{p}")),
+        None => buf.extend_from_slice(b"null"),
+    }
+    if let Some(x) = &f.extra {
+        if let Some(e) = &x.exception {
+            key(buf, "exception");
+            let _ = serde_json::to_writer(&mut *buf, e);
+        }
+        if let Some(v) = &x.vex {
+            key(buf, "vex");
+            let _ = serde_json::to_writer(&mut *buf, v);
+        }
+        if !x.notes.is_empty() {
+            key(buf, "notes");
+            let _ = serde_json::to_writer(&mut *buf, &x.notes);
+        }
+    }
+    buf.push(b'}');
+}
+
+/// The finding's id, escaped as one JSON string.
+fn id(buf: &mut Vec<u8>, f: &PlanFinding) {
+    let m = &f.matched;
+    if plain(&m.target) && plain(&m.package) && plain(&m.advisory) {
+        buf.push(b'"');
+        for part in [&*m.target, ":", &m.package, ":", &m.advisory] {
+            buf.extend_from_slice(part.as_bytes());
+        }
+        buf.push(b'"');
+    } else {
+        string(buf, &f.id());
+    }
+}
+
+/// Needs no escaping in JSON.
+fn plain(s: &str) -> bool {
+    s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\')
+}
+
+fn string(buf: &mut Vec<u8>, s: &str) {
+    if plain(s) {
+        buf.push(b'"');
+        buf.extend_from_slice(s.as_bytes());
+        buf.push(b'"');
+    } else {
+        let _ = serde_json::to_writer(&mut *buf, s);
+    }
+}
+
+fn key(buf: &mut Vec<u8>, name: &str) {
+    buf.extend_from_slice(b",\"");
+    buf.extend_from_slice(name.as_bytes());
+    buf.extend_from_slice(b"\":");
+}
+
+fn key_str(buf: &mut Vec<u8>, name: &str, s: &str) {
+    key(buf, name);
+    string(buf, s);
+}
+
+fn key_opt(buf: &mut Vec<u8>, name: &str, s: Option<&str>) {
+    key(buf, name);
+    match s {
+        Some(s) => string(buf, s),
+        None => buf.extend_from_slice(b"null"),
+    }
+}
+
+fn bool(buf: &mut Vec<u8>, b: bool) {
+    buf.extend_from_slice(if b { b"true" } else { b"false" });
+}
