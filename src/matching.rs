@@ -20,7 +20,7 @@ use crate::version::{Scheme, Version, canonical_name, ecosystem_base, is_known_e
 pub struct Target {
     /// The environment id, or the lockfile's path.
     pub id: String,
-    pub components: Vec<TargetComponent>,
+    pub components: Vec<Arc<TargetComponent>>,
 }
 
 /// The identity of one component.
@@ -104,9 +104,14 @@ pub struct Matches {
 /// The (ecosystem base, name) keys advisories are looked up by, for every component of
 /// `targets`: what a feed needs to keep (see [`Feeds::for_packages`]).
 pub fn package_keys(targets: &[Target]) -> impl Iterator<Item = crate::feeds::Key> + '_ {
+    let mut seen: HashSet<*const TargetComponent> = HashSet::new();
+    let mut names: HashSet<(&str, &str, &[String])> = HashSet::new();
     targets
         .iter()
-        .flat_map(|t| t.components.iter().flat_map(keys_of))
+        .flat_map(|t| t.components.iter())
+        .filter(move |c| seen.insert(Arc::as_ptr(c)))
+        .filter(move |c| names.insert((&c.ecosystem, &c.name, &c.also_named)))
+        .flat_map(|c| keys_of(c))
 }
 
 /// What the loaded advisories cover of one ecosystem of the targets' components.
@@ -284,6 +289,8 @@ pub fn match_targets(targets: &[Target], feeds: &Feeds) -> Matches {
     use rayon::prelude::*;
     let index = feeds.index();
     // The distinct components, in first-seen order, and which one each component is.
+    // Shared components are recognised by address, the others by value.
+    let mut by_address: HashMap<*const TargetComponent, usize> = HashMap::new();
     let mut ids: HashMap<&TargetComponent, usize> = HashMap::new();
     let mut first: Vec<(usize, &TargetComponent)> = Vec::new();
     let which: Vec<Vec<usize>> = targets
@@ -292,9 +299,11 @@ pub fn match_targets(targets: &[Target], feeds: &Feeds) -> Matches {
         .map(|(t, target)| {
             (target.components.iter())
                 .map(|comp| {
-                    *ids.entry(comp).or_insert_with(|| {
-                        first.push((t, comp));
-                        first.len() - 1
+                    *by_address.entry(Arc::as_ptr(comp)).or_insert_with(|| {
+                        *ids.entry(comp).or_insert_with(|| {
+                            first.push((t, comp));
+                            first.len() - 1
+                        })
                     })
                 })
                 .collect()

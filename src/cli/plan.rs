@@ -111,7 +111,14 @@ pub fn run(cli: &Cli, args: &PlanArgs) -> Result<Outcome> {
     clock.lap("write plan.json");
     present(cli, &plan, &inv, &feeds, Some(&path))?;
     drop(ledger);
-    then_send(cli, args, &inv, &plan)
+    let outcome = then_send(cli, args, &inv, &plan);
+    // A fleet's plan is millions of small allocations: the process is about to end, so they
+    // are left to it rather than freed one by one.
+    std::mem::forget(report);
+    std::mem::forget(sources);
+    std::mem::forget((input, rendered, changes, history));
+    std::mem::forget((plan, targets, feeds, inv));
+    outcome
 }
 
 /// `--send`: deliver what is due at the plan's `now`; exit 1 when a delivery failed (a

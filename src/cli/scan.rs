@@ -213,12 +213,12 @@ fn input_targets(args: &ScanArgs, warnings: &mut Vec<String>) -> Result<Vec<Targ
                 .into_iter()
                 .map(|p| {
                     let binaries = p.os.map(|os| os.binaries).unwrap_or_default();
-                    TargetComponent {
+                    std::sync::Arc::new(TargetComponent {
                         also_named: PackageFormat::advisory_names(&p.ecosystem, &p.name, &binaries),
                         ecosystem: p.ecosystem,
                         name: p.name,
                         version: p.version,
-                    }
+                    })
                 })
                 .collect();
             Ok(Target {

@@ -33,6 +33,7 @@ pub fn load(root: &Path) -> Result<Inventory> {
             "not an inventory: no patchplan.toml here (use --inventory DIR)",
         ));
     }
+    let mut clock = crate::timing::Clock::start();
     let files = Files {
         config: read_source(&config_path)?,
         customers: read_dir(&root.join("customers"))?,
@@ -40,8 +41,10 @@ pub fn load(root: &Path) -> Result<Inventory> {
         stacks: read_dir(&root.join("stacks"))?,
         overrides: optional(&root.join("overrides.toml"))?,
     };
+    clock.lap("  read inventory files");
     let (advisories, mut diags) = load_native_dir(&root.join("advisories"), "inventory")?;
     let inventory = validate::validate(root, &files, advisories, &mut diags);
+    clock.lap("  validate inventory");
     if diags.is_empty() {
         Ok(inventory)
     } else {
@@ -134,5 +137,6 @@ fn read_dir(dir: &Path) -> Result<Vec<Source>> {
         .filter(|p| p.extension().is_some_and(|e| e == "toml"))
         .collect();
     paths.sort();
-    paths.iter().map(|p| read_source(p)).collect()
+    use rayon::prelude::*;
+    paths.par_iter().map(|p| read_source(p)).collect()
 }

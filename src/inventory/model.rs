@@ -2,6 +2,7 @@
 //! duration and rule has been parsed, and every environment's component list is complete.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
@@ -311,7 +312,8 @@ pub struct Environment {
     pub soak: Duration,
     /// Window ids it may use; empty means all of the customer's.
     pub windows: Vec<String>,
-    pub components: Vec<Component>,
+    /// Shared with the stacks they come from: a fleet's environments repeat a few stacks.
+    pub components: Vec<Arc<Component>>,
 }
 
 /// One installed package.

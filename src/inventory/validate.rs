@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
+use std::sync::Arc;
 
 use toml::Spanned;
 
@@ -63,16 +64,29 @@ pub(crate) fn validate(
         .filter_map(|src| {
             let raw: RawStack = parse(src, diags)?;
             let origin = format!("stack {}", raw.id.get_ref());
-            let comps = components(src, &raw.components, &origin, &defaults, diags);
+            let comps = shared(components(src, &raw.components, &origin, &defaults, diags));
             Some((src, raw.id.clone(), comps))
         })
         .collect();
-    let stacks: BTreeMap<String, Vec<Component>> = unique(parsed.into_iter(), "stack", diags);
-    let raw_envs: Vec<(&Source, RawEnvironment)> = files
-        .environments
-        .iter()
-        .filter_map(|src| Some((src, parse(src, diags)?)))
+    let stacks: BTreeMap<String, Vec<Arc<Component>>> = unique(parsed.into_iter(), "stack", diags);
+    use rayon::prelude::*;
+    let mut clock = crate::timing::Clock::start();
+    // A fleet has tens of thousands of environment files: parsed and built on every core, their
+    // problems reported in file order.
+    let parsed: Vec<(&Source, Option<RawEnvironment>, Vec<Diagnostic>)> = (files.environments)
+        .par_iter()
+        .map(|src| {
+            let mut found = Vec::new();
+            let raw = parse(src, &mut found);
+            (src, raw, found)
+        })
         .collect();
+    clock.lap("    parse environments");
+    let mut raw_envs: Vec<(&Source, RawEnvironment)> = Vec::with_capacity(parsed.len());
+    for (src, raw, found) in parsed {
+        diags.extend(found);
+        raw_envs.extend(raw.map(|r| (src, r)));
+    }
     let env_ids: HashSet<String> = raw_envs
         .iter()
         .map(|(_, r)| r.id.get_ref().clone())
@@ -84,18 +98,24 @@ pub(crate) fn validate(
         env_ids: &env_ids,
         defaults: &defaults,
     };
-    let parsed: Vec<_> = raw_envs
-        .iter()
+    let built: Vec<_> = raw_envs
+        .par_iter()
         .map(|(src, raw)| {
-            (
-                *src,
-                raw.id.clone(),
-                environment(src, raw, &context, diags, &mut warnings),
-            )
+            let (mut found, mut warned) = (Vec::new(), Vec::new());
+            let env = environment(src, raw, &context, &mut found, &mut warned);
+            ((*src, raw.id.clone(), env), found, warned)
         })
         .collect();
+    let mut parsed = Vec::with_capacity(built.len());
+    for (env, found, warned) in built {
+        diags.extend(found);
+        warnings.extend(warned);
+        parsed.push(env);
+    }
+    clock.lap("    build environments");
     let environments = unique(parsed.into_iter(), "environment", diags);
     check_rollout_cycles(&raw_envs, diags);
+    clock.lap("    unique, rollout cycles");
     let vex = match &raw_config {
         Some(raw) => vex::load(
             root,
@@ -592,7 +612,7 @@ fn component(
 struct EnvContext<'a> {
     root: &'a Path,
     customers: &'a BTreeMap<String, Customer>,
-    stacks: &'a BTreeMap<String, Vec<Component>>,
+    stacks: &'a BTreeMap<String, Vec<Arc<Component>>>,
     env_ids: &'a HashSet<String>,
     defaults: &'a Defaults,
 }
@@ -633,7 +653,7 @@ fn environment(
         }
     }
     let soak = c.duration_or(raw.soak.as_ref(), Duration::ZERO);
-    let mut merged: Vec<Component> = Vec::new();
+    let mut merged: Vec<Arc<Component>> = Vec::new();
     for stack in &raw.stacks {
         match cx.stacks.get(stack.get_ref()) {
             Some(comps) => merged.extend(comps.iter().cloned()),
@@ -641,7 +661,13 @@ fn environment(
         }
     }
     let own_origin = src.path.display().to_string();
-    let own = components(src, &raw.components, &own_origin, cx.defaults, diags);
+    let own = shared(components(
+        src,
+        &raw.components,
+        &own_origin,
+        cx.defaults,
+        diags,
+    ));
     let host = host(&mut Check { src, diags }, raw);
     let mut listed = Vec::new();
     for lock in &raw.lockfiles {
@@ -652,12 +678,16 @@ fn environment(
             continue;
         };
         let kind = Kind::Lockfile;
-        listed.extend(input_components(src, lock, kind, host, cx, diags, warnings));
+        listed.extend(shared(input_components(
+            src, lock, kind, host, cx, diags, warnings,
+        )));
     }
     for sbom in &raw.sboms {
         let kind = Kind::Sbom;
         let host = host.as_ref().unwrap_or(&NO_HOST);
-        listed.extend(input_components(src, sbom, kind, host, cx, diags, warnings));
+        listed.extend(shared(input_components(
+            src, sbom, kind, host, cx, diags, warnings,
+        )));
     }
     // The environment's own entry for a listed package wins, as over a stack's: that is how an
     // inventory says otherwise about an OS package's restart or downtime.
@@ -681,6 +711,11 @@ fn environment(
         windows: raw.windows.iter().map(|w| w.get_ref().clone()).collect(),
         components: merged,
     }
+}
+
+/// Components as environments hold them: shared, not copied.
+fn shared(components: Vec<Component>) -> Vec<Arc<Component>> {
+    components.into_iter().map(Arc::new).collect()
 }
 
 /// A host that names no release.
@@ -715,23 +750,31 @@ fn host(c: &mut Check, raw: &RawEnvironment) -> Option<Host> {
 /// Adds an environment's own components to its stacks' `merged`: its own win on the same
 /// (ecosystem, name), and of its own, the last wins. One pass with a map, not a search of the
 /// list per component: 40,000 components took seconds that way.
-fn merge_own(merged: &mut Vec<Component>, own: Vec<Component>) {
-    let key = |c: &Component| (c.ecosystem.clone(), c.name.clone());
-    let last: HashMap<(String, String), usize> =
-        own.iter().enumerate().map(|(i, c)| (key(c), i)).collect();
-    merged.retain(|m| !last.contains_key(&key(m)));
-    let kept = own
-        .into_iter()
-        .enumerate()
-        .filter(|(i, c)| last[&key(c)] == *i)
-        .map(|(_, c)| c);
-    merged.extend(kept);
+fn merge_own(merged: &mut Vec<Arc<Component>>, own: Vec<Arc<Component>>) {
+    if own.is_empty() {
+        return;
+    }
+    let last: rustc_hash::FxHashMap<(&str, &str), usize> = (own.iter().enumerate())
+        .map(|(i, c)| ((c.ecosystem.as_str(), c.name.as_str()), i))
+        .collect();
+    merged.retain(|m| !last.contains_key(&(m.ecosystem.as_str(), m.name.as_str())));
+    let kept: Vec<bool> = (own.iter().enumerate())
+        .map(|(i, c)| last[&(c.ecosystem.as_str(), c.name.as_str())] == i)
+        .collect();
+    drop(last);
+    merged.extend(
+        own.into_iter()
+            .zip(kept)
+            .filter(|(_, k)| *k)
+            .map(|(c, _)| c),
+    );
 }
 
 /// A warning for each component that an environment's stacks declare at two versions: both are
 /// matched, which is rarely what was meant (the environment's own component would decide).
-fn warn_two_versions(env: &str, merged: &[Component], warnings: &mut Vec<String>) {
-    let mut seen: HashMap<(&str, &str), &str> = HashMap::new();
+fn warn_two_versions(env: &str, merged: &[Arc<Component>], warnings: &mut Vec<String>) {
+    let mut seen: rustc_hash::FxHashMap<(&str, &str), &str> = Default::default();
+    seen.reserve(merged.len());
     let mut reported = HashSet::new();
     for c in merged {
         let key = (c.ecosystem.as_str(), c.name.as_str());

@@ -2,7 +2,7 @@
 //! issues ([`changes`]), the notices rendered ([`render`]) and recorded ([`record`]), and a
 //! window's outcome ([`complete`]). The caller holds the write transaction around all of it.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
 
@@ -232,7 +232,8 @@ pub fn complete(
     };
     let renderer = Renderer::new(Some(&inv.root.join("templates")))?;
     let names = finding_names(&w.window);
-    let sources = Sources::new(&inv.organisation, notice::names(inv), &names);
+    let advisories = HashMap::new();
+    let sources = Sources::new(&inv.organisation, notice::names(inv), &names, &advisories);
     let outcome = Some((status, note.clone()));
     let notice = render_one(&renderer, inv, &sources, &issue, outcome, at)?;
     ledger.set_outcome(&w.key, at, state, note.as_deref())?;

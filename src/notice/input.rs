@@ -23,18 +23,19 @@ pub struct PlanInput {
     #[serde(default)]
     pub findings: Vec<FindingInput>,
     pub windows: Vec<WindowInput>,
-    /// plan.json v2's advisories, which its findings refer to (see [`PlanInput::read`]).
+    /// The advisories of the findings, by id: what a task's findings are named by (plan.json
+    /// v2 keeps them once, under `advisories`).
     #[serde(default)]
-    advisories: HashMap<String, AdvisoryInput>,
+    pub advisories: HashMap<String, AdvisoryInput>,
 }
 
-/// An advisory of plan.json v2, as far as a notice names it.
+/// An advisory, as far as a notice names it.
 #[derive(Debug, Clone, Default, Deserialize)]
-struct AdvisoryInput {
+pub struct AdvisoryInput {
     #[serde(default)]
-    aliases: Vec<String>,
+    pub aliases: Vec<String>,
     #[serde(default)]
-    summary: String,
+    pub summary: String,
 }
 
 /// A finding, as far as a notice names it.
@@ -145,18 +146,34 @@ impl PlanInput {
     /// in their environments with no upgrade to fix them.
     pub fn from_plan(plan: &Plan) -> PlanInput {
         let windows: Vec<WindowInput> = plan.windows.iter().map(WindowInput::from).collect();
-        let wanted: std::collections::HashSet<&str> = windows
-            .iter()
-            .flat_map(|w| &w.tasks)
-            .flat_map(|t| t.findings.iter().map(String::as_str))
-            .collect();
         let served: std::collections::HashSet<&str> = windows
             .iter()
             .flat_map(|w| w.environments.iter().map(String::as_str))
             .collect();
+        // A task's findings are named by their advisory (the id's last part); only the findings
+        // that remain are listed one by one.
+        let mut advisories: HashMap<String, AdvisoryInput> = HashMap::new();
+        let mut last = None;
+        for f in &plan.findings {
+            let v = std::sync::Arc::as_ptr(&f.matched.vuln);
+            if last != Some(v) && !advisories.contains_key(&f.matched.advisory) {
+                let a = AdvisoryInput {
+                    aliases: f.matched.aliases.clone(),
+                    summary: f.matched.summary.clone(),
+                };
+                advisories.insert(f.matched.advisory.clone(), a);
+            }
+            last = Some(v);
+        }
         let findings = plan
             .findings
             .iter()
+            .filter(|f| {
+                matches!(
+                    f.unscheduled_reason,
+                    Some(Unscheduled::NoFix | Unscheduled::FixOnOtherBranch)
+                ) && served.contains(f.environment())
+            })
             .map(|f| FindingInput {
                 id: f.id(),
                 advisory: f.matched.advisory.clone(),
@@ -167,16 +184,12 @@ impl PlanInput {
                 version: f.matched.version.clone(),
                 unscheduled_reason: f.unscheduled_reason,
             })
-            .filter(|f| {
-                wanted.contains(f.id.as_str())
-                    || (f.remains() && served.contains(f.environment.as_str()))
-            })
             .collect();
         PlanInput {
             now: plan.now,
             findings,
             windows,
-            advisories: HashMap::new(),
+            advisories,
         }
     }
 
@@ -191,24 +204,27 @@ impl PlanInput {
                 message: format!("not a patchplan plan: {e}"),
             }])
         })?;
-        // v2 keeps an advisory's aliases and summary once, under `advisories`.
-        let advisories = std::mem::take(&mut input.advisories);
+        // v2 keeps an advisory's aliases and summary once, under `advisories`; v1 in each finding.
         for f in &mut input.findings {
-            if let Some(a) = advisories.get(&f.advisory) {
-                if f.aliases.is_empty() {
-                    f.aliases.clone_from(&a.aliases);
+            match input.advisories.get(&f.advisory) {
+                Some(a) => {
+                    if f.aliases.is_empty() {
+                        f.aliases.clone_from(&a.aliases);
+                    }
+                    if f.summary.is_empty() {
+                        f.summary.clone_from(&a.summary);
+                    }
                 }
-                if f.summary.is_empty() {
-                    f.summary.clone_from(&a.summary);
+                None => {
+                    let a = AdvisoryInput {
+                        aliases: f.aliases.clone(),
+                        summary: f.summary.clone(),
+                    };
+                    input.advisories.insert(f.advisory.clone(), a);
                 }
             }
         }
         Ok(input)
-    }
-
-    /// Each finding by id, for [`super::view::build`].
-    pub fn index(&self) -> HashMap<&str, &FindingInput> {
-        self.findings.iter().map(|f| (f.id.as_str(), f)).collect()
     }
 }
 

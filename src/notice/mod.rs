@@ -270,7 +270,12 @@ pub fn render_issue(
 
 /// The sources of notices made from `input`.
 pub fn sources<'a>(inv: &'a Inventory, input: &'a PlanInput) -> Sources<'a> {
-    Sources::new(&inv.organisation, names(inv), &input.findings)
+    Sources::new(
+        &inv.organisation,
+        names(inv),
+        &input.findings,
+        &input.advisories,
+    )
 }
 
 /// Each environment's name, by id.
@@ -341,8 +346,7 @@ fn write(
     let dir = PathBuf::from("notices").join(&customer.id);
     std::fs::create_dir_all(out.join(&dir)).map_err(|e| Error::io(out.join(&dir), e))?;
     let mut files = Vec::new();
-    for format in TEMPLATE_FORMATS {
-        let text = renderer.render(&view, format)?;
+    for (format, text) in renderer.render_all(&view)? {
         files.push(write_file(out, &dir, &view.id, format, text.as_bytes())?);
     }
     if has_calendar(issue.kind) {
@@ -436,8 +440,7 @@ pub fn render_notice(
     }
     let dir = format!("notices/{}", customer.id);
     let mut files = Vec::new();
-    for format in TEMPLATE_FORMATS {
-        let text = renderer.render(&view, format)?;
+    for (format, text) in renderer.render_all(&view)? {
         files.push((format!("{dir}/{}.{format}", spec.stem), text));
     }
     if has_calendar(issue.kind) {

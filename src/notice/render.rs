@@ -111,6 +111,31 @@ impl Renderer {
             .map_err(|d| Error::Invalid(vec![d]))
     }
 
+    /// Renders `view` in every template format, in [`TEMPLATE_FORMATS`] order: the view is
+    /// turned into template data once for all of them.
+    pub fn render_all(&self, view: &NoticeView) -> Result<Vec<(&'static str, String)>> {
+        let name = format!("{}/{}", view.locale.code(), view.kind.as_str());
+        let ctx = handlebars::Context::wraps(view)
+            .map_err(|e| Error::Invalid(vec![self.render_error("json", &name, &e)]))?;
+        TEMPLATE_FORMATS
+            .iter()
+            .map(|&format| {
+                let hb = self.registries.get(format).ok_or_else(|| {
+                    Error::Invalid(vec![Diagnostic {
+                        path: PathBuf::from(format!("{name}.{format}")),
+                        line: 0,
+                        col: 0,
+                        message: format!("no templates for format `{format}`"),
+                    }])
+                })?;
+                let text = hb
+                    .render_with_context(&name, &ctx)
+                    .map_err(|e| Error::Invalid(vec![self.render_error(format, &name, &e)]))?;
+                Ok((format, text))
+            })
+            .collect()
+    }
+
     fn try_render(&self, view: &NoticeView, format: &str) -> Result<String, Diagnostic> {
         let name = format!("{}/{}", view.locale.code(), view.kind.as_str());
         let hb = self.registries.get(format).ok_or_else(|| Diagnostic {

@@ -52,10 +52,12 @@ fn view(locale: Locale, kind: Kind, disclosure: Disclosure, emergency: bool) -> 
         version: "3.0.11".into(),
         unscheduled_reason: Some(crate::schedule::Unscheduled::NoFix),
     };
+    let advisories = HashMap::new();
     let sources = Sources::new(
         &organisation,
         HashMap::from([("sample-prod", "Sample production")]),
         [&finding, &unfixed],
+        &advisories,
     );
     let window = window(emergency);
     view::build(

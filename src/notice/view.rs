@@ -10,7 +10,7 @@ use chrono_tz::Tz;
 use serde::Serialize;
 
 use super::escape::{clean, clean_name};
-use super::input::{FindingInput, TaskInput, WindowInput};
+use super::input::{AdvisoryInput, FindingInput, TaskInput, WindowInput};
 use super::locale::{self, ListStyle, Style};
 use super::{Issue, Kind, Outcome, words};
 use crate::inventory::{Contact, Customer, Disclosure, Locale, Organisation};
@@ -153,16 +153,30 @@ pub struct Sources<'a> {
     /// Environment id to the name customers know it by.
     pub names: HashMap<&'a str, &'a str>,
     pub findings: HashMap<&'a str, &'a FindingInput>,
+    /// Advisories by id: what a task's finding is named by when `findings` does not list it.
+    pub advisories: HashMap<&'a str, &'a AdvisoryInput>,
     /// The findings that remain (see [`FindingInput::remains`]) by environment.
     remaining: HashMap<&'a str, Vec<&'a FindingInput>>,
 }
 
 impl<'a> Sources<'a> {
+    /// The advisory (id, aliases, summary) of finding `id`: the finding's own, else the
+    /// advisory its id ends with.
+    fn advisory(&self, id: &str) -> Option<(&'a str, &'a [String], &'a str)> {
+        if let Some(f) = self.findings.get(id) {
+            return Some((&f.advisory, &f.aliases, &f.summary));
+        }
+        let (_, advisory) = id.rsplit_once(':')?;
+        let (key, a) = self.advisories.get_key_value(advisory)?;
+        Some((key, &a.aliases, &a.summary))
+    }
+
     /// The sources of every notice of a run: built once, read by every notice.
     pub fn new(
         organisation: &'a Organisation,
         names: HashMap<&'a str, &'a str>,
         findings: impl IntoIterator<Item = &'a FindingInput>,
+        advisories: &'a HashMap<String, AdvisoryInput>,
     ) -> Sources<'a> {
         let mut by_id = HashMap::new();
         let mut remaining: HashMap<&str, Vec<&FindingInput>> = HashMap::new();
@@ -176,6 +190,9 @@ impl<'a> Sources<'a> {
             organisation,
             names,
             findings: by_id,
+            advisories: (advisories.iter())
+                .map(|(id, a)| (id.as_str(), a))
+                .collect(),
             remaining,
         }
     }
@@ -344,11 +361,11 @@ fn changes(src: &Sources, window: &WindowInput, loc: Locale) -> Vec<ChangeView> 
         advisories: t
             .findings
             .iter()
-            .filter_map(|id| src.findings.get(id.as_str()))
-            .map(|f| AdvisoryView {
-                id: clean(&f.advisory),
-                aliases: f.aliases.iter().map(|a| clean(a)).collect(),
-                summary: clean(&f.summary),
+            .filter_map(|id| src.advisory(id))
+            .map(|(advisory, aliases, summary)| AdvisoryView {
+                id: clean(advisory),
+                aliases: aliases.iter().map(|a| clean(a)).collect(),
+                summary: clean(summary),
             })
             .collect(),
     };

@@ -1,6 +1,6 @@
 //! The plan: wires match -> risk -> schedule for an inventory, and is what `plan.json` holds.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -294,13 +294,21 @@ pub fn load_feeds(
     Ok(feeds)
 }
 
-/// The targets of an inventory: one per environment.
+/// The targets of an inventory: one per environment. A component shared by environments (a
+/// stack's) is one target component shared by their targets.
 pub fn targets(inv: &Inventory) -> Vec<Target> {
+    let mut made: HashMap<*const Component, Arc<TargetComponent>> = HashMap::new();
     inv.environments
         .iter()
         .map(|e| Target {
             id: e.id.clone(),
-            components: e.components.iter().map(target_component).collect(),
+            components: (e.components.iter())
+                .map(|c| {
+                    let made = made.entry(Arc::as_ptr(c));
+                    made.or_insert_with(|| Arc::new(target_component(c)))
+                        .clone()
+                })
+                .collect(),
         })
         .collect()
 }
@@ -339,8 +347,9 @@ pub fn build_with(
     now: DateTime<Utc>,
     history: &History,
 ) -> Plan {
-    use rayon::prelude::*;
+    let mut clock = crate::timing::Clock::start();
     let mut matches = matching::match_targets(targets, feeds);
+    clock.lap("  match");
     let mut warnings: Vec<String> = inv.warnings.clone();
     warnings.extend(history.overdue.iter().cloned());
     warnings.extend(feeds.warning_lines());
@@ -367,6 +376,7 @@ pub fn build_with(
     let mut findings = ranked.findings;
     let sched = schedule::schedule_announced(inv, &requests, now, &history.announced);
     drop(requests);
+    clock.lap("  schedule");
     let mut placements = Vec::with_capacity(owners.len());
     for (p, (placement, members)) in sched.placements.iter().zip(&owners).enumerate() {
         let window: Option<Arc<str>> = placement.window.as_deref().map(Arc::from);
@@ -386,13 +396,8 @@ pub fn build_with(
         }
     }
     drop(owners);
-    findings.par_sort_by(|a, b| {
-        b.risk
-            .decision
-            .cmp(&a.risk.decision)
-            .then(b.risk.score.total_cmp(&a.risk.score))
-            .then_with(|| a.cmp_id(b))
-    });
+    let findings = most_urgent_first(findings);
+    clock.lap("  place and sort");
     Plan {
         schema: json::SCHEMA,
         now,
@@ -405,6 +410,75 @@ pub fn build_with(
         coverage,
         warnings,
     }
+}
+
+/// Sorts findings most urgent first: decision, then score, then id (as strings, so the order
+/// is total and the output stable). Sorts small keys, not the findings: an id is ranked by its
+/// environment's and its vulnerability's place, which is how its string compares (an environment
+/// id has no `:`).
+fn most_urgent_first(findings: Vec<PlanFinding>) -> Vec<PlanFinding> {
+    use rayon::prelude::*;
+    let mut envs: Vec<&str> = findings.iter().map(|f| f.environment()).collect();
+    envs.sort_unstable();
+    envs.dedup();
+    // As the start of an id: `e1:` sorts after `e10:`.
+    let colon = |e: &&str| e.bytes().chain(b":".iter().copied()).collect::<Vec<u8>>();
+    envs.sort_by_cached_key(colon);
+    let env_rank: HashMap<&str, u32> = (envs.iter().enumerate())
+        .map(|(i, e)| (*e, i as u32))
+        .collect();
+    let mut vulns: Vec<(String, usize)> = Vec::new();
+    let mut seen: HashSet<usize> = HashSet::new();
+    for f in &findings {
+        let v = Arc::as_ptr(&f.matched.vuln) as usize;
+        if seen.insert(v) {
+            vulns.push((format!("{}:{}", f.matched.package, f.matched.advisory), v));
+        }
+    }
+    vulns.sort();
+    // Equal strings (one package and advisory at two versions) share a rank.
+    let mut vuln_rank: HashMap<usize, u32> = HashMap::new();
+    let mut rank = 0u32;
+    for (i, (key, v)) in vulns.iter().enumerate() {
+        if i > 0 && vulns[i - 1].0 != *key {
+            rank += 1;
+        }
+        vuln_rank.insert(*v, rank);
+    }
+    let mut keys: Vec<(std::cmp::Reverse<Decision>, u64, u32, u32, u32)> = (findings.par_iter())
+        .enumerate()
+        .map(|(i, f)| {
+            let bits = f.risk.score.to_bits();
+            // The score in total order, descending.
+            let score = !(if bits >> 63 == 1 {
+                !bits
+            } else {
+                bits | 1 << 63
+            });
+            let env = env_rank[f.environment()];
+            let vuln = vuln_rank[&(Arc::as_ptr(&f.matched.vuln) as usize)];
+            (
+                std::cmp::Reverse(f.risk.decision),
+                score,
+                env,
+                vuln,
+                i as u32,
+            )
+        })
+        .collect();
+    keys.par_sort_unstable();
+    let mut slots: Vec<Option<PlanFinding>> = findings.into_iter().map(Some).collect();
+    let sorted: Vec<PlanFinding> = (keys.iter())
+        .map(|k| slots[k.4 as usize].take().expect("each finding once"))
+        .collect();
+    debug_assert!(sorted.windows(2).all(|w| {
+        let (a, b) = (&w[0], &w[1]);
+        let order = (b.risk.decision.cmp(&a.risk.decision))
+            .then(b.risk.score.total_cmp(&a.risk.score))
+            .then_with(|| a.cmp_id(b));
+        order != std::cmp::Ordering::Greater
+    }));
+    sorted
 }
 
 /// What [`rank`] gives: the findings in match order, one task request per upgrade with the
@@ -427,8 +501,11 @@ pub fn rank(
     history: &History,
     warnings: &mut Vec<String>,
 ) -> Ranked {
+    let mut clock = crate::timing::Clock::start();
     let (mut findings, assessments) = rank_findings(inv, feeds, found, now, history, warnings);
+    clock.lap("    assess");
     let (requests, owners) = requests(inv, upgrades, &mut findings);
+    clock.lap("    requests");
     Ranked {
         findings,
         requests,
@@ -695,30 +772,67 @@ fn requests(
     upgrades: &HashMap<(usize, usize), Arc<Upgrade>>,
     findings: &mut [PlanFinding],
 ) -> (Vec<TaskRequest>, Vec<Vec<usize>>) {
-    let mut groups: BTreeMap<(usize, usize), Vec<usize>> = BTreeMap::new();
-    for (i, f) in findings.iter().enumerate() {
-        if f.matched.informational.is_none() {
-            groups
-                .entry((f.target, f.matched.component))
-                .or_default()
-                .push(i);
-        }
+    use rayon::prelude::*;
+    // The findings of each (environment, component), in match order (already grouped so; sorted
+    // here otherwise).
+    let group = |i: &usize| (findings[*i].target, findings[*i].matched.component);
+    let mut order: Vec<usize> = (0..findings.len())
+        .filter(|&i| findings[i].matched.informational.is_none())
+        .collect();
+    if !order.is_sorted_by_key(group) {
+        order.sort_by_key(group);
     }
+    let groups: Vec<&[usize]> = order.chunk_by(|a, b| group(a) == group(b)).collect();
+    let shared: &[PlanFinding] = findings;
+    // Per group: the upgrade's version, the open findings it leaves (and why), its request.
+    type Left = Vec<(usize, Unscheduled, String)>;
+    type Outcome<'a> = (
+        &'a [usize],
+        Option<Arc<str>>,
+        Left,
+        Option<(TaskRequest, Vec<usize>)>,
+    );
+    let outcomes: Vec<Outcome> = groups
+        .into_par_iter()
+        .map(|members| {
+            let (t, c) = group(&members[0]);
+            let to = upgrade_to(upgrades.get(&(t, c)).map(|u| &**u), shared, members);
+            let version: Option<Arc<str>> = to.as_ref().map(|c| Arc::from(c.version.as_str()));
+            let mut fixed = Vec::new();
+            let mut left = Vec::new();
+            for &m in members {
+                let f = &shared[m];
+                if f.status != Status::Open {
+                    continue;
+                }
+                match fix_outcome(f, to.as_ref()) {
+                    None => fixed.push(m),
+                    Some((reason, why)) => left.push((m, reason, why)),
+                }
+            }
+            let made = match (to, fixed.is_empty()) {
+                (Some(to), false) => {
+                    Some((request(inv, shared, &fixed, (t, c), to.version), fixed))
+                }
+                _ => None,
+            };
+            (members, version, left, made)
+        })
+        .collect();
     let mut requests = Vec::new();
     let mut owners = Vec::new();
-    for ((t, c), members) in groups {
-        let to = upgrade_to(upgrades.get(&(t, c)).map(|u| &**u), findings, &members);
-        let version: Option<Arc<str>> = to.as_ref().map(|c| Arc::from(c.version.as_str()));
-        let mut fixed = Vec::new();
-        for &m in &members {
-            let f = &mut findings[m];
-            f.recommended = version.clone();
-            if f.status == Status::Open && fixes(f, to.as_ref()) {
-                fixed.push(m);
-            }
+    for (members, version, left, made) in outcomes {
+        for &m in members {
+            findings[m].recommended = version.clone();
         }
-        if let (Some(to), false) = (to, fixed.is_empty()) {
-            requests.push(request(inv, findings, &fixed, (t, c), to.version));
+        for (m, reason, why) in left {
+            let f = &mut findings[m];
+            f.unscheduled_reason = Some(reason);
+            f.note(format!("schedule: {why}"));
+            f.extra_mut().schedule.push(why);
+        }
+        if let Some((request, fixed)) = made {
+            requests.push(request);
             owners.push(fixed);
         }
     }
@@ -740,11 +854,11 @@ fn upgrade_to(
     upgrade?.choose(&fixable).cloned()
 }
 
-/// Whether the upgrade to `to` fixes open finding `f`; when it does not, says why and marks the
-/// finding unscheduled.
-fn fixes(f: &mut PlanFinding, to: Option<&matching::Candidate>) -> bool {
-    let (reason, why) = match (&f.matched.fixed, to) {
-        (_, Some(c)) if c.fixes.contains(&f.matched.advisory) => return true,
+/// Whether the upgrade to `to` fixes open finding `f`: `None` when it does, else why not (and
+/// the finding is unscheduled for that reason).
+fn fix_outcome(f: &PlanFinding, to: Option<&matching::Candidate>) -> Option<(Unscheduled, String)> {
+    Some(match (&f.matched.fixed, to) {
+        (_, Some(c)) if c.fixes.contains(&f.matched.advisory) => return None,
         (None, _) => (
             Unscheduled::NoFix,
             "no fixed version is known: the finding stays open as remaining risk".to_string(),
@@ -762,11 +876,7 @@ fn fixes(f: &mut PlanFinding, to: Option<&matching::Candidate>) -> bool {
                 "fixed in {fix}, but every version that fixes it is affected by another advisory with a fix: no safe upgrade is known"
             ),
         ),
-    };
-    f.unscheduled_reason = Some(reason);
-    f.note(format!("schedule: {why}"));
-    f.extra_mut().schedule.push(why);
-    false
+    })
 }
 
 /// The task request upgrading component `c` of environment `t` to `to`, fixing `members`.

@@ -43,7 +43,9 @@ pub fn schedule_announced(
             .rev()
             .map(|(i, r)| (key(r), i))
             .collect(),
+        ids: numbered(requests),
         used: HashMap::new(),
+        changes: HashMap::new(),
         finish: HashMap::new(),
         placed: BTreeMap::new(),
         emergencies: BTreeMap::new(),
@@ -120,8 +122,12 @@ struct State<'a> {
     occurrences: HashMap<&'a str, Vec<Occurrence>>,
     /// Request index per (environment, ecosystem, package), for rollout predecessors.
     by_key: HashMap<(String, String, String), usize>,
+    /// Each request's customer and environment as numbers, for the maps below.
+    ids: Vec<(u32, u32)>,
     /// Minutes used per (customer, occurrence index, environment).
-    used: HashMap<(String, usize, String), i64>,
+    used: HashMap<(u32, usize, u32), i64>,
+    /// Tasks placed per (customer, occurrence index).
+    changes: HashMap<(u32, usize), usize>,
     /// When each (environment, ecosystem, package) upgrade ends, for rollout order.
     finish: HashMap<(String, String, String), DateTime<Utc>>,
     /// Planned tasks per (customer, occurrence index): request index and start.
@@ -206,7 +212,7 @@ impl State<'_> {
         let taken = match (&after, named) {
             (Ok(a), Some(o)) => {
                 let occ = &self.occurrences[customer.id.as_str()][o];
-                Some(self.check(i, env, *a, o, occ))
+                Some(self.check(i, env, *a, o, occ).map_err(|e| e.to_string()))
             }
             (Err(why), Some(_)) => Some(Err(why.clone())),
             (_, None) => None,
@@ -275,10 +281,8 @@ impl State<'_> {
             r.deadline
                 .is_none_or(|d| *start + TimeDelta::minutes(r.minutes) <= d)
         };
-        let in_use = |s: &Self, o: usize| {
-            s.used
-                .contains_key(&(r.customer.clone(), o, r.environment.clone()))
-        };
+        let (c, e) = self.ids[i];
+        let in_use = |s: &Self, o: usize| s.used.contains_key(&(c, o, e));
         let on_time: Vec<(usize, DateTime<Utc>)> =
             candidates.iter().copied().filter(meets).collect();
         let choice = on_time
@@ -431,22 +435,18 @@ impl State<'_> {
         before: DateTime<Utc>,
     ) -> Option<String> {
         const SHOWN: usize = 6;
-        let why: Vec<String> = self
+        let mut refused = self
             .candidates(i, env)
             .filter(|(_, o)| o.start < before)
-            .filter_map(|(idx, o)| {
-                let e = self.check(i, env, after, idx, o).err()?;
-                Some(format!("{} {}: {e}", o.window, &o.local_start[..10]))
-            })
+            .filter_map(|(idx, o)| Some((o, self.check(i, env, after, idx, o).err()?)));
+        let shown: Vec<String> = (refused.by_ref().take(SHOWN))
+            .map(|(o, e)| format!("{} {}: {e}", o.window, &o.local_start[..10]))
             .collect();
-        let more = match why.len().saturating_sub(SHOWN) {
+        let more = match refused.count() {
             0 => String::new(),
             n => format!("; and {n} more"),
         };
-        (!why.is_empty()).then(|| {
-            let shown: Vec<&str> = why.iter().take(SHOWN).map(String::as_str).collect();
-            format!("not usable before it: {}{more}", shown.join("; "))
-        })
+        (!shown.is_empty()).then(|| format!("not usable before it: {}{more}", shown.join("; ")))
     }
 
     /// The occurrences of the windows `env` may use, with their index among the customer's.
@@ -465,63 +465,52 @@ impl State<'_> {
             .filter(|(_, o)| env.windows.is_empty() || env.windows.contains(&o.window))
     }
 
-    /// The task's start in occurrence `idx`, or why the occurrence cannot take it.
-    fn check(
-        &self,
+    /// The task's start in occurrence `idx`, or why the occurrence cannot take it (words made
+    /// only when shown: a fleet checks millions of occurrences).
+    fn check<'s>(
+        &'s self,
         i: usize,
-        env: &Environment,
+        env: &'s Environment,
         after: Option<DateTime<Utc>>,
         idx: usize,
-        o: &Occurrence,
-    ) -> Result<DateTime<Utc>, String> {
+        o: &'s Occurrence,
+    ) -> Result<DateTime<Utc>, Refusal<'s>> {
         let r = &self.requests[i];
-        let customer = self.inv.customer(&r.customer).ok_or("unknown customer")?;
+        let customer = self
+            .inv
+            .customer(&r.customer)
+            .ok_or(Refusal::UnknownCustomer)?;
         let earliest = self.now + customer.notice.delta();
-        let at = |t: DateTime<Utc>| t.format("%Y-%m-%d %H:%M UTC").to_string();
         let announced = || {
             self.announced
                 .get(&planned_id(&r.customer, o))
                 .is_some_and(|envs| envs.contains(&r.environment))
         };
         if o.start < earliest && !announced() {
-            let notice = customer.notice;
-            return Err(format!(
-                "inside the {notice} notice period (planned work from {})",
-                at(earliest)
-            ));
+            return Err(Refusal::Notice(customer.notice, earliest));
         }
         if let Some(b) = &o.blocked_by {
-            return Err(format!("blackout `{}`", b.reason));
+            return Err(Refusal::Blackout(&b.reason));
         }
         if let Some(a) = after.filter(|a| o.start < *a) {
             let pred = env.after.as_deref().unwrap_or("the predecessor");
-            return Err(format!(
-                "before {pred}'s upgrade has ended and soaked ({})",
-                at(a)
-            ));
+            return Err(Refusal::Predecessor(pred, a));
         }
         if let Some((d, why)) = &r.not_before
             && o.start.with_timezone(&customer.timezone).date_naive() < *d
         {
-            return Err(format!("deferred until {d}: {why}"));
+            return Err(Refusal::Deferred(*d, why));
         }
+        let (c, e) = self.ids[i];
         if let Some(m) = o.max_changes {
-            let changes = self
-                .placed
-                .get(&(r.customer.clone(), idx))
-                .map_or(0, Vec::len);
+            let changes = self.changes.get(&(c, idx)).copied().unwrap_or(0);
             if changes >= m as usize {
-                return Err(format!("it already holds its max_changes of {m}"));
+                return Err(Refusal::MaxChanges(m));
             }
         }
-        let key = (r.customer.clone(), idx, r.environment.clone());
-        let used = self.used.get(&key).copied().unwrap_or(0);
+        let used = self.used.get(&(c, idx, e)).copied().unwrap_or(0);
         if used + r.minutes > o.capacity_minutes {
-            let cap = o.capacity_minutes;
-            return Err(format!(
-                "full ({used} of {cap} minutes taken, this task needs {})",
-                r.minutes
-            ));
+            return Err(Refusal::Full(used, o.capacity_minutes, r.minutes));
         }
         Ok(o.start + TimeDelta::minutes(used))
     }
@@ -535,10 +524,9 @@ impl State<'_> {
         reasons: Vec<String>,
     ) {
         let r = &self.requests[i];
-        *self
-            .used
-            .entry((r.customer.clone(), o, r.environment.clone()))
-            .or_default() += r.minutes;
+        let (c, e) = self.ids[i];
+        *self.used.entry((c, o, e)).or_default() += r.minutes;
+        *self.changes.entry((c, o)).or_default() += 1;
         let occ = &self.occurrences[r.customer.as_str()][o];
         self.finish.insert(key(r), occ.end);
         self.placed
@@ -697,6 +685,61 @@ impl State<'_> {
             install: r.install.clone(),
             start,
             deadline_missed: missed,
+        }
+    }
+}
+
+/// Each request's customer and environment as numbers (in order of first appearance).
+fn numbered(requests: &[TaskRequest]) -> Vec<(u32, u32)> {
+    let mut customers: HashMap<&str, u32> = HashMap::new();
+    let mut environments: HashMap<&str, u32> = HashMap::new();
+    requests
+        .iter()
+        .map(|r| {
+            let n = customers.len() as u32;
+            let c = *customers.entry(&r.customer).or_insert(n);
+            let n = environments.len() as u32;
+            (c, *environments.entry(&r.environment).or_insert(n))
+        })
+        .collect()
+}
+
+/// Why an occurrence cannot take a task.
+enum Refusal<'a> {
+    UnknownCustomer,
+    /// Inside the customer's notice period: planned work from the instant.
+    Notice(crate::duration::Duration, DateTime<Utc>),
+    Blackout(&'a str),
+    /// Before the named predecessor's upgrade has ended and soaked, at the instant.
+    Predecessor(&'a str, DateTime<Utc>),
+    Deferred(chrono::NaiveDate, &'a str),
+    MaxChanges(u32),
+    /// Minutes used, capacity, minutes needed.
+    Full(i64, i64, i64),
+}
+
+impl std::fmt::Display for Refusal<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let at = |t: &DateTime<Utc>| t.format("%Y-%m-%d %H:%M UTC").to_string();
+        match self {
+            Refusal::UnknownCustomer => write!(f, "unknown customer"),
+            Refusal::Notice(notice, earliest) => write!(
+                f,
+                "inside the {notice} notice period (planned work from {})",
+                at(earliest)
+            ),
+            Refusal::Blackout(reason) => write!(f, "blackout `{reason}`"),
+            Refusal::Predecessor(pred, a) => write!(
+                f,
+                "before {pred}'s upgrade has ended and soaked ({})",
+                at(a)
+            ),
+            Refusal::Deferred(d, why) => write!(f, "deferred until {d}: {why}"),
+            Refusal::MaxChanges(m) => write!(f, "it already holds its max_changes of {m}"),
+            Refusal::Full(used, cap, needs) => write!(
+                f,
+                "full ({used} of {cap} minutes taken, this task needs {needs})"
+            ),
         }
     }
 }
