@@ -605,12 +605,12 @@ mod tests {
     fn scan(feeds: &Feeds, eco: &str, name: &str, version: &str) -> Matches {
         let target = Target {
             id: "t".into(),
-            components: vec![TargetComponent {
+            components: vec![Arc::new(TargetComponent {
                 ecosystem: eco.into(),
                 name: name.into(),
                 version: version.into(),
                 also_named: Vec::new(),
-            }],
+            })],
         };
         match_targets(&[target], feeds)
     }
@@ -926,12 +926,12 @@ mod tests {
         ]);
         let target = Target {
             id: "t".into(),
-            components: vec![TargetComponent {
+            components: vec![Arc::new(TargetComponent {
                 ecosystem: "AlmaLinux:9".into(),
                 name: "openssl".into(),
                 version: "1:3.0.7-27.el9".into(),
                 also_named: vec!["openssl-libs".into()],
-            }],
+            })],
         };
         let m = match_targets(&[target], &f);
         assert_eq!(
@@ -971,12 +971,12 @@ mod tests {
         let target = Target {
             id: "t".into(),
             components: vec![
-                comp("Debian:12"),
-                comp("Debian"),
-                comp("Ubuntu:22.04:LTS"),
-                comp("Ubuntu:Pro:22.04:LTS"),
-                comp("crates.io"),
-                comp("npm"),
+                Arc::new(comp("Debian:12")),
+                Arc::new(comp("Debian")),
+                Arc::new(comp("Ubuntu:22.04:LTS")),
+                Arc::new(comp("Ubuntu:Pro:22.04:LTS")),
+                Arc::new(comp("crates.io")),
+                Arc::new(comp("npm")),
             ],
         };
         let got: Vec<(String, usize)> = coverage(std::slice::from_ref(&target), &feeds)

@@ -496,7 +496,7 @@ mod tests {
             after: None,
             soak: Duration::ZERO,
             windows: Vec::new(),
-            components,
+            components: components.into_iter().map(std::sync::Arc::new).collect(),
         }
     }
 

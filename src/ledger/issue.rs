@@ -274,7 +274,7 @@ pub fn reopen(
 fn finding_names(w: &Window) -> Vec<FindingInput> {
     w.tasks
         .iter()
-        .flat_map(|t| &t.findings)
+        .flat_map(|t| t.findings.iter())
         .map(|id| FindingInput {
             id: id.clone(),
             advisory: id.rsplit(':').next().unwrap_or(id).to_string(),

@@ -107,7 +107,7 @@ pub struct TaskInput {
     pub from: String,
     pub to: String,
     #[serde(default)]
-    pub findings: Vec<String>,
+    pub findings: std::sync::Arc<[String]>,
     #[serde(deserialize_with = "decision")]
     pub decision: Decision,
     #[serde(default)]

@@ -101,7 +101,7 @@ fn window(emergency: bool) -> WindowInput {
             package: "openssl".into(),
             from: "3.0.11".into(),
             to: "3.0.13".into(),
-            findings: vec!["sample-prod:openssl:ADV-1".into()],
+            findings: vec!["sample-prod:openssl:ADV-1".into()].into(),
             decision: if emergency {
                 Decision::Act
             } else {

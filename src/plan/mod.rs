@@ -417,6 +417,9 @@ pub fn build_with(
 /// environment's and its vulnerability's place, which is how its string compares (an environment
 /// id has no `:`).
 fn most_urgent_first(findings: Vec<PlanFinding>) -> Vec<PlanFinding> {
+    if findings.len() < 2 {
+        return findings;
+    }
     use rayon::prelude::*;
     let mut envs: Vec<&str> = findings.iter().map(|f| f.environment()).collect();
     envs.sort_unstable();
@@ -467,10 +470,23 @@ fn most_urgent_first(findings: Vec<PlanFinding>) -> Vec<PlanFinding> {
         })
         .collect();
     keys.par_sort_unstable();
-    let mut slots: Vec<Option<PlanFinding>> = findings.into_iter().map(Some).collect();
-    let sorted: Vec<PlanFinding> = (keys.iter())
-        .map(|k| slots[k.4 as usize].take().expect("each finding once"))
-        .collect();
+    // Put each finding in its place by following the permutation's cycles: no second copy.
+    let mut sorted = findings;
+    let order: Vec<u32> = keys.iter().map(|k| k.4).collect();
+    drop(keys);
+    let mut done = vec![false; order.len()];
+    for start in 0..order.len() {
+        let mut at = start;
+        while !done[at] {
+            done[at] = true;
+            let from = order[at] as usize;
+            if from == start {
+                break;
+            }
+            sorted.swap(at, from);
+            at = from;
+        }
+    }
     debug_assert!(sorted.windows(2).all(|w| {
         let (a, b) = (&w[0], &w[1]);
         let order = (b.risk.decision.cmp(&a.risk.decision))

@@ -42,7 +42,7 @@ pub struct TaskRequest {
     pub from: String,
     pub to: String,
     /// Finding ids fixed by this task.
-    pub findings: Vec<String>,
+    pub findings: std::sync::Arc<[String]>,
     pub decision: Decision,
     pub deadline: Option<DateTime<Utc>>,
     pub score: f64,
@@ -76,7 +76,7 @@ pub struct Task {
     pub package: String,
     pub from: String,
     pub to: String,
-    pub findings: Vec<String>,
+    pub findings: std::sync::Arc<[String]>,
     pub decision: Decision,
     pub deadline: Option<DateTime<Utc>>,
     pub minutes: i64,

@@ -17,6 +17,7 @@ mod inputs;
 mod ledger;
 mod notices;
 mod os_packages;
+mod plan_json;
 mod readme;
 mod real_feeds;
 mod reference;

@@ -242,7 +242,7 @@ fn requests(s: &Scenario, inv: &Inventory) -> Vec<TaskRequest> {
                 package: format!("p{}", r.package),
                 from: "1.0.0".into(),
                 to: "1.0.1".into(),
-                findings: Vec::new(),
+                findings: Vec::new().into(),
                 decision: decisions[r.decision],
                 deadline: r.deadline_days.map(|d| now() + TimeDelta::days(d)),
                 score: 50.0,
