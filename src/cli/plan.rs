@@ -68,7 +68,7 @@ pub fn run(cli: &Cli, args: &PlanArgs) -> Result<Outcome> {
     clock.lap("ledger diff");
     plan.warnings.extend(changes.notes.iter().cloned());
     let mut skipped = Vec::new();
-    let input = crate::notice::input::PlanInput::from_plan(&plan);
+    let input = crate::notice::input::PlanInput::from_plan(&plan, &inv);
     let sources = crate::notice::sources(&inv, &input);
     let rendered = issue::render(&inv, &sources, &changes, plan.now, &mut skipped)?;
     plan.warnings.extend(skipped);

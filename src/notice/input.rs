@@ -144,14 +144,18 @@ fn decision<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Decision, D:
 impl PlanInput {
     /// The windows of `plan`, the findings their tasks fix, and the findings that remain open
     /// in their environments with no upgrade to fix them.
-    pub fn from_plan(plan: &Plan) -> PlanInput {
+    pub fn from_plan(plan: &Plan, inv: &crate::inventory::Inventory) -> PlanInput {
         let windows: Vec<WindowInput> = plan.windows.iter().map(WindowInput::from).collect();
         let served: std::collections::HashSet<&str> = windows
             .iter()
             .flat_map(|w| w.environments.iter().map(String::as_str))
             .collect();
         // A task's findings are named by their advisory (the id's last part); only the findings
-        // that remain are listed one by one.
+        // that remain are listed one by one, for the customers whose notices list them.
+        let detailed: std::collections::HashSet<&str> = (inv.customers.iter())
+            .filter(|c| c.disclosure == crate::inventory::Disclosure::Detailed)
+            .map(|c| c.id.as_str())
+            .collect();
         let mut advisories: HashMap<String, AdvisoryInput> = HashMap::new();
         let mut last = None;
         for f in &plan.findings {
@@ -172,7 +176,8 @@ impl PlanInput {
                 matches!(
                     f.unscheduled_reason,
                     Some(Unscheduled::NoFix | Unscheduled::FixOnOtherBranch)
-                ) && served.contains(f.environment())
+                ) && detailed.contains(&*f.customer)
+                    && served.contains(f.environment())
             })
             .map(|f| FindingInput {
                 id: f.id(),

@@ -215,7 +215,7 @@ pub struct Filter<'a> {
 
 /// Renders the notices `plan` issues under `out/notices/CUSTOMER/`.
 pub fn render_plan(inv: &Inventory, plan: &Plan, out: &Path) -> Result<Rendered> {
-    let input = PlanInput::from_plan(plan);
+    let input = PlanInput::from_plan(plan, inv);
     render(inv, &input, out, Filter::default(), plan.now)
 }
 

@@ -37,13 +37,9 @@ pub fn schedule_announced(
         now,
         announced,
         occurrences,
-        by_key: requests
-            .iter()
-            .enumerate()
-            .rev()
-            .map(|(i, r)| (key(r), i))
-            .collect(),
-        ids: numbered(requests),
+        by_key: HashMap::new(),
+        ids: Vec::new(),
+        names: Names::default(),
         used: HashMap::new(),
         changes: HashMap::new(),
         finish: HashMap::new(),
@@ -53,6 +49,10 @@ pub fn schedule_announced(
         pin_refused: HashMap::new(),
         placements: vec![None; requests.len()],
     };
+    (s.ids, s.names) = numbered(requests);
+    s.by_key = (s.ids.iter().enumerate().rev())
+        .map(|(i, &(_, e, p))| ((e, p), i))
+        .collect();
     let mut order: Vec<usize> = (0..requests.len()).collect();
     order.sort_by(|&a, &b| {
         urgency(&requests[a])
@@ -121,15 +121,18 @@ struct State<'a> {
     announced: &'a Announced,
     occurrences: HashMap<&'a str, Vec<Occurrence>>,
     /// Request index per (environment, ecosystem, package), for rollout predecessors.
-    by_key: HashMap<(String, String, String), usize>,
-    /// Each request's customer and environment as numbers, for the maps below.
-    ids: Vec<(u32, u32)>,
+    by_key: HashMap<(u32, u32), usize>,
+    /// Each request's customer, environment and (ecosystem, package) as numbers, for the maps
+    /// here.
+    ids: Vec<(u32, u32, u32)>,
+    /// The numbers of environments and packages.
+    names: Names<'a>,
     /// Minutes used per (customer, occurrence index, environment).
     used: HashMap<(u32, usize, u32), i64>,
     /// Tasks placed per (customer, occurrence index).
     changes: HashMap<(u32, usize), usize>,
     /// When each (environment, ecosystem, package) upgrade ends, for rollout order.
-    finish: HashMap<(String, String, String), DateTime<Utc>>,
+    finish: HashMap<(u32, u32), DateTime<Utc>>,
     /// Planned tasks per (customer, occurrence index): request index and start.
     placed: BTreeMap<(String, usize), Vec<Slot>>,
     /// Emergency requests per environment, with their reasons.
@@ -178,7 +181,8 @@ impl State<'_> {
             .entry(r.environment.clone())
             .or_default()
             .push((i, reason.clone()));
-        self.finish.insert(key(r), done);
+        let (_, e, p) = self.ids[i];
+        self.finish.insert((e, p), done);
         self.placements[i] = Some(Placement {
             window: None,
             emergency: true,
@@ -281,7 +285,7 @@ impl State<'_> {
             r.deadline
                 .is_none_or(|d| *start + TimeDelta::minutes(r.minutes) <= d)
         };
-        let (c, e) = self.ids[i];
+        let (c, e, _) = self.ids[i];
         let in_use = |s: &Self, o: usize| s.used.contains_key(&(c, o, e));
         let on_time: Vec<(usize, DateTime<Utc>)> =
             candidates.iter().copied().filter(meets).collect();
@@ -313,8 +317,10 @@ impl State<'_> {
         let Some(pred) = env.after.as_deref() else {
             return Ok(None);
         };
-        let r = &self.requests[i];
-        let pred_key = (pred.to_string(), r.ecosystem.clone(), r.package.clone());
+        let Some(&pred_env) = self.names.environments.get(pred) else {
+            return Ok(None);
+        };
+        let pred_key = (pred_env, self.ids[i].2);
         let Some(j) = self.by_key.get(&pred_key).copied() else {
             return Ok(None);
         };
@@ -501,7 +507,7 @@ impl State<'_> {
         {
             return Err(Refusal::Deferred(*d, why));
         }
-        let (c, e) = self.ids[i];
+        let (c, e, _) = self.ids[i];
         if let Some(m) = o.max_changes {
             let changes = self.changes.get(&(c, idx)).copied().unwrap_or(0);
             if changes >= m as usize {
@@ -524,11 +530,12 @@ impl State<'_> {
         reasons: Vec<String>,
     ) {
         let r = &self.requests[i];
-        let (c, e) = self.ids[i];
+        let (c, e, _) = self.ids[i];
         *self.used.entry((c, o, e)).or_default() += r.minutes;
         *self.changes.entry((c, o)).or_default() += 1;
         let occ = &self.occurrences[r.customer.as_str()][o];
-        self.finish.insert(key(r), occ.end);
+        let (_, e, p) = self.ids[i];
+        self.finish.insert((e, p), occ.end);
         self.placed
             .entry((r.customer.clone(), o))
             .or_default()
@@ -689,19 +696,31 @@ impl State<'_> {
     }
 }
 
-/// Each request's customer and environment as numbers (in order of first appearance).
-fn numbered(requests: &[TaskRequest]) -> Vec<(u32, u32)> {
+/// Environments and (ecosystem, package) pairs by number.
+#[derive(Default)]
+struct Names<'a> {
+    environments: HashMap<&'a str, u32>,
+}
+
+/// Each request's customer, environment and (ecosystem, package) as numbers (in order of first
+/// appearance), and the environments' numbers.
+fn numbered(requests: &[TaskRequest]) -> (Vec<(u32, u32, u32)>, Names<'_>) {
     let mut customers: HashMap<&str, u32> = HashMap::new();
     let mut environments: HashMap<&str, u32> = HashMap::new();
-    requests
+    let mut packages: HashMap<(&str, &str), u32> = HashMap::new();
+    let ids = requests
         .iter()
         .map(|r| {
             let n = customers.len() as u32;
             let c = *customers.entry(&r.customer).or_insert(n);
             let n = environments.len() as u32;
-            (c, *environments.entry(&r.environment).or_insert(n))
+            let e = *environments.entry(&r.environment).or_insert(n);
+            let n = packages.len() as u32;
+            let p = *packages.entry((&r.ecosystem, &r.package)).or_insert(n);
+            (c, e, p)
         })
-        .collect()
+        .collect();
+    (ids, Names { environments })
 }
 
 /// Why an occurrence cannot take a task.
@@ -748,14 +767,6 @@ impl std::fmt::Display for Refusal<'_> {
 fn decisions(list: &[Decision]) -> String {
     let names: Vec<&str> = list.iter().map(|d| d.as_str()).collect();
     names.join(", ")
-}
-
-fn key(r: &TaskRequest) -> (String, String, String) {
-    (
-        r.environment.clone(),
-        r.ecosystem.clone(),
-        r.package.clone(),
-    )
 }
 
 /// `CUSTOMER.WINDOW.YYYY-MM-DD`, the local date of the occurrence's start.
