@@ -1,5 +1,6 @@
 //! Phase timings for benchmarks: with `PATCHPLAN_TIMINGS=1`, each phase of a run prints its wall
-//! time to stderr (`timing: NAME 0.123 s`). Off by default; never part of any output.
+//! time and the process's resident memory after it to stderr (`timing: NAME 0.123 s 512 MiB`).
+//! Off by default; never part of any output.
 
 use std::sync::OnceLock;
 use std::time::Instant;
@@ -19,8 +20,20 @@ impl Clock {
 
     pub fn lap(&mut self, name: &str) {
         if enabled() {
-            eprintln!("timing: {name} {:.3} s", self.0.elapsed().as_secs_f64());
+            let rss = resident_mib().map_or(String::new(), |m| format!(" {m} MiB"));
+            eprintln!(
+                "timing: {name} {:.3} s{rss}",
+                self.0.elapsed().as_secs_f64()
+            );
         }
         self.0 = Instant::now();
     }
+}
+
+/// The resident set size, where /proc tells it.
+fn resident_mib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024)
 }

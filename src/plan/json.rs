@@ -241,10 +241,11 @@ fn row(buf: &mut Vec<u8>, f: &PlanFinding) {
             key(buf, "vex");
             let _ = serde_json::to_writer(&mut *buf, v);
         }
-        if !x.notes.is_empty() {
-            key(buf, "notes");
-            let _ = serde_json::to_writer(&mut *buf, &x.notes);
-        }
+    }
+    let notes: Vec<_> = f.notes().collect();
+    if !notes.is_empty() {
+        key(buf, "notes");
+        let _ = serde_json::to_writer(&mut *buf, &notes);
     }
     buf.push(b'}');
 }

@@ -146,19 +146,48 @@ impl PlanFinding {
 
     /// Why its fix went where it did, or nowhere: its own reasons, then its task's placement.
     pub fn schedule(&self) -> Vec<String> {
-        let own = self.extra.iter().flat_map(|x| x.schedule.iter());
-        own.chain(self.placed.iter().flat_map(|p| p.iter()))
-            .cloned()
+        let own = self.extra.iter().flat_map(|x| x.schedule.iter()).cloned();
+        (own.chain(self.unfixed_why()))
+            .chain(self.placed.iter().flat_map(|p| p.iter()).cloned())
             .collect()
     }
 
     /// Every reason: the assessment's, this finding's own, then the schedule's.
     pub fn reasons(&self) -> impl Iterator<Item = std::borrow::Cow<'_, str>> {
-        let own = self.extra.iter().flat_map(|x| x.notes.iter());
         let placed = self.placed.iter().flat_map(|p| p.iter());
-        (self.risk.reasons.iter().chain(own))
+        (self.risk.reasons.iter())
             .map(|r| std::borrow::Cow::Borrowed(r.as_str()))
+            .chain(self.notes())
             .chain(placed.map(|r| std::borrow::Cow::Owned(format!("schedule: {r}"))))
+    }
+
+    /// The reasons of this finding alone, after its assessment's: VEX, exception, why no upgrade
+    /// of this plan fixes it (made from its fields, not kept: a fleet has millions of those).
+    pub fn notes(&self) -> impl Iterator<Item = std::borrow::Cow<'_, str>> {
+        let own = self.extra.iter().flat_map(|x| x.notes.iter());
+        let why = self.unfixed_why().map(|w| format!("schedule: {w}"));
+        (own.map(|r| std::borrow::Cow::Borrowed(r.as_str())))
+            .chain(why.map(std::borrow::Cow::Owned))
+    }
+
+    /// Why the upgrade of its component does not fix this open finding, if it does not.
+    pub fn unfixed_why(&self) -> Option<String> {
+        let fixed = self.matched.fixed.as_deref();
+        Some(
+            match (self.unscheduled_reason?, fixed, self.recommended.as_deref()) {
+                (Unscheduled::NoFix, None, _) => {
+                    "no fixed version is known: the finding stays open as remaining risk"
+                        .to_string()
+                }
+                (Unscheduled::FixOnOtherBranch, Some(fix), Some(to)) => format!(
+                    "fixed in {fix}, on another branch than the upgrade to {to}, which fixes more urgent findings; it remains after that upgrade"
+                ),
+                (Unscheduled::NoFix, Some(fix), _) => format!(
+                    "fixed in {fix}, but every version that fixes it is affected by another advisory with a fix: no safe upgrade is known"
+                ),
+                _ => return None,
+            },
+        )
     }
 }
 
@@ -614,7 +643,7 @@ fn rank_findings(
     for a in &assessments {
         warnings.extend(a.warnings.iter().filter(|w| warned.insert(*w)).cloned());
     }
-    let made: Vec<(PlanFinding, Option<String>)> = (found.into_par_iter().zip(placed))
+    let findings: Vec<PlanFinding> = (found.into_par_iter().zip(placed))
         .map(|(f, (t, a))| {
             let finding = PlanFinding {
                 customer: contexts[t].1.clone(),
@@ -635,28 +664,24 @@ fn rank_findings(
             plan_finding(inv, now, finding)
         })
         .collect();
-    let mut findings = Vec::with_capacity(made.len());
-    for (f, warning) in made {
-        warnings.extend(warning);
-        findings.push(f);
+    // An expired exception is a warning too, in finding order.
+    for f in &findings {
+        if let Some(x) = f.exception().filter(|x| x.expired) {
+            warnings.push(expired_message(x, f.environment()));
+        }
     }
     (findings, assessments)
 }
 
 /// Gives finding `f` its status (VEX, exception); an expired exception is also a warning.
-fn plan_finding(
-    inv: &Inventory,
-    now: DateTime<Utc>,
-    mut f: PlanFinding,
-) -> (PlanFinding, Option<String>) {
+fn plan_finding(inv: &Inventory, now: DateTime<Utc>, mut f: PlanFinding) -> PlanFinding {
     let env = &inv.environments[f.target];
     let vex = vex_statement(inv, &f.matched, env);
-    let (status, warning) = status(inv, env, vex, now, &mut f);
-    f.status = status;
+    f.status = status(inv, env, vex, now, &mut f);
     if let Some(v) = vex {
         f.extra_mut().vex = Some(v.clone());
     }
-    (f, warning)
+    f
 }
 
 fn names_advisory(f: &Finding, id: &str) -> bool {
@@ -686,15 +711,15 @@ fn status(
     vex: Option<&VexStatement>,
     now: DateTime<Utc>,
     f: &mut PlanFinding,
-) -> (Status, Option<String>) {
+) -> Status {
     if f.matched.informational.is_some() {
-        return (Status::Informational, None);
+        return Status::Informational;
     }
     if let Some(s) = vex {
         f.note(vex_reason(s));
         match s.status {
-            VexStatus::NotAffected => return (Status::NotAffected, None),
-            VexStatus::Fixed => return (Status::Fixed, None),
+            VexStatus::NotAffected => return Status::NotAffected,
+            VexStatus::Fixed => return Status::Fixed,
             _ => {}
         }
     }
@@ -703,14 +728,9 @@ fn status(
 
 /// `excepted` while an exception naming the finding is in force; an expired one returns the
 /// finding to the plan with a warning.
-fn exception_status(
-    inv: &Inventory,
-    env: &str,
-    now: DateTime<Utc>,
-    f: &mut PlanFinding,
-) -> (Status, Option<String>) {
+fn exception_status(inv: &Inventory, env: &str, now: DateTime<Utc>, f: &mut PlanFinding) -> Status {
     if inv.overrides.exceptions.is_empty() {
-        return (Status::Open, None);
+        return Status::Open;
     }
     let today = now.date_naive();
     let naming = || {
@@ -724,7 +744,7 @@ fn exception_status(
         .find(|x| x.until >= today)
         .or_else(|| naming().next())
     else {
-        return (Status::Open, None);
+        return Status::Open;
     };
     let expired = x.until < today;
     let note = ExceptionNote {
@@ -739,15 +759,19 @@ fn exception_status(
         let why = format!("excepted until {} by {}: {}", x.until, x.owner, x.reason);
         f.note(why);
         f.extra_mut().exception = Some(note);
-        return (Status::Excepted, None);
+        return Status::Excepted;
     }
-    let message = format!(
+    f.note(expired_message(&note, env));
+    f.extra_mut().exception = Some(note);
+    Status::Open
+}
+
+/// The warning (and reason) of an exception that has expired.
+fn expired_message(x: &ExceptionNote, env: &str) -> String {
+    format!(
         "exception for {} on {env} expired on {} (owner {}); the finding is back in the plan",
         x.advisory, x.until, x.owner
-    );
-    f.note(message.clone());
-    f.extra_mut().exception = Some(note);
-    (Status::Open, Some(message))
+    )
 }
 
 fn vex_reason(s: &VexStatement) -> String {
@@ -801,7 +825,7 @@ fn requests(
     let groups: Vec<&[usize]> = order.chunk_by(|a, b| group(a) == group(b)).collect();
     let shared: &[PlanFinding] = findings;
     // Per group: the upgrade's version, the open findings it leaves (and why), its request.
-    type Left = Vec<(usize, Unscheduled, String)>;
+    type Left = Vec<(usize, Unscheduled)>;
     type Outcome<'a> = (
         &'a [usize],
         Option<Arc<str>>,
@@ -823,7 +847,7 @@ fn requests(
                 }
                 match fix_outcome(f, to.as_ref()) {
                     None => fixed.push(m),
-                    Some((reason, why)) => left.push((m, reason, why)),
+                    Some(reason) => left.push((m, reason)),
                 }
             }
             let made = match (to, fixed.is_empty()) {
@@ -841,11 +865,8 @@ fn requests(
         for &m in members {
             findings[m].recommended = version.clone();
         }
-        for (m, reason, why) in left {
-            let f = &mut findings[m];
-            f.unscheduled_reason = Some(reason);
-            f.note(format!("schedule: {why}"));
-            f.extra_mut().schedule.push(why);
+        for (m, reason) in left {
+            findings[m].unscheduled_reason = Some(reason);
         }
         if let Some((request, fixed)) = made {
             requests.push(request);
@@ -870,29 +891,14 @@ fn upgrade_to(
     upgrade?.choose(&fixable).cloned()
 }
 
-/// Whether the upgrade to `to` fixes open finding `f`: `None` when it does, else why not (and
-/// the finding is unscheduled for that reason).
-fn fix_outcome(f: &PlanFinding, to: Option<&matching::Candidate>) -> Option<(Unscheduled, String)> {
-    Some(match (&f.matched.fixed, to) {
-        (_, Some(c)) if c.fixes.contains(&f.matched.advisory) => return None,
-        (None, _) => (
-            Unscheduled::NoFix,
-            "no fixed version is known: the finding stays open as remaining risk".to_string(),
-        ),
-        (Some(fix), Some(c)) => (
-            Unscheduled::FixOnOtherBranch,
-            format!(
-                "fixed in {fix}, on another branch than the upgrade to {}, which fixes more urgent findings; it remains after that upgrade",
-                c.version
-            ),
-        ),
-        (Some(fix), None) => (
-            Unscheduled::NoFix,
-            format!(
-                "fixed in {fix}, but every version that fixes it is affected by another advisory with a fix: no safe upgrade is known"
-            ),
-        ),
-    })
+/// Whether the upgrade to `to` fixes open finding `f`: `None` when it does, else why not (the
+/// words are [`PlanFinding::unfixed_why`]'s).
+fn fix_outcome(f: &PlanFinding, to: Option<&matching::Candidate>) -> Option<Unscheduled> {
+    match (&f.matched.fixed, to) {
+        (_, Some(c)) if c.fixes.contains(&f.matched.advisory) => None,
+        (Some(_), Some(_)) => Some(Unscheduled::FixOnOtherBranch),
+        _ => Some(Unscheduled::NoFix),
+    }
 }
 
 /// The task request upgrading component `c` of environment `t` to `to`, fixing `members`.

@@ -495,7 +495,7 @@ fn send_killed_at_random_moments_loses_nothing_and_duplicates_at_most_the_one_in
         .subsec_nanos() as u64
         | 1;
     eprintln!("send crash test seed {seed}");
-    let mut finished = false;
+    let (mut finished, mut kills) = (false, 0usize);
     for round in 0..8 {
         seed = seed
             .wrapping_mul(6364136223846793005)
@@ -513,6 +513,7 @@ fn send_killed_at_random_moments_loses_nothing_and_duplicates_at_most_the_one_in
         }
         let _ = child.kill();
         let _ = child.wait();
+        kills += 1;
     }
     eprintln!("a run finished before it was killed: {finished}");
     let o = pp(dir, &["send", "--now", NOW, "--quiet"]);
@@ -549,10 +550,13 @@ fn send_killed_at_random_moments_loses_nothing_and_duplicates_at_most_the_one_in
             notices.iter().collect::<Vec<_>>(),
             "{what}: every notice, no other"
         );
+        // Each kill can repeat at most the one delivery in flight (a slow machine may be killed
+        // twice on the same one).
         let dups: Vec<_> = got.iter().filter(|(_, n)| **n > 1).collect();
+        let extra: usize = got.values().map(|n| n - 1).sum();
         assert!(
-            got.values().all(|n| (1..=2).contains(n)),
-            "{what}: {dups:?}"
+            got.values().all(|n| *n >= 1) && extra <= kills,
+            "{what}: {extra} repeats after {kills} kills: {dups:?}"
         );
         eprintln!("{what}: {} duplicates (in flight when killed)", dups.len());
     }
