@@ -3,9 +3,13 @@
 //! says exactly what their notices say, at their disclosure level: under `summary` it carries
 //! no component, version or advisory, because the view has none.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
+use serde::Deserialize;
 
 use super::Sources;
+use super::by_customer::Share;
 use super::html::{e, page};
 use super::words::{W, w};
 use crate::inventory::{Customer, Locale};
@@ -20,33 +24,24 @@ use crate::notice::{Issue, Kind, Outcome};
 /// Finished windows shown as recent work.
 const RECENT: usize = 10;
 
-/// `index.html`, `maintenance.ics` and `notices.atom` of `customer`.
-pub fn files(
-    src: &Sources,
-    sources: &view::Sources,
-    customer: &Customer,
-) -> (String, String, String) {
-    let current: Vec<(&LedgerWindow, NoticeView)> = src
-        .current(&customer.id)
-        .into_iter()
-        .map(|l| (l, window_view(sources, customer, l, src.now())))
+/// `index.html`, `maintenance.ics` and `notices.atom` of the customer of `share`.
+pub fn files(src: &Sources, share: &Share) -> (String, String, String) {
+    let (customer, sources) = (share.customer, src.notice);
+    let current: Vec<&LedgerWindow> = share.current().collect();
+    let views: Vec<NoticeView> = (current.iter())
+        .map(|l| window_view(sources, customer, l, src.now()))
         .collect();
-    let mut finished: Vec<&LedgerWindow> = (src.windows.iter())
-        .filter(|l| l.window.customer == customer.id)
+    let mut finished: Vec<&LedgerWindow> = (share.ledger.iter().copied())
         .filter(|l| matches!(l.state, WindowState::Completed | WindowState::Failed))
         .collect();
     finished.sort_by(|a, b| b.window.end.cmp(&a.window.end).then(a.key.cmp(&b.key)));
     let recent: Vec<NoticeView> = (finished.iter().take(RECENT))
         .map(|l| window_view(sources, customer, l, src.now()))
         .collect();
-    let notices: Vec<&PublishedNotice> = (src.notices.iter())
-        .filter(|n| n.customer == customer.id)
-        .collect();
-    let views: Vec<NoticeView> = current.iter().map(|(_, v)| v.clone()).collect();
     let name = format!("{}: {}", w(W::Heading, customer.locale), customer.name);
     let ics = crate::notice::subscription(&name, &views);
-    let html = html(src, customer, &current, &recent, &notices);
-    let atom = atom(src, customer, &notices);
+    let html = html(src, customer, &current, &views, &recent, &share.notices);
+    let atom = atom(src, customer, &sent(&share.notices, src.now()));
     (html, ics, atom)
 }
 
@@ -82,7 +77,8 @@ fn window_view(
 fn html(
     src: &Sources,
     c: &Customer,
-    current: &[(&LedgerWindow, NoticeView)],
+    current: &[&LedgerWindow],
+    views: &[NoticeView],
     recent: &[NoticeView],
     notices: &[&PublishedNotice],
 ) -> String {
@@ -101,13 +97,14 @@ fn html(
             loc
         ))
     );
-    let link = |l: &LedgerWindow| notice_link(notices, &l.key, loc);
+    let latest = latest_notices(notices);
+    let link = |l: &LedgerWindow| notice_link(latest.get(l.key.as_str()).copied(), loc);
     // Upcoming: not yet over. A window past its end whose outcome is not recorded stays in the
     // calendar (it is still open in the ledger) but is no longer news on the page.
-    let (emergencies, planned): (Vec<_>, Vec<_>) = (current.iter())
+    let (emergencies, planned): (Vec<_>, Vec<_>) = (current.iter().zip(views))
         .filter(|(_, v)| v.window.end > src.now())
         .partition(|(_, v)| v.emergency);
-    let articles = |ws: &[&(&LedgerWindow, NoticeView)]| -> Vec<String> {
+    let articles = |ws: &[(&&LedgerWindow, &NoticeView)]| -> Vec<String> {
         ws.iter().map(|(l, v)| article(v, &link(l))).collect()
     };
     if !emergencies.is_empty() {
@@ -160,13 +157,19 @@ fn section(id: &str, heading: &str, items: &[String], none: &str) -> String {
     out
 }
 
-/// A link to the latest notice (not a reminder) issued about window `key`, if any.
-fn notice_link(notices: &[&PublishedNotice], key: &str, loc: Locale) -> String {
-    let html = notices
-        .iter()
-        .rev()
-        .filter(|n| n.window == key && n.kind != "reminder")
-        .find_map(|n| n.files.iter().find(|f| f.ends_with(".html")));
+/// The page of the latest notice (not a reminder) issued about each window, by window key.
+fn latest_notices<'a>(notices: &[&'a PublishedNotice]) -> HashMap<&'a str, &'a str> {
+    let mut latest = HashMap::new();
+    for n in notices.iter().filter(|n| n.kind != "reminder") {
+        if let Some(f) = n.files.iter().find(|f| f.ends_with(".html")) {
+            latest.insert(n.window.as_str(), f.as_str());
+        }
+    }
+    latest
+}
+
+/// A link to a notice's page `html`, if any.
+fn notice_link(html: Option<&str>, loc: Locale) -> String {
     html.map_or(String::new(), |f| {
         format!(
             "<p><a href=\"../../../{}\">{}</a></p>",
@@ -239,13 +242,11 @@ fn article(v: &NoticeView, link: &str) -> String {
     out
 }
 
-/// The Atom feed (RFC 4287) of the customer's notices, newest first.
-fn atom(src: &Sources, c: &Customer, notices: &[&PublishedNotice]) -> String {
+/// The Atom feed (RFC 4287) of the customer's notices `sent`, newest first.
+fn atom(src: &Sources, c: &Customer, sent: &[Sent]) -> String {
     let loc = c.locale;
     let domain = &src.inv.organisation.domain;
-    let updated = sent(notices, src.now())
-        .first()
-        .map_or(stamp(src.now()), |(_, _, t)| t.clone());
+    let updated = sent.first().map_or(stamp(src.now()), |s| s.at.clone());
     let mut out = format!(
         "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"{}\">\n\
 <id>tag:{},2026:patchplan/customers/{}/notices</id>\n<title>{}: {}</title>\n<updated>{updated}</updated>\n\
@@ -258,24 +259,19 @@ fn atom(src: &Sources, c: &Customer, notices: &[&PublishedNotice]) -> String {
         e(&src.inv.organisation.name),
         e(&src.inv.organisation.email)
     );
-    for (n, view, sent) in sent(notices, src.now()) {
-        let text = |k: &str| {
-            view.get(k)
-                .and_then(|v| v.as_str())
-                .unwrap_or("")
-                .to_string()
-        };
-        let title = match text("subject") {
-            s if s.is_empty() => n.id.clone(),
-            s => s,
+    for s in sent {
+        let n = s.notice;
+        let title = match s.view.subject.as_deref() {
+            None | Some("") => &n.id,
+            Some(s) => s,
         };
         let mut entry = format!(
             "<entry>\n<id>tag:{},2026:patchplan/notices/{}</id>\n<title>{}</title>\n<updated>{}</updated>\n<summary>{}</summary>\n",
             e(domain),
             e(&n.id),
-            e(&title),
-            e(&sent),
-            e(&text("reason"))
+            e(title),
+            e(&s.at),
+            e(s.view.reason.as_deref().unwrap_or(""))
         );
         if let Some(f) = n.files.iter().find(|f| f.ends_with(".html")) {
             entry.push_str(&format!(
@@ -290,23 +286,43 @@ fn atom(src: &Sources, c: &Customer, notices: &[&PublishedNotice]) -> String {
     out
 }
 
-/// The notices sent by `now` (a reminder is sent at its time, not when it was made), newest
-/// first, each with its view and when it was sent.
-fn sent<'a>(
-    notices: &[&'a PublishedNotice],
-    now: DateTime<Utc>,
-) -> Vec<(&'a PublishedNotice, serde_json::Value, String)> {
-    let mut out: Vec<_> = notices
+/// What the report reads of a notice's view (its `.json` file); the rest is skipped, not built.
+#[derive(Deserialize)]
+pub struct ViewFacts {
+    /// When it is sent (RFC 3339): a reminder at its time, not when it was made.
+    pub send_at: String,
+    pub subject: Option<String>,
+    pub reason: Option<String>,
+}
+
+/// The facts of notice `n`'s view, if it has a readable one.
+pub fn view_facts(n: &PublishedNotice) -> Option<ViewFacts> {
+    serde_json::from_str(n.view.as_deref()?).ok()
+}
+
+/// A notice sent, with its view and when it was sent (an Atom date).
+struct Sent<'a> {
+    notice: &'a PublishedNotice,
+    view: ViewFacts,
+    at: String,
+}
+
+/// The notices sent by `now`, newest first (of notices sent at once, the last issued first).
+fn sent<'a>(notices: &[&'a PublishedNotice], now: DateTime<Utc>) -> Vec<Sent<'a>> {
+    let mut out: Vec<Sent> = notices
         .iter()
         .filter_map(|n| {
-            let view: serde_json::Value = serde_json::from_str(n.view.as_deref()?).ok()?;
-            let at = view.get("send_at")?.as_str()?;
-            let at = DateTime::parse_from_rfc3339(at).ok()?.to_utc();
-            (at <= now).then(|| (*n, view, stamp(at)))
+            let view = view_facts(n)?;
+            let at = DateTime::parse_from_rfc3339(&view.send_at).ok()?.to_utc();
+            (at <= now).then(|| Sent {
+                notice: n,
+                view,
+                at: stamp(at),
+            })
         })
         .collect();
     out.reverse();
-    out.sort_by(|a, b| b.2.cmp(&a.2));
+    out.sort_by(|a, b| b.at.cmp(&a.at));
     out
 }
 

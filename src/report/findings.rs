@@ -1,12 +1,17 @@
 //! The findings table. Findings travel as compact rows in one JSON block: every string that
 //! repeats (customer, environment, package, version, advisory, deadline, window) is stored once
-//! in a dictionary and rows refer to it by index, so a fleet's million findings cost a few
-//! numbers each. The script sorts, filters and pages them; without it the first
-//! [`STATIC_ROWS`] rows, most urgent first, are plain HTML.
+//! in a dictionary and rows refer to it by index, so each finding costs a few numbers. The
+//! script sorts, filters and pages them; without it the first [`STATIC_ROWS`] rows, most urgent
+//! first, are plain HTML.
+//!
+//! A fleet has millions of findings, too many for a page to carry and a browser to open, so the
+//! page carries the [`ROWS`] most urgent and says, where the table is, how many there are in all
+//! and that `plan.json` has every one. The summary's counts are over all of them.
 
 use std::collections::HashMap;
-
 use std::fmt::Write;
+
+use chrono::{DateTime, Utc};
 
 use super::Sources;
 use super::html::{e, script_json};
@@ -14,6 +19,8 @@ use crate::plan::PlanFinding;
 
 /// Rows rendered as HTML for readers without script.
 const STATIC_ROWS: usize = 100;
+/// Rows the page carries, at most: the most urgent.
+pub const ROWS: usize = 20_000;
 
 /// Strings stored once, referred to by index.
 #[derive(Default)]
@@ -35,23 +42,24 @@ impl<'a> Dict<'a> {
     }
 }
 
-/// Most urgent first: decision, then score, then id (a total order, so output is stable): the
-/// plan's own order.
+/// The [`ROWS`] most urgent, most urgent first: decision, then score, then id (a total order,
+/// so output is stable): the plan's own order.
 fn ordered<'a>(src: &Sources<'a>) -> Vec<&'a PlanFinding> {
-    src.plan.findings.iter().collect()
+    src.plan.findings.iter().take(ROWS).collect()
 }
 
 /// The decisions, statuses and unscheduled reasons as rows number them.
 const DECISIONS: [&str; 4] = ["track", "track*", "attend", "act"];
 const STATUSES: [&str; 5] = ["open", "excepted", "informational", "not_affected", "fixed"];
 
-/// The JSON block. `rows` are arrays of numbers, in the order of `columns`: `environment`
+/// The JSON block. `total` counts the plan's findings, of which `rows` are the most urgent.
+/// `rows` are arrays of numbers, in the order of `columns`: `environment`
 /// indexes `environments` (`[id, customer]`), `advisory` indexes `advisories` (`[id, summary]`),
 /// `decision`, `status` and `reason` index their lists, `flags` is 1 for an emergency plus 2
 /// for a missed deadline, `score` is the score; the other columns index `strings`; -1 is none.
 /// Written directly rather than through `serde_json::Value`, which would cost hundreds of bytes
 /// per finding for a fleet.
-fn data(findings: &[&PlanFinding], deadlines: &[String]) -> String {
+fn data(findings: &[&PlanFinding], deadlines: &[&str], total: usize) -> String {
     let mut strings = Dict::default();
     let mut envs: Vec<(&str, &str)> = Vec::new();
     let mut env_index: HashMap<&str, usize> = HashMap::new();
@@ -98,7 +106,7 @@ fn data(findings: &[&PlanFinding], deadlines: &[String]) -> String {
         );
     }
     format!(
-        "{{\"columns\":{},\"decisions\":{},\"statuses\":{},\"reasons\":{},\"environments\":{},\"strings\":{},\"advisories\":{},\"rows\":[\n{rows}]}}",
+        "{{\"total\":{total},\"columns\":{},\"decisions\":{},\"statuses\":{},\"reasons\":{},\"environments\":{},\"strings\":{},\"advisories\":{},\"rows\":[\n{rows}]}}",
         json(&COLUMNS),
         json(&DECISIONS),
         json(&STATUSES),
@@ -143,21 +151,24 @@ const HEADER: [(&str, &str); 10] = [
 
 pub fn section(src: &Sources) -> String {
     let findings = ordered(src);
-    let deadlines: Vec<String> = findings
-        .iter()
-        .map(|f| {
-            f.risk
-                .deadline
-                .map_or(String::new(), |d| d.format("%Y-%m-%d %H:%M").to_string())
-        })
+    let total = src.plan.findings.len();
+    // Findings share a few deadlines: each is written once.
+    let mut text: HashMap<DateTime<Utc>, String> = HashMap::new();
+    for d in findings.iter().filter_map(|f| f.risk.deadline) {
+        text.entry(d)
+            .or_insert_with(|| d.format("%Y-%m-%d %H:%M").to_string());
+    }
+    let deadlines: Vec<&str> = (findings.iter())
+        .map(|f| f.risk.deadline.map_or("", |d| &text[&d]))
         .collect();
     let mut out = format!(
-        "<section id=\"findings\" aria-labelledby=\"findings-h\">\n<h2 id=\"findings-h\">Findings</h2>\n{}\
+        "<section id=\"findings\" aria-labelledby=\"findings-h\">\n<h2 id=\"findings-h\">Findings</h2>\n{}{}\
 <p id=\"findings-status\" role=\"status\" aria-live=\"polite\" data-count=\"{}\">{}</p>\n\
 <table id=\"findings-table\">\n<caption>Findings, most urgent first</caption>\n<thead><tr>",
+        cap_note(findings.len(), total),
         filters(src),
         findings.len(),
-        static_status(findings.len())
+        static_status(findings.len(), total)
     );
     for (key, label) in HEADER.iter().chain([&("score", "Score")]) {
         out.push_str(&format!(
@@ -197,7 +208,7 @@ pub fn section(src: &Sources) -> String {
         ));
     }
     out.push_str("</tbody>\n</table>\n<div class=\"pager\" id=\"findings-pager\" hidden><button type=\"button\" id=\"prev\">Previous page</button><span id=\"page\"></span><button type=\"button\" id=\"next\">Next page</button></div>\n");
-    let json = data(&findings, &deadlines);
+    let json = data(&findings, &deadlines, total);
     out.push_str(&format!(
         "<script type=\"application/json\" id=\"findings-data\">{}</script>\n</section>\n",
         script_json(&json)
@@ -205,8 +216,23 @@ pub fn section(src: &Sources) -> String {
     out
 }
 
-fn static_status(n: usize) -> String {
-    if n > STATIC_ROWS {
+/// That the page carries `rows` of the `total` findings, when it does not carry all.
+fn cap_note(rows: usize, total: usize) -> String {
+    if rows == total {
+        return String::new();
+    }
+    format!(
+        "<p class=\"cap\" id=\"findings-cap\" data-rows=\"{rows}\" data-total=\"{total}\">There are {total} findings; \
+this page carries the {rows} most urgent, and plan.json has every one. The summary counts all {total}.</p>\n"
+    )
+}
+
+fn static_status(n: usize, total: usize) -> String {
+    if n < total {
+        format!(
+            "The first {STATIC_ROWS} of the {n} most urgent findings ({total} in all); with script on, these {n} can be sorted, filtered and paged."
+        )
+    } else if n > STATIC_ROWS {
         format!(
             "The first {STATIC_ROWS} of {n} findings; with script on, all can be sorted, filtered and paged."
         )

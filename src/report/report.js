@@ -117,9 +117,13 @@
     });
     tbody.replaceChildren(frag);
     status.setAttribute('data-count', String(rows.length));
-    status.textContent = rows.length === 0 ? 'No findings match.' :
+    // A fleet's page carries only the most urgent findings (D.total counts them all).
+    var among = D.total > D.rows.length ?
+      ' among the ' + D.rows.length + ' most urgent here (' + D.total + ' in all; plan.json has every one)' : '';
+    status.textContent = rows.length === 0 ? 'No findings match' + among + '.' :
       'Findings ' + (start + 1) + '–' + (start + shown.length) + ' of ' + rows.length +
-      (rows.length < D.rows.length ? ' matching (' + D.rows.length + ' in all)' : '') + '.';
+      (among ? (rows.length < D.rows.length ? ' matching' : '') + among :
+        rows.length < D.rows.length ? ' matching (' + D.rows.length + ' in all)' : '') + '.';
     pager.hidden = pages < 2;
     document.getElementById('page').textContent = 'Page ' + (state.page + 1) + ' of ' + pages;
     document.getElementById('prev').disabled = state.page === 0;

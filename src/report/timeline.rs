@@ -1,18 +1,16 @@
-//! The timeline of the horizon: a row per customer, each window a bar placed in time (left edge
+//! The timeline of the horizon: a row per shown customer (every customer, unless the fleet is
+//! too large to show; see [`super::by_customer`]), each window a bar placed in time (left edge
 //! at its start, width its length, as a share of the range), coloured by kind and urgency; a
 //! marker for now and for each deadline, blackouts shaded. The range is `data-from`/`data-to`
 //! on the timeline, so anyone can check a bar's place. Hovering or focusing a bar shows its
 //! details by CSS alone; each bar links to its row in the windows table.
 
-use std::collections::BTreeSet;
-
 use chrono::{DateTime, Datelike, NaiveTime, TimeDelta, Utc};
 use chrono_tz::Tz;
 
 use super::Sources;
+use super::by_customer::{Share, Shown};
 use super::html::{e, pct};
-use crate::inventory::Customer;
-use crate::plan::Status;
 use crate::risk::Decision;
 use crate::schedule::occurrence::localise;
 use crate::schedule::{Window, WindowKind};
@@ -52,24 +50,44 @@ impl Range {
     }
 }
 
-pub fn section(src: &Sources) -> String {
+/// The timeline of the `shown` customers, with the `deadlines` of each.
+pub fn section(src: &Sources, shown: &Shown, deadlines: &[Vec<DateTime<Utc>>]) -> String {
     let range = Range::of(src);
     let mut out = format!(
         "<section id=\"timeline\" aria-labelledby=\"timeline-h\">\n<h2 id=\"timeline-h\">Timeline</h2>\n\
-<p>From {} to {}. Each bar is a window; hover or focus one for its times and tasks, or follow it to the windows table.</p>\n{}\
+<p>From {} to {}. Each bar is a window; hover or focus one for its times and tasks, or follow it to the windows table.</p>\n{}{}\
 <div class=\"timeline\" data-from=\"{}\" data-to=\"{}\">\n",
         range.from.format("%Y-%m-%d"),
         range.to.format("%Y-%m-%d"),
+        cap_note(shown),
         LEGEND,
         range.from.to_rfc3339(),
         range.to.to_rfc3339()
     );
     out.push_str(&axis(&range));
-    for c in &src.inv.customers {
-        out.push_str(&row(src, &range, c));
+    for (share, deadlines) in shown.shares.iter().zip(deadlines) {
+        out.push_str(&row(src, &range, share, deadlines));
     }
     out.push_str("</div>\n</section>\n");
     out
+}
+
+/// What a fleet's timeline leaves out, said where it is left out; nothing when all is shown.
+fn cap_note(shown: &Shown) -> String {
+    if !shown.capped() {
+        return String::new();
+    }
+    format!(
+        "<p class=\"cap\" id=\"timeline-cap\" data-shown=\"{}\" data-customers=\"{}\">Showing {} of {} customers \
+({} of {} windows): those with emergencies first, then those with attend or act work, soonest first. \
+Every customer has a page of its own (see the notices below), and plan.json has every window.</p>\n",
+        shown.shares.len(),
+        shown.all.len(),
+        shown.shares.len(),
+        shown.all.len(),
+        shown.windows(),
+        shown.all_windows()
+    )
 }
 
 const LEGEND: &str = "<ul class=\"legend\" aria-label=\"Legend\"><li><span class=\"k-planned\"></span>planned</li>\
@@ -96,7 +114,8 @@ fn axis(range: &Range) -> String {
     out
 }
 
-fn row(src: &Sources, range: &Range, c: &Customer) -> String {
+fn row(src: &Sources, range: &Range, share: &Share, deadlines: &[DateTime<Utc>]) -> String {
+    let c = share.customer;
     let mut out = format!(
         "<div class=\"tl-row\" data-customer=\"{}\"><div class=\"tl-label\">{} <span class=\"muted\">{}</span></div><div class=\"tl-track\">",
         e(&c.id),
@@ -124,10 +143,7 @@ fn row(src: &Sources, range: &Range, c: &Customer) -> String {
             e(&b.reason)
         ));
     }
-    for d in deadlines(src, &c.id)
-        .into_iter()
-        .filter(|d| range.contains(*d))
-    {
+    for &d in deadlines.iter().filter(|d| range.contains(**d)) {
         out.push_str(&format!(
             "<span class=\"deadline\" style=\"left:{}\" title=\"Deadline {}\"></span>",
             pct(range.at(d)),
@@ -139,21 +155,21 @@ fn row(src: &Sources, range: &Range, c: &Customer) -> String {
         pct(range.at(src.now())),
         src.now().format("%Y-%m-%d %H:%M UTC")
     ));
-    for w in src.plan.windows.iter().filter(|w| w.customer == c.id) {
+    for w in &share.windows {
         out.push_str(&bar(range, w));
     }
     out.push_str("</div></div>\n");
     out
 }
 
-/// The deadlines of the customer's open findings, each once.
-fn deadlines(src: &Sources, customer: &str) -> BTreeSet<DateTime<Utc>> {
-    src.plan
-        .findings
-        .iter()
-        .filter(|f| &*f.customer == customer && f.status == Status::Open)
-        .filter_map(|f| f.risk.deadline)
-        .collect()
+/// How urgent a window is, most first: 0 an emergency, 1 a planned window with attend or act
+/// tasks, 2 another planned window.
+pub fn urgency(w: &Window) -> u8 {
+    match class(w) {
+        "emergency" => 0,
+        "high" => 1,
+        _ => 2,
+    }
 }
 
 /// `planned`, `high` (a planned window with attend or act tasks) or `emergency`.

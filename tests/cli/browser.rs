@@ -2,8 +2,9 @@
 //! and a customer page from disk (`--dump-dom` gives the DOM after the page's script ran,
 //! `--screenshot` a picture). No console message and no script error; one timeline bar per
 //! window of plan.json, placed at its start and sized by its length; the findings filter (driven
-//! by the URL's fragment, which the page reads) counts the rows plan.json says it should; and
-//! hostile text runs no script in either page. Screenshots go to `target/report-screenshots/`
+//! by the URL's fragment, which the page reads) counts the rows plan.json says it should; a
+//! fleet's page says its rows are the most urgent of how many; and hostile text runs no script
+//! in either page. Screenshots go to `target/report-screenshots/`
 //! for a person to look at (the README's pictures are copies of them).
 //!
 //! Each test names itself and skips when Chromium is absent; with PATCHPLAN_REQUIRE_SHARED=1
@@ -394,4 +395,32 @@ fn browser_report_reads_without_javascript() {
         "{}",
         &form[..200]
     );
+}
+
+#[test]
+fn browser_fleet_report_says_it_carries_the_most_urgent_findings() {
+    let test = "browser::browser_fleet_report_says_it_carries_the_most_urgent_findings";
+    let Some(chromium) = Chromium::find(test) else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    crate::report::write_large_fleet(tmp.path());
+    let plan = plan(tmp.path());
+    let findings = plan["findings"].as_array().unwrap();
+    let page = tmp.path().join("out/report/index.html");
+    let status = |dom: &str| {
+        let at = dom.find("id=\"findings-status\"").unwrap();
+        let text = &dom[at + dom[at..].find('>').unwrap() + 1..];
+        text[..text.find('<').unwrap()].to_string()
+    };
+    let dom = chromium.dom(&url(&page, ""));
+    assert_eq!(count(&dom), 20_000);
+    let all = format!("20000 most urgent here ({} in all", findings.len());
+    assert!(status(&dom).contains(&all), "{}", status(&dom));
+    // Every act finding is among the most urgent, so filtering finds each one.
+    let act = findings.iter().filter(|f| f["decision"] == "act").count();
+    assert!(act > 0);
+    let dom = chromium.dom(&url(&page, "#decision=act"));
+    assert_eq!(count(&dom), act);
+    assert!(status(&dom).contains(&all), "{}", status(&dom));
 }

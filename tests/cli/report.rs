@@ -1,8 +1,9 @@
 //! The report `plan` writes under `out/report/`: written after the ledger commits and never by
 //! a dry run; the same inputs and `--now` give the same bytes; customer pages at the customer's
 //! disclosure level; hostile text inert on both pages; findings carried whole as compact rows;
-//! each customer's `maintenance.ics` read by Python's icalendar. The browser tests are in
-//! `browser.rs`.
+//! each customer's `maintenance.ics` read by Python's icalendar; a generated fleet larger than
+//! the operator page shows: its most urgent findings and customers, what is left out said on
+//! the page, and the counts over everything. The browser tests are in `browser.rs`.
 
 use std::path::Path;
 use std::process::Command;
@@ -300,4 +301,158 @@ fn a_replan_shows_completed_work_and_the_calendar_follows_the_ledger() {
         first.contains(&format!("notices/{done}.completed")),
         "{first}"
     );
+}
+
+/// Writes a fleet larger than the operator page shows under `dir/inventory`: 150 customers of
+/// one environment each, every environment with the same eight packages, each package with 25
+/// advisories (30,000 findings). Only every third environment has `pkg7`, whose advisories are
+/// known exploited: those customers get emergencies.
+pub(crate) fn write_large_fleet(dir: &Path) {
+    let inv = dir.join("inventory");
+    for sub in ["customers", "environments", "advisories"] {
+        std::fs::create_dir_all(inv.join(sub)).unwrap();
+    }
+    let write = |rel: &str, text: String| std::fs::write(inv.join(rel), text).unwrap();
+    write(
+        "patchplan.toml",
+        "[organisation]\nname = \"Fleet Operator\"\nemail = \"ops@fleet.example\"\ndomain = \"fleet.example\"\n\n\
+[defaults]\nnotice = \"48h\"\nhorizon = \"30d\"\n"
+            .into(),
+    );
+    let vectors = [
+        "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
+        "CVSS:3.1/AV:N/AC:H/PR:L/UI:R/S:U/C:L/I:N/A:N",
+    ];
+    for a in 0..200 {
+        let pkg = a % 8;
+        write(
+            &format!("advisories/GEN-{a:03}.toml"),
+            format!(
+                "id = \"GEN-{a:03}\"\nsummary = \"Generated flaw {a}\"\npublished = \"2026-10-01\"\nseverity = \"{}\"\n\
+exploited = {}\n\n[[affected]]\necosystem = \"acme\"\nname = \"pkg{pkg}\"\nranges = [\">=1.0.0, <1.9.0\"]\n",
+                vectors[usize::from(pkg != 7)],
+                pkg == 7
+            ),
+        );
+    }
+    let days = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"];
+    for c in 0..150 {
+        write(
+            &format!("customers/c{c:03}.toml"),
+            format!(
+                "id = \"c{c:03}\"\nname = \"Customer {c}\"\ntimezone = \"Europe/Madrid\"\ntier = \"standard\"\n\
+contacts = [{{ name = \"NOC\", email = \"noc@c{c}.example\" }}]\n\n\
+[[windows]]\nid = \"weekly\"\nrrule = \"FREQ=WEEKLY;BYDAY={}\"\nstart = \"02:00\"\nduration = \"4h\"\n",
+                days[c % 7]
+            ),
+        );
+        let mut env = format!(
+            "id = \"e{c:03}\"\ncustomer = \"c{c:03}\"\nname = \"Environment {c}\"\nexposure = \"internal\"\ncriticality = \"medium\"\n"
+        );
+        for p in (0..8).filter(|&p| p < 7 || c % 3 == 0) {
+            env.push_str(&format!(
+                "\n[[components]]\nname = \"pkg{p}\"\necosystem = \"acme\"\nversion = \"1.{}.0\"\n",
+                c % 5
+            ));
+        }
+        write(&format!("environments/e{c:03}.toml"), env);
+    }
+}
+
+/// The value of the attribute `name` in the first tag of `html` that has `marker`.
+fn attr_of(html: &str, marker: &str, name: &str) -> String {
+    let at = html.find(marker).unwrap_or_else(|| panic!("no {marker}"));
+    let tag = &html[html[..at].rfind('<').unwrap()..];
+    let tag = &tag[..tag.find('>').unwrap()];
+    let start = tag.find(&format!(" {name}=\"")).unwrap() + name.len() + 3;
+    tag[start..start + tag[start..].find('"').unwrap()].to_string()
+}
+
+#[test]
+fn a_fleet_report_carries_the_most_urgent_findings_and_counts_them_all() {
+    let tmp = tempfile::tempdir().unwrap();
+    write_large_fleet(tmp.path());
+    let plan = plan(tmp.path());
+    let page = read(tmp.path(), "index.html");
+    let findings = plan["findings"].as_array().unwrap();
+    let windows = plan["windows"].as_array().unwrap();
+    assert!(findings.len() > 20_000, "{} findings", findings.len());
+
+    // The summary counts every finding, the findings table carries the 20,000 most urgent and
+    // says so.
+    let total = findings.len().to_string();
+    let card = &page[page.find("data-count=\"findings\">").unwrap() + 22..];
+    assert_eq!(&card[..card.find('<').unwrap()], total);
+    let decisions = &page[page.find("Findings by decision and status").unwrap()..];
+    let decisions = &decisions[..decisions.find("</table>").unwrap()];
+    let totals: usize = (decisions.split("<tr>").skip(2))
+        .map(|row| {
+            let last = row.rsplit("<td>").next().unwrap();
+            last[..last.find('<').unwrap()].parse::<usize>().unwrap()
+        })
+        .sum();
+    assert_eq!(totals, findings.len());
+    assert_eq!(attr_of(&page, "id=\"findings-cap\"", "data-total"), total);
+    assert_eq!(attr_of(&page, "id=\"findings-cap\"", "data-rows"), "20000");
+    assert!(page.contains(&format!(
+        "There are {total} findings; this page carries the 20000 most urgent, and plan.json has every one."
+    )));
+    let start = page.find("id=\"findings-data\">").unwrap() + "id=\"findings-data\">".len();
+    let end = start + page[start..].find("</script>").unwrap();
+    let data: Value = serde_json::from_str(&page[start..end]).unwrap();
+    assert_eq!(data["total"], findings.len());
+    let rows = data["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 20_000);
+    // The rows are plan.json's first (most urgent) findings, in its order.
+    let env = |r: &Value| data["environments"][r[0].as_u64().unwrap() as usize][0].clone();
+    for (i, r) in rows.iter().enumerate().step_by(997) {
+        assert_eq!(env(r), findings[i]["environment"], "row {i}");
+    }
+
+    // The timeline details 100 of the 150 customers, those with emergencies first; every bar
+    // links to a row of the windows table; the other customers' pages are linked.
+    assert_eq!(attr_of(&page, "id=\"timeline-cap\"", "data-shown"), "100");
+    assert_eq!(
+        attr_of(&page, "id=\"timeline-cap\"", "data-customers"),
+        "150"
+    );
+    let shown: Vec<&str> = (page.match_indices("<div class=\"tl-row\" data-customer=\""))
+        .map(|(i, m)| {
+            let id = &page[i + m.len()..];
+            &id[..id.find('"').unwrap()]
+        })
+        .collect();
+    assert_eq!(shown.len(), 100);
+    let emergency =
+        |c: &str| (windows.iter()).any(|w| w["customer"] == c && w["kind"] == "emergency");
+    let with = (0..150).filter(|c| emergency(&format!("c{c:03}"))).count();
+    assert!(with > 0 && with < 100, "{with} customers with emergencies");
+    assert!(shown[..with].iter().all(|c| emergency(c)), "{shown:?}");
+    assert!(!shown[with..].iter().any(|c| emergency(c)), "{shown:?}");
+    let bars: Vec<&str> = (page.match_indices("<a class=\"bar "))
+        .map(|(i, _)| &page[i..])
+        .collect();
+    let of_shown = (windows.iter())
+        .filter(|w| shown.contains(&w["customer"].as_str().unwrap()))
+        .count();
+    assert_eq!(bars.len(), of_shown);
+    for bar in bars {
+        let id = attr_of(bar, "data-window", "data-window");
+        assert!(page.contains(&format!("<span id=\"w-{id}\">")), "{id}");
+    }
+    assert!(page.contains(&format!(
+        "The {of_shown} windows of the 100 customers on the timeline, of {} in all; plan.json has every one.",
+        windows.len()
+    )));
+    let others = &page[page.find("id=\"other-customers\"").unwrap()..];
+    for c in (0..150).map(|c| format!("c{c:03}")) {
+        let link = format!("href=\"customers/{c}/index.html\"");
+        assert_eq!(page.matches(&link).count(), 1, "{c}");
+        assert_eq!(others.contains(&link), !shown.contains(&c.as_str()), "{c}");
+        assert!(
+            tmp.path()
+                .join(format!("out/report/customers/{c}/notices.atom"))
+                .is_file()
+        );
+    }
 }
