@@ -83,16 +83,15 @@ pub fn run(cli: &Cli, args: &PlanArgs) -> Result<Outcome> {
     clock.lap("ledger record");
     // This run's notices are written in full before the ledger commits (a file that cannot be
     // written fails the run unrecorded), and put in place only once the ledger holds them.
+    use rayon::prelude::*;
     let staged = rendered
-        .iter()
+        .par_iter()
         .map(|r| crate::notice::stage_files(&args.out, &r.notice.files))
         .collect::<Result<Vec<_>>>()?;
     clock.lap("stage notice files");
     ledger.commit()?;
     clock.lap("ledger commit");
-    for s in staged {
-        s.publish()?;
-    }
+    staged.into_par_iter().try_for_each(|s| s.publish())?;
     // Then any recorded notice file that is missing.
     crate::notice::write_files(&args.out, &ledger.missing_files(&args.out)?)?;
     clock.lap("publish notice files");

@@ -493,7 +493,13 @@ fn spec_issue(spec: &NoticeSpec, window: &WindowInput, issued: DateTime<Utc>) ->
 /// is either whole or absent. Every path must stay under `out` (relative, no `..`, no root): the
 /// paths come from the ledger, which may have been restored from someone else's export.
 pub fn write_files(out: &Path, files: &[(String, String)]) -> Result<()> {
-    stage_files(out, files)?.publish()
+    use rayon::prelude::*;
+    // On both cores: every file staged, then every one put in place.
+    let staged = files
+        .par_chunks(64)
+        .map(|run| stage_files(out, run))
+        .collect::<Result<Vec<Staged>>>()?;
+    staged.into_par_iter().try_for_each(Staged::publish)
 }
 
 /// Files written in full beside their places, waiting for [`Staged::publish`] to rename them
@@ -506,10 +512,14 @@ pub struct Staged(Vec<(PathBuf, PathBuf)>);
 /// Writes every file of `files` under `out` as a temporary file next to its place.
 pub fn stage_files(out: &Path, files: &[(String, String)]) -> Result<Staged> {
     let mut staged = Staged(Vec::new());
+    let mut made: Option<PathBuf> = None;
     for (rel, content) in files {
         let path = out.join(contained(rel)?);
-        if let Some(dir) = path.parent() {
+        if let Some(dir) = path.parent()
+            && made.as_deref() != Some(dir)
+        {
             std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+            made = Some(dir.to_path_buf());
         }
         let mut tmp = path.clone().into_os_string();
         tmp.push(".partial");
