@@ -280,15 +280,15 @@ pub fn reopen(
     Ok(w)
 }
 
-/// Each finding of a window's tasks with its advisory (the id's last `:`-separated part): what
-/// the notice lists under `detailed` disclosure when there is no plan to read them from.
+/// Each finding of a window's tasks with its advisory (read from its id): what the notice lists
+/// under `detailed` disclosure when there is no plan to read them from.
 fn finding_names(w: &Window) -> Vec<FindingInput> {
     w.tasks
         .iter()
         .flat_map(|t| &t.findings)
         .map(|id| FindingInput {
             id: id.clone(),
-            advisory: id.rsplit(':').next().unwrap_or(id).to_string(),
+            advisory: super::sightings::split_id(id).2.to_string(),
             ..FindingInput::default()
         })
         .collect()

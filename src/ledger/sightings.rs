@@ -72,6 +72,21 @@ impl Ledger {
     }
 }
 
+/// A finding id, `ENVIRONMENT:PACKAGE:ADVISORY`, as its three parts. An environment id never
+/// contains `:` (the inventory refuses one); the advisory is what follows the last `:`, unless
+/// that is only digits: an erratum such as `ALSA-2024:4312` has a `:` of its own, and no
+/// advisory id is a bare number. The package is what lies between, and may contain `:` too
+/// (Maven's `group:artifact`).
+pub fn split_id(id: &str) -> (&str, &str, &str) {
+    let (env, rest) = id.split_once(':').unwrap_or((id, ""));
+    let (mut package, mut advisory) = rest.rsplit_once(':').unwrap_or(("", rest));
+    let bare_number = !advisory.is_empty() && advisory.bytes().all(|b| b.is_ascii_digit());
+    if bare_number && let Some((p, _)) = package.rsplit_once(':') {
+        (package, advisory) = (p, &rest[p.len() + 1..]);
+    }
+    (env, package, advisory)
+}
+
 fn load(conn: &Connection) -> rusqlite::Result<Sightings> {
     let mut b = SightingsBuilder::default();
     each(conn, "SELECT id, name FROM sighting_envs", |r| {
@@ -335,6 +350,30 @@ mod tests {
             .unwrap();
         let seen = seen.par_iter().copied();
         ledger.record_sightings(run, at(day), &known, seen).unwrap()
+    }
+
+    #[test]
+    fn ids_split_at_the_first_and_last_colon() {
+        let case = |id: &str, want: (&str, &str, &str)| assert_eq!(split_id(id), want, "{id}");
+        case(
+            "e1:serde:RUSTSEC-2024-0001",
+            ("e1", "serde", "RUSTSEC-2024-0001"),
+        );
+        case(
+            "prod:org.apache.logging.log4j:log4j-core:GHSA-jfh8-c2jp-5v3q",
+            (
+                "prod",
+                "org.apache.logging.log4j:log4j-core",
+                "GHSA-jfh8-c2jp-5v3q",
+            ),
+        );
+        case(
+            "e1:openssl:ALSA-2024:4312",
+            ("e1", "openssl", "ALSA-2024:4312"),
+        );
+        case("e1:g:a:RHSA-2024:1", ("e1", "g:a", "RHSA-2024:1"));
+        case("e1:x", ("e1", "", "x"));
+        case("e1:x:2024", ("e1", "x", "2024"));
     }
 
     #[test]

@@ -2,16 +2,14 @@
 //! part of that migration SQL cannot do, as it needs hashing, compression and ids that are
 //! split at their last `:`.
 //!
-//! A version 3 finding id is `ENVIRONMENT:PACKAGE:ADVISORY`. An environment id never contains
-//! `:` (the inventory refuses one), and an advisory id is what follows the last `:`; the package
-//! is what lies between, and may itself contain `:` (Maven's `group:artifact`).
+//! A version 3 finding id is `ENVIRONMENT:PACKAGE:ADVISORY`, split by [`split_id`].
 
 use std::collections::{BTreeMap, HashMap};
 
 use rusqlite::Connection;
 
 use super::contents::{Deflater, StoredFile, insert_files};
-use super::sightings::Writer;
+use super::sightings::{Writer, split_id};
 
 /// Moves first sightings out of `findings` and notice files out of `notice_files_v3`, then
 /// drops both.
@@ -19,13 +17,6 @@ pub(super) fn move_rows(conn: &Connection) -> rusqlite::Result<()> {
     move_findings(conn)?;
     move_notice_files(conn)?;
     conn.execute_batch("DROP TABLE findings; DROP TABLE notice_files_v3;")
-}
-
-/// `ENVIRONMENT:PACKAGE:ADVISORY` as its three parts.
-fn split(id: &str) -> (&str, &str, &str) {
-    let (env, rest) = id.split_once(':').unwrap_or((id, ""));
-    let (package, advisory) = rest.rsplit_once(':').unwrap_or(("", rest));
-    (env, package, advisory)
 }
 
 fn move_findings(conn: &Connection) -> rusqlite::Result<()> {
@@ -37,7 +28,7 @@ fn move_findings(conn: &Connection) -> rusqlite::Result<()> {
     let mut stmt = conn.prepare("SELECT id, first_seen, first_run FROM findings ORDER BY rowid")?;
     let mut rows = stmt.query([])?;
     while let Some(r) = rows.next()? {
-        let (env, package, advisory) = split(r.get_ref(0)?.as_str()?);
+        let (env, package, advisory) = split_id(r.get_ref(0)?.as_str()?);
         let env = match envs.get(env) {
             Some(&id) => id,
             None => {
@@ -84,8 +75,8 @@ mod tests {
     use super::*;
     use crate::ledger::{Ledger, schema};
 
-    /// A version 3 ledger made by hand: two runs, four findings (one of a Maven package), and a
-    /// notice with two files of the same content.
+    /// A version 3 ledger made by hand: two runs, five findings (one of a Maven package, one of
+    /// an erratum whose id has a `:`), and a notice with two files of the same content.
     const V3_ROWS: &str = r#"
         INSERT INTO runs (id, recorded_at, now, inventory_sha256, feeds, findings, windows, notices, out)
         VALUES (1, '2026-10-27T09:00:01Z', '2026-10-27T09:00:00Z', 'x', '[]', 3, 1, 1, NULL),
@@ -94,7 +85,8 @@ mod tests {
             ('e1:serde:RUSTSEC-2024-0001', '2026-10-27T09:00:00Z', 1, 2),
             ('e1:org.apache.logging.log4j:log4j-core:GHSA-jfh8-c2jp-5v3q', '2026-10-27T09:00:00Z', 1, 2),
             ('e2:serde:RUSTSEC-2024-0001', '2026-10-27T09:00:00Z', 1, 1),
-            ('e2:openssl:DLA-3530-1', '2026-10-28T09:00:00Z', 2, 2);
+            ('e2:openssl:DLA-3530-1', '2026-10-28T09:00:00Z', 2, 2),
+            ('e2:openssl:ALSA-2024:4312', '2026-10-28T09:00:00Z', 2, 2);
         INSERT INTO windows (key, customer, kind, current_id, uid, sequence, start, end, state, facts, snapshot, created_run)
         VALUES ('w', 'c1', 'planned', 'w', 'uid', 0, '2026-11-01T06:00:00Z', '2026-11-01T08:00:00Z', 'planned', '', '{}', 1);
         INSERT INTO notices (seq, id, window_key, customer, occurrence, kind, uid, sequence, window_start, window_end, content_sha256, issued_at, run)
@@ -133,7 +125,8 @@ mod tests {
         );
         case("e2", "serde", "RUSTSEC-2024-0001", "2026-10-27T09:00:00Z");
         case("e2", "openssl", "DLA-3530-1", "2026-10-28T09:00:00Z");
-        assert_eq!(seen.len(), 4);
+        case("e2", "openssl", "ALSA-2024:4312", "2026-10-28T09:00:00Z");
+        assert_eq!(seen.len(), 5);
         let files = ledger.notice_files(1).unwrap();
         let want =
             ["md", "txt"].map(|f| (format!("notices/c1/w.scheduled.{f}"), "Dear c1,".into()));
@@ -142,24 +135,5 @@ mod tests {
             .query_row("SELECT count(*) FROM notice_contents", [], |r| r.get(0))
             .unwrap();
         assert_eq!(stored, 1, "one content, stored once");
-    }
-
-    #[test]
-    fn ids_split_at_the_first_and_last_colon() {
-        let case = |id: &str, want: (&str, &str, &str)| assert_eq!(split(id), want, "{id}");
-        case(
-            "e1:serde:RUSTSEC-2024-0001",
-            ("e1", "serde", "RUSTSEC-2024-0001"),
-        );
-        case(
-            "prod:org.apache.logging.log4j:log4j-core:GHSA-jfh8-c2jp-5v3q",
-            (
-                "prod",
-                "org.apache.logging.log4j:log4j-core",
-                "GHSA-jfh8-c2jp-5v3q",
-            ),
-        );
-        case("e1:openssl:DLA-3530-1", ("e1", "openssl", "DLA-3530-1"));
-        case("e1:x", ("e1", "", "x"));
     }
 }
