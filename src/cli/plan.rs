@@ -79,7 +79,9 @@ pub fn run(cli: &Cli, args: &PlanArgs) -> Result<Outcome> {
         present(cli, &plan, &inv, &feeds, None)?;
         return then_send(cli, args, &inv, &plan);
     }
-    issue::record(&ledger, &inv, &plan, &changes, &rendered, &args.out)?;
+    issue::record(
+        &ledger, &inv, &plan, &history, &changes, &rendered, &args.out,
+    )?;
     clock.lap("ledger record");
     // This run's notices are written in full before the ledger commits (a file that cannot be
     // written fails the run unrecorded), and put in place only once the ledger holds them.

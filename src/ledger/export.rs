@@ -2,13 +2,18 @@
 //! restore. The export names its schema version; an import builds the schema up to that version,
 //! inserts the rows, then migrates forward, all in one transaction, and only into a new (or
 //! empty) ledger, so that a restore never mixes two histories.
+//!
+//! A BLOB column holds compressed text (a notice content): the export shows the text, and an
+//! import compresses it again and checks it against its SHA-256.
 
 use std::path::Path;
 
 use rusqlite::types::{Value as SqlValue, ValueRef};
 use serde_json::{Map, Value};
 
-use super::schema::{self, TABLES};
+use super::contents::{self, Deflater};
+use super::hash;
+use super::schema;
 use super::{Ledger, LedgerError, Result};
 
 /// The export's schema name.
@@ -17,10 +22,10 @@ pub const SCHEMA: &str = "patchplan.ledger/v1";
 /// Every table's rows, in rowid order.
 pub fn export(ledger: &Ledger) -> Result<Value> {
     let mut tables = Map::new();
-    for table in TABLES {
+    let version = schema::version(ledger.conn()).map_err(|e| ledger.err(e))?;
+    for table in schema::tables(version) {
         tables.insert(table.into(), Value::Array(rows(ledger, table)?));
     }
-    let version = schema::version(ledger.conn()).map_err(|e| ledger.err(e))?;
     Ok(serde_json::json!({ "schema": SCHEMA, "version": version, "tables": tables }))
 }
 
@@ -34,7 +39,14 @@ fn rows(ledger: &Ledger, table: &str) -> Result<Vec<Value>> {
         .query_map([], |r| {
             let mut obj = Map::new();
             for (i, name) in names.iter().enumerate() {
-                obj.insert(name.clone(), json_value(r.get_ref(i)?));
+                let value = json_value(r.get_ref(i)?).map_err(|e| {
+                    rusqlite::Error::FromSqlConversionFailure(
+                        i,
+                        rusqlite::types::Type::Blob,
+                        e.into(),
+                    )
+                })?;
+                obj.insert(name.clone(), value);
             }
             Ok(Value::Object(obj))
         })
@@ -43,13 +55,14 @@ fn rows(ledger: &Ledger, table: &str) -> Result<Vec<Value>> {
         .map_err(|e| ledger.err(e))
 }
 
-fn json_value(v: ValueRef) -> Value {
-    match v {
+fn json_value(v: ValueRef) -> std::result::Result<Value, String> {
+    Ok(match v {
         ValueRef::Null => Value::Null,
         ValueRef::Integer(i) => i.into(),
         ValueRef::Real(f) => f.into(),
-        ValueRef::Text(t) | ValueRef::Blob(t) => String::from_utf8_lossy(t).into_owned().into(),
-    }
+        ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned().into(),
+        ValueRef::Blob(b) => contents::inflate(b)?.into(),
+    })
 }
 
 /// Restores `export` (read from `source`) into a new ledger at `path`; returns the rows
@@ -106,29 +119,35 @@ fn restore(
     ledger.begin()?;
     schema::migrate(ledger.conn(), 0, version).map_err(|e| ledger.err(e))?;
     let mut counts = Vec::new();
-    for table in TABLES {
-        if version < schema::introduced(table) {
-            counts.push((table, 0));
-            continue;
-        }
+    let mut z = Deflater::default();
+    for table in schema::tables(version) {
         let rows = export["tables"][table]
             .as_array()
             .ok_or_else(|| bad(format!("no `{table}` rows")))?;
         for row in rows {
-            insert(ledger, table, row).map_err(|e| bad(format!("{table}: {e}")))?;
+            insert(ledger, table, row, &mut z).map_err(|e| bad(format!("{table}: {e}")))?;
         }
         counts.push((table, rows.len()));
     }
     schema::migrate(ledger.conn(), version, schema::VERSION).map_err(|e| ledger.err(e))?;
+    if let Some(problem) = ledger.sighting_problems()?.into_iter().next() {
+        return Err(bad(problem));
+    }
     ledger.commit()?;
     Ok(counts)
 }
 
 /// Inserts one exported row; its keys must be the table's columns, each value of the column's
-/// type (text or integer; null only where the column allows it), and a notice file's path of
-/// the shape the ledger itself writes (`notices/CUSTOMER/ID.FORMAT`): the next plan rewrites
-/// missing files from these paths.
-fn insert(ledger: &Ledger, table: &str, row: &Value) -> std::result::Result<(), String> {
+/// type (text or integer; null only where the column allows it; text for a BLOB, which is
+/// stored compressed), a notice file's path of the shape the ledger itself writes
+/// (`notices/CUSTOMER/ID.FORMAT`): the next plan rewrites missing files from these paths, and
+/// a notice content's text must have its SHA-256.
+fn insert(
+    ledger: &Ledger,
+    table: &str,
+    row: &Value,
+    z: &mut Deflater,
+) -> std::result::Result<(), String> {
     let obj = row.as_object().ok_or("a row is not an object")?;
     let columns = columns(ledger, table).map_err(|e| e.to_string())?;
     for (k, v) in obj {
@@ -138,15 +157,7 @@ fn insert(ledger: &Ledger, table: &str, row: &Value) -> std::result::Result<(), 
             .ok_or_else(|| format!("unknown column `{k}`"))?;
         column.check(v)?;
     }
-    if table == "notice_files"
-        && let Some(path) = obj.get("path").and_then(Value::as_str)
-        && !crate::notice::is_notice_path(path)
-    {
-        return Err(format!(
-            "path `{}` is not a notice file path (notices/CUSTOMER/ID.FORMAT)",
-            path.escape_debug()
-        ));
-    }
+    check_row(table, obj)?;
     let names: Vec<&String> = obj.keys().collect();
     let marks: Vec<String> = (1..=names.len()).map(|i| format!("?{i}")).collect();
     let sql = format!(
@@ -158,9 +169,13 @@ fn insert(ledger: &Ledger, table: &str, row: &Value) -> std::result::Result<(), 
             .join(", "),
         marks.join(", ")
     );
-    let values: Vec<SqlValue> = obj
-        .values()
-        .map(sql_value)
+    let values: Vec<SqlValue> = (obj.iter())
+        .map(|(k, v)| match v {
+            Value::String(text) if columns.iter().any(|c| &c.name == k && c.kind == "BLOB") => {
+                Ok(SqlValue::Blob(z.deflate(text)))
+            }
+            _ => sql_value(v),
+        })
         .collect::<std::result::Result<_, _>>()?;
     ledger
         .conn()
@@ -168,6 +183,32 @@ fn insert(ledger: &Ledger, table: &str, row: &Value) -> std::result::Result<(), 
         .and_then(|mut s| s.execute(rusqlite::params_from_iter(values)))
         .map(drop)
         .map_err(|e| e.to_string())
+}
+
+/// What the ledger's own writes guarantee of a row beyond its columns' types: a notice file's
+/// path is one the ledger would write, a notice content has the SHA-256 it is stored under.
+fn check_row(table: &str, obj: &Map<String, Value>) -> std::result::Result<(), String> {
+    let text = |key: &str| obj.get(key).and_then(Value::as_str);
+    match table {
+        "notice_files" => match text("path") {
+            Some(path) if !crate::notice::is_notice_path(path) => Err(format!(
+                "path `{}` is not a notice file path (notices/CUSTOMER/ID.FORMAT)",
+                path.escape_debug()
+            )),
+            _ => Ok(()),
+        },
+        "notice_contents" => {
+            let named = text("sha256").unwrap_or_default();
+            match hash::sha256(text("content").unwrap_or_default().as_bytes()) == named {
+                true => Ok(()),
+                false => Err(format!(
+                    "content {} does not have that SHA-256",
+                    crate::diag::excerpt(named)
+                )),
+            }
+        }
+        _ => Ok(()),
+    }
 }
 
 /// A column as the schema declares it.
@@ -182,7 +223,7 @@ impl Column {
     fn check(&self, v: &Value) -> std::result::Result<(), String> {
         let fits = match v {
             Value::Null => !self.not_null,
-            Value::String(_) => self.kind == "TEXT",
+            Value::String(_) => self.kind == "TEXT" || self.kind == "BLOB",
             Value::Number(n) => self.kind == "INTEGER" && n.is_i64(),
             _ => false,
         };
@@ -194,8 +235,8 @@ impl Column {
                 kind_of(v),
                 crate::diag::excerpt(&v.to_string()),
                 match (self.kind.as_str(), self.not_null) {
-                    ("TEXT", true) => "a string",
-                    ("TEXT", false) => "a string or null",
+                    ("TEXT" | "BLOB", true) => "a string",
+                    ("TEXT" | "BLOB", false) => "a string or null",
                     (_, true) => "an integer",
                     (_, false) => "an integer or null",
                 }

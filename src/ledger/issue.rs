@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 
 use crate::duration::Duration;
 
+use super::contents::{Deflater, StoredFile};
 use super::diff::{self, Changes, Issue, LedgerWindow, NoticeKind, WindowState};
 use super::hash;
 use super::store::{NoticeFiles, RunRow};
@@ -26,7 +27,7 @@ use crate::schedule::{Window, WindowKind};
 /// past its end is reported as overdue.
 pub fn history(ledger: &Ledger, now: DateTime<Utc>, grace: Duration) -> Result<History> {
     let mut h = History {
-        first_seen: ledger.first_seen()?,
+        first_seen: ledger.sightings()?,
         ..History::default()
     };
     let at = |t: DateTime<Utc>| t.format("%Y-%m-%d %H:%M UTC").to_string();
@@ -141,7 +142,8 @@ fn render_one(
     notice::render_notice(renderer, inv, sources, &spec, issued)
 }
 
-fn files(n: &RenderedNotice) -> NoticeFiles {
+/// A rendered notice's files as the ledger stores them: hashed and compressed.
+fn files(z: &mut Deflater, n: &RenderedNotice) -> NoticeFiles {
     let mut all = Vec::new();
     for (path, content) in &n.files {
         all.extend_from_slice(path.as_bytes());
@@ -150,20 +152,25 @@ fn files(n: &RenderedNotice) -> NoticeFiles {
         all.push(0);
     }
     NoticeFiles {
-        files: n.files.clone(),
+        files: (n.files.iter())
+            .map(|(path, content)| StoredFile::new(z, path, content))
+            .collect(),
         sha256: hash::sha256(&all),
     }
 }
 
-/// Records the run: its inputs' hashes, first sightings, windows and the notices issued.
+/// Records the run: its inputs' hashes, the first sightings that `history` (read in this
+/// transaction) lacks, windows and the notices issued.
 pub fn record(
     ledger: &Ledger,
     inv: &Inventory,
     plan: &Plan,
+    history: &History,
     changes: &Changes,
     rendered: &[Rendered],
     out: &std::path::Path,
 ) -> Result<i64> {
+    use rayon::prelude::*;
     let feeds = hash::feeds(&plan.feeds, &inv.feeds, &inv.root);
     let run = RunRow {
         recorded_at: Utc::now(),
@@ -178,12 +185,16 @@ pub fn record(
             .map(|p| p.display().to_string()),
     };
     let id = ledger.insert_run(&run)?;
-    let ids: Vec<String> = plan.findings.iter().map(|f| f.id()).collect();
-    ledger.touch_findings(id, plan.now, ids.iter().map(String::as_str))?;
+    let seen = (plan.findings.par_iter())
+        .map(|f| (f.environment(), &*f.matched.package, &*f.matched.advisory));
+    ledger.record_sightings(id, plan.now, &history.first_seen, seen)?;
     ledger.write_windows(Some(id), plan.now, &changes.windows)?;
-    for r in rendered {
+    let stored: Vec<NoticeFiles> = (rendered.par_iter())
+        .map_init(Deflater::default, |z, r| files(z, &r.notice))
+        .collect();
+    for (r, files) in rendered.iter().zip(&stored) {
         let customer = &r.notice.record.customer;
-        ledger.insert_notice(Some(id), plan.now, &r.issue, customer, &files(&r.notice))?;
+        ledger.insert_notice(Some(id), plan.now, &r.issue, customer, files)?;
     }
     Ok(id)
 }
@@ -238,7 +249,8 @@ pub fn complete(
     let notice = render_one(&renderer, inv, &sources, &issue, outcome, at)?;
     ledger.set_outcome(&w.key, at, state, note.as_deref())?;
     if let Some(n) = &notice {
-        ledger.insert_notice(None, at, &issue, &n.record.customer, &files(n))?;
+        let files = files(&mut Deflater::default(), n);
+        ledger.insert_notice(None, at, &issue, &n.record.customer, &files)?;
     }
     Ok((w, notice))
 }
@@ -269,15 +281,15 @@ pub fn reopen(
     Ok(w)
 }
 
-/// Each finding of a window's tasks with its advisory (the id's last `:`-separated part): what
-/// the notice lists under `detailed` disclosure when there is no plan to read them from.
+/// Each finding of a window's tasks with its advisory (read from its id): what the notice lists
+/// under `detailed` disclosure when there is no plan to read them from.
 fn finding_names(w: &Window) -> Vec<FindingInput> {
     w.tasks
         .iter()
         .flat_map(|t| t.findings.iter())
         .map(|id| FindingInput {
             id: id.clone(),
-            advisory: id.rsplit(':').next().unwrap_or(id).to_string(),
+            advisory: super::sightings::split_id(id).2.to_string(),
             ..FindingInput::default()
         })
         .collect()

@@ -4,9 +4,11 @@
 //! It is an SQLite file (default `INVENTORY/.patchplan/ledger.db`) in WAL mode with foreign keys
 //! on, versioned by `PRAGMA user_version` with forward migrations ([`schema`]). It records each
 //! plan run (its `--now`, and hashes of the inventory and of each feed snapshot), each finding's
-//! first sighting (the detection time its deadline counts from), each window announced with its
-//! state (`planned`, `in_progress`, `completed`, `cancelled`, `failed`) and outcome, and each
-//! notice issued with its UID, SEQUENCE, content hash and files.
+//! first sighting (the detection time its deadline counts from; [`sightings`] keeps a fleet's
+//! millions as integers), each window announced with its state (`planned`, `in_progress`,
+//! `completed`, `cancelled`, `failed`) and outcome, and each notice issued with its UID,
+//! SEQUENCE, content hash and files ([`contents`] stores each distinct file content once,
+//! compressed).
 //!
 //! A plan run is one `BEGIN IMMEDIATE` transaction from reading what the ledger remembers to
 //! recording what it issued, so two runs on one ledger never both write: the second waits for
@@ -16,6 +18,7 @@
 //! so a later run rewrites any that is missing). [`diff`] decides what a new plan issues;
 //! [`outbox`] records what `send` delivered of it.
 
+pub mod contents;
 pub mod diff;
 mod error;
 pub mod export;
@@ -25,7 +28,9 @@ pub mod issue;
 pub mod outbox;
 pub mod published;
 pub mod schema;
+pub mod sightings;
 pub mod store;
+mod v4;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -210,7 +215,13 @@ impl Ledger {
         let found = self.version()?;
         self.refuse_newer(found)?;
         schema::migrate(&self.conn, found, schema::VERSION).map_err(|e| self.err(e))?;
-        self.commit()
+        self.commit()?;
+        if (1..4).contains(&found) {
+            // Version 4 stores a fleet's first sightings and notice contents in a fraction of
+            // the room: give the rest back to the file system, once.
+            self.conn.execute_batch("VACUUM").map_err(|e| self.err(e))?;
+        }
+        Ok(())
     }
 
     /// Starts the write transaction of a run: waits for another run's to end, up to the busy
@@ -239,13 +250,18 @@ impl Ledger {
         LedgerError::sql(&self.path, e)
     }
 
-    /// `PRAGMA integrity_check` and `PRAGMA foreign_key_check`: the problems found (none when
-    /// the ledger is sound), and the schema version.
+    /// `PRAGMA integrity_check` and `PRAGMA foreign_key_check`, and the references SQLite cannot
+    /// check: each sighting's vulnerabilities, each notice content's hash. The problems found
+    /// (none when the ledger is sound), and the schema version.
     pub fn check(&self) -> Result<(i64, Vec<String>)> {
         let mut problems: Vec<String> = self.strings("PRAGMA integrity_check")?;
         problems.retain(|p| p != "ok");
         let fk = self.strings("SELECT \"table\" || ' row ' || rowid || ' refers to a missing ' || parent FROM pragma_foreign_key_check")?;
         problems.extend(fk);
+        if problems.is_empty() {
+            problems.extend(self.sighting_problems()?);
+            problems.extend(self.content_problems()?);
+        }
         Ok((self.version()?, problems))
     }
 

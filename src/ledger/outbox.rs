@@ -114,21 +114,6 @@ impl Ledger {
         Ok(out)
     }
 
-    /// The files of notice row `seq`.
-    pub fn notice_files(&self, seq: i64) -> Result<Vec<(String, String)>> {
-        let mut stmt = self
-            .conn()
-            .prepare_cached(
-                "SELECT path, content FROM notice_files WHERE notice = ?1 ORDER BY path",
-            )
-            .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([seq], |r| Ok((r.get(0)?, r.get(1)?)))
-            .map_err(|e| self.err(e))?;
-        rows.collect::<rusqlite::Result<_>>()
-            .map_err(|e| self.err(e))
-    }
-
     /// Queues one delivery of notice row `seq`; nothing when it is already queued.
     pub fn enqueue(
         &self,

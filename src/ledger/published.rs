@@ -3,8 +3,6 @@
 //! ones are the customer's recent work), and every notice issued with its files, for the
 //! customers' Atom feeds and the operator's list of notices.
 
-use rusqlite::params;
-
 use super::diff::LedgerWindow;
 use super::store::{WINDOW_COLUMNS, window_row};
 use super::{Ledger, Result};
@@ -61,29 +59,19 @@ impl Ledger {
                 ))
             })
             .map_err(|e| self.err(e))?;
-        let all: Vec<(i64, PublishedNotice)> = rows
+        let mut all: Vec<(i64, PublishedNotice)> = rows
             .collect::<rusqlite::Result<_>>()
             .map_err(|e| self.err(e))?;
-        let mut files = self
-            .conn()
-            .prepare("SELECT path, content FROM notice_files WHERE notice = ?1 ORDER BY path")
-            .map_err(|e| self.err(e))?;
-        let mut out = Vec::with_capacity(all.len());
-        for (seq, mut n) in all {
-            let rows = files
-                .query_map(params![seq], |r| {
-                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-                })
-                .map_err(|e| self.err(e))?;
-            for row in rows {
-                let (path, content) = row.map_err(|e| self.err(e))?;
-                if path.ends_with(".json") {
-                    n.view = Some(content);
-                }
-                n.files.push(path);
+        for (seq, path, view) in self.notice_views()? {
+            let Ok(at) = all.binary_search_by_key(&seq, |(s, _)| *s) else {
+                continue;
+            };
+            let n = &mut all[at].1;
+            if view.is_some() {
+                n.view = view;
             }
-            out.push(n);
+            n.files.push(path);
         }
-        Ok(out)
+        Ok(all.into_iter().map(|(_, n)| n).collect())
     }
 }

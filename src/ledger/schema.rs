@@ -6,14 +6,65 @@
 use rusqlite::Connection;
 
 /// The schema version this patchplan writes.
-pub const VERSION: i64 = 3;
+pub const VERSION: i64 = 4;
 
 /// `PRAGMA application_id` of a ledger ("PPLG"): tells a ledger from another program's SQLite
 /// file. Ledgers written before it was set carry 0 and are recognised by their schema.
 pub const APPLICATION_ID: i32 = 0x5050_4c47;
 
+/// One migration: SQL, and for the ones that move data SQL cannot reshape, code after it.
+type Migration = fn(&Connection) -> rusqlite::Result<()>;
+
 /// Migration `i` takes version `i` to `i + 1`.
-const MIGRATIONS: [&str; VERSION as usize] = [V1, V2, V3];
+const MIGRATIONS: [Migration; VERSION as usize] = [
+    |c| c.execute_batch(V1),
+    |c| c.execute_batch(V2),
+    |c| c.execute_batch(V3),
+    |c| {
+        c.execute_batch(V4)?;
+        super::v4::move_rows(c)
+    },
+];
+
+/// Version 4: first sightings and notice contents that scale to fleets.
+///
+/// A first sighting was a row per finding keyed by its `ENV:PACKAGE:ADVISORY` text, updated by
+/// every run. Now environments and vulnerabilities are interned once, and a run adds one
+/// `sightings` row per environment with anything new: the ids (a JSON array of
+/// `sighting_vulns.id`, ascending) first seen there by that run at that time. A re-plan with
+/// nothing new writes nothing. A notice file's content is stored once per distinct content,
+/// zlib-compressed, under its SHA-256. [`super::v4`] moves the rows of version 3, and then drops
+/// `findings` (its `last_run` was never read) and the old `notice_files`.
+const V4: &str = r#"
+CREATE TABLE sighting_envs (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE
+);
+CREATE TABLE sighting_vulns (
+    id INTEGER PRIMARY KEY,
+    package TEXT NOT NULL,
+    advisory TEXT NOT NULL,
+    UNIQUE (package, advisory)
+);
+CREATE TABLE sightings (
+    id INTEGER PRIMARY KEY,
+    env INTEGER NOT NULL REFERENCES sighting_envs(id),
+    first_run INTEGER NOT NULL REFERENCES runs(id),
+    first_seen TEXT NOT NULL,
+    vulns TEXT NOT NULL
+);
+CREATE TABLE notice_contents (
+    sha256 TEXT PRIMARY KEY,
+    content BLOB NOT NULL
+);
+ALTER TABLE notice_files RENAME TO notice_files_v3;
+CREATE TABLE notice_files (
+    notice INTEGER NOT NULL REFERENCES notices(seq),
+    path TEXT NOT NULL,
+    content_sha256 TEXT NOT NULL REFERENCES notice_contents(sha256),
+    PRIMARY KEY (notice, path)
+);
+"#;
 
 /// Version 3: the outbox. One row per (notice, channel, recipient) that `send` delivers, with
 /// its state, attempts and last error. `in_flight` is set (and committed) before a message goes
@@ -120,23 +171,29 @@ CREATE TABLE notice_files (
 );
 "#;
 
-/// The tables in an order that respects their foreign keys (export and import use it).
-pub const TABLES: [&str; 7] = [
-    "runs",
-    "findings",
-    "windows",
-    "window_events",
-    "notices",
-    "notice_files",
-    "outbox",
+/// Every table a ledger has had, in an order that respects their foreign keys (export and
+/// import use it), with the versions that have it: from the first up to, not including, the
+/// second.
+const TABLES: [(&str, i64, i64); 11] = [
+    ("runs", 1, i64::MAX),
+    ("findings", 1, 4),
+    ("sighting_envs", 4, i64::MAX),
+    ("sighting_vulns", 4, i64::MAX),
+    ("sightings", 4, i64::MAX),
+    ("windows", 1, i64::MAX),
+    ("window_events", 1, i64::MAX),
+    ("notices", 1, i64::MAX),
+    ("notice_contents", 4, i64::MAX),
+    ("notice_files", 1, i64::MAX),
+    ("outbox", 3, i64::MAX),
 ];
 
-/// The schema version that created `table` (an export of an older version has no rows for it).
-pub fn introduced(table: &str) -> i64 {
-    match table {
-        "outbox" => 3,
-        _ => 1,
-    }
+/// The tables of schema version `version`, in an order that respects their foreign keys.
+pub fn tables(version: i64) -> impl Iterator<Item = &'static str> {
+    TABLES
+        .iter()
+        .filter(move |(_, from, until)| (*from..*until).contains(&version))
+        .map(|(name, _, _)| *name)
 }
 
 /// The ledger's schema version (0 for a new, empty file).
@@ -149,7 +206,7 @@ pub fn version(conn: &Connection) -> rusqlite::Result<i64> {
 pub fn migrate(conn: &Connection, from: i64, to: i64) -> rusqlite::Result<()> {
     let (from, to) = (from.clamp(0, VERSION), to.clamp(0, VERSION));
     for step in &MIGRATIONS[from as usize..to.max(from) as usize] {
-        conn.execute_batch(step)?;
+        step(conn)?;
     }
     conn.pragma_update(None, "user_version", to)?;
     conn.pragma_update(None, "application_id", APPLICATION_ID)

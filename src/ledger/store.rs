@@ -1,12 +1,12 @@
 //! Reading and writing the ledger's rows. Everything here runs inside the caller's transaction;
 //! times are stored as RFC 3339 UTC text (which sorts as time does).
 
-use std::collections::{HashMap, HashSet};
-use std::path::Path;
+use std::collections::HashSet;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{OptionalExtension, Row, params};
 
+use super::contents::StoredFile;
 use super::diff::{Issue, LedgerWindow, WindowState, WindowWrite};
 use super::{Ledger, LedgerError, Result};
 
@@ -15,7 +15,7 @@ pub fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-fn parse_ts(s: &str) -> rusqlite::Result<DateTime<Utc>> {
+pub(super) fn parse_ts(s: &str) -> rusqlite::Result<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s)
         .map(|t| t.with_timezone(&Utc))
         .map_err(|e| {
@@ -41,29 +41,14 @@ pub struct RunRow {
 /// A rendered notice's files and their hash, as recorded.
 #[derive(Debug, Clone)]
 pub struct NoticeFiles {
-    /// (path relative to the output directory, content).
-    pub files: Vec<(String, String)>,
+    pub files: Vec<StoredFile>,
+    /// Hex SHA-256 of every file's path and content together.
     pub sha256: String,
 }
 
 pub(super) const WINDOW_COLUMNS: &str = "w.key, w.uid, w.sequence, w.state, w.snapshot, w.facts";
 
 impl Ledger {
-    /// Each finding's first sighting.
-    pub fn first_seen(&self) -> Result<HashMap<String, DateTime<Utc>>> {
-        let mut stmt = self
-            .conn()
-            .prepare("SELECT id, first_seen FROM findings")
-            .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([], |r| {
-                Ok((r.get::<_, String>(0)?, parse_ts(&r.get::<_, String>(1)?)?))
-            })
-            .map_err(|e| self.err(e))?;
-        rows.collect::<rusqlite::Result<_>>()
-            .map_err(|e| self.err(e))
-    }
-
     /// The windows whose story is not over (`planned` or `in_progress`), by start.
     pub fn open_windows(&self) -> Result<Vec<LedgerWindow>> {
         let sql = format!(
@@ -134,30 +119,6 @@ impl Ledger {
         Ok(self.conn().last_insert_rowid())
     }
 
-    /// Records that `ids` were seen in run `run` at `now`: a first sighting for new ones, and
-    /// an earlier one when `now` is before the recorded one.
-    pub fn touch_findings<'a>(
-        &self,
-        run: i64,
-        now: DateTime<Utc>,
-        ids: impl Iterator<Item = &'a str>,
-    ) -> Result<()> {
-        let mut stmt = self
-            .conn()
-            .prepare_cached(
-                "INSERT INTO findings (id, first_seen, first_run, last_run) VALUES (?1, ?2, ?3, ?3)
-                 ON CONFLICT(id) DO UPDATE SET last_run = excluded.last_run,
-                   first_seen = min(first_seen, excluded.first_seen)",
-            )
-            .map_err(|e| self.err(e))?;
-        let now = ts(now);
-        for id in ids {
-            stmt.execute(params![id, now, run])
-                .map_err(|e| self.err(e))?;
-        }
-        Ok(())
-    }
-
     /// Inserts or updates windows, with an event for each change of state.
     pub fn write_windows(
         &self,
@@ -165,21 +126,37 @@ impl Ledger {
         now: DateTime<Utc>,
         windows: &[WindowWrite],
     ) -> Result<()> {
+        let mut upsert = self
+            .conn()
+            .prepare_cached(
+                "INSERT INTO windows (key, customer, kind, current_id, uid, sequence, start, end, state, facts, snapshot, created_run, updated_run)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)
+                 ON CONFLICT(key) DO UPDATE SET current_id = excluded.current_id, sequence = excluded.sequence,
+                   start = excluded.start, end = excluded.end, state = excluded.state, facts = excluded.facts,
+                   snapshot = excluded.snapshot, updated_run = excluded.updated_run",
+            )
+            .map_err(|e| self.err(e))?;
         for w in windows {
             let snapshot = serde_json::to_string(&w.window).expect("windows serialise");
             let kind = match w.window.kind {
                 crate::schedule::WindowKind::Planned => "planned",
                 crate::schedule::WindowKind::Emergency => "emergency",
             };
-            self.conn()
-                .execute(
-                    "INSERT INTO windows (key, customer, kind, current_id, uid, sequence, start, end, state, facts, snapshot, created_run, updated_run)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)
-                     ON CONFLICT(key) DO UPDATE SET current_id = excluded.current_id, sequence = excluded.sequence,
-                       start = excluded.start, end = excluded.end, state = excluded.state, facts = excluded.facts,
-                       snapshot = excluded.snapshot, updated_run = excluded.updated_run",
-                    params![w.key, w.window.customer, kind, w.window.id, w.uid, w.sequence, ts(w.window.start), ts(w.window.end), w.state.as_str(), w.facts, snapshot, run],
-                )
+            upsert
+                .execute(params![
+                    w.key,
+                    w.window.customer,
+                    kind,
+                    w.window.id,
+                    w.uid,
+                    w.sequence,
+                    ts(w.window.start),
+                    ts(w.window.end),
+                    w.state.as_str(),
+                    w.facts,
+                    snapshot,
+                    run
+                ])
                 .map_err(|e| self.err(e))?;
             if w.changed_state {
                 self.event(&w.key, now, w.state, None, run)?;
@@ -198,10 +175,10 @@ impl Ledger {
         run: Option<i64>,
     ) -> Result<()> {
         self.conn()
-            .execute(
+            .prepare_cached(
                 "INSERT INTO window_events (window_key, at, state, note, run) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![key, ts(at), state.as_str(), note, run],
             )
+            .and_then(|mut stmt| stmt.execute(params![key, ts(at), state.as_str(), note, run]))
             .map(drop)
             .map_err(|e| self.err(e))
     }
@@ -246,50 +223,16 @@ impl Ledger {
     ) -> Result<()> {
         let previous = n.previous.map(|(s, e)| (ts(s), ts(e)));
         self.conn()
-            .execute(
+            .prepare_cached(
                 "INSERT INTO notices (id, window_key, customer, occurrence, kind, uid, sequence, window_start, window_end, previous_start, previous_end, reminder, content_sha256, issued_at, run)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-                params![n.id, n.key, customer, n.window.id, n.kind.as_str(), n.uid, n.sequence, ts(n.window.start), ts(n.window.end),
-                    previous.as_ref().map(|p| &p.0), previous.as_ref().map(|p| &p.1), n.reminder, files.sha256, ts(at), run],
             )
+            .and_then(|mut stmt| {
+                stmt.execute(params![n.id, n.key, customer, n.window.id, n.kind.as_str(), n.uid, n.sequence, ts(n.window.start), ts(n.window.end),
+                    previous.as_ref().map(|p| &p.0), previous.as_ref().map(|p| &p.1), n.reminder, files.sha256, ts(at), run])
+            })
             .map_err(|e| self.err(e))?;
-        let seq = self.conn().last_insert_rowid();
-        let mut stmt = self
-            .conn()
-            .prepare_cached("INSERT INTO notice_files (notice, path, content) VALUES (?1, ?2, ?3)")
-            .map_err(|e| self.err(e))?;
-        for (path, content) in &files.files {
-            stmt.execute(params![seq, path, content])
-                .map_err(|e| self.err(e))?;
-        }
-        Ok(())
-    }
-
-    /// The recorded notice files that are missing under `out`, with their contents.
-    pub fn missing_files(&self, out: &Path) -> Result<Vec<(String, String)>> {
-        let mut stmt = self
-            .conn()
-            .prepare("SELECT notice, path FROM notice_files ORDER BY notice, path")
-            .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
-            .map_err(|e| self.err(e))?;
-        let all: Vec<(i64, String)> = rows
-            .collect::<rusqlite::Result<_>>()
-            .map_err(|e| self.err(e))?;
-        let mut missing = Vec::new();
-        for (notice, path) in all.into_iter().filter(|(_, p)| !out.join(p).exists()) {
-            let content: String = self
-                .conn()
-                .query_row(
-                    "SELECT content FROM notice_files WHERE notice = ?1 AND path = ?2",
-                    params![notice, path],
-                    |r| r.get(0),
-                )
-                .map_err(|e| self.err(e))?;
-            missing.push((path, content));
-        }
-        Ok(missing)
+        self.insert_files(self.conn().last_insert_rowid(), &files.files)
     }
 }
 

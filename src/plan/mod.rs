@@ -16,6 +16,9 @@ use crate::risk::{self, Assessment, Context, Decision};
 use crate::schedule::{self, TaskRequest, Unscheduled, Window};
 
 pub mod json;
+mod sightings;
+
+pub use sightings::{KnownEnv, Sightings, SightingsBuilder};
 
 /// The plan: what `plan.json` holds (see [`json`]).
 #[derive(Debug, Clone, Serialize)]
@@ -355,8 +358,8 @@ fn target_component(c: &Component) -> TargetComponent {
 /// exactly what the inventory and feeds alone give.
 #[derive(Debug, Clone, Default)]
 pub struct History {
-    /// Finding id -> when it was first seen: the detection time its deadline counts from.
-    pub first_seen: HashMap<String, DateTime<Utc>>,
+    /// When each finding was first seen: the detection time its deadline counts from.
+    pub first_seen: Sightings,
     /// Occurrences already announced, with their environments: their notice has been served.
     pub announced: schedule::Announced,
     /// (environment, package) -> the window in progress that holds its upgrade: not re-planned
@@ -596,8 +599,8 @@ fn rank_findings(
     } else {
         (found.par_iter())
             .map(|f| {
-                let id = finding_id(&f.target, &f.package, &f.advisory);
-                history.first_seen.get(&id).map_or(now, |t| now.min(*t))
+                let seen = history.first_seen.get(&f.target, &f.package, &f.advisory);
+                seen.map_or(now, |t| now.min(t))
             })
             .collect()
     };

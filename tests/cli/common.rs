@@ -198,3 +198,64 @@ pub fn plan_view(mut plan: serde_json::Value) -> serde_json::Value {
     }
     plan
 }
+
+/// Rewrites the ledger at `db` as schema `version` (1 to 3) had it, as an older patchplan would
+/// have written it: a finding per first sighting (`ENV:PACKAGE:ADVISORY`), each notice file
+/// with its content; the rows of the tables both versions have are copied as they are.
+pub fn as_older_ledger(db: &Path, version: i64) {
+    let old = db.with_extension("older");
+    let _ = std::fs::remove_file(&old);
+    let conn = rusqlite::Connection::open(&old).unwrap();
+    conn.execute_batch("BEGIN").unwrap();
+    patchplan::ledger::schema::migrate(&conn, 0, version).unwrap();
+    conn.execute("ATTACH ?1 AS cur", [db.to_str().unwrap()])
+        .unwrap();
+    for table in ["runs", "windows", "window_events", "notices", "outbox"] {
+        let columns: Vec<String> = conn
+            .prepare("SELECT name FROM pragma_table_info(?1, 'main')")
+            .unwrap()
+            .query_map([table], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        if columns.is_empty() {
+            continue;
+        }
+        let columns = columns.join(", ");
+        conn.execute_batch(&format!(
+            "INSERT INTO main.{table} ({columns}) SELECT {columns} FROM cur.{table}"
+        ))
+        .unwrap();
+    }
+    conn.execute_batch(
+        "INSERT INTO main.findings (id, first_seen, first_run, last_run)
+         SELECT e.name || ':' || v.package || ':' || v.advisory, s.first_seen, s.first_run, s.first_run
+         FROM cur.sightings s, json_each(s.vulns) j
+         JOIN cur.sighting_vulns v ON v.id = j.value JOIN cur.sighting_envs e ON e.id = s.env",
+    )
+    .unwrap();
+    let files: Vec<(i64, String, Vec<u8>)> = conn
+        .prepare(
+            "SELECT f.notice, f.path, c.content FROM cur.notice_files f
+             JOIN cur.notice_contents c ON c.sha256 = f.content_sha256",
+        )
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    for (notice, path, content) in files {
+        let content = patchplan::ledger::contents::inflate(&content).unwrap();
+        conn.execute(
+            "INSERT INTO main.notice_files (notice, path, content) VALUES (?1, ?2, ?3)",
+            rusqlite::params![notice, path, content],
+        )
+        .unwrap();
+    }
+    conn.execute_batch("COMMIT; DETACH cur").unwrap();
+    drop(conn);
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+    }
+    std::fs::rename(&old, db).unwrap();
+}

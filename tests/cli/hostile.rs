@@ -205,6 +205,31 @@ fn ledger_import_checks_every_value_type_and_foreign_key() {
     assert!(err.contains("FOREIGN KEY constraint failed"), "{err}");
 }
 
+/// What foreign keys cannot check is checked too: a notice content must have the SHA-256 it is
+/// stored under, and a sighting may name only known vulnerabilities, in ascending order.
+#[test]
+fn ledger_import_checks_notice_contents_and_sightings() {
+    let tmp = example_copy();
+    let dir = tmp.path();
+    let export = planned_export(dir);
+    let refused = |e: &serde_json::Value, needle: &str| {
+        let (code, _, err) = no_panic(&import(dir, e));
+        assert_eq!(code, Some(2), "{err}");
+        assert!(err.contains(needle), "missing `{needle}` in {err}");
+        assert!(!dir.join("restored.db").exists());
+    };
+    let mut e = export.clone();
+    e["tables"]["notice_contents"][0]["content"] = "Dear customer, nothing to see here".into();
+    refused(&e, "does not have that SHA-256");
+    for bad in ["[999999]", "[2,1]", "{}", "not json", "[1.5]"] {
+        let mut e = export.clone();
+        e["tables"]["sightings"][0]["vulns"] = bad.into();
+        refused(&e, "is not an ascending array of sighting_vulns ids");
+    }
+    let o = import(dir, &export);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
 /// A ledger planned in `dir` at `name`, changed by `spoil` (with foreign keys off, as another
 /// program would); then `plan`, `history` and `ledger check` must each exit 2 naming `needle`,
 /// with the file untouched.

@@ -3,7 +3,7 @@
 //! window; bad ledger files refused untouched; export/import round trip; two plans at once; and
 //! plans killed at random moments over a larger generated inventory.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -421,7 +421,7 @@ fn check_export_and_import_round_trip() {
     plan_at(dir, "2026-10-30T18:00:00Z");
     let check = run_in(dir, &["ledger", "check"]);
     assert_eq!(check.status.code(), Some(0), "{}", stderr(&check));
-    assert!(stdout(&check).contains("ok (schema version 3)"));
+    assert!(stdout(&check).contains("ok (schema version 4)"));
     let export = run_in(dir, &["ledger", "export"]);
     assert_eq!(export.status.code(), Some(0));
     std::fs::write(dir.join("backup.json"), &export.stdout).unwrap();
@@ -566,12 +566,129 @@ fn plans_killed_at_random_moments_leave_a_sound_ledger() {
     };
     assert_eq!(notices(dir), notices(reference.path()));
     let export = json(dir, &["ledger", "export"]);
+    let contents: BTreeMap<&str, &str> = (export["tables"]["notice_contents"].as_array())
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["sha256"].as_str().unwrap(),
+                c["content"].as_str().unwrap(),
+            )
+        })
+        .collect();
     for f in export["tables"]["notice_files"].as_array().unwrap() {
         let path = dir.join("out").join(f["path"].as_str().unwrap());
         assert_eq!(
             std::fs::read_to_string(&path).unwrap(),
-            f["content"].as_str().unwrap()
+            contents[f["content_sha256"].as_str().unwrap()]
         );
     }
     assert_eq!(run_in(dir, &["ledger", "check"]).status.code(), Some(0));
+}
+
+/// Each first sighting in the ledger at `ledger` as (environment, package, advisory, first
+/// seen), read from its export.
+fn first_sightings(dir: &Path, ledger: &str) -> BTreeSet<(String, String, String, String)> {
+    let export = json(dir, &["ledger", "export", "--ledger", ledger]);
+    let rows = |table: &str| export["tables"][table].as_array().unwrap().clone();
+    let text = |v: &Value| v.as_str().unwrap().to_string();
+    let envs: BTreeMap<i64, String> = (rows("sighting_envs").iter())
+        .map(|e| (e["id"].as_i64().unwrap(), text(&e["name"])))
+        .collect();
+    let vulns: BTreeMap<i64, (String, String)> = (rows("sighting_vulns").iter())
+        .map(|v| {
+            let id = v["id"].as_i64().unwrap();
+            (id, (text(&v["package"]), text(&v["advisory"])))
+        })
+        .collect();
+    let mut all = BTreeSet::new();
+    for s in rows("sightings") {
+        let ids: Vec<i64> = serde_json::from_str(s["vulns"].as_str().unwrap()).unwrap();
+        for id in ids {
+            let (package, advisory) = vulns[&id].clone();
+            let env = envs[&s["env"].as_i64().unwrap()].clone();
+            all.insert((env, package, advisory, text(&s["first_seen"])));
+        }
+    }
+    all
+}
+
+/// A ledger that patchplan wrote at schema version 3 (a row per finding id, each notice file
+/// with its content) is migrated by the next plan: every first sighting survives, a Maven
+/// package keeps the `:` in its name, deadlines still count from the first sighting, and the
+/// notice files are rewritten from the migrated contents.
+#[test]
+fn a_version_3_ledger_keeps_its_first_sightings_and_notice_files() {
+    let tmp = example_copy();
+    let dir = tmp.path();
+    plan_at(dir, NOW);
+    let db = dir.join("inventory/.patchplan/ledger.db");
+    std::fs::copy(&db, dir.join("v4.db")).unwrap();
+    let mut before = first_sightings(dir, "v4.db");
+    assert!(!before.is_empty());
+    crate::common::as_older_ledger(&db, 3);
+    let maven = "hudson-prod:org.apache.logging.log4j:log4j-core:GHSA-jfh8-c2jp-5v3q";
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute(
+        "INSERT INTO findings VALUES (?1, '2026-10-20T09:00:00Z', 1, 1)",
+        [maven],
+    )
+    .unwrap();
+    drop(conn);
+    before.insert((
+        "hudson-prod".into(),
+        "org.apache.logging.log4j:log4j-core".into(),
+        "GHSA-jfh8-c2jp-5v3q".into(),
+        "2026-10-20T09:00:00Z".into(),
+    ));
+    std::fs::remove_dir_all(dir.join("out")).unwrap();
+    let later = "2026-11-20T09:00:00Z";
+    let migrated = plan_at(dir, later);
+    assert_eq!(
+        first_sightings(dir, "inventory/.patchplan/ledger.db"),
+        before
+    );
+    let check = run_in(dir, &["ledger", "check"]);
+    assert!(
+        stdout(&check).contains("ok (schema version 4)"),
+        "{}",
+        stderr(&check)
+    );
+    // The same plan as from the ledger that was never migrated, and not the plan of a first
+    // sighting now.
+    let plan_with = |ledger: &str, out: &str| {
+        let args = [
+            "plan", "--now", later, "--quiet", "--ledger", ledger, "--out", out,
+        ];
+        let o = run_in(dir, &args);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        crate::common::read_plan(&dir.join(out).join("plan.json"))
+    };
+    let deadlines = |plan: &Value| -> BTreeMap<String, Value> {
+        (plan["findings"].as_array().unwrap().iter())
+            .map(|f| (f["id"].as_str().unwrap().to_string(), f["deadline"].clone()))
+            .collect()
+    };
+    let unmigrated = plan_with("v4.db", "out-v4");
+    assert_eq!(deadlines(&migrated), deadlines(&unmigrated));
+    assert_ne!(
+        deadlines(&migrated),
+        deadlines(&plan_with("fresh.db", "out-fresh"))
+    );
+    let notices = dir.join("out/notices");
+    let mut compared = 0;
+    for customer in std::fs::read_dir(dir.join("out-v4/notices")).unwrap() {
+        for file in std::fs::read_dir(customer.unwrap().path()).unwrap() {
+            let path = file.unwrap().path();
+            let rel = path.strip_prefix(dir.join("out-v4/notices")).unwrap();
+            assert_eq!(
+                std::fs::read(notices.join(rel)).unwrap(),
+                std::fs::read(&path).unwrap(),
+                "{}",
+                rel.display()
+            );
+            compared += 1;
+        }
+    }
+    assert!(compared > 10, "{compared} notice files");
 }

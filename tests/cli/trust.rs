@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::common::{NOW, example_copy, run_in, shared, stderr, stdout};
+use crate::common::{NOW, as_older_ledger, example_copy, run_in, shared, stderr, stdout};
 
 /// An advisory with no fix for every `wispgate-portal` from 7.0.0 on: low severity, and
 /// nothing anyone can upgrade to.
@@ -270,12 +270,13 @@ fn a_now_before_the_ledgers_latest_run_is_refused() {
     }
     // Nothing moved: the same runs, first sightings and windows.
     assert_eq!(export(dir), before);
-    let first_seen: Vec<&Value> = before["tables"]["findings"]
+    let first_seen: Vec<&Value> = before["tables"]["sightings"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|f| &f["first_seen"])
+        .map(|s| &s["first_seen"])
         .collect();
+    assert!(!first_seen.is_empty());
     assert!(first_seen.iter().all(|t| *t == "2026-10-27T09:00:00Z"));
     // The same instant again is fine: a re-plan.
     plan(dir, "2026-10-28T09:00:00Z");
@@ -417,14 +418,7 @@ fn a_version_1_ledger_is_migrated_and_complete_then_falls_back_to_out() {
     let dir = tmp.path();
     plan(dir, NOW);
     // Make it a ledger as an older patchplan wrote it: no outbox, no `out` column, version 1.
-    let db = dir.join("inventory/.patchplan/ledger.db");
-    {
-        let conn = rusqlite::Connection::open(&db).unwrap();
-        conn.execute_batch(
-            "DROP TABLE outbox; ALTER TABLE runs DROP COLUMN out; PRAGMA user_version = 1;",
-        )
-        .unwrap();
-    }
+    as_older_ledger(&dir.join("inventory/.patchplan/ledger.db"), 1);
     // Read-only commands ask for the migration; complete (a write) migrates.
     let emergency = "emergency.iberia-prod.20261027T1100Z";
     let o = run_in(
@@ -441,7 +435,7 @@ fn a_version_1_ledger_is_migrated_and_complete_then_falls_back_to_out() {
     );
     let check = run_in(dir, &["ledger", "check"]);
     assert!(
-        stdout(&check).contains("ok (schema version 3)"),
+        stdout(&check).contains("ok (schema version 4)"),
         "{}",
         stdout(&check)
     );

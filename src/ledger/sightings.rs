@@ -1,0 +1,414 @@
+//! First sightings in the ledger: when each finding was first seen, the detection time its
+//! deadline counts from.
+//!
+//! Environments (`sighting_envs`) and vulnerabilities (`sighting_vulns`: package, advisory) are
+//! stored once each; a `sightings` row says which vulnerabilities (a JSON array of their ids,
+//! ascending) a run first saw in one environment, and when. A first plan of a fleet writes one
+//! row per environment, a re-plan only the rows of environments with something new, and nothing
+//! at all when nothing is new. [`Ledger::sightings`] reads them into a
+//! [`Sightings`], which also says what a run has not seen before.
+
+use chrono::{DateTime, Utc};
+use hashbrown::HashMap;
+use rayon::prelude::*;
+use rusqlite::{CachedStatement, Connection, Row, params};
+
+use super::store::{parse_ts, ts};
+use super::{Ledger, Result};
+use crate::plan::{KnownEnv, Sightings, SightingsBuilder};
+
+impl Ledger {
+    /// Every first sighting.
+    pub fn sightings(&self) -> Result<Sightings> {
+        load(self.conn()).map_err(|e| self.err(e))
+    }
+
+    /// Records, as first seen in run `run` at `now`, the findings of `seen` (environment,
+    /// package, advisory) that `known` (this ledger's sightings, read in the same transaction)
+    /// lacks; returns how many that was.
+    pub fn record_sightings<'a>(
+        &self,
+        run: i64,
+        now: DateTime<Utc>,
+        known: &Sightings,
+        seen: impl IntoParallelIterator<Item = (&'a str, &'a str, &'a str)>,
+    ) -> Result<usize> {
+        let fresh = Fresh::sort(known, seen);
+        if fresh.envs.is_empty() {
+            return Ok(0);
+        }
+        fresh
+            .write(self.conn(), run, &ts(now))
+            .map_err(|e| self.err(e))
+    }
+
+    /// Each `sightings` row whose `vulns` is not an ascending JSON array of known
+    /// vulnerability ids (the one reference SQLite's foreign keys cannot check).
+    pub(super) fn sighting_problems(&self) -> Result<Vec<String>> {
+        let conn = self.conn();
+        let mut ids = std::collections::HashSet::new();
+        each(conn, "SELECT id FROM sighting_vulns", |r| {
+            ids.insert(r.get::<_, i64>(0)?);
+            Ok(())
+        })
+        .map_err(|e| self.err(e))?;
+        let mut problems = Vec::new();
+        each(conn, "SELECT id, vulns FROM sightings ORDER BY id", |r| {
+            let text = r.get_ref(1)?.as_str()?;
+            let sound = serde_json::from_str::<Vec<i64>>(text).is_ok_and(|v| {
+                v.windows(2).all(|w| w[0] < w[1]) && v.iter().all(|id| ids.contains(id))
+            });
+            if !sound {
+                problems.push(format!(
+                    "sightings row {}: vulns {} is not an ascending array of sighting_vulns ids",
+                    r.get::<_, i64>(0)?,
+                    crate::diag::excerpt(text)
+                ));
+            }
+            Ok(())
+        })
+        .map_err(|e| self.err(e))?;
+        Ok(problems)
+    }
+}
+
+/// A finding id, `ENVIRONMENT:PACKAGE:ADVISORY`, as its three parts. An environment id never
+/// contains `:` (the inventory refuses one); the advisory is what follows the last `:`, unless
+/// that is only digits: an erratum such as `ALSA-2024:4312` has a `:` of its own, and no
+/// advisory id is a bare number. The package is what lies between, and may contain `:` too
+/// (Maven's `group:artifact`).
+pub fn split_id(id: &str) -> (&str, &str, &str) {
+    let (env, rest) = id.split_once(':').unwrap_or((id, ""));
+    let (mut package, mut advisory) = rest.rsplit_once(':').unwrap_or(("", rest));
+    let bare_number = !advisory.is_empty() && advisory.bytes().all(|b| b.is_ascii_digit());
+    if bare_number && let Some((p, _)) = package.rsplit_once(':') {
+        (package, advisory) = (p, &rest[p.len() + 1..]);
+    }
+    (env, package, advisory)
+}
+
+fn load(conn: &Connection) -> rusqlite::Result<Sightings> {
+    let mut b = SightingsBuilder::default();
+    each(conn, "SELECT id, name FROM sighting_envs", |r| {
+        b.env(r.get(0)?, r.get_ref(1)?.as_str()?);
+        Ok(())
+    })?;
+    each(
+        conn,
+        "SELECT id, package, advisory FROM sighting_vulns",
+        |r| {
+            b.vuln(r.get(0)?, r.get_ref(1)?.as_str()?, r.get_ref(2)?.as_str()?);
+            Ok(())
+        },
+    )?;
+    each(conn, "SELECT env, first_seen, vulns FROM sightings", |r| {
+        let at = parse_ts(r.get_ref(1)?.as_str()?)?;
+        let vulns: Vec<u32> = serde_json::from_str(r.get_ref(2)?.as_str()?).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(2, rusqlite::types::Type::Text, e.into())
+        })?;
+        b.seen(r.get(0)?, at, &vulns);
+        Ok(())
+    })?;
+    Ok(b.build())
+}
+
+fn each(
+    conn: &Connection,
+    sql: &str,
+    mut f: impl FnMut(&Row) -> rusqlite::Result<()>,
+) -> rusqlite::Result<()> {
+    let mut stmt = conn.prepare(sql)?;
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        f(r)?;
+    }
+    Ok(())
+}
+
+/// A vulnerability of a new sighting: one the ledger knows (its id), or a new one (its index
+/// among [`Fresh::vulns`]).
+#[derive(Clone, Copy)]
+enum Vuln {
+    Known(u32),
+    New(u32),
+}
+
+/// The sightings of a run that the ledger lacks, by environment.
+#[derive(Default)]
+struct Fresh<'a> {
+    /// Each environment with something new: its name, its id when the ledger knows it, and
+    /// what is new there.
+    envs: Vec<(&'a str, Option<u32>, Vec<Vuln>)>,
+    by_env: HashMap<&'a str, usize>,
+    /// The vulnerabilities the ledger does not know yet.
+    vulns: Vec<(&'a str, &'a str)>,
+    by_vuln: HashMap<(&'a str, &'a str), u32>,
+}
+
+impl<'a> Fresh<'a> {
+    /// What of `seen` is not in `known`, looked up on every core.
+    fn sort(
+        known: &Sightings,
+        seen: impl IntoParallelIterator<Item = (&'a str, &'a str, &'a str)>,
+    ) -> Fresh<'a> {
+        (seen.into_par_iter())
+            .fold(
+                // Boxed: `fold` moves its accumulator from one item to the next.
+                || {
+                    Box::new(Scan {
+                        known,
+                        fresh: Fresh::default(),
+                        last: None,
+                    })
+                },
+                |mut scan, (env, package, advisory)| {
+                    scan.see(env, package, advisory);
+                    scan
+                },
+            )
+            .map(|scan| scan.fresh)
+            .reduce(Fresh::default, Fresh::merge)
+    }
+
+    /// The index of environment `env` (with id `id`, when known) in `envs`.
+    fn slot(&mut self, env: &'a str, id: Option<u32>) -> usize {
+        let next = self.envs.len();
+        let at = *self.by_env.entry(env).or_insert(next);
+        if at == next {
+            self.envs.push((env, id, Vec::new()));
+        }
+        at
+    }
+
+    /// The new vulnerability (`package`, `advisory`).
+    fn new_vuln(&mut self, package: &'a str, advisory: &'a str) -> u32 {
+        let next = self.vulns.len() as u32;
+        let at = *self.by_vuln.entry((package, advisory)).or_insert(next);
+        if at == next {
+            self.vulns.push((package, advisory));
+        }
+        at
+    }
+
+    /// `self` then `other`, in the order they were seen.
+    fn merge(mut self, other: Fresh<'a>) -> Fresh<'a> {
+        if self.envs.is_empty() {
+            return other;
+        }
+        let renumbered: Vec<u32> = (other.vulns.iter())
+            .map(|&(package, advisory)| self.new_vuln(package, advisory))
+            .collect();
+        for (env, id, vulns) in other.envs {
+            let at = self.slot(env, id);
+            self.envs[at].2.extend(vulns.into_iter().map(|v| match v {
+                Vuln::New(i) => Vuln::New(renumbered[i as usize]),
+                known => known,
+            }));
+        }
+        self
+    }
+
+    /// Writes the new environments, vulnerabilities and a sightings row per environment;
+    /// returns how many sightings that was.
+    fn write(self, conn: &Connection, run: i64, first_seen: &str) -> rusqlite::Result<usize> {
+        let mut w = Writer::new(conn)?;
+        let vulns = (self.vulns.iter())
+            .map(|(package, advisory)| w.vuln(package, advisory))
+            .collect::<rusqlite::Result<Vec<u32>>>()?;
+        let mut count = 0;
+        let mut ids = Vec::new();
+        for (name, id, new) in self.envs {
+            let env = match id {
+                Some(id) => id,
+                None => w.env(name)?,
+            };
+            ids.clear();
+            ids.extend(new.iter().map(|v| match *v {
+                Vuln::Known(id) => id,
+                Vuln::New(at) => vulns[at as usize],
+            }));
+            count += w.group(env, run, first_seen, &mut ids)?;
+        }
+        Ok(count)
+    }
+}
+
+/// One core's pass over part of a run's sightings.
+struct Scan<'s, 'a> {
+    known: &'s Sightings,
+    fresh: Fresh<'a>,
+    /// The environment of the last sighting, when the ledger knows it, and its index in
+    /// `fresh.envs` when it has something new: a plan's findings come mostly grouped by
+    /// environment, so most sightings look up only their vulnerability.
+    last: Option<(&'a str, Option<KnownEnv<'s>>, Option<usize>)>,
+}
+
+impl<'a> Scan<'_, 'a> {
+    fn see(&mut self, env: &'a str, package: &'a str, advisory: &'a str) {
+        let (known_env, slot) = match self.last {
+            Some((name, known_env, slot)) if std::ptr::eq(name, env) || name == env => {
+                (known_env, slot)
+            }
+            _ => (
+                self.known.environment(env),
+                self.fresh.by_env.get(env).copied(),
+            ),
+        };
+        let vuln = match self.known.vuln_id(package, advisory) {
+            Some(id) if known_env.is_some_and(|e| e.first_seen(id).is_some()) => {
+                self.last = Some((env, known_env, slot));
+                return;
+            }
+            Some(id) => Vuln::Known(id),
+            None => Vuln::New(self.fresh.new_vuln(package, advisory)),
+        };
+        let slot = slot.unwrap_or_else(|| self.fresh.slot(env, known_env.map(|e| e.id())));
+        self.fresh.envs[slot].2.push(vuln);
+        self.last = Some((env, known_env, Some(slot)));
+    }
+}
+
+/// The statements that write sightings, prepared once for a run (or a migration).
+pub(super) struct Writer<'c> {
+    env: CachedStatement<'c>,
+    vuln: CachedStatement<'c>,
+    group: CachedStatement<'c>,
+}
+
+impl<'c> Writer<'c> {
+    pub(super) fn new(conn: &'c Connection) -> rusqlite::Result<Writer<'c>> {
+        Ok(Writer {
+            env: conn.prepare_cached("INSERT INTO sighting_envs (name) VALUES (?1)")?,
+            vuln: conn
+                .prepare_cached("INSERT INTO sighting_vulns (package, advisory) VALUES (?1, ?2)")?,
+            group: conn.prepare_cached(
+                "INSERT INTO sightings (env, first_run, first_seen, vulns) VALUES (?1, ?2, ?3, ?4)",
+            )?,
+        })
+    }
+
+    /// A new environment's id.
+    pub(super) fn env(&mut self, name: &str) -> rusqlite::Result<u32> {
+        id(self.env.insert([name])?)
+    }
+
+    /// A new vulnerability's id.
+    pub(super) fn vuln(&mut self, package: &str, advisory: &str) -> rusqlite::Result<u32> {
+        id(self.vuln.insert([package, advisory])?)
+    }
+
+    /// Records `vulns` (ids, in any order) as first seen in `env` by run `run` at `first_seen`;
+    /// returns how many distinct ones that was.
+    pub(super) fn group(
+        &mut self,
+        env: u32,
+        run: i64,
+        first_seen: &str,
+        vulns: &mut Vec<u32>,
+    ) -> rusqlite::Result<usize> {
+        vulns.sort_unstable();
+        vulns.dedup();
+        let list = serde_json::to_string(vulns).expect("ids serialise");
+        self.group.execute(params![env, run, first_seen, list])?;
+        Ok(vulns.len())
+    }
+}
+
+/// A new row's id, which [`Sightings`] keeps in 32 bits.
+fn id(rowid: i64) -> rusqlite::Result<u32> {
+    u32::try_from(rowid).map_err(|_| rusqlite::Error::IntegralValueOutOfRange(0, rowid))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::store::RunRow;
+
+    fn at(day: u32) -> DateTime<Utc> {
+        format!("2026-10-{day:02}T09:00:00Z").parse().unwrap()
+    }
+
+    fn count(ledger: &Ledger, table: &str) -> i64 {
+        let sql = format!("SELECT count(*) FROM {table}");
+        ledger.conn().query_row(&sql, [], |r| r.get(0)).unwrap()
+    }
+
+    /// Records `seen` as a run at `day`; returns how many were new.
+    fn record(ledger: &Ledger, day: u32, seen: &[(&str, &str, &str)]) -> usize {
+        let known = ledger.sightings().unwrap();
+        let run = ledger
+            .insert_run(&RunRow {
+                recorded_at: at(day),
+                now: at(day),
+                inventory_sha256: String::new(),
+                feeds: "[]".into(),
+                findings: seen.len() as i64,
+                windows: 0,
+                notices: 0,
+                out: None,
+            })
+            .unwrap();
+        let seen = seen.par_iter().copied();
+        ledger.record_sightings(run, at(day), &known, seen).unwrap()
+    }
+
+    #[test]
+    fn ids_split_at_the_first_and_last_colon() {
+        let case = |id: &str, want: (&str, &str, &str)| assert_eq!(split_id(id), want, "{id}");
+        case(
+            "e1:serde:RUSTSEC-2024-0001",
+            ("e1", "serde", "RUSTSEC-2024-0001"),
+        );
+        case(
+            "prod:org.apache.logging.log4j:log4j-core:GHSA-jfh8-c2jp-5v3q",
+            (
+                "prod",
+                "org.apache.logging.log4j:log4j-core",
+                "GHSA-jfh8-c2jp-5v3q",
+            ),
+        );
+        case(
+            "e1:openssl:ALSA-2024:4312",
+            ("e1", "openssl", "ALSA-2024:4312"),
+        );
+        case("e1:g:a:RHSA-2024:1", ("e1", "g:a", "RHSA-2024:1"));
+        case("e1:x", ("e1", "", "x"));
+        case("e1:x:2024", ("e1", "x", "2024"));
+    }
+
+    #[test]
+    fn a_run_records_only_what_is_new() {
+        let ledger = Ledger::in_memory().unwrap();
+        let first = [
+            ("e1", "serde", "RUSTSEC-1"),
+            ("e1", "org.apache:log4j", "CVE-2"),
+            ("e2", "serde", "RUSTSEC-1"),
+            ("e1", "serde", "RUSTSEC-1"),
+        ];
+        assert_eq!(record(&ledger, 27, &first), 3);
+        assert_eq!(count(&ledger, "sightings"), 2, "a row per environment");
+        // A re-plan with nothing new writes nothing.
+        assert_eq!(record(&ledger, 28, &first), 0);
+        assert_eq!(count(&ledger, "sightings"), 2);
+        let more = [
+            ("e2", "org.apache:log4j", "CVE-2"),
+            ("e3", "serde", "RUSTSEC-3"),
+        ];
+        assert_eq!(record(&ledger, 29, &[&first[..], &more[..]].concat()), 2);
+        assert_eq!(count(&ledger, "sightings"), 4);
+        assert_eq!(count(&ledger, "sighting_envs"), 3);
+        assert_eq!(count(&ledger, "sighting_vulns"), 3);
+        let seen = ledger.sightings().unwrap();
+        let case = |env: &str, package: &str, advisory: &str, day: u32| {
+            let got = seen.get(env, package, advisory);
+            assert_eq!(got, Some(at(day)), "{env}:{package}:{advisory}");
+        };
+        case("e1", "serde", "RUSTSEC-1", 27);
+        case("e1", "org.apache:log4j", "CVE-2", 27);
+        case("e2", "serde", "RUSTSEC-1", 27);
+        case("e2", "org.apache:log4j", "CVE-2", 29);
+        case("e3", "serde", "RUSTSEC-3", 29);
+        assert_eq!(seen.len(), 5);
+        assert!(ledger.sighting_problems().unwrap().is_empty());
+    }
+}
