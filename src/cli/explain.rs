@@ -27,7 +27,8 @@ pub fn run(cli: &Cli, args: &ExplainArgs) -> Result<Outcome> {
     // First sightings from the ledger, when there is one (read only: explain records nothing).
     let history = match crate::ledger::Ledger::open_existing(&cli.ledger_path())? {
         Some(ledger) => {
-            crate::ledger::issue::history(&ledger, cli.now(), inv.policy.outcome_grace)?
+            let open = ledger.open_windows()?;
+            crate::ledger::issue::history(&ledger, &open, cli.now(), inv.policy.outcome_grace)?
         }
         None => crate::plan::History::default(),
     };

@@ -59,12 +59,14 @@ pub fn run(cli: &Cli, args: &PlanArgs) -> Result<Outcome> {
         }
         .into());
     }
-    let history = issue::history(&ledger, cli.now(), inv.policy.outcome_grace)?;
+    let open = ledger.open_windows()?;
+    let history = issue::history(&ledger, &open, cli.now(), inv.policy.outcome_grace)?;
     clock.lap("ledger history");
     let mut plan = crate::plan::build_with(&inv, &targets, &feeds, cli.now(), &history);
     plan.warnings.splice(0..0, refreshed);
     clock.lap("match, rank, schedule");
-    let changes = issue::changes(&ledger, &inv, &plan)?;
+    let changes = issue::changes(&ledger, &open, &inv, &plan)?;
+    drop(open);
     clock.lap("ledger diff");
     plan.warnings.extend(changes.notes.iter().cloned());
     let mut skipped = Vec::new();

@@ -132,7 +132,7 @@ impl Ledger {
             .conn()
             .prepare(
                 "SELECT f.notice, f.path, c.content FROM notice_files f
-                 LEFT JOIN notice_contents c ON c.sha256 = f.content_sha256 AND f.path LIKE '%.json'
+                 LEFT JOIN notice_contents c ON c.sha256 = f.content_sha256 AND substr(f.path, -5) = '.json'
                  ORDER BY f.notice, f.path",
             )
             .map_err(|e| self.err(e))?;

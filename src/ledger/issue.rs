@@ -21,17 +21,23 @@ use crate::notice::{self, NoticeSpec, RenderedNotice, Renderer};
 use crate::plan::{History, Plan};
 use crate::schedule::{Window, WindowKind};
 
-/// What the ledger remembers that changes the plan made at `now`. A window that has started
-/// holds its upgrades until its outcome is recorded; one that ended more than `grace` ago without
-/// an outcome no longer does (its upgrades are treated as not done), and either way a window
-/// past its end is reported as overdue.
-pub fn history(ledger: &Ledger, now: DateTime<Utc>, grace: Duration) -> Result<History> {
+/// What the ledger remembers that changes the plan made at `now`, with its `open` windows (see
+/// [`Ledger::open_windows`]; read once for a run, they are a fleet's largest rows). A window
+/// that has started holds its upgrades until its outcome is recorded; one that ended more than
+/// `grace` ago without an outcome no longer does (its upgrades are treated as not done), and
+/// either way a window past its end is reported as overdue.
+pub fn history(
+    ledger: &Ledger,
+    open: &[LedgerWindow],
+    now: DateTime<Utc>,
+    grace: Duration,
+) -> Result<History> {
     let mut h = History {
         first_seen: ledger.sightings()?,
         ..History::default()
     };
     let at = |t: DateTime<Utc>| t.format("%Y-%m-%d %H:%M UTC").to_string();
-    for l in ledger.open_windows()? {
+    for l in open {
         let w = &l.window;
         if l.state == WindowState::InProgress || w.start <= now {
             let record = format!(
@@ -66,9 +72,13 @@ pub fn history(ledger: &Ledger, now: DateTime<Utc>, grace: Duration) -> Result<H
     Ok(h)
 }
 
-/// What `plan` issues, compared with what the ledger announced.
-pub fn changes(ledger: &Ledger, inv: &Inventory, plan: &Plan) -> Result<Changes> {
-    let open = ledger.open_windows()?;
+/// What `plan` issues, compared with what the ledger announced: its `open` windows.
+pub fn changes(
+    ledger: &Ledger,
+    open: &[LedgerWindow],
+    inv: &Inventory,
+    plan: &Plan,
+) -> Result<Changes> {
     let detailed = inv
         .customers
         .iter()
@@ -81,7 +91,7 @@ pub fn changes(ledger: &Ledger, inv: &Inventory, plan: &Plan) -> Result<Changes>
         detailed,
         taken: ledger.keys()?,
     };
-    Ok(diff::diff(&open, &plan.windows, &mut cx))
+    Ok(diff::diff(open, &plan.windows, &mut cx))
 }
 
 /// A notice to issue, rendered.

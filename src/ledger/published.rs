@@ -4,7 +4,6 @@
 //! customers' Atom feeds and the operator's list of notices.
 
 use super::diff::LedgerWindow;
-use super::store::{WINDOW_COLUMNS, window_row};
 use super::{Ledger, Result};
 
 /// A notice as issued, with its files.
@@ -28,11 +27,7 @@ pub struct PublishedNotice {
 impl Ledger {
     /// Every window, by start then key; `LedgerWindow::state` says which are current.
     pub fn all_windows(&self) -> Result<Vec<LedgerWindow>> {
-        let sql = format!("SELECT {WINDOW_COLUMNS} FROM windows w ORDER BY w.start, w.key");
-        let mut stmt = self.conn().prepare(&sql).map_err(|e| self.err(e))?;
-        let rows = stmt.query_map([], window_row).map_err(|e| self.err(e))?;
-        rows.collect::<rusqlite::Result<_>>()
-            .map_err(|e| self.err(e))
+        self.windows("")
     }
 
     /// Every notice issued, in the order issued, with its files.

@@ -51,12 +51,32 @@ pub(super) const WINDOW_COLUMNS: &str = "w.key, w.uid, w.sequence, w.state, w.sn
 impl Ledger {
     /// The windows whose story is not over (`planned` or `in_progress`), by start.
     pub fn open_windows(&self) -> Result<Vec<LedgerWindow>> {
-        let sql = format!(
-            "SELECT {WINDOW_COLUMNS} FROM windows w WHERE w.state IN ('planned', 'in_progress') ORDER BY w.start, w.key"
-        );
+        self.windows("WHERE w.state IN ('planned', 'in_progress')")
+    }
+
+    /// The windows that `filter` (a WHERE clause on `windows w`, or nothing) selects, by start
+    /// then key. A fleet's snapshots run to tens of MB of JSON: they are read on every core,
+    /// and sorted here rather than by SQLite, which would sort them along.
+    pub(super) fn windows(&self, filter: &str) -> Result<Vec<LedgerWindow>> {
+        use rayon::prelude::*;
+        let sql = format!("SELECT {WINDOW_COLUMNS}, w.start FROM windows w {filter}");
         let mut stmt = self.conn().prepare(&sql).map_err(|e| self.err(e))?;
-        let rows = stmt.query_map([], window_row).map_err(|e| self.err(e))?;
-        rows.collect::<rusqlite::Result<_>>()
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(6)?,
+                    r.get::<_, String>(0)?,
+                    RawWindow::read(r)?,
+                ))
+            })
+            .map_err(|e| self.err(e))?;
+        let mut raw: Vec<(String, String, RawWindow)> = rows
+            .collect::<rusqlite::Result<_>>()
+            .map_err(|e| self.err(e))?;
+        raw.sort_unstable_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+        (raw.into_par_iter())
+            .map(|(_, _, w)| w.parse())
+            .collect::<rusqlite::Result<_>>()
             .map_err(|e| self.err(e))
     }
 
@@ -119,7 +139,9 @@ impl Ledger {
         Ok(self.conn().last_insert_rowid())
     }
 
-    /// Inserts or updates windows, with an event for each change of state.
+    /// Inserts or updates windows, with an event for each change of state. A window the run
+    /// leaves as it was is not rewritten (a fleet re-plan rewrote tens of MB of snapshots), so
+    /// `updated_run` is the last run that changed it.
     pub fn write_windows(
         &self,
         run: Option<i64>,
@@ -133,7 +155,9 @@ impl Ledger {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)
                  ON CONFLICT(key) DO UPDATE SET current_id = excluded.current_id, sequence = excluded.sequence,
                    start = excluded.start, end = excluded.end, state = excluded.state, facts = excluded.facts,
-                   snapshot = excluded.snapshot, updated_run = excluded.updated_run",
+                   snapshot = excluded.snapshot, updated_run = excluded.updated_run
+                 WHERE (current_id, sequence, start, end, state, facts, snapshot) IS NOT
+                   (excluded.current_id, excluded.sequence, excluded.start, excluded.end, excluded.state, excluded.facts, excluded.snapshot)",
             )
             .map_err(|e| self.err(e))?;
         for w in windows {
@@ -237,18 +261,45 @@ impl Ledger {
 }
 
 pub(super) fn window_row(r: &Row) -> rusqlite::Result<LedgerWindow> {
-    let state: String = r.get(3)?;
-    let snapshot: String = r.get(4)?;
-    let bad = |e: Box<dyn std::error::Error + Send + Sync>| {
-        rusqlite::Error::FromSqlConversionFailure(3, rusqlite::types::Type::Text, e)
-    };
-    Ok(LedgerWindow {
-        key: r.get(0)?,
-        uid: r.get(1)?,
-        sequence: r.get(2)?,
-        state: WindowState::parse(&state)
-            .ok_or_else(|| bad(format!("unknown window state `{state}`").into()))?,
-        window: serde_json::from_str(&snapshot).map_err(|e| bad(Box::new(e)))?,
-        facts: r.get(5)?,
-    })
+    RawWindow::read(r)?.parse()
+}
+
+/// A window's row as read, its state and snapshot not parsed yet.
+struct RawWindow {
+    key: String,
+    uid: String,
+    sequence: u32,
+    state: String,
+    snapshot: String,
+    facts: String,
+}
+
+impl RawWindow {
+    /// The [`WINDOW_COLUMNS`] of `r`.
+    fn read(r: &Row) -> rusqlite::Result<RawWindow> {
+        Ok(RawWindow {
+            key: r.get(0)?,
+            uid: r.get(1)?,
+            sequence: r.get(2)?,
+            state: r.get(3)?,
+            snapshot: r.get(4)?,
+            facts: r.get(5)?,
+        })
+    }
+
+    fn parse(self) -> rusqlite::Result<LedgerWindow> {
+        let bad = |e: Box<dyn std::error::Error + Send + Sync>| {
+            rusqlite::Error::FromSqlConversionFailure(3, rusqlite::types::Type::Text, e)
+        };
+        let state = WindowState::parse(&self.state)
+            .ok_or_else(|| bad(format!("unknown window state `{}`", self.state).into()))?;
+        Ok(LedgerWindow {
+            key: self.key,
+            uid: self.uid,
+            sequence: self.sequence,
+            state,
+            window: serde_json::from_str(&self.snapshot).map_err(|e| bad(Box::new(e)))?,
+            facts: self.facts,
+        })
+    }
 }

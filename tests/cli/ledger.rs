@@ -692,3 +692,25 @@ fn a_version_3_ledger_keeps_its_first_sightings_and_notice_files() {
     }
     assert!(compared > 10, "{compared} notice files");
 }
+
+/// A re-plan at the same instant finds nothing new: it records its run, and no first sighting
+/// and no window (a fleet's are millions of findings and tens of MB of window snapshots).
+#[test]
+fn a_replan_with_nothing_new_writes_only_its_run() {
+    let tmp = example_copy();
+    let dir = tmp.path();
+    plan_at(dir, NOW);
+    let before = json(dir, &["ledger", "export"]);
+    plan_at(dir, NOW);
+    let after = json(dir, &["ledger", "export"]);
+    let tables = |e: &Value| e["tables"].as_object().unwrap().clone();
+    for (table, rows) in tables(&after) {
+        match table.as_str() {
+            "runs" => assert_eq!(rows.as_array().unwrap().len(), 2),
+            _ => assert_eq!(rows, before["tables"][&table], "{table}"),
+        }
+    }
+    let windows = after["tables"]["windows"].as_array().unwrap();
+    assert!(!windows.is_empty());
+    assert!(windows.iter().all(|w| w["updated_run"] == 1));
+}
