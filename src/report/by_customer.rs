@@ -188,7 +188,7 @@ mod tests {
             package: "pkg".into(),
             from: "1".into(),
             to: "2".into(),
-            findings: Vec::new(),
+            findings: Default::default(),
             decision: if k == 'P' {
                 Decision::Track
             } else {
