@@ -1,10 +1,11 @@
 //! What the operator page counts of the findings, made in one pass over them. A fleet has
 //! millions of findings and a pass over them costs more than the rest of the page, so the
-//! summary's tables and the timeline's deadlines share the one pass.
+//! summary's tables and the timeline's deadlines share the one pass, made on every core.
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
+use rayon::prelude::*;
 
 use super::Sources;
 use super::by_customer::Shown;
@@ -27,6 +28,9 @@ pub const STATUSES: [Status; 5] = [
     Status::Fixed,
 ];
 
+/// Findings counted at a time on one core.
+const CHUNK: usize = 1 << 16;
+
 /// The counts, each over every finding of the plan.
 pub struct Tally {
     /// Findings by decision and status, in the order of [`DECISIONS`] and [`STATUSES`].
@@ -40,14 +44,17 @@ pub struct Tally {
 impl Tally {
     pub fn of(src: &Sources, shown: &Shown) -> Tally {
         let customer = shown_customer_of_environment(src, shown);
-        let mut tally = Tally {
+        let empty = || Tally {
             by_decision: Default::default(),
             unscheduled: Default::default(),
             deadlines: vec![Vec::new(); shown.shares.len()],
         };
-        for f in &src.plan.findings {
-            tally.add(f, &customer);
-        }
+        let mut tally = (src.plan.findings.par_chunks(CHUNK))
+            .fold(empty, |mut tally, chunk| {
+                chunk.iter().for_each(|f| tally.add(f, &customer));
+                tally
+            })
+            .reduce(empty, Tally::merge);
         for d in &mut tally.deadlines {
             d.sort_unstable();
             d.dedup();
@@ -55,6 +62,8 @@ impl Tally {
         tally
     }
 
+    /// Counts `f`, whose environment's customer has the place `customer[f.target]` among the
+    /// shown.
     fn add(&mut self, f: &PlanFinding, customer: &[Option<usize>]) {
         let decision = index(&DECISIONS, f.risk.decision);
         self.by_decision[decision][index(&STATUSES, f.status)] += 1;
@@ -68,6 +77,23 @@ impl Tally {
         if let (Some(d), Some(&Some(c))) = (f.risk.deadline, customer.get(f.target)) {
             self.deadlines[c].push(d);
         }
+    }
+
+    /// These counts and deadlines with `other`'s.
+    fn merge(mut self, other: Tally) -> Tally {
+        let counts = (self.by_decision.as_flattened_mut().iter_mut())
+            .zip(other.by_decision.as_flattened())
+            .chain(
+                (self.unscheduled.as_flattened_mut().iter_mut())
+                    .zip(other.unscheduled.as_flattened()),
+            );
+        for (n, m) in counts {
+            *n += m;
+        }
+        for (d, more) in self.deadlines.iter_mut().zip(other.deadlines) {
+            d.extend(more);
+        }
+        self
     }
 
     /// Open findings in no window.
