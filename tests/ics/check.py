@@ -209,12 +209,17 @@ def words_of(window, plan):
     for t in window["tasks"]:
         required |= {t["package"], t["from"], t["to"]}
     forbidden = set(required)
+    # plan.json v2 keeps each advisory's aliases once, and each ranking (with its CVSS) once.
+    advisories = plan.get("advisories", {})
+    assessments = plan.get("assessments", {})
     for f in plan["findings"]:
         if f["id"] in ids:
             required.add(f["advisory"])
-            forbidden |= {f["advisory"], *f["aliases"]}
-            if f.get("cvss"):
-                forbidden.add(f["cvss"]["vector"])
+            aliases = f.get("aliases", advisories.get(f["advisory"], {}).get("aliases", []))
+            forbidden |= {f["advisory"], *aliases}
+            cvss = f.get("cvss") or assessments.get(str(f.get("assessment")), {}).get("cvss")
+            if cvss:
+                forbidden.add(cvss["vector"])
     return required, forbidden
 
 
