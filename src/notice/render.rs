@@ -105,12 +105,6 @@ impl Renderer {
         }
     }
 
-    /// Renders `view` in `format` with its locale's template for its kind.
-    pub fn render(&self, view: &NoticeView, format: &str) -> Result<String> {
-        self.try_render(view, format)
-            .map_err(|d| Error::Invalid(vec![d]))
-    }
-
     /// Renders `view` in every template format, in [`TEMPLATE_FORMATS`] order: the view is
     /// turned into template data once for all of them.
     pub fn render_all(&self, view: &NoticeView) -> Result<Vec<(&'static str, String)>> {
