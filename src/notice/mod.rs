@@ -521,6 +521,9 @@ pub fn stage_files(out: &Path, files: &[(String, String)]) -> Result<Staged> {
             std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
             made = Some(dir.to_path_buf());
         }
+        if unchanged(&path, content.as_bytes()) {
+            continue;
+        }
         let mut tmp = path.clone().into_os_string();
         tmp.push(".partial");
         let tmp = PathBuf::from(tmp);
@@ -546,6 +549,16 @@ impl Drop for Staged {
             let _ = std::fs::remove_file(tmp);
         }
     }
+}
+
+/// Whether `path` is already a regular file holding exactly `content`: such a file is left as it
+/// is (its time stamps too), as make or rsync leave an up-to-date output, and a re-run over an
+/// unchanged plan writes nothing. A symbolic link is never taken as up to date: publishing
+/// replaces it with a file.
+fn unchanged(path: &Path, content: &[u8]) -> bool {
+    let same_size = std::fs::symlink_metadata(path)
+        .is_ok_and(|m| m.is_file() && m.len() == content.len() as u64);
+    same_size && std::fs::read(path).is_ok_and(|old| old == content)
 }
 
 /// `rel` as a path that cannot leave the directory it is joined to.
@@ -617,5 +630,48 @@ mod path_tests {
             assert!(contained(bad).is_err(), "{bad}");
         }
         assert!(contained("notices/a/b.txt").is_ok());
+    }
+
+    #[test]
+    fn an_up_to_date_file_is_left_alone_and_a_changed_one_replaced() {
+        let dir = std::env::temp_dir().join(format!("patchplan-unchanged-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let files = |a: &str, b: &str| {
+            vec![
+                ("n/a.txt".to_string(), a.to_string()),
+                ("n/b.txt".to_string(), b.to_string()),
+            ]
+        };
+        write_files(&dir, &files("one", "two")).unwrap();
+        let inode = |name: &str| {
+            use std::os::unix::fs::MetadataExt;
+            std::fs::metadata(dir.join("n").join(name)).unwrap().ino()
+        };
+        let (a, b) = (inode("a.txt"), inode("b.txt"));
+        write_files(&dir, &files("one", "TWO")).unwrap();
+        assert_eq!(inode("a.txt"), a, "the same content is not rewritten");
+        assert_ne!(inode("b.txt"), b, "new content is renamed into place");
+        assert_eq!(std::fs::read_to_string(dir.join("n/b.txt")).unwrap(), "TWO");
+        // Same length, other bytes: still replaced.
+        write_files(&dir, &files("uno", "TWO")).unwrap();
+        assert_eq!(std::fs::read_to_string(dir.join("n/a.txt")).unwrap(), "uno");
+        // A link is replaced by a file, never written through.
+        let elsewhere = dir.join("elsewhere.txt");
+        std::fs::write(&elsewhere, "uno").unwrap();
+        std::fs::remove_file(dir.join("n/a.txt")).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, dir.join("n/a.txt")).unwrap();
+        write_files(&dir, &files("uno", "TWO")).unwrap();
+        assert!(
+            std::fs::symlink_metadata(dir.join("n/a.txt"))
+                .unwrap()
+                .is_file()
+        );
+        let leftovers: Vec<_> = std::fs::read_dir(dir.join("n"))
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".partial"))
+            .collect();
+        assert!(leftovers.is_empty());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
