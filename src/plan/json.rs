@@ -27,9 +27,10 @@ use crate::matching::Vuln;
 /// The schema `plan` writes.
 pub const SCHEMA: &str = "patchplan.plan/v2";
 
-/// Findings formatted per task of the pool, and per batch written before the next is formatted.
-const CHUNK: usize = 8192;
-const BATCH: usize = 16 * CHUNK;
+/// Findings formatted per task of the pool, and per batch handed to the writer: small enough
+/// that the batches in flight (formatted, queued, being written) stay a few megabytes.
+const CHUNK: usize = 2048;
+const BATCH: usize = 4 * CHUNK;
 
 /// Writes `plan` as `patchplan.plan/v2` to `out`.
 pub fn write(plan: &Plan, inv: &Inventory, feeds: &Feeds, out: &mut impl Write) -> io::Result<()> {
@@ -51,24 +52,40 @@ pub fn write(plan: &Plan, inv: &Inventory, feeds: &Feeds, out: &mut impl Write) 
     out.write_all(b"\n}")?;
     field(out, "placements", &plan.placements)?;
     out.write_all(b",\n\"findings\": [")?;
-    for (b, batch) in plan.findings.chunks(BATCH).enumerate() {
-        let parts: Vec<Vec<u8>> = batch
-            .par_chunks(CHUNK)
-            .enumerate()
-            .map(|(c, chunk)| {
-                let mut buf = Vec::with_capacity(chunk.len() * 360);
-                for (i, f) in chunk.iter().enumerate() {
-                    let first = b == 0 && c == 0 && i == 0;
-                    buf.extend_from_slice(if first { b"\n" } else { b",\n" });
-                    row(&mut buf, f);
+    // Rows are formatted on the pool a batch at a time while this thread writes the batch before:
+    // formatting and the kernel's copy into the file overlap.
+    let ranked: Vec<Vec<u8>> = plan.assessments.iter().map(|a| ranking(a)).collect();
+    let ranked = &ranked;
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Vec<u8>>>(2);
+    std::thread::scope(|scope| {
+        scope.spawn(move || {
+            for (b, batch) in plan.findings.chunks(BATCH).enumerate() {
+                let parts: Vec<Vec<u8>> = batch
+                    .par_chunks(CHUNK)
+                    .enumerate()
+                    .map(|(c, chunk)| {
+                        let mut buf = Vec::with_capacity(chunk.len() * 440);
+                        for (i, f) in chunk.iter().enumerate() {
+                            let first = b == 0 && c == 0 && i == 0;
+                            buf.extend_from_slice(if first { b"\n" } else { b",\n" });
+                            row(&mut buf, f, &ranked);
+                        }
+                        buf
+                    })
+                    .collect();
+                // The writer stopped (an I/O error): nothing more to format.
+                if tx.send(parts).is_err() {
+                    break;
                 }
-                buf
-            })
-            .collect();
-        for p in parts {
-            out.write_all(&p)?;
+            }
+        });
+        for parts in rx {
+            for p in parts {
+                out.write_all(&p)?;
+            }
         }
-    }
+        Ok::<(), io::Error>(())
+    })?;
     out.write_all(b"\n]")?;
     field(out, "windows", &plan.windows)?;
     field(out, "notices", &plan.notices)?;
@@ -188,9 +205,8 @@ impl<'a> Assessment<'a> {
 /// One finding's row: its own fields, and `assessment`, `advisory` and `environment` to join
 /// with. What only some findings have (an exception, a VEX statement, reasons of their own) is
 /// present only on them.
-fn row(buf: &mut Vec<u8>, f: &PlanFinding) {
+fn row(buf: &mut Vec<u8>, f: &PlanFinding, ranked: &[Vec<u8>]) {
     let m = &f.matched;
-    let r = &*f.risk;
     buf.extend_from_slice(b"{\"id\":");
     id(buf, f);
     key_str(buf, "environment", &m.target);
@@ -201,19 +217,7 @@ fn row(buf: &mut Vec<u8>, f: &PlanFinding) {
     key_str(buf, "advisory", &m.advisory);
     key_opt(buf, "fixed", m.fixed.as_deref());
     key_opt(buf, "recommended", f.recommended.as_deref());
-    key_str(buf, "decision", r.decision.as_str());
-    key(buf, "deadline");
-    match r.deadline {
-        Some(d) => {
-            buf.push(b'"');
-            let text = d.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true);
-            buf.extend_from_slice(text.as_bytes());
-            buf.push(b'"');
-        }
-        None => buf.extend_from_slice(b"null"),
-    }
-    key(buf, "score");
-    let _ = serde_json::to_writer(&mut *buf, &r.score);
+    buf.extend_from_slice(&ranked[f.assessment as usize]);
     key(buf, "emergency");
     bool(buf, f.emergency);
     key_opt(buf, "window", f.window.as_deref());
@@ -248,6 +252,24 @@ fn row(buf: &mut Vec<u8>, f: &PlanFinding) {
         let _ = serde_json::to_writer(&mut *buf, &notes);
     }
     buf.push(b'}');
+}
+
+/// `,"decision":...,"deadline":...,"score":...` of a finding with assessment `a`: made once per
+/// assessment, copied into each of its findings' rows.
+fn ranking(a: &crate::risk::Assessment) -> Vec<u8> {
+    let mut buf = Vec::with_capacity(80);
+    key_str(&mut buf, "decision", a.decision.as_str());
+    key(&mut buf, "deadline");
+    match a.deadline {
+        Some(d) => {
+            let text = d.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true);
+            string(&mut buf, &text);
+        }
+        None => buf.extend_from_slice(b"null"),
+    }
+    key(&mut buf, "score");
+    let _ = serde_json::to_writer(&mut buf, &a.score);
+    buf
 }
 
 /// The finding's id, escaped as one JSON string.
