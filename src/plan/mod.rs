@@ -398,7 +398,9 @@ pub fn build_with(
         history,
         &mut warnings,
     );
+    clock.lap("  rank");
     drop(matches);
+    clock.lap("  drop matches");
     let (requests, owners) = hold(
         history,
         &mut ranked.findings,
@@ -407,8 +409,9 @@ pub fn build_with(
     );
     let mut findings = ranked.findings;
     let sched = schedule::schedule_announced(inv, &requests, now, &history.announced);
-    drop(requests);
     clock.lap("  schedule");
+    drop(requests);
+    clock.lap("  drop requests");
     let mut placements = Vec::with_capacity(owners.len());
     for (p, (placement, members)) in sched.placements.iter().zip(&owners).enumerate() {
         let window: Option<Arc<str>> = placement.window.as_deref().map(Arc::from);
@@ -453,17 +456,26 @@ fn most_urgent_first(findings: Vec<PlanFinding>) -> Vec<PlanFinding> {
         return findings;
     }
     use rayon::prelude::*;
-    let mut envs: Vec<&str> = findings.iter().map(|f| f.environment()).collect();
-    envs.sort_unstable();
-    envs.dedup();
-    // As the start of an id: `e1:` sorts after `e10:`.
-    let colon = |e: &&str| e.bytes().chain(b":".iter().copied()).collect::<Vec<u8>>();
-    envs.sort_by_cached_key(colon);
-    let env_rank: HashMap<&str, u32> = (envs.iter().enumerate())
-        .map(|(i, e)| (*e, i as u32))
+    // The environments by index (`PlanFinding::target`), each named once.
+    let mut names: Vec<Option<&str>> = Vec::new();
+    for f in &findings {
+        if names.len() <= f.target {
+            names.resize(f.target + 1, None);
+        }
+        names[f.target].get_or_insert_with(|| f.environment());
+    }
+    let mut envs: Vec<(&str, usize)> = (names.iter().enumerate())
+        .filter_map(|(t, e)| Some(((*e)?, t)))
         .collect();
+    // As the start of an id: `e1:` sorts after `e10:`.
+    let colon = |e: &(&str, usize)| e.0.bytes().chain(b":".iter().copied()).collect::<Vec<u8>>();
+    envs.sort_by_cached_key(colon);
+    let mut env_rank: Vec<u32> = vec![0; names.len()];
+    for (i, (_, t)) in envs.iter().enumerate() {
+        env_rank[*t] = i as u32;
+    }
     let mut vulns: Vec<(String, usize)> = Vec::new();
-    let mut seen: HashSet<usize> = HashSet::new();
+    let mut seen: rustc_hash::FxHashSet<usize> = Default::default();
     for f in &findings {
         let v = Arc::as_ptr(&f.matched.vuln) as usize;
         if seen.insert(v) {
@@ -472,7 +484,7 @@ fn most_urgent_first(findings: Vec<PlanFinding>) -> Vec<PlanFinding> {
     }
     vulns.sort();
     // Equal strings (one package and advisory at two versions) share a rank.
-    let mut vuln_rank: HashMap<usize, u32> = HashMap::new();
+    let mut vuln_rank: rustc_hash::FxHashMap<usize, u32> = Default::default();
     let mut rank = 0u32;
     for (i, (key, v)) in vulns.iter().enumerate() {
         if i > 0 && vulns[i - 1].0 != *key {
@@ -490,7 +502,7 @@ fn most_urgent_first(findings: Vec<PlanFinding>) -> Vec<PlanFinding> {
             } else {
                 bits | 1 << 63
             });
-            let env = env_rank[f.environment()];
+            let env = env_rank[f.target];
             let vuln = vuln_rank[&(Arc::as_ptr(&f.matched.vuln) as usize)];
             (
                 std::cmp::Reverse(f.risk.decision),
@@ -604,9 +616,10 @@ fn rank_findings(
             })
             .collect()
     };
-    let mut records: HashMap<(&[usize], Option<&str>), u32> = HashMap::new();
-    let mut by_vuln: HashMap<usize, u32> = HashMap::new();
-    let mut keys: HashMap<AssessKey, u32> = HashMap::new();
+    // Millions of lookups, of keys that are numbers or were made here: no need for SipHash.
+    let mut records: rustc_hash::FxHashMap<(&[usize], Option<&str>), u32> = Default::default();
+    let mut by_vuln: rustc_hash::FxHashMap<usize, u32> = Default::default();
+    let mut keys: rustc_hash::FxHashMap<AssessKey, u32> = Default::default();
     let mut wanted: Vec<(&Finding, Context, DateTime<Utc>)> = Vec::new();
     let mut last: Option<(&Arc<str>, usize)> = None;
     let mut placed: Vec<(usize, u32)> = Vec::with_capacity(found.len());

@@ -25,6 +25,7 @@ pub fn schedule_announced(
     now: DateTime<Utc>,
     announced: &Announced,
 ) -> Schedule {
+    let mut clock = crate::timing::Clock::start();
     let end = now + inv.defaults.horizon.delta();
     let occurrences: HashMap<&str, Vec<Occurrence>> = inv
         .customers
@@ -48,11 +49,15 @@ pub fn schedule_announced(
         blocked: HashMap::new(),
         pin_refused: HashMap::new(),
         placements: vec![None; requests.len()],
+        customers: Vec::new(),
     };
     (s.ids, s.names) = numbered(requests);
+    // Each request's customer, looked up once: `check` runs for every occurrence of every request.
+    s.customers = requests.iter().map(|r| inv.customer(&r.customer)).collect();
     s.by_key = (s.ids.iter().enumerate().rev())
         .map(|(i, &(_, e, p))| ((e, p), i))
         .collect();
+    clock.lap("    occurrences, numbers");
     let mut order: Vec<usize> = (0..requests.len()).collect();
     order.sort_by(|&a, &b| {
         urgency(&requests[a])
@@ -82,10 +87,14 @@ pub fn schedule_announced(
             s.emergency(i, reason);
         }
     }
+    clock.lap("    sort, pins, emergencies");
     for &i in &order {
         s.place(i, 0);
     }
-    s.finish_schedule()
+    clock.lap("    place");
+    let done = s.finish_schedule();
+    clock.lap("    windows");
+    done
 }
 
 /// Sort key: decision (most urgent first), deadline (earliest first, none last), score (highest
@@ -142,6 +151,8 @@ struct State<'a> {
     /// Pinned requests whose pin could not be honoured, with why.
     pin_refused: HashMap<usize, String>,
     placements: Vec<Option<Placement>>,
+    /// Each request's customer (`None` when the inventory has no such customer).
+    customers: Vec<Option<&'a crate::inventory::Customer>>,
 }
 
 impl State<'_> {
@@ -482,10 +493,7 @@ impl State<'_> {
         o: &'s Occurrence,
     ) -> Result<DateTime<Utc>, Refusal<'s>> {
         let r = &self.requests[i];
-        let customer = self
-            .inv
-            .customer(&r.customer)
-            .ok_or(Refusal::UnknownCustomer)?;
+        let customer = self.customers[i].ok_or(Refusal::UnknownCustomer)?;
         let earliest = self.now + customer.notice.delta();
         let announced = || {
             self.announced
