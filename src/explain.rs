@@ -109,7 +109,7 @@ pub fn explain<'a>(
 }
 
 fn names(f: &PlanFinding, query: &str) -> bool {
-    f.has_id(query) || f.matched.advisory == query || f.matched.aliases.iter().any(|a| a == query)
+    f.has_id(query) || *f.matched.advisory == *query || f.matched.aliases.iter().any(|a| a == query)
 }
 
 fn explained<'a>(inv: &'a Inventory, plan: &'a Plan, f: &'a PlanFinding) -> Explained<'a> {

@@ -77,7 +77,7 @@ pub struct Vuln {
     pub package: String,
     pub version: String,
     /// The primary record id.
-    pub advisory: String,
+    pub advisory: Arc<str>,
     /// Every other id of the merged records, sorted.
     pub aliases: Vec<String>,
     /// Indices into [`Feeds::advisories`] of the merged records; the primary first.
@@ -454,7 +454,7 @@ fn merge(comp: &TargetComponent, version: &Version, hits: &[usize], feeds: &Feed
                 ecosystem: comp.ecosystem.clone(),
                 package: comp.name.clone(),
                 version: comp.version.clone(),
-                advisory: primary.id.clone(),
+                advisory: Arc::from(primary.id.as_str()),
                 aliases: ids
                     .into_iter()
                     .filter(|i| *i != primary.id)
@@ -566,7 +566,7 @@ fn upgrades(
             fixes: findings
                 .iter()
                 .filter(|f| f.fixed.is_some() && leaves(f, v))
-                .map(|f| f.advisory.clone())
+                .map(|f| f.advisory.to_string())
                 .collect(),
         })
         .collect();
@@ -622,7 +622,7 @@ mod tests {
         let found = m
             .findings
             .iter()
-            .map(|f| (f.advisory.clone(), f.fixed.clone()))
+            .map(|f| (f.advisory.to_string(), f.fixed.clone()))
             .collect();
         (found, m.upgrades.get(&(0, 0)).map(|u| chosen(m, u, |_| 0)))
     }
@@ -633,7 +633,7 @@ mod tests {
             .findings
             .iter()
             .filter(|f| f.fixed.is_some())
-            .map(|f| (f.advisory.as_str(), urgency(&f.advisory)))
+            .map(|f| (&*f.advisory, urgency(&f.advisory)))
             .collect();
         u.choose(&fixable).map(|c| c.version.clone())
     }
@@ -803,7 +803,7 @@ mod tests {
         let m = scan(&f, "crates.io", "x", "1.0.0");
         assert_eq!(m.findings.len(), 1);
         let finding = &m.findings[0];
-        assert_eq!(finding.advisory, "RUSTSEC-2026-0001");
+        assert_eq!(&*finding.advisory, "RUSTSEC-2026-0001");
         assert_eq!(finding.aliases, ["CVE-2026-1", "GHSA-aaaa"]);
         // The merged finding is fixed only where every record is.
         assert_eq!(finding.fixed.as_deref(), Some("1.0.2"));
@@ -897,7 +897,7 @@ mod tests {
         ]);
         let ids = |eco: &str| -> Vec<String> {
             let m = scan(&f, eco, "curl", "7.81.0-1ubuntu1");
-            m.findings.into_iter().map(|x| x.advisory.clone()).collect()
+            m.findings.into_iter().map(|x| x.advisory.to_string()).collect()
         };
         assert_eq!(ids("Ubuntu:22.04:LTS"), ["USN-1"]);
         assert_eq!(ids("Ubuntu:Pro:22.04:LTS"), ["USN-1", "USN-2"]);

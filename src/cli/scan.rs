@@ -357,7 +357,7 @@ fn adhoc_findings<'a>(
             .filter(|f| f.status == Status::Open && f.finding.fixed.is_some())
             .map(|f| {
                 (
-                    f.finding.advisory.as_str(),
+                    &*f.finding.advisory,
                     risk::urgency(f.decision, f.score),
                 )
             })
@@ -383,7 +383,7 @@ fn render_table(report: &ScanReport) -> String {
                 x.target.to_string(),
                 x.package.clone(),
                 x.version.clone(),
-                x.advisory.clone(),
+                x.advisory.to_string(),
                 x.informational
                     .clone()
                     .unwrap_or_else(|| f.decision.as_str().to_string()),

@@ -31,7 +31,7 @@ pub fn build(
     let components: Vec<Value> = targets.iter().map(target_component).collect();
     let mut groups: BTreeMap<(String, String), Vec<&ScanFinding>> = BTreeMap::new();
     for f in super::worst_first(&report.findings) {
-        let key = (f.finding.advisory.clone(), analysis(f).to_string());
+        let key = (f.finding.advisory.to_string(), analysis(f).to_string());
         groups.entry(key).or_default().push(f);
     }
     let vulnerabilities: Vec<Value> = groups

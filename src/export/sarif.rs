@@ -25,13 +25,13 @@ pub fn build(report: &ScanReport, advisories: &[Advisory]) -> Value {
     for f in &findings {
         let next = rules.len();
         rules
-            .entry(f.finding.advisory.as_str())
+            .entry(&*f.finding.advisory)
             .or_insert_with(|| (next, rule(f, advisories)));
     }
     let mut files = Files::default();
     let results: Vec<Value> = findings
         .iter()
-        .map(|f| result(f, rules[f.finding.advisory.as_str()].0, &mut files))
+        .map(|f| result(f, rules[&*f.finding.advisory].0, &mut files))
         .collect();
     let mut rules: Vec<(usize, Value)> = rules.into_values().collect();
     rules.sort_by_key(|(i, _)| *i);
@@ -53,7 +53,7 @@ pub fn build(report: &ScanReport, advisories: &[Advisory]) -> Value {
 fn rule(f: &ScanFinding, advisories: &[Advisory]) -> Value {
     let x = f.finding;
     let summary = match one_line(&x.summary) {
-        s if s.is_empty() => x.advisory.clone(),
+        s if s.is_empty() => x.advisory.to_string(),
         s => s,
     };
     let mut help = format!("{summary}\n\nAliases: {}", aliases(&x.aliases));

@@ -298,8 +298,8 @@ fn finding_names(w: &Window) -> Vec<FindingInput> {
         .iter()
         .flat_map(|t| t.findings.iter())
         .map(|id| FindingInput {
-            id: id.clone(),
-            advisory: super::sightings::split_id(id).2.to_string(),
+            advisory: super::sightings::split_id(&id).2.to_string(),
+            id: id.into_owned(),
             ..FindingInput::default()
         })
         .collect()

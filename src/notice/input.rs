@@ -107,7 +107,7 @@ pub struct TaskInput {
     pub from: String,
     pub to: String,
     #[serde(default)]
-    pub findings: std::sync::Arc<[String]>,
+    pub findings: crate::schedule::FindingIds,
     #[serde(deserialize_with = "decision")]
     pub decision: Decision,
     #[serde(default)]
@@ -160,12 +160,12 @@ impl PlanInput {
         let mut last = None;
         for f in &plan.findings {
             let v = std::sync::Arc::as_ptr(&f.matched.vuln);
-            if last != Some(v) && !advisories.contains_key(&f.matched.advisory) {
+            if last != Some(v) && !advisories.contains_key(&*f.matched.advisory) {
                 let a = AdvisoryInput {
                     aliases: f.matched.aliases.clone(),
                     summary: f.matched.summary.clone(),
                 };
-                advisories.insert(f.matched.advisory.clone(), a);
+                advisories.insert(f.matched.advisory.to_string(), a);
             }
             last = Some(v);
         }
@@ -179,11 +179,12 @@ impl PlanInput {
                 ) && detailed.contains(&*f.customer)
                     && served.contains(f.environment())
             })
+            // Named by their advisory, whose aliases and summary `advisories` holds once.
             .map(|f| FindingInput {
                 id: f.id(),
-                advisory: f.matched.advisory.clone(),
-                aliases: f.matched.aliases.clone(),
-                summary: f.matched.summary.clone(),
+                advisory: f.matched.advisory.to_string(),
+                aliases: Vec::new(),
+                summary: String::new(),
                 environment: f.environment().to_string(),
                 package: f.matched.package.clone(),
                 version: f.matched.version.clone(),
@@ -209,24 +210,15 @@ impl PlanInput {
                 message: format!("not a patchplan plan: {e}"),
             }])
         })?;
-        // v2 keeps an advisory's aliases and summary once, under `advisories`; v1 in each finding.
-        for f in &mut input.findings {
-            match input.advisories.get(&f.advisory) {
-                Some(a) => {
-                    if f.aliases.is_empty() {
-                        f.aliases.clone_from(&a.aliases);
-                    }
-                    if f.summary.is_empty() {
-                        f.summary.clone_from(&a.summary);
-                    }
-                }
-                None => {
-                    let a = AdvisoryInput {
-                        aliases: f.aliases.clone(),
-                        summary: f.summary.clone(),
-                    };
-                    input.advisories.insert(f.advisory.clone(), a);
-                }
+        // v2 keeps an advisory's aliases and summary once, under `advisories` (a notice reads
+        // them there); v1 in each finding, from which `advisories` is made.
+        for f in &input.findings {
+            if !input.advisories.contains_key(&f.advisory) {
+                let a = AdvisoryInput {
+                    aliases: f.aliases.clone(),
+                    summary: f.summary.clone(),
+                };
+                input.advisories.insert(f.advisory.clone(), a);
             }
         }
         Ok(input)

@@ -160,15 +160,29 @@ pub struct Sources<'a> {
 }
 
 impl<'a> Sources<'a> {
-    /// The advisory (id, aliases, summary) of finding `id`: the finding's own, else the
-    /// advisory its id ends with.
-    fn advisory(&self, id: &str) -> Option<(&'a str, &'a [String], &'a str)> {
+    /// The advisory (id, aliases, summary) of finding `id`: the finding's own, else `advisory`
+    /// (when the task knows it), else the advisory its id ends with.
+    fn advisory(
+        &self,
+        id: &str,
+        advisory: Option<&str>,
+    ) -> Option<(&'a str, &'a [String], &'a str)> {
         if let Some(f) = self.findings.get(id) {
-            return Some((&f.advisory, &f.aliases, &f.summary));
+            let (aliases, summary) = self.about(f);
+            return Some((&f.advisory, aliases, summary));
         }
-        let (_, advisory) = id.rsplit_once(':')?;
+        let advisory = advisory.or_else(|| Some(id.rsplit_once(':')?.1))?;
         let (key, a) = self.advisories.get_key_value(advisory)?;
         Some((key, &a.aliases, &a.summary))
+    }
+
+    /// A finding's aliases and summary: its own, or (as plan.json v2 and a plan in memory keep
+    /// them) its advisory's.
+    fn about(&self, f: &'a FindingInput) -> (&'a [String], &'a str) {
+        match self.advisories.get(f.advisory.as_str()) {
+            Some(a) if f.aliases.is_empty() && f.summary.is_empty() => (&a.aliases, &a.summary),
+            _ => (&f.aliases, &f.summary),
+        }
     }
 
     /// The sources of every notice of a run: built once, read by every notice.
@@ -181,9 +195,11 @@ impl<'a> Sources<'a> {
         let mut by_id = HashMap::new();
         let mut remaining: HashMap<&str, Vec<&FindingInput>> = HashMap::new();
         for f in findings {
-            by_id.insert(f.id.as_str(), f);
+            // A finding that remains is in no task, so no task looks it up by id.
             if f.remains() {
                 remaining.entry(f.environment.as_str()).or_default().push(f);
+            } else {
+                by_id.insert(f.id.as_str(), f);
             }
         }
         Sources {
@@ -360,8 +376,8 @@ fn changes(src: &Sources, window: &WindowInput, loc: Locale) -> Vec<ChangeView> 
         restart_text: words::restart(t.restart, loc),
         advisories: t
             .findings
-            .iter()
-            .filter_map(|id| src.advisory(id))
+            .entries()
+            .filter_map(|(id, advisory)| src.advisory(&id, advisory))
             .map(|(advisory, aliases, summary)| AdvisoryView {
                 id: clean(advisory),
                 aliases: aliases.iter().map(|a| clean(a)).collect(),
@@ -386,14 +402,15 @@ fn remaining(src: &Sources, window: &WindowInput, loc: Locale) -> Vec<RemainingV
         .into_iter()
         .filter_map(|(_, f)| {
             let reason = f.unscheduled_reason?;
+            let (aliases, summary) = src.about(f);
             Some(RemainingView {
                 service: src.service(&f.environment),
                 component: clean(&f.package),
                 version: clean(&f.version),
                 advisory: AdvisoryView {
                     id: clean(&f.advisory),
-                    aliases: f.aliases.iter().map(|a| clean(a)).collect(),
-                    summary: clean(&f.summary),
+                    aliases: aliases.iter().map(|a| clean(a)).collect(),
+                    summary: clean(summary),
                 },
                 reason,
                 reason_text: words::remaining(reason, loc),

@@ -150,7 +150,7 @@ fn advisories<'a>(plan: &'a Plan, feeds: &'a Feeds) -> BTreeMap<&'a str, Advisor
             continue;
         }
         last = Some(v as *const Vuln);
-        seen.entry(v.advisory.as_str()).or_insert(v);
+        seen.entry(&*v.advisory).or_insert(v);
     }
     seen.into_iter()
         .map(|(id, v)| {

@@ -108,7 +108,7 @@ impl PlanFinding {
             && parts.next().is_some_and(|rest| {
                 rest.strip_prefix(m.package.as_str())
                     .and_then(|r| r.strip_prefix(':'))
-                    == Some(m.advisory.as_str())
+                    == Some(&*m.advisory)
             })
     }
 
@@ -701,7 +701,7 @@ fn plan_finding(inv: &Inventory, now: DateTime<Utc>, mut f: PlanFinding) -> Plan
 }
 
 fn names_advisory(f: &Finding, id: &str) -> bool {
-    f.advisory == id || f.aliases.iter().any(|a| a == id)
+    *f.advisory == *id || f.aliases.iter().any(|a| a == id)
 }
 
 /// The latest VEX statement about the finding (by timestamp, then load order), if any.
@@ -711,7 +711,7 @@ fn vex_statement<'a>(
     env: &Environment,
 ) -> Option<&'a VexStatement> {
     let comp = env.components.get(f.component)?;
-    let ids = || std::iter::once(f.advisory.as_str()).chain(f.aliases.iter().map(String::as_str));
+    let ids = || std::iter::once(&*f.advisory).chain(f.aliases.iter().map(String::as_str));
     inv.vex
         .iter()
         .enumerate()
@@ -902,7 +902,7 @@ fn upgrade_to(
         .iter()
         .map(|&m| &findings[m])
         .filter(|f| f.status == Status::Open && f.matched.fixed.is_some())
-        .map(|f| (f.matched.advisory.as_str(), f.risk.urgency()))
+        .map(|f| (&*f.matched.advisory, f.risk.urgency()))
         .collect();
     upgrade?.choose(&fixable).cloned()
 }
@@ -911,7 +911,7 @@ fn upgrade_to(
 /// words are [`PlanFinding::unfixed_why`]'s).
 fn fix_outcome(f: &PlanFinding, to: Option<&matching::Candidate>) -> Option<Unscheduled> {
     match (&f.matched.fixed, to) {
-        (_, Some(c)) if c.fixes.contains(&f.matched.advisory) => None,
+        (_, Some(c)) if c.fixes.iter().any(|x| **x == *f.matched.advisory) => None,
         (Some(_), Some(_)) => Some(Unscheduled::FixOnOtherBranch),
         _ => Some(Unscheduled::NoFix),
     }
@@ -964,7 +964,13 @@ fn request(
         package: comp.name.clone(),
         from: comp.version.clone(),
         to,
-        findings: members.iter().map(|&m| findings[m].id()).collect(),
+        findings: schedule::FindingIds::new(
+            env_id,
+            &comp.name,
+            (members.iter())
+                .map(|&m| findings[m].matched.advisory.clone())
+                .collect(),
+        ),
         decision,
         deadline,
         score,

@@ -21,6 +21,7 @@ pub mod rrule;
 pub use assign::{schedule, schedule_announced};
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -32,6 +33,100 @@ use crate::risk::Decision;
 /// it (from the ledger): for those, the notice period has been served.
 pub type Announced = HashMap<String, BTreeSet<String>>;
 
+/// The findings a task fixes, by id (`ENVIRONMENT:PACKAGE:ADVISORY`). A fleet's tasks fix
+/// millions of findings: a task planned here keeps its environment and package once and each
+/// advisory id shared with its finding, and makes an id only when one is asked for; a task read
+/// back from JSON keeps the ids it read. Either way it reads and writes as a list of ids.
+#[derive(Debug, Clone)]
+pub struct FindingIds(Ids);
+
+#[derive(Debug, Clone)]
+enum Ids {
+    /// `ENVIRONMENT:PACKAGE:` and the advisories.
+    Shared {
+        prefix: Arc<str>,
+        advisories: Arc<[Arc<str>]>,
+    },
+    Listed(Arc<[String]>),
+}
+
+impl FindingIds {
+    /// The findings of `advisories` on `package` in `environment`.
+    pub fn new(environment: &str, package: &str, advisories: Vec<Arc<str>>) -> FindingIds {
+        FindingIds(Ids::Shared {
+            prefix: format!("{environment}:{package}:").into(),
+            advisories: advisories.into(),
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        match &self.0 {
+            Ids::Shared { advisories, .. } => advisories.len(),
+            Ids::Listed(ids) => ids.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The ids, in the task's order.
+    pub fn iter(&self) -> impl Iterator<Item = std::borrow::Cow<'_, str>> {
+        (0..self.len()).map(|i| match &self.0 {
+            Ids::Shared { prefix, advisories } => {
+                std::borrow::Cow::Owned(format!("{prefix}{}", advisories[i]))
+            }
+            Ids::Listed(ids) => std::borrow::Cow::Borrowed(ids[i].as_str()),
+        })
+    }
+
+    /// Each id with its advisory: known for a task planned here; `None` for ids read back, where
+    /// only the id tells (an advisory id may hold a `:` itself, as ALSA-2024:4312 does).
+    pub fn entries(&self) -> impl Iterator<Item = (std::borrow::Cow<'_, str>, Option<&str>)> {
+        (0..self.len()).map(|i| match &self.0 {
+            Ids::Shared { prefix, advisories } => (
+                std::borrow::Cow::Owned(format!("{prefix}{}", advisories[i])),
+                Some(&*advisories[i]),
+            ),
+            Ids::Listed(ids) => (std::borrow::Cow::Borrowed(ids[i].as_str()), None),
+        })
+    }
+
+    /// Whether `id` is one of them, without making the ids.
+    pub fn contains(&self, id: &str) -> bool {
+        match &self.0 {
+            Ids::Shared { prefix, advisories } => id
+                .strip_prefix(&**prefix)
+                .is_some_and(|a| advisories.iter().any(|x| **x == *a)),
+            Ids::Listed(ids) => ids.iter().any(|x| x == id),
+        }
+    }
+}
+
+impl Default for FindingIds {
+    fn default() -> Self {
+        FindingIds(Ids::Listed(Arc::from(Vec::new())))
+    }
+}
+
+impl From<Vec<String>> for FindingIds {
+    fn from(ids: Vec<String>) -> Self {
+        FindingIds(Ids::Listed(ids.into()))
+    }
+}
+
+impl Serialize for FindingIds {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter())
+    }
+}
+
+impl<'de> Deserialize<'de> for FindingIds {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Vec::<String>::deserialize(d).map(FindingIds::from)
+    }
+}
+
 /// An upgrade to place.
 #[derive(Debug, Clone)]
 pub struct TaskRequest {
@@ -41,8 +136,8 @@ pub struct TaskRequest {
     pub package: String,
     pub from: String,
     pub to: String,
-    /// Finding ids fixed by this task.
-    pub findings: std::sync::Arc<[String]>,
+    /// The findings this task fixes.
+    pub findings: FindingIds,
     pub decision: Decision,
     pub deadline: Option<DateTime<Utc>>,
     pub score: f64,
@@ -76,7 +171,7 @@ pub struct Task {
     pub package: String,
     pub from: String,
     pub to: String,
-    pub findings: std::sync::Arc<[String]>,
+    pub findings: FindingIds,
     pub decision: Decision,
     pub deadline: Option<DateTime<Utc>>,
     pub minutes: i64,
