@@ -897,7 +897,10 @@ mod tests {
         ]);
         let ids = |eco: &str| -> Vec<String> {
             let m = scan(&f, eco, "curl", "7.81.0-1ubuntu1");
-            m.findings.into_iter().map(|x| x.advisory.to_string()).collect()
+            m.findings
+                .into_iter()
+                .map(|x| x.advisory.to_string())
+                .collect()
         };
         assert_eq!(ids("Ubuntu:22.04:LTS"), ["USN-1"]);
         assert_eq!(ids("Ubuntu:Pro:22.04:LTS"), ["USN-1", "USN-2"]);

@@ -71,7 +71,9 @@ pub fn run(cli: &Cli, args: &PlanArgs) -> Result<Outcome> {
     plan.warnings.extend(changes.notes.iter().cloned());
     let mut skipped = Vec::new();
     let input = crate::notice::input::PlanInput::from_plan(&plan, &inv);
+    clock.lap("  notice input");
     let sources = crate::notice::sources(&inv, &input);
+    clock.lap("  notice sources");
     let rendered = issue::render(&inv, &sources, &changes, plan.now, &mut skipped)?;
     plan.warnings.extend(skipped);
     plan.notices = rendered.iter().map(|r| r.notice.record.clone()).collect();

@@ -355,12 +355,7 @@ fn adhoc_findings<'a>(
             .iter()
             .map(|&m| &findings[m])
             .filter(|f| f.status == Status::Open && f.finding.fixed.is_some())
-            .map(|f| {
-                (
-                    &*f.finding.advisory,
-                    risk::urgency(f.decision, f.score),
-                )
-            })
+            .map(|f| (&*f.finding.advisory, risk::urgency(f.decision, f.score)))
             .collect();
         let to = upgrade.choose(&fixable).map(|c| c.version.clone());
         for m in members {

@@ -181,6 +181,7 @@ pub fn record(
     out: &std::path::Path,
 ) -> Result<i64> {
     use rayon::prelude::*;
+    let mut clock = crate::timing::Clock::start();
     let feeds = hash::feeds(&plan.feeds, &inv.feeds, &inv.root);
     let run = RunRow {
         recorded_at: Utc::now(),
@@ -195,10 +196,13 @@ pub fn record(
             .map(|p| p.display().to_string()),
     };
     let id = ledger.insert_run(&run)?;
+    clock.lap("  run, inventory hash");
     let seen = (plan.findings.par_iter())
         .map(|f| (f.environment(), &*f.matched.package, &*f.matched.advisory));
     ledger.record_sightings(id, plan.now, &history.first_seen, seen)?;
+    clock.lap("  sightings");
     ledger.write_windows(Some(id), plan.now, &changes.windows)?;
+    clock.lap("  windows");
     let stored: Vec<NoticeFiles> = (rendered.par_iter())
         .map_init(Deflater::default, |z, r| files(z, &r.notice))
         .collect();

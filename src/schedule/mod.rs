@@ -117,7 +117,19 @@ impl From<Vec<String>> for FindingIds {
 
 impl Serialize for FindingIds {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(self.iter())
+        /// One id, written as its parts (no id is made).
+        struct Id<'a>(&'a str, &'a str);
+        impl Serialize for Id<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_str(&format_args!("{}{}", self.0, self.1))
+            }
+        }
+        match &self.0 {
+            Ids::Shared { prefix, advisories } => {
+                s.collect_seq(advisories.iter().map(|a| Id(prefix, a)))
+            }
+            Ids::Listed(ids) => s.collect_seq(ids.iter()),
+        }
     }
 }
 
@@ -279,4 +291,49 @@ pub struct Schedule {
     pub windows: Vec<Window>,
     /// One per task request, in request order.
     pub placements: Vec<Placement>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finding_ids_read_and_write_as_ids_whichever_way_they_are_kept() {
+        let shared = FindingIds::new(
+            "prod",
+            "org.apache:commons",
+            vec![Arc::from("ALSA-2024:4312"), Arc::from("CVE-2026-1")],
+        );
+        let ids = [
+            "prod:org.apache:commons:ALSA-2024:4312",
+            "prod:org.apache:commons:CVE-2026-1",
+        ];
+        assert_eq!(shared.iter().collect::<Vec<_>>(), ids);
+        assert_eq!(
+            serde_json::to_value(&shared).unwrap(),
+            serde_json::json!(ids)
+        );
+        let advisories: Vec<_> = shared.entries().map(|(_, a)| a).collect();
+        assert_eq!(advisories, [Some("ALSA-2024:4312"), Some("CVE-2026-1")]);
+        assert!(shared.contains(ids[0]) && shared.contains(ids[1]));
+        assert!(!shared.contains("prod:org.apache:commons:CVE-2026-2"));
+        assert!(!shared.contains("prod:org.apache:commons:"));
+        assert!(!shared.contains("staging:org.apache:commons:CVE-2026-1"));
+        // Read back: the same ids, the advisories left to the ids to tell.
+        let read: FindingIds = serde_json::from_value(serde_json::json!(ids)).unwrap();
+        assert_eq!(read.iter().collect::<Vec<_>>(), ids);
+        assert_eq!(
+            serde_json::to_string(&read).unwrap(),
+            serde_json::to_string(&shared).unwrap()
+        );
+        assert!(read.contains(ids[1]) && !read.contains("x"));
+        assert!(read.entries().all(|(_, a)| a.is_none()));
+        // An id that needs escaping is escaped once, not made first.
+        let quoted = FindingIds::new("p", "a\"b", vec![Arc::from("X\\1")]);
+        assert_eq!(
+            serde_json::to_string(&quoted).unwrap(),
+            r#"["p:a\"b:X\\1"]"#
+        );
+        assert!(FindingIds::default().is_empty());
+    }
 }
