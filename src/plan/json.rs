@@ -68,7 +68,7 @@ pub fn write(plan: &Plan, inv: &Inventory, feeds: &Feeds, out: &mut impl Write) 
                         for (i, f) in chunk.iter().enumerate() {
                             let first = b == 0 && c == 0 && i == 0;
                             buf.extend_from_slice(if first { b"\n" } else { b",\n" });
-                            row(&mut buf, f, &ranked);
+                            row(&mut buf, f, ranked);
                         }
                         buf
                     })
