@@ -90,13 +90,16 @@ pub struct Vuln {
     pub summary: String,
 }
 
+/// Each (target, component) index pair's upgrade choices.
+pub type Upgrades = rustc_hash::FxHashMap<(usize, usize), Arc<Upgrade>>;
+
 /// What matching produced.
 #[derive(Debug, Default)]
 pub struct Matches {
     pub findings: Vec<Finding>,
     /// Per (target index, component index) with non-informational findings: the versions it
     /// could be upgraded to, and what each fixes (see [`Upgrade::choose`]).
-    pub upgrades: HashMap<(usize, usize), Arc<Upgrade>>,
+    pub upgrades: Upgrades,
     /// Components that could not be matched, with the reason.
     pub warnings: Vec<String>,
 }
@@ -290,7 +293,7 @@ pub fn match_targets(targets: &[Target], feeds: &Feeds) -> Matches {
     let index = feeds.index();
     // The distinct components, in first-seen order, and which one each component is.
     // Shared components are recognised by address, the others by value.
-    let mut by_address: HashMap<*const TargetComponent, usize> = HashMap::new();
+    let mut by_address: rustc_hash::FxHashMap<*const TargetComponent, usize> = Default::default();
     let mut ids: HashMap<&TargetComponent, usize> = HashMap::new();
     let mut first: Vec<(usize, &TargetComponent)> = Vec::new();
     let which: Vec<Vec<usize>> = targets
@@ -318,8 +321,26 @@ pub fn match_targets(targets: &[Target], feeds: &Feeds) -> Matches {
         })
         .collect();
     let mut out = Matches::default();
+    // The findings, target by target on every core (in target order).
+    let results = &results;
+    out.findings = (targets.par_iter().zip(&which))
+        .flat_map_iter(|(target, which)| {
+            let id: Arc<str> = Arc::from(target.id.as_str());
+            (which.iter().enumerate()).flat_map(move |(c, &d)| {
+                let id = id.clone();
+                let found = match &results[d] {
+                    (Some(m), warnings) if warnings.is_empty() => &m.findings[..],
+                    _ => &[],
+                };
+                found.iter().map(move |v| Finding {
+                    target: id.clone(),
+                    component: c,
+                    vuln: v.clone(),
+                })
+            })
+        })
+        .collect();
     for (t, target) in targets.iter().enumerate() {
-        let id: Arc<str> = Arc::from(target.id.as_str());
         for (c, &d) in which[t].iter().enumerate() {
             let (matched, warnings) = &results[d];
             if !warnings.is_empty() {
@@ -339,11 +360,6 @@ pub fn match_targets(targets: &[Target], feeds: &Feeds) -> Matches {
             if let Some(upgrade) = &m.upgrade {
                 out.upgrades.insert((t, c), upgrade.clone());
             }
-            out.findings.extend(m.findings.iter().map(|v| Finding {
-                target: id.clone(),
-                component: c,
-                vuln: v.clone(),
-            }));
         }
     }
     out

@@ -45,18 +45,25 @@ pub(crate) fn validate(
         }
         None => Delivery::default(),
     };
-    let parsed: Vec<_> = files
-        .customers
-        .iter()
-        .filter_map(|src| {
-            let raw: RawCustomer = parse(src, diags)?;
-            Some((
-                src,
-                raw.id.clone(),
-                customer(src, &raw, &defaults, diags, &mut warnings),
-            ))
+    use rayon::prelude::*;
+    // A fleet has thousands of customers: parsed and built on every core, their problems
+    // reported in file order.
+    let built: Vec<_> = (files.customers.par_iter())
+        .map(|src| {
+            let (mut found, mut warned) = (Vec::new(), Vec::new());
+            let made = parse::<RawCustomer>(src, &mut found).map(|raw| {
+                let c = customer(src, &raw, &defaults, &mut found, &mut warned);
+                (src, raw.id.clone(), c)
+            });
+            (made, found, warned)
         })
         .collect();
+    let mut parsed = Vec::with_capacity(built.len());
+    for (made, found, warned) in built {
+        diags.extend(found);
+        warnings.extend(warned);
+        parsed.extend(made);
+    }
     let customers = unique(parsed.into_iter(), "customer", diags);
     let parsed: Vec<_> = files
         .stacks
@@ -69,7 +76,6 @@ pub(crate) fn validate(
         })
         .collect();
     let stacks: BTreeMap<String, Vec<Arc<Component>>> = unique(parsed.into_iter(), "stack", diags);
-    use rayon::prelude::*;
     let mut clock = crate::timing::Clock::start();
     // A fleet has tens of thousands of environment files: parsed and built on every core, their
     // problems reported in file order.

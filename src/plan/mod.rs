@@ -556,7 +556,7 @@ pub fn rank(
     inv: &Inventory,
     feeds: &Feeds,
     found: Vec<Finding>,
-    upgrades: &HashMap<(usize, usize), Arc<Upgrade>>,
+    upgrades: &matching::Upgrades,
     now: DateTime<Utc>,
     history: &History,
     warnings: &mut Vec<String>,
@@ -825,7 +825,7 @@ fn vex_reason(s: &VexStatement) -> String {
 /// upgrade, stay open with their reason and never hold the others back.
 fn requests(
     inv: &Inventory,
-    upgrades: &HashMap<(usize, usize), Arc<Upgrade>>,
+    upgrades: &matching::Upgrades,
     findings: &mut [PlanFinding],
 ) -> (Vec<TaskRequest>, Vec<Vec<usize>>) {
     use rayon::prelude::*;
