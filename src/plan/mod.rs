@@ -911,7 +911,7 @@ fn upgrade_to(
 /// words are [`PlanFinding::unfixed_why`]'s).
 fn fix_outcome(f: &PlanFinding, to: Option<&matching::Candidate>) -> Option<Unscheduled> {
     match (&f.matched.fixed, to) {
-        (_, Some(c)) if c.fixes.iter().any(|x| **x == *f.matched.advisory) => None,
+        (_, Some(c)) if c.fixes.contains(&*f.matched.advisory) => None,
         (Some(_), Some(_)) => Some(Unscheduled::FixOnOtherBranch),
         _ => Some(Unscheduled::NoFix),
     }
