@@ -142,13 +142,18 @@ pub fn open(path: &Path, binding: &Binding) -> Option<Index> {
 }
 
 impl Index {
-    /// The text of `entry`, as it was in the archive; `None` when it does not match its hash.
-    pub fn record(&mut self, entry: &Entry) -> Option<Vec<u8>> {
+    /// The text kept for `entry`, not yet checked against its hash (see [`intact`]).
+    pub fn unchecked(&mut self, entry: &Entry) -> Option<Vec<u8>> {
         let mut bytes = vec![0u8; usize::try_from(entry.len).ok()?];
         self.file.seek(SeekFrom::Start(entry.offset)).ok()?;
         self.file.read_exact(&mut bytes).ok()?;
-        (hex(&Sha256::digest(&bytes)) == entry.sha256).then_some(bytes)
+        Some(bytes)
     }
+}
+
+/// Whether `bytes` are the text `entry` was indexed with.
+pub fn intact(entry: &Entry, bytes: &[u8]) -> bool {
+    hex(&Sha256::digest(bytes)) == entry.sha256
 }
 
 /// Whether a record is wanted: it affects one of `keys`, or no filter is set.

@@ -299,22 +299,31 @@ impl Feeds {
         binding: &index::Binding,
         feed: &str,
     ) -> Option<Vec<(index::Entry, Option<Advisory>)>> {
+        use rayon::prelude::*;
         let mut idx = index::open(cache, binding)?;
         let entries = std::mem::take(&mut idx.entries);
-        let mut out = Vec::with_capacity(entries.len());
-        for entry in entries {
-            let advisory = if index::wanted(&entry.outcome, self.filter.as_ref()) {
-                let bytes = idx.record(&entry)?;
-                match osv::parse(&bytes, feed, &mut Vec::new()) {
-                    Ok(Loaded::Advisory(a)) => Some(*a),
-                    _ => return None,
-                }
-            } else {
-                None
-            };
-            out.push((entry, advisory));
-        }
-        Some(out)
+        // The wanted records read in file order, then checked and parsed on every core.
+        let texts: Vec<Option<Vec<u8>>> = (entries.iter())
+            .map(|e| match index::wanted(&e.outcome, self.filter.as_ref()) {
+                true => idx.unchecked(e).map(Some),
+                false => Some(None),
+            })
+            .collect::<Option<_>>()?;
+        (entries.into_par_iter().zip(texts))
+            .map(|(entry, text)| {
+                let advisory = match text {
+                    Some(bytes) if index::intact(&entry, &bytes) => {
+                        match osv::parse(&bytes, feed, &mut Vec::new()) {
+                            Ok(Loaded::Advisory(a)) => Some(*a),
+                            _ => return None,
+                        }
+                    }
+                    Some(_) => return None,
+                    None => None,
+                };
+                Some((entry, advisory))
+            })
+            .collect()
     }
 
     /// Counts one record, replays its notes as warnings, and keeps its advisory if wanted.
