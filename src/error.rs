@@ -29,7 +29,7 @@ pub enum Error {
     Render(String),
     /// The ledger cannot be used: missing, locked, damaged, newer, or a bad request of it.
     #[error(transparent)]
-    Ledger(#[from] crate::ledger::LedgerError),
+    Ledger(#[from] crate::ledger_error::LedgerError),
 }
 
 /// The crate's result type.

@@ -11,6 +11,7 @@
 
 pub mod advisory;
 pub mod cli;
+pub mod decision;
 pub mod delivery;
 pub mod diag;
 pub mod duration;
@@ -22,11 +23,14 @@ pub mod files;
 pub mod inputs;
 pub mod inventory;
 pub mod ledger;
+pub mod ledger_error;
 pub mod matching;
 pub mod notice;
 pub mod plan;
+pub mod purl;
 pub mod report;
 pub mod risk;
+pub mod rrule;
 pub mod schedule;
 pub mod timing;
 pub mod version;

@@ -16,10 +16,10 @@ use sha2::{Digest, Sha256};
 
 use super::{ScanFinding, ScanReport, help_uri, is_native, one_line};
 use crate::advisory::Advisory;
-use crate::inventory::purl;
 use crate::inventory::vex::{Justification, VexStatus};
 use crate::matching::Target;
 use crate::plan::Status;
+use crate::purl;
 
 /// The BOM of a scan of `targets`.
 pub fn build(

@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::advisory::epss::{self, Epss};
 use crate::advisory::kev::{self, Kev};
@@ -26,24 +26,7 @@ pub use index::Key;
 
 use crate::inventory::StaleAfter;
 
-/// The kind of a feed, which says how to read it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum FeedKind {
-    Osv,
-    Kev,
-    Epss,
-    Native,
-}
-
-/// A feed as configured: where to read it.
-#[derive(Debug, Clone)]
-pub struct FeedSpec {
-    pub id: String,
-    pub kind: FeedKind,
-    /// A path (already resolved against the inventory) or an http(s) URL.
-    pub source: String,
-}
+pub use crate::inventory::{FeedKind, FeedSpec};
 
 /// What was loaded from one feed: the snapshot a plan records it used.
 #[derive(Debug, Clone, Serialize)]

@@ -96,8 +96,8 @@ fn names(value: &str) -> impl Iterator<Item = String> + '_ {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::inputs::restart::Restart;
     use crate::inputs::{Host, fixture, read_lockfile, triples};
-    use crate::inventory::Restart;
 
     fn parse_text(text: &str) -> Result<Inputs> {
         parse(&Source::new("installed", text.into()), "Alpine:v3.20")

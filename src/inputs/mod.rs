@@ -34,7 +34,7 @@ use serde::Deserialize;
 
 use crate::diag::Source;
 use crate::error::{Error, Result};
-use crate::inventory::purl;
+use crate::purl;
 use crate::version::canonical_name;
 use distro::{Distro, PackageFormat};
 pub use os_package::OsPackage;

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use super::Package;
 use super::restart;
-use crate::inventory::Restart;
+use super::restart::Restart;
 
 /// One installed binary package, as the restart rule needs it.
 #[derive(Debug, Clone, Default)]

@@ -15,8 +15,31 @@
 
 use std::collections::BTreeSet;
 
+use serde::{Deserialize, Serialize};
+
 use super::os_package::Installed;
-use crate::inventory::Restart;
+
+/// What an upgrade restarts (a component's `restart`; for OS packages, the rule above).
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Restart {
+    None,
+    #[default]
+    Service,
+    Reboot,
+}
+
+impl Restart {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Restart::None => "none",
+            Restart::Service => "service",
+            Restart::Reboot => "reboot",
+        }
+    }
+}
 
 /// Minutes of downtime a reboot costs.
 pub const REBOOT_MINUTES: u32 = 10;

@@ -9,7 +9,6 @@ mod check;
 mod delivery;
 pub use check::{MAX_NAME_LEN, id_rule, name_rule};
 pub mod model;
-pub mod purl;
 pub mod raw;
 mod validate;
 pub mod vex;

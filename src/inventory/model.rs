@@ -10,10 +10,9 @@ use serde::{Deserialize, Serialize};
 
 use super::vex::VexStatement;
 use crate::advisory::Advisory;
+use crate::decision::Decision;
 use crate::duration::Duration;
-use crate::feeds::FeedSpec;
-use crate::risk::Decision;
-use crate::schedule::rrule::RRule;
+use crate::rrule::RRule;
 
 /// The whole operator inventory.
 #[derive(Debug, Clone)]
@@ -248,10 +247,7 @@ word_enum!(
     /// Mission and well-being impact of an environment.
     Criticality default Medium { Low => "low", Medium => "medium", High => "high" }
 );
-word_enum!(
-    /// What an upgrade restarts.
-    Restart default Service { None => "none", Service => "service", Reboot => "reboot" }
-);
+pub use crate::inputs::restart::Restart;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Contact {
@@ -536,4 +532,23 @@ impl Inventory {
             .filter_map(|v| v.value().err())
             .collect()
     }
+}
+
+/// The kind of a feed, which says how to read it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FeedKind {
+    Osv,
+    Kev,
+    Epss,
+    Native,
+}
+
+/// A feed as configured: where to read it.
+#[derive(Debug, Clone)]
+pub struct FeedSpec {
+    pub id: String,
+    pub kind: FeedKind,
+    /// A path (already resolved against the inventory) or an http(s) URL.
+    pub source: String,
 }

@@ -5,8 +5,8 @@
 use serde::Deserialize;
 use toml::Spanned;
 
+use super::FeedKind;
 use super::model::{Criticality, Disclosure, Exposure, Restart, Tier};
-use crate::feeds::FeedKind;
 
 /// `patchplan.toml`.
 #[derive(Debug, Deserialize)]

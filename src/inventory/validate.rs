@@ -10,14 +10,14 @@ use toml::Spanned;
 use super::check::Check;
 use super::model::*;
 use super::raw::*;
-use super::{Files, purl, vex};
+use super::{Files, vex};
 use crate::advisory::Advisory;
+use crate::decision::Decision;
 use crate::diag::{Diagnostic, Source};
 use crate::duration::Duration;
-use crate::feeds::{FeedKind, FeedSpec};
 use crate::inputs::distro::Distro;
 use crate::inputs::{self, Host, Kind, Package, restart};
-use crate::risk::Decision;
+use crate::purl;
 use crate::version::{Scheme, canonical_ecosystem, canonical_name};
 
 /// The longest a component upgrade (or its downtime) may take, in minutes: one week. The bound

@@ -21,8 +21,8 @@ use serde_json::value::RawValue;
 use toml::Spanned;
 
 use super::model::{Component, Environment};
-use super::purl;
 use crate::diag::{Diagnostic, Source};
+use crate::purl;
 use crate::version::{Scheme, canonical_ecosystem, canonical_name, ecosystem_base};
 
 /// A VEX status (OpenVEX 0.2.0).

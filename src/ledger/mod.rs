@@ -20,7 +20,6 @@
 
 pub mod contents;
 pub mod diff;
-mod error;
 pub mod export;
 pub mod hash;
 pub mod history;
@@ -37,7 +36,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
-pub use error::{BUSY_TIMEOUT_SECS, LedgerError};
+pub use crate::ledger_error::{BUSY_TIMEOUT_SECS, LedgerError};
 
 /// The ledger's result type.
 pub type Result<T, E = LedgerError> = std::result::Result<T, E>;

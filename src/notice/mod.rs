@@ -37,69 +37,7 @@ use crate::plan::Plan;
 use input::{PlanInput, WindowInput};
 use view::Sources;
 
-/// What a notice tells the customer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Kind {
-    /// Planned maintenance, announced at least the customer's notice ahead.
-    Scheduled,
-    /// A planned window is near.
-    Reminder,
-    /// An emergency security intervention, without advance notice.
-    Emergency,
-    /// An announced window moved.
-    Rescheduled,
-    /// An announced window will not take place.
-    Cancelled,
-    /// The work of a window is over.
-    Completed,
-}
-
-impl Kind {
-    pub const ALL: [Kind; 6] = [
-        Kind::Scheduled,
-        Kind::Reminder,
-        Kind::Emergency,
-        Kind::Rescheduled,
-        Kind::Cancelled,
-        Kind::Completed,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Scheduled => "scheduled",
-            Kind::Reminder => "reminder",
-            Kind::Emergency => "emergency",
-            Kind::Rescheduled => "rescheduled",
-            Kind::Cancelled => "cancelled",
-            Kind::Completed => "completed",
-        }
-    }
-
-    /// Whether this kind fits a window: `scheduled` and reminders are for planned windows,
-    /// `emergency` for emergency interventions, the others for either.
-    pub fn fits(self, emergency: bool) -> bool {
-        match self {
-            Kind::Scheduled | Kind::Reminder => !emergency,
-            Kind::Emergency => emergency,
-            Kind::Rescheduled | Kind::Cancelled | Kind::Completed => true,
-        }
-    }
-}
-
-impl FromStr for Kind {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Kind, String> {
-        Kind::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| {
-                let names: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
-                format!("unknown notice kind `{s}` (one of {})", names.join(", "))
-            })
-    }
-}
+pub use crate::plan::notices::{Kind, NoticeRecord};
 
 /// How the work of a window went, for a `completed` notice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -177,21 +115,6 @@ impl Issue {
             None => format!("{window}.{}", self.kind.as_str()),
         }
     }
-}
-
-/// A notice as recorded in `plan.json`.
-#[derive(Debug, Clone, Serialize)]
-pub struct NoticeRecord {
-    pub id: String,
-    pub customer: String,
-    pub window: String,
-    pub kind: Kind,
-    pub uid: String,
-    pub sequence: u32,
-    /// When to send it (a reminder's time; else when it was made).
-    pub send_at: DateTime<Utc>,
-    /// Paths relative to the output directory.
-    pub files: Vec<String>,
 }
 
 /// What a run rendered, and notes on what it did not.

@@ -11,11 +11,12 @@ use crate::inputs::distro::PackageFormat;
 use crate::inventory::vex::{VexStatement, VexStatus};
 use crate::inventory::{Component, Criticality, Environment, Exposure, Inventory, Tier};
 use crate::matching::{self, Finding, Target, TargetComponent, Upgrade};
-use crate::notice::NoticeRecord;
 use crate::risk::{self, Assessment, Context, Decision};
 use crate::schedule::{self, TaskRequest, Unscheduled, Window};
 
 pub mod json;
+pub mod notices;
+pub use notices::NoticeRecord;
 mod sightings;
 
 pub use sightings::{KnownEnv, Sightings, SightingsBuilder};

@@ -2,42 +2,9 @@
 //! BOD 26-04 remediation timelines (v1.0.0). Each row is transcribed from the CSV files in
 //! `../shared/data/ssvc/`; a test checks every row against them.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-/// SSVC decision, ordered from least to most urgent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub enum Decision {
-    #[serde(rename = "track")]
-    Track,
-    #[serde(rename = "track*")]
-    TrackStar,
-    #[serde(rename = "attend")]
-    Attend,
-    #[serde(rename = "act")]
-    Act,
-}
-
-impl Decision {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Decision::Track => "track",
-            Decision::TrackStar => "track*",
-            Decision::Attend => "attend",
-            Decision::Act => "act",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Decision> {
-        [
-            Decision::Track,
-            Decision::TrackStar,
-            Decision::Attend,
-            Decision::Act,
-        ]
-        .into_iter()
-        .find(|d| d.as_str() == s)
-    }
-}
+pub use crate::decision::Decision;
 
 /// Exploitation decision point.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]

@@ -16,7 +16,7 @@
 
 mod assign;
 pub mod occurrence;
-pub mod rrule;
+pub use crate::rrule;
 
 pub use assign::{schedule, schedule_announced};
 

@@ -14,6 +14,7 @@ mod formats;
 mod fuzz;
 mod hostile;
 mod inputs;
+mod layering;
 mod ledger;
 mod notices;
 mod os_packages;
