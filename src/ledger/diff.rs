@@ -56,30 +56,8 @@ impl WindowState {
     }
 }
 
-/// The kinds of notice (DESIGN.md, "Notices").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum NoticeKind {
-    Scheduled,
-    Reminder,
-    Emergency,
-    Rescheduled,
-    Cancelled,
-    Completed,
-}
-
-impl NoticeKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            NoticeKind::Scheduled => "scheduled",
-            NoticeKind::Reminder => "reminder",
-            NoticeKind::Emergency => "emergency",
-            NoticeKind::Rescheduled => "rescheduled",
-            NoticeKind::Cancelled => "cancelled",
-            NoticeKind::Completed => "completed",
-        }
-    }
-}
+/// The kinds of notice (DESIGN.md, "Notices"): the plan's own.
+pub use crate::plan::notices::Kind as NoticeKind;
 
 /// A window as the ledger keeps it.
 #[derive(Debug, Clone)]

@@ -141,7 +141,7 @@ fn render_one(
     let spec = NoticeSpec {
         id: issue.id.clone(),
         stem: issue.stem.clone(),
-        kind: issue.kind.as_str(),
+        kind: issue.kind,
         window: &issue.window,
         uid: issue.uid.clone(),
         sequence: issue.sequence,

@@ -320,8 +320,7 @@ pub struct NoticeSpec<'a> {
     pub id: String,
     /// File stem: files are `notices/CUSTOMER/STEM.FORMAT`.
     pub stem: String,
-    /// `scheduled`, `reminder`, `emergency`, `rescheduled`, `cancelled` or `completed`.
-    pub kind: &'static str,
+    pub kind: Kind,
     pub window: &'a crate::schedule::Window,
     pub uid: String,
     pub sequence: u32,
@@ -387,7 +386,7 @@ pub fn render_notice(
 /// The [`Issue`] a ledger notice stands for. A failed window's `completed` notice says the
 /// change was rolled back.
 fn spec_issue(spec: &NoticeSpec, window: &WindowInput, issued: DateTime<Utc>) -> Result<Issue> {
-    let kind = Kind::from_str(spec.kind).map_err(Error::Usage)?;
+    let kind = spec.kind;
     let lead = match &spec.reminder {
         Some(text) => Some(Duration::from_str(text).map_err(Error::Usage)?),
         None => None,
