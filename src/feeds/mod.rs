@@ -283,30 +283,41 @@ impl Feeds {
         feed: &str,
     ) -> Option<Vec<(index::Entry, Option<Advisory>)>> {
         use rayon::prelude::*;
+        /// Records read before they are checked and parsed: a bounded run, so that the text of
+        /// a whole archive is never held at once.
+        const RUN: usize = 4096;
         let mut idx = index::open(cache, binding)?;
-        let entries = std::mem::take(&mut idx.entries);
-        // The wanted records read in file order, then checked and parsed on every core.
-        let texts: Vec<Option<Vec<u8>>> = (entries.iter())
-            .map(|e| match index::wanted(&e.outcome, self.filter.as_ref()) {
-                true => idx.unchecked(e).map(Some),
-                false => Some(None),
-            })
-            .collect::<Option<_>>()?;
-        (entries.into_par_iter().zip(texts))
-            .map(|(entry, text)| {
-                let advisory = match text {
-                    Some(bytes) if index::intact(&entry, &bytes) => {
-                        match osv::parse(&bytes, feed, &mut Vec::new()) {
-                            Ok(Loaded::Advisory(a)) => Some(*a),
-                            _ => return None,
+        let mut entries = std::mem::take(&mut idx.entries).into_iter();
+        let mut out = Vec::with_capacity(entries.len());
+        loop {
+            let run: Vec<index::Entry> = entries.by_ref().take(RUN).collect();
+            if run.is_empty() {
+                return Some(out);
+            }
+            // The wanted records read in file order, then checked and parsed on every core.
+            let texts: Vec<Option<Vec<u8>>> = (run.iter())
+                .map(|e| match index::wanted(&e.outcome, self.filter.as_ref()) {
+                    true => idx.unchecked(e).map(Some),
+                    false => Some(None),
+                })
+                .collect::<Option<_>>()?;
+            let parsed: Vec<(index::Entry, Option<Advisory>)> = (run.into_par_iter().zip(texts))
+                .map(|(entry, text)| {
+                    let advisory = match text {
+                        Some(bytes) if index::intact(&entry, &bytes) => {
+                            match osv::parse(&bytes, feed, &mut Vec::new()) {
+                                Ok(Loaded::Advisory(a)) => Some(*a),
+                                _ => return None,
+                            }
                         }
-                    }
-                    Some(_) => return None,
-                    None => None,
-                };
-                Some((entry, advisory))
-            })
-            .collect()
+                        Some(_) => return None,
+                        None => None,
+                    };
+                    Some((entry, advisory))
+                })
+                .collect::<Option<_>>()?;
+            out.extend(parsed);
+        }
     }
 
     /// Counts one record, replays its notes as warnings, and keeps its advisory if wanted.

@@ -300,9 +300,9 @@ pub fn reopen(
 fn finding_names(w: &Window) -> Vec<FindingInput> {
     w.tasks
         .iter()
-        .flat_map(|t| t.findings.iter())
-        .map(|id| FindingInput {
-            advisory: super::sightings::split_id(&id).2.to_string(),
+        .flat_map(|t| t.findings.entries())
+        .map(|(id, advisory)| FindingInput {
+            advisory: advisory.to_string(),
             id: id.into_owned(),
             ..FindingInput::default()
         })

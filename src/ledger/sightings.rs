@@ -72,20 +72,7 @@ impl Ledger {
     }
 }
 
-/// A finding id, `ENVIRONMENT:PACKAGE:ADVISORY`, as its three parts. An environment id never
-/// contains `:` (the inventory refuses one); the advisory is what follows the last `:`, unless
-/// that is only digits: an erratum such as `ALSA-2024:4312` has a `:` of its own, and no
-/// advisory id is a bare number. The package is what lies between, and may contain `:` too
-/// (Maven's `group:artifact`).
-pub fn split_id(id: &str) -> (&str, &str, &str) {
-    let (env, rest) = id.split_once(':').unwrap_or((id, ""));
-    let (mut package, mut advisory) = rest.rsplit_once(':').unwrap_or(("", rest));
-    let bare_number = !advisory.is_empty() && advisory.bytes().all(|b| b.is_ascii_digit());
-    if bare_number && let Some((p, _)) = package.rsplit_once(':') {
-        (package, advisory) = (p, &rest[p.len() + 1..]);
-    }
-    (env, package, advisory)
-}
+pub use crate::schedule::split_id;
 
 fn load(conn: &Connection) -> rusqlite::Result<Sightings> {
     let mut b = SightingsBuilder::default();

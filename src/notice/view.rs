@@ -160,18 +160,13 @@ pub struct Sources<'a> {
 }
 
 impl<'a> Sources<'a> {
-    /// The advisory (id, aliases, summary) of finding `id`: the finding's own, else `advisory`
-    /// (when the task knows it), else the advisory its id ends with.
-    fn advisory(
-        &self,
-        id: &str,
-        advisory: Option<&str>,
-    ) -> Option<(&'a str, &'a [String], &'a str)> {
+    /// The advisory (id, aliases, summary) of finding `id`, whose advisory is `advisory`: the
+    /// finding's own, else the advisory's.
+    fn advisory(&self, id: &str, advisory: &str) -> Option<(&'a str, &'a [String], &'a str)> {
         if let Some(f) = self.findings.get(id) {
             let (aliases, summary) = self.about(f);
             return Some((&f.advisory, aliases, summary));
         }
-        let advisory = advisory.or_else(|| Some(id.rsplit_once(':')?.1))?;
         let (key, a) = self.advisories.get_key_value(advisory)?;
         Some((key, &a.aliases, &a.summary))
     }

@@ -80,15 +80,19 @@ impl FindingIds {
         })
     }
 
-    /// Each id with its advisory: known for a task planned here; `None` for ids read back, where
-    /// only the id tells (an advisory id may hold a `:` itself, as ALSA-2024:4312 does).
-    pub fn entries(&self) -> impl Iterator<Item = (std::borrow::Cow<'_, str>, Option<&str>)> {
+    /// Each id with its advisory: kept for a task planned here; for ids read back, as
+    /// [`split_id`] reads it from the id (an advisory id may hold a `:` itself, as
+    /// ALSA-2024:4312 does).
+    pub fn entries(&self) -> impl Iterator<Item = (std::borrow::Cow<'_, str>, &str)> {
         (0..self.len()).map(|i| match &self.0 {
             Ids::Shared { prefix, advisories } => (
                 std::borrow::Cow::Owned(format!("{prefix}{}", advisories[i])),
-                Some(&*advisories[i]),
+                &*advisories[i],
             ),
-            Ids::Listed(ids) => (std::borrow::Cow::Borrowed(ids[i].as_str()), None),
+            Ids::Listed(ids) => (
+                std::borrow::Cow::Borrowed(ids[i].as_str()),
+                split_id(&ids[i]).2,
+            ),
         })
     }
 
@@ -137,6 +141,21 @@ impl<'de> Deserialize<'de> for FindingIds {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         Vec::<String>::deserialize(d).map(FindingIds::from)
     }
+}
+
+/// A finding id, `ENVIRONMENT:PACKAGE:ADVISORY`, as its three parts. An environment id never
+/// contains `:` (the inventory refuses one); the advisory is what follows the last `:`, unless
+/// that is only digits: an erratum such as `ALSA-2024:4312` has a `:` of its own, and no
+/// advisory id is a bare number. The package is what lies between, and may contain `:` too
+/// (Maven's `group:artifact`).
+pub fn split_id(id: &str) -> (&str, &str, &str) {
+    let (env, rest) = id.split_once(':').unwrap_or((id, ""));
+    let (mut package, mut advisory) = rest.rsplit_once(':').unwrap_or(("", rest));
+    let bare_number = !advisory.is_empty() && advisory.bytes().all(|b| b.is_ascii_digit());
+    if bare_number && let Some((p, _)) = package.rsplit_once(':') {
+        (package, advisory) = (p, &rest[p.len() + 1..]);
+    }
+    (env, package, advisory)
 }
 
 /// An upgrade to place.
@@ -314,12 +333,12 @@ mod tests {
             serde_json::json!(ids)
         );
         let advisories: Vec<_> = shared.entries().map(|(_, a)| a).collect();
-        assert_eq!(advisories, [Some("ALSA-2024:4312"), Some("CVE-2026-1")]);
+        assert_eq!(advisories, ["ALSA-2024:4312", "CVE-2026-1"]);
         assert!(shared.contains(ids[0]) && shared.contains(ids[1]));
         assert!(!shared.contains("prod:org.apache:commons:CVE-2026-2"));
         assert!(!shared.contains("prod:org.apache:commons:"));
         assert!(!shared.contains("staging:org.apache:commons:CVE-2026-1"));
-        // Read back: the same ids, the advisories left to the ids to tell.
+        // Read back: the same ids, and the same advisories, read from the ids.
         let read: FindingIds = serde_json::from_value(serde_json::json!(ids)).unwrap();
         assert_eq!(read.iter().collect::<Vec<_>>(), ids);
         assert_eq!(
@@ -327,7 +346,8 @@ mod tests {
             serde_json::to_string(&shared).unwrap()
         );
         assert!(read.contains(ids[1]) && !read.contains("x"));
-        assert!(read.entries().all(|(_, a)| a.is_none()));
+        let advisories: Vec<_> = read.entries().map(|(_, a)| a).collect();
+        assert_eq!(advisories, ["ALSA-2024:4312", "CVE-2026-1"]);
         // An id that needs escaping is escaped once, not made first.
         let quoted = FindingIds::new("p", "a\"b", vec![Arc::from("X\\1")]);
         assert_eq!(
