@@ -401,7 +401,6 @@ pub fn build_with(
     );
     clock.lap("  rank");
     drop(matches);
-    clock.lap("  drop matches");
     let (requests, owners) = hold(
         history,
         &mut ranked.findings,
@@ -410,9 +409,8 @@ pub fn build_with(
     );
     let mut findings = ranked.findings;
     let sched = schedule::schedule_announced(inv, &requests, now, &history.announced);
-    clock.lap("  schedule");
     drop(requests);
-    clock.lap("  drop requests");
+    clock.lap("  schedule");
     let mut placements = Vec::with_capacity(owners.len());
     for (p, (placement, members)) in sched.placements.iter().zip(&owners).enumerate() {
         let window: Option<Arc<str>> = placement.window.as_deref().map(Arc::from);

@@ -70,16 +70,6 @@ impl FindingIds {
         self.len() == 0
     }
 
-    /// The ids, in the task's order.
-    pub fn iter(&self) -> impl Iterator<Item = std::borrow::Cow<'_, str>> {
-        (0..self.len()).map(|i| match &self.0 {
-            Ids::Shared { prefix, advisories } => {
-                std::borrow::Cow::Owned(format!("{prefix}{}", advisories[i]))
-            }
-            Ids::Listed(ids) => std::borrow::Cow::Borrowed(ids[i].as_str()),
-        })
-    }
-
     /// Each id with its advisory: kept for a task planned here; for ids read back, as
     /// [`split_id`] reads it from the id (an advisory id may hold a `:` itself, as
     /// ALSA-2024:4312 does).
@@ -327,7 +317,7 @@ mod tests {
             "prod:org.apache:commons:ALSA-2024:4312",
             "prod:org.apache:commons:CVE-2026-1",
         ];
-        assert_eq!(shared.iter().collect::<Vec<_>>(), ids);
+        assert_eq!(shared.entries().map(|(id, _)| id).collect::<Vec<_>>(), ids);
         assert_eq!(
             serde_json::to_value(&shared).unwrap(),
             serde_json::json!(ids)
@@ -340,7 +330,7 @@ mod tests {
         assert!(!shared.contains("staging:org.apache:commons:CVE-2026-1"));
         // Read back: the same ids, and the same advisories, read from the ids.
         let read: FindingIds = serde_json::from_value(serde_json::json!(ids)).unwrap();
-        assert_eq!(read.iter().collect::<Vec<_>>(), ids);
+        assert_eq!(read.entries().map(|(id, _)| id).collect::<Vec<_>>(), ids);
         assert_eq!(
             serde_json::to_string(&read).unwrap(),
             serde_json::to_string(&shared).unwrap()
