@@ -7,7 +7,8 @@
 //!   `timeline`, `score`, `cvss`, `epss`, `kev`, `points`, `reasons`);
 //! - `environments`: by id, its `name`, `customer`, `exposure` and `criticality`;
 //! - `placements`: by the findings' `placement` number, why their task went where it did, or
-//!   nowhere (an array of reasons; the findings of one upgrade share one);
+//!   nowhere, or why their component's upgrade leaves them open (an array of reasons; the
+//!   findings of one upgrade share one, as do the findings left open for the same reason);
 //! - `findings`: one object per line, in plan order (most urgent first);
 //! - `windows`, `notices`, `coverage`, `feeds`, `warnings` as in v1.
 //!
@@ -246,7 +247,13 @@ fn row(buf: &mut Vec<u8>, f: &PlanFinding, ranked: &[Vec<u8>]) {
             let _ = serde_json::to_writer(&mut *buf, v);
         }
     }
-    let notes: Vec<_> = f.notes().collect();
+    // Its own reasons: why its upgrade leaves it open is its placement's, shared.
+    let notes: Vec<_> = match f.placement {
+        Some(_) => (f.extra.iter().flat_map(|x| x.notes.iter()))
+            .map(|n| std::borrow::Cow::Borrowed(n.as_str()))
+            .collect(),
+        None => f.notes().collect(),
+    };
     if !notes.is_empty() {
         key(buf, "notes");
         let _ = serde_json::to_writer(&mut *buf, &notes);

@@ -31,7 +31,8 @@ pub struct Plan {
     /// The distinct assessments findings refer to (`PlanFinding::assessment`).
     #[serde(skip)]
     pub assessments: Vec<Arc<Assessment>>,
-    /// Where each task went and why, or why nowhere (`PlanFinding::placement`).
+    /// Where each task went and why, or why nowhere; then why open findings that no upgrade
+    /// fixes stay open (`PlanFinding::placement`).
     #[serde(skip)]
     pub placements: Vec<Arc<[String]>>,
     pub windows: Vec<Window>,
@@ -64,7 +65,8 @@ pub struct PlanFinding {
     pub unscheduled_reason: Option<Unscheduled>,
     /// Where its task went and why, or why nowhere (shared by the findings of one task).
     pub placed: Option<Arc<[String]>>,
-    /// Index of its task's placement among the plan's (`Plan::placements`).
+    /// Index of its placement among the plan's (`Plan::placements`): its task's, or for an open
+    /// finding its upgrade does not fix, the one that says why ([`PlanFinding::unfixed_why`]).
     pub placement: Option<u32>,
     /// What this finding alone has: an exception, a VEX statement, reasons of its own.
     pub extra: Option<Box<Extra>>,
@@ -430,6 +432,7 @@ pub fn build_with(
         }
     }
     drop(owners);
+    unfixed_placements(&mut findings, &mut placements);
     let findings = most_urgent_first(findings);
     clock.lap("  place and sort");
     Plan {
@@ -443,6 +446,34 @@ pub fn build_with(
         notices: Vec::new(),
         coverage,
         warnings,
+    }
+}
+
+/// Gives each open finding that its component's upgrade does not fix (no fix, a fix on another
+/// branch, no safe upgrade) a placement that says why: the findings left open for the same reason
+/// share one, as a task's findings share theirs. plan.json then says it once, not on each of
+/// millions of rows; [`PlanFinding::reasons`] still makes it from the finding's fields.
+fn unfixed_placements(findings: &mut [PlanFinding], placements: &mut Vec<Arc<[String]>>) {
+    let mut made: HashMap<String, u32> = HashMap::new();
+    let mut no_fix: Option<u32> = None;
+    for f in findings.iter_mut().filter(|f| f.placement.is_none()) {
+        let plain = f.unscheduled_reason == Some(Unscheduled::NoFix) && f.matched.fixed.is_none();
+        if plain && let Some(p) = no_fix {
+            f.placement = Some(p);
+            continue;
+        }
+        let Some(why) = f.unfixed_why() else {
+            continue;
+        };
+        let next = placements.len() as u32;
+        let p = *made.entry(why).or_insert_with_key(|why| {
+            placements.push(Arc::from([why.clone()]));
+            next
+        });
+        if plain {
+            no_fix = Some(p);
+        }
+        f.placement = Some(p);
     }
 }
 
