@@ -107,7 +107,7 @@ pub struct Matches {
 /// The (ecosystem base, name) keys advisories are looked up by, for every component of
 /// `targets`: what a feed needs to keep (see [`Feeds::for_packages`]).
 pub fn package_keys(targets: &[Target]) -> impl Iterator<Item = crate::feeds::Key> + '_ {
-    let mut seen: HashSet<*const TargetComponent> = HashSet::new();
+    let mut seen: rustc_hash::FxHashSet<*const TargetComponent> = Default::default();
     let mut names: HashSet<(&str, &str, &[String])> = HashSet::new();
     targets
         .iter()
@@ -135,9 +135,17 @@ pub struct Coverage {
 /// release sees (see [`same_ecosystem`]). An ecosystem without records means its components were
 /// checked against nothing.
 pub fn coverage(targets: &[Target], feeds: &Feeds) -> Vec<Coverage> {
-    let mut components: BTreeMap<&str, usize> = BTreeMap::new();
+    // A fleet's millions of components are a few thousand shared ones: counted by address
+    // first, then by ecosystem.
+    let mut shared: rustc_hash::FxHashMap<*const TargetComponent, (&str, usize)> =
+        Default::default();
     for comp in targets.iter().flat_map(|t| &t.components) {
-        *components.entry(comp.ecosystem.as_str()).or_default() += 1;
+        let ecosystem = comp.ecosystem.as_str();
+        shared.entry(Arc::as_ptr(comp)).or_insert((ecosystem, 0)).1 += 1;
+    }
+    let mut components: BTreeMap<&str, usize> = BTreeMap::new();
+    for (ecosystem, n) in shared.into_values() {
+        *components.entry(ecosystem).or_default() += n;
     }
     components
         .into_iter()
@@ -169,6 +177,20 @@ fn records_for(ecosystem: &str, feeds: &Feeds) -> usize {
 pub fn coverage_warnings(targets: &[Target], feeds: &Feeds) -> Vec<String> {
     const SHOWN: usize = 10;
     let mut covered: HashMap<&str, bool> = HashMap::new();
+    // Most inventories have nothing to warn about: their ecosystems, seen once per shared
+    // component, are all covered.
+    let mut seen: rustc_hash::FxHashSet<*const TargetComponent> = Default::default();
+    let all_covered = (targets.iter().flat_map(|t| &t.components))
+        .filter(|c| seen.insert(Arc::as_ptr(c)))
+        .all(|c| {
+            let eco = c.ecosystem.as_str();
+            *covered
+                .entry(eco)
+                .or_insert_with(|| records_for(eco, feeds) > 0)
+        });
+    if all_covered {
+        return Vec::new();
+    }
     let mut per: BTreeMap<&str, Vec<(&str, usize)>> = BTreeMap::new();
     for t in targets {
         let mut counts: BTreeMap<&str, usize> = BTreeMap::new();

@@ -103,6 +103,14 @@ pub(crate) fn validate(
         stacks: &stacks,
         env_ids: &env_ids,
         defaults: &defaults,
+        single_versioned: (stacks.iter())
+            .filter(|(_, comps)| {
+                let mut w = Vec::new();
+                warn_two_versions("", comps, &mut w);
+                w.is_empty()
+            })
+            .map(|(id, _)| id.as_str())
+            .collect(),
     };
     let built: Vec<_> = raw_envs
         .par_iter()
@@ -621,6 +629,8 @@ struct EnvContext<'a> {
     stacks: &'a BTreeMap<String, Vec<Arc<Component>>>,
     env_ids: &'a HashSet<String>,
     defaults: &'a Defaults,
+    /// The stacks that declare no component at two versions.
+    single_versioned: HashSet<&'a str>,
 }
 
 fn environment(
@@ -704,7 +714,16 @@ fn environment(
     listed.retain(|l| !declared.contains(&(l.ecosystem.as_str(), l.name.as_str())));
     merge_own(&mut merged, own);
     // Declared components only: a lockfile holding two versions of one package is ordinary.
-    warn_two_versions(raw.id.get_ref(), &merged, warnings);
+    // An environment of one stack that has none, and its own components (which replace the
+    // stack's of the same name), has none either: a fleet's thousands of such are not checked.
+    let one_clean_stack = match &raw.stacks[..] {
+        [] => true,
+        [s] => cx.single_versioned.contains(s.get_ref().as_str()),
+        _ => false,
+    };
+    if !one_clean_stack {
+        warn_two_versions(raw.id.get_ref(), &merged, warnings);
+    }
     merged.extend(listed);
     Environment {
         id: raw.id.get_ref().clone(),

@@ -332,7 +332,8 @@ pub fn load_feeds(
 /// The targets of an inventory: one per environment. A component shared by environments (a
 /// stack's) is one target component shared by their targets.
 pub fn targets(inv: &Inventory) -> Vec<Target> {
-    let mut made: HashMap<*const Component, Arc<TargetComponent>> = HashMap::new();
+    let mut made: rustc_hash::FxHashMap<*const Component, Arc<TargetComponent>> =
+        Default::default();
     inv.environments
         .iter()
         .map(|e| Target {
