@@ -83,36 +83,32 @@ pub fn run(cli: &Cli, args: &PlanArgs) -> Result<Outcome> {
         present(cli, &plan, &inv, &feeds, None)?;
         return then_send(cli, args, &inv, &plan);
     }
-    issue::record(
-        &ledger, &inv, &plan, &history, &changes, &rendered, &args.out,
-    )?;
-    clock.lap("ledger record");
-    // This run's notices are written in full before the ledger commits (a file that cannot be
-    // written fails the run unrecorded), and put in place only once the ledger holds them.
-    use rayon::prelude::*;
-    let staged = rendered
-        .par_iter()
-        .map(|r| crate::notice::stage_files(&args.out, &r.notice.files))
-        .collect::<Result<Vec<_>>>()?;
-    clock.lap("stage notice files");
-    ledger.commit()?;
-    clock.lap("ledger commit");
-    staged.into_par_iter().try_for_each(|s| s.publish())?;
-    // Then any recorded notice file that is missing.
-    crate::notice::write_files(&args.out, &ledger.missing_files(&args.out)?)?;
-    clock.lap("publish notice files");
-    // The report shows what the ledger now holds: the windows as announced, every notice.
-    let report = crate::report::Sources {
-        inv: &inv,
-        plan: &plan,
-        windows: ledger.all_windows()?,
-        notices: ledger.published_notices()?,
-        notice: &sources,
-    };
-    crate::notice::write_files(&args.out, &crate::report::render(&report)?)?;
-    clock.lap("report");
+    // plan.json is written beside the rest, on its own thread: it is most of a fleet's output,
+    // and the ledger and the report do not need it. It is put in place only once they are done.
     let path = args.out.join("plan.json");
-    write_plan(&path, &plan, &inv, &feeds)?;
+    let (recorded, written) = std::thread::scope(|scope| {
+        let writer = scope.spawn(|| write_plan(&path, &plan, &inv, &feeds));
+        let recorded = record_and_report(
+            args, &ledger, &inv, &plan, &history, &changes, &rendered, &sources, &mut clock,
+        );
+        let written = writer
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (recorded, written)
+    });
+    let report = match (recorded, written) {
+        (Ok(report), Ok(tmp)) => {
+            std::fs::rename(&tmp, &path).map_err(|e| crate::error::Error::io(&path, e))?;
+            report
+        }
+        (Err(e), written) => {
+            if let Ok(tmp) = written {
+                let _ = std::fs::remove_file(tmp);
+            }
+            return Err(e);
+        }
+        (Ok(_), Err(e)) => return Err(e),
+    };
     clock.lap("write plan.json");
     present(cli, &plan, &inv, &feeds, Some(&path))?;
     drop(ledger);
@@ -182,18 +178,68 @@ fn open(cli: &Cli, dry_run: bool) -> Result<Ledger> {
     Ok(ledger)
 }
 
-/// Streams plan.json (see [`crate::plan::json`]) to `path`, through a temporary file beside it
-/// so that a reader never sees half a plan.
-fn write_plan(path: &Path, plan: &Plan, inv: &Inventory, feeds: &Feeds) -> Result<()> {
+/// The run's record and the files that follow from it: the ledger's rows and commit, the notice
+/// files, then the report of what the ledger now holds (returned, to be left to the process's
+/// end).
+#[allow(clippy::too_many_arguments)]
+fn record_and_report<'a>(
+    args: &PlanArgs,
+    ledger: &Ledger,
+    inv: &'a Inventory,
+    plan: &'a Plan,
+    history: &crate::plan::History,
+    changes: &crate::ledger::diff::Changes,
+    rendered: &[issue::Rendered],
+    sources: &'a crate::notice::view::Sources,
+    clock: &mut crate::timing::Clock,
+) -> Result<crate::report::Sources<'a>> {
+    issue::record(ledger, inv, plan, history, changes, rendered, &args.out)?;
+    clock.lap("ledger record");
+    // This run's notices are written in full before the ledger commits (a file that cannot be
+    // written fails the run unrecorded), and put in place only once the ledger holds them.
+    use rayon::prelude::*;
+    let staged = rendered
+        .par_iter()
+        .map(|r| crate::notice::stage_files(&args.out, &r.notice.files))
+        .collect::<Result<Vec<_>>>()?;
+    clock.lap("stage notice files");
+    ledger.commit()?;
+    clock.lap("ledger commit");
+    staged.into_par_iter().try_for_each(|s| s.publish())?;
+    // Then any recorded notice file that is missing.
+    crate::notice::write_files(&args.out, &ledger.missing_files(&args.out)?)?;
+    clock.lap("publish notice files");
+    // The report shows what the ledger now holds: the windows as announced, every notice.
+    let report = crate::report::Sources {
+        inv,
+        plan,
+        windows: ledger.all_windows()?,
+        notices: ledger.published_notices()?,
+        notice: sources,
+    };
+    crate::notice::write_files(&args.out, &crate::report::render(&report)?)?;
+    clock.lap("report");
+    Ok(report)
+}
+
+/// Streams plan.json (see [`crate::plan::json`]) to a temporary file beside `path`, returned to
+/// be renamed to `path` once the run is recorded: a reader never sees half a plan.
+fn write_plan(path: &Path, plan: &Plan, inv: &Inventory, feeds: &Feeds) -> Result<PathBuf> {
     use std::io::Write;
     let tmp = path.with_extension("json.tmp");
     let io = |e| crate::error::Error::io(path, e);
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(io)?;
+    }
     let file = std::fs::File::create(&tmp).map_err(io)?;
     let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
-    crate::plan::json::write(plan, inv, feeds, &mut out).map_err(io)?;
-    out.flush().map_err(io)?;
+    let written = crate::plan::json::write(plan, inv, feeds, &mut out).and_then(|()| out.flush());
     drop(out);
-    std::fs::rename(&tmp, path).map_err(io)
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(io(e));
+    }
+    Ok(tmp)
 }
 
 /// Prints the plan: JSON (the file written, or for a dry run the same document), or the summary
