@@ -12,6 +12,7 @@ use super::{Cli, Format, Outcome, print, table, warn};
 use crate::error::Result;
 use crate::feeds::Feeds;
 use crate::inventory::Inventory;
+use crate::ledger::diff::LedgerWindow;
 use crate::ledger::{Ledger, issue};
 use std::collections::BTreeMap;
 
@@ -42,25 +43,23 @@ pub struct PlanArgs {
 
 pub fn run(cli: &Cli, args: &PlanArgs) -> Result<Outcome> {
     let mut clock = crate::timing::Clock::start();
-    let inv = crate::inventory::load(&cli.inventory)?;
-    clock.lap("inventory");
-    let refreshed = super::feeds::refresh(cli, &inv, &args.fresh);
-    let targets = crate::plan::targets(&inv);
-    let cache = super::feeds::cache(cli);
-    let feeds = crate::plan::load_feeds(&inv, Some(&targets), &cache, cli.now())?;
-    super::feeds::require_fresh(&feeds, &args.fresh)?;
-    clock.lap("feeds");
-    let ledger = open(cli, args.dry_run)?;
-    if let Some(latest) = ledger.latest_now()?.filter(|l| cli.now() < *l) {
-        return Err(crate::ledger::LedgerError::Backwards {
-            path: ledger.path().to_path_buf(),
-            now: cli.now(),
-            latest,
-        }
-        .into());
-    }
-    let open = ledger.open_windows()?;
-    let history = issue::history(&ledger, &open, cli.now(), inv.policy.outcome_grace)?;
+    // An existing ledger's windows and sightings are read while the inventory and feeds load:
+    // they need neither, and a fleet's take seconds.
+    let (loaded, early) = std::thread::scope(|scope| {
+        let early = scope.spawn(|| read_existing(cli, args.dry_run));
+        let loaded = load(cli, args, &mut clock);
+        let early = early
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p));
+        (loaded, early)
+    });
+    let (inv, refreshed, targets, feeds) = loaded?;
+    let (ledger, open, first_seen) = match early? {
+        Some(read) => read,
+        // A new ledger is made only once the inventory has loaded.
+        None => read_ledger(cli, args.dry_run)?,
+    };
+    let history = issue::history_with(first_seen, &open, cli.now(), inv.policy.outcome_grace);
     clock.lap("ledger history");
     let mut plan = crate::plan::build_with(&inv, &targets, &feeds, cli.now(), &history);
     plan.warnings.splice(0..0, refreshed);
@@ -98,6 +97,7 @@ pub fn run(cli: &Cli, args: &PlanArgs) -> Result<Outcome> {
     });
     let report = match (recorded, written) {
         (Ok(report), Ok(tmp)) => {
+            clock.lap("write plan.json (after the report)");
             std::fs::rename(&tmp, &path).map_err(|e| crate::error::Error::io(&path, e))?;
             report
         }
@@ -109,7 +109,7 @@ pub fn run(cli: &Cli, args: &PlanArgs) -> Result<Outcome> {
         }
         (Ok(_), Err(e)) => return Err(e),
     };
-    clock.lap("write plan.json");
+    clock.lap("replace plan.json");
     present(cli, &plan, &inv, &feeds, Some(&path))?;
     drop(ledger);
     let outcome = then_send(cli, args, &inv, &plan);
@@ -162,6 +162,52 @@ fn outcome(plan: &Plan, fail_on: Option<Decision>) -> Outcome {
     } else {
         Outcome::Done
     }
+}
+
+/// The inventory, the feeds it was refreshed from (their warnings), its targets and its feeds.
+fn load(
+    cli: &Cli,
+    args: &PlanArgs,
+    clock: &mut crate::timing::Clock,
+) -> Result<(Inventory, Vec<String>, Vec<crate::matching::Target>, Feeds)> {
+    let inv = crate::inventory::load(&cli.inventory)?;
+    clock.lap("inventory");
+    let refreshed = super::feeds::refresh(cli, &inv, &args.fresh);
+    let targets = crate::plan::targets(&inv);
+    let cache = super::feeds::cache(cli);
+    let feeds = crate::plan::load_feeds(&inv, Some(&targets), &cache, cli.now())?;
+    super::feeds::require_fresh(&feeds, &args.fresh)?;
+    clock.lap("feeds");
+    Ok((inv, refreshed, targets, feeds))
+}
+
+/// What the run reads of its ledger: the ledger, its open windows and its first sightings.
+type LedgerRead = (Ledger, Vec<LedgerWindow>, crate::plan::Sightings);
+
+/// [`read_ledger`], or `None` when there is no ledger file yet and this is not a dry run: a
+/// run makes its ledger only once its inventory has loaded.
+fn read_existing(cli: &Cli, dry_run: bool) -> Result<Option<LedgerRead>> {
+    if !dry_run && !cli.ledger_path().exists() {
+        return Ok(None);
+    }
+    read_ledger(cli, dry_run).map(Some)
+}
+
+/// The ledger opened as [`open`] does, its open windows and its first sightings; a `--now`
+/// before the ledger's latest run is an error.
+fn read_ledger(cli: &Cli, dry_run: bool) -> Result<LedgerRead> {
+    let ledger = open(cli, dry_run)?;
+    if let Some(latest) = ledger.latest_now()?.filter(|l| cli.now() < *l) {
+        return Err(crate::ledger::LedgerError::Backwards {
+            path: ledger.path().to_path_buf(),
+            now: cli.now(),
+            latest,
+        }
+        .into());
+    }
+    let open = ledger.open_windows()?;
+    let first_seen = ledger.sightings()?;
+    Ok((ledger, open, first_seen))
 }
 
 /// The ledger, in its run's write transaction; for a dry run, read-only (or empty in memory).
@@ -233,8 +279,10 @@ fn write_plan(path: &Path, plan: &Plan, inv: &Inventory, feeds: &Feeds) -> Resul
     }
     let file = std::fs::File::create(&tmp).map_err(io)?;
     let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+    let mut clock = crate::timing::Clock::start();
     let written = crate::plan::json::write(plan, inv, feeds, &mut out).and_then(|()| out.flush());
     drop(out);
+    clock.lap("  plan.json written (beside the rest)");
     if let Err(e) = written {
         let _ = std::fs::remove_file(&tmp);
         return Err(io(e));

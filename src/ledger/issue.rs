@@ -32,8 +32,18 @@ pub fn history(
     now: DateTime<Utc>,
     grace: Duration,
 ) -> Result<History> {
+    Ok(history_with(ledger.sightings()?, open, now, grace))
+}
+
+/// [`history`], with the ledger's first sightings already read.
+pub fn history_with(
+    first_seen: crate::plan::Sightings,
+    open: &[LedgerWindow],
+    now: DateTime<Utc>,
+    grace: Duration,
+) -> History {
     let mut h = History {
-        first_seen: ledger.sightings()?,
+        first_seen,
         ..History::default()
     };
     let at = |t: DateTime<Utc>| t.format("%Y-%m-%d %H:%M UTC").to_string();
@@ -69,7 +79,7 @@ pub fn history(
             h.announced.insert(w.id.clone(), envs);
         }
     }
-    Ok(h)
+    h
 }
 
 /// What `plan` issues, compared with what the ledger announced: its `open` windows.
