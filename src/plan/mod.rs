@@ -892,14 +892,14 @@ fn requests(
                 if f.status != Status::Open {
                     continue;
                 }
-                match fix_outcome(f, to.as_ref()) {
+                match fix_outcome(f, to) {
                     None => fixed.push(m),
                     Some(reason) => left.push((m, reason)),
                 }
             }
             let made = match (to, fixed.is_empty()) {
                 (Some(to), false) => {
-                    Some((request(inv, shared, &fixed, (t, c), to.version), fixed))
+                    Some((request(inv, shared, &fixed, (t, c), to.version.clone()), fixed))
                 }
                 _ => None,
             };
@@ -924,18 +924,18 @@ fn requests(
 }
 
 /// The component's upgrade for its findings `members`: the most urgent open ones first.
-fn upgrade_to(
-    upgrade: Option<&Upgrade>,
+fn upgrade_to<'a>(
+    upgrade: Option<&'a Upgrade>,
     findings: &[PlanFinding],
     members: &[usize],
-) -> Option<matching::Candidate> {
+) -> Option<&'a matching::Candidate> {
     let fixable: Vec<(&str, _)> = members
         .iter()
         .map(|&m| &findings[m])
         .filter(|f| f.status == Status::Open && f.matched.fixed.is_some())
         .map(|f| (&*f.matched.advisory, f.risk.urgency()))
         .collect();
-    upgrade?.choose(&fixable).cloned()
+    upgrade?.choose(&fixable)
 }
 
 /// Whether the upgrade to `to` fixes open finding `f`: `None` when it does, else why not (the
