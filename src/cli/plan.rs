@@ -64,60 +64,58 @@ pub fn run(cli: &Cli, args: &PlanArgs) -> Result<Outcome> {
     let mut plan = crate::plan::build_with(&inv, &targets, &feeds, cli.now(), &history);
     plan.warnings.splice(0..0, refreshed);
     clock.lap("match, rank, schedule");
-    let changes = issue::changes(&ledger, &open, &inv, &plan)?;
-    drop(open);
-    clock.lap("ledger diff");
-    plan.warnings.extend(changes.notes.iter().cloned());
-    let mut skipped = Vec::new();
-    let input = crate::notice::input::PlanInput::from_plan(&plan, &inv);
-    clock.lap("  notice input");
-    let sources = crate::notice::sources(&inv, &input);
-    clock.lap("  notice sources");
-    let rendered = issue::render(&inv, &sources, &changes, plan.now, &mut skipped)?;
-    plan.warnings.extend(skipped);
-    plan.notices = rendered.iter().map(|r| r.notice.record.clone()).collect();
-    clock.lap("render notices");
-    warn(cli, &plan.warnings);
-    if args.dry_run {
-        present(cli, &plan, &inv, &feeds, None)?;
-        return then_send(cli, args, &inv, &plan);
-    }
-    // plan.json is written beside the rest, on its own thread: it is most of a fleet's output,
-    // and the ledger and the report do not need it. It is put in place only once they are done.
+    // plan.json is written on its own thread while the run issues and records its notices and
+    // writes its report: it is most of a fleet's output, and none of that needs it. Its
+    // warnings and notices, written last, are sent to it; it is put in place only once the
+    // rest is done.
     let path = args.out.join("plan.json");
-    let (recorded, written) = std::thread::scope(|scope| {
-        let writer = scope.spawn(|| write_plan(&path, &plan, &inv, &feeds));
-        let recorded = record_and_report(
-            args, &ledger, &inv, &plan, &history, &changes, &rendered, &sources, &mut clock,
-        );
-        let written = writer
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (recorded, written)
+    let (tail, tail_rx) = std::sync::mpsc::channel();
+    let (issued, written) = std::thread::scope(|scope| {
+        let plan = &plan;
+        let writer = (!args.dry_run).then(|| {
+            let (path, inv, feeds) = (&path, &inv, &feeds);
+            scope.spawn(move || write_plan(path, plan, inv, feeds, tail_rx))
+        });
+        let run = Run {
+            cli,
+            args,
+            ledger: &ledger,
+            inv: &inv,
+            plan,
+            history: &history,
+        };
+        let issued = run.issue_and_record(open, tail, &mut clock);
+        let written = writer.map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+        (issued, written)
     });
-    let report = match (recorded, written) {
-        (Ok(report), Ok(tmp)) => {
+    let (warnings, notices) = match (issued, written) {
+        (Ok(issued), None) => issued,
+        (Ok(issued), Some(Ok(tmp))) => {
             clock.lap("write plan.json (after the report)");
             std::fs::rename(&tmp, &path).map_err(|e| crate::error::Error::io(&path, e))?;
-            report
+            clock.lap("replace plan.json");
+            issued
         }
         (Err(e), written) => {
-            if let Ok(tmp) = written {
+            if let Some(Ok(tmp)) = written {
                 let _ = std::fs::remove_file(tmp);
             }
             return Err(e);
         }
-        (Ok(_), Err(e)) => return Err(e),
+        (Ok(_), Some(Err(e))) => return Err(e),
     };
-    clock.lap("replace plan.json");
+    plan.warnings = warnings;
+    plan.notices = notices;
+    if args.dry_run {
+        present(cli, &plan, &inv, &feeds, None)?;
+        return then_send(cli, args, &inv, &plan);
+    }
     present(cli, &plan, &inv, &feeds, Some(&path))?;
     drop(ledger);
     let outcome = then_send(cli, args, &inv, &plan);
     // A fleet's plan is millions of small allocations: the process is about to end, so they
     // are left to it rather than freed one by one.
-    std::mem::forget(report);
-    std::mem::forget(sources);
-    std::mem::forget((input, rendered, changes, history));
+    std::mem::forget(history);
     std::mem::forget((plan, targets, feeds, inv));
     outcome
 }
@@ -224,48 +222,101 @@ fn open(cli: &Cli, dry_run: bool) -> Result<Ledger> {
     Ok(ledger)
 }
 
-/// The run's record and the files that follow from it: the ledger's rows and commit, the notice
-/// files, then the report of what the ledger now holds (returned, to be left to the process's
-/// end).
-#[allow(clippy::too_many_arguments)]
-fn record_and_report<'a>(
-    args: &PlanArgs,
-    ledger: &Ledger,
+/// What a run issues and records its notices with.
+struct Run<'a> {
+    cli: &'a Cli,
+    args: &'a PlanArgs,
+    ledger: &'a Ledger,
     inv: &'a Inventory,
     plan: &'a Plan,
-    history: &crate::plan::History,
-    changes: &crate::ledger::diff::Changes,
-    rendered: &[issue::Rendered],
-    sources: &'a crate::notice::view::Sources,
-    clock: &mut crate::timing::Clock,
-) -> Result<crate::report::Sources<'a>> {
-    issue::record(ledger, inv, plan, history, changes, rendered, &args.out)?;
-    clock.lap("ledger record");
-    // This run's notices are written in full before the ledger commits (a file that cannot be
-    // written fails the run unrecorded), and put in place only once the ledger holds them.
-    use rayon::prelude::*;
-    let staged = rendered
-        .par_iter()
-        .map(|r| crate::notice::stage_files(&args.out, &r.notice.files))
-        .collect::<Result<Vec<_>>>()?;
-    clock.lap("stage notice files");
-    ledger.commit()?;
-    clock.lap("ledger commit");
-    staged.into_par_iter().try_for_each(|s| s.publish())?;
-    // Then any recorded notice file that is missing.
-    crate::notice::write_files(&args.out, &ledger.missing_files(&args.out)?)?;
-    clock.lap("publish notice files");
-    // The report shows what the ledger now holds: the windows as announced, every notice.
-    let report = crate::report::Sources {
-        inv,
-        plan,
-        windows: ledger.all_windows()?,
-        notices: ledger.published_notices()?,
-        notice: sources,
-    };
-    crate::notice::write_files(&args.out, &crate::report::render(&report)?)?;
-    clock.lap("report");
-    Ok(report)
+    history: &'a crate::plan::History,
+}
+
+/// The run's warnings (the plan's, then the ledger's and the notices') and the notices it issues.
+type Issued = (Vec<String>, Vec<crate::plan::NoticeRecord>);
+
+impl Run<'_> {
+    /// Compares the plan with the ledger's `open` windows, renders the notices that issues and
+    /// prints the run's warnings; sends them and the notices to `tail` (plan.json's writer);
+    /// then, unless this is a dry run, records the run (see [`Run::record_and_report`]).
+    fn issue_and_record(
+        &self,
+        open: Vec<LedgerWindow>,
+        tail: std::sync::mpsc::Sender<Issued>,
+        clock: &mut crate::timing::Clock,
+    ) -> Result<Issued> {
+        let (inv, plan) = (self.inv, self.plan);
+        let changes = issue::changes(self.ledger, &open, inv, plan)?;
+        drop(open);
+        clock.lap("ledger diff");
+        let mut warnings = plan.warnings.clone();
+        warnings.extend(changes.notes.iter().cloned());
+        let input = crate::notice::input::PlanInput::from_plan(plan, inv);
+        clock.lap("  notice input");
+        let sources = crate::notice::sources(inv, &input);
+        clock.lap("  notice sources");
+        let rendered = issue::render(inv, &sources, &changes, plan.now, &mut warnings)?;
+        let notices: Vec<_> = rendered.iter().map(|r| r.notice.record.clone()).collect();
+        clock.lap("render notices");
+        warn(self.cli, &warnings);
+        // A dry run has no writer to send to.
+        let _ = tail.send((warnings.clone(), notices.clone()));
+        if !self.args.dry_run {
+            let report = self.record_and_report(&changes, &rendered, &sources, clock)?;
+            // A fleet's are millions of small allocations, left to the process's end.
+            std::mem::forget(report);
+        }
+        std::mem::forget(sources);
+        std::mem::forget((input, rendered, changes));
+        Ok((warnings, notices))
+    }
+
+    /// The run's record and the files that follow from it: the ledger's rows and commit, the
+    /// notice files, then the report of what the ledger now holds (returned).
+    fn record_and_report<'s>(
+        &'s self,
+        changes: &crate::ledger::diff::Changes,
+        rendered: &[issue::Rendered],
+        sources: &'s crate::notice::view::Sources,
+        clock: &mut crate::timing::Clock,
+    ) -> Result<crate::report::Sources<'s>> {
+        let (args, ledger, inv, plan) = (self.args, self.ledger, self.inv, self.plan);
+        issue::record(
+            ledger,
+            inv,
+            plan,
+            self.history,
+            changes,
+            rendered,
+            &args.out,
+        )?;
+        clock.lap("ledger record");
+        // This run's notices are written in full before the ledger commits (a file that cannot
+        // be written fails the run unrecorded), and put in place only once the ledger holds them.
+        use rayon::prelude::*;
+        let staged = rendered
+            .par_iter()
+            .map(|r| crate::notice::stage_files(&args.out, &r.notice.files))
+            .collect::<Result<Vec<_>>>()?;
+        clock.lap("stage notice files");
+        ledger.commit()?;
+        clock.lap("ledger commit");
+        staged.into_par_iter().try_for_each(|s| s.publish())?;
+        // Then any recorded notice file that is missing.
+        crate::notice::write_files(&args.out, &ledger.missing_files(&args.out)?)?;
+        clock.lap("publish notice files");
+        // The report shows what the ledger now holds: the windows as announced, every notice.
+        let report = crate::report::Sources {
+            inv,
+            plan,
+            windows: ledger.all_windows()?,
+            notices: ledger.published_notices()?,
+            notice: sources,
+        };
+        crate::notice::write_files(&args.out, &crate::report::render(&report)?)?;
+        clock.lap("report");
+        Ok(report)
+    }
 }
 
 /// Streams plan.json (see [`crate::plan::json`]) to a temporary file beside `path`, on disk
@@ -273,7 +324,13 @@ fn record_and_report<'a>(
 /// half a plan, and a crash never leaves an empty one. (Synced here, beside the rest of the run,
 /// the rename no longer has the file system write out a fleet's 1.6 GB of it: ext4 does that
 /// when a file replaces another.)
-fn write_plan(path: &Path, plan: &Plan, inv: &Inventory, feeds: &Feeds) -> Result<PathBuf> {
+fn write_plan(
+    path: &Path,
+    plan: &Plan,
+    inv: &Inventory,
+    feeds: &Feeds,
+    tail: std::sync::mpsc::Receiver<Issued>,
+) -> Result<PathBuf> {
     let tmp = path.with_extension("json.tmp");
     let io = |e| crate::error::Error::io(path, e);
     if let Some(dir) = path.parent() {
@@ -282,7 +339,7 @@ fn write_plan(path: &Path, plan: &Plan, inv: &Inventory, feeds: &Feeds) -> Resul
     let file = std::fs::File::create(&tmp).map_err(io)?;
     let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
     let mut clock = crate::timing::Clock::start();
-    let written = crate::plan::json::write(plan, inv, feeds, &mut out)
+    let written = crate::plan::json::write_then(plan, inv, feeds, &mut out, || tail.recv().ok())
         .and_then(|()| out.into_inner().map_err(|e| e.into_error()))
         .and_then(|file| {
             clock.lap("  plan.json written (beside the rest)");

@@ -10,7 +10,8 @@
 //!   nowhere, or why their component's upgrade leaves them open (an array of reasons; the
 //!   findings of one upgrade share one, as do the findings left open for the same reason);
 //! - `findings`: one object per line, in plan order (most urgent first);
-//! - `windows`, `notices`, `coverage`, `feeds`, `warnings` as in v1.
+//! - `windows`, `notices`, `coverage`, `feeds`, `warnings` as in v1 (`notices` and `warnings`
+//!   last: a run issues its notices while its plan is written).
 //!
 //! A fleet's plan has millions of findings: the document is streamed to its writer, findings
 //! formatted on every core a batch at a time, so memory stays flat however large the file.
@@ -35,13 +36,26 @@ const BATCH: usize = 4 * CHUNK;
 
 /// Writes `plan` as `patchplan.plan/v2` to `out`.
 pub fn write(plan: &Plan, inv: &Inventory, feeds: &Feeds, out: &mut impl Write) -> io::Result<()> {
+    let tail = || Some((plan.warnings.clone(), plan.notices.clone()));
+    write_then(plan, inv, feeds, out, tail)
+}
+
+/// [`write`], where the run's warnings and notices (written last) come from `tail` once the
+/// findings are written: a run writes its plan while it issues its notices. `None` from `tail`
+/// (the run failed) stops the document unfinished, with an error.
+pub fn write_then(
+    plan: &Plan,
+    inv: &Inventory,
+    feeds: &Feeds,
+    out: &mut impl Write,
+    tail: impl FnOnce() -> Option<(Vec<String>, Vec<super::NoticeRecord>)>,
+) -> io::Result<()> {
     use rayon::prelude::*;
     out.write_all(b"{\n\"schema\": ")?;
     value(out, &SCHEMA)?;
     field(out, "now", &plan.now)?;
     field(out, "feeds", &plan.feeds)?;
     field(out, "coverage", &plan.coverage)?;
-    field(out, "warnings", &plan.warnings)?;
     field(out, "environments", &environments(inv))?;
     field(out, "advisories", &advisories(plan, feeds))?;
     out.write_all(b",\n\"assessments\": {")?;
@@ -89,7 +103,10 @@ pub fn write(plan: &Plan, inv: &Inventory, feeds: &Feeds, out: &mut impl Write) 
     })?;
     out.write_all(b"\n]")?;
     field(out, "windows", &plan.windows)?;
-    field(out, "notices", &plan.notices)?;
+    let (warnings, notices) =
+        tail().ok_or_else(|| io::Error::other("the run stopped before its notices were issued"))?;
+    field(out, "notices", &notices)?;
+    field(out, "warnings", &warnings)?;
     out.write_all(b"\n}\n")?;
     Ok(())
 }

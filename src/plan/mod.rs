@@ -898,9 +898,10 @@ fn requests(
                 }
             }
             let made = match (to, fixed.is_empty()) {
-                (Some(to), false) => {
-                    Some((request(inv, shared, &fixed, (t, c), to.version.clone()), fixed))
-                }
+                (Some(to), false) => Some((
+                    request(inv, shared, &fixed, (t, c), to.version.clone()),
+                    fixed,
+                )),
                 _ => None,
             };
             (members, version, left, made)
