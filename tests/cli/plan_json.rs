@@ -177,3 +177,32 @@ fn the_readme_jq_examples_work() {
     assert!(!expected.is_empty());
     assert_eq!(jq(WINDOWS_OF_ENVIRONMENT, &path), expected);
 }
+
+/// plan.json is written while the run records itself: a run that fails after the plan is made
+/// (here, its notice files cannot be written) leaves the previous plan.json as it was, and no
+/// half-written one beside it.
+#[test]
+fn a_run_that_fails_keeps_the_previous_plan_json() {
+    let tmp = example_copy();
+    let (before, _) = planned(tmp.path());
+    let notices = tmp.path().join("out/notices");
+    std::fs::remove_dir_all(&notices).unwrap();
+    std::fs::write(&notices, "not a directory").unwrap();
+    // A new ledger, so every notice is issued again and has to be written; a day later, so the
+    // plan differs from the one written before.
+    let later = "2026-10-28T09:00:00Z";
+    assert_ne!(later, NOW);
+    let o = run_in(
+        tmp.path(),
+        &["--ledger", "other.db", "plan", "--now", later, "--quiet"],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("notices"), "{}", stderr(&o));
+    let after = std::fs::read_to_string(tmp.path().join("out/plan.json")).unwrap();
+    assert!(after == before, "plan.json was replaced by a failed run");
+    let left: Vec<_> = std::fs::read_dir(tmp.path().join("out"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert!(!left.iter().any(|n| n.contains("tmp")), "{left:?}");
+}
