@@ -45,8 +45,15 @@ pub fn run(cli: &Cli, args: &PlanArgs) -> Result<Outcome> {
     let mut clock = crate::timing::Clock::start();
     // An existing ledger's windows and sightings are read while the inventory and feeds load:
     // they need neither, and a fleet's take seconds.
-    let (loaded, early) = std::thread::scope(|scope| {
-        let early = scope.spawn(|| read_existing(cli, args.dry_run));
+    // So is the inventory's hash, which the run records: every file under it, read again.
+    let (loaded, (early, inventory_hash)) = std::thread::scope(|scope| {
+        let early = scope.spawn(|| {
+            let read = read_existing(cli, args.dry_run);
+            let hash = (!args.dry_run)
+                .then(|| crate::ledger::hash::tree(&cli.inventory, &[]))
+                .flatten();
+            (read, hash)
+        });
         let loaded = load(cli, args, &mut clock);
         let early = early
             .join()
@@ -83,6 +90,7 @@ pub fn run(cli: &Cli, args: &PlanArgs) -> Result<Outcome> {
             inv: &inv,
             plan,
             history: &history,
+            inventory_hash,
         };
         let issued = run.issue_and_record(open, tail, &mut clock);
         let written = writer.map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
@@ -230,6 +238,8 @@ struct Run<'a> {
     inv: &'a Inventory,
     plan: &'a Plan,
     history: &'a crate::plan::History,
+    /// The inventory's [`crate::ledger::hash::tree`], read while it loaded.
+    inventory_hash: Option<String>,
 }
 
 /// The run's warnings (the plan's, then the ledger's and the notices') and the notices it issues.
@@ -288,7 +298,10 @@ impl Run<'_> {
             self.history,
             changes,
             rendered,
-            &args.out,
+            issue::RunFacts {
+                out: &args.out,
+                inventory_hash: self.inventory_hash.as_deref(),
+            },
         )?;
         clock.lap("ledger record");
         // This run's notices are written in full before the ledger commits (a file that cannot

@@ -179,6 +179,15 @@ fn files(z: &mut Deflater, n: &RenderedNotice) -> NoticeFiles {
     }
 }
 
+/// What [`record`] is told of a run beyond its plan.
+pub struct RunFacts<'a> {
+    /// Where the run writes its files.
+    pub out: &'a std::path::Path,
+    /// The inventory's [`hash::tree`], when the caller read it already (while the inventory
+    /// loaded); read here otherwise.
+    pub inventory_hash: Option<&'a str>,
+}
+
 /// Records the run: its inputs' hashes, the first sightings that `history` (read in this
 /// transaction) lacks, windows and the notices issued.
 pub fn record(
@@ -188,15 +197,23 @@ pub fn record(
     history: &History,
     changes: &Changes,
     rendered: &[Rendered],
-    out: &std::path::Path,
+    facts: RunFacts,
 ) -> Result<i64> {
+    let RunFacts {
+        out,
+        inventory_hash,
+    } = facts;
     use rayon::prelude::*;
     let mut clock = crate::timing::Clock::start();
     let feeds = hash::feeds(&plan.feeds, &inv.feeds, &inv.root);
+    let inventory_sha256 = match inventory_hash {
+        Some(h) => h.to_string(),
+        None => hash::tree(&inv.root, &[]).unwrap_or_default(),
+    };
     let run = RunRow {
         recorded_at: Utc::now(),
         now: plan.now,
-        inventory_sha256: hash::tree(&inv.root, &[]).unwrap_or_default(),
+        inventory_sha256,
         feeds: serde_json::to_string(&feeds).expect("hashes serialise"),
         findings: plan.findings.len() as i64,
         windows: plan.windows.len() as i64,
