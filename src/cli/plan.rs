@@ -44,12 +44,14 @@ pub struct PlanArgs {
 pub fn run(cli: &Cli, args: &PlanArgs) -> Result<Outcome> {
     let mut clock = crate::timing::Clock::start();
     // An existing ledger's windows and sightings are read while the inventory and feeds load:
-    // they need neither, and a fleet's take seconds.
-    // So is the inventory's hash, which the run records: every file under it, read again.
+    // they need neither, and a fleet's take seconds. So is the inventory's hash, which the run
+    // records: every file under it, read again.
     let (loaded, (early, inventory_hash)) = std::thread::scope(|scope| {
         let early = scope.spawn(|| {
-            let read = read_existing(cli, args.dry_run);
-            let hash = (!args.dry_run)
+            let read = read_early(cli);
+            // Only of an inventory: not of whatever directory `--inventory` names by mistake.
+            let inventory = cli.inventory.join("patchplan.toml").is_file();
+            let hash = (!args.dry_run && inventory)
                 .then(|| crate::ledger::hash::tree(&cli.inventory, &[]))
                 .flatten();
             (read, hash)
@@ -61,11 +63,9 @@ pub fn run(cli: &Cli, args: &PlanArgs) -> Result<Outcome> {
         (loaded, early)
     });
     let (inv, refreshed, targets, feeds) = loaded?;
-    let (ledger, open, first_seen) = match early? {
-        Some(read) => read,
-        // A new ledger is made only once the inventory has loaded.
-        None => read_ledger(cli, args.dry_run)?,
-    };
+    // The ledger is opened (made, migrated, locked for the run) only once the inventory has
+    // loaded; what was read early is used if nothing was recorded since.
+    let (ledger, open, first_seen) = read_ledger(cli, args.dry_run, early)?;
     let history = issue::history_with(first_seen, &open, cli.now(), inv.policy.outcome_grace);
     clock.lap("ledger history");
     let mut plan = crate::plan::build_with(&inv, &targets, &feeds, cli.now(), &history);
@@ -100,7 +100,10 @@ pub fn run(cli: &Cli, args: &PlanArgs) -> Result<Outcome> {
         (Ok(issued), None) => issued,
         (Ok(issued), Some(Ok(tmp))) => {
             clock.lap("write plan.json (after the report)");
-            std::fs::rename(&tmp, &path).map_err(|e| crate::error::Error::io(&path, e))?;
+            if let Err(e) = std::fs::rename(&tmp, &path) {
+                let _ = std::fs::remove_file(&tmp);
+                return Err(crate::error::Error::io(&path, e));
+            }
             clock.lap("replace plan.json");
             issued
         }
@@ -187,21 +190,39 @@ fn load(
     Ok((inv, refreshed, targets, feeds))
 }
 
-/// What the run reads of its ledger: the ledger, its open windows and its first sightings.
-type LedgerRead = (Ledger, Vec<LedgerWindow>, crate::plan::Sightings);
+/// What the run reads of its ledger: its open windows and first sightings, and the
+/// [`Ledger::fingerprint`] they were read at.
+type LedgerRead = (
+    Vec<LedgerWindow>,
+    crate::plan::Sightings,
+    (Option<i64>, Option<i64>, i64),
+);
 
-/// [`read_ledger`], or `None` when there is no ledger file yet and this is not a dry run: a
-/// run makes its ledger only once its inventory has loaded.
-fn read_existing(cli: &Cli, dry_run: bool) -> Result<Option<LedgerRead>> {
-    if !dry_run && !cli.ledger_path().exists() {
-        return Ok(None);
-    }
-    read_ledger(cli, dry_run).map(Some)
+/// An existing ledger's [`LedgerRead`], read on a read-only connection in one read transaction
+/// while the inventory loads: no lock is taken, nothing is migrated or created. `None` when there
+/// is no ledger yet or it cannot be read so (the run's own opening then says why).
+fn read_early(cli: &Cli) -> Option<LedgerRead> {
+    let ledger = Ledger::open_existing(&cli.ledger_path()).ok()??;
+    ledger.begin_read().ok()?;
+    read_from(&ledger).ok()
 }
 
-/// The ledger opened as [`open`] does, its open windows and its first sightings; a `--now`
-/// before the ledger's latest run is an error.
-fn read_ledger(cli: &Cli, dry_run: bool) -> Result<LedgerRead> {
+/// The ledger's fingerprint, open windows and first sightings.
+fn read_from(ledger: &Ledger) -> Result<LedgerRead> {
+    let fingerprint = ledger.fingerprint()?;
+    let open = ledger.open_windows()?;
+    let first_seen = ledger.sightings()?;
+    Ok((open, first_seen, fingerprint))
+}
+
+/// The run's ledger (see [`open`]) and what it holds: read early if nothing was recorded since,
+/// read again in the run's transaction otherwise. A `--now` before the ledger's latest run is an
+/// error.
+fn read_ledger(
+    cli: &Cli,
+    dry_run: bool,
+    early: Option<LedgerRead>,
+) -> Result<(Ledger, Vec<LedgerWindow>, crate::plan::Sightings)> {
     let ledger = open(cli, dry_run)?;
     if let Some(latest) = ledger.latest_now()?.filter(|l| cli.now() < *l) {
         return Err(crate::ledger::LedgerError::Backwards {
@@ -211,8 +232,11 @@ fn read_ledger(cli: &Cli, dry_run: bool) -> Result<LedgerRead> {
         }
         .into());
     }
-    let open = ledger.open_windows()?;
-    let first_seen = ledger.sightings()?;
+    let now = ledger.fingerprint()?;
+    let (open, first_seen, _) = match early {
+        Some(read) if read.2 == now => read,
+        _ => read_from(&ledger)?,
+    };
     Ok((ledger, open, first_seen))
 }
 
@@ -344,7 +368,9 @@ fn write_plan(
     feeds: &Feeds,
     tail: std::sync::mpsc::Receiver<Issued>,
 ) -> Result<PathBuf> {
-    let tmp = path.with_extension("json.tmp");
+    // One per process: two runs into one directory each write their own, and the last to
+    // finish puts its plan in place.
+    let tmp = path.with_extension(format!("json.{}.tmp", std::process::id()));
     let io = |e| crate::error::Error::io(path, e);
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(io)?;

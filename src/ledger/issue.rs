@@ -183,8 +183,8 @@ fn files(z: &mut Deflater, n: &RenderedNotice) -> NoticeFiles {
 pub struct RunFacts<'a> {
     /// Where the run writes its files.
     pub out: &'a std::path::Path,
-    /// The inventory's [`hash::tree`], when the caller read it already (while the inventory
-    /// loaded); read here otherwise.
+    /// The inventory's [`hash::tree`], read by the caller (while the inventory loaded); `None`
+    /// when it could not be read.
     pub inventory_hash: Option<&'a str>,
 }
 
@@ -206,10 +206,9 @@ pub fn record(
     use rayon::prelude::*;
     let mut clock = crate::timing::Clock::start();
     let feeds = hash::feeds(&plan.feeds, &inv.feeds, &inv.root);
-    let inventory_sha256 = match inventory_hash {
-        Some(h) => h.to_string(),
-        None => hash::tree(&inv.root, &[]).unwrap_or_default(),
-    };
+    // Not read here when the caller has not: plan.json may be being written beside this, and
+    // perhaps inside the inventory. An unreadable inventory records an empty hash, as before.
+    let inventory_sha256 = inventory_hash.unwrap_or_default().to_string();
     let run = RunRow {
         recorded_at: Utc::now(),
         now: plan.now,

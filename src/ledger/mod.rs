@@ -231,6 +231,23 @@ impl Ledger {
             .map_err(|e| self.err(e))
     }
 
+    /// Starts a read transaction: what is read until it ends is one state of the ledger.
+    pub fn begin_read(&self) -> Result<()> {
+        self.conn.execute_batch("BEGIN").map_err(|e| self.err(e))
+    }
+
+    /// What changes whenever a run, an outcome or a reopening is recorded (runs and window
+    /// events only grow): two equal fingerprints read the same windows and sightings.
+    pub fn fingerprint(&self) -> Result<(Option<i64>, Option<i64>, i64)> {
+        self.conn
+            .query_row(
+                "SELECT (SELECT max(id) FROM runs), (SELECT max(rowid) FROM window_events), (SELECT count(*) FROM window_events)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .map_err(|e| self.err(e))
+    }
+
     /// Commits the run's transaction.
     pub fn commit(&self) -> Result<()> {
         self.conn.execute_batch("COMMIT").map_err(|e| self.err(e))
