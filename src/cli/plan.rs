@@ -77,11 +77,12 @@ pub fn run(cli: &Cli, args: &PlanArgs) -> Result<Outcome> {
     // rest is done.
     let path = args.out.join("plan.json");
     let (tail, tail_rx) = std::sync::mpsc::channel();
+    let running = std::sync::atomic::AtomicBool::new(true);
     let (issued, written) = std::thread::scope(|scope| {
         let plan = &plan;
         let writer = (!args.dry_run).then(|| {
-            let (path, inv, feeds) = (&path, &inv, &feeds);
-            scope.spawn(move || write_plan(path, plan, inv, feeds, tail_rx))
+            let (path, inv, feeds, running) = (&path, &inv, &feeds, &running);
+            scope.spawn(move || write_plan(path, plan, inv, feeds, running, tail_rx))
         });
         let run = Run {
             cli,
@@ -93,6 +94,10 @@ pub fn run(cli: &Cli, args: &PlanArgs) -> Result<Outcome> {
             inventory_hash,
         };
         let issued = run.issue_and_record(open, tail, &mut clock);
+        if issued.is_err() {
+            // The writer need not finish a plan that will not be put in place.
+            running.store(false, std::sync::atomic::Ordering::Relaxed);
+        }
         let written = writer.map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
         (issued, written)
     });
@@ -356,7 +361,8 @@ impl Run<'_> {
     }
 }
 
-/// Streams plan.json (see [`crate::plan::json`]) to a temporary file beside `path`, on disk
+/// Streams plan.json (see [`crate::plan::json`]) to a temporary file beside `path` (stopping
+/// early when `running` turns false: the run failed), on disk
 /// before it is returned to be renamed to `path` once the run is recorded: a reader never sees
 /// half a plan, and a crash never leaves an empty one. (Synced here, beside the rest of the run,
 /// the rename no longer has the file system write out a fleet's 1.6 GB of it: ext4 does that
@@ -366,6 +372,7 @@ fn write_plan(
     plan: &Plan,
     inv: &Inventory,
     feeds: &Feeds,
+    running: &std::sync::atomic::AtomicBool,
     tail: std::sync::mpsc::Receiver<Issued>,
 ) -> Result<PathBuf> {
     // One per process: two runs into one directory each write their own, and the last to
@@ -378,12 +385,13 @@ fn write_plan(
     let file = std::fs::File::create(&tmp).map_err(io)?;
     let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
     let mut clock = crate::timing::Clock::start();
-    let written = crate::plan::json::write_then(plan, inv, feeds, &mut out, || tail.recv().ok())
-        .and_then(|()| out.into_inner().map_err(|e| e.into_error()))
-        .and_then(|file| {
-            clock.lap("  plan.json written (beside the rest)");
-            file.sync_data()
-        });
+    let written =
+        crate::plan::json::write_then(plan, inv, feeds, &mut out, running, || tail.recv().ok())
+            .and_then(|()| out.into_inner().map_err(|e| e.into_error()))
+            .and_then(|file| {
+                clock.lap("  plan.json written (beside the rest)");
+                file.sync_data()
+            });
     clock.lap("  plan.json synced (beside the rest)");
     if let Err(e) = written {
         let _ = std::fs::remove_file(&tmp);

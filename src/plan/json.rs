@@ -37,17 +37,20 @@ const BATCH: usize = 4 * CHUNK;
 /// Writes `plan` as `patchplan.plan/v2` to `out`.
 pub fn write(plan: &Plan, inv: &Inventory, feeds: &Feeds, out: &mut impl Write) -> io::Result<()> {
     let tail = || Some((plan.warnings.clone(), plan.notices.clone()));
-    write_then(plan, inv, feeds, out, tail)
+    let running = std::sync::atomic::AtomicBool::new(true);
+    write_then(plan, inv, feeds, out, &running, tail)
 }
 
 /// [`write`], where the run's warnings and notices (written last) come from `tail` once the
 /// findings are written: a run writes its plan while it issues its notices. `None` from `tail`
-/// (the run failed) stops the document unfinished, with an error.
+/// (the run failed) stops the document unfinished, with an error; so does `running` turning
+/// false, between batches of findings (the run failed before, and need not wait for them).
 pub fn write_then(
     plan: &Plan,
     inv: &Inventory,
     feeds: &Feeds,
     out: &mut impl Write,
+    running: &std::sync::atomic::AtomicBool,
     tail: impl FnOnce() -> Option<(Vec<String>, Vec<super::NoticeRecord>)>,
 ) -> io::Result<()> {
     use rayon::prelude::*;
@@ -75,6 +78,9 @@ pub fn write_then(
     std::thread::scope(|scope| {
         scope.spawn(move || {
             for (b, batch) in plan.findings.chunks(BATCH).enumerate() {
+                if !running.load(std::sync::atomic::Ordering::Relaxed) {
+                    break;
+                }
                 let parts: Vec<Vec<u8>> = batch
                     .par_chunks(CHUNK)
                     .enumerate()
@@ -101,6 +107,11 @@ pub fn write_then(
         }
         Ok::<(), io::Error>(())
     })?;
+    if !running.load(std::sync::atomic::Ordering::Relaxed) {
+        return Err(io::Error::other(
+            "the run stopped before its plan was written",
+        ));
+    }
     out.write_all(b"\n]")?;
     field(out, "windows", &plan.windows)?;
     let (warnings, notices) =
