@@ -45,7 +45,7 @@ timed() {
     local files
     files=$(find "$dir/out" -type f -newer "$tmp/marker" | wc -l)
     local notices
-    notices=$(awk '/^timing: (stage|publish) notice files/ {for (i = 1; i <= NF; i++) if ($i == "s") {s += $(i-1); break}} END {printf "%.2f", s}' "$tmp/stderr")
+    notices=$(awk '/^timing: +(notice files staged|publish notice files)/ {for (i = 1; i <= NF; i++) if ($i == "s") {s += $(i-1); break}} END {printf "%.2f", s}' "$tmp/stderr")
     read -r wall user sys rss < "$tmp/time"
     echo "$wall $(awk -v u="$user" -v s="$sys" 'BEGIN {printf "%.2f", u + s}') $rss $notices $files"
 }

@@ -319,28 +319,44 @@ impl Run<'_> {
         sources: &'s crate::notice::view::Sources,
         clock: &mut crate::timing::Clock,
     ) -> Result<crate::report::Sources<'s>> {
+        use rayon::prelude::*;
         let (args, ledger, inv, plan) = (self.args, self.ledger, self.inv, self.plan);
-        issue::record(
-            ledger,
-            inv,
-            plan,
-            self.history,
-            changes,
-            rendered,
-            issue::RunFacts {
-                out: &args.out,
-                inventory_hash: self.inventory_hash.as_deref(),
-            },
-        )?;
-        clock.lap("ledger record");
         // This run's notices are written in full before the ledger commits (a file that cannot
         // be written fails the run unrecorded), and put in place only once the ledger holds them.
-        use rayon::prelude::*;
-        let staged = rendered
-            .par_iter()
-            .map(|r| crate::notice::stage_files(&args.out, &r.notice.files))
-            .collect::<Result<Vec<_>>>()?;
-        clock.lap("stage notice files");
+        // They are staged while the run is recorded: one is the file system's work, the other
+        // SQLite's, and neither reads what the other writes. A failure of either drops what the
+        // staging made (its temporary files are removed) and the ledger's open transaction.
+        let (recorded, staged) = std::thread::scope(|scope| {
+            let staging = scope.spawn(|| {
+                let mut clock = crate::timing::Clock::start();
+                let staged = rendered
+                    .par_iter()
+                    .map(|r| crate::notice::stage_files(&args.out, &r.notice.files))
+                    .collect::<Result<Vec<_>>>();
+                clock.lap("  notice files staged (beside the record)");
+                staged
+            });
+            let recorded = issue::record(
+                ledger,
+                inv,
+                plan,
+                self.history,
+                changes,
+                rendered,
+                issue::RunFacts {
+                    out: &args.out,
+                    inventory_hash: self.inventory_hash.as_deref(),
+                },
+            );
+            clock.lap("ledger record");
+            let staged = staging
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p));
+            (recorded, staged)
+        });
+        recorded?;
+        let staged = staged?;
+        clock.lap("stage notice files (after the record)");
         ledger.commit()?;
         clock.lap("ledger commit");
         staged.into_par_iter().try_for_each(|s| s.publish())?;

@@ -221,17 +221,31 @@ pub fn record(
             .ok()
             .map(|p| p.display().to_string()),
     };
-    let id = ledger.insert_run(&run)?;
-    clock.lap("  run, inventory hash");
-    let seen = (plan.findings.par_iter())
-        .map(|f| (f.environment(), &*f.matched.package, &*f.matched.advisory));
-    ledger.record_sightings(id, plan.now, &history.first_seen, seen)?;
-    clock.lap("  sightings");
-    ledger.write_windows(Some(id), plan.now, &changes.windows)?;
+    // What needs no ledger (the windows' snapshots, the notices' compressed files) is made
+    // on the pool while this thread inserts the run and its sightings.
+    let (recorded, (snapshots, stored)) = std::thread::scope(|scope| {
+        let made = scope.spawn(|| {
+            let snapshots = super::store::snapshots(&changes.windows);
+            let stored: Vec<NoticeFiles> = (rendered.par_iter())
+                .map_init(Deflater::default, |z, r| files(z, &r.notice))
+                .collect();
+            (snapshots, stored)
+        });
+        let recorded = ledger.insert_run(&run).and_then(|id| {
+            clock.lap("  run, inventory hash");
+            let seen = (plan.findings.par_iter())
+                .map(|f| (f.environment(), &*f.matched.package, &*f.matched.advisory));
+            ledger.record_sightings(id, plan.now, &history.first_seen, seen)?;
+            clock.lap("  sightings");
+            Ok(id)
+        });
+        let made = made.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+        (recorded, made)
+    });
+    let id = recorded?;
+    clock.lap("  snapshots, notice contents");
+    ledger.write_windows(Some(id), plan.now, &changes.windows, &snapshots)?;
     clock.lap("  windows");
-    let stored: Vec<NoticeFiles> = (rendered.par_iter())
-        .map_init(Deflater::default, |z, r| files(z, &r.notice))
-        .collect();
     for (r, files) in rendered.iter().zip(&stored) {
         let customer = &r.notice.record.customer;
         ledger.insert_notice(Some(id), plan.now, &r.issue, customer, files)?;

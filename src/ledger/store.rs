@@ -141,13 +141,16 @@ impl Ledger {
 
     /// Inserts or updates windows, with an event for each change of state. A window the run
     /// leaves as it was is not rewritten (a fleet re-plan rewrote tens of MB of snapshots), so
-    /// `updated_run` is the last run that changed it.
+    /// `updated_run` is the last run that changed it. `snapshots` are the windows as JSON, one per
+    /// window (see [`snapshots`]).
     pub fn write_windows(
         &self,
         run: Option<i64>,
         now: DateTime<Utc>,
         windows: &[WindowWrite],
+        snapshots: &[String],
     ) -> Result<()> {
+        debug_assert_eq!(windows.len(), snapshots.len());
         let mut upsert = self
             .conn()
             .prepare_cached(
@@ -160,8 +163,7 @@ impl Ledger {
                    (excluded.current_id, excluded.sequence, excluded.start, excluded.end, excluded.state, excluded.facts, excluded.snapshot)",
             )
             .map_err(|e| self.err(e))?;
-        for w in windows {
-            let snapshot = serde_json::to_string(&w.window).expect("windows serialise");
+        for (w, snapshot) in windows.iter().zip(snapshots) {
             let kind = match w.window.kind {
                 crate::schedule::WindowKind::Planned => "planned",
                 crate::schedule::WindowKind::Emergency => "emergency",
@@ -258,6 +260,15 @@ impl Ledger {
             .map_err(|e| self.err(e))?;
         self.insert_files(self.conn().last_insert_rowid(), &files.files)
     }
+}
+
+/// Each window's snapshot as [`Ledger::write_windows`] stores it, made on every core: a fleet's
+/// run to tens of MB of JSON.
+pub fn snapshots(windows: &[WindowWrite]) -> Vec<String> {
+    use rayon::prelude::*;
+    (windows.par_iter())
+        .map(|w| serde_json::to_string(&w.window).expect("windows serialise"))
+        .collect()
 }
 
 pub(super) fn window_row(r: &Row) -> rusqlite::Result<LedgerWindow> {
