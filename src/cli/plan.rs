@@ -128,6 +128,7 @@ pub fn run(cli: &Cli, args: &PlanArgs) -> Result<Outcome> {
     }
     present(cli, &plan, &inv, &feeds, Some(&path))?;
     drop(ledger);
+    clock.lap("close the ledger");
     let outcome = then_send(cli, args, &inv, &plan);
     // A fleet's plan is millions of small allocations: the process is about to end, so they
     // are left to it rather than freed one by one.
@@ -357,13 +358,9 @@ impl Run<'_> {
         recorded?;
         let staged = staged?;
         clock.lap("stage notice files (after the record)");
-        ledger.commit()?;
-        clock.lap("ledger commit");
-        staged.into_par_iter().try_for_each(|s| s.publish())?;
-        // Then any recorded notice file that is missing.
-        crate::notice::write_files(&args.out, &ledger.missing_files(&args.out)?)?;
-        clock.lap("publish notice files");
-        // The report shows what the ledger now holds: the windows as announced, every notice.
+        // The report shows what the ledger now holds (the windows as announced, every notice):
+        // read in the run's transaction, it is rendered while the ledger commits and the notice
+        // files are put in place, and written once they are.
         let report = crate::report::Sources {
             inv,
             plan,
@@ -371,7 +368,28 @@ impl Run<'_> {
             notices: ledger.published_notices()?,
             notice: sources,
         };
-        crate::notice::write_files(&args.out, &crate::report::render(&report)?)?;
+        clock.lap("report sources");
+        let (published, pages) = std::thread::scope(|scope| {
+            let pages = scope.spawn(|| {
+                let mut clock = crate::timing::Clock::start();
+                let pages = crate::report::render(&report);
+                clock.lap("  report rendered (beside the commit)");
+                pages
+            });
+            let published = (|| -> Result<()> {
+                ledger.commit()?;
+                clock.lap("ledger commit");
+                staged.into_par_iter().try_for_each(|s| s.publish())?;
+                // Then any recorded notice file that is missing.
+                crate::notice::write_files(&args.out, &ledger.missing_files(&args.out)?)?;
+                clock.lap("publish notice files");
+                Ok(())
+            })();
+            let pages = pages.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+            (published, pages)
+        });
+        published?;
+        crate::notice::write_files(&args.out, &pages?)?;
         clock.lap("report");
         Ok(report)
     }
