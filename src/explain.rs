@@ -23,7 +23,7 @@ pub struct Report<'a> {
 /// One finding and why.
 #[derive(Debug, Serialize)]
 pub struct Explained<'a> {
-    pub finding: &'a PlanFinding,
+    pub finding: crate::plan::InPlan<'a>,
     /// Where the component was declared: a stack, the environment file, a lockfile or an SBOM.
     pub origin: Option<&'a str>,
     /// For an OS package: what its upgrade installs and restarts.
@@ -133,14 +133,14 @@ fn explained<'a>(inv: &'a Inventory, plan: &'a Plan, f: &'a PlanFinding) -> Expl
         .map(|i| Input {
             source: match i.source.as_str() {
                 "environment" => format!("environment {}", f.environment()),
-                "customer" => format!("customer {}", f.customer),
+                "customer" => format!("customer {}", f.customer(inv)),
                 _ => i.source.clone(),
             },
             ..i.clone()
         })
         .collect();
     Explained {
-        finding: f,
+        finding: crate::plan::InPlan::new(plan, inv, f),
         origin,
         upgrade,
         inputs,
@@ -150,9 +150,9 @@ fn explained<'a>(inv: &'a Inventory, plan: &'a Plan, f: &'a PlanFinding) -> Expl
         score: &x.score,
         schedule: Schedule {
             emergency: f.emergency,
-            window: f.window.as_deref().and_then(|id| window(plan, f, id)),
+            window: plan.window(f).and_then(|id| window(plan, f, id)),
             unscheduled_reason: f.unscheduled_reason,
-            reasons: f.schedule(),
+            reasons: plan.schedule(f),
         },
     }
 }

@@ -73,7 +73,7 @@ fn render(report: &Report) -> String {
 }
 
 fn finding(x: &Explained, now: DateTime<Utc>) -> String {
-    let f = x.finding;
+    let f = x.finding.finding;
     let m = &f.matched;
     let mut out = format!("{}\n", t(&f.id()));
     let aliases = match m.aliases.is_empty() {
@@ -83,7 +83,7 @@ fn finding(x: &Explained, now: DateTime<Utc>) -> String {
     let mut head = vec![
         row([
             "environment",
-            &format!("{} (customer {})", f.environment(), f.customer),
+            &format!("{} (customer {})", f.environment(), x.finding.customer),
         ]),
         row([
             "component",
@@ -247,7 +247,7 @@ fn score(x: &Explained) -> String {
 }
 
 fn schedule(x: &Explained) -> String {
-    let f = x.finding;
+    let f = x.finding.finding;
     let mut out = String::from("\nSchedule\n");
     if f.status != Status::Open {
         let why = format!("  not scheduled: status {}\n", f.status.as_str());

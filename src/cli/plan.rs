@@ -385,7 +385,9 @@ impl Run<'_> {
                 clock.lap("publish notice files");
                 Ok(())
             })();
-            let pages = pages.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+            let pages = pages
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p));
             (published, pages)
         });
         published?;
@@ -513,7 +515,7 @@ fn summary(plan: &Plan, path: Option<&Path>) -> String {
     let unscheduled = plan
         .findings
         .iter()
-        .filter(|f| f.status == Status::Open && f.window.is_none())
+        .filter(|f| f.status == Status::Open && !f.in_window)
         .count();
     let misses = plan
         .windows
@@ -633,7 +635,7 @@ fn unscheduled(plan: &Plan) -> String {
     let open: Vec<&PlanFinding> = plan
         .findings
         .iter()
-        .filter(|f| f.status == Status::Open && f.window.is_none())
+        .filter(|f| f.status == Status::Open && !f.in_window)
         .collect();
     if open.is_empty() {
         return String::new();

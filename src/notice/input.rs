@@ -176,7 +176,7 @@ impl PlanInput {
                 matches!(
                     f.unscheduled_reason,
                     Some(Unscheduled::NoFix | Unscheduled::FixOnOtherBranch)
-                ) && detailed.contains(&*f.customer)
+                ) && detailed.contains(f.customer(inv))
                     && served.contains(f.environment())
             })
             // Named by their advisory, whose aliases and summary `advisories` holds once.

@@ -89,7 +89,7 @@ pub fn write_then(
                         for (i, f) in chunk.iter().enumerate() {
                             let first = b == 0 && c == 0 && i == 0;
                             buf.extend_from_slice(if first { b"\n" } else { b",\n" });
-                            row(&mut buf, f, ranked);
+                            row(&mut buf, f, plan, f.customer(inv), ranked);
                         }
                         buf
                     })
@@ -234,12 +234,12 @@ impl<'a> Assessment<'a> {
 /// One finding's row: its own fields, and `assessment`, `advisory` and `environment` to join
 /// with. What only some findings have (an exception, a VEX statement, reasons of their own) is
 /// present only on them.
-fn row(buf: &mut Vec<u8>, f: &PlanFinding, ranked: &[Vec<u8>]) {
+fn row(buf: &mut Vec<u8>, f: &PlanFinding, plan: &Plan, customer: &str, ranked: &[Vec<u8>]) {
     let m = &f.matched;
     buf.extend_from_slice(b"{\"id\":");
     id(buf, f);
     key_str(buf, "environment", &m.target);
-    key_str(buf, "customer", &f.customer);
+    key_str(buf, "customer", customer);
     key_str(buf, "ecosystem", &m.ecosystem);
     key_str(buf, "package", &m.package);
     key_str(buf, "version", &m.version);
@@ -249,7 +249,7 @@ fn row(buf: &mut Vec<u8>, f: &PlanFinding, ranked: &[Vec<u8>]) {
     buf.extend_from_slice(&ranked[f.assessment as usize]);
     key(buf, "emergency");
     bool(buf, f.emergency);
-    key_opt(buf, "window", f.window.as_deref());
+    key_opt(buf, "window", plan.window(f));
     key(buf, "deadline_missed");
     bool(buf, f.deadline_missed);
     key_str(buf, "status", f.status.as_str());

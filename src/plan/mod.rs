@@ -22,19 +22,20 @@ mod sightings;
 pub use sightings::{KnownEnv, Sightings, SightingsBuilder};
 
 /// The plan: what `plan.json` holds (see [`json`]).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Plan {
     pub schema: &'static str,
     pub now: DateTime<Utc>,
     pub feeds: Vec<Snapshot>,
     pub findings: Vec<PlanFinding>,
     /// The distinct assessments findings refer to (`PlanFinding::assessment`).
-    #[serde(skip)]
     pub assessments: Vec<Arc<Assessment>>,
     /// Where each task went and why, or why nowhere; then why open findings that no upgrade
     /// fixes stay open (`PlanFinding::placement`).
-    #[serde(skip)]
     pub placements: Vec<Arc<[String]>>,
+    /// The window of each task's placement (by `PlanFinding::placement`); shorter than
+    /// `placements` when the placements of unfixed findings follow.
+    pub placement_windows: Vec<Option<Arc<str>>>,
     pub windows: Vec<Window>,
     pub notices: Vec<NoticeRecord>,
     /// Per ecosystem of the inventory's components: advisory records loaded, components checked.
@@ -42,14 +43,48 @@ pub struct Plan {
     pub warnings: Vec<String>,
 }
 
+impl Plan {
+    /// The window finding `f` is in, if any.
+    pub fn window(&self, f: &PlanFinding) -> Option<&str> {
+        let p = f.placement.filter(|_| f.tasked && f.in_window)?;
+        self.placement_windows.get(p as usize)?.as_deref()
+    }
+
+    /// Where `f`'s task went and why, or why nowhere (`None` when it is in no task).
+    pub fn placed(&self, f: &PlanFinding) -> Option<&[String]> {
+        let p = f.placement.filter(|_| f.tasked)?;
+        self.placements.get(p as usize).map(|p| &**p)
+    }
+
+    /// Why `f`'s fix went where it did, or nowhere: its own reasons, then its task's placement.
+    pub fn schedule(&self, f: &PlanFinding) -> Vec<String> {
+        let own = f.extra.iter().flat_map(|x| x.schedule.iter()).cloned();
+        (own.chain(f.unfixed_why()))
+            .chain(self.placed(f).into_iter().flatten().cloned())
+            .collect()
+    }
+
+    /// Every reason of `f`: its assessment's, its own, then the schedule's.
+    pub fn reasons<'a>(
+        &'a self,
+        f: &'a PlanFinding,
+    ) -> impl Iterator<Item = std::borrow::Cow<'a, str>> {
+        let placed = self.placed(f).into_iter().flatten();
+        (f.risk.reasons.iter())
+            .map(|r| std::borrow::Cow::Borrowed(r.as_str()))
+            .chain(f.notes())
+            .chain(placed.map(|r| std::borrow::Cow::Owned(format!("schedule: {r}"))))
+    }
+}
+
 /// A finding with its risk and its place in the schedule. A fleet has millions: what findings
-/// share (the vulnerability, the assessment, the window, the placement's reasons) is shared, not
-/// copied, and what few have (an exception, a VEX statement, notes) is boxed.
+/// share is referred to, not copied (the vulnerability, the assessment; the customer is its
+/// environment's, the window and the placement's reasons its [`Plan`]'s), and what few have (an
+/// exception, a VEX statement, notes) is boxed.
 #[derive(Debug, Clone)]
 pub struct PlanFinding {
     /// The environment (its id is `matched.target`) and the component.
     pub matched: Finding,
-    pub customer: Arc<str>,
     /// The version the component is upgraded to (fixes all its findings), if any.
     pub recommended: Option<Arc<str>>,
     pub status: Status,
@@ -58,13 +93,15 @@ pub struct PlanFinding {
     /// Index of `risk` among the plan's distinct assessments (plan.json's `assessment`).
     pub assessment: u32,
     pub emergency: bool,
-    pub window: Option<Arc<str>>,
+    /// It is in a window: its task's placement has one ([`Plan::window`]).
+    pub in_window: bool,
     /// Its window starts too late for its deadline (or it has none and a deadline).
     pub deadline_missed: bool,
+    /// It is one of a task's findings: `placement` is its task's ([`Plan::placed`]).
+    pub tasked: bool,
     /// Why an open finding is in no window (`None` when it is in one, or not open).
     pub unscheduled_reason: Option<Unscheduled>,
     /// Where its task went and why, or why nowhere (shared by the findings of one task).
-    pub placed: Option<Arc<[String]>>,
     /// Index of its placement among the plan's (`Plan::placements`): its task's, or for an open
     /// finding its upgrade does not fix, the one that says why ([`PlanFinding::unfixed_why`]).
     pub placement: Option<u32>,
@@ -91,7 +128,7 @@ impl PlanFinding {
     /// An open finding that the plan does not fix in time: no window (whatever the reason,
     /// no fix included) or a window after its deadline. What `plan --fail-on` counts.
     pub fn at_risk(&self) -> bool {
-        self.status == Status::Open && (self.window.is_none() || self.deadline_missed)
+        self.status == Status::Open && (!self.in_window || self.deadline_missed)
     }
 
     /// `ENVIRONMENT:PACKAGE:ADVISORY`.
@@ -133,6 +170,13 @@ impl PlanFinding {
         &self.matched.target
     }
 
+    /// Its environment's customer, from the inventory it was planned from.
+    pub fn customer<'a>(&self, inv: &'a Inventory) -> &'a str {
+        inv.environments
+            .get(self.target)
+            .map_or("", |e| &e.customer)
+    }
+
     pub fn exception(&self) -> Option<&ExceptionNote> {
         self.extra.as_ref()?.exception.as_ref()
     }
@@ -148,23 +192,6 @@ impl PlanFinding {
     /// Notes a reason of this finding alone.
     fn note(&mut self, reason: String) {
         self.extra_mut().notes.push(reason);
-    }
-
-    /// Why its fix went where it did, or nowhere: its own reasons, then its task's placement.
-    pub fn schedule(&self) -> Vec<String> {
-        let own = self.extra.iter().flat_map(|x| x.schedule.iter()).cloned();
-        (own.chain(self.unfixed_why()))
-            .chain(self.placed.iter().flat_map(|p| p.iter()).cloned())
-            .collect()
-    }
-
-    /// Every reason: the assessment's, this finding's own, then the schedule's.
-    pub fn reasons(&self) -> impl Iterator<Item = std::borrow::Cow<'_, str>> {
-        let placed = self.placed.iter().flat_map(|p| p.iter());
-        (self.risk.reasons.iter())
-            .map(|r| std::borrow::Cow::Borrowed(r.as_str()))
-            .chain(self.notes())
-            .chain(placed.map(|r| std::borrow::Cow::Owned(format!("schedule: {r}"))))
     }
 
     /// The reasons of this finding alone, after its assessment's: VEX, exception, why no upgrade
@@ -208,8 +235,39 @@ pub fn finding_id(environment: &str, package: &str, advisory: &str) -> String {
     id
 }
 
-/// plan.json v1's finding (and `explain`'s): every field of the finding in one object.
-impl Serialize for PlanFinding {
+/// A finding of a plan, with what it refers to there: plan.json v1's finding (and `explain`'s)
+/// when serialised, every field of the finding in one object.
+#[derive(Debug, Clone, Copy)]
+pub struct InPlan<'a> {
+    pub finding: &'a PlanFinding,
+    pub plan: &'a Plan,
+    /// Its environment's customer.
+    pub customer: &'a str,
+}
+
+impl<'a> InPlan<'a> {
+    pub fn new(plan: &'a Plan, inv: &'a Inventory, finding: &'a PlanFinding) -> InPlan<'a> {
+        let customer = inv.environments.get(finding.target);
+        InPlan {
+            finding,
+            plan,
+            customer: customer.map_or("", |e| &e.customer),
+        }
+    }
+
+    pub fn window(&self) -> Option<&'a str> {
+        self.plan.window(self.finding)
+    }
+}
+
+impl std::ops::Deref for InPlan<'_> {
+    type Target = PlanFinding;
+    fn deref(&self) -> &PlanFinding {
+        self.finding
+    }
+}
+
+impl Serialize for InPlan<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         #[derive(Serialize)]
         struct Flat<'a> {
@@ -236,16 +294,17 @@ impl Serialize for PlanFinding {
             deadline_missed: bool,
             unscheduled_reason: Option<Unscheduled>,
         }
-        let r = &*self.risk;
+        let f = self.finding;
+        let r = &*f.risk;
         Flat {
-            id: self.id(),
-            environment: self.environment(),
-            customer: &self.customer,
-            matched: &self.matched,
-            recommended: self.recommended.as_deref(),
-            status: self.status,
-            exception: self.exception(),
-            vex: self.vex(),
+            id: f.id(),
+            environment: f.environment(),
+            customer: self.customer,
+            matched: &f.matched,
+            recommended: f.recommended.as_deref(),
+            status: f.status,
+            exception: f.exception(),
+            vex: f.vex(),
             decision: r.decision,
             deadline: r.deadline,
             timeline: r.timeline.as_ref(),
@@ -254,11 +313,11 @@ impl Serialize for PlanFinding {
             epss: r.epss.as_ref(),
             kev: r.kev,
             points: &r.points,
-            reasons: self.reasons().collect(),
-            emergency: self.emergency,
-            window: self.window.as_deref(),
-            deadline_missed: self.deadline_missed,
-            unscheduled_reason: self.unscheduled_reason,
+            reasons: self.plan.reasons(f).collect(),
+            emergency: f.emergency,
+            window: self.window(),
+            deadline_missed: f.deadline_missed,
+            unscheduled_reason: f.unscheduled_reason,
         }
         .serialize(s)
     }
@@ -415,22 +474,23 @@ pub fn build_with(
     drop(requests);
     clock.lap("  schedule");
     let mut placements = Vec::with_capacity(owners.len());
+    let mut placement_windows = Vec::with_capacity(owners.len());
     for (p, (placement, members)) in sched.placements.iter().zip(&owners).enumerate() {
         let window: Option<Arc<str>> = placement.window.as_deref().map(Arc::from);
-        let placed: Arc<[String]> = placement.reasons.clone().into();
-        placements.push(placed.clone());
+        placements.push(Arc::from(placement.reasons.clone()));
         for &f in members {
-            findings[f].placement = Some(p as u32);
             let finding = &mut findings[f];
+            finding.placement = Some(p as u32);
+            finding.tasked = true;
+            finding.in_window = window.is_some();
             finding.emergency = placement.emergency && window.is_some();
-            finding.window = window.clone();
             finding.deadline_missed = placement.deadline_missed;
             if window.is_none() {
                 finding.unscheduled_reason =
                     Some(placement.unscheduled.unwrap_or(Unscheduled::NoUsableWindow));
             }
-            finding.placed = Some(placed.clone());
         }
+        placement_windows.push(window);
     }
     drop(owners);
     unfixed_placements(&mut findings, &mut placements);
@@ -443,6 +503,7 @@ pub fn build_with(
         findings,
         assessments: ranked.assessments,
         placements,
+        placement_windows,
         windows: sched.windows,
         notices: Vec::new(),
         coverage,
@@ -693,16 +754,15 @@ fn rank_findings(
     let findings: Vec<PlanFinding> = (found.into_par_iter().zip(placed))
         .map(|(f, (t, a))| {
             let finding = PlanFinding {
-                customer: contexts[t].1.clone(),
                 recommended: None,
                 status: Status::Open,
                 risk: assessments[a as usize].clone(),
                 assessment: a,
                 emergency: false,
-                window: None,
+                in_window: false,
                 deadline_missed: false,
+                tasked: false,
                 unscheduled_reason: None,
-                placed: None,
                 placement: None,
                 extra: None,
                 target: t,

@@ -59,7 +59,8 @@ const STATUSES: [&str; 5] = ["open", "excepted", "informational", "not_affected"
 /// for a missed deadline, `score` is the score; the other columns index `strings`; -1 is none.
 /// Written directly rather than through `serde_json::Value`, which would cost hundreds of bytes
 /// per finding for a fleet.
-fn data(findings: &[&PlanFinding], deadlines: &[&str], total: usize) -> String {
+fn data(src: &Sources, findings: &[&PlanFinding], deadlines: &[&str], total: usize) -> String {
+    let (inv, plan) = (src.inv, src.plan);
     let mut strings = Dict::default();
     let mut envs: Vec<(&str, &str)> = Vec::new();
     let mut env_index: HashMap<&str, usize> = HashMap::new();
@@ -69,7 +70,7 @@ fn data(findings: &[&PlanFinding], deadlines: &[&str], total: usize) -> String {
     let mut rows = String::with_capacity(findings.len() * 48);
     for (i, (f, deadline)) in findings.iter().zip(deadlines).enumerate() {
         let env = *env_index.entry(f.environment()).or_insert_with(|| {
-            envs.push((f.environment(), &f.customer));
+            envs.push((f.environment(), f.customer(inv)));
             envs.len() - 1
         });
         let adv = *adv_index.entry(&f.matched.advisory).or_insert_with(|| {
@@ -102,7 +103,7 @@ fn data(findings: &[&PlanFinding], deadlines: &[&str], total: usize) -> String {
             decision.unwrap_or(0),
             status.unwrap_or(0),
             strings.id(deadline),
-            strings.opt(f.window.as_deref()),
+            strings.opt(plan.window(f)),
         );
     }
     format!(
@@ -183,7 +184,7 @@ pub fn section(src: &Sources) -> String {
     out.push_str("</tr></thead>\n<tbody>\n");
     for (f, deadline) in findings.iter().zip(&deadlines).take(STATIC_ROWS) {
         let cells = [
-            e(&f.customer),
+            e(f.customer(src.inv)),
             e(f.environment()),
             e(&f.matched.package),
             e(&f.matched.version),
@@ -196,7 +197,7 @@ pub fn section(src: &Sources) -> String {
             e(f.risk.decision.as_str()),
             e(f.status.as_str()),
             e(deadline),
-            e(f.window.as_deref().unwrap_or("-")),
+            e(src.plan.window(f).unwrap_or("-")),
         ];
         out.push_str("<tr>");
         for c in cells {
@@ -208,7 +209,7 @@ pub fn section(src: &Sources) -> String {
         ));
     }
     out.push_str("</tbody>\n</table>\n<div class=\"pager\" id=\"findings-pager\" hidden><button type=\"button\" id=\"prev\">Previous page</button><span id=\"page\"></span><button type=\"button\" id=\"next\">Next page</button></div>\n");
-    let json = data(&findings, &deadlines, total);
+    let json = data(src, &findings, &deadlines, total);
     out.push_str(&format!(
         "<script type=\"application/json\" id=\"findings-data\">{}</script>\n</section>\n",
         script_json(&json)

@@ -70,7 +70,7 @@ impl Tally {
         if f.status != Status::Open {
             return;
         }
-        if f.window.is_none() {
+        if !f.in_window {
             let reason = f.unscheduled_reason.unwrap_or(Unscheduled::NoUsableWindow);
             self.unscheduled[index(&Unscheduled::ALL, reason)][decision] += 1;
         }
