@@ -264,10 +264,12 @@ fn inventory_findings<'a>(
         &History::default(),
         warnings,
     );
+    let ranked_findings = &ranked.findings;
+    let in_match_order = (ranked.positions.iter()).map(|&p| &ranked_findings[p as usize]);
     matches
         .findings
         .iter()
-        .zip(ranked.findings)
+        .zip(in_match_order)
         .map(|(f, p)| ScanFinding {
             finding: f,
             status: p.status,

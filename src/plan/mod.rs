@@ -494,7 +494,6 @@ pub fn build_with(
     }
     drop(owners);
     unfixed_placements(&mut findings, &mut placements);
-    let findings = most_urgent_first(findings);
     clock.lap("  place and sort");
     Plan {
         schema: json::SCHEMA,
@@ -539,39 +538,33 @@ fn unfixed_placements(findings: &mut [PlanFinding], placements: &mut Vec<Arc<[St
     }
 }
 
-/// Sorts findings most urgent first: decision, then score, then id (as strings, so the order
-/// is total and the output stable). Sorts small keys, not the findings: an id is ranked by its
-/// environment's and its vulnerability's place, which is how its string compares (an environment
-/// id has no `:`).
-fn most_urgent_first(findings: Vec<PlanFinding>) -> Vec<PlanFinding> {
-    if findings.len() < 2 {
-        return findings;
-    }
+/// The plan order of findings `found`, each with (environment index, assessment) `placed`:
+/// most urgent first (decision, then score), then by id as a string, so the order is total and
+/// the output stable. Sorts small keys, not the findings: an id is ranked by its environment's
+/// and its vulnerability's place, which is how its string compares (an environment id has no
+/// `:`). Gives, for each place in plan order, the finding's index in `found`.
+fn urgency_order(
+    inv: &Inventory,
+    found: &[Finding],
+    placed: &[(usize, u32)],
+    assessments: &[Arc<Assessment>],
+) -> Vec<u32> {
     use rayon::prelude::*;
-    // The environments by index (`PlanFinding::target`), each named once.
-    let mut names: Vec<Option<&str>> = Vec::new();
-    for f in &findings {
-        if names.len() <= f.target {
-            names.resize(f.target + 1, None);
-        }
-        names[f.target].get_or_insert_with(|| f.environment());
-    }
-    let mut envs: Vec<(&str, usize)> = (names.iter().enumerate())
-        .filter_map(|(t, e)| Some(((*e)?, t)))
-        .collect();
     // As the start of an id: `e1:` sorts after `e10:`.
-    let colon = |e: &(&str, usize)| e.0.bytes().chain(b":".iter().copied()).collect::<Vec<u8>>();
-    envs.sort_by_cached_key(colon);
-    let mut env_rank: Vec<u32> = vec![0; names.len()];
+    let mut envs: Vec<(Vec<u8>, usize)> = (inv.environments.iter().enumerate())
+        .map(|(t, e)| (e.id.bytes().chain(*b":").collect(), t))
+        .collect();
+    envs.sort_unstable();
+    let mut env_rank: Vec<u32> = vec![0; envs.len()];
     for (i, (_, t)) in envs.iter().enumerate() {
         env_rank[*t] = i as u32;
     }
     let mut vulns: Vec<(String, usize)> = Vec::new();
     let mut seen: rustc_hash::FxHashSet<usize> = Default::default();
-    for f in &findings {
-        let v = Arc::as_ptr(&f.matched.vuln) as usize;
+    for f in found {
+        let v = Arc::as_ptr(&f.vuln) as usize;
         if seen.insert(v) {
-            vulns.push((format!("{}:{}", f.matched.package, f.matched.advisory), v));
+            vulns.push((format!("{}:{}", f.package, f.advisory), v));
         }
     }
     vulns.sort();
@@ -584,59 +577,34 @@ fn most_urgent_first(findings: Vec<PlanFinding>) -> Vec<PlanFinding> {
         }
         vuln_rank.insert(*v, rank);
     }
-    let mut keys: Vec<(std::cmp::Reverse<Decision>, u64, u32, u32, u32)> = (findings.par_iter())
+    let mut keys: Vec<(std::cmp::Reverse<Decision>, u64, u32, u32, u32)> = (found.par_iter())
+        .zip(placed)
         .enumerate()
-        .map(|(i, f)| {
-            let bits = f.risk.score.to_bits();
+        .map(|(i, (f, &(t, a)))| {
+            let risk = &assessments[a as usize];
+            let bits = risk.score.to_bits();
             // The score in total order, descending.
             let score = !(if bits >> 63 == 1 {
                 !bits
             } else {
                 bits | 1 << 63
             });
-            let env = env_rank[f.target];
-            let vuln = vuln_rank[&(Arc::as_ptr(&f.matched.vuln) as usize)];
-            (
-                std::cmp::Reverse(f.risk.decision),
-                score,
-                env,
-                vuln,
-                i as u32,
-            )
+            let env = env_rank.get(t).copied().unwrap_or(u32::MAX);
+            let vuln = vuln_rank[&(Arc::as_ptr(&f.vuln) as usize)];
+            (std::cmp::Reverse(risk.decision), score, env, vuln, i as u32)
         })
         .collect();
     keys.par_sort_unstable();
-    // Put each finding in its place by following the permutation's cycles: no second copy.
-    let mut sorted = findings;
-    let order: Vec<u32> = keys.iter().map(|k| k.4).collect();
-    drop(keys);
-    let mut done = vec![false; order.len()];
-    for start in 0..order.len() {
-        let mut at = start;
-        while !done[at] {
-            done[at] = true;
-            let from = order[at] as usize;
-            if from == start {
-                break;
-            }
-            sorted.swap(at, from);
-            at = from;
-        }
-    }
-    debug_assert!(sorted.windows(2).all(|w| {
-        let (a, b) = (&w[0], &w[1]);
-        let order = (b.risk.decision.cmp(&a.risk.decision))
-            .then(b.risk.score.total_cmp(&a.risk.score))
-            .then_with(|| a.cmp_id(b));
-        order != std::cmp::Ordering::Greater
-    }));
-    sorted
+    keys.into_iter().map(|k| k.4).collect()
 }
 
-/// What [`rank`] gives: the findings in match order, one task request per upgrade with the
-/// indices of the findings it fixes, and the distinct assessments the findings refer to.
+/// What [`rank`] gives: the findings in plan order (most urgent first), one task request per
+/// upgrade with the indices of the findings it fixes, and the distinct assessments the findings
+/// refer to.
 pub struct Ranked {
     pub findings: Vec<PlanFinding>,
+    /// For each finding in match order, its index in `findings`.
+    pub positions: Vec<u32>,
     pub requests: Vec<TaskRequest>,
     pub owners: Vec<Vec<usize>>,
     pub assessments: Vec<Arc<Assessment>>,
@@ -654,12 +622,14 @@ pub fn rank(
     warnings: &mut Vec<String>,
 ) -> Ranked {
     let mut clock = crate::timing::Clock::start();
-    let (mut findings, assessments) = rank_findings(inv, feeds, found, now, history, warnings);
+    let (mut findings, positions, assessments) =
+        rank_findings(inv, feeds, found, now, history, warnings);
     clock.lap("    assess");
-    let (requests, owners) = requests(inv, upgrades, &mut findings);
+    let (requests, owners) = requests(inv, upgrades, &mut findings, &positions);
     clock.lap("    requests");
     Ranked {
         findings,
+        positions,
         requests,
         owners,
         assessments,
@@ -678,7 +648,7 @@ fn rank_findings(
     now: DateTime<Utc>,
     history: &History,
     warnings: &mut Vec<String>,
-) -> (Vec<PlanFinding>, Vec<Arc<Assessment>>) {
+) -> (Vec<PlanFinding>, Vec<u32>, Vec<Arc<Assessment>>) {
     use rayon::prelude::*;
     let env_index: HashMap<&str, usize> = (inv.environments.iter().enumerate())
         .map(|(i, e)| (e.id.as_str(), i))
@@ -751,8 +721,15 @@ fn rank_findings(
     for a in &assessments {
         warnings.extend(a.warnings.iter().filter(|w| warned.insert(*w)).cloned());
     }
-    let findings: Vec<PlanFinding> = (found.into_par_iter().zip(placed))
-        .map(|(f, (t, a))| {
+    // Findings are made in plan order: sorting small keys of the matches, then taking each
+    // match in that order, is cheaper than moving findings (the loads of a gather overlap; those
+    // of a permutation's cycles wait on each other).
+    let mut clock = crate::timing::Clock::start();
+    let order = urgency_order(inv, &found, &placed, &assessments);
+    clock.lap("      order");
+    let findings: Vec<PlanFinding> = (order.par_iter())
+        .map(|&i| {
+            let (t, a) = placed[i as usize];
             let finding = PlanFinding {
                 recommended: None,
                 status: Status::Open,
@@ -766,18 +743,33 @@ fn rank_findings(
                 placement: None,
                 extra: None,
                 target: t,
-                matched: f,
+                matched: found[i as usize].clone(),
             };
             plan_finding(inv, now, finding)
         })
         .collect();
-    // An expired exception is a warning too, in finding order.
-    for f in &findings {
+    drop((found, placed));
+    let mut positions = vec![0u32; order.len()];
+    for (at, &i) in order.iter().enumerate() {
+        positions[i as usize] = at as u32;
+    }
+    drop(order);
+    clock.lap("      findings");
+    debug_assert!(findings.windows(2).all(|w| {
+        let (a, b) = (&w[0], &w[1]);
+        let order = (b.risk.decision.cmp(&a.risk.decision))
+            .then(b.risk.score.total_cmp(&a.risk.score))
+            .then_with(|| a.cmp_id(b));
+        order != std::cmp::Ordering::Greater
+    }));
+    // An expired exception is a warning too, in match order.
+    for &p in &positions {
+        let f = &findings[p as usize];
         if let Some(x) = f.exception().filter(|x| x.expired) {
             warnings.push(expired_message(x, f.environment()));
         }
     }
-    (findings, assessments)
+    (findings, positions, assessments)
 }
 
 /// Gives finding `f` its status (VEX, exception); an expired exception is also a warning.
@@ -918,18 +910,20 @@ fn requests(
     inv: &Inventory,
     upgrades: &matching::Upgrades,
     findings: &mut [PlanFinding],
+    positions: &[u32],
 ) -> (Vec<TaskRequest>, Vec<Vec<usize>>) {
     use rayon::prelude::*;
     // The findings of each (environment, component), in match order (already grouped so; sorted
     // here otherwise).
     let group = |i: &usize| (findings[*i].target, findings[*i].matched.component);
-    let mut order: Vec<usize> = (0..findings.len())
+    let mut order: Vec<usize> = (positions.iter().map(|&p| p as usize))
         .filter(|&i| findings[i].matched.informational.is_none())
         .collect();
     if !order.is_sorted_by_key(group) {
         order.sort_by_key(group);
     }
     let groups: Vec<&[usize]> = order.chunk_by(|a, b| group(a) == group(b)).collect();
+    let mut clock = crate::timing::Clock::start();
     let shared: &[PlanFinding] = findings;
     // Per group: the upgrade's version, the open findings it leaves (and why), its request.
     type Left = Vec<(usize, Unscheduled)>;
@@ -967,6 +961,7 @@ fn requests(
             (members, version, left, made)
         })
         .collect();
+    clock.lap("      upgrades");
     let mut requests = Vec::new();
     let mut owners = Vec::new();
     for (members, version, left, made) in outcomes {
