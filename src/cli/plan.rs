@@ -122,16 +122,13 @@ pub fn run(cli: &Cli, args: &PlanArgs) -> Result<Outcome> {
     };
     plan.warnings = warnings;
     plan.notices = notices;
-    if args.dry_run {
-        present(cli, &plan, &inv, &feeds, None)?;
-        return then_send(cli, args, &inv, &plan);
-    }
-    present(cli, &plan, &inv, &feeds, Some(&path))?;
+    let written = (!args.dry_run).then_some(path.as_path());
+    present(cli, &plan, &inv, &feeds, written)?;
     drop(ledger);
     clock.lap("close the ledger");
     let outcome = then_send(cli, args, &inv, &plan);
     // A fleet's plan is millions of small allocations: the process is about to end, so they
-    // are left to it rather than freed one by one.
+    // are left to it rather than freed one by one (a dry run's too).
     std::mem::forget(history);
     std::mem::forget((plan, targets, feeds, inv));
     outcome
