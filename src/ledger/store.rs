@@ -264,7 +264,7 @@ impl Ledger {
 
 /// Each window's snapshot as [`Ledger::write_windows`] stores it, made on every core: a fleet's
 /// run to tens of MB of JSON.
-pub fn snapshots(windows: &[WindowWrite]) -> Vec<String> {
+pub(super) fn snapshots(windows: &[WindowWrite]) -> Vec<String> {
     use rayon::prelude::*;
     (windows.par_iter())
         .map(|w| serde_json::to_string(&w.window).expect("windows serialise"))

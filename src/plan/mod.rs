@@ -46,7 +46,8 @@ pub struct Plan {
 impl Plan {
     /// The window finding `f` is in, if any.
     pub fn window(&self, f: &PlanFinding) -> Option<&str> {
-        let p = f.placement.filter(|_| f.tasked && f.in_window)?;
+        // Only a task's placement has a window.
+        let p = f.placement.filter(|_| f.in_window)?;
         self.placement_windows.get(p as usize)?.as_deref()
     }
 
@@ -247,11 +248,10 @@ pub struct InPlan<'a> {
 
 impl<'a> InPlan<'a> {
     pub fn new(plan: &'a Plan, inv: &'a Inventory, finding: &'a PlanFinding) -> InPlan<'a> {
-        let customer = inv.environments.get(finding.target);
         InPlan {
             finding,
             plan,
-            customer: customer.map_or("", |e| &e.customer),
+            customer: finding.customer(inv),
         }
     }
 
@@ -513,7 +513,7 @@ pub fn build_with(
 /// Gives each open finding that its component's upgrade does not fix (no fix, a fix on another
 /// branch, no safe upgrade) a placement that says why: the findings left open for the same reason
 /// share one, as a task's findings share theirs. plan.json then says it once, not on each of
-/// millions of rows; [`PlanFinding::reasons`] still makes it from the finding's fields.
+/// millions of rows; [`Plan::reasons`] still makes it from the finding's fields.
 fn unfixed_placements(findings: &mut [PlanFinding], placements: &mut Vec<Arc<[String]>>) {
     let mut made: HashMap<String, u32> = HashMap::new();
     let mut no_fix: Option<u32> = None;
@@ -653,18 +653,17 @@ fn rank_findings(
     let env_index: HashMap<&str, usize> = (inv.environments.iter().enumerate())
         .map(|(i, e)| (e.id.as_str(), i))
         .collect();
-    let contexts: Vec<(Context, Arc<str>)> = (inv.environments.iter())
+    let contexts: Vec<Context> = (inv.environments.iter())
         .map(|env| {
             let tier = inv
                 .customer(&env.customer)
                 .map(|c| c.tier)
                 .unwrap_or_default();
-            let cx = Context {
+            Context {
                 exposure: env.exposure,
                 criticality: env.criticality,
                 tier,
-            };
-            (cx, Arc::from(env.customer.as_str()))
+            }
         })
         .collect();
     // Which environment, when detected, and which assessment each finding has.
@@ -702,7 +701,7 @@ fn rank_findings(
                     .entry((&f.records, f.informational.as_deref()))
                     .or_insert(next)
             });
-        let cx = contexts[t].0;
+        let cx = contexts[t];
         let key = (r, cx.exposure, cx.criticality, cx.tier, when);
         let next = keys.len() as u32;
         let a = *keys.entry(key).or_insert_with(|| {
