@@ -415,12 +415,12 @@ fn write_plan(
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(io)?;
     }
-    let file = std::fs::File::create(&tmp).map_err(io)?;
-    let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+    // Past the page cache where the file system allows: it is synced below anyway.
+    let mut out = crate::direct::Output::create(&tmp).map_err(io)?;
     let mut clock = crate::timing::Clock::start();
     let written =
         crate::plan::json::write_then(plan, inv, feeds, &mut out, running, || tail.recv().ok())
-            .and_then(|()| out.into_inner().map_err(|e| e.into_error()))
+            .and_then(|()| out.finish())
             .and_then(|file| {
                 clock.lap("  plan.json written (beside the rest)");
                 file.sync_data()
