@@ -48,7 +48,7 @@ pub fn run(cli: &Cli, args: &PlanArgs) -> Result<Outcome> {
     // records: every file under it, read again.
     let (loaded, (early, inventory_hash)) = std::thread::scope(|scope| {
         let early = scope.spawn(|| {
-            let read = read_early(cli);
+            let read = read_early(cli, args.dry_run);
             // Only of an inventory: not of whatever directory `--inventory` names by mistake.
             let inventory = cli.inventory.join("patchplan.toml").is_file();
             let hash = (!args.dry_run && inventory)
@@ -201,13 +201,21 @@ type LedgerRead = (
     (Option<i64>, Option<i64>, i64),
 );
 
-/// An existing ledger's [`LedgerRead`], read on a read-only connection in one read transaction
-/// while the inventory loads: no lock is taken, nothing is migrated or created. `None` when there
-/// is no ledger yet or it cannot be read so (the run's own opening then says why).
-fn read_early(cli: &Cli) -> Option<LedgerRead> {
-    let ledger = Ledger::open_existing(&cli.ledger_path()).ok()??;
+/// An existing ledger's [`LedgerRead`], read in one read transaction while the inventory loads,
+/// with the connection it was read on: nothing is locked, migrated or created. A dry run's
+/// connection is read-only; a run's is read-write when the ledger needs nothing before the run
+/// can use it ([`Ledger::open_current`]), which then spares the run verifying it again. `None`
+/// when there is no ledger yet or it cannot be read so (the run's own opening then says why).
+fn read_early(cli: &Cli, dry_run: bool) -> Option<(Ledger, LedgerRead)> {
+    let path = cli.ledger_path();
+    let ledger = match dry_run {
+        true => Ledger::open_existing(&path),
+        false => Ledger::open_current(&path),
+    };
+    let ledger = ledger.ok()??;
     ledger.begin_read().ok()?;
-    read_from(&ledger).ok()
+    let read = read_from(&ledger).ok()?;
+    Some((ledger, read))
 }
 
 /// The ledger's fingerprint, open windows and first sightings.
@@ -224,9 +232,19 @@ fn read_from(ledger: &Ledger) -> Result<LedgerRead> {
 fn read_ledger(
     cli: &Cli,
     dry_run: bool,
-    early: Option<LedgerRead>,
+    early: Option<(Ledger, LedgerRead)>,
 ) -> Result<(Ledger, Vec<LedgerWindow>, crate::plan::Sightings)> {
-    let ledger = open(cli, dry_run)?;
+    // The early connection is the run's: a dry run's stays in the read transaction its reads
+    // were made in; a run's ends it and takes the write transaction.
+    let (ledger, early) = match early {
+        Some((ledger, read)) if dry_run => (ledger, Some(read)),
+        Some((ledger, read)) => {
+            ledger.end_read()?;
+            ledger.begin()?;
+            (ledger, Some(read))
+        }
+        _ => (open(cli, dry_run)?, None),
+    };
     if let Some(latest) = ledger.latest_now()?.filter(|l| cli.now() < *l) {
         return Err(crate::ledger::LedgerError::Backwards {
             path: ledger.path().to_path_buf(),

@@ -54,13 +54,15 @@ pub fn write_then(
     tail: impl FnOnce() -> Option<(Vec<String>, Vec<super::NoticeRecord>)>,
 ) -> io::Result<()> {
     use rayon::prelude::*;
+    let mut clock = crate::timing::Clock::start();
+    let parts = Parts::of(plan, inv);
     out.write_all(b"{\n\"schema\": ")?;
     value(out, &SCHEMA)?;
     field(out, "now", &plan.now)?;
     field(out, "feeds", &plan.feeds)?;
     field(out, "coverage", &plan.coverage)?;
     field(out, "environments", &environments(inv))?;
-    field(out, "advisories", &advisories(plan, feeds))?;
+    field(out, "advisories", &advisories(&parts, feeds))?;
     out.write_all(b",\n\"assessments\": {")?;
     for (i, a) in plan.assessments.iter().enumerate() {
         out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
@@ -69,27 +71,33 @@ pub fn write_then(
     }
     out.write_all(b"\n}")?;
     field(out, "placements", &plan.placements)?;
+    clock.lap("    plan.json before its findings");
     out.write_all(b",\n\"findings\": [")?;
     // Rows are formatted on the pool a batch at a time while this thread writes the batch before:
     // formatting and the kernel's copy into the file overlap.
     let ranked: Vec<Vec<u8>> = plan.assessments.iter().map(|a| ranking(a)).collect();
-    let ranked = &ranked;
+    let (ranked, parts) = (&ranked, &parts);
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Vec<u8>>>(2);
+    // The batches' buffers go back to be formatted into again: a fleet's rows are gigabytes, and
+    // fresh buffers for each batch are fresh pages.
+    let (spent, reuse) = std::sync::mpsc::channel::<Vec<Vec<u8>>>();
     std::thread::scope(|scope| {
         scope.spawn(move || {
             for (b, batch) in plan.findings.chunks(BATCH).enumerate() {
                 if !running.load(std::sync::atomic::Ordering::Relaxed) {
                     break;
                 }
-                let parts: Vec<Vec<u8>> = batch
-                    .par_chunks(CHUNK)
+                let mut bufs = reuse.try_recv().unwrap_or_default();
+                bufs.resize_with(batch.len().div_ceil(CHUNK), Vec::new);
+                let parts: Vec<Vec<u8>> = (batch.par_chunks(CHUNK).zip(bufs))
                     .enumerate()
-                    .map(|(c, chunk)| {
-                        let mut buf = Vec::with_capacity(chunk.len() * 440);
+                    .map(|(c, (chunk, mut buf))| {
+                        buf.clear();
+                        buf.reserve(chunk.len() * 440);
                         for (i, f) in chunk.iter().enumerate() {
                             let first = b == 0 && c == 0 && i == 0;
                             buf.extend_from_slice(if first { b"\n" } else { b",\n" });
-                            row(&mut buf, f, plan, f.customer(inv), ranked);
+                            row(&mut buf, f, plan, parts, ranked);
                         }
                         buf
                     })
@@ -101,9 +109,10 @@ pub fn write_then(
             }
         });
         for parts in rx {
-            for p in parts {
-                out.write_all(&p)?;
+            for p in &parts {
+                out.write_all(p)?;
             }
+            let _ = spent.send(parts);
         }
         Ok::<(), io::Error>(())
     })?;
@@ -113,6 +122,7 @@ pub fn write_then(
         ));
     }
     out.write_all(b"\n]")?;
+    clock.lap("    plan.json findings");
     field(out, "windows", &plan.windows)?;
     let (warnings, notices) =
         tail().ok_or_else(|| io::Error::other("the run stopped before its notices were issued"))?;
@@ -170,19 +180,16 @@ struct Record<'a> {
 }
 
 /// Each advisory of the plan's findings, as its first finding (in plan order) merged it.
-fn advisories<'a>(plan: &'a Plan, feeds: &'a Feeds) -> BTreeMap<&'a str, Advisory<'a>> {
-    let mut seen: BTreeMap<&str, &Vuln> = BTreeMap::new();
-    let mut last: Option<*const Vuln> = None;
-    for f in &plan.findings {
-        let v: &Vuln = &f.matched.vuln;
-        if last == Some(v as *const Vuln) {
-            continue;
+fn advisories<'a>(parts: &Parts<'a>, feeds: &'a Feeds) -> BTreeMap<&'a str, Advisory<'a>> {
+    let mut seen: BTreeMap<&str, (usize, &Vuln)> = BTreeMap::new();
+    for &(first, v) in parts.vulns.values() {
+        let entry = seen.entry(&*v.advisory).or_insert((first, v));
+        if first < entry.0 {
+            *entry = (first, v);
         }
-        last = Some(v as *const Vuln);
-        seen.entry(&*v.advisory).or_insert(v);
     }
     seen.into_iter()
-        .map(|(id, v)| {
+        .map(|(id, (_, v))| {
             let records = (v.records.iter())
                 .filter_map(|&r| feeds.advisories.get(r))
                 .map(|a| Record {
@@ -199,6 +206,96 @@ fn advisories<'a>(plan: &'a Plan, feeds: &'a Feeds) -> BTreeMap<&'a str, Advisor
             (id, adv)
         })
         .collect()
+}
+
+/// What rows share, formatted once: each environment's id and fields, and each vulnerability's
+/// (a component version's advisory: millions of rows, tens of thousands of these).
+struct Parts<'a> {
+    /// By environment index.
+    envs: Vec<EnvParts<'a>>,
+    /// By the address of the `Vuln`: the first finding (in plan order) with it, and it.
+    vulns: rustc_hash::FxHashMap<usize, (usize, &'a Vuln)>,
+    /// By the address of the `Vuln`: `:PACKAGE:ADVISORY"` (the id's end, `None` when it needs
+    /// escaping) and `,"ecosystem":...,"fixed":...`.
+    fields: rustc_hash::FxHashMap<usize, (Option<Vec<u8>>, Vec<u8>)>,
+}
+
+struct EnvParts<'a> {
+    id: &'a str,
+    customer: &'a str,
+    /// `"ID`: the start of its findings' ids (`None` when it needs escaping).
+    head: Option<Vec<u8>>,
+    /// `,"environment":...,"customer":...`.
+    fields: Vec<u8>,
+}
+
+impl<'a> Parts<'a> {
+    fn of(plan: &'a Plan, inv: &'a Inventory) -> Parts<'a> {
+        use rayon::prelude::*;
+        type Seen<'v> = rustc_hash::FxHashMap<usize, (usize, &'v Vuln)>;
+        let envs = (inv.environments.iter())
+            .map(|e| {
+                let head = plain(&e.id).then(|| [b"\"", e.id.as_bytes()].concat());
+                let mut buf = Vec::new();
+                key_str(&mut buf, "environment", &e.id);
+                key_str(&mut buf, "customer", &e.customer);
+                EnvParts {
+                    id: &e.id,
+                    customer: &e.customer,
+                    head,
+                    fields: buf,
+                }
+            })
+            .collect();
+        const SPAN: usize = 1 << 16;
+        let vulns = (plan.findings.par_chunks(SPAN).enumerate())
+            .map(|(c, chunk)| {
+                let mut seen = Seen::default();
+                let mut last = 0;
+                for (i, f) in chunk.iter().enumerate() {
+                    let v: &Vuln = &f.matched.vuln;
+                    let at = v as *const Vuln as usize;
+                    if at != last {
+                        last = at;
+                        seen.entry(at).or_insert((c * SPAN + i, v));
+                    }
+                }
+                seen
+            })
+            .reduce(Seen::default, |mut a, b| {
+                for (at, (first, v)) in b {
+                    let e = a.entry(at).or_insert((first, v));
+                    e.0 = e.0.min(first);
+                }
+                a
+            });
+        let fields = (vulns.iter())
+            .map(|(&at, &(_, v))| {
+                let tail = (plain(&v.package) && plain(&v.advisory)).then(|| {
+                    [
+                        b":",
+                        v.package.as_bytes(),
+                        b":",
+                        v.advisory.as_bytes(),
+                        b"\"",
+                    ]
+                    .concat()
+                });
+                let mut buf = Vec::new();
+                key_str(&mut buf, "ecosystem", &v.ecosystem);
+                key_str(&mut buf, "package", &v.package);
+                key_str(&mut buf, "version", &v.version);
+                key_str(&mut buf, "advisory", &v.advisory);
+                key_opt(&mut buf, "fixed", v.fixed.as_deref());
+                (at, (tail, buf))
+            })
+            .collect();
+        Parts {
+            envs,
+            vulns,
+            fields,
+        }
+    }
 }
 
 /// An assessment as plan.json gives it.
@@ -234,17 +331,36 @@ impl<'a> Assessment<'a> {
 /// One finding's row: its own fields, and `assessment`, `advisory` and `environment` to join
 /// with. What only some findings have (an exception, a VEX statement, reasons of their own) is
 /// present only on them.
-fn row(buf: &mut Vec<u8>, f: &PlanFinding, plan: &Plan, customer: &str, ranked: &[Vec<u8>]) {
+fn row(buf: &mut Vec<u8>, f: &PlanFinding, plan: &Plan, parts: &Parts, ranked: &[Vec<u8>]) {
     let m = &f.matched;
+    let at = parts.envs.get(f.target);
+    let env = at.filter(|e| *e.id == *m.target);
+    let vuln = parts.fields.get(&(&*m.vuln as *const Vuln as usize));
     buf.extend_from_slice(b"{\"id\":");
-    id(buf, f);
-    key_str(buf, "environment", &m.target);
-    key_str(buf, "customer", customer);
-    key_str(buf, "ecosystem", &m.ecosystem);
-    key_str(buf, "package", &m.package);
-    key_str(buf, "version", &m.version);
-    key_str(buf, "advisory", &m.advisory);
-    key_opt(buf, "fixed", m.fixed.as_deref());
+    match (env.and_then(|e| e.head.as_ref()), vuln) {
+        (Some(head), Some((Some(tail), _))) => {
+            buf.extend_from_slice(head);
+            buf.extend_from_slice(tail);
+        }
+        _ => string(buf, &f.id()),
+    }
+    match env {
+        Some(e) => buf.extend_from_slice(&e.fields),
+        None => {
+            key_str(buf, "environment", &m.target);
+            key_str(buf, "customer", at.map_or("", |e| e.customer));
+        }
+    }
+    match vuln {
+        Some((_, fields)) => buf.extend_from_slice(fields),
+        None => {
+            key_str(buf, "ecosystem", &m.ecosystem);
+            key_str(buf, "package", &m.package);
+            key_str(buf, "version", &m.version);
+            key_str(buf, "advisory", &m.advisory);
+            key_opt(buf, "fixed", m.fixed.as_deref());
+        }
+    }
     key_opt(buf, "recommended", f.recommended.as_deref());
     buf.extend_from_slice(&ranked[f.assessment as usize]);
     key(buf, "emergency");
@@ -259,10 +375,10 @@ fn row(buf: &mut Vec<u8>, f: &PlanFinding, plan: &Plan, customer: &str, ranked: 
         f.unscheduled_reason.map(|u| u.as_str()),
     );
     key(buf, "assessment");
-    let _ = write!(buf, "{}", f.assessment);
+    number(buf, f.assessment);
     key(buf, "placement");
     match f.placement {
-        Some(p) => drop(write!(buf, "{p}")),
+        Some(p) => number(buf, p),
         None => buf.extend_from_slice(b"null"),
     }
     if let Some(x) = &f.extra {
@@ -307,18 +423,19 @@ fn ranking(a: &crate::risk::Assessment) -> Vec<u8> {
     buf
 }
 
-/// The finding's id, escaped as one JSON string.
-fn id(buf: &mut Vec<u8>, f: &PlanFinding) {
-    let m = &f.matched;
-    if plain(&m.target) && plain(&m.package) && plain(&m.advisory) {
-        buf.push(b'"');
-        for part in [&*m.target, ":", &m.package, ":", &m.advisory] {
-            buf.extend_from_slice(part.as_bytes());
+/// `n` in decimal.
+fn number(buf: &mut Vec<u8>, mut n: u32) {
+    let mut digits = [0u8; 10];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
         }
-        buf.push(b'"');
-    } else {
-        string(buf, &f.id());
     }
+    buf.extend_from_slice(&digits[at..]);
 }
 
 /// Needs no escaping in JSON.
