@@ -1,6 +1,8 @@
 //! Assignment of task requests to occurrences and emergency interventions.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap as HashMap;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
@@ -32,28 +34,36 @@ pub fn schedule_announced(
         .iter()
         .map(|c| (c.id.as_str(), occurrence::expand(c, now, end)))
         .collect();
+    let planned_ids = (occurrences.iter())
+        .map(|(&c, occs)| (c, occs.iter().map(|o| planned_id(c, o)).collect()))
+        .collect();
     let mut s = State {
         inv,
         requests,
         now,
         announced,
         occurrences,
-        by_key: HashMap::new(),
+        planned_ids,
+        by_key: HashMap::default(),
         ids: Vec::new(),
         names: Names::default(),
-        used: HashMap::new(),
-        changes: HashMap::new(),
-        finish: HashMap::new(),
+        used: HashMap::default(),
+        changes: HashMap::default(),
+        finish: HashMap::default(),
         placed: BTreeMap::new(),
         emergencies: BTreeMap::new(),
-        blocked: HashMap::new(),
-        pin_refused: HashMap::new(),
+        blocked: HashMap::default(),
+        pin_refused: HashMap::default(),
         placements: vec![None; requests.len()],
         customers: Vec::new(),
+        environments: Vec::new(),
     };
     (s.ids, s.names) = numbered(requests);
     // Each request's customer, looked up once: `check` runs for every occurrence of every request.
-    s.customers = requests.iter().map(|r| inv.customer(&r.customer)).collect();
+    // A component's requests come together, an environment's too: each name is looked up once
+    // per run of requests that share it.
+    s.customers = looked_up(requests, |r| &r.customer, |c| inv.customer(c));
+    s.environments = looked_up(requests, |r| &r.environment, |e| inv.environment(e));
     s.by_key = (s.ids.iter().enumerate().rev())
         .map(|(i, &(_, e, p))| ((e, p), i))
         .collect();
@@ -129,6 +139,9 @@ struct State<'a> {
     now: DateTime<Utc>,
     announced: &'a Announced,
     occurrences: HashMap<&'a str, Vec<Occurrence>>,
+    /// Each occurrence's planned window id, by customer and occurrence index (`check` asks
+    /// whether it was announced, for every occurrence of every request).
+    planned_ids: HashMap<&'a str, Vec<String>>,
     /// Request index per (environment, ecosystem, package), for rollout predecessors.
     by_key: HashMap<(u32, u32), usize>,
     /// Each request's customer, environment and (ecosystem, package) as numbers, for the maps
@@ -142,8 +155,8 @@ struct State<'a> {
     changes: HashMap<(u32, usize), usize>,
     /// When each (environment, ecosystem, package) upgrade ends, for rollout order.
     finish: HashMap<(u32, u32), DateTime<Utc>>,
-    /// Planned tasks per (customer, occurrence index): request index and start.
-    placed: BTreeMap<(String, usize), Vec<Slot>>,
+    /// Planned tasks per (customer number, occurrence index): request index and start.
+    placed: BTreeMap<(u32, usize), Vec<Slot>>,
     /// Emergency requests per environment, with their reasons.
     emergencies: BTreeMap<String, Vec<(usize, String)>>,
     /// Requests whose emergency a hard blackout blocks, with why: they go to planned windows.
@@ -153,6 +166,8 @@ struct State<'a> {
     placements: Vec<Option<Placement>>,
     /// Each request's customer (`None` when the inventory has no such customer).
     customers: Vec<Option<&'a crate::inventory::Customer>>,
+    /// Each request's environment (`None` when the inventory has no such environment).
+    environments: Vec<Option<&'a Environment>>,
 }
 
 impl State<'_> {
@@ -267,8 +282,7 @@ impl State<'_> {
         if self.placements[i].is_some() {
             return;
         }
-        let r = &self.requests[i];
-        let Some(env) = self.inv.environment(&r.environment) else {
+        let Some(env) = self.environments[i] else {
             return;
         };
         let mut reasons: Vec<String> = (self.pin_refused.get(&i).into_iter())
@@ -290,28 +304,35 @@ impl State<'_> {
                 return;
             }
         };
-        let candidates = self.usable(i, env, after);
+        // Each occurrence is checked once: the usable ones are the candidates, the others before
+        // the one chosen say why not earlier.
+        let checked: Vec<_> = (self.candidates(i, env))
+            .map(|(idx, o)| (idx, o, self.check(i, env, after, idx, o)))
+            .collect();
+        let candidates: Vec<(usize, DateTime<Utc>)> = (checked.iter())
+            .filter_map(|(idx, _, c)| c.as_ref().ok().map(|s| (*idx, *s)))
+            .collect();
         let r = &self.requests[i];
-        let meets = |(_, start): &(usize, DateTime<Utc>)| {
+        let meets = |(_, start): &&(usize, DateTime<Utc>)| {
             r.deadline
                 .is_none_or(|d| *start + TimeDelta::minutes(r.minutes) <= d)
         };
         let (c, e, _) = self.ids[i];
-        let in_use = |s: &Self, o: usize| s.used.contains_key(&(c, o, e));
-        let on_time: Vec<(usize, DateTime<Utc>)> =
-            candidates.iter().copied().filter(meets).collect();
-        let choice = on_time
-            .iter()
-            .find(|(o, _)| in_use(self, *o))
-            .or(on_time.first())
-            .copied();
+        let in_use = |o: usize| self.used.contains_key(&(c, o, e));
+        let mut on_time = candidates.iter().filter(meets);
+        let first_on_time = on_time.clone().next();
+        let choice = on_time.find(|(o, _)| in_use(*o)).or(first_on_time).copied();
         let horizon = self.now + self.inv.defaults.horizon.delta();
         let occurrence_start = |o: usize| self.occurrences[r.customer.as_str()][o].start;
         let bound = choice
             .map(|(o, _)| occurrence_start(o))
             .or(r.deadline)
             .unwrap_or(horizon);
-        reasons.extend(self.skipped(i, env, after, bound));
+        let refused = (checked.iter())
+            .filter(|(_, o, _)| o.start < bound)
+            .filter_map(|(_, o, c)| Some((*o, c.as_ref().err()?)));
+        reasons.extend(skipped(refused));
+        drop(checked);
         self.decide(i, depth, choice, candidates.first().copied(), reasons);
     }
 
@@ -412,7 +433,7 @@ impl State<'_> {
     /// Why request `i` found no usable occurrence: every one in the horizon is in a blackout, or
     /// something else (notice, capacity, deferral, rollout, no occurrence at all).
     fn why_no_window(&self, i: usize) -> Unscheduled {
-        let Some(env) = self.inv.environment(&self.requests[i].environment) else {
+        let Some(env) = self.environments[i] else {
             return Unscheduled::NoUsableWindow;
         };
         let mut occurrences = self.candidates(i, env).peekable();
@@ -428,42 +449,6 @@ impl State<'_> {
     fn missed_forces_emergency(&self, deadline: DateTime<Utc>) -> bool {
         let policy = self.inv.policy.emergency_on_missed_deadline;
         policy.forces(deadline, self.now)
-    }
-
-    /// Usable occurrences for request `i`, in time order, with the task's start in each.
-    fn usable(
-        &self,
-        i: usize,
-        env: &Environment,
-        after: Option<DateTime<Utc>>,
-    ) -> Vec<(usize, DateTime<Utc>)> {
-        self.candidates(i, env)
-            .filter_map(|(idx, o)| self.check(i, env, after, idx, o).ok().map(|s| (idx, s)))
-            .collect()
-    }
-
-    /// Why the environment's occurrences that start before `before` cannot take request `i`, as
-    /// one sentence (`None` when every one could): what `explain` shows as "why not earlier".
-    fn skipped(
-        &self,
-        i: usize,
-        env: &Environment,
-        after: Option<DateTime<Utc>>,
-        before: DateTime<Utc>,
-    ) -> Option<String> {
-        const SHOWN: usize = 6;
-        let mut refused = self
-            .candidates(i, env)
-            .filter(|(_, o)| o.start < before)
-            .filter_map(|(idx, o)| Some((o, self.check(i, env, after, idx, o).err()?)));
-        let shown: Vec<String> = (refused.by_ref().take(SHOWN))
-            .map(|(o, e)| format!("{} {}: {e}", o.window, &o.local_start[..10]))
-            .collect();
-        let more = match refused.count() {
-            0 => String::new(),
-            n => format!("; and {n} more"),
-        };
-        (!shown.is_empty()).then(|| format!("not usable before it: {}{more}", shown.join("; ")))
     }
 
     /// The occurrences of the windows `env` may use, with their index among the customer's.
@@ -496,9 +481,8 @@ impl State<'_> {
         let customer = self.customers[i].ok_or(Refusal::UnknownCustomer)?;
         let earliest = self.now + customer.notice.delta();
         let announced = || {
-            self.announced
-                .get(&planned_id(&r.customer, o))
-                .is_some_and(|envs| envs.contains(&r.environment))
+            let id = &self.planned_ids[r.customer.as_str()][idx];
+            (self.announced.get(id)).is_some_and(|envs| envs.contains(&r.environment))
         };
         if o.start < earliest && !announced() {
             return Err(Refusal::Notice(customer.notice, earliest));
@@ -544,11 +528,8 @@ impl State<'_> {
         let occ = &self.occurrences[r.customer.as_str()][o];
         let (_, e, p) = self.ids[i];
         self.finish.insert((e, p), occ.end);
-        self.placed
-            .entry((r.customer.clone(), o))
-            .or_default()
-            .push((i, start));
-        let id = planned_id(&r.customer, occ);
+        self.placed.entry((c, o)).or_default().push((i, start));
+        let id = self.planned_ids[r.customer.as_str()][o].clone();
         self.placements[i] = Some(Placement {
             window: Some(id),
             emergency: false,
@@ -560,7 +541,9 @@ impl State<'_> {
 
     fn finish_schedule(mut self) -> Schedule {
         let mut windows = Vec::new();
-        for ((customer, o), tasks) in std::mem::take(&mut self.placed) {
+        // The windows are sorted by start and id below: the customers' numbers do not order them.
+        for ((_, o), tasks) in std::mem::take(&mut self.placed) {
+            let customer = self.requests[tasks[0].0].customer.clone();
             let occ = &self.occurrences[customer.as_str()][o];
             let tz = self
                 .inv
@@ -713,9 +696,9 @@ struct Names<'a> {
 /// Each request's customer, environment and (ecosystem, package) as numbers (in order of first
 /// appearance), and the environments' numbers.
 fn numbered(requests: &[TaskRequest]) -> (Vec<(u32, u32, u32)>, Names<'_>) {
-    let mut customers: HashMap<&str, u32> = HashMap::new();
-    let mut environments: HashMap<&str, u32> = HashMap::new();
-    let mut packages: HashMap<(&str, &str), u32> = HashMap::new();
+    let mut customers: HashMap<&str, u32> = HashMap::default();
+    let mut environments: HashMap<&str, u32> = HashMap::default();
+    let mut packages: HashMap<(&str, &str), u32> = HashMap::default();
     let ids = requests
         .iter()
         .map(|r| {
@@ -771,10 +754,49 @@ impl std::fmt::Display for Refusal<'_> {
     }
 }
 
+/// `find` of each request's `name`, asked again only when the name differs from the previous
+/// request's.
+fn looked_up<'r, T: Copy>(
+    requests: &'r [TaskRequest],
+    name: impl Fn(&'r TaskRequest) -> &'r str,
+    find: impl Fn(&str) -> Option<T>,
+) -> Vec<Option<T>> {
+    let mut last: Option<(&str, Option<T>)> = None;
+    (requests.iter())
+        .map(|r| {
+            let n = name(r);
+            match last {
+                Some((l, found)) if l == n => found,
+                _ => {
+                    let found = find(n);
+                    last = Some((n, found));
+                    found
+                }
+            }
+        })
+        .collect()
+}
+
 /// `act, attend`: a policy's decision list as the reasons show it.
 fn decisions(list: &[Decision]) -> String {
     let names: Vec<&str> = list.iter().map(|d| d.as_str()).collect();
     names.join(", ")
+}
+
+/// Why the occurrences `refused` (those before the one chosen) could not take a request, as one
+/// sentence (`None` when there are none): what `explain` shows as "why not earlier".
+fn skipped<'s>(
+    mut refused: impl Iterator<Item = (&'s Occurrence, &'s Refusal<'s>)>,
+) -> Option<String> {
+    const SHOWN: usize = 6;
+    let shown: Vec<String> = (refused.by_ref().take(SHOWN))
+        .map(|(o, e)| format!("{} {}: {e}", o.window, &o.local_start[..10]))
+        .collect();
+    let more = match refused.count() {
+        0 => String::new(),
+        n => format!("; and {n} more"),
+    };
+    (!shown.is_empty()).then(|| format!("not usable before it: {}{more}", shown.join("; ")))
 }
 
 /// `CUSTOMER.WINDOW.YYYY-MM-DD`, the local date of the occurrence's start.
