@@ -535,7 +535,7 @@ fn summary(plan: &Plan, path: Option<&Path>) -> String {
     let misses = plan
         .windows
         .iter()
-        .flat_map(|w| &w.tasks)
+        .flat_map(|w| w.tasks.iter())
         .filter(|t| t.deadline_missed)
         .count();
     out.push_str(&format!(

@@ -378,7 +378,7 @@ fn issue(
 /// services, expected downtime, and under `detailed` disclosure each change.
 pub fn facts(w: &Window, cx: &Context) -> String {
     let mut per_env: std::collections::BTreeMap<&str, u32> = Default::default();
-    for t in &w.tasks {
+    for t in w.tasks.iter() {
         *per_env.entry(t.environment.as_str()).or_default() += t.downtime_minutes;
     }
     let changes: Vec<(&str, &str, &str)> = match cx.detailed.contains(&w.customer) {

@@ -70,7 +70,7 @@ pub fn history_with(
                     at(w.end + grace.delta())
                 ));
             }
-            for t in &w.tasks {
+            for t in w.tasks.iter() {
                 let key = (t.environment.clone(), t.package.clone());
                 h.held.insert(key, w.id.clone());
             }

@@ -186,8 +186,18 @@ impl Ledger {
     /// The schema version, once [`schema::verify`] finds the file a sound ledger of that version
     /// (or a new, empty file); anything else is refused before a byte is written.
     fn verified_version(&self) -> Result<i64> {
-        let found = self.version()?;
-        if let Some(why) = schema::verify(&self.conn, found).map_err(|e| self.err(e))? {
+        // The version and the tables from one state of the file: another run may be creating
+        // its schema meanwhile (its tables and version are committed together).
+        self.begin_read()?;
+        let checked = self.version().and_then(|found| {
+            Ok((
+                found,
+                schema::verify(&self.conn, found).map_err(|e| self.err(e))?,
+            ))
+        });
+        self.end_read()?;
+        let (found, problem) = checked?;
+        if let Some(why) = problem {
             return Err(LedgerError::NotALedger {
                 path: self.path.clone(),
                 why,

@@ -156,22 +156,46 @@ impl PlanInput {
             .filter(|c| c.disclosure == crate::inventory::Disclosure::Detailed)
             .map(|c| c.id.as_str())
             .collect();
-        let mut advisories: HashMap<String, AdvisoryInput> = HashMap::new();
-        let mut last = None;
-        for f in &plan.findings {
-            let v = std::sync::Arc::as_ptr(&f.matched.vuln);
-            if last != Some(v) && !advisories.contains_key(&*f.matched.advisory) {
+        // Each advisory as its first finding (in plan order) has it: found on every core, a
+        // fleet's findings being millions.
+        use rayon::prelude::*;
+        type First<'a> = rustc_hash::FxHashMap<&'a str, (usize, &'a crate::matching::Vuln)>;
+        const SPAN: usize = 1 << 16;
+        let first = (plan.findings.par_chunks(SPAN).enumerate())
+            .map(|(c, chunk)| {
+                let mut first = First::default();
+                let mut last = None;
+                for (i, f) in chunk.iter().enumerate() {
+                    let v = std::sync::Arc::as_ptr(&f.matched.vuln);
+                    if last != Some(v) {
+                        last = Some(v);
+                        let v = &*f.matched.vuln;
+                        first.entry(&*v.advisory).or_insert((c * SPAN + i, v));
+                    }
+                }
+                first
+            })
+            .reduce(First::default, |mut a, b| {
+                for (id, (at, v)) in b {
+                    let e = a.entry(id).or_insert((at, v));
+                    if at < e.0 {
+                        *e = (at, v);
+                    }
+                }
+                a
+            });
+        let advisories: HashMap<String, AdvisoryInput> = (first.into_iter())
+            .map(|(id, (_, v))| {
                 let a = AdvisoryInput {
-                    aliases: f.matched.aliases.clone(),
-                    summary: f.matched.summary.clone(),
+                    aliases: v.aliases.clone(),
+                    summary: v.summary.clone(),
                 };
-                advisories.insert(f.matched.advisory.to_string(), a);
-            }
-            last = Some(v);
-        }
+                (id.to_string(), a)
+            })
+            .collect();
         let findings = plan
             .findings
-            .iter()
+            .par_iter()
             .filter(|f| {
                 matches!(
                     f.unscheduled_reason,

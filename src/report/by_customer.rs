@@ -215,7 +215,7 @@ mod tests {
             end: start + TimeDelta::hours(1),
             timezone: "UTC".into(),
             environments: vec!["env".into()],
-            tasks: vec![task],
+            tasks: vec![task].into(),
             reasons: Vec::new(),
             reminders: Vec::new(),
         }

@@ -831,7 +831,7 @@ fn window(
         end,
         timezone: tz.to_string(),
         environments,
-        tasks,
+        tasks: tasks.into(),
         reasons,
         reminders: Vec::new(),
     }

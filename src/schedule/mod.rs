@@ -221,7 +221,8 @@ pub struct Window {
     pub end: DateTime<Utc>,
     pub timezone: String,
     pub environments: Vec<String>,
-    pub tasks: Vec<Task>,
+    /// Shared: a run compares, records and renders a fleet's windows, copying each.
+    pub tasks: std::sync::Arc<[Task]>,
     /// Why an emergency intervention (empty for planned windows).
     pub reasons: Vec<String>,
     /// Reminder notices due before a planned window (none for emergencies).

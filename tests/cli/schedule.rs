@@ -285,7 +285,7 @@ fn check_planned(inv: &Inventory, plan: &Schedule) -> Result<(), TestCaseError> 
         );
         let usable_end = w.end - spec.cutoff.delta();
         let mut per_env: HashMap<&str, i64> = HashMap::new();
-        for t in &w.tasks {
+        for t in w.tasks.iter() {
             *per_env.entry(&t.environment).or_default() += t.minutes;
             prop_assert!(
                 t.start >= w.start && t.start + TimeDelta::minutes(t.minutes) <= usable_end
@@ -315,7 +315,7 @@ type Done = (WindowKind, DateTime<Utc>, DateTime<Utc>);
 fn finishes(plan: &Schedule) -> HashMap<(String, String), Done> {
     let mut out = HashMap::new();
     for w in &plan.windows {
-        for t in &w.tasks {
+        for t in w.tasks.iter() {
             let done = match w.kind {
                 WindowKind::Planned => w.end,
                 WindowKind::Emergency => t.start + TimeDelta::minutes(t.minutes),
