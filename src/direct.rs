@@ -3,15 +3,20 @@
 //! The file is synced before it is put in place, so its bytes go to the disk anyway; copying
 //! them into the page cache first only costs a fresh page for each 4 KiB written (on a small
 //! virtual machine, most of a fleet plan's time). Where the file system allows it, the file is
-//! opened with `O_DIRECT` and written in large aligned blocks straight from one buffer; the last,
-//! partial block is padded to the alignment and the file then cut to its length. Where it does
-//! not (tmpfs, another system), or a direct write is refused, the same buffer is written the
-//! ordinary way from where the direct writes stopped.
+//! opened with `O_DIRECT` and written in large aligned blocks; the last, partial block is padded
+//! to the alignment and the file then cut to its length. Where it does not (tmpfs, another
+//! system), or a direct write is refused, the blocks are written the ordinary way from where the
+//! direct writes stopped.
+//!
+//! A direct write returns only once its bytes are on the device, so blocks are written on a
+//! thread of their own while the next one fills: two buffers take turns.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::thread::JoinHandle;
 
 /// What direct writes align their memory, offsets and lengths to: a multiple of every logical
 /// block size in common use (512 bytes, 4 KiB).
@@ -19,19 +24,85 @@ const ALIGN: usize = 4096;
 /// Bytes gathered before each write.
 const BLOCK: usize = 4 << 20;
 
-/// A file being written; [`Output::finish`] writes what is buffered and gives the file back.
-pub struct Output {
+/// A buffer whose aligned block starts at `start`.
+struct Buffer {
+    bytes: Vec<u8>,
+    start: usize,
+}
+
+impl Buffer {
+    fn new() -> Buffer {
+        let bytes = vec![0; BLOCK + ALIGN];
+        let start = bytes.as_ptr().align_offset(ALIGN).min(ALIGN);
+        Buffer { bytes, start }
+    }
+
+    fn aligned(&self) -> bool {
+        self.start < ALIGN
+    }
+}
+
+/// A block to write: `len` bytes of the buffer from its start, at `offset` in the file.
+struct Block {
+    buffer: Buffer,
+    len: usize,
+    offset: u64,
+}
+
+/// The file, on the thread that writes it.
+struct Writer {
     path: PathBuf,
     file: File,
-    /// Whether `file` was opened with `O_DIRECT` (and no direct write has been refused yet).
+    /// Opened with `O_DIRECT`, and no direct write refused yet.
     direct: bool,
-    buf: Vec<u8>,
-    /// Where in `buf` the aligned block starts.
-    start: usize,
-    /// Bytes buffered, from `start`.
+}
+
+impl Writer {
+    /// Writes each block it is sent, handing its buffer back; returns the file and whether it
+    /// is still written directly, or the first error.
+    fn run(mut self, blocks: Receiver<Block>, spent: SyncSender<Buffer>) -> io::Result<Writer> {
+        for b in blocks {
+            self.write(
+                &b.buffer.bytes[b.buffer.start..b.buffer.start + b.len],
+                b.offset,
+            )?;
+            // The filler may have finished: the buffer is then no longer wanted.
+            let _ = spent.send(b.buffer);
+        }
+        Ok(self)
+    }
+
+    /// A refused direct write is made again through the page cache, which the rest of the
+    /// file then goes through too.
+    fn write(&mut self, block: &[u8], offset: u64) -> io::Result<()> {
+        match self.file.write_all_at(block, offset) {
+            Err(e) if self.direct && e.kind() == io::ErrorKind::InvalidInput => {
+                let file = OpenOptions::new().write(true).open(&self.path)?;
+                file.write_all_at(block, offset)?;
+                self.file = file;
+                self.direct = false;
+                Ok(())
+            }
+            written => written,
+        }
+    }
+}
+
+/// A file being written; [`Output::finish`] writes what is buffered and gives the file back.
+pub struct Output {
+    /// The block being filled.
+    buf: Buffer,
+    /// Bytes in it.
     len: usize,
-    /// Bytes already in the file.
+    /// Bytes sent to be written before it.
     offset: u64,
+    /// Opened with `O_DIRECT`: blocks are whole, the last one padded.
+    direct: bool,
+    /// The other buffer, when it is not being written.
+    spare: Option<Buffer>,
+    blocks: Option<SyncSender<Block>>,
+    spent: Receiver<Buffer>,
+    writer: Option<JoinHandle<io::Result<Writer>>>,
 }
 
 impl Output {
@@ -42,9 +113,8 @@ impl Output {
 
     /// [`Output::create`], through the page cache unless `direct`.
     fn with(path: &Path, direct: bool) -> io::Result<Output> {
-        let buf = vec![0; BLOCK + ALIGN];
-        let start = buf.as_ptr().align_offset(ALIGN);
-        let opened = match direct && start < ALIGN {
+        let buf = Buffer::new();
+        let opened = match direct && buf.aligned() {
             true => open_direct(path),
             false => Err(io::ErrorKind::Unsupported.into()),
         };
@@ -52,14 +122,25 @@ impl Output {
             Ok(file) => (file, true),
             _ => (File::create(path)?, false),
         };
-        Ok(Output {
+        let writer = Writer {
             path: path.to_path_buf(),
             file,
             direct,
+        };
+        let (blocks, to_write) = sync_channel(1);
+        let (give_back, spent) = sync_channel(2);
+        let writer = std::thread::Builder::new()
+            .name("plan.json writer".into())
+            .spawn(move || writer.run(to_write, give_back))?;
+        Ok(Output {
             buf,
-            start: start.min(ALIGN),
             len: 0,
             offset: 0,
+            direct,
+            spare: Some(Buffer::new()).filter(|b| b.aligned() || !direct),
+            blocks: Some(blocks),
+            spent,
+            writer: Some(writer),
         })
     }
 
@@ -73,37 +154,64 @@ impl Output {
     pub fn finish(mut self) -> io::Result<File> {
         let end = self.offset + self.len as u64;
         if self.len > 0 {
-            let padded = self.direct;
-            if padded {
+            if self.direct {
                 // Zeros up to the alignment, cut off again below.
-                let to = self.start + self.len.next_multiple_of(ALIGN);
-                self.buf[self.start + self.len..to].fill(0);
-                self.len = to - self.start;
+                let (from, to) = (self.len, self.len.next_multiple_of(ALIGN));
+                let start = self.buf.start;
+                self.buf.bytes[start + from..start + to].fill(0);
+                self.len = to;
             }
-            self.flush_block()?;
-            if padded {
-                self.file.set_len(end)?;
-            }
+            self.send()?;
         }
-        Ok(self.file)
+        self.blocks = None;
+        let writer = self.join()?;
+        if self.direct {
+            writer.file.set_len(end)?;
+        }
+        Ok(writer.file)
     }
 
-    /// Writes `buf[start..start + len]` at `offset`; a refused direct write is made again
-    /// through the page cache, which the rest of the file then goes through too.
-    fn flush_block(&mut self) -> io::Result<()> {
-        let block = &self.buf[self.start..self.start + self.len];
-        match self.file.write_all_at(block, self.offset) {
-            Err(e) if self.direct && e.kind() == io::ErrorKind::InvalidInput => {
-                let file = OpenOptions::new().write(true).open(&self.path)?;
-                file.write_all_at(block, self.offset)?;
-                self.file = file;
-                self.direct = false;
-            }
-            written => written?,
+    /// Sends the block filled to be written, and takes the other buffer to fill next (waiting
+    /// for its write to end).
+    fn send(&mut self) -> io::Result<()> {
+        let next = match self.spare.take() {
+            Some(b) => b,
+            None => match self.spent.recv() {
+                Ok(b) => b,
+                Err(_) => return Err(self.failure()),
+            },
+        };
+        let block = Block {
+            buffer: std::mem::replace(&mut self.buf, next),
+            len: self.len,
+            offset: self.offset,
+        };
+        let sent = self.blocks.as_ref().map(|tx| tx.send(block));
+        if !matches!(sent, Some(Ok(()))) {
+            return Err(self.failure());
         }
         self.offset += self.len as u64;
         self.len = 0;
         Ok(())
+    }
+
+    /// The writing thread's error, once it has stopped.
+    fn failure(&mut self) -> io::Error {
+        self.blocks = None;
+        match self.join() {
+            Err(e) => e,
+            Ok(_) => io::Error::other("the writing thread stopped"),
+        }
+    }
+
+    fn join(&mut self) -> io::Result<Writer> {
+        let writer = self
+            .writer
+            .take()
+            .ok_or_else(|| io::Error::other("already finished"))?;
+        writer
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p))
     }
 }
 
@@ -116,12 +224,12 @@ impl Write for Output {
     fn write_all(&mut self, mut data: &[u8]) -> io::Result<()> {
         while !data.is_empty() {
             let n = data.len().min(BLOCK - self.len);
-            let at = self.start + self.len;
-            self.buf[at..at + n].copy_from_slice(&data[..n]);
+            let at = self.buf.start + self.len;
+            self.buf.bytes[at..at + n].copy_from_slice(&data[..n]);
             self.len += n;
             data = &data[n..];
             if self.len == BLOCK {
-                self.flush_block()?;
+                self.send()?;
             }
         }
         Ok(())
@@ -131,6 +239,16 @@ impl Write for Output {
     /// must be whole blocks.
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
+    }
+}
+
+impl Drop for Output {
+    /// Unfinished (a failed run): the writing thread ends with the blocks already sent.
+    fn drop(&mut self) {
+        self.blocks = None;
+        if let Some(w) = self.writer.take() {
+            let _ = w.join();
+        }
     }
 }
 
