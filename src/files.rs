@@ -29,25 +29,42 @@ pub fn open(path: &Path) -> Result<File> {
 
 /// The bytes of the regular file `path`, at most [`MAX_BYTES`].
 pub fn read(path: &Path) -> Result<Vec<u8>> {
+    read_up_to(path, MAX_BYTES)
+}
+
+/// The largest document patchplan wrote itself that it reads back (a saved plan.json, a ledger
+/// export): these grow with the fleet, and a 20,000-environment plan is 1.5 GB.
+pub const MAX_OWN_BYTES: u64 = 16 << 30;
+
+/// The bytes of the regular file `path`, at most `limit`.
+fn read_up_to(path: &Path, limit: u64) -> Result<Vec<u8>> {
     let file = open(path)?;
     let len = file.metadata()?.len();
-    if len > MAX_BYTES {
+    if len > limit {
         return Err(Error::new(
             ErrorKind::InvalidData,
             format!(
                 "{len} bytes is more than the {} MiB patchplan reads",
-                MAX_BYTES >> 20
+                limit >> 20
             ),
         ));
     }
     let mut bytes = Vec::with_capacity(len as usize);
-    file.take(MAX_BYTES).read_to_end(&mut bytes)?;
+    file.take(limit).read_to_end(&mut bytes)?;
     Ok(bytes)
 }
 
 /// The text of the regular file `path`, without a leading byte-order mark.
 pub fn read_to_string(path: &Path) -> Result<String> {
-    let bytes = read(path)?;
+    text(read(path)?)
+}
+
+/// [`read_to_string`] of a document patchplan wrote itself, at most [`MAX_OWN_BYTES`].
+pub fn read_own_to_string(path: &Path) -> Result<String> {
+    text(read_up_to(path, MAX_OWN_BYTES)?)
+}
+
+fn text(bytes: Vec<u8>) -> Result<String> {
     let mut text = String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
         Error::new(
@@ -69,6 +86,22 @@ pub fn strip_bom(bytes: &[u8]) -> &[u8] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A file past the limit is refused before it is read, naming its size and the limit.
+    #[test]
+    fn a_file_past_the_limit_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plan.json");
+        std::fs::write(&path, vec![b' '; 3 << 20]).unwrap();
+        let e = read_up_to(&path, 2 << 20).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidData);
+        assert!(
+            e.to_string()
+                .contains("3145728 bytes is more than the 2 MiB"),
+            "{e}"
+        );
+        assert_eq!(read_up_to(&path, 3 << 20).unwrap().len(), 3 << 20);
+    }
 
     #[cfg(unix)]
     #[test]

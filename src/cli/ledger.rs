@@ -68,7 +68,7 @@ fn check(cli: &Cli, ledger: &Ledger) -> Result<Outcome> {
 }
 
 fn import(cli: &Cli, path: &std::path::Path, file: &std::path::Path) -> Result<Outcome> {
-    let text = crate::files::read_to_string(file).map_err(|e| Error::io(file, e))?;
+    let text = crate::files::read_own_to_string(file).map_err(|e| Error::io(file, e))?;
     let value: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| Error::input(file, format!("not JSON: {e}")))?;
     let counts = export::import(path, &value, file)?;

@@ -225,7 +225,7 @@ impl PlanInput {
 
     /// Reads a saved `plan.json`; a malformed one is an error at its line and column.
     pub fn read(path: &Path) -> Result<PlanInput> {
-        let text = crate::files::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let text = crate::files::read_own_to_string(path).map_err(|e| Error::io(path, e))?;
         let mut input: PlanInput = serde_json::from_str(&text).map_err(|e| {
             Error::Invalid(vec![Diagnostic {
                 path: path.to_path_buf(),
