@@ -239,7 +239,7 @@ fn read_ledger(
     let (ledger, early) = match early {
         Some((ledger, read)) if dry_run => (ledger, Some(read)),
         Some((ledger, read)) => {
-            ledger.end_read()?;
+            ledger.commit()?; // the read transaction
             ledger.begin()?;
             (ledger, Some(read))
         }

@@ -128,11 +128,6 @@ impl Ledger {
         Ok(Some(ledger))
     }
 
-    /// Ends a read transaction ([`Ledger::begin_read`]).
-    pub fn end_read(&self) -> Result<()> {
-        self.conn.execute_batch("COMMIT").map_err(|e| self.err(e))
-    }
-
     /// [`Ledger::open_existing`], where a missing ledger is an error.
     pub fn open_required(path: &Path) -> Result<Ledger> {
         Ledger::open_existing(path)?.ok_or_else(|| LedgerError::Missing {
@@ -195,7 +190,7 @@ impl Ledger {
                 schema::verify(&self.conn, found).map_err(|e| self.err(e))?,
             ))
         });
-        self.end_read()?;
+        self.commit()?;
         let (found, problem) = checked?;
         if let Some(why) = problem {
             return Err(LedgerError::NotALedger {
@@ -281,7 +276,7 @@ impl Ledger {
             .map_err(|e| self.err(e))
     }
 
-    /// Commits the run's transaction.
+    /// Commits the run's transaction (or ends a read transaction, [`Ledger::begin_read`]).
     pub fn commit(&self) -> Result<()> {
         self.conn.execute_batch("COMMIT").map_err(|e| self.err(e))
     }

@@ -156,36 +156,10 @@ impl PlanInput {
             .filter(|c| c.disclosure == crate::inventory::Disclosure::Detailed)
             .map(|c| c.id.as_str())
             .collect();
-        // Each advisory as its first finding (in plan order) has it: found on every core, a
-        // fleet's findings being millions.
         use rayon::prelude::*;
-        type First<'a> = rustc_hash::FxHashMap<&'a str, (usize, &'a crate::matching::Vuln)>;
-        const SPAN: usize = 1 << 16;
-        let first = (plan.findings.par_chunks(SPAN).enumerate())
-            .map(|(c, chunk)| {
-                let mut first = First::default();
-                let mut last = None;
-                for (i, f) in chunk.iter().enumerate() {
-                    let v = std::sync::Arc::as_ptr(&f.matched.vuln);
-                    if last != Some(v) {
-                        last = Some(v);
-                        let v = &*f.matched.vuln;
-                        first.entry(&*v.advisory).or_insert((c * SPAN + i, v));
-                    }
-                }
-                first
-            })
-            .reduce(First::default, |mut a, b| {
-                for (id, (at, v)) in b {
-                    let e = a.entry(id).or_insert((at, v));
-                    if at < e.0 {
-                        *e = (at, v);
-                    }
-                }
-                a
-            });
+        let first = crate::plan::first_advisories(&plan.first_vulns());
         let advisories: HashMap<String, AdvisoryInput> = (first.into_iter())
-            .map(|(id, (_, v))| {
+            .map(|(id, v)| {
                 let a = AdvisoryInput {
                     aliases: v.aliases.clone(),
                     summary: v.summary.clone(),

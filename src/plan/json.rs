@@ -181,15 +181,8 @@ struct Record<'a> {
 
 /// Each advisory of the plan's findings, as its first finding (in plan order) merged it.
 fn advisories<'a>(parts: &Parts<'a>, feeds: &'a Feeds) -> BTreeMap<&'a str, Advisory<'a>> {
-    let mut seen: BTreeMap<&str, (usize, &Vuln)> = BTreeMap::new();
-    for &(first, v) in parts.vulns.values() {
-        let entry = seen.entry(&*v.advisory).or_insert((first, v));
-        if first < entry.0 {
-            *entry = (first, v);
-        }
-    }
-    seen.into_iter()
-        .map(|(id, (_, v))| {
+    (super::first_advisories(&parts.vulns).into_iter())
+        .map(|(id, v)| {
             let records = (v.records.iter())
                 .filter_map(|&r| feeds.advisories.get(r))
                 .map(|a| Record {
@@ -213,8 +206,7 @@ fn advisories<'a>(parts: &Parts<'a>, feeds: &'a Feeds) -> BTreeMap<&'a str, Advi
 struct Parts<'a> {
     /// By environment index.
     envs: Vec<EnvParts<'a>>,
-    /// By the address of the `Vuln`: the first finding (in plan order) with it, and it.
-    vulns: rustc_hash::FxHashMap<usize, (usize, &'a Vuln)>,
+    vulns: super::FirstVulns<'a>,
     /// By the address of the `Vuln`: `:PACKAGE:ADVISORY"` (the id's end, `None` when it needs
     /// escaping) and `,"ecosystem":...,"fixed":...`.
     fields: rustc_hash::FxHashMap<usize, (Option<Vec<u8>>, Vec<u8>)>,
@@ -231,8 +223,6 @@ struct EnvParts<'a> {
 
 impl<'a> Parts<'a> {
     fn of(plan: &'a Plan, inv: &'a Inventory) -> Parts<'a> {
-        use rayon::prelude::*;
-        type Seen<'v> = rustc_hash::FxHashMap<usize, (usize, &'v Vuln)>;
         let envs = (inv.environments.iter())
             .map(|e| {
                 let head = plain(&e.id).then(|| [b"\"", e.id.as_bytes()].concat());
@@ -247,28 +237,7 @@ impl<'a> Parts<'a> {
                 }
             })
             .collect();
-        const SPAN: usize = 1 << 16;
-        let vulns = (plan.findings.par_chunks(SPAN).enumerate())
-            .map(|(c, chunk)| {
-                let mut seen = Seen::default();
-                let mut last = 0;
-                for (i, f) in chunk.iter().enumerate() {
-                    let v: &Vuln = &f.matched.vuln;
-                    let at = v as *const Vuln as usize;
-                    if at != last {
-                        last = at;
-                        seen.entry(at).or_insert((c * SPAN + i, v));
-                    }
-                }
-                seen
-            })
-            .reduce(Seen::default, |mut a, b| {
-                for (at, (first, v)) in b {
-                    let e = a.entry(at).or_insert((first, v));
-                    e.0 = e.0.min(first);
-                }
-                a
-            });
+        let vulns = plan.first_vulns();
         let fields = (vulns.iter())
             .map(|(&at, &(_, v))| {
                 let tail = (plain(&v.package) && plain(&v.advisory)).then(|| {

@@ -43,7 +43,56 @@ pub struct Plan {
     pub warnings: Vec<String>,
 }
 
+/// Each distinct vulnerability of a plan's findings, by the address of its shared [`Vuln`], with
+/// the index of the first finding (in plan order) that has it.
+///
+/// [`Vuln`]: matching::Vuln
+pub type FirstVulns<'a> = rustc_hash::FxHashMap<usize, (usize, &'a matching::Vuln)>;
+
+/// Each advisory of `vulns`, as its first finding (in plan order) merged it.
+pub fn first_advisories<'a>(
+    vulns: &FirstVulns<'a>,
+) -> std::collections::BTreeMap<&'a str, &'a matching::Vuln> {
+    let mut seen = std::collections::BTreeMap::new();
+    for &(first, v) in vulns.values() {
+        let entry = seen.entry(&*v.advisory).or_insert((first, v));
+        if first < entry.0 {
+            *entry = (first, v);
+        }
+    }
+    seen.into_iter().map(|(id, (_, v))| (id, v)).collect()
+}
+
 impl Plan {
+    /// The plan's [`FirstVulns`], found on every core: a fleet's findings are millions, and
+    /// its vulnerabilities tens of thousands.
+    pub fn first_vulns(&self) -> FirstVulns<'_> {
+        use rayon::prelude::*;
+        const SPAN: usize = 1 << 16;
+        (self.findings.par_chunks(SPAN).enumerate())
+            .map(|(c, chunk)| {
+                let mut seen = FirstVulns::default();
+                let mut last = 0;
+                for (i, f) in chunk.iter().enumerate() {
+                    let v: &matching::Vuln = &f.matched.vuln;
+                    let at = v as *const matching::Vuln as usize;
+                    // A plan's findings of one vulnerability often come together.
+                    if at != last {
+                        last = at;
+                        seen.entry(at).or_insert((c * SPAN + i, v));
+                    }
+                }
+                seen
+            })
+            .reduce(FirstVulns::default, |mut a, b| {
+                for (at, (first, v)) in b {
+                    let e = a.entry(at).or_insert((first, v));
+                    e.0 = e.0.min(first);
+                }
+                a
+            })
+    }
+
     /// The window finding `f` is in, if any.
     pub fn window(&self, f: &PlanFinding) -> Option<&str> {
         // Only a task's placement has a window.

@@ -555,7 +555,7 @@ impl State<'_> {
                 .map(|(i, start)| self.task(*i, *start))
                 .collect();
             let mut w = window(
-                planned_id(&customer, occ),
+                self.planned_ids[customer.as_str()][o].clone(),
                 &customer,
                 WindowKind::Planned,
                 Some(occ.window.clone()),
