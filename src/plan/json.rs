@@ -210,6 +210,52 @@ struct Parts<'a> {
     /// By the address of the `Vuln`: `:PACKAGE:ADVISORY"` (the id's end, `None` when it needs
     /// escaping) and `,"ecosystem":...,"fixed":...`.
     fields: rustc_hash::FxHashMap<usize, (Option<Vec<u8>>, Vec<u8>)>,
+    /// By placement, an index into `shapes`: the middle of its first finding's row. A
+    /// placement's findings nearly all share it (they are one task's, or left open for one
+    /// reason); u32::MAX for a placement no finding has.
+    middles: Vec<u32>,
+    /// Each distinct `,"emergency":...,"unscheduled_reason":...,"assessment":` with the
+    /// [`State`] it says.
+    shapes: Vec<(State, Vec<u8>)>,
+}
+
+/// What a row's middle (see [`Parts::middles`]) says besides its placement's window.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+struct State {
+    emergency: bool,
+    in_window: bool,
+    deadline_missed: bool,
+    status: super::Status,
+    unscheduled: Option<crate::schedule::Unscheduled>,
+}
+
+impl State {
+    fn of(f: &PlanFinding) -> State {
+        State {
+            emergency: f.emergency,
+            in_window: f.in_window,
+            deadline_missed: f.deadline_missed,
+            status: f.status,
+            unscheduled: f.unscheduled_reason,
+        }
+    }
+}
+
+/// `,"emergency":...,"window":...,"deadline_missed":...,"status":...,"unscheduled_reason":...,
+/// "assessment":` of finding `f`.
+fn middle(buf: &mut Vec<u8>, f: &PlanFinding, plan: &Plan) {
+    key(buf, "emergency");
+    bool(buf, f.emergency);
+    key_opt(buf, "window", plan.window(f));
+    key(buf, "deadline_missed");
+    bool(buf, f.deadline_missed);
+    key_str(buf, "status", f.status.as_str());
+    key_opt(
+        buf,
+        "unscheduled_reason",
+        f.unscheduled_reason.map(|u| u.as_str()),
+    );
+    key(buf, "assessment");
 }
 
 struct EnvParts<'a> {
@@ -259,10 +305,31 @@ impl<'a> Parts<'a> {
                 (at, (tail, buf))
             })
             .collect();
+        let mut middles = vec![u32::MAX; plan.placements.len()];
+        let mut shapes = Vec::new();
+        let mut made: rustc_hash::FxHashMap<(State, Option<&str>), u32> = Default::default();
+        for f in &plan.findings {
+            let Some(slot) = f.placement.and_then(|p| middles.get_mut(p as usize)) else {
+                continue;
+            };
+            if *slot == u32::MAX {
+                let next = shapes.len() as u32;
+                *slot = *made
+                    .entry((State::of(f), plan.window(f)))
+                    .or_insert_with(|| {
+                        let mut buf = Vec::new();
+                        middle(&mut buf, f, plan);
+                        shapes.push((State::of(f), buf));
+                        next
+                    });
+            }
+        }
         Parts {
             envs,
             vulns,
             fields,
+            middles,
+            shapes,
         }
     }
 }
@@ -330,25 +397,29 @@ fn row(buf: &mut Vec<u8>, f: &PlanFinding, plan: &Plan, parts: &Parts, ranked: &
             key_opt(buf, "fixed", m.fixed.as_deref());
         }
     }
-    key_opt(buf, "recommended", f.recommended.as_deref());
+    match f.recommended.as_deref() {
+        Some(to) if plain(to) => {
+            buf.extend_from_slice(b",\"recommended\":\"");
+            buf.extend_from_slice(to.as_bytes());
+            buf.push(b'"');
+        }
+        to => key_opt(buf, "recommended", to),
+    }
     buf.extend_from_slice(&ranked[f.assessment as usize]);
-    key(buf, "emergency");
-    bool(buf, f.emergency);
-    key_opt(buf, "window", plan.window(f));
-    key(buf, "deadline_missed");
-    bool(buf, f.deadline_missed);
-    key_str(buf, "status", f.status.as_str());
-    key_opt(
-        buf,
-        "unscheduled_reason",
-        f.unscheduled_reason.map(|u| u.as_str()),
-    );
-    key(buf, "assessment");
+    let shared = (f.placement)
+        .and_then(|p| parts.middles.get(p as usize))
+        .and_then(|&m| parts.shapes.get(m as usize));
+    match shared {
+        Some((state, bytes)) if *state == State::of(f) => buf.extend_from_slice(bytes),
+        _ => middle(buf, f, plan),
+    }
     number(buf, f.assessment);
-    key(buf, "placement");
     match f.placement {
-        Some(p) => number(buf, p),
-        None => buf.extend_from_slice(b"null"),
+        Some(p) => {
+            buf.extend_from_slice(b",\"placement\":");
+            number(buf, p);
+        }
+        None => buf.extend_from_slice(b",\"placement\":null"),
     }
     if let Some(x) = &f.extra {
         if let Some(e) = &x.exception {

@@ -373,7 +373,7 @@ impl Serialize for InPlan<'_> {
 }
 
 /// Whether a finding is in the plan.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Scheduled (or listed as unschedulable).
