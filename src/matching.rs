@@ -270,7 +270,8 @@ pub struct Upgrade {
 /// One version a component can go to, and the advisories of its findings that version fixes.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Candidate {
-    pub version: String,
+    /// Shared with the findings it is recommended to.
+    pub version: Arc<str>,
     /// The primary advisory ids of the component's findings that this version leaves.
     pub fixes: BTreeSet<String>,
 }
@@ -600,7 +601,7 @@ fn upgrades(
         .into_iter()
         .filter(|v| !fixable_at(v))
         .map(|v| Candidate {
-            version: v.to_string(),
+            version: v.to_string().into(),
             fixes: findings
                 .iter()
                 .filter(|f| f.fixed.is_some() && leaves(f, v))

@@ -359,7 +359,7 @@ fn adhoc_findings<'a>(
             .filter(|f| f.status == Status::Open && f.finding.fixed.is_some())
             .map(|f| (&*f.finding.advisory, risk::urgency(f.decision, f.score)))
             .collect();
-        let to = upgrade.choose(&fixable).map(|c| c.version.clone());
+        let to = upgrade.choose(&fixable).map(|c| c.version.to_string());
         for m in members {
             findings[m].recommended = to.clone();
         }

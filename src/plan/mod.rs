@@ -975,18 +975,19 @@ fn requests(
     let shared: &[PlanFinding] = findings;
     // Per group: the upgrade's version, the open findings it leaves (and why), its request.
     type Left = Vec<(usize, Unscheduled)>;
+    // The request is boxed: most groups have none, and a fleet has a million groups.
     type Outcome<'a> = (
         &'a [usize],
         Option<Arc<str>>,
         Left,
-        Option<(TaskRequest, Vec<usize>)>,
+        Option<Box<(TaskRequest, Vec<usize>)>>,
     );
     let outcomes: Vec<Outcome> = groups
         .into_par_iter()
         .map(|members| {
             let (t, c) = group(&members[0]);
             let to = upgrade_to(upgrades.get(&(t, c)).map(|u| &**u), shared, members);
-            let version: Option<Arc<str>> = to.as_ref().map(|c| Arc::from(c.version.as_str()));
+            let version: Option<Arc<str>> = to.map(|c| c.version.clone());
             let mut fixed = Vec::new();
             let mut left = Vec::new();
             for &m in members {
@@ -1000,26 +1001,39 @@ fn requests(
                 }
             }
             let made = match (to, fixed.is_empty()) {
-                (Some(to), false) => Some((
-                    request(inv, shared, &fixed, (t, c), to.version.clone()),
+                (Some(to), false) => Some(Box::new((
+                    request(inv, shared, &fixed, (t, c), to.version.to_string()),
                     fixed,
-                )),
+                ))),
                 _ => None,
             };
             (members, version, left, made)
         })
         .collect();
     clock.lap("      upgrades");
+    // Each finding takes its group's outcome on the pool: millions of findings, scattered in
+    // plan order, are written once each where they lie.
+    let mut group_of = vec![u32::MAX; findings.len()];
+    for (g, (members, ..)) in outcomes.iter().enumerate() {
+        for &m in *members {
+            group_of[m] = g as u32;
+        }
+    }
+    (findings.par_iter_mut().zip(&group_of).enumerate()).for_each(|(i, (f, &g))| {
+        let Some((_, version, left, _)) = outcomes.get(g as usize) else {
+            return;
+        };
+        f.recommended = version.clone();
+        if let Some(&(_, reason)) = left.iter().find(|(m, _)| *m == i) {
+            f.unscheduled_reason = Some(reason);
+        }
+    });
+    drop(group_of);
     let mut requests = Vec::new();
     let mut owners = Vec::new();
-    for (members, version, left, made) in outcomes {
-        for &m in members {
-            findings[m].recommended = version.clone();
-        }
-        for (m, reason) in left {
-            findings[m].unscheduled_reason = Some(reason);
-        }
-        if let Some((request, fixed)) = made {
+    for (.., made) in outcomes {
+        if let Some(made) = made {
+            let (request, fixed) = *made;
             requests.push(request);
             owners.push(fixed);
         }
