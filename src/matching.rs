@@ -674,7 +674,7 @@ mod tests {
             .filter(|f| f.fixed.is_some())
             .map(|f| (&*f.advisory, urgency(&f.advisory)))
             .collect();
-        u.choose(&fixable).map(|c| c.version.clone())
+        u.choose(&fixable).map(|c| c.version.to_string())
     }
 
     fn some(s: &str) -> Option<String> {
