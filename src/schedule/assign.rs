@@ -27,11 +27,125 @@ pub fn schedule_announced(
     now: DateTime<Utc>,
     announced: &Announced,
 ) -> Schedule {
+    use rayon::prelude::*;
     let mut clock = crate::timing::Clock::start();
+    let groups = independent(inv, requests);
+    clock.lap("    groups of customers");
+    if groups.len() <= 1 {
+        let done = schedule_in_one_pass(inv, requests, now, announced);
+        clock.lap("    place, windows");
+        return done;
+    }
+    // Customers that rollout order does not link share nothing (occurrences, capacity, notice
+    // periods are each customer's): each group is placed on its own, on every core, and the
+    // windows sorted together are the same as one pass over all of them would give.
+    let parts: Vec<Schedule> = (groups.par_iter())
+        .map(|members| {
+            let group: Vec<&TaskRequest> = members.iter().map(|&i| &requests[i]).collect();
+            schedule_group(inv, &group, now, announced)
+        })
+        .collect();
+    clock.lap("    place, windows (per group, on the pool)");
+    let mut placements: Vec<Option<Placement>> = vec![None; requests.len()];
+    let mut windows = Vec::new();
+    for (members, part) in groups.iter().zip(parts) {
+        for (&i, p) in members.iter().zip(part.placements) {
+            placements[i] = Some(p);
+        }
+        windows.extend(part.windows);
+    }
+    windows.sort_by(|a, b| (a.start, &a.id).cmp(&(b.start, &b.id)));
+    clock.lap("    merged");
+    Schedule {
+        windows,
+        placements: placements
+            .into_iter()
+            .map(|p| p.expect("each request is in one group"))
+            .collect(),
+    }
+}
+
+/// [`schedule_announced`] in one pass over all of `requests`, without dividing them into groups
+/// of customers: what the groups placed on their own must give, byte for byte (a test compares
+/// them).
+pub fn schedule_in_one_pass(
+    inv: &Inventory,
+    requests: &[TaskRequest],
+    now: DateTime<Utc>,
+    announced: &Announced,
+) -> Schedule {
+    let all: Vec<&TaskRequest> = requests.iter().collect();
+    schedule_group(inv, &all, now, announced)
+}
+
+/// The requests (by index, ascending) of each group of customers that rollout order links:
+/// an environment placed after another ties its customer to the other's. A request for a
+/// customer the inventory lacks is in the group of that name.
+fn independent(inv: &Inventory, requests: &[TaskRequest]) -> Vec<Vec<usize>> {
+    let mut number: HashMap<&str, usize> = HashMap::default();
+    let mut parent: Vec<usize> = Vec::new();
+    for c in &inv.customers {
+        let next = parent.len();
+        number.entry(c.id.as_str()).or_insert_with(|| {
+            parent.push(next);
+            next
+        });
+    }
+    fn root(parent: &mut [usize], mut x: usize) -> usize {
+        while parent[x] != x {
+            parent[x] = parent[parent[x]];
+            x = parent[x];
+        }
+        x
+    }
+    for env in &inv.environments {
+        let Some(pred) = env.after.as_deref().and_then(|p| inv.environment(p)) else {
+            continue;
+        };
+        let (Some(&a), Some(&b)) = (
+            number.get(env.customer.as_str()),
+            number.get(pred.customer.as_str()),
+        ) else {
+            continue;
+        };
+        let (a, b) = (root(&mut parent, a), root(&mut parent, b));
+        parent[a.max(b)] = a.min(b);
+    }
+    let mut group_of: HashMap<usize, usize> = HashMap::default();
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    for (i, r) in requests.iter().enumerate() {
+        let c = match number.get(r.customer.as_str()) {
+            Some(&c) => root(&mut parent, c),
+            None => {
+                let next = parent.len();
+                parent.push(next);
+                *number.entry(r.customer.as_str()).or_insert(next)
+            }
+        };
+        let next = groups.len();
+        let g = *group_of.entry(c).or_insert(next);
+        if g == next {
+            groups.push(Vec::new());
+        }
+        groups[g].push(i);
+    }
+    groups
+}
+
+/// [`schedule_announced`] of `requests`, whose customers no other request's rollout order links.
+fn schedule_group(
+    inv: &Inventory,
+    requests: &[&TaskRequest],
+    now: DateTime<Utc>,
+    announced: &Announced,
+) -> Schedule {
     let end = now + inv.defaults.horizon.delta();
+    let wanted: std::collections::HashSet<&str> =
+        requests.iter().map(|r| r.customer.as_str()).collect();
     let occurrences: HashMap<&str, Vec<Occurrence>> = inv
         .customers
         .iter()
+        .filter(|c| wanted.contains(c.id.as_str()))
         .map(|c| (c.id.as_str(), occurrence::expand(c, now, end)))
         .collect();
     let planned_ids = (occurrences.iter())
@@ -67,11 +181,10 @@ pub fn schedule_announced(
     s.by_key = (s.ids.iter().enumerate().rev())
         .map(|(i, &(_, e, p))| ((e, p), i))
         .collect();
-    clock.lap("    occurrences, numbers");
     let mut order: Vec<usize> = (0..requests.len()).collect();
     order.sort_by(|&a, &b| {
-        urgency(&requests[a])
-            .partial_cmp(&urgency(&requests[b]))
+        urgency(requests[a])
+            .partial_cmp(&urgency(requests[b]))
             .unwrap_or(std::cmp::Ordering::Equal)
     });
     for &i in &order {
@@ -97,14 +210,10 @@ pub fn schedule_announced(
             s.emergency(i, reason);
         }
     }
-    clock.lap("    sort, pins, emergencies");
     for &i in &order {
         s.place(i, 0);
     }
-    clock.lap("    place");
-    let done = s.finish_schedule();
-    clock.lap("    windows");
-    done
+    s.finish_schedule()
 }
 
 /// Sort key: decision (most urgent first), deadline (earliest first, none last), score (highest
@@ -135,7 +244,7 @@ type Slot = (usize, DateTime<Utc>);
 
 struct State<'a> {
     inv: &'a Inventory,
-    requests: &'a [TaskRequest],
+    requests: &'a [&'a TaskRequest],
     now: DateTime<Utc>,
     announced: &'a Announced,
     occurrences: HashMap<&'a str, Vec<Occurrence>>,
@@ -695,7 +804,7 @@ struct Names<'a> {
 
 /// Each request's customer, environment and (ecosystem, package) as numbers (in order of first
 /// appearance), and the environments' numbers.
-fn numbered(requests: &[TaskRequest]) -> (Vec<(u32, u32, u32)>, Names<'_>) {
+fn numbered<'a>(requests: &[&'a TaskRequest]) -> (Vec<(u32, u32, u32)>, Names<'a>) {
     let mut customers: HashMap<&str, u32> = HashMap::default();
     let mut environments: HashMap<&str, u32> = HashMap::default();
     let mut packages: HashMap<(&str, &str), u32> = HashMap::default();
@@ -757,7 +866,7 @@ impl std::fmt::Display for Refusal<'_> {
 /// `find` of each request's `name`, asked again only when the name differs from the previous
 /// request's.
 fn looked_up<'r, T: Copy>(
-    requests: &'r [TaskRequest],
+    requests: &[&'r TaskRequest],
     name: impl Fn(&'r TaskRequest) -> &'r str,
     find: impl Fn(&str) -> Option<T>,
 ) -> Vec<Option<T>> {

@@ -18,7 +18,7 @@ mod assign;
 pub mod occurrence;
 pub use crate::rrule;
 
-pub use assign::{schedule, schedule_announced};
+pub use assign::{schedule, schedule_announced, schedule_in_one_pass};
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;

@@ -404,6 +404,18 @@ proptest! {
         check_planned(&inv, &plan)?;
         check_rollout(&inv, &reqs, &plan)?;
         check_emergencies(&inv, &reqs, &plan)?;
+        // Customers that rollout order does not link are placed apart, on the pool: the same
+        // windows and placements as one pass over every request.
+        let announced = patchplan::schedule::Announced::new();
+        let one = patchplan::schedule::schedule_in_one_pass(&inv, &reqs, now(), &announced);
+        prop_assert_eq!(
+            serde_json::to_string(&plan.windows).unwrap(),
+            serde_json::to_string(&one.windows).unwrap()
+        );
+        prop_assert_eq!(
+            serde_json::to_string(&plan.placements).unwrap(),
+            serde_json::to_string(&one.placements).unwrap()
+        );
     }
 
     /// One upgrade alone: when some occurrence is usable and meets the deadline, the upgrade is
