@@ -726,44 +726,14 @@ fn rank_findings(
             })
             .collect()
     };
-    // Millions of lookups, of keys that are numbers or were made here: no need for SipHash.
-    let mut records: rustc_hash::FxHashMap<(&[usize], Option<&str>), u32> = Default::default();
-    let mut by_vuln: rustc_hash::FxHashMap<usize, u32> = Default::default();
-    let mut keys: rustc_hash::FxHashMap<AssessKey, u32> = Default::default();
-    let mut wanted: Vec<(&Finding, Context, DateTime<Utc>)> = Vec::new();
-    let mut last: Option<(&Arc<str>, usize)> = None;
-    let mut placed: Vec<(usize, u32)> = Vec::with_capacity(found.len());
-    for (f, &when) in found.iter().zip(&detected) {
-        let t = match last {
-            Some((id, t)) if Arc::ptr_eq(id, &f.target) => t,
-            _ => {
-                let t = env_index[&*f.target];
-                last = Some((&f.target, t));
-                t
-            }
-        };
-        let next = records.len() as u32;
-        let r = *by_vuln
-            .entry(Arc::as_ptr(&f.vuln) as usize)
-            .or_insert_with(|| {
-                *records
-                    .entry((&f.records, f.informational.as_deref()))
-                    .or_insert(next)
-            });
-        let cx = contexts[t];
-        let key = (r, cx.exposure, cx.criticality, cx.tier, when);
-        let next = keys.len() as u32;
-        let a = *keys.entry(key).or_insert_with(|| {
-            wanted.push((f, cx, when));
-            next
-        });
-        placed.push((t, a));
-    }
-    drop((records, by_vuln, keys));
+    let mut clock = crate::timing::Clock::start();
+    let (placed, wanted) = assessment_keys(&found, &detected, &env_index, &contexts);
+    clock.lap("      keys");
     let assessments: Vec<Arc<Assessment>> = (wanted.par_iter())
         .map(|(f, cx, when)| Arc::new(risk::assess(f, feeds, *cx, &inv.policy, *when)))
         .collect();
     drop(wanted);
+    clock.lap("      assessments");
     // A bad record is warned about once, not once per environment it is found in.
     let mut warned = HashSet::new();
     for a in &assessments {
@@ -772,7 +742,6 @@ fn rank_findings(
     // Findings are made in plan order: sorting small keys of the matches, then taking each
     // match in that order, is cheaper than moving findings (the loads of a gather overlap; those
     // of a permutation's cycles wait on each other).
-    let mut clock = crate::timing::Clock::start();
     let order = urgency_order(inv, &found, &placed, &assessments);
     clock.lap("      order");
     let findings: Vec<PlanFinding> = (order.par_iter())
@@ -818,6 +787,114 @@ fn rank_findings(
         }
     }
     (findings, positions, assessments)
+}
+
+/// A finding to assess, with its context and detection time: the first of its [`AssessKey`].
+type Wanted<'f> = (&'f Finding, Context, DateTime<Utc>);
+
+/// Each finding of `found` (detected at `detected`) with its environment's index and its
+/// assessment's number, and the findings to assess: the first of each distinct [`AssessKey`],
+/// numbered in order of first appearance. Found on every core: each part of the findings keys
+/// its own first, and the parts' keys are numbered in order, as one pass would number them.
+fn assessment_keys<'f>(
+    found: &'f [Finding],
+    detected: &[DateTime<Utc>],
+    env_index: &HashMap<&str, usize>,
+    contexts: &[Context],
+) -> (Vec<(usize, u32)>, Vec<Wanted<'f>>) {
+    use rayon::prelude::*;
+    use rustc_hash::FxHashMap;
+    const PART: usize = 1 << 16;
+    type Records<'f> = (&'f [usize], Option<&'f str>);
+    /// One part's: its records and keys in order of first appearance (a key's record is an
+    /// index into the part's records; with the index of its first finding), and each finding's
+    /// environment and key.
+    struct Part<'f> {
+        records: Vec<Records<'f>>,
+        keys: Vec<(AssessKey, usize)>,
+        placed: Vec<(usize, u32)>,
+    }
+    let parts: Vec<Part> = (found.par_chunks(PART).zip(detected.par_chunks(PART)))
+        .enumerate()
+        .map(|(n, (found, detected))| {
+            // Millions of lookups, of keys that are numbers or were made here: no need for
+            // SipHash.
+            let mut by_vuln: FxHashMap<usize, u32> = Default::default();
+            let mut records: FxHashMap<Records, u32> = Default::default();
+            let mut keys: FxHashMap<AssessKey, u32> = Default::default();
+            let mut part = Part {
+                records: Vec::new(),
+                keys: Vec::new(),
+                placed: Vec::with_capacity(found.len()),
+            };
+            let mut last: Option<(&Arc<str>, usize)> = None;
+            for (i, (f, &when)) in found.iter().zip(detected).enumerate() {
+                let t = match last {
+                    Some((id, t)) if Arc::ptr_eq(id, &f.target) => t,
+                    _ => {
+                        let t = env_index[&*f.target];
+                        last = Some((&f.target, t));
+                        t
+                    }
+                };
+                let r = *by_vuln
+                    .entry(Arc::as_ptr(&f.vuln) as usize)
+                    .or_insert_with(|| {
+                        let key = (&f.records[..], f.informational.as_deref());
+                        let next = part.records.len() as u32;
+                        *records.entry(key).or_insert_with(|| {
+                            part.records.push(key);
+                            next
+                        })
+                    });
+                let cx = contexts[t];
+                let key = (r, cx.exposure, cx.criticality, cx.tier, when);
+                let next = part.keys.len() as u32;
+                let k = *keys.entry(key).or_insert_with(|| {
+                    part.keys.push((key, n * PART + i));
+                    next
+                });
+                part.placed.push((t, k));
+            }
+            part
+        })
+        .collect();
+    // The parts' keys numbered in order: the first appearance of each, as one pass finds it.
+    let mut records: FxHashMap<Records, u32> = Default::default();
+    let mut keys: FxHashMap<AssessKey, u32> = Default::default();
+    let mut wanted = Vec::new();
+    let numbers: Vec<Vec<u32>> = (parts.iter())
+        .map(|part| {
+            let renumbered: Vec<u32> = (part.records.iter())
+                .map(|&key| {
+                    let next = records.len() as u32;
+                    *records.entry(key).or_insert(next)
+                })
+                .collect();
+            (part.keys.iter())
+                .map(|&((r, exposure, criticality, tier, when), first)| {
+                    let key = (renumbered[r as usize], exposure, criticality, tier, when);
+                    let next = keys.len() as u32;
+                    *keys.entry(key).or_insert_with(|| {
+                        let f = &found[first];
+                        let cx = Context {
+                            exposure,
+                            criticality,
+                            tier,
+                        };
+                        wanted.push((f, cx, when));
+                        next
+                    })
+                })
+                .collect()
+        })
+        .collect();
+    let placed = (parts.par_iter().zip(&numbers))
+        .flat_map_iter(|(part, numbers)| {
+            (part.placed.iter()).map(move |&(t, k)| (t, numbers[k as usize]))
+        })
+        .collect();
+    (placed, wanted)
 }
 
 /// Gives finding `f` its status (VEX, exception); an expired exception is also a warning.
