@@ -802,9 +802,19 @@ fn assessment_keys<'f>(
     env_index: &HashMap<&str, usize>,
     contexts: &[Context],
 ) -> (Vec<(usize, u32)>, Vec<Wanted<'f>>) {
+    assessment_keys_in(found, detected, env_index, contexts, 1 << 16)
+}
+
+/// [`assessment_keys`] in parts of `part` findings.
+fn assessment_keys_in<'f>(
+    found: &'f [Finding],
+    detected: &[DateTime<Utc>],
+    env_index: &HashMap<&str, usize>,
+    contexts: &[Context],
+    part: usize,
+) -> (Vec<(usize, u32)>, Vec<Wanted<'f>>) {
     use rayon::prelude::*;
     use rustc_hash::FxHashMap;
-    const PART: usize = 1 << 16;
     type Records<'f> = (&'f [usize], Option<&'f str>);
     /// One part's: its records and keys in order of first appearance (a key's record is an
     /// index into the part's records; with the index of its first finding), and each finding's
@@ -814,7 +824,7 @@ fn assessment_keys<'f>(
         keys: Vec<(AssessKey, usize)>,
         placed: Vec<(usize, u32)>,
     }
-    let parts: Vec<Part> = (found.par_chunks(PART).zip(detected.par_chunks(PART)))
+    let parts: Vec<Part> = (found.par_chunks(part).zip(detected.par_chunks(part)))
         .enumerate()
         .map(|(n, (found, detected))| {
             // Millions of lookups, of keys that are numbers or were made here: no need for
@@ -822,7 +832,7 @@ fn assessment_keys<'f>(
             let mut by_vuln: FxHashMap<usize, u32> = Default::default();
             let mut records: FxHashMap<Records, u32> = Default::default();
             let mut keys: FxHashMap<AssessKey, u32> = Default::default();
-            let mut part = Part {
+            let mut own = Part {
                 records: Vec::new(),
                 keys: Vec::new(),
                 placed: Vec::with_capacity(found.len()),
@@ -841,22 +851,22 @@ fn assessment_keys<'f>(
                     .entry(Arc::as_ptr(&f.vuln) as usize)
                     .or_insert_with(|| {
                         let key = (&f.records[..], f.informational.as_deref());
-                        let next = part.records.len() as u32;
+                        let next = own.records.len() as u32;
                         *records.entry(key).or_insert_with(|| {
-                            part.records.push(key);
+                            own.records.push(key);
                             next
                         })
                     });
                 let cx = contexts[t];
                 let key = (r, cx.exposure, cx.criticality, cx.tier, when);
-                let next = part.keys.len() as u32;
+                let next = own.keys.len() as u32;
                 let k = *keys.entry(key).or_insert_with(|| {
-                    part.keys.push((key, n * PART + i));
+                    own.keys.push((key, n * part + i));
                     next
                 });
-                part.placed.push((t, k));
+                own.placed.push((t, k));
             }
-            part
+            own
         })
         .collect();
     // The parts' keys numbered in order: the first appearance of each, as one pass finds it.
@@ -1248,4 +1258,90 @@ fn hold(
             false
         })
         .unzip()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::matching::Vuln;
+    use chrono::TimeZone;
+
+    fn vuln(package: &str, advisory: &str, version: &str, records: Vec<usize>) -> Arc<Vuln> {
+        Arc::new(Vuln {
+            ecosystem: "PyPI".into(),
+            package: package.into(),
+            version: version.into(),
+            advisory: advisory.into(),
+            aliases: Vec::new(),
+            records,
+            informational: None,
+            fixed: None,
+            summary: String::new(),
+        })
+    }
+
+    /// Assessment keys found in parts, of any size, are numbered as one pass over all the
+    /// findings numbers them: in order of first appearance.
+    #[test]
+    fn assessment_keys_in_parts_number_as_one_pass() {
+        let envs: Vec<Arc<str>> = ["a", "b", "c"].map(Arc::from).to_vec();
+        let env_index: HashMap<&str, usize> =
+            envs.iter().enumerate().map(|(i, e)| (&**e, i)).collect();
+        let contexts = [
+            (Exposure::Internet, Criticality::High),
+            (Exposure::Internal, Criticality::Low),
+            (Exposure::Internet, Criticality::High),
+        ]
+        .map(|(exposure, criticality)| Context {
+            exposure,
+            criticality,
+            tier: Tier::default(),
+        });
+        // Two versions of one advisory share their records, so their assessments too.
+        let vulns = [
+            vuln("p", "A-1", "1.0", vec![0]),
+            vuln("p", "A-1", "1.1", vec![0]),
+            vuln("q", "A-2", "2.0", vec![1, 2]),
+            vuln("r", "A-3", "3.0", vec![3]),
+        ];
+        let day = |d: u32| Utc.with_ymd_and_hms(2026, 10, d, 9, 0, 0).unwrap();
+        let mut found = Vec::new();
+        let mut detected = Vec::new();
+        for n in 0..60usize {
+            found.push(Finding {
+                target: envs[(n * 7 / 5) % 3].clone(),
+                component: n % 4,
+                vuln: vulns[(n * 3 + n / 7) % 4].clone(),
+            });
+            detected.push(day(1 + (n % 11 == 0) as u32));
+        }
+        // The reference: one pass, numbering each distinct key as it first appears.
+        let mut numbers: Vec<((Vec<usize>, usize, DateTime<Utc>), u32)> = Vec::new();
+        let mut expected = Vec::new();
+        let mut first = Vec::new();
+        for (n, (f, when)) in found.iter().zip(&detected).enumerate() {
+            let t = env_index[&*f.target];
+            // Contexts 0 and 2 are alike.
+            let key = (f.records.clone(), t % 2, *when);
+            let a = match numbers.iter().find(|(k, _)| *k == key) {
+                Some((_, a)) => *a,
+                None => {
+                    numbers.push((key, numbers.len() as u32));
+                    first.push(n);
+                    numbers.len() as u32 - 1
+                }
+            };
+            expected.push((t, a));
+        }
+        assert!(numbers.len() > 4, "the findings have several keys");
+        for part in [1, 2, 3, 7, 16, 59, 60, 1000] {
+            let (placed, wanted) =
+                assessment_keys_in(&found, &detected, &env_index, &contexts, part);
+            assert_eq!(placed, expected, "parts of {part}");
+            let wanted: Vec<usize> = (wanted.iter())
+                .map(|(f, _, _)| found.iter().position(|g| std::ptr::eq(g, *f)).unwrap())
+                .collect();
+            assert_eq!(wanted, first, "parts of {part}");
+        }
+    }
 }
