@@ -1316,7 +1316,8 @@ mod tests {
             detected.push(day(1 + (n % 11 == 0) as u32));
         }
         // The reference: one pass, numbering each distinct key as it first appears.
-        let mut numbers: Vec<((Vec<usize>, usize, DateTime<Utc>), u32)> = Vec::new();
+        type Key = (Vec<usize>, usize, DateTime<Utc>);
+        let mut numbers: Vec<(Key, u32)> = Vec::new();
         let mut expected = Vec::new();
         let mut first = Vec::new();
         for (n, (f, when)) in found.iter().zip(&detected).enumerate() {
