@@ -1076,14 +1076,16 @@ fn requests(
     // The findings of each (environment, component), in match order (already grouped so; sorted
     // here otherwise).
     let group = |i: &usize| (findings[*i].target, findings[*i].matched.component);
-    let mut order: Vec<usize> = (positions.iter().map(|&p| p as usize))
+    let mut clock = crate::timing::Clock::start();
+    let mut order: Vec<usize> = (positions.par_iter().map(|&p| p as usize))
         .filter(|&i| findings[i].matched.informational.is_none())
         .collect();
-    if !order.is_sorted_by_key(group) {
-        order.sort_by_key(group);
+    let sorted = (order.par_windows(2)).all(|w| group(&w[0]) <= group(&w[1]));
+    if !sorted {
+        order.par_sort_by_key(group);
     }
     let groups: Vec<&[usize]> = order.chunk_by(|a, b| group(a) == group(b)).collect();
-    let mut clock = crate::timing::Clock::start();
+    clock.lap("      groups");
     let shared: &[PlanFinding] = findings;
     // Per group: the upgrade's version, the open findings it leaves (and why), its request.
     type Left = Vec<(usize, Unscheduled)>;
@@ -1141,8 +1143,10 @@ fn requests(
         }
     });
     drop(group_of);
-    let mut requests = Vec::new();
-    let mut owners = Vec::new();
+    clock.lap("      findings' outcomes");
+    let made = outcomes.iter().filter(|o| o.3.is_some()).count();
+    let mut requests = Vec::with_capacity(made);
+    let mut owners = Vec::with_capacity(made);
     for (.., made) in outcomes {
         if let Some(made) = made {
             let (request, fixed) = *made;
