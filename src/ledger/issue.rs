@@ -233,7 +233,10 @@ pub fn record(
         });
         let recorded = ledger.insert_run(&run).and_then(|id| {
             clock.lap("  run, inventory hash");
-            let seen = (plan.findings.par_iter())
+            // By environment: a run's sightings are looked up and kept per environment, and
+            // in plan order (by urgency) each finding's environment differs from the last's.
+            let seen = (by_environment(&plan.findings).into_par_iter())
+                .map(|i| &plan.findings[i as usize])
                 .map(|f| (f.environment(), &*f.matched.package, &*f.matched.advisory));
             ledger.record_sightings(id, plan.now, &history.first_seen, seen)?;
             clock.lap("  sightings");
@@ -251,6 +254,25 @@ pub fn record(
         ledger.insert_notice(Some(id), plan.now, &r.issue, customer, files)?;
     }
     Ok(id)
+}
+
+/// The indices of `findings` grouped by environment (in order of environment index, each
+/// group in plan order): a counting sort.
+fn by_environment(findings: &[crate::plan::PlanFinding]) -> Vec<u32> {
+    let envs = findings.iter().map(|f| f.target + 1).max().unwrap_or(0);
+    let mut start = vec![0usize; envs + 1];
+    for f in findings {
+        start[f.target + 1] += 1;
+    }
+    for e in 1..start.len() {
+        start[e] += start[e - 1];
+    }
+    let mut order = vec![0u32; findings.len()];
+    for (i, f) in findings.iter().enumerate() {
+        order[start[f.target]] = i as u32;
+        start[f.target] += 1;
+    }
+    order
 }
 
 /// Records the outcome of window `id` (its key or occurrence id) at `at` and renders its

@@ -140,14 +140,16 @@ fn schedule_group(
     announced: &Announced,
 ) -> Schedule {
     let end = now + inv.defaults.horizon.delta();
-    let wanted: std::collections::HashSet<&str> =
-        requests.iter().map(|r| r.customer.as_str()).collect();
-    let occurrences: HashMap<&str, Vec<Occurrence>> = inv
-        .customers
-        .iter()
-        .filter(|c| wanted.contains(c.id.as_str()))
-        .map(|c| (c.id.as_str(), occurrence::expand(c, now, end)))
-        .collect();
+    // The occurrences of the customers with requests here (a fleet's groups are one customer
+    // each, of thousands).
+    let mut occurrences: HashMap<&str, Vec<Occurrence>> = HashMap::default();
+    for r in requests {
+        if !occurrences.contains_key(r.customer.as_str())
+            && let Some(c) = inv.customer(&r.customer)
+        {
+            occurrences.insert(c.id.as_str(), occurrence::expand(c, now, end));
+        }
+    }
     let planned_ids = (occurrences.iter())
         .map(|(&c, occs)| (c, occs.iter().map(|o| planned_id(c, o)).collect()))
         .collect();
