@@ -379,7 +379,7 @@ impl Run<'_> {
         let report = crate::report::Sources {
             inv,
             plan,
-            windows: ledger.all_windows()?,
+            windows: ledger.all_windows_after(&changes.windows)?,
             notices: ledger.published_notices()?,
             notice: sources,
         };

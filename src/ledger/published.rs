@@ -30,6 +30,36 @@ impl Ledger {
         self.windows("")
     }
 
+    /// [`Ledger::all_windows`] in the transaction of the run whose windows are `written`: those
+    /// are taken from the run, not parsed back. A debug build checks that they read alike.
+    pub fn all_windows_after(
+        &self,
+        written: &[super::diff::WindowWrite],
+    ) -> Result<Vec<LedgerWindow>> {
+        let windows = self.windows_written("", written)?;
+        #[cfg(debug_assertions)]
+        {
+            let row = |w: &LedgerWindow| {
+                let window = serde_json::to_string(&w.window).expect("windows serialise");
+                (
+                    w.key.clone(),
+                    w.uid.clone(),
+                    w.sequence,
+                    w.state,
+                    window,
+                    w.facts.clone(),
+                )
+            };
+            let parsed: Vec<_> = self.all_windows()?.iter().map(row).collect();
+            let taken: Vec<_> = windows.iter().map(row).collect();
+            assert!(
+                parsed == taken,
+                "the run's windows read as the ledger holds them"
+            );
+        }
+        Ok(windows)
+    }
+
     /// Every notice issued, in the order issued, with its files.
     pub fn published_notices(&self) -> Result<Vec<PublishedNotice>> {
         let mut stmt = self
