@@ -370,7 +370,7 @@ impl Run<'_> {
                 .unwrap_or_else(|p| std::panic::resume_unwind(p));
             (recorded, staged)
         });
-        recorded?;
+        let run = recorded?;
         let staged = staged?;
         clock.lap("stage notice files (after the record)");
         // The report shows what the ledger now holds (the windows as announced, every notice):
@@ -380,7 +380,11 @@ impl Run<'_> {
             inv,
             plan,
             windows: ledger.all_windows_after(&changes.windows)?,
-            notices: ledger.published_notices()?,
+            notices: {
+                let files: Vec<&[(String, String)]> =
+                    rendered.iter().map(|r| &r.notice.files[..]).collect();
+                ledger.published_notices_after(run, &files)?
+            },
             notice: sources,
         };
         clock.lap("report sources");

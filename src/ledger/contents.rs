@@ -126,23 +126,34 @@ impl Ledger {
     }
 
     /// Every notice file as (notice row, path, content when it is a `.json` file: the notice's
-    /// view model), by notice and path.
-    pub(super) fn notice_views(&self) -> Result<Vec<(i64, String, Option<String>)>> {
+    /// view model), by notice and path; the views of notices from row `first` on (a run's own,
+    /// in its open transaction) are `views` (by path), not read back and inflated.
+    pub(super) fn notice_views_before(
+        &self,
+        first: i64,
+        views: &rustc_hash::FxHashMap<&str, &str>,
+    ) -> Result<Vec<(i64, String, Option<String>)>> {
         let mut stmt = self
             .conn()
             .prepare(
-                "SELECT f.notice, f.path, c.content FROM notice_files f
-                 LEFT JOIN notice_contents c ON c.sha256 = f.content_sha256 AND substr(f.path, -5) = '.json'
+                "SELECT f.notice, f.path, c.content, substr(f.path, -5) = '.json' FROM notice_files f
+                 LEFT JOIN notice_contents c ON c.sha256 = f.content_sha256
+                   AND substr(f.path, -5) = '.json' AND f.notice < ?1
                  ORDER BY f.notice, f.path",
             )
             .map_err(|e| self.err(e))?;
         let rows = stmt
-            .query_map([], |r| {
+            .query_map([first], |r| {
+                let notice: i64 = r.get(0)?;
+                let path: String = r.get(1)?;
                 let view = match r.get_ref(2)? {
+                    _ if notice >= first && r.get::<_, bool>(3)? => {
+                        views.get(path.as_str()).map(|v| v.to_string())
+                    }
                     rusqlite::types::ValueRef::Null => None,
                     _ => Some(content(r, 2)?),
                 };
-                Ok((r.get(0)?, r.get(1)?, view))
+                Ok((notice, path, view))
             })
             .map_err(|e| self.err(e))?;
         rows.collect::<rusqlite::Result<_>>()

@@ -62,6 +62,46 @@ impl Ledger {
 
     /// Every notice issued, in the order issued, with its files.
     pub fn published_notices(&self) -> Result<Vec<PublishedNotice>> {
+        self.published_notices_with(i64::MAX, &Default::default())
+    }
+
+    /// [`Ledger::published_notices`] in the transaction of run `run`, whose notices' files are
+    /// `files` (path, content): their views are taken from the run, not inflated back. A debug
+    /// build checks that they read alike.
+    pub fn published_notices_after(
+        &self,
+        run: i64,
+        files: &[&[(String, String)]],
+    ) -> Result<Vec<PublishedNotice>> {
+        let first: Option<i64> = self
+            .conn()
+            .query_row("SELECT min(seq) FROM notices WHERE run = ?1", [run], |r| {
+                r.get(0)
+            })
+            .map_err(|e| self.err(e))?;
+        let views: rustc_hash::FxHashMap<&str, &str> = (files.iter().copied().flatten())
+            .filter(|(path, _)| path.ends_with(".json"))
+            .map(|(path, content)| (path.as_str(), content.as_str()))
+            .collect();
+        let notices = self.published_notices_with(first.unwrap_or(i64::MAX), &views)?;
+        #[cfg(debug_assertions)]
+        {
+            let row = |n: &PublishedNotice| format!("{n:?}");
+            let read: Vec<_> = self.published_notices()?.iter().map(row).collect();
+            let taken: Vec<_> = notices.iter().map(row).collect();
+            assert!(
+                read == taken,
+                "the run's notices read as the ledger holds them"
+            );
+        }
+        Ok(notices)
+    }
+
+    fn published_notices_with(
+        &self,
+        first: i64,
+        views: &rustc_hash::FxHashMap<&str, &str>,
+    ) -> Result<Vec<PublishedNotice>> {
         let mut stmt = self
             .conn()
             .prepare("SELECT seq, id, customer, window_key, kind, uid, sequence, issued_at FROM notices ORDER BY seq")
@@ -87,7 +127,7 @@ impl Ledger {
         let mut all: Vec<(i64, PublishedNotice)> = rows
             .collect::<rusqlite::Result<_>>()
             .map_err(|e| self.err(e))?;
-        for (seq, path, view) in self.notice_views()? {
+        for (seq, path, view) in self.notice_views_before(first, views)? {
             let Ok(at) = all.binary_search_by_key(&seq, |(s, _)| *s) else {
                 continue;
             };
