@@ -38,25 +38,14 @@ impl Ledger {
     ) -> Result<Vec<LedgerWindow>> {
         let windows = self.windows_written("", written)?;
         #[cfg(debug_assertions)]
-        {
-            let row = |w: &LedgerWindow| {
-                let window = serde_json::to_string(&w.window).expect("windows serialise");
-                (
-                    w.key.clone(),
-                    w.uid.clone(),
-                    w.sequence,
-                    w.state,
-                    window,
-                    w.facts.clone(),
-                )
-            };
-            let parsed: Vec<_> = self.all_windows()?.iter().map(row).collect();
-            let taken: Vec<_> = windows.iter().map(row).collect();
-            assert!(
-                parsed == taken,
-                "the run's windows read as the ledger holds them"
-            );
-        }
+        read_alike("windows", &self.all_windows()?, &windows, |w| {
+            let window = serde_json::to_string(&w.window).expect("windows serialise");
+            let state = w.state.as_str();
+            format!(
+                "{} {} {} {state} {window} {}",
+                w.key, w.uid, w.sequence, w.facts
+            )
+        });
         Ok(windows)
     }
 
@@ -85,15 +74,9 @@ impl Ledger {
             .collect();
         let notices = self.published_notices_with(first.unwrap_or(i64::MAX), &views)?;
         #[cfg(debug_assertions)]
-        {
-            let row = |n: &PublishedNotice| format!("{n:?}");
-            let read: Vec<_> = self.published_notices()?.iter().map(row).collect();
-            let taken: Vec<_> = notices.iter().map(row).collect();
-            assert!(
-                read == taken,
-                "the run's notices read as the ledger holds them"
-            );
-        }
+        read_alike("notices", &self.published_notices()?, &notices, |n| {
+            format!("{n:?}")
+        });
         Ok(notices)
     }
 
@@ -139,4 +122,16 @@ impl Ledger {
         }
         Ok(all.into_iter().map(|(_, n)| n).collect())
     }
+}
+
+/// Panics unless what a run took from itself (`taken`) reads as what the ledger holds (`read`),
+/// each item as `row` gives it: the check of a debug build.
+#[cfg(debug_assertions)]
+fn read_alike<T>(what: &str, read: &[T], taken: &[T], row: impl Fn(&T) -> String) {
+    let read: Vec<String> = read.iter().map(&row).collect();
+    let taken: Vec<String> = taken.iter().map(&row).collect();
+    assert!(
+        read == taken,
+        "the run's {what} read as the ledger holds them"
+    );
 }
