@@ -14,7 +14,7 @@
 //! once: matched again, it issues nothing. A ledger window that no new window matches is
 //! `cancelled` (SEQUENCE + 1); a new window that matches none is `scheduled` or `emergency`.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -154,13 +154,22 @@ pub fn diff(open: &[LedgerWindow], plan: &[Window], cx: &mut Context) -> Changes
 /// Pairs each live ledger window with the new window that is the same, if any; returns the
 /// pairs and the new windows left.
 fn pair(live: &[&LedgerWindow], plan: &[Window]) -> (Vec<(usize, Option<usize>)>, Vec<usize>) {
+    // A fleet's ledger and plan each hold tens of thousands of windows: each is found by id,
+    // and by customer, in maps made once, not by a scan of the plan per window.
+    let mut by_id: HashMap<(&str, WindowKind), usize> = HashMap::new();
+    let mut by_customer: HashMap<(&str, WindowKind), Vec<usize>> = HashMap::new();
+    for (p, w) in plan.iter().enumerate() {
+        by_id.entry((w.id.as_str(), w.kind)).or_insert(p);
+        (by_customer
+            .entry((w.customer.as_str(), w.kind))
+            .or_default())
+        .push(p);
+    }
     let mut free: BTreeSet<usize> = (0..plan.len()).collect();
     let mut matched: Vec<Option<usize>> = live
         .iter()
         .map(|l| {
-            let p = plan
-                .iter()
-                .position(|p| p.id == l.window.id && p.kind == l.window.kind)?;
+            let p = *by_id.get(&(l.window.id.as_str(), l.window.kind))?;
             free.remove(&p).then_some(p)
         })
         .collect();
@@ -168,10 +177,9 @@ fn pair(live: &[&LedgerWindow], plan: &[Window]) -> (Vec<(usize, Option<usize>)>
         if matched[i].is_some() {
             continue;
         }
-        let best = free
-            .iter()
-            .copied()
-            .filter(|&p| plan[p].customer == l.window.customer && plan[p].kind == l.window.kind)
+        let same_customer = by_customer.get(&(l.window.customer.as_str(), l.window.kind));
+        let best = (same_customer.into_iter().flatten().copied())
+            .filter(|p| free.contains(p))
             .map(|p| {
                 (
                     shared(&l.window, &plan[p]),
