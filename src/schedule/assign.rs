@@ -79,17 +79,21 @@ pub fn schedule_in_one_pass(
 }
 
 /// The requests (by index, ascending) of each group of customers that rollout order links:
-/// an environment placed after another ties its customer to the other's. A request for a
-/// customer the inventory lacks is in the group of that name.
+/// an environment placed after another ties its customer to the other's. Customers are known
+/// by the names environments and requests give them, so one the inventory lacks is tied like any
+/// other.
 fn independent(inv: &Inventory, requests: &[TaskRequest]) -> Vec<Vec<usize>> {
-    let mut number: HashMap<&str, usize> = HashMap::default();
-    let mut parent: Vec<usize> = Vec::new();
-    for c in &inv.customers {
+    /// The number of customer `name`, given one when first seen.
+    fn id<'a>(
+        name: &'a str,
+        number: &mut HashMap<&'a str, usize>,
+        parent: &mut Vec<usize>,
+    ) -> usize {
         let next = parent.len();
-        number.entry(c.id.as_str()).or_insert_with(|| {
+        *number.entry(name).or_insert_with(|| {
             parent.push(next);
             next
-        });
+        })
     }
     fn root(parent: &mut [usize], mut x: usize) -> usize {
         while parent[x] != x {
@@ -98,30 +102,22 @@ fn independent(inv: &Inventory, requests: &[TaskRequest]) -> Vec<Vec<usize>> {
         }
         x
     }
+    let mut number: HashMap<&str, usize> = HashMap::default();
+    let mut parent: Vec<usize> = Vec::new();
     for env in &inv.environments {
         let Some(pred) = env.after.as_deref().and_then(|p| inv.environment(p)) else {
             continue;
         };
-        let (Some(&a), Some(&b)) = (
-            number.get(env.customer.as_str()),
-            number.get(pred.customer.as_str()),
-        ) else {
-            continue;
-        };
+        let a = id(&env.customer, &mut number, &mut parent);
+        let b = id(&pred.customer, &mut number, &mut parent);
         let (a, b) = (root(&mut parent, a), root(&mut parent, b));
         parent[a.max(b)] = a.min(b);
     }
     let mut group_of: HashMap<usize, usize> = HashMap::default();
     let mut groups: Vec<Vec<usize>> = Vec::new();
     for (i, r) in requests.iter().enumerate() {
-        let c = match number.get(r.customer.as_str()) {
-            Some(&c) => root(&mut parent, c),
-            None => {
-                let next = parent.len();
-                parent.push(next);
-                *number.entry(r.customer.as_str()).or_insert(next)
-            }
-        };
+        let c = id(&r.customer, &mut number, &mut parent);
+        let c = root(&mut parent, c);
         let next = groups.len();
         let g = *group_of.entry(c).or_insert(next);
         if g == next {
