@@ -397,14 +397,7 @@ fn row(buf: &mut Vec<u8>, f: &PlanFinding, plan: &Plan, parts: &Parts, ranked: &
             key_opt(buf, "fixed", m.fixed.as_deref());
         }
     }
-    match f.recommended.as_deref() {
-        Some(to) if plain(to) => {
-            buf.extend_from_slice(b",\"recommended\":\"");
-            buf.extend_from_slice(to.as_bytes());
-            buf.push(b'"');
-        }
-        to => key_opt(buf, "recommended", to),
-    }
+    key_opt(buf, "recommended", f.recommended.as_deref());
     buf.extend_from_slice(&ranked[f.assessment as usize]);
     let shared = (f.placement)
         .and_then(|p| parts.middles.get(p as usize))

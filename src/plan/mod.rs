@@ -63,34 +63,43 @@ pub fn first_advisories<'a>(
     seen.into_iter().map(|(id, (_, v))| (id, v)).collect()
 }
 
+/// The [`FirstVulns`] of `items` (findings, in order), each with its vulnerability `vuln`,
+/// found on every core: a fleet's findings are millions, and its vulnerabilities tens of
+/// thousands.
+pub fn first_vulns<T: Sync>(
+    items: &[T],
+    vuln: impl Fn(&T) -> &matching::Vuln + Sync,
+) -> FirstVulns<'_> {
+    use rayon::prelude::*;
+    const SPAN: usize = 1 << 16;
+    (items.par_chunks(SPAN).enumerate())
+        .map(|(c, chunk)| {
+            let mut seen = FirstVulns::default();
+            let mut last = 0;
+            for (i, f) in chunk.iter().enumerate() {
+                let v = vuln(f);
+                let at = v as *const matching::Vuln as usize;
+                // A plan's findings of one vulnerability often come together.
+                if at != last {
+                    last = at;
+                    seen.entry(at).or_insert((c * SPAN + i, v));
+                }
+            }
+            seen
+        })
+        .reduce(FirstVulns::default, |mut a, b| {
+            for (at, (first, v)) in b {
+                let e = a.entry(at).or_insert((first, v));
+                e.0 = e.0.min(first);
+            }
+            a
+        })
+}
+
 impl Plan {
-    /// The plan's [`FirstVulns`], found on every core: a fleet's findings are millions, and
-    /// its vulnerabilities tens of thousands.
+    /// The plan's [`FirstVulns`].
     pub fn first_vulns(&self) -> FirstVulns<'_> {
-        use rayon::prelude::*;
-        const SPAN: usize = 1 << 16;
-        (self.findings.par_chunks(SPAN).enumerate())
-            .map(|(c, chunk)| {
-                let mut seen = FirstVulns::default();
-                let mut last = 0;
-                for (i, f) in chunk.iter().enumerate() {
-                    let v: &matching::Vuln = &f.matched.vuln;
-                    let at = v as *const matching::Vuln as usize;
-                    // A plan's findings of one vulnerability often come together.
-                    if at != last {
-                        last = at;
-                        seen.entry(at).or_insert((c * SPAN + i, v));
-                    }
-                }
-                seen
-            })
-            .reduce(FirstVulns::default, |mut a, b| {
-                for (at, (first, v)) in b {
-                    let e = a.entry(at).or_insert((first, v));
-                    e.0 = e.0.min(first);
-                }
-                a
-            })
+        first_vulns(&self.findings, |f| &f.matched.vuln)
     }
 
     /// The window finding `f` is in, if any.
@@ -608,21 +617,9 @@ fn urgency_order(
     for (i, (_, t)) in envs.iter().enumerate() {
         env_rank[*t] = i as u32;
     }
-    // The distinct vulnerabilities, gathered on every core (their order is the sort's below).
-    let seen: rustc_hash::FxHashMap<usize, &Finding> = (found.par_iter())
-        .fold(rustc_hash::FxHashMap::default, |mut seen, f| {
-            seen.entry(Arc::as_ptr(&f.vuln) as usize).or_insert(f);
-            seen
-        })
-        .reduce(rustc_hash::FxHashMap::default, |mut a, mut b| {
-            if a.len() < b.len() {
-                std::mem::swap(&mut a, &mut b);
-            }
-            a.extend(b);
-            a
-        });
-    let mut vulns: Vec<(String, usize)> = (seen.into_iter())
-        .map(|(v, f)| (format!("{}:{}", f.package, f.advisory), v))
+    // The distinct vulnerabilities (their order is the sort's below).
+    let mut vulns: Vec<(String, usize)> = (first_vulns(found, |f| &f.vuln).into_iter())
+        .map(|(at, (_, v))| (format!("{}:{}", v.package, v.advisory), at))
         .collect();
     vulns.sort();
     // Equal strings (one package and advisory at two versions) share a rank.
