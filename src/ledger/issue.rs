@@ -233,12 +233,8 @@ pub fn record(
         });
         let recorded = ledger.insert_run(&run).and_then(|id| {
             clock.lap("  run, inventory hash");
-            // By environment: a run's sightings are looked up and kept per environment, and
-            // in plan order (by urgency) each finding's environment differs from the last's.
-            let seen = (by_environment(&plan.findings).into_par_iter())
-                .map(|i| &plan.findings[i as usize])
-                .map(|f| (f.environment(), &*f.matched.package, &*f.matched.advisory));
-            ledger.record_sightings(id, plan.now, &history.first_seen, seen)?;
+            let seen = sightings(plan);
+            ledger.record_sightings(id, plan.now, &history.first_seen, &seen)?;
             clock.lap("  sightings");
             Ok(id)
         });
@@ -256,23 +252,42 @@ pub fn record(
     Ok(id)
 }
 
-/// The indices of `findings` grouped by environment (in order of environment index, each
-/// group in plan order): a counting sort.
-fn by_environment(findings: &[crate::plan::PlanFinding]) -> Vec<u32> {
-    let envs = findings.iter().map(|f| f.target + 1).max().unwrap_or(0);
-    let mut start = vec![0usize; envs + 1];
-    for f in findings {
-        start[f.target + 1] += 1;
+/// The plan's sightings by environment (in order of environment index, each in plan order),
+/// each vulnerability named once: one pass over the findings in memory order, each looked up
+/// by its vulnerability's address (a fleet's findings are millions, its vulnerabilities tens
+/// of thousands, and a plan's findings of one vulnerability often come together).
+fn sightings(plan: &Plan) -> super::sightings::Seen<'_> {
+    let mut vulns = Vec::new();
+    let mut named: HashMap<(&str, &str), u32> = HashMap::new();
+    let mut index: rustc_hash::FxHashMap<usize, u32> = Default::default();
+    let mut envs: Vec<(&str, Vec<u32>)> = Vec::new();
+    let mut last = (0, 0);
+    for f in &plan.findings {
+        let v = &*f.matched.vuln;
+        let at = v as *const crate::matching::Vuln as usize;
+        if at != last.0 {
+            let i = *index.entry(at).or_insert_with(|| {
+                let name = (&*v.package, &*v.advisory);
+                let next = vulns.len() as u32;
+                let i = *named.entry(name).or_insert(next);
+                if i == next {
+                    vulns.push(name);
+                }
+                i
+            });
+            last = (at, i);
+        }
+        if envs.len() <= f.target {
+            envs.resize_with(f.target + 1, || ("", Vec::new()));
+        }
+        let env = &mut envs[f.target];
+        if env.1.is_empty() {
+            env.0 = f.environment();
+        }
+        env.1.push(last.1);
     }
-    for e in 1..start.len() {
-        start[e] += start[e - 1];
-    }
-    let mut order = vec![0u32; findings.len()];
-    for (i, f) in findings.iter().enumerate() {
-        order[start[f.target]] = i as u32;
-        start[f.target] += 1;
-    }
-    order
+    envs.retain(|(_, seen)| !seen.is_empty());
+    super::sightings::Seen { vulns, envs }
 }
 
 /// Records the outcome of window `id` (its key or occurrence id) at `at` and renders its

@@ -10,12 +10,11 @@
 
 use chrono::{DateTime, Utc};
 use hashbrown::HashMap;
-use rayon::prelude::*;
 use rusqlite::{CachedStatement, Connection, Row, params};
 
 use super::store::{parse_ts, ts};
 use super::{Ledger, Result};
-use crate::plan::{KnownEnv, Sightings, SightingsBuilder};
+use crate::plan::{Sightings, SightingsBuilder};
 
 impl Ledger {
     /// Every first sighting.
@@ -23,15 +22,14 @@ impl Ledger {
         load(self.conn()).map_err(|e| self.err(e))
     }
 
-    /// Records, as first seen in run `run` at `now`, the findings of `seen` (environment,
-    /// package, advisory) that `known` (this ledger's sightings, read in the same transaction)
-    /// lacks; returns how many that was.
-    pub fn record_sightings<'a>(
+    /// Records, as first seen in run `run` at `now`, the sightings of `seen` that `known`
+    /// (this ledger's sightings, read in the same transaction) lacks; returns how many that was.
+    pub fn record_sightings(
         &self,
         run: i64,
         now: DateTime<Utc>,
         known: &Sightings,
-        seen: impl IntoParallelIterator<Item = (&'a str, &'a str, &'a str)>,
+        seen: &Seen,
     ) -> Result<usize> {
         let fresh = Fresh::sort(known, seen);
         if fresh.envs.is_empty() {
@@ -112,8 +110,40 @@ fn each(
     Ok(())
 }
 
+/// A run's sightings, by environment: what [`Ledger::record_sightings`] records.
+#[derive(Debug, Default)]
+pub struct Seen<'a> {
+    /// The distinct vulnerabilities: (package, advisory).
+    pub vulns: Vec<(&'a str, &'a str)>,
+    /// Each environment once, with the vulnerabilities seen there (indices into `vulns`), in
+    /// the order they were seen.
+    pub envs: Vec<(&'a str, Vec<u32>)>,
+}
+
+impl<'a> Seen<'a> {
+    /// The sightings (environment, package, advisory) of `seen`, in order.
+    pub fn of(seen: impl IntoIterator<Item = (&'a str, &'a str, &'a str)>) -> Seen<'a> {
+        let mut out = Seen::default();
+        let (mut envs, mut vulns) = (HashMap::new(), HashMap::new());
+        for (env, package, advisory) in seen {
+            let next = out.vulns.len() as u32;
+            let v = *vulns.entry((package, advisory)).or_insert(next);
+            if v == next {
+                out.vulns.push((package, advisory));
+            }
+            let next = out.envs.len();
+            let e = *envs.entry(env).or_insert(next);
+            if e == next {
+                out.envs.push((env, Vec::new()));
+            }
+            out.envs[e].1.push(v);
+        }
+        out
+    }
+}
+
 /// A vulnerability of a new sighting: one the ledger knows (its id), or a new one (its index
-/// among [`Fresh::vulns`]).
+/// among [`Seen::vulns`], then among [`Fresh::vulns`]).
 #[derive(Clone, Copy)]
 enum Vuln {
     Known(u32),
@@ -121,78 +151,51 @@ enum Vuln {
 }
 
 /// The sightings of a run that the ledger lacks, by environment.
-#[derive(Default)]
 struct Fresh<'a> {
     /// Each environment with something new: its name, its id when the ledger knows it, and
     /// what is new there.
     envs: Vec<(&'a str, Option<u32>, Vec<Vuln>)>,
-    by_env: HashMap<&'a str, usize>,
-    /// The vulnerabilities the ledger does not know yet.
+    /// The vulnerabilities the ledger does not know yet, in the order first seen.
     vulns: Vec<(&'a str, &'a str)>,
-    by_vuln: HashMap<(&'a str, &'a str), u32>,
 }
 
 impl<'a> Fresh<'a> {
-    /// What of `seen` is not in `known`, looked up on every core.
-    fn sort(
-        known: &Sightings,
-        seen: impl IntoParallelIterator<Item = (&'a str, &'a str, &'a str)>,
-    ) -> Fresh<'a> {
-        (seen.into_par_iter())
-            .fold(
-                // Boxed: `fold` moves its accumulator from one item to the next.
-                || {
-                    Box::new(Scan {
-                        known,
-                        fresh: Fresh::default(),
-                        last: None,
-                    })
-                },
-                |mut scan, (env, package, advisory)| {
-                    scan.see(env, package, advisory);
-                    scan
-                },
-            )
-            .map(|scan| scan.fresh)
-            .reduce(Fresh::default, Fresh::merge)
-    }
-
-    /// The index of environment `env` (with id `id`, when known) in `envs`.
-    fn slot(&mut self, env: &'a str, id: Option<u32>) -> usize {
-        let next = self.envs.len();
-        let at = *self.by_env.entry(env).or_insert(next);
-        if at == next {
-            self.envs.push((env, id, Vec::new()));
-        }
-        at
-    }
-
-    /// The new vulnerability (`package`, `advisory`).
-    fn new_vuln(&mut self, package: &'a str, advisory: &'a str) -> u32 {
-        let next = self.vulns.len() as u32;
-        let at = *self.by_vuln.entry((package, advisory)).or_insert(next);
-        if at == next {
-            self.vulns.push((package, advisory));
-        }
-        at
-    }
-
-    /// `self` then `other`, in the order they were seen.
-    fn merge(mut self, other: Fresh<'a>) -> Fresh<'a> {
-        if self.envs.is_empty() {
-            return other;
-        }
-        let renumbered: Vec<u32> = (other.vulns.iter())
-            .map(|&(package, advisory)| self.new_vuln(package, advisory))
+    /// What of `seen` is not in `known`: each vulnerability and environment looked up once.
+    /// On this thread: a run records its sightings while the pool renders and writes, and the
+    /// pool would have it wait.
+    fn sort(known: &Sightings, seen: &Seen<'a>) -> Fresh<'a> {
+        let ids: Vec<Option<u32>> = (seen.vulns.iter())
+            .map(|&(package, advisory)| known.vuln_id(package, advisory))
             .collect();
-        for (env, id, vulns) in other.envs {
-            let at = self.slot(env, id);
-            self.envs[at].2.extend(vulns.into_iter().map(|v| match v {
-                Vuln::New(i) => Vuln::New(renumbered[i as usize]),
-                known => known,
-            }));
+        let mut envs: Vec<(&str, Option<u32>, Vec<Vuln>)> = (seen.envs.iter())
+            .filter_map(|(env, vulns)| {
+                let known_env = known.environment(env);
+                let new: Vec<Vuln> = (vulns.iter())
+                    .filter_map(|&v| match ids[v as usize] {
+                        Some(id) if known_env.is_some_and(|e| e.first_seen(id).is_some()) => None,
+                        Some(id) => Some(Vuln::Known(id)),
+                        None => Some(Vuln::New(v)),
+                    })
+                    .collect();
+                (!new.is_empty()).then(|| (*env, known_env.map(|e| e.id()), new))
+            })
+            .collect();
+        // New vulnerabilities numbered in the order first seen.
+        let mut number = vec![u32::MAX; seen.vulns.len()];
+        let mut vulns = Vec::new();
+        for (_, _, new) in &mut envs {
+            for v in new.iter_mut() {
+                if let Vuln::New(at) = v {
+                    let n = &mut number[*at as usize];
+                    if *n == u32::MAX {
+                        *n = vulns.len() as u32;
+                        vulns.push(seen.vulns[*at as usize]);
+                    }
+                    *at = *n;
+                }
+            }
         }
-        self
+        Fresh { envs, vulns }
     }
 
     /// Writes the new environments, vulnerabilities and a sightings row per environment;
@@ -217,41 +220,6 @@ impl<'a> Fresh<'a> {
             count += w.group(env, run, first_seen, &mut ids)?;
         }
         Ok(count)
-    }
-}
-
-/// One core's pass over part of a run's sightings.
-struct Scan<'s, 'a> {
-    known: &'s Sightings,
-    fresh: Fresh<'a>,
-    /// The environment of the last sighting, when the ledger knows it, and its index in
-    /// `fresh.envs` when it has something new: a plan's findings come mostly grouped by
-    /// environment, so most sightings look up only their vulnerability.
-    last: Option<(&'a str, Option<KnownEnv<'s>>, Option<usize>)>,
-}
-
-impl<'a> Scan<'_, 'a> {
-    fn see(&mut self, env: &'a str, package: &'a str, advisory: &'a str) {
-        let (known_env, slot) = match self.last {
-            Some((name, known_env, slot)) if std::ptr::eq(name, env) || name == env => {
-                (known_env, slot)
-            }
-            _ => (
-                self.known.environment(env),
-                self.fresh.by_env.get(env).copied(),
-            ),
-        };
-        let vuln = match self.known.vuln_id(package, advisory) {
-            Some(id) if known_env.is_some_and(|e| e.first_seen(id).is_some()) => {
-                self.last = Some((env, known_env, slot));
-                return;
-            }
-            Some(id) => Vuln::Known(id),
-            None => Vuln::New(self.fresh.new_vuln(package, advisory)),
-        };
-        let slot = slot.unwrap_or_else(|| self.fresh.slot(env, known_env.map(|e| e.id())));
-        self.fresh.envs[slot].2.push(vuln);
-        self.last = Some((env, known_env, Some(slot)));
     }
 }
 
@@ -335,8 +303,10 @@ mod tests {
                 out: None,
             })
             .unwrap();
-        let seen = seen.par_iter().copied();
-        ledger.record_sightings(run, at(day), &known, seen).unwrap()
+        let seen = Seen::of(seen.iter().copied());
+        ledger
+            .record_sightings(run, at(day), &known, &seen)
+            .unwrap()
     }
 
     #[test]
