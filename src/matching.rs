@@ -90,8 +90,25 @@ pub struct Vuln {
     pub summary: String,
 }
 
-/// Each (target, component) index pair's upgrade choices.
-pub type Upgrades = rustc_hash::FxHashMap<(usize, usize), Arc<Upgrade>>;
+/// Each (target, component) index pair's upgrade choices: which distinct component each is
+/// (matched once), and each distinct component's upgrade. Two array lookups: a fleet has a
+/// million (target, component) pairs with findings and a few thousand distinct components.
+#[derive(Debug, Default)]
+pub struct Upgrades {
+    /// By target, by component: the distinct component's index in `distinct`.
+    which: Vec<Vec<u32>>,
+    /// By distinct component: its upgrade, when it has non-informational findings (and its
+    /// version could be read).
+    distinct: Vec<Option<Arc<Upgrade>>>,
+}
+
+impl Upgrades {
+    /// Component `c` of target `t`'s upgrade choices, if it has any.
+    pub fn get(&self, &(t, c): &(usize, usize)) -> Option<&Arc<Upgrade>> {
+        let d = *self.which.get(t)?.get(c)?;
+        self.distinct.get(d as usize)?.as_ref()
+    }
+}
 
 /// What matching produced.
 #[derive(Debug, Default)]
@@ -316,10 +333,10 @@ pub fn match_targets(targets: &[Target], feeds: &Feeds) -> Matches {
     let index = feeds.index();
     // The distinct components, in first-seen order, and which one each component is.
     // Shared components are recognised by address, the others by value.
-    let mut by_address: rustc_hash::FxHashMap<*const TargetComponent, usize> = Default::default();
-    let mut ids: HashMap<&TargetComponent, usize> = HashMap::new();
+    let mut by_address: rustc_hash::FxHashMap<*const TargetComponent, u32> = Default::default();
+    let mut ids: HashMap<&TargetComponent, u32> = HashMap::new();
     let mut first: Vec<(usize, &TargetComponent)> = Vec::new();
-    let which: Vec<Vec<usize>> = targets
+    let which: Vec<Vec<u32>> = targets
         .iter()
         .enumerate()
         .map(|(t, target)| {
@@ -328,7 +345,7 @@ pub fn match_targets(targets: &[Target], feeds: &Feeds) -> Matches {
                     *by_address.entry(Arc::as_ptr(comp)).or_insert_with(|| {
                         *ids.entry(comp).or_insert_with(|| {
                             first.push((t, comp));
-                            first.len() - 1
+                            (first.len() - 1) as u32
                         })
                     })
                 })
@@ -351,7 +368,7 @@ pub fn match_targets(targets: &[Target], feeds: &Feeds) -> Matches {
             let id: Arc<str> = Arc::from(target.id.as_str());
             (which.iter().enumerate()).flat_map(move |(c, &d)| {
                 let id = id.clone();
-                let found = match &results[d] {
+                let found = match &results[d as usize] {
                     (Some(m), warnings) if warnings.is_empty() => &m.findings[..],
                     _ => &[],
                 };
@@ -363,28 +380,34 @@ pub fn match_targets(targets: &[Target], feeds: &Feeds) -> Matches {
             })
         })
         .collect();
-    for (t, target) in targets.iter().enumerate() {
-        for (c, &d) in which[t].iter().enumerate() {
-            let (matched, warnings) = &results[d];
-            if !warnings.is_empty() {
-                // An unreadable version is reported for every target that has it.
+    // An unreadable version is reported for every target that has it.
+    let unreadable: Vec<bool> = (results.iter()).map(|(_, w)| !w.is_empty()).collect();
+    if unreadable.contains(&true) {
+        for (t, target) in targets.iter().enumerate() {
+            for (c, &d) in which[t].iter().enumerate() {
+                let d = d as usize;
+                if !unreadable[d] {
+                    continue;
+                }
                 if first[d].0 == t {
-                    out.warnings.extend(warnings.iter().cloned());
+                    out.warnings.extend(results[d].1.iter().cloned());
                 } else {
                     let mut w = Vec::new();
                     match_one(target, &target.components[c], &index, feeds, &mut w);
                     out.warnings.extend(w);
                 }
-                continue;
-            }
-            let Some(m) = matched else {
-                continue;
-            };
-            if let Some(upgrade) = &m.upgrade {
-                out.upgrades.insert((t, c), upgrade.clone());
             }
         }
     }
+    out.upgrades = Upgrades {
+        which,
+        distinct: (results.iter())
+            .map(|(matched, warnings)| match matched {
+                Some(m) if warnings.is_empty() => m.upgrade.clone(),
+                _ => None,
+            })
+            .collect(),
+    };
     out
 }
 
@@ -773,7 +796,7 @@ mod tests {
             ("C-1".into(), some("1.3.0")),
         ];
         assert_eq!(outcome(&m), (expected, Some(some("1.3.0"))));
-        let u = &m.upgrades[&(0, 0)];
+        let u = &m.upgrades.get(&(0, 0)).unwrap();
         let names = |c: &Candidate| c.fixes.iter().cloned().collect::<Vec<_>>();
         assert_eq!(names(&u.candidates[1]), ["B-1", "C-1"]);
     }
@@ -805,7 +828,7 @@ mod tests {
             ("B-1", &[], "crates.io", "x", "introduced:0 fixed:2.1.0"),
         ]);
         let m = scan(&f, "crates.io", "x", "1.8.0");
-        let u = &m.upgrades[&(0, 0)];
+        let u = &m.upgrades.get(&(0, 0)).unwrap();
         let a_first = |a: &str| u8::from(a == "A-1");
         let b_first = |a: &str| u8::from(a == "B-1");
         assert_eq!(chosen(&m, u, a_first), some("1.9.5"));
