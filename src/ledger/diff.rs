@@ -293,13 +293,15 @@ fn unchanged(l: &LedgerWindow, state: WindowState) -> WindowWrite {
     }
 }
 
-/// `id`, or `id~2`, `id~3`, ... when the ledger has used it (a cancelled occurrence planned
-/// again is a new window with a new UID).
+/// `id`, or `id.2`, `id.3`, ... when the ledger has used it (a cancelled occurrence planned
+/// again is a new window with a new UID). The key names the window's notice files, so it keeps
+/// to the characters of ids; no occurrence id ends in `.N` (they end in a date or a time), and
+/// `taken` holds every key given out, so none is given twice.
 fn fresh_key(id: &str, taken: &mut HashSet<String>) -> String {
     let key = (1..)
         .map(|n| match n {
             1 => id.to_string(),
-            n => format!("{id}~{n}"),
+            n => format!("{id}.{n}"),
         })
         .find(|k| !taken.contains(k))
         .expect("some suffix is free");

@@ -97,6 +97,49 @@ name = "express"
 ranges = [">=4.0.0, <4.21.2"]
 "#;
 
+/// A cancelled occurrence needed again is a new window under a new key (a new UID): its notice
+/// files are named after that key, so the key is a valid file name. (It was `ID~2`, and the run
+/// that planned the occurrence again stopped with exit 2: "cannot name a notice file".)
+#[test]
+fn an_occurrence_cancelled_then_needed_again_is_a_new_window_with_its_notices() {
+    let tmp = example_copy();
+    let dir = tmp.path();
+    plan_at(dir, NOW);
+    let stack = dir.join("inventory/stacks/selfcare-portal-3.4.toml");
+    let lock = dir.join("inventory/locks/portal.Cargo.lock");
+    let before = (
+        std::fs::read(&stack).unwrap(),
+        std::fs::read(&lock).unwrap(),
+    );
+    upgrade_selfcare(dir);
+    assert_eq!(
+        issued(&plan_at(dir, NOW)),
+        vec![notice("cancelled", SELFCARE, SELFCARE, 1)]
+    );
+    // The upgrade rolled back: the same occurrence is needed again.
+    std::fs::write(&stack, &before.0).unwrap();
+    std::fs::write(&lock, &before.1).unwrap();
+    let again = plan_at(dir, NOW);
+    let key = format!("{SELFCARE}.2");
+    let got = issued(&again);
+    assert!(
+        got.contains(&notice("scheduled", SELFCARE, &key, 0)),
+        "{got:?}"
+    );
+    let scheduled = (again["notices"].as_array().unwrap().iter())
+        .find(|n| n["uid"] == format!("{key}@wispgate.example") && n["kind"] == "scheduled")
+        .unwrap();
+    let files = scheduled["files"].as_array().unwrap();
+    assert!(!files.is_empty());
+    for f in files {
+        let f = f.as_str().unwrap();
+        assert!(f.contains(&format!("/{key}.scheduled.")), "{f}");
+        assert!(dir.join("out").join(f).is_file(), "{f}");
+    }
+    // Nothing new a second time.
+    assert_eq!(issued(&plan_at(dir, NOW)), vec![]);
+}
+
 #[test]
 fn replanning_issues_only_what_changed() {
     let tmp = example_copy();
