@@ -6,7 +6,7 @@
 use rusqlite::Connection;
 
 /// The schema version this patchplan writes.
-pub const VERSION: i64 = 4;
+pub const VERSION: i64 = 5;
 
 /// `PRAGMA application_id` of a ledger ("PPLG"): tells a ledger from another program's SQLite
 /// file. Ledgers written before it was set carry 0 and are recognised by their schema.
@@ -24,6 +24,12 @@ const MIGRATIONS: [Migration; VERSION as usize] = [
         c.execute_batch(V4)?;
         super::v4::move_rows(c)
     },
+    // Version 5: a window's snapshot (the window as the run that wrote it planned it, JSON)
+    // is stored zlib-compressed, a BLOB where it was TEXT: a fleet's run writes thousands of
+    // windows of several KB each, about a fifth of that compressed. The migration compresses
+    // the snapshots already stored; a snapshot still TEXT (a row imported from an export)
+    // reads as before.
+    super::store::compress_snapshots,
 ];
 
 /// Version 4: first sightings and notice contents that scale to fleets.

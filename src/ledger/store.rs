@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{OptionalExtension, Row, params};
 
-use super::contents::StoredFile;
+use super::contents::{Deflater, StoredFile, inflate};
 use super::diff::{Issue, LedgerWindow, WindowState, WindowWrite};
 use super::{Ledger, LedgerError, Result};
 
@@ -157,14 +157,14 @@ impl Ledger {
 
     /// Inserts or updates windows, with an event for each change of state. A window the run
     /// leaves as it was is not rewritten (a fleet re-plan rewrote tens of MB of snapshots), so
-    /// `updated_run` is the last run that changed it. `snapshots` are the windows as JSON, one per
-    /// window (see [`snapshots`]).
+    /// `updated_run` is the last run that changed it. `snapshots` are the windows as compressed
+    /// JSON, one per window (see [`snapshots`]).
     pub fn write_windows(
         &self,
         run: Option<i64>,
         now: DateTime<Utc>,
         windows: &[WindowWrite],
-        snapshots: &[String],
+        snapshots: &[Vec<u8>],
     ) -> Result<()> {
         debug_assert_eq!(windows.len(), snapshots.len());
         let mut upsert = self
@@ -278,13 +278,39 @@ impl Ledger {
     }
 }
 
-/// Each window's snapshot as [`Ledger::write_windows`] stores it, made on every core: a fleet's
-/// run to tens of MB of JSON.
-pub(super) fn snapshots(windows: &[WindowWrite]) -> Vec<String> {
+/// Each window's snapshot as [`Ledger::write_windows`] stores it (JSON, zlib-compressed), made
+/// on every core: a fleet's run to tens of MB of JSON.
+pub(super) fn snapshots(windows: &[WindowWrite]) -> Vec<Vec<u8>> {
     use rayon::prelude::*;
     (windows.par_iter())
-        .map(|w| serde_json::to_string(&w.window).expect("windows serialise"))
+        .map_init(Deflater::default, |z, w| {
+            z.deflate(&serde_json::to_string(&w.window).expect("windows serialise"))
+        })
         .collect()
+}
+
+/// Migration to schema version 5: every snapshot stored as text, compressed.
+pub(super) fn compress_snapshots(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
+    let texts: Vec<(String, String)> = conn
+        .prepare("SELECT key, snapshot FROM windows WHERE typeof(snapshot) = 'text'")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut update = conn.prepare("UPDATE windows SET snapshot = ?2 WHERE key = ?1")?;
+    let mut z = Deflater::default();
+    for (key, text) in texts {
+        update.execute(params![key, z.deflate(&text)])?;
+    }
+    Ok(())
+}
+
+/// A snapshot column: compressed JSON, or (a row imported from an export) the JSON itself.
+fn snapshot_text(r: &Row, i: usize) -> rusqlite::Result<String> {
+    use rusqlite::types::{Type, ValueRef};
+    match r.get_ref(i)? {
+        ValueRef::Blob(b) => inflate(b)
+            .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, Type::Blob, e.into())),
+        _ => r.get(i),
+    }
 }
 
 pub(super) fn window_row(r: &Row) -> rusqlite::Result<LedgerWindow> {
@@ -314,7 +340,7 @@ impl RawWindow {
             uid: r.get(1)?,
             sequence: r.get(2)?,
             state: r.get(3)?,
-            snapshot: r.get(4)?,
+            snapshot: snapshot_text(r, 4)?,
             facts: r.get(5)?,
         })
     }

@@ -109,8 +109,13 @@ mod tests {
             path: ":memory:".into(),
         };
         ledger.migrate().unwrap();
-        assert_eq!(schema::verify(ledger.conn(), 4).unwrap(), None);
-        assert_eq!(ledger.check().unwrap(), (4, vec![]));
+        assert_eq!(schema::verify(ledger.conn(), schema::VERSION).unwrap(), None);
+        assert_eq!(ledger.check().unwrap(), (schema::VERSION, vec![]));
+        // Version 5 compressed the window's snapshot.
+        let snapshot: Vec<u8> = (ledger.conn())
+            .query_row("SELECT snapshot FROM windows WHERE key = 'w'", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(crate::ledger::contents::inflate(&snapshot).unwrap(), "{}");
         let seen = ledger.sightings().unwrap();
         let case = |env: &str, package: &str, advisory: &str, want: &str| {
             let got = seen.get(env, package, advisory);

@@ -199,6 +199,34 @@ pub fn plan_view(mut plan: serde_json::Value) -> serde_json::Value {
     plan
 }
 
+/// Window snapshots as text, as schema versions 1 to 4 stored them (5 compresses them).
+fn uncompress_snapshots(conn: &rusqlite::Connection) {
+    let blobs: Vec<(String, Vec<u8>)> = conn
+        .prepare("SELECT key, snapshot FROM main.windows WHERE typeof(snapshot) = 'blob'")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    for (key, blob) in blobs {
+        let text = patchplan::ledger::contents::inflate(&blob).unwrap();
+        conn.execute(
+            "UPDATE main.windows SET snapshot = ?2 WHERE key = ?1",
+            rusqlite::params![key, text],
+        )
+        .unwrap();
+    }
+}
+
+/// Rewrites the ledger at `db` (in place) as schema version 4 had it: window snapshots as text.
+pub fn as_version_4_ledger(db: &Path) {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    conn.execute_batch("BEGIN").unwrap();
+    uncompress_snapshots(&conn);
+    conn.execute_batch("PRAGMA user_version = 4; COMMIT")
+        .unwrap();
+}
+
 /// Rewrites the ledger at `db` as schema `version` (1 to 3) had it, as an older patchplan would
 /// have written it: a finding per first sighting (`ENV:PACKAGE:ADVISORY`), each notice file
 /// with its content; the rows of the tables both versions have are copied as they are.
@@ -252,6 +280,7 @@ pub fn as_older_ledger(db: &Path, version: i64) {
         )
         .unwrap();
     }
+    uncompress_snapshots(&conn);
     conn.execute_batch("COMMIT; DETACH cur").unwrap();
     drop(conn);
     for suffix in ["-wal", "-shm"] {

@@ -464,7 +464,7 @@ fn check_export_and_import_round_trip() {
     plan_at(dir, "2026-10-30T18:00:00Z");
     let check = run_in(dir, &["ledger", "check"]);
     assert_eq!(check.status.code(), Some(0), "{}", stderr(&check));
-    assert!(stdout(&check).contains("ok (schema version 4)"));
+    assert!(stdout(&check).contains("ok (schema version 5)"));
     let export = run_in(dir, &["ledger", "export"]);
     assert_eq!(export.status.code(), Some(0));
     std::fs::write(dir.join("backup.json"), &export.stdout).unwrap();
@@ -693,7 +693,7 @@ fn a_version_3_ledger_keeps_its_first_sightings_and_notice_files() {
     );
     let check = run_in(dir, &["ledger", "check"]);
     assert!(
-        stdout(&check).contains("ok (schema version 4)"),
+        stdout(&check).contains("ok (schema version 5)"),
         "{}",
         stderr(&check)
     );
@@ -734,6 +734,77 @@ fn a_version_3_ledger_keeps_its_first_sightings_and_notice_files() {
         }
     }
     assert!(compared > 10, "{compared} notice files");
+}
+
+/// A ledger at schema version 4 (window snapshots as text) is migrated by the next plan: its
+/// snapshots are compressed, and the plan, its notices and its report are those of the ledger
+/// that was never at version 4.
+#[test]
+fn a_version_4_ledger_has_its_window_snapshots_compressed() {
+    let tmp = example_copy();
+    let dir = tmp.path();
+    plan_at(dir, NOW);
+    let db = dir.join("inventory/.patchplan/ledger.db");
+    std::fs::copy(&db, dir.join("v5.db")).unwrap();
+    crate::common::as_version_4_ledger(&db);
+    let types = |db: &Path| -> Vec<(String, i64)> {
+        let conn = rusqlite::Connection::open(db).unwrap();
+        conn.prepare("SELECT typeof(snapshot), count(*) FROM windows GROUP BY 1")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    };
+    let windows = types(&db);
+    assert!(
+        matches!(&windows[..], [(t, n)] if t == "text" && *n > 5),
+        "{windows:?}"
+    );
+    let later = "2026-11-04T09:00:00Z";
+    let run = |ledger: &str, out: &str| {
+        let args = [
+            "plan", "--now", later, "--quiet", "--ledger", ledger, "--out", out,
+        ];
+        let o = run_in(dir, &args);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        stdout(&o)
+    };
+    let migrated = run(db.to_str().unwrap(), "out-v4");
+    let check = run_in(dir, &["ledger", "check"]);
+    assert!(
+        stdout(&check).contains("ok (schema version 5)"),
+        "{}",
+        stderr(&check)
+    );
+    let after = types(&db);
+    assert!(
+        matches!(&after[..], [(t, n)] if t == "blob" && *n >= windows[0].1),
+        "{after:?}"
+    );
+    assert_eq!(migrated, run("v5.db", "out-v5"));
+    let files = |out: &str| -> BTreeMap<String, Vec<u8>> {
+        let mut all = BTreeMap::new();
+        let mut stack = vec![dir.join(out)];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else {
+                    let rel = p.strip_prefix(dir.join(out)).unwrap();
+                    all.insert(rel.display().to_string(), std::fs::read(&p).unwrap());
+                }
+            }
+        }
+        all
+    };
+    let (a, b) = (files("out-v4"), files("out-v5"));
+    assert!(a.len() > 20, "{} files", a.len());
+    assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
+    for (k, v) in &a {
+        assert!(*v == b[k], "{k} differs");
+    }
 }
 
 /// A re-plan at the same instant finds nothing new: it records its run, and no first sighting
