@@ -162,17 +162,57 @@ impl Feeds {
             .collect()
     }
 
-    /// Loads every feed in `specs` into `self`.
+    /// Loads every feed in `specs` into `self`: each into a part of its own, the feeds at once
+    /// on the pool (they are separate files), then the parts added in the order of `specs`, as
+    /// loading them one after the other would. The first feed (in that order) that fails to load
+    /// is the error.
     pub fn load_all(&mut self, specs: &[FeedSpec]) -> Result<()> {
-        specs.iter().try_for_each(|spec| self.load_one(spec))
+        use rayon::prelude::*;
+        let parts: Vec<Result<Feeds>> = (specs.par_iter())
+            .map(|spec| {
+                let mut part = Feeds {
+                    filter: self.filter.clone(),
+                    cache: self.cache.clone(),
+                    ..Feeds::default()
+                };
+                part.load_one(spec).map(|()| part)
+            })
+            .collect();
+        for (spec, part) in specs.iter().zip(parts) {
+            self.add(spec, part?);
+        }
+        Ok(())
+    }
+
+    /// Adds `part`, feed `spec` loaded on its own, after what `self` holds.
+    fn add(&mut self, spec: &FeedSpec, part: Feeds) {
+        let loaded = (part.snapshots.iter()).any(|s| !matches!(s.state, FeedState::Missing));
+        self.advisories.extend(part.advisories);
+        self.snapshots.extend(part.snapshots);
+        self.warnings.extend(part.warnings);
+        for (ecosystem, n) in part.coverage {
+            *self.coverage.entry(ecosystem).or_default() += n;
+        }
+        for (feed, n) in part.unrelated_warnings {
+            *self.unrelated_warnings.entry(feed).or_default() += n;
+        }
+        self.kev.entries.extend(part.kev.entries);
+        self.epss.scores.extend(part.epss.scores);
+        // A catalogue's version and a model's are the last loaded feed's of its kind.
+        match spec.kind {
+            FeedKind::Kev if loaded => self.kev.catalog_version = part.kev.catalog_version,
+            FeedKind::Epss if loaded => {
+                self.epss.model_version = part.epss.model_version;
+                self.epss.score_date = part.epss.score_date;
+            }
+            _ => {}
+        }
     }
 
     /// Loads every feed in `specs`.
     pub fn load(specs: &[FeedSpec]) -> Result<Feeds> {
         let mut feeds = Feeds::default();
-        for spec in specs {
-            feeds.load_one(spec)?;
-        }
+        feeds.load_all(specs)?;
         Ok(feeds)
     }
 

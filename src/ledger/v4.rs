@@ -109,11 +109,16 @@ mod tests {
             path: ":memory:".into(),
         };
         ledger.migrate().unwrap();
-        assert_eq!(schema::verify(ledger.conn(), schema::VERSION).unwrap(), None);
+        assert_eq!(
+            schema::verify(ledger.conn(), schema::VERSION).unwrap(),
+            None
+        );
         assert_eq!(ledger.check().unwrap(), (schema::VERSION, vec![]));
         // Version 5 compressed the window's snapshot.
         let snapshot: Vec<u8> = (ledger.conn())
-            .query_row("SELECT snapshot FROM windows WHERE key = 'w'", [], |r| r.get(0))
+            .query_row("SELECT snapshot FROM windows WHERE key = 'w'", [], |r| {
+                r.get(0)
+            })
             .unwrap();
         assert_eq!(crate::ledger::contents::inflate(&snapshot).unwrap(), "{}");
         let seen = ledger.sightings().unwrap();
