@@ -46,6 +46,7 @@ pub(crate) fn validate(
         None => Delivery::default(),
     };
     use rayon::prelude::*;
+    let mut clock = crate::timing::Clock::start();
     // A fleet has thousands of customers: parsed and built on every core, their problems
     // reported in file order.
     let built: Vec<_> = (files.customers.par_iter())
@@ -65,6 +66,7 @@ pub(crate) fn validate(
         parsed.extend(made);
     }
     let customers = unique(parsed.into_iter(), "customer", diags);
+    clock.lap("    customers");
     let parsed: Vec<_> = files
         .stacks
         .iter()
@@ -76,7 +78,7 @@ pub(crate) fn validate(
         })
         .collect();
     let stacks: BTreeMap<String, Vec<Arc<Component>>> = unique(parsed.into_iter(), "stack", diags);
-    let mut clock = crate::timing::Clock::start();
+    clock.lap("    stacks");
     // A fleet has tens of thousands of environment files: parsed and built on every core, their
     // problems reported in file order.
     let parsed: Vec<(&Source, Option<RawEnvironment>, Vec<Diagnostic>)> = (files.environments)

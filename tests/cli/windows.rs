@@ -166,6 +166,28 @@ fn a_window_longer_than_its_interval_is_an_error() {
     assert!(stderr(&out).contains(&at), "{}", stderr(&out));
 }
 
+/// Occurrences years apart: the overlap of the first two is found although the second falls
+/// past the two years whose occurrences are compared (the rule is then expanded in full).
+#[test]
+fn a_window_longer_than_years_between_its_occurrences_is_an_error() {
+    let tmp = example_copy();
+    let path = tmp.path().join("inventory").join(ANDES);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let at = text.find(RULE).unwrap();
+    let duration = at + text[at..].find("duration = \"").unwrap();
+    let end = duration + text[duration..].find('\n').unwrap();
+    let edited = format!("{}duration = \"1200d\"{}", &text[..duration], &text[end..]).replacen(
+        RULE,
+        "rrule = \"FREQ=MONTHLY;INTERVAL=36;BYMONTHDAY=4\"",
+        1,
+    );
+    std::fs::write(&path, edited).unwrap();
+    let out = run_in(tmp.path(), &["validate"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let want = "the window lasts 1200d, longer than the 1096d between its occurrences at 2026-01-04 02:00 and 2029-01-04 02:00: they would overlap";
+    assert!(stderr(&out).contains(want), "{}", stderr(&out));
+}
+
 /// Appends `pin` to a copy of the example's overrides.toml.
 fn with_pin(pin: &str) -> (tempfile::TempDir, std::path::PathBuf) {
     let tmp = example_copy();
