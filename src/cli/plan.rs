@@ -46,21 +46,22 @@ pub fn run(cli: &Cli, args: &PlanArgs) -> Result<Outcome> {
     // An existing ledger's windows and sightings are read while the inventory and feeds load:
     // they need neither, and a fleet's take seconds. So is the inventory's hash, which the run
     // records: every file under it, read again.
+    // Each on a thread of its own: neither waits for the other.
     let (loaded, (early, inventory_hash)) = std::thread::scope(|scope| {
-        let early = scope.spawn(|| {
-            let read = read_early(cli, args.dry_run);
+        let early = scope.spawn(|| read_early(cli, args.dry_run));
+        let hash = scope.spawn(|| {
             // Only of an inventory: not of whatever directory `--inventory` names by mistake.
             let inventory = cli.inventory.join("patchplan.toml").is_file();
-            let hash = (!args.dry_run && inventory)
+            (!args.dry_run && inventory)
                 .then(|| crate::ledger::hash::tree(&cli.inventory, &[]))
-                .flatten();
-            (read, hash)
+                .flatten()
         });
         let loaded = load(cli, args, &mut clock);
         let early = early
             .join()
             .unwrap_or_else(|p| std::panic::resume_unwind(p));
-        (loaded, early)
+        let hash = hash.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+        (loaded, (early, hash))
     });
     let (inv, refreshed, targets, feeds) = loaded?;
     // The ledger is opened (made, migrated, locked for the run) only once the inventory has

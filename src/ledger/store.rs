@@ -303,13 +303,29 @@ pub(super) fn compress_snapshots(conn: &rusqlite::Connection) -> rusqlite::Resul
     Ok(())
 }
 
-/// A snapshot column: compressed JSON, or (a row imported from an export) the JSON itself.
-fn snapshot_text(r: &Row, i: usize) -> rusqlite::Result<String> {
-    use rusqlite::types::{Type, ValueRef};
-    match r.get_ref(i)? {
-        ValueRef::Blob(b) => inflate(b)
-            .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, Type::Blob, e.into())),
-        _ => r.get(i),
+/// A snapshot column as read: compressed JSON, or (a row imported from an export) the JSON
+/// itself. Inflated when parsed, on the pool.
+enum Snapshot {
+    Deflated(Vec<u8>),
+    Text(String),
+}
+
+impl Snapshot {
+    /// Column `i` of `r`.
+    fn read(r: &Row, i: usize) -> rusqlite::Result<Snapshot> {
+        match r.get_ref(i)? {
+            rusqlite::types::ValueRef::Blob(b) => Ok(Snapshot::Deflated(b.to_vec())),
+            _ => r.get(i).map(Snapshot::Text),
+        }
+    }
+
+    fn text(self) -> rusqlite::Result<String> {
+        match self {
+            Snapshot::Text(t) => Ok(t),
+            Snapshot::Deflated(b) => inflate(&b).map_err(|e| {
+                rusqlite::Error::FromSqlConversionFailure(4, rusqlite::types::Type::Blob, e.into())
+            }),
+        }
     }
 }
 
@@ -323,7 +339,7 @@ struct RawWindow {
     uid: String,
     sequence: u32,
     state: String,
-    snapshot: String,
+    snapshot: Snapshot,
     facts: String,
 }
 
@@ -340,13 +356,14 @@ impl RawWindow {
             uid: r.get(1)?,
             sequence: r.get(2)?,
             state: r.get(3)?,
-            snapshot: snapshot_text(r, 4)?,
+            snapshot: Snapshot::read(r, 4)?,
             facts: r.get(5)?,
         })
     }
 
-    fn parse(self) -> rusqlite::Result<LedgerWindow> {
-        let window = serde_json::from_str(&self.snapshot).map_err(|e| bad(Box::new(e)))?;
+    fn parse(mut self) -> rusqlite::Result<LedgerWindow> {
+        let text = std::mem::replace(&mut self.snapshot, Snapshot::Text(String::new())).text()?;
+        let window = serde_json::from_str(&text).map_err(|e| bad(Box::new(e)))?;
         self.parse_with(window)
     }
 
