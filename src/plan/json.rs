@@ -56,6 +56,7 @@ pub fn write_then(
     use rayon::prelude::*;
     let mut clock = crate::timing::Clock::start();
     let parts = Parts::of(plan, inv);
+    clock.lap("      parts");
     out.write_all(b"{\n\"schema\": ")?;
     value(out, &SCHEMA)?;
     field(out, "now", &plan.now)?;
@@ -63,14 +64,17 @@ pub fn write_then(
     field(out, "coverage", &plan.coverage)?;
     field(out, "environments", &environments(inv))?;
     field(out, "advisories", &advisories(&parts, feeds))?;
+    clock.lap("      environments, advisories");
     out.write_all(b",\n\"assessments\": {")?;
-    for (i, a) in plan.assessments.iter().enumerate() {
-        out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
-        write!(out, "\"{i}\": ")?;
-        value(out, &Assessment::of(a))?;
-    }
+    let assessments = in_parts(&plan.assessments, |buf, i, a| {
+        buf.extend_from_slice(if i == 0 { b"\n\"" } else { b",\n\"" });
+        number(buf, i as u32);
+        buf.extend_from_slice(b"\": ");
+        serde_json::to_writer(buf, &Assessment::of(a))
+    })?;
+    assessments.iter().try_for_each(|p| out.write_all(p))?;
     out.write_all(b"\n}")?;
-    field(out, "placements", &plan.placements)?;
+    array(out, "placements", &plan.placements)?;
     clock.lap("    plan.json before its findings");
     out.write_all(b",\n\"findings\": [")?;
     // Rows are formatted on the pool a batch at a time while this thread writes the batch before:
@@ -123,7 +127,7 @@ pub fn write_then(
     }
     out.write_all(b"\n]")?;
     clock.lap("    plan.json findings");
-    field(out, "windows", &plan.windows)?;
+    array(out, "windows", &plan.windows)?;
     let (warnings, notices) =
         tail().ok_or_else(|| io::Error::other("the run stopped before its notices were issued"))?;
     field(out, "notices", &notices)?;
@@ -139,6 +143,39 @@ fn value(out: &mut impl Write, v: &impl Serialize) -> io::Result<()> {
 fn field(out: &mut impl Write, name: &str, v: &impl Serialize) -> io::Result<()> {
     write!(out, ",\n\"{name}\": ")?;
     value(out, v)
+}
+
+/// `field(out, name, items)`, the items serialised in parts on the pool: a fleet's windows and
+/// placements are tens of MB of JSON.
+fn array<T: Serialize + Sync>(out: &mut impl Write, name: &str, items: &[T]) -> io::Result<()> {
+    write!(out, ",\n\"{name}\": [")?;
+    let parts = in_parts(items, |buf, i, item| {
+        if i > 0 {
+            buf.push(b',');
+        }
+        serde_json::to_writer(buf, item)
+    })?;
+    parts.iter().try_for_each(|p| out.write_all(p))?;
+    out.write_all(b"]")
+}
+
+/// `items` formatted by `each` (given a buffer, the item's index and the item) in parts of a
+/// few hundred, on the pool; the parts, in order.
+fn in_parts<T: Sync>(
+    items: &[T],
+    each: impl Fn(&mut Vec<u8>, usize, &T) -> serde_json::Result<()> + Sync,
+) -> io::Result<Vec<Vec<u8>>> {
+    use rayon::prelude::*;
+    const PART: usize = 256;
+    (items.par_chunks(PART).enumerate())
+        .map(|(c, chunk)| {
+            let mut buf = Vec::new();
+            for (i, item) in chunk.iter().enumerate() {
+                each(&mut buf, c * PART + i, item).map_err(io::Error::other)?;
+            }
+            Ok(buf)
+        })
+        .collect()
 }
 
 #[derive(Serialize)]
