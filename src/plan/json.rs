@@ -55,7 +55,17 @@ pub fn write_then(
 ) -> io::Result<()> {
     use rayon::prelude::*;
     let mut clock = crate::timing::Clock::start();
-    let parts = Parts::of(plan, inv);
+    // The findings are formatted on a pool of their own: this file is the last of a run's work
+    // to finish, and on the shared pool its parts waited behind the work that runs beside it
+    // (rayon's threads take their own tasks before those sent from other threads). The system
+    // then shares the cores between the two pools.
+    let own_pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(rayon::current_num_threads())
+        .thread_name(|i| format!("plan.json {i}"))
+        .build()
+        .ok();
+    let own = own_pool.as_ref();
+    let parts = on(own, || Parts::of(plan, inv));
     clock.lap("      parts");
     out.write_all(b"{\n\"schema\": ")?;
     value(out, &SCHEMA)?;
@@ -66,7 +76,7 @@ pub fn write_then(
     field(out, "advisories", &advisories(&parts, feeds))?;
     clock.lap("      environments, advisories");
     out.write_all(b",\n\"assessments\": {")?;
-    let assessments = in_parts(&plan.assessments, |buf, i, a| {
+    let assessments = in_parts(own, &plan.assessments, |buf, i, a| {
         buf.extend_from_slice(if i == 0 { b"\n\"" } else { b",\n\"" });
         number(buf, i as u32);
         buf.extend_from_slice(b"\": ");
@@ -74,7 +84,7 @@ pub fn write_then(
     })?;
     assessments.iter().try_for_each(|p| out.write_all(p))?;
     out.write_all(b"\n}")?;
-    array(out, "placements", &plan.placements)?;
+    array(out, own, "placements", &plan.placements)?;
     clock.lap("    plan.json before its findings");
     out.write_all(b",\n\"findings\": [")?;
     // Rows are formatted on the pool a batch at a time while this thread writes the batch before:
@@ -93,19 +103,22 @@ pub fn write_then(
                 }
                 let mut bufs = reuse.try_recv().unwrap_or_default();
                 bufs.resize_with(batch.len().div_ceil(CHUNK), Vec::new);
-                let parts: Vec<Vec<u8>> = (batch.par_chunks(CHUNK).zip(bufs))
-                    .enumerate()
-                    .map(|(c, (chunk, mut buf))| {
-                        buf.clear();
-                        buf.reserve(chunk.len() * 440);
-                        for (i, f) in chunk.iter().enumerate() {
-                            let first = b == 0 && c == 0 && i == 0;
-                            buf.extend_from_slice(if first { b"\n" } else { b",\n" });
-                            row(&mut buf, f, plan, parts, ranked);
-                        }
-                        buf
-                    })
-                    .collect();
+                let format = move || -> Vec<Vec<u8>> {
+                    (batch.par_chunks(CHUNK).zip(bufs))
+                        .enumerate()
+                        .map(|(c, (chunk, mut buf))| {
+                            buf.clear();
+                            buf.reserve(chunk.len() * 440);
+                            for (i, f) in chunk.iter().enumerate() {
+                                let first = b == 0 && c == 0 && i == 0;
+                                buf.extend_from_slice(if first { b"\n" } else { b",\n" });
+                                row(&mut buf, f, plan, parts, ranked);
+                            }
+                            buf
+                        })
+                        .collect()
+                };
+                let parts = on(own, format);
                 // The writer stopped (an I/O error): nothing more to format.
                 if tx.send(parts).is_err() {
                     break;
@@ -127,7 +140,7 @@ pub fn write_then(
     }
     out.write_all(b"\n]")?;
     clock.lap("    plan.json findings");
-    array(out, "windows", &plan.windows)?;
+    array(out, own, "windows", &plan.windows)?;
     let (warnings, notices) =
         tail().ok_or_else(|| io::Error::other("the run stopped before its notices were issued"))?;
     field(out, "notices", &notices)?;
@@ -147,9 +160,14 @@ fn field(out: &mut impl Write, name: &str, v: &impl Serialize) -> io::Result<()>
 
 /// `field(out, name, items)`, the items serialised in parts on the pool: a fleet's windows and
 /// placements are tens of MB of JSON.
-fn array<T: Serialize + Sync>(out: &mut impl Write, name: &str, items: &[T]) -> io::Result<()> {
+fn array<T: Serialize + Sync>(
+    out: &mut impl Write,
+    pool: Option<&rayon::ThreadPool>,
+    name: &str,
+    items: &[T],
+) -> io::Result<()> {
     write!(out, ",\n\"{name}\": [")?;
-    let parts = in_parts(items, |buf, i, item| {
+    let parts = in_parts(pool, items, |buf, i, item| {
         if i > 0 {
             buf.push(b',');
         }
@@ -160,22 +178,33 @@ fn array<T: Serialize + Sync>(out: &mut impl Write, name: &str, items: &[T]) -> 
 }
 
 /// `items` formatted by `each` (given a buffer, the item's index and the item) in parts of a
-/// few hundred, on the pool; the parts, in order.
+/// few hundred, on `pool` (or the shared pool); the parts, in order.
 fn in_parts<T: Sync>(
+    pool: Option<&rayon::ThreadPool>,
     items: &[T],
     each: impl Fn(&mut Vec<u8>, usize, &T) -> serde_json::Result<()> + Sync,
 ) -> io::Result<Vec<Vec<u8>>> {
     use rayon::prelude::*;
     const PART: usize = 256;
-    (items.par_chunks(PART).enumerate())
-        .map(|(c, chunk)| {
-            let mut buf = Vec::new();
-            for (i, item) in chunk.iter().enumerate() {
-                each(&mut buf, c * PART + i, item).map_err(io::Error::other)?;
-            }
-            Ok(buf)
-        })
-        .collect()
+    on(pool, || {
+        (items.par_chunks(PART).enumerate())
+            .map(|(c, chunk)| {
+                let mut buf = Vec::new();
+                for (i, item) in chunk.iter().enumerate() {
+                    each(&mut buf, c * PART + i, item).map_err(io::Error::other)?;
+                }
+                Ok(buf)
+            })
+            .collect()
+    })
+}
+
+/// `f` run on `pool`, or where it is called without one.
+fn on<R: Send>(pool: Option<&rayon::ThreadPool>, f: impl FnOnce() -> R + Send) -> R {
+    match pool {
+        Some(pool) => pool.install(f),
+        None => f(),
+    }
 }
 
 #[derive(Serialize)]
