@@ -63,8 +63,34 @@ impl Deflater {
 
 /// The text that [`Deflater::deflate`] made `bytes` from.
 pub fn inflate(bytes: &[u8]) -> std::result::Result<String, String> {
+    text_of(ZlibDecoder::new(bytes))
+}
+
+/// A zlib decompressor kept from one content to the next, as [`Deflater`] is: setting one up
+/// costs about as much as inflating a window's snapshot, and a fleet's ledger has thousands.
+#[derive(Default)]
+pub struct Inflater(Option<ZlibDecoder<std::io::Cursor<Vec<u8>>>>);
+
+impl Inflater {
+    /// [`inflate`] of `bytes`.
+    pub fn inflate(&mut self, bytes: Vec<u8>) -> std::result::Result<String, String> {
+        let input = std::io::Cursor::new(bytes);
+        let decoder = match &mut self.0 {
+            Some(d) => {
+                d.reset(input);
+                d
+            }
+            None => self.0.insert(ZlibDecoder::new(input)),
+        };
+        text_of(decoder)
+    }
+}
+
+/// What `decoder` inflates to, as text of at most [`MAX_CONTENT`] bytes.
+fn text_of(mut decoder: impl Read) -> std::result::Result<String, String> {
     let mut text = String::new();
-    ZlibDecoder::new(bytes)
+    decoder
+        .by_ref()
         .take(MAX_CONTENT + 1)
         .read_to_string(&mut text)
         .map_err(|e| format!("a notice content does not inflate: {e}"))?;
@@ -222,5 +248,21 @@ mod tests {
         let long = "Dear customer, ".repeat(200);
         assert!(z.deflate(&long).len() < long.len() / 10);
         assert!(inflate(b"not zlib").is_err());
+    }
+
+    /// One inflater for many contents, a damaged one among them, reads each as `inflate` does.
+    #[test]
+    fn an_inflater_kept_between_contents_reads_each_alike() {
+        let mut z = Deflater::default();
+        let texts = ["{}", "Dear customer,\n", &"x".repeat(70_000), ""];
+        let mut stored: Vec<Vec<u8>> = texts.iter().map(|t| z.deflate(t)).collect();
+        let mut cut = stored[2].clone();
+        cut.truncate(cut.len() / 2);
+        stored.insert(2, cut);
+        stored.insert(1, b"not zlib".to_vec());
+        let mut kept = Inflater::default();
+        for bytes in stored {
+            assert_eq!(kept.inflate(bytes.clone()), inflate(&bytes));
+        }
     }
 }

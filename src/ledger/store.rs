@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{OptionalExtension, Row, params};
 
-use super::contents::{Deflater, StoredFile, inflate};
+use super::contents::{Deflater, Inflater, StoredFile};
 use super::diff::{Issue, LedgerWindow, WindowState, WindowWrite};
 use super::{Ledger, LedgerError, Result};
 
@@ -88,9 +88,11 @@ impl Ledger {
             .map_err(|e| self.err(e))?;
         raw.sort_unstable_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
         (raw.into_par_iter())
-            .map(|(_, _, w)| match written.get(w.key.as_str()) {
-                Some(run) => w.parse_with(run.window.clone()),
-                None => w.parse(),
+            .map_init(Inflater::default, |z, (_, _, w)| {
+                match written.get(w.key.as_str()) {
+                    Some(run) => w.parse_with(run.window.clone()),
+                    None => w.parse_in(z),
+                }
             })
             .collect::<rusqlite::Result<_>>()
             .map_err(|e| self.err(e))
@@ -319,10 +321,10 @@ impl Snapshot {
         }
     }
 
-    fn text(self) -> rusqlite::Result<String> {
+    fn text(self, z: &mut Inflater) -> rusqlite::Result<String> {
         match self {
             Snapshot::Text(t) => Ok(t),
-            Snapshot::Deflated(b) => inflate(&b).map_err(|e| {
+            Snapshot::Deflated(b) => z.inflate(b).map_err(|e| {
                 rusqlite::Error::FromSqlConversionFailure(4, rusqlite::types::Type::Blob, e.into())
             }),
         }
@@ -361,8 +363,14 @@ impl RawWindow {
         })
     }
 
-    fn parse(mut self) -> rusqlite::Result<LedgerWindow> {
-        let text = std::mem::replace(&mut self.snapshot, Snapshot::Text(String::new())).text()?;
+    fn parse(self) -> rusqlite::Result<LedgerWindow> {
+        self.parse_in(&mut Inflater::default())
+    }
+
+    /// [`RawWindow::parse`], its snapshot inflated by `z`.
+    fn parse_in(mut self, z: &mut Inflater) -> rusqlite::Result<LedgerWindow> {
+        let snapshot = std::mem::replace(&mut self.snapshot, Snapshot::Text(String::new()));
+        let text = snapshot.text(z)?;
         let window = serde_json::from_str(&text).map_err(|e| bad(Box::new(e)))?;
         self.parse_with(window)
     }
