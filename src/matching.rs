@@ -317,12 +317,14 @@ impl Upgrade {
             keys
         };
         // `max_by` keeps the last of equals: walk from the largest version down so the smallest
-        // of equally good versions wins.
+        // of equally good versions wins. Each candidate's profile is made once.
         self.candidates
             .iter()
             .rev()
-            .filter(|c| !profile(c).is_empty())
-            .max_by(|a, b| profile(a).cmp(&profile(b)))
+            .map(|c| (profile(c), c))
+            .filter(|(p, _)| !p.is_empty())
+            .max_by(|a, b| a.0.cmp(&b.0))
+            .map(|(_, c)| c)
     }
 }
 

@@ -950,6 +950,9 @@ fn vex_statement<'a>(
     f: &Finding,
     env: &Environment,
 ) -> Option<&'a VexStatement> {
+    if inv.vex.is_empty() {
+        return None;
+    }
     let comp = env.components.get(f.component)?;
     let ids = || std::iter::once(&*f.advisory).chain(f.aliases.iter().map(String::as_str));
     inv.vex
