@@ -9,7 +9,6 @@
 //! [`Sightings`], which also says what a run has not seen before.
 
 use chrono::{DateTime, Utc};
-use hashbrown::HashMap;
 use rusqlite::{CachedStatement, Connection, Row, params};
 
 use super::store::{parse_ts, ts};
@@ -120,11 +119,12 @@ pub struct Seen<'a> {
     pub envs: Vec<(&'a str, Vec<u32>)>,
 }
 
+#[cfg(test)]
 impl<'a> Seen<'a> {
     /// The sightings (environment, package, advisory) of `seen`, in order.
     pub fn of(seen: impl IntoIterator<Item = (&'a str, &'a str, &'a str)>) -> Seen<'a> {
         let mut out = Seen::default();
-        let (mut envs, mut vulns) = (HashMap::new(), HashMap::new());
+        let (mut envs, mut vulns) = (hashbrown::HashMap::new(), hashbrown::HashMap::new());
         for (env, package, advisory) in seen {
             let next = out.vulns.len() as u32;
             let v = *vulns.entry((package, advisory)).or_insert(next);

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::common::{NOW, command, example_copy, run_in, stderr, stdout, upgrade_selfcare};
+use crate::common::{NOW, command, example_copy, run_in, stderr, stdout, tree, upgrade_selfcare};
 
 /// `plan` in `dir` at `now`; returns plan.json.
 fn plan_at(dir: &Path, now: &str) -> Value {
@@ -783,27 +783,12 @@ fn a_version_4_ledger_has_its_window_snapshots_compressed() {
         "{after:?}"
     );
     assert_eq!(migrated, run("v5.db", "out-v5"));
-    let files = |out: &str| -> BTreeMap<String, Vec<u8>> {
-        let mut all = BTreeMap::new();
-        let mut stack = vec![dir.join(out)];
-        while let Some(d) = stack.pop() {
-            for e in std::fs::read_dir(&d).unwrap() {
-                let p = e.unwrap().path();
-                if p.is_dir() {
-                    stack.push(p);
-                } else {
-                    let rel = p.strip_prefix(dir.join(out)).unwrap();
-                    all.insert(rel.display().to_string(), std::fs::read(&p).unwrap());
-                }
-            }
-        }
-        all
-    };
-    let (a, b) = (files("out-v4"), files("out-v5"));
+    let (a, b) = (tree(&dir.join("out-v4")), tree(&dir.join("out-v5")));
     assert!(a.len() > 20, "{} files", a.len());
-    assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
-    for (k, v) in &a {
-        assert!(*v == b[k], "{k} differs");
+    let names = |t: &[(String, Vec<u8>)]| t.iter().map(|f| f.0.clone()).collect::<Vec<_>>();
+    assert_eq!(names(&a), names(&b));
+    for ((name, v), (_, w)) in a.iter().zip(&b) {
+        assert!(v == w, "{name} differs");
     }
 }
 

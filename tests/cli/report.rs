@@ -10,7 +10,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::common::{NOW, edit, example_copy, inventory_copy, root, run_in, stderr};
+use crate::common::{NOW, edit, example_copy, inventory_copy, root, run_in, stderr, tree};
 use crate::notices::{FIXTURE, ok, plan};
 
 /// What a hostile advisory summary or service name tries: markup that would run script.
@@ -19,25 +19,6 @@ pub(crate) const HOSTILE: &str = "<img src=x onerror=\"document.documentElement.
 fn read(dir: &Path, rel: &str) -> String {
     std::fs::read_to_string(dir.join("out/report").join(rel))
         .unwrap_or_else(|e| panic!("out/report/{rel}: {e}"))
-}
-
-/// Every file under `dir`, by path relative to it, with its bytes.
-fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                let rel = p.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
-                out.push((rel, std::fs::read(&p).unwrap()));
-            }
-        }
-    }
-    out.sort();
-    out
 }
 
 /// The fixture of the notice tests with `HOSTILE` as two advisory summaries and a service name.

@@ -147,14 +147,7 @@ fn an_rrule_that_never_occurs_is_an_error() {
 
 #[test]
 fn a_window_longer_than_its_interval_is_an_error() {
-    let tmp = example_copy();
-    let path = tmp.path().join("inventory").join(ANDES);
-    let text = std::fs::read_to_string(&path).unwrap();
-    let at = text.find(RULE).unwrap();
-    let duration = at + text[at..].find("duration = \"").unwrap();
-    let end = duration + text[duration..].find('\n').unwrap();
-    let edited = format!("{}duration = \"8d\"{}", &text[..duration], &text[end..]);
-    std::fs::write(&path, edited).unwrap();
+    let (tmp, path) = with_window(RULE, "8d");
     let out = run_in(tmp.path(), &["validate"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     let want = "the window lasts 8d, longer than the 7d between its occurrences at 2026-01-04 02:00 and 2026-01-11 02:00: they would overlap";
@@ -170,22 +163,29 @@ fn a_window_longer_than_its_interval_is_an_error() {
 /// past the two years whose occurrences are compared (the rule is then expanded in full).
 #[test]
 fn a_window_longer_than_years_between_its_occurrences_is_an_error() {
-    let tmp = example_copy();
-    let path = tmp.path().join("inventory").join(ANDES);
-    let text = std::fs::read_to_string(&path).unwrap();
-    let at = text.find(RULE).unwrap();
-    let duration = at + text[at..].find("duration = \"").unwrap();
-    let end = duration + text[duration..].find('\n').unwrap();
-    let edited = format!("{}duration = \"1200d\"{}", &text[..duration], &text[end..]).replacen(
-        RULE,
-        "rrule = \"FREQ=MONTHLY;INTERVAL=36;BYMONTHDAY=4\"",
-        1,
-    );
-    std::fs::write(&path, edited).unwrap();
+    let (tmp, _) = with_window("rrule = \"FREQ=MONTHLY;INTERVAL=36;BYMONTHDAY=4\"", "1200d");
     let out = run_in(tmp.path(), &["validate"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     let want = "the window lasts 1200d, longer than the 1096d between its occurrences at 2026-01-04 02:00 and 2029-01-04 02:00: they would overlap";
     assert!(stderr(&out).contains(want), "{}", stderr(&out));
+}
+
+/// A copy of the example whose andes window has rule line `rule` and lasts `duration`; the
+/// copy and the customer file's path.
+fn with_window(rule: &str, duration: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let tmp = example_copy();
+    let path = tmp.path().join("inventory").join(ANDES);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let at = text.find(RULE).unwrap();
+    let start = at + text[at..].find("duration = \"").unwrap();
+    let end = start + text[start..].find('\n').unwrap();
+    let edited = format!(
+        "{}duration = \"{duration}\"{}",
+        &text[..start],
+        &text[end..]
+    );
+    std::fs::write(&path, edited.replacen(RULE, rule, 1)).unwrap();
+    (tmp, path)
 }
 
 /// Appends `pin` to a copy of the example's overrides.toml.
