@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 
 use crate::duration::Duration;
 
-use super::contents::{Deflater, StoredFile};
+use super::contents::StoredFile;
 use super::diff::{self, Changes, Issue, LedgerWindow, NoticeKind, WindowState};
 use super::hash;
 use super::store::{NoticeFiles, RunRow};
@@ -162,8 +162,8 @@ fn render_one(
     notice::render_notice(renderer, inv, sources, &spec, issued)
 }
 
-/// A rendered notice's files as the ledger stores them: hashed and compressed.
-fn files(z: &mut Deflater, n: &RenderedNotice) -> NoticeFiles {
+/// A rendered notice's files as the ledger stores them: hashed.
+fn files(n: &RenderedNotice) -> NoticeFiles<'_> {
     let mut all = Vec::new();
     for (path, content) in &n.files {
         all.extend_from_slice(path.as_bytes());
@@ -173,7 +173,7 @@ fn files(z: &mut Deflater, n: &RenderedNotice) -> NoticeFiles {
     }
     NoticeFiles {
         files: (n.files.iter())
-            .map(|(path, content)| StoredFile::new(z, path, content))
+            .map(|(path, content)| StoredFile::new(path, content))
             .collect(),
         sha256: hash::sha256(&all),
     }
@@ -221,14 +221,13 @@ pub fn record(
             .ok()
             .map(|p| p.display().to_string()),
     };
-    // What needs no ledger (the windows' snapshots, the notices' compressed files) is made
+    // What needs no ledger (the windows' snapshots, the notices' file hashes) is made
     // on the pool while this thread inserts the run and its sightings.
     let (recorded, (snapshots, stored)) = std::thread::scope(|scope| {
         let made = scope.spawn(|| {
             let snapshots = super::store::snapshots(&changes.windows);
-            let stored: Vec<NoticeFiles> = (rendered.par_iter())
-                .map_init(Deflater::default, |z, r| files(z, &r.notice))
-                .collect();
+            let stored: Vec<NoticeFiles> =
+                (rendered.par_iter()).map(|r| files(&r.notice)).collect();
             (snapshots, stored)
         });
         let recorded = ledger.insert_run(&run).and_then(|id| {
@@ -340,7 +339,7 @@ pub fn complete(
     let notice = render_one(&renderer, inv, &sources, &issue, outcome, at)?;
     ledger.set_outcome(&w.key, at, state, note.as_deref())?;
     if let Some(n) = &notice {
-        let files = files(&mut Deflater::default(), n);
+        let files = files(n);
         ledger.insert_notice(None, at, &issue, &n.record.customer, &files)?;
     }
     Ok((w, notice))

@@ -6,7 +6,7 @@
 use rusqlite::Connection;
 
 /// The schema version this patchplan writes.
-pub const VERSION: i64 = 5;
+pub const VERSION: i64 = 6;
 
 /// `PRAGMA application_id` of a ledger ("PPLG"): tells a ledger from another program's SQLite
 /// file. Ledgers written before it was set carry 0 and are recognised by their schema.
@@ -30,6 +30,11 @@ const MIGRATIONS: [Migration; VERSION as usize] = [
     // the snapshots already stored; a snapshot still TEXT (a row imported from an export)
     // reads as before.
     super::store::compress_snapshots,
+    // Version 6: a notice file's content is stored as text, no longer zlib-compressed (see
+    // [`super::contents`]); the contents versions 4 and 5 compressed still read, so nothing
+    // moves. The version says that a patchplan which reads only compressed contents may not
+    // read this ledger.
+    |_| Ok(()),
 ];
 
 /// Version 4: first sightings and notice contents that scale to fleets.

@@ -40,8 +40,8 @@ pub struct RunRow {
 
 /// A rendered notice's files and their hash, as recorded.
 #[derive(Debug, Clone)]
-pub struct NoticeFiles {
-    pub files: Vec<StoredFile>,
+pub struct NoticeFiles<'a> {
+    pub files: Vec<StoredFile<'a>>,
     /// Hex SHA-256 of every file's path and content together.
     pub sha256: String,
 }
@@ -263,7 +263,7 @@ impl Ledger {
         at: DateTime<Utc>,
         n: &Issue,
         customer: &str,
-        files: &NoticeFiles,
+        files: &NoticeFiles<'_>,
     ) -> Result<()> {
         let previous = n.previous.map(|(s, e)| (ts(s), ts(e)));
         self.conn()

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use rusqlite::Connection;
 
-use super::contents::{Deflater, StoredFile, insert_files};
+use super::contents::{StoredFile, insert_files};
 use super::sightings::{Writer, split_id};
 
 /// Moves first sightings out of `findings` and notice files out of `notice_files_v3`, then
@@ -62,9 +62,8 @@ fn move_notice_files(conn: &Connection) -> rusqlite::Result<()> {
     let mut stmt =
         conn.prepare("SELECT notice, path, content FROM notice_files_v3 ORDER BY rowid")?;
     let mut rows = stmt.query([])?;
-    let mut z = Deflater::default();
     while let Some(r) = rows.next()? {
-        let file = StoredFile::new(&mut z, r.get_ref(1)?.as_str()?, r.get_ref(2)?.as_str()?);
+        let file = StoredFile::new(r.get_ref(1)?.as_str()?, r.get_ref(2)?.as_str()?);
         insert_files(conn, r.get(0)?, &[file])?;
     }
     Ok(())

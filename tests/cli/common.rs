@@ -218,11 +218,42 @@ fn uncompress_snapshots(conn: &rusqlite::Connection) {
     }
 }
 
-/// Rewrites the ledger at `db` (in place) as schema version 4 had it: window snapshots as text.
+/// Notice contents zlib-compressed, as schema versions 4 and 5 stored them (6 stores text).
+fn compress_notice_contents(conn: &rusqlite::Connection) {
+    let texts: Vec<(String, String)> = conn
+        .prepare("SELECT sha256, content FROM notice_contents WHERE typeof(content) = 'text'")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let mut z = patchplan::ledger::contents::Deflater::default();
+    for (sha256, text) in texts {
+        conn.execute(
+            "UPDATE notice_contents SET content = ?2 WHERE sha256 = ?1",
+            rusqlite::params![sha256, z.deflate(&text)],
+        )
+        .unwrap();
+    }
+}
+
+/// Rewrites the ledger at `db` (in place) as schema version 5 had it: notice contents
+/// compressed.
+pub fn as_version_5_ledger(db: &Path) {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    conn.execute_batch("BEGIN").unwrap();
+    compress_notice_contents(&conn);
+    conn.execute_batch("PRAGMA user_version = 5; COMMIT")
+        .unwrap();
+}
+
+/// Rewrites the ledger at `db` (in place) as schema version 4 had it: window snapshots as text,
+/// notice contents compressed.
 pub fn as_version_4_ledger(db: &Path) {
     let conn = rusqlite::Connection::open(db).unwrap();
     conn.execute_batch("BEGIN").unwrap();
     uncompress_snapshots(&conn);
+    compress_notice_contents(&conn);
     conn.execute_batch("PRAGMA user_version = 4; COMMIT")
         .unwrap();
 }
@@ -262,18 +293,20 @@ pub fn as_older_ledger(db: &Path, version: i64) {
          JOIN cur.sighting_vulns v ON v.id = j.value JOIN cur.sighting_envs e ON e.id = s.env",
     )
     .unwrap();
-    let files: Vec<(i64, String, Vec<u8>)> = conn
+    let files: Vec<(i64, String, String)> = conn
         .prepare(
             "SELECT f.notice, f.path, c.content FROM cur.notice_files f
              JOIN cur.notice_contents c ON c.sha256 = f.content_sha256",
         )
         .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .query_map([], |r| {
+            let text = patchplan::ledger::contents::stored_text(r.get_ref(2)?).unwrap();
+            Ok((r.get(0)?, r.get(1)?, text))
+        })
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
     for (notice, path, content) in files {
-        let content = patchplan::ledger::contents::inflate(&content).unwrap();
         conn.execute(
             "INSERT INTO main.notice_files (notice, path, content) VALUES (?1, ?2, ?3)",
             rusqlite::params![notice, path, content],

@@ -464,7 +464,7 @@ fn check_export_and_import_round_trip() {
     plan_at(dir, "2026-10-30T18:00:00Z");
     let check = run_in(dir, &["ledger", "check"]);
     assert_eq!(check.status.code(), Some(0), "{}", stderr(&check));
-    assert!(stdout(&check).contains("ok (schema version 5)"));
+    assert!(stdout(&check).contains("ok (schema version 6)"));
     let export = run_in(dir, &["ledger", "export"]);
     assert_eq!(export.status.code(), Some(0));
     std::fs::write(dir.join("backup.json"), &export.stdout).unwrap();
@@ -693,7 +693,7 @@ fn a_version_3_ledger_keeps_its_first_sightings_and_notice_files() {
     );
     let check = run_in(dir, &["ledger", "check"]);
     assert!(
-        stdout(&check).contains("ok (schema version 5)"),
+        stdout(&check).contains("ok (schema version 6)"),
         "{}",
         stderr(&check)
     );
@@ -773,7 +773,7 @@ fn a_version_4_ledger_has_its_window_snapshots_compressed() {
     let migrated = run(db.to_str().unwrap(), "out-v4");
     let check = run_in(dir, &["ledger", "check"]);
     assert!(
-        stdout(&check).contains("ok (schema version 5)"),
+        stdout(&check).contains("ok (schema version 6)"),
         "{}",
         stderr(&check)
     );
@@ -785,6 +785,95 @@ fn a_version_4_ledger_has_its_window_snapshots_compressed() {
     assert_eq!(migrated, run("v5.db", "out-v5"));
     let (a, b) = (tree(&dir.join("out-v4")), tree(&dir.join("out-v5")));
     assert!(a.len() > 20, "{} files", a.len());
+    let names = |t: &[(String, Vec<u8>)]| t.iter().map(|f| f.0.clone()).collect::<Vec<_>>();
+    assert_eq!(names(&a), names(&b));
+    for ((name, v), (_, w)) in a.iter().zip(&b) {
+        assert!(v == w, "{name} differs");
+    }
+}
+
+/// A ledger at schema version 5 (notice contents zlib-compressed) is migrated by the next plan
+/// and reads as before: its compressed contents stay and still read (`ledger export`, `ledger
+/// check`, a deleted notice file written back from one), the plan's new notices are stored as
+/// text, and the plan, its notices and its report are those of the ledger never at version 5.
+#[test]
+fn a_version_5_ledger_keeps_its_compressed_notice_contents() {
+    let tmp = example_copy();
+    let dir = tmp.path();
+    plan_at(dir, NOW);
+    let db = dir.join("inventory/.patchplan/ledger.db");
+    std::fs::copy(&db, dir.join("v6.db")).unwrap();
+    let contents = |db: &Path| -> BTreeMap<String, String> {
+        let o = run_in(dir, &["ledger", "export", "--ledger", db.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let export: Value = serde_json::from_str(&stdout(&o)).unwrap();
+        (export["tables"]["notice_contents"]
+            .as_array()
+            .unwrap()
+            .iter())
+        .map(|c| {
+            let text = c["content"].as_str().unwrap().to_string();
+            (c["sha256"].as_str().unwrap().to_string(), text)
+        })
+        .collect()
+    };
+    let types = |db: &Path| -> Vec<(String, i64)> {
+        let conn = rusqlite::Connection::open(db).unwrap();
+        conn.prepare("SELECT typeof(content), count(*) FROM notice_contents GROUP BY 1")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    };
+    let written = contents(&db);
+    assert!(written.len() > 10, "{} contents", written.len());
+    assert!(
+        matches!(&types(&db)[..], [(t, n)] if t == "text" && *n as usize == written.len()),
+        "{:?}",
+        types(&db)
+    );
+    crate::common::as_version_5_ledger(&db);
+    assert!(
+        matches!(&types(&db)[..], [(t, _)] if t == "blob"),
+        "{:?}",
+        types(&db)
+    );
+    // A notice file lost from the output is written back from its compressed content.
+    let lost = tree(&dir.join("out/notices"))[0].clone();
+    std::fs::remove_file(dir.join("out/notices").join(&lost.0)).unwrap();
+    let later = "2026-11-04T09:00:00Z";
+    let run = |ledger: &str, out: &str| {
+        let args = [
+            "plan", "--now", later, "--quiet", "--ledger", ledger, "--out", out,
+        ];
+        let o = run_in(dir, &args);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        stdout(&o)
+    };
+    let migrated = run(db.to_str().unwrap(), "out");
+    let check = run_in(dir, &["ledger", "check"]);
+    assert!(
+        stdout(&check).contains("ok (schema version 6)"),
+        "{}",
+        stderr(&check)
+    );
+    assert_eq!(
+        std::fs::read(dir.join("out/notices").join(&lost.0)).unwrap(),
+        lost.1
+    );
+    let after = contents(&db);
+    assert!(written.iter().all(|(k, v)| after.get(k) == Some(v)));
+    let new = after.len() - written.len();
+    assert!(new > 0, "the later plan issued no notice");
+    let after_types = types(&db);
+    assert!(
+        after_types.contains(&("text".to_string(), new as i64)),
+        "{after_types:?}"
+    );
+    assert_eq!(migrated, run("v6.db", "out-v6"));
+    assert_eq!(after, contents(&dir.join("v6.db")));
+    let (a, b) = (tree(&dir.join("out")), tree(&dir.join("out-v6")));
     let names = |t: &[(String, Vec<u8>)]| t.iter().map(|f| f.0.clone()).collect::<Vec<_>>();
     assert_eq!(names(&a), names(&b));
     for ((name, v), (_, w)) in a.iter().zip(&b) {
