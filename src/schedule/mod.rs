@@ -111,16 +111,21 @@ impl From<Vec<String>> for FindingIds {
 
 impl Serialize for FindingIds {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        /// One id, written as its parts (no id is made).
-        struct Id<'a>(&'a str, &'a str);
-        impl Serialize for Id<'_> {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.collect_str(&format_args!("{}{}", self.0, self.1))
-            }
-        }
+        use serde::ser::SerializeSeq;
         match &self.0 {
             Ids::Shared { prefix, advisories } => {
-                s.collect_seq(advisories.iter().map(|a| Id(prefix, a)))
+                // Each id made in one buffer, kept from one to the next: a fleet's windows hold
+                // millions, written twice (plan.json and the ledger's snapshots), and written
+                // as a string formatted from its parts each took several times as long.
+                let mut seq = s.serialize_seq(Some(advisories.len()))?;
+                let mut id = String::with_capacity(prefix.len() + 24);
+                for a in advisories.iter() {
+                    id.clear();
+                    id.push_str(prefix);
+                    id.push_str(a);
+                    seq.serialize_element(id.as_str())?;
+                }
+                seq.end()
             }
             Ids::Listed(ids) => s.collect_seq(ids.iter()),
         }
