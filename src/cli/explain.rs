@@ -32,7 +32,7 @@ pub fn run(cli: &Cli, args: &ExplainArgs) -> Result<Outcome> {
         }
         None => crate::plan::History::default(),
     };
-    let plan = crate::plan::build_with(&inv, &targets, &feeds, cli.now(), &history);
+    let plan = crate::plan::build_with(&inv, targets, &feeds, cli.now(), &history);
     let report = crate::explain::explain(&inv, &plan, &args.id, args.environment.as_deref())?;
     warn(cli, &plan.warnings);
     match cli.format {

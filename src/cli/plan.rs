@@ -69,7 +69,7 @@ pub fn run(cli: &Cli, args: &PlanArgs) -> Result<Outcome> {
     let (ledger, open, first_seen) = read_ledger(cli, args.dry_run, early)?;
     let history = issue::history_with(first_seen, &open, cli.now(), inv.policy.outcome_grace);
     clock.lap("ledger history");
-    let mut plan = crate::plan::build_with(&inv, &targets, &feeds, cli.now(), &history);
+    let mut plan = crate::plan::build_with(&inv, targets, &feeds, cli.now(), &history);
     plan.warnings.splice(0..0, refreshed);
     clock.lap("match, rank, schedule");
     // plan.json is written on its own thread while the run issues and records its notices and
@@ -131,7 +131,7 @@ pub fn run(cli: &Cli, args: &PlanArgs) -> Result<Outcome> {
     // A fleet's plan is millions of small allocations: the process is about to end, so they
     // are left to it rather than freed one by one (a dry run's too).
     std::mem::forget(history);
-    std::mem::forget((plan, targets, feeds, inv));
+    std::mem::forget((plan, feeds, inv));
     outcome
 }
 
