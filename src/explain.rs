@@ -114,7 +114,7 @@ fn names(f: &PlanFinding, query: &str) -> bool {
 
 fn explained<'a>(inv: &'a Inventory, plan: &'a Plan, f: &'a PlanFinding) -> Explained<'a> {
     let env = inv.environment(f.environment());
-    let comp = env.and_then(|e| e.components.get(f.matched.component));
+    let comp = env.and_then(|e| e.components.get(f.matched.component as usize));
     let origin = comp.map(|c| c.origin.as_str());
     let upgrade = comp.filter(|c| !c.binaries.is_empty()).map(|c| Upgrade {
         binaries: &c.binaries,

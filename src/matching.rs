@@ -41,11 +41,15 @@ pub struct TargetComponent {
 #[derive(Debug, Clone)]
 pub struct Finding {
     /// The target's id (shared by its findings).
-    pub target: Arc<str>,
+    pub target: TargetId,
     /// Index of the component in its target.
-    pub component: usize,
+    pub component: u32,
     pub vuln: Arc<Vuln>,
 }
+
+/// A target's id as its findings share it: one pointer (an `Arc<str>` is two), as a fleet's
+/// plan holds millions of findings.
+pub type TargetId = Arc<String>;
 
 impl std::ops::Deref for Finding {
     type Target = Vuln;
@@ -367,7 +371,7 @@ pub fn match_targets(targets: &[Target], feeds: &Feeds) -> Matches {
     let results = &results;
     out.findings = (targets.par_iter().zip(&which))
         .flat_map_iter(|(target, which)| {
-            let id: Arc<str> = Arc::from(target.id.as_str());
+            let id: TargetId = Arc::new(target.id.clone());
             (which.iter().enumerate()).flat_map(move |(c, &d)| {
                 let id = id.clone();
                 let found = match &results[d as usize] {
@@ -376,7 +380,7 @@ pub fn match_targets(targets: &[Target], feeds: &Feeds) -> Matches {
                 };
                 found.iter().map(move |v| Finding {
                     target: id.clone(),
-                    component: c,
+                    component: c as u32,
                     vuln: v.clone(),
                 })
             })

@@ -277,7 +277,7 @@ fn inventory_findings<'a>(
             cvss: p.risk.cvss.clone(),
             decision: p.risk.decision,
             score: p.risk.score,
-            origin: origin_path(inv, p.target, f.component),
+            origin: origin_path(inv, p.target as usize, f.component as usize),
             exception: p.exception().cloned(),
             vex: p.vex().cloned(),
         })
@@ -346,8 +346,11 @@ fn adhoc_findings<'a>(
         .collect();
     let mut groups: std::collections::BTreeMap<(usize, usize), Vec<usize>> = Default::default();
     for (i, f) in findings.iter().enumerate() {
-        let t = index[&*f.finding.target];
-        groups.entry((t, f.finding.component)).or_default().push(i);
+        let t = index[f.finding.target.as_str()];
+        groups
+            .entry((t, f.finding.component as usize))
+            .or_default()
+            .push(i);
     }
     for (key, members) in groups {
         let Some(upgrade) = matches.upgrades.get(&key) else {

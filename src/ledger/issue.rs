@@ -276,10 +276,11 @@ fn sightings(plan: &Plan) -> super::sightings::Seen<'_> {
             });
             last = (at, i);
         }
-        if envs.len() <= f.target {
-            envs.resize_with(f.target + 1, || ("", Vec::new()));
+        let t = f.target as usize;
+        if envs.len() <= t {
+            envs.resize_with(t + 1, || ("", Vec::new()));
         }
-        let env = &mut envs[f.target];
+        let env = &mut envs[t];
         if env.1.is_empty() {
             env.0 = f.environment();
         }

@@ -435,7 +435,7 @@ impl<'a> Assessment<'a> {
 /// present only on them.
 fn row(buf: &mut Vec<u8>, f: &PlanFinding, plan: &Plan, parts: &Parts, ranked: &[Vec<u8>]) {
     let m = &f.matched;
-    let at = parts.envs.get(f.target);
+    let at = parts.envs.get(f.target as usize);
     let env = at.filter(|e| *e.id == *m.target);
     let vuln = parts.fields.get(&(&*m.vuln as *const Vuln as usize));
     buf.extend_from_slice(b"{\"id\":");

@@ -167,7 +167,7 @@ pub struct PlanFinding {
     /// What this finding alone has: an exception, a VEX statement, reasons of its own.
     pub extra: Option<Box<Extra>>,
     /// The index of the environment among the inventory's (and the match targets).
-    pub target: usize,
+    pub target: u32,
 }
 
 /// The rare parts of a finding.
@@ -232,7 +232,7 @@ impl PlanFinding {
     /// Its environment's customer, from the inventory it was planned from.
     pub fn customer<'a>(&self, inv: &'a Inventory) -> &'a str {
         inv.environments
-            .get(self.target)
+            .get(self.target as usize)
             .map_or("", |e| &e.customer)
     }
 
@@ -784,7 +784,7 @@ fn rank_findings(
                 unscheduled_reason: None,
                 placement: None,
                 extra: None,
-                target: t,
+                target: t as u32,
                 matched: found[i as usize].clone(),
             };
             plan_finding(inv, now, finding)
@@ -862,12 +862,12 @@ fn assessment_keys_in<'f>(
                 keys: Vec::new(),
                 placed: Vec::with_capacity(found.len()),
             };
-            let mut last: Option<(&Arc<str>, usize)> = None;
+            let mut last: Option<(&matching::TargetId, usize)> = None;
             for (i, (f, &when)) in found.iter().zip(detected).enumerate() {
                 let t = match last {
                     Some((id, t)) if Arc::ptr_eq(id, &f.target) => t,
                     _ => {
-                        let t = env_index[&*f.target];
+                        let t = env_index[f.target.as_str()];
                         last = Some((&f.target, t));
                         t
                     }
@@ -934,7 +934,7 @@ fn assessment_keys_in<'f>(
 
 /// Gives finding `f` its status (VEX, exception); an expired exception is also a warning.
 fn plan_finding(inv: &Inventory, now: DateTime<Utc>, mut f: PlanFinding) -> PlanFinding {
-    let env = &inv.environments[f.target];
+    let env = &inv.environments[f.target as usize];
     let vex = vex_statement(inv, &f.matched, env);
     f.status = status(inv, env, vex, now, &mut f);
     if let Some(v) = vex {
@@ -956,7 +956,7 @@ fn vex_statement<'a>(
     if inv.vex.is_empty() {
         return None;
     }
-    let comp = env.components.get(f.component)?;
+    let comp = env.components.get(f.component as usize)?;
     let ids = || std::iter::once(&*f.advisory).chain(f.aliases.iter().map(String::as_str));
     inv.vex
         .iter()
@@ -1078,7 +1078,10 @@ fn requests(
     use rayon::prelude::*;
     // The findings of each (environment, component), in match order (already grouped so; sorted
     // here otherwise).
-    let group = |i: &usize| (findings[*i].target, findings[*i].matched.component);
+    let group = |i: &usize| {
+        let f = &findings[*i];
+        (f.target as usize, f.matched.component as usize)
+    };
     let mut clock = crate::timing::Clock::start();
     let mut order: Vec<usize> = (positions.par_iter().map(|&p| p as usize))
         .filter(|&i| findings[i].matched.informational.is_none())
@@ -1295,6 +1298,14 @@ fn hold(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A fleet's plan holds millions of findings: each is kept to a few words (the environment,
+    /// the vulnerability and the upgrade shared, the rest numbers), not a bundle of strings.
+    #[test]
+    fn a_finding_stays_small() {
+        assert!(std::mem::size_of::<matching::Finding>() <= 24);
+        assert!(std::mem::size_of::<PlanFinding>() <= 80);
+    }
     use crate::matching::Vuln;
     use chrono::TimeZone;
 
@@ -1316,9 +1327,12 @@ mod tests {
     /// findings numbers them: in order of first appearance.
     #[test]
     fn assessment_keys_in_parts_number_as_one_pass() {
-        let envs: Vec<Arc<str>> = ["a", "b", "c"].map(Arc::from).to_vec();
-        let env_index: HashMap<&str, usize> =
-            envs.iter().enumerate().map(|(i, e)| (&**e, i)).collect();
+        let envs: Vec<matching::TargetId> = ["a", "b", "c"].map(|e| Arc::new(e.into())).to_vec();
+        let env_index: HashMap<&str, usize> = envs
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.as_str(), i))
+            .collect();
         let contexts = [
             (Exposure::Internet, Criticality::High),
             (Exposure::Internal, Criticality::Low),
@@ -1342,7 +1356,7 @@ mod tests {
         for n in 0..60usize {
             found.push(Finding {
                 target: envs[(n * 7 / 5) % 3].clone(),
-                component: n % 4,
+                component: (n % 4) as u32,
                 vuln: vulns[(n * 3 + n / 7) % 4].clone(),
             });
             detected.push(day(1 + (n % 11 == 0) as u32));
@@ -1353,7 +1367,7 @@ mod tests {
         let mut expected = Vec::new();
         let mut first = Vec::new();
         for (n, (f, when)) in found.iter().zip(&detected).enumerate() {
-            let t = env_index[&*f.target];
+            let t = env_index[f.target.as_str()];
             // Contexts 0 and 2 are alike.
             let key = (f.records.clone(), t % 2, *when);
             let a = match numbers.iter().find(|(k, _)| *k == key) {

@@ -74,7 +74,7 @@ impl Tally {
             let reason = f.unscheduled_reason.unwrap_or(Unscheduled::NoUsableWindow);
             self.unscheduled[index(&Unscheduled::ALL, reason)][decision] += 1;
         }
-        if let (Some(d), Some(&Some(c))) = (f.risk.deadline, customer.get(f.target)) {
+        if let (Some(d), Some(&Some(c))) = (f.risk.deadline, customer.get(f.target as usize)) {
             self.deadlines[c].push(d);
         }
     }
