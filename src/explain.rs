@@ -126,7 +126,7 @@ fn explained<'a>(inv: &'a Inventory, plan: &'a Plan, f: &'a PlanFinding) -> Expl
         restart_why: c.restart_why.as_deref(),
         downtime_minutes: c.downtime_minutes,
     });
-    let x = &f.risk.explanation;
+    let x = &plan.risk(f).explanation;
     let inputs = x
         .inputs
         .iter()

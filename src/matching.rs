@@ -291,8 +291,9 @@ pub struct Upgrade {
 /// One version a component can go to, and the advisories of its findings that version fixes.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Candidate {
-    /// Shared with the findings it is recommended to.
-    pub version: Arc<str>,
+    /// Shared with the findings it is recommended to (one pointer: a fleet's plan has
+    /// millions).
+    pub version: Arc<String>,
     /// The primary advisory ids of the component's findings that this version leaves.
     pub fixes: BTreeSet<String>,
 }

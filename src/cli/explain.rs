@@ -229,7 +229,7 @@ fn deadline(x: &Explained, now: DateTime<Utc>) -> String {
 fn score(x: &Explained) -> String {
     let mut out = format!(
         "\nScore {:.1} (orders findings within a decision)\n",
-        x.finding.risk.score
+        x.finding.risk().score
     );
     let rows: Vec<Vec<String>> = x
         .score

@@ -169,7 +169,7 @@ fn outcome(plan: &Plan, fail_on: Option<Decision>) -> Outcome {
     let failed = plan
         .findings
         .iter()
-        .any(|f| f.at_risk() && f.risk.decision >= threshold);
+        .any(|f| f.at_risk() && plan.risk(f).decision >= threshold);
     if failed {
         Outcome::FindingsAtThreshold
     } else {
@@ -515,7 +515,7 @@ fn summary(plan: &Plan, path: Option<&Path>) -> String {
     let count = |d: Decision| {
         plan.findings
             .iter()
-            .filter(|f| f.status == Status::Open && f.risk.decision == d)
+            .filter(|f| f.status == Status::Open && plan.risk(f).decision == d)
             .count()
     };
     let mut out = format!(
@@ -667,7 +667,7 @@ fn unscheduled(plan: &Plan) -> String {
         *counts
             .entry(reason)
             .or_default()
-            .entry(std::cmp::Reverse(f.risk.decision))
+            .entry(std::cmp::Reverse(plan.risk(f).decision))
             .or_default() += 1;
     }
     let mut out = format!("\nUnscheduled ({}):\n", open.len());
@@ -680,13 +680,13 @@ fn unscheduled(plan: &Plan) -> String {
     }
     let urgent: Vec<&&PlanFinding> = open
         .iter()
-        .filter(|f| f.risk.decision >= Decision::Attend)
+        .filter(|f| plan.risk(f).decision >= Decision::Attend)
         .collect();
     for f in urgent.iter().take(NAMED) {
         let reason = f.unscheduled_reason.unwrap_or(Unscheduled::NoUsableWindow);
         out.push_str(&format!(
             "  {} {} ({})\n",
-            f.risk.decision.as_str(),
+            plan.risk(f).decision.as_str(),
             f.id(),
             reason.as_str()
         ));

@@ -463,7 +463,11 @@ fn row(buf: &mut Vec<u8>, f: &PlanFinding, plan: &Plan, parts: &Parts, ranked: &
             key_opt(buf, "fixed", m.fixed.as_deref());
         }
     }
-    key_opt(buf, "recommended", f.recommended.as_deref());
+    key_opt(
+        buf,
+        "recommended",
+        f.recommended.as_ref().map(|v| v.as_str()),
+    );
     buf.extend_from_slice(&ranked[f.assessment as usize]);
     let shared = (f.placement)
         .and_then(|p| parts.middles.get(p as usize))

@@ -102,6 +102,11 @@ impl Plan {
         first_vulns(&self.findings, |f| &f.matched.vuln)
     }
 
+    /// The ranking of finding `f`.
+    pub fn risk(&self, f: &PlanFinding) -> &Assessment {
+        &self.assessments[f.assessment as usize]
+    }
+
     /// The window finding `f` is in, if any.
     pub fn window(&self, f: &PlanFinding) -> Option<&str> {
         // Only a task's placement has a window.
@@ -129,7 +134,7 @@ impl Plan {
         f: &'a PlanFinding,
     ) -> impl Iterator<Item = std::borrow::Cow<'a, str>> {
         let placed = self.placed(f).into_iter().flatten();
-        (f.risk.reasons.iter())
+        (self.risk(f).reasons.iter())
             .map(|r| std::borrow::Cow::Borrowed(r.as_str()))
             .chain(f.notes())
             .chain(placed.map(|r| std::borrow::Cow::Owned(format!("schedule: {r}"))))
@@ -145,11 +150,11 @@ pub struct PlanFinding {
     /// The environment (its id is `matched.target`) and the component.
     pub matched: Finding,
     /// The version the component is upgraded to (fixes all its findings), if any.
-    pub recommended: Option<Arc<str>>,
+    pub recommended: Option<Arc<String>>,
     pub status: Status,
-    /// The ranking, shared by every finding of the same records in the same context.
-    pub risk: Arc<Assessment>,
-    /// Index of `risk` among the plan's distinct assessments (plan.json's `assessment`).
+    /// Its ranking: the index of its assessment among the plan's distinct ones (shared by every
+    /// finding of the same records in the same context; [`Plan::risk`], plan.json's
+    /// `assessment`).
     pub assessment: u32,
     pub emergency: bool,
     /// It is in a window: its task's placement has one ([`Plan::window`]).
@@ -305,6 +310,11 @@ pub struct InPlan<'a> {
 }
 
 impl<'a> InPlan<'a> {
+    /// Its ranking.
+    pub fn risk(&self) -> &'a Assessment {
+        self.plan.risk(self.finding)
+    }
+
     pub fn new(plan: &'a Plan, inv: &'a Inventory, finding: &'a PlanFinding) -> InPlan<'a> {
         InPlan {
             finding,
@@ -353,13 +363,13 @@ impl Serialize for InPlan<'_> {
             unscheduled_reason: Option<Unscheduled>,
         }
         let f = self.finding;
-        let r = &*f.risk;
+        let r = self.risk();
         Flat {
             id: f.id(),
             environment: f.environment(),
             customer: self.customer,
             matched: &f.matched,
-            recommended: f.recommended.as_deref(),
+            recommended: f.recommended.as_ref().map(|v| v.as_str()),
             status: f.status,
             exception: f.exception(),
             vex: f.vex(),
@@ -699,7 +709,7 @@ pub fn rank(
     let (mut findings, positions, assessments) =
         rank_findings(inv, feeds, found, now, history, warnings);
     clock.lap("    assess");
-    let (requests, owners) = requests(inv, upgrades, &mut findings, &positions);
+    let (requests, owners) = requests(inv, upgrades, &mut findings, &positions, &assessments);
     clock.lap("    requests");
     Ranked {
         findings,
@@ -775,7 +785,6 @@ fn rank_findings(
             let finding = PlanFinding {
                 recommended: None,
                 status: Status::Open,
-                risk: assessments[a as usize].clone(),
                 assessment: a,
                 emergency: false,
                 in_window: false,
@@ -799,8 +808,12 @@ fn rank_findings(
     clock.lap("      findings");
     debug_assert!(findings.windows(2).all(|w| {
         let (a, b) = (&w[0], &w[1]);
-        let order = (b.risk.decision.cmp(&a.risk.decision))
-            .then(b.risk.score.total_cmp(&a.risk.score))
+        let (ra, rb) = (
+            &assessments[a.assessment as usize],
+            &assessments[b.assessment as usize],
+        );
+        let order = (rb.decision.cmp(&ra.decision))
+            .then(rb.score.total_cmp(&ra.score))
             .then_with(|| a.cmp_id(b));
         order != std::cmp::Ordering::Greater
     }));
@@ -1074,6 +1087,7 @@ fn requests(
     upgrades: &matching::Upgrades,
     findings: &mut [PlanFinding],
     positions: &[u32],
+    assessments: &[Arc<Assessment>],
 ) -> (Vec<TaskRequest>, Vec<Vec<usize>>) {
     use rayon::prelude::*;
     // The findings of each (environment, component), in match order (already grouped so; sorted
@@ -1098,7 +1112,7 @@ fn requests(
     // The request is boxed: most groups have none, and a fleet has a million groups.
     type Outcome<'a> = (
         &'a [usize],
-        Option<Arc<str>>,
+        Option<Arc<String>>,
         Left,
         Option<Box<(TaskRequest, Vec<usize>)>>,
     );
@@ -1106,8 +1120,9 @@ fn requests(
         .into_par_iter()
         .map(|members| {
             let (t, c) = group(&members[0]);
-            let to = upgrade_to(upgrades.get(&(t, c)).map(|u| &**u), shared, members);
-            let version: Option<Arc<str>> = to.map(|c| c.version.clone());
+            let upgrade = upgrades.get(&(t, c)).map(|u| &**u);
+            let to = upgrade_to(upgrade, shared, assessments, members);
+            let version: Option<Arc<String>> = to.map(|c| c.version.clone());
             let mut fixed = Vec::new();
             let mut left = Vec::new();
             for &m in members {
@@ -1122,7 +1137,13 @@ fn requests(
             }
             let made = match (to, fixed.is_empty()) {
                 (Some(to), false) => Some(Box::new((
-                    request(inv, shared, &fixed, (t, c), to.version.to_string()),
+                    request(
+                        inv,
+                        (shared, assessments),
+                        &fixed,
+                        (t, c),
+                        to.version.to_string(),
+                    ),
                     fixed,
                 ))),
                 _ => None,
@@ -1167,13 +1188,17 @@ fn requests(
 fn upgrade_to<'a>(
     upgrade: Option<&'a Upgrade>,
     findings: &[PlanFinding],
+    assessments: &[Arc<Assessment>],
     members: &[usize],
 ) -> Option<&'a matching::Candidate> {
     let fixable: Vec<(&str, _)> = members
         .iter()
         .map(|&m| &findings[m])
         .filter(|f| f.status == Status::Open && f.matched.fixed.is_some())
-        .map(|f| (&*f.matched.advisory, f.risk.urgency()))
+        .map(|f| {
+            let risk = &assessments[f.assessment as usize];
+            (&*f.matched.advisory, risk.urgency())
+        })
         .collect();
     upgrade?.choose(&fixable)
 }
@@ -1188,10 +1213,11 @@ fn fix_outcome(f: &PlanFinding, to: Option<&matching::Candidate>) -> Option<Unsc
     }
 }
 
-/// The task request upgrading component `c` of environment `t` to `to`, fixing `members`.
+/// The task request upgrading component `c` of environment `t` to `to`, fixing `members` (of
+/// `findings`, ranked by `assessments`).
 fn request(
     inv: &Inventory,
-    findings: &[PlanFinding],
+    (findings, assessments): (&[PlanFinding], &[Arc<Assessment>]),
     members: &[usize],
     (t, c): (usize, usize),
     to: String,
@@ -1199,19 +1225,14 @@ fn request(
     let env = &inv.environments[t];
     let comp = &env.components[c];
     let env_id = &env.id;
+    let risk = |m: &usize| &*assessments[findings[*m].assessment as usize];
     let decision = members
         .iter()
-        .map(|&m| findings[m].risk.decision)
+        .map(|m| risk(m).decision)
         .max()
         .unwrap_or(Decision::Track);
-    let deadline = members
-        .iter()
-        .filter_map(|&m| findings[m].risk.deadline)
-        .min();
-    let score = members
-        .iter()
-        .map(|&m| findings[m].risk.score)
-        .fold(0.0, f64::max);
+    let deadline = members.iter().filter_map(|m| risk(m).deadline).min();
+    let score = members.iter().map(|m| risk(m).score).fold(0.0, f64::max);
     let names = |advisory: &str| {
         members
             .iter()
@@ -1304,7 +1325,7 @@ mod tests {
     #[test]
     fn a_finding_stays_small() {
         assert!(std::mem::size_of::<matching::Finding>() <= 24);
-        assert!(std::mem::size_of::<PlanFinding>() <= 80);
+        assert!(std::mem::size_of::<PlanFinding>() <= 64);
     }
     use crate::matching::Vuln;
     use chrono::TimeZone;

@@ -89,10 +89,10 @@ fn data(src: &Sources, findings: &[&PlanFinding], deadlines: &[&str], total: usi
         });
         let decision = DECISIONS
             .iter()
-            .position(|d| *d == f.risk.decision.as_str());
+            .position(|d| *d == plan.risk(f).decision.as_str());
         let status = STATUSES.iter().position(|s| *s == f.status.as_str());
         let flags = u8::from(f.emergency) + 2 * u8::from(f.deadline_missed);
-        let score = (f.risk.score * 10.0).round() / 10.0;
+        let score = (plan.risk(f).score * 10.0).round() / 10.0;
         let _ = write!(
             rows,
             "{}[{env},{},{},{},{adv},{},{},{},{},{score},{flags},{reason}]",
@@ -155,12 +155,12 @@ pub fn section(src: &Sources) -> String {
     let total = src.plan.findings.len();
     // Findings share a few deadlines: each is written once.
     let mut text: HashMap<DateTime<Utc>, String> = HashMap::new();
-    for d in findings.iter().filter_map(|f| f.risk.deadline) {
+    for d in findings.iter().filter_map(|f| src.plan.risk(f).deadline) {
         text.entry(d)
             .or_insert_with(|| d.format("%Y-%m-%d %H:%M").to_string());
     }
     let deadlines: Vec<&str> = (findings.iter())
-        .map(|f| f.risk.deadline.map_or("", |d| &text[&d]))
+        .map(|f| src.plan.risk(f).deadline.map_or("", |d| &text[&d]))
         .collect();
     let mut out = format!(
         "<section id=\"findings\" aria-labelledby=\"findings-h\">\n<h2 id=\"findings-h\">Findings</h2>\n{}{}\
@@ -194,7 +194,7 @@ pub fn section(src: &Sources) -> String {
                 e(&f.matched.advisory),
                 e(&f.matched.summary)
             ),
-            e(f.risk.decision.as_str()),
+            e(src.plan.risk(f).decision.as_str()),
             e(f.status.as_str()),
             e(deadline),
             e(src.plan.window(f).unwrap_or("-")),
@@ -205,7 +205,7 @@ pub fn section(src: &Sources) -> String {
         }
         out.push_str(&format!(
             "<td class=\"num\">{:.1}</td></tr>\n",
-            f.risk.score
+            src.plan.risk(f).score
         ));
     }
     out.push_str("</tbody>\n</table>\n<div class=\"pager\" id=\"findings-pager\" hidden><button type=\"button\" id=\"prev\">Previous page</button><span id=\"page\"></span><button type=\"button\" id=\"next\">Next page</button></div>\n");

@@ -10,7 +10,7 @@ use rayon::prelude::*;
 use super::Sources;
 use super::by_customer::Shown;
 use crate::plan::{PlanFinding, Status};
-use crate::risk::Decision;
+use crate::risk::{Assessment, Decision};
 use crate::schedule::Unscheduled;
 
 /// The decisions as the summary lists them, most urgent first.
@@ -51,7 +51,9 @@ impl Tally {
         };
         let mut tally = (src.plan.findings.par_chunks(CHUNK))
             .fold(empty, |mut tally, chunk| {
-                chunk.iter().for_each(|f| tally.add(f, &customer));
+                chunk
+                    .iter()
+                    .for_each(|f| tally.add(src.plan.risk(f), f, &customer));
                 tally
             })
             .reduce(empty, Tally::merge);
@@ -62,10 +64,10 @@ impl Tally {
         tally
     }
 
-    /// Counts `f`, whose environment's customer has the place `customer[f.target]` among the
+    /// Counts `f` (ranked `risk`), whose environment's customer has the place `customer[f.target]` among the
     /// shown.
-    fn add(&mut self, f: &PlanFinding, customer: &[Option<usize>]) {
-        let decision = index(&DECISIONS, f.risk.decision);
+    fn add(&mut self, risk: &Assessment, f: &PlanFinding, customer: &[Option<usize>]) {
+        let decision = index(&DECISIONS, risk.decision);
         self.by_decision[decision][index(&STATUSES, f.status)] += 1;
         if f.status != Status::Open {
             return;
@@ -74,7 +76,7 @@ impl Tally {
             let reason = f.unscheduled_reason.unwrap_or(Unscheduled::NoUsableWindow);
             self.unscheduled[index(&Unscheduled::ALL, reason)][decision] += 1;
         }
-        if let (Some(d), Some(&Some(c))) = (f.risk.deadline, customer.get(f.target as usize)) {
+        if let (Some(d), Some(&Some(c))) = (risk.deadline, customer.get(f.target as usize)) {
             self.deadlines[c].push(d);
         }
     }
