@@ -159,21 +159,24 @@ fn field(out: &mut impl Write, name: &str, v: &impl Serialize) -> io::Result<()>
 }
 
 /// `field(out, name, items)`, the items serialised in parts on the pool: a fleet's windows and
-/// placements are tens of MB of JSON.
+/// placements are tens of MB of JSON, written a few MB at a time rather than held whole.
 fn array<T: Serialize + Sync>(
     out: &mut impl Write,
     pool: Option<&rayon::ThreadPool>,
     name: &str,
     items: &[T],
 ) -> io::Result<()> {
+    const WRITTEN: usize = 2048;
     write!(out, ",\n\"{name}\": [")?;
-    let parts = in_parts(pool, items, |buf, i, item| {
-        if i > 0 {
-            buf.push(b',');
-        }
-        serde_json::to_writer(buf, item)
-    })?;
-    parts.iter().try_for_each(|p| out.write_all(p))?;
+    for (n, some) in items.chunks(WRITTEN).enumerate() {
+        let parts = in_parts(pool, some, |buf, i, item| {
+            if n + i > 0 {
+                buf.push(b',');
+            }
+            serde_json::to_writer(buf, item)
+        })?;
+        parts.iter().try_for_each(|p| out.write_all(p))?;
+    }
     out.write_all(b"]")
 }
 

@@ -1107,22 +1107,20 @@ fn requests(
     let groups: Vec<&[usize]> = order.chunk_by(|a, b| group(a) == group(b)).collect();
     clock.lap("      groups");
     let shared: &[PlanFinding] = findings;
-    // Per group: the upgrade's version, the open findings it leaves (and why), its request.
+    // Per group: the upgrade, the open findings it leaves (and why), the ones it fixes.
     type Left = Vec<(usize, Unscheduled)>;
-    // The request is boxed: most groups have none, and a fleet has a million groups.
     type Outcome<'a> = (
         &'a [usize],
-        Option<Arc<String>>,
+        Option<&'a matching::Candidate>,
         Left,
-        Option<Box<(TaskRequest, Vec<usize>)>>,
+        Vec<usize>,
     );
-    let outcomes: Vec<Outcome> = groups
+    let mut outcomes: Vec<Outcome> = groups
         .into_par_iter()
         .map(|members| {
             let (t, c) = group(&members[0]);
             let upgrade = upgrades.get(&(t, c)).map(|u| &**u);
             let to = upgrade_to(upgrade, shared, assessments, members);
-            let version: Option<Arc<String>> = to.map(|c| c.version.clone());
             let mut fixed = Vec::new();
             let mut left = Vec::new();
             for &m in members {
@@ -1135,20 +1133,7 @@ fn requests(
                     Some(reason) => left.push((m, reason)),
                 }
             }
-            let made = match (to, fixed.is_empty()) {
-                (Some(to), false) => Some(Box::new((
-                    request(
-                        inv,
-                        (shared, assessments),
-                        &fixed,
-                        (t, c),
-                        to.version.to_string(),
-                    ),
-                    fixed,
-                ))),
-                _ => None,
-            };
-            (members, version, left, made)
+            (members, to, left, fixed)
         })
         .collect();
     clock.lap("      upgrades");
@@ -1161,26 +1146,42 @@ fn requests(
         }
     }
     (findings.par_iter_mut().zip(&group_of).enumerate()).for_each(|(i, (f, &g))| {
-        let Some((_, version, left, _)) = outcomes.get(g as usize) else {
+        let Some((_, to, left, _)) = outcomes.get(g as usize) else {
             return;
         };
-        f.recommended = version.clone();
+        f.recommended = to.map(|c| c.version.clone());
         if let Some(&(_, reason)) = left.iter().find(|(m, _)| *m == i) {
             f.unscheduled_reason = Some(reason);
         }
     });
     drop(group_of);
     clock.lap("      findings' outcomes");
-    let made = outcomes.iter().filter(|o| o.3.is_some()).count();
-    let mut requests = Vec::with_capacity(made);
-    let mut owners = Vec::with_capacity(made);
-    for (.., made) in outcomes {
-        if let Some(made) = made {
-            let (request, fixed) = *made;
-            requests.push(request);
-            owners.push(fixed);
-        }
-    }
+    // A request for each group its upgrade fixes something in, made straight into place (a
+    // fleet's are hundreds of thousands of a few hundred bytes each).
+    let made: Vec<usize> = (outcomes.iter().enumerate())
+        .filter(|(_, (_, to, _, fixed))| to.is_some() && !fixed.is_empty())
+        .map(|(g, _)| g)
+        .collect();
+    let shared: &[PlanFinding] = findings;
+    let requests: Vec<TaskRequest> = (made.par_iter())
+        .map(|&g| {
+            let (members, to, _, fixed) = &outcomes[g];
+            let to = to.expect("a group with a request has an upgrade");
+            let first = &shared[members[0]];
+            let at = (first.target as usize, first.matched.component as usize);
+            request(
+                inv,
+                (shared, assessments),
+                fixed,
+                at,
+                to.version.to_string(),
+            )
+        })
+        .collect();
+    let owners = (made.iter())
+        .map(|&g| std::mem::take(&mut outcomes[g].3))
+        .collect();
+    clock.lap("      task requests");
     (requests, owners)
 }
 
