@@ -34,9 +34,11 @@ use crate::risk::Decision;
 pub type Announced = HashMap<String, BTreeSet<String>>;
 
 /// The findings a task fixes, by id (`ENVIRONMENT:PACKAGE:ADVISORY`). A fleet's tasks fix
-/// millions of findings: a task planned here keeps its environment and package once and each
-/// advisory id shared with its finding, and makes an id only when one is asked for; a task read
-/// back from JSON keeps the ids it read. Either way it reads and writes as a list of ids.
+/// millions of findings: a task keeps its environment and package once and each advisory id
+/// shared (with its finding, or read back from JSON with every other task's read on the same
+/// thread), and makes an id only when one is asked for. Ids read back that do not share one
+/// `ENVIRONMENT:PACKAGE:` are kept as they were read. Either way it reads and writes as a list
+/// of ids.
 #[derive(Debug, Clone)]
 pub struct FindingIds(Ids);
 
@@ -134,8 +136,73 @@ impl Serialize for FindingIds {
 
 impl<'de> Deserialize<'de> for FindingIds {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Vec::<String>::deserialize(d).map(FindingIds::from)
+        Vec::<ReadId>::deserialize(d).map(FindingIds::read)
     }
+}
+
+impl FindingIds {
+    /// Ids read back: a ledger holds a fleet's windows, whose tasks name millions of findings
+    /// of a few thousand advisories, each once as its own string until now.
+    fn read(ids: Vec<ReadId>) -> FindingIds {
+        let prefix_of = |id: &str| id.len() - split_id(id).2.len();
+        let Some(first) = ids.first().map(|id| &id.0[..prefix_of(&id.0)]) else {
+            return FindingIds::default();
+        };
+        if ids.iter().any(|id| id.0[..prefix_of(&id.0)] != *first) {
+            let listed: Vec<String> = ids.iter().map(|id| id.0.to_string()).collect();
+            return FindingIds::from(listed);
+        }
+        FindingIds(Ids::Shared {
+            prefix: Arc::from(first),
+            advisories: (ids.iter())
+                .map(|id| advisory(&id.0[first.len()..]))
+                .collect(),
+        })
+    }
+}
+
+/// A finding id as read: borrowed from the text being read where it needs no unescaping.
+struct ReadId<'a>(std::borrow::Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for ReadId<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Text;
+        impl<'de> serde::de::Visitor<'de> for Text {
+            type Value = ReadId<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a finding id")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<ReadId<'de>, E> {
+                Ok(ReadId(std::borrow::Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<ReadId<'de>, E> {
+                Ok(ReadId(std::borrow::Cow::Owned(v.to_string())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<ReadId<'de>, E> {
+                Ok(ReadId(std::borrow::Cow::Owned(v)))
+            }
+        }
+        d.deserialize_str(Text)
+    }
+}
+
+thread_local! {
+    /// The advisory ids read back on this thread, each kept once.
+    static ADVISORIES: std::cell::RefCell<std::collections::HashSet<Arc<str>>> =
+        Default::default();
+}
+
+/// Advisory id `id`, shared with every other read on this thread.
+fn advisory(id: &str) -> Arc<str> {
+    ADVISORIES.with(|read| {
+        let mut read = read.borrow_mut();
+        if let Some(shared) = read.get(id) {
+            return shared.clone();
+        }
+        let shared: Arc<str> = Arc::from(id);
+        read.insert(shared.clone());
+        shared
+    })
 }
 
 /// A finding id, `ENVIRONMENT:PACKAGE:ADVISORY`, as its three parts. An environment id never
@@ -351,5 +418,51 @@ mod tests {
             r#"["p:a\"b:X\\1"]"#
         );
         assert!(FindingIds::default().is_empty());
+    }
+
+    /// Ids read back keep one `ENVIRONMENT:PACKAGE:` where they share it (an advisory with a
+    /// `:` of its own, and escapes, included), each advisory shared with the other tasks';
+    /// ids of several components, or none, read and write back as they were.
+    #[test]
+    fn finding_ids_read_back_share_their_parts() {
+        let text =
+            r#"["prod:org.apache:commons:ALSA-2024:4312","prod:org.apache:commons:CVE-2026-1"]"#;
+        let a: FindingIds = serde_json::from_str(text).unwrap();
+        assert!(
+            matches!(&a.0, Ids::Shared { prefix, .. } if &**prefix == "prod:org.apache:commons:")
+        );
+        assert_eq!(serde_json::to_string(&a).unwrap(), text);
+        let advisories: Vec<_> = a.entries().map(|(_, a)| a.to_string()).collect();
+        assert_eq!(advisories, ["ALSA-2024:4312", "CVE-2026-1"]);
+        assert!(a.contains("prod:org.apache:commons:CVE-2026-1"));
+        assert!(!a.contains("prod:org.apache:commons:CVE-2026-2"));
+        let b: FindingIds = serde_json::from_str(r#"["staging:x:CVE-2026-1"]"#).unwrap();
+        let (Ids::Shared { advisories: x, .. }, Ids::Shared { advisories: y, .. }) = (&a.0, &b.0)
+        else {
+            panic!("read back as listed");
+        };
+        assert!(Arc::ptr_eq(&x[1], &y[0]));
+        for text in [
+            r#"["p:a\"b:X\\1","p:a\"b:Y"]"#,
+            r#"["e1:p:A-1","e2:p:A-1"]"#,
+            r#"["e1:p:A-1","e1:q:A-1"]"#,
+            r#"["no-colons"]"#,
+            "[]",
+        ] {
+            let read: FindingIds = serde_json::from_str(text).unwrap();
+            assert_eq!(serde_json::to_string(&read).unwrap(), text);
+            let listed: Vec<String> = serde_json::from_str(text).unwrap();
+            let ids: Vec<_> = read
+                .entries()
+                .map(|(id, a)| (id.into_owned(), a.to_string()))
+                .collect();
+            let expected: Vec<_> = (listed.iter())
+                .map(|id| (id.clone(), split_id(id).2.to_string()))
+                .collect();
+            assert_eq!(ids, expected, "{text}");
+            assert!(listed.iter().all(|id| read.contains(id)));
+        }
+        let mixed: FindingIds = serde_json::from_str(r#"["e1:p:A-1","e2:p:A-1"]"#).unwrap();
+        assert!(matches!(mixed.0, Ids::Listed(_)));
     }
 }
