@@ -736,6 +736,56 @@ fn a_version_3_ledger_keeps_its_first_sightings_and_notice_files() {
     assert!(compared > 10, "{compared} notice files");
 }
 
+/// How many values of `column` of `table` the ledger at `db` stores as each SQLite type.
+fn stored_types(db: &Path, table: &str, column: &str) -> Vec<(String, i64)> {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let sql = format!("SELECT typeof({column}), count(*) FROM {table} GROUP BY 1");
+    conn.prepare(&sql)
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+/// The example's plan a week on, with `ledger` and into `out`: its stdout.
+fn plan_a_week_on(dir: &Path, ledger: &str, out: &str) -> String {
+    let args = [
+        "plan",
+        "--now",
+        "2026-11-04T09:00:00Z",
+        "--quiet",
+        "--ledger",
+        ledger,
+        "--out",
+        out,
+    ];
+    let o = run_in(dir, &args);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    stdout(&o)
+}
+
+/// The example's ledger checks out, at the current schema version.
+fn assert_current_ledger(dir: &Path) {
+    let check = run_in(dir, &["ledger", "check"]);
+    assert!(
+        stdout(&check).contains("ok (schema version 6)"),
+        "{}",
+        stderr(&check)
+    );
+}
+
+/// The same files, byte for byte, under `a` and `b` (and more than a handful).
+fn assert_same_files(a: &Path, b: &Path) {
+    let (a, b) = (tree(a), tree(b));
+    assert!(a.len() > 20, "{} files", a.len());
+    let names = |t: &[(String, Vec<u8>)]| t.iter().map(|f| f.0.clone()).collect::<Vec<_>>();
+    assert_eq!(names(&a), names(&b));
+    for ((name, v), (_, w)) in a.iter().zip(&b) {
+        assert!(v == w, "{name} differs");
+    }
+}
+
 /// A ledger at schema version 4 (window snapshots as text) is migrated by the next plan: its
 /// snapshots are compressed, and the plan, its notices and its report are those of the ledger
 /// that was never at version 4.
@@ -747,49 +797,20 @@ fn a_version_4_ledger_has_its_window_snapshots_compressed() {
     let db = dir.join("inventory/.patchplan/ledger.db");
     std::fs::copy(&db, dir.join("v5.db")).unwrap();
     crate::common::as_version_4_ledger(&db);
-    let types = |db: &Path| -> Vec<(String, i64)> {
-        let conn = rusqlite::Connection::open(db).unwrap();
-        conn.prepare("SELECT typeof(snapshot), count(*) FROM windows GROUP BY 1")
-            .unwrap()
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap()
-    };
-    let windows = types(&db);
+    let windows = stored_types(&db, "windows", "snapshot");
     assert!(
         matches!(&windows[..], [(t, n)] if t == "text" && *n > 5),
         "{windows:?}"
     );
-    let later = "2026-11-04T09:00:00Z";
-    let run = |ledger: &str, out: &str| {
-        let args = [
-            "plan", "--now", later, "--quiet", "--ledger", ledger, "--out", out,
-        ];
-        let o = run_in(dir, &args);
-        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-        stdout(&o)
-    };
-    let migrated = run(db.to_str().unwrap(), "out-v4");
-    let check = run_in(dir, &["ledger", "check"]);
-    assert!(
-        stdout(&check).contains("ok (schema version 6)"),
-        "{}",
-        stderr(&check)
-    );
-    let after = types(&db);
+    let migrated = plan_a_week_on(dir, db.to_str().unwrap(), "out-v4");
+    assert_current_ledger(dir);
+    let after = stored_types(&db, "windows", "snapshot");
     assert!(
         matches!(&after[..], [(t, n)] if t == "blob" && *n >= windows[0].1),
         "{after:?}"
     );
-    assert_eq!(migrated, run("v5.db", "out-v5"));
-    let (a, b) = (tree(&dir.join("out-v4")), tree(&dir.join("out-v5")));
-    assert!(a.len() > 20, "{} files", a.len());
-    let names = |t: &[(String, Vec<u8>)]| t.iter().map(|f| f.0.clone()).collect::<Vec<_>>();
-    assert_eq!(names(&a), names(&b));
-    for ((name, v), (_, w)) in a.iter().zip(&b) {
-        assert!(v == w, "{name} differs");
-    }
+    assert_eq!(migrated, plan_a_week_on(dir, "v5.db", "out-v5"));
+    assert_same_files(&dir.join("out-v4"), &dir.join("out-v5"));
 }
 
 /// A ledger at schema version 5 (notice contents zlib-compressed) is migrated by the next plan
@@ -817,15 +838,7 @@ fn a_version_5_ledger_keeps_its_compressed_notice_contents() {
         })
         .collect()
     };
-    let types = |db: &Path| -> Vec<(String, i64)> {
-        let conn = rusqlite::Connection::open(db).unwrap();
-        conn.prepare("SELECT typeof(content), count(*) FROM notice_contents GROUP BY 1")
-            .unwrap()
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap()
-    };
+    let types = |db: &Path| stored_types(db, "notice_contents", "content");
     let written = contents(&db);
     assert!(written.len() > 10, "{} contents", written.len());
     assert!(
@@ -842,22 +855,8 @@ fn a_version_5_ledger_keeps_its_compressed_notice_contents() {
     // A notice file lost from the output is written back from its compressed content.
     let lost = tree(&dir.join("out/notices"))[0].clone();
     std::fs::remove_file(dir.join("out/notices").join(&lost.0)).unwrap();
-    let later = "2026-11-04T09:00:00Z";
-    let run = |ledger: &str, out: &str| {
-        let args = [
-            "plan", "--now", later, "--quiet", "--ledger", ledger, "--out", out,
-        ];
-        let o = run_in(dir, &args);
-        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-        stdout(&o)
-    };
-    let migrated = run(db.to_str().unwrap(), "out");
-    let check = run_in(dir, &["ledger", "check"]);
-    assert!(
-        stdout(&check).contains("ok (schema version 6)"),
-        "{}",
-        stderr(&check)
-    );
+    let migrated = plan_a_week_on(dir, db.to_str().unwrap(), "out");
+    assert_current_ledger(dir);
     assert_eq!(
         std::fs::read(dir.join("out/notices").join(&lost.0)).unwrap(),
         lost.1
@@ -871,14 +870,9 @@ fn a_version_5_ledger_keeps_its_compressed_notice_contents() {
         after_types.contains(&("text".to_string(), new as i64)),
         "{after_types:?}"
     );
-    assert_eq!(migrated, run("v6.db", "out-v6"));
+    assert_eq!(migrated, plan_a_week_on(dir, "v6.db", "out-v6"));
     assert_eq!(after, contents(&dir.join("v6.db")));
-    let (a, b) = (tree(&dir.join("out")), tree(&dir.join("out-v6")));
-    let names = |t: &[(String, Vec<u8>)]| t.iter().map(|f| f.0.clone()).collect::<Vec<_>>();
-    assert_eq!(names(&a), names(&b));
-    for ((name, v), (_, w)) in a.iter().zip(&b) {
-        assert!(v == w, "{name} differs");
-    }
+    assert_same_files(&dir.join("out"), &dir.join("out-v6"));
 }
 
 /// A re-plan at the same instant finds nothing new: it records its run, and no first sighting
