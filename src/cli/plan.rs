@@ -316,7 +316,7 @@ impl Run<'_> {
                 windows: Vec::new(),
                 advisories: Default::default(),
             },
-            false => crate::notice::input::PlanInput::from_plan(plan, inv),
+            false => crate::notice::input::PlanInput::without_windows(plan, inv),
         };
         clock.lap("  notice input");
         let sources = crate::notice::sources(inv, &input);

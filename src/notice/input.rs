@@ -145,9 +145,16 @@ impl PlanInput {
     /// The windows of `plan`, the findings their tasks fix, and the findings that remain open
     /// in their environments with no upgrade to fix them.
     pub fn from_plan(plan: &Plan, inv: &crate::inventory::Inventory) -> PlanInput {
-        let windows: Vec<WindowInput> = plan.windows.iter().map(WindowInput::from).collect();
-        let served: std::collections::HashSet<&str> = windows
-            .iter()
+        PlanInput {
+            windows: plan.windows.iter().map(WindowInput::from).collect(),
+            ..PlanInput::without_windows(plan, inv)
+        }
+    }
+
+    /// [`PlanInput::from_plan`] without the windows: what a run's notices read beside the
+    /// window each is about (a fleet's windows, copied again, were tens of MB).
+    pub fn without_windows(plan: &Plan, inv: &crate::inventory::Inventory) -> PlanInput {
+        let served: std::collections::HashSet<&str> = (plan.windows.iter())
             .flat_map(|w| w.environments.iter().map(String::as_str))
             .collect();
         // A task's findings are named by their advisory (the id's last part); only the findings
@@ -192,7 +199,7 @@ impl PlanInput {
         PlanInput {
             now: plan.now,
             findings,
-            windows,
+            windows: Vec::new(),
             advisories,
         }
     }
