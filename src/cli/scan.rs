@@ -270,17 +270,20 @@ fn inventory_findings<'a>(
         .findings
         .iter()
         .zip(in_match_order)
-        .map(|(f, p)| (f, p, &ranked.assessments[p.assessment as usize]))
-        .map(|(f, p, risk)| ScanFinding {
-            finding: f,
-            status: p.status,
-            recommended: p.recommended.as_deref().cloned(),
-            cvss: risk.cvss.clone(),
-            decision: risk.decision,
-            score: risk.score,
-            origin: origin_path(inv, p.target as usize, f.component as usize),
-            exception: p.exception().cloned(),
-            vex: p.vex().cloned(),
+        .map(|(f, p)| {
+            let risk = &ranked.assessments[p.assessment as usize];
+            let (env, component) = p.place();
+            ScanFinding {
+                finding: f,
+                status: p.status,
+                recommended: p.recommended.as_deref().cloned(),
+                cvss: risk.cvss.clone(),
+                decision: risk.decision,
+                score: risk.score,
+                origin: origin_path(inv, env, component),
+                exception: p.exception().cloned(),
+                vex: p.vex().cloned(),
+            }
         })
         .collect()
 }

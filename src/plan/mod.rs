@@ -234,6 +234,11 @@ impl PlanFinding {
         &self.matched.target
     }
 
+    /// The indices of its environment and of its component there.
+    pub fn place(&self) -> (usize, usize) {
+        (self.target as usize, self.matched.component as usize)
+    }
+
     /// Its environment's customer, from the inventory it was planned from.
     pub fn customer<'a>(&self, inv: &'a Inventory) -> &'a str {
         inv.environments
@@ -1092,10 +1097,7 @@ fn requests(
     use rayon::prelude::*;
     // The findings of each (environment, component), in match order (already grouped so; sorted
     // here otherwise).
-    let group = |i: &usize| {
-        let f = &findings[*i];
-        (f.target as usize, f.matched.component as usize)
-    };
+    let group = |i: &usize| findings[*i].place();
     let mut clock = crate::timing::Clock::start();
     let mut order: Vec<usize> = (positions.par_iter().map(|&p| p as usize))
         .filter(|&i| findings[i].matched.informational.is_none())
@@ -1167,8 +1169,7 @@ fn requests(
         .map(|&g| {
             let (members, to, _, fixed) = &outcomes[g];
             let to = to.expect("a group with a request has an upgrade");
-            let first = &shared[members[0]];
-            let at = (first.target as usize, first.matched.component as usize);
+            let at = shared[members[0]].place();
             request(
                 inv,
                 (shared, assessments),
@@ -1320,6 +1321,8 @@ fn hold(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::matching::Vuln;
+    use chrono::TimeZone;
 
     /// A fleet's plan holds millions of findings: each is kept to a few words (the environment,
     /// the vulnerability and the upgrade shared, the rest numbers), not a bundle of strings.
@@ -1328,8 +1331,6 @@ mod tests {
         assert!(std::mem::size_of::<matching::Finding>() <= 24);
         assert!(std::mem::size_of::<PlanFinding>() <= 64);
     }
-    use crate::matching::Vuln;
-    use chrono::TimeZone;
 
     fn vuln(package: &str, advisory: &str, version: &str, records: Vec<usize>) -> Arc<Vuln> {
         Arc::new(Vuln {

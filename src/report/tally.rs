@@ -64,8 +64,8 @@ impl Tally {
         tally
     }
 
-    /// Counts `f` (ranked `risk`), whose environment's customer has the place `customer[f.target]` among the
-    /// shown.
+    /// Counts `f` (ranked `risk`), whose environment's customer has the place
+    /// `customer[f.target]` among the shown.
     fn add(&mut self, risk: &Assessment, f: &PlanFinding, customer: &[Option<usize>]) {
         let decision = index(&DECISIONS, risk.decision);
         self.by_decision[decision][index(&STATUSES, f.status)] += 1;

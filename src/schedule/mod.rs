@@ -141,8 +141,9 @@ impl<'de> Deserialize<'de> for FindingIds {
 }
 
 impl FindingIds {
-    /// Ids read back: a ledger holds a fleet's windows, whose tasks name millions of findings
-    /// of a few thousand advisories, each once as its own string until now.
+    /// Ids read back, kept as one `ENVIRONMENT:PACKAGE:` and shared advisory ids where they
+    /// share the prefix: a ledger holds a fleet's windows, whose tasks name millions of
+    /// findings of a few thousand advisories.
     fn read(ids: Vec<ReadId>) -> FindingIds {
         let prefix_of = |id: &str| id.len() - split_id(id).2.len();
         let Some(first) = ids.first().map(|id| &id.0[..prefix_of(&id.0)]) else {
