@@ -10,7 +10,7 @@ use crate::feeds::{Cache, Feeds, Snapshot};
 use crate::inputs::distro::PackageFormat;
 use crate::inventory::vex::{VexStatement, VexStatus};
 use crate::inventory::{Component, Criticality, Environment, Exposure, Inventory, Tier};
-use crate::matching::{self, Finding, Target, TargetComponent, Upgrade};
+use crate::matching::{self, Finding, Target, TargetComponent};
 use crate::risk::{self, Assessment, Context, Decision};
 use crate::schedule::{self, TaskRequest, Unscheduled, Window};
 
@@ -701,6 +701,10 @@ pub struct Ranked {
 
 /// Ranks every finding of `found` (matched from [`targets`] of `inv`), gives it its status and
 /// chooses each component's upgrade among `upgrades`. What `scan` of an inventory reports.
+///
+/// All but the last step work on the matches in match order, where each (environment,
+/// component)'s findings lie together: statuses, upgrades and task requests read them in sequence.
+/// Only then are the findings made, once each, in plan order.
 pub fn rank(
     inv: &Inventory,
     feeds: &Feeds,
@@ -710,16 +714,75 @@ pub fn rank(
     history: &History,
     warnings: &mut Vec<String>,
 ) -> Ranked {
+    use rayon::prelude::*;
     let mut clock = crate::timing::Clock::start();
-    let (mut findings, positions, assessments) =
-        rank_findings(inv, feeds, found, now, history, warnings);
+    let (placed, assessments) = assess_all(inv, feeds, &found, now, history, warnings);
     clock.lap("    assess");
-    let (requests, owners) = requests(inv, upgrades, &mut findings, &positions, &assessments);
+    let verdicts = Verdicts::of(inv, now, &found, &placed);
+    // An expired exception is a warning too, in match order.
+    for (&i, x) in &verdicts.extras {
+        if let Some(x) = x.exception.as_ref().filter(|x| x.expired) {
+            warnings.push(expired_message(x, &found[i as usize].target));
+        }
+    }
+    clock.lap("    statuses");
+    let fixes = requests(inv, upgrades, &found, &placed, &verdicts, &assessments);
     clock.lap("    requests");
+    let order = urgency_order(inv, &found, &placed, &assessments);
+    clock.lap("    order");
+    let outcome = |i: usize| {
+        let g = *fixes.group_of.get(i)?;
+        fixes.upgrades.get(g as usize).copied().flatten()
+    };
+    let findings: Vec<PlanFinding> = (order.par_iter())
+        .map(|&i| {
+            let i = i as usize;
+            let (t, a) = placed[i];
+            PlanFinding {
+                recommended: outcome(i).map(|c| c.version.clone()),
+                status: verdicts.statuses[i],
+                assessment: a,
+                emergency: false,
+                in_window: false,
+                deadline_missed: false,
+                tasked: false,
+                unscheduled_reason: fixes.left[i],
+                placement: None,
+                extra: verdicts.extras.get(&(i as u32)).cloned(),
+                target: t as u32,
+                matched: found[i].clone(),
+            }
+        })
+        .collect();
+    drop((found, placed, verdicts));
+    let mut positions = vec![0u32; order.len()];
+    for (at, &i) in order.iter().enumerate() {
+        positions[i as usize] = at as u32;
+    }
+    drop(order);
+    let owners = (fixes.owners.iter())
+        .map(|members| {
+            (members.iter())
+                .map(|&m| positions[m as usize] as usize)
+                .collect()
+        })
+        .collect();
+    clock.lap("    findings");
+    debug_assert!(findings.windows(2).all(|w| {
+        let (a, b) = (&w[0], &w[1]);
+        let (ra, rb) = (
+            &assessments[a.assessment as usize],
+            &assessments[b.assessment as usize],
+        );
+        let order = (rb.decision.cmp(&ra.decision))
+            .then(rb.score.total_cmp(&ra.score))
+            .then_with(|| a.cmp_id(b));
+        order != std::cmp::Ordering::Greater
+    }));
     Ranked {
         findings,
         positions,
-        requests,
+        requests: fixes.requests,
         owners,
         assessments,
     }
@@ -730,14 +793,16 @@ pub fn rank(
 /// distinct key is assessed once.
 type AssessKey = (u32, Exposure, Criticality, Tier, DateTime<Utc>);
 
-fn rank_findings(
+/// Each finding of `found` with (its environment's index, its assessment's number), and the
+/// distinct assessments; their warnings (each once) join `warnings`.
+fn assess_all(
     inv: &Inventory,
     feeds: &Feeds,
-    found: Vec<Finding>,
+    found: &[Finding],
     now: DateTime<Utc>,
     history: &History,
     warnings: &mut Vec<String>,
-) -> (Vec<PlanFinding>, Vec<u32>, Vec<Arc<Assessment>>) {
+) -> (Vec<(usize, u32)>, Vec<Arc<Assessment>>) {
     use rayon::prelude::*;
     let env_index: HashMap<&str, usize> = (inv.environments.iter().enumerate())
         .map(|(i, e)| (e.id.as_str(), i))
@@ -755,19 +820,11 @@ fn rank_findings(
             }
         })
         .collect();
-    // Which environment, when detected, and which assessment each finding has.
-    let detected: Vec<DateTime<Utc>> = if history.first_seen.is_empty() {
-        vec![now; found.len()]
-    } else {
-        (found.par_iter())
-            .map(|f| {
-                let seen = history.first_seen.get(&f.target, &f.package, &f.advisory);
-                seen.map_or(now, |t| now.min(t))
-            })
-            .collect()
-    };
     let mut clock = crate::timing::Clock::start();
-    let (placed, wanted) = assessment_keys(&found, &detected, &env_index, &contexts);
+    let detected = detected(found, &history.first_seen, now);
+    clock.lap("      detected");
+    let (placed, wanted) = assessment_keys(found, &detected, &env_index, &contexts);
+    drop(detected);
     clock.lap("      keys");
     let assessments: Vec<Arc<Assessment>> = (wanted.par_iter())
         .map(|(f, cx, when)| Arc::new(risk::assess(f, feeds, *cx, &inv.policy, *when)))
@@ -779,57 +836,77 @@ fn rank_findings(
     for a in &assessments {
         warnings.extend(a.warnings.iter().filter(|w| warned.insert(*w)).cloned());
     }
-    // Findings are made in plan order: sorting small keys of the matches, then taking each
-    // match in that order, is cheaper than moving findings (the loads of a gather overlap; those
-    // of a permutation's cycles wait on each other).
-    let order = urgency_order(inv, &found, &placed, &assessments);
-    clock.lap("      order");
-    let findings: Vec<PlanFinding> = (order.par_iter())
-        .map(|&i| {
-            let (t, a) = placed[i as usize];
-            let finding = PlanFinding {
-                recommended: None,
-                status: Status::Open,
-                assessment: a,
-                emergency: false,
-                in_window: false,
-                deadline_missed: false,
-                tasked: false,
-                unscheduled_reason: None,
-                placement: None,
-                extra: None,
-                target: t as u32,
-                matched: found[i as usize].clone(),
-            };
-            plan_finding(inv, now, finding)
-        })
+    (placed, assessments)
+}
+
+/// When each finding of `found` was detected: first seen (`first_seen`), or `now`. Each distinct
+/// vulnerability is looked up once, and each environment once per run of its findings: a
+/// fleet's findings are millions, its vulnerabilities tens of thousands.
+fn detected(found: &[Finding], first_seen: &Sightings, now: DateTime<Utc>) -> Vec<DateTime<Utc>> {
+    use rayon::prelude::*;
+    if first_seen.is_empty() {
+        return vec![now; found.len()];
+    }
+    let vuln_ids: rustc_hash::FxHashMap<usize, Option<u32>> = (first_vulns(found, |f| &f.vuln))
+        .into_iter()
+        .map(|(at, (_, v))| (at, first_seen.vuln_id(&v.package, &v.advisory)))
         .collect();
-    drop((found, placed));
-    let mut positions = vec![0u32; order.len()];
-    for (at, &i) in order.iter().enumerate() {
-        positions[i as usize] = at as u32;
+    let vuln_ids = &vuln_ids;
+    (found.par_chunks(1 << 14))
+        .flat_map_iter(|part| {
+            let mut last: Option<(&matching::TargetId, _)> = None;
+            part.iter().map(move |f| {
+                let env = match last {
+                    Some((id, env)) if Arc::ptr_eq(id, &f.target) => env,
+                    _ => {
+                        let env = first_seen.environment(&f.target);
+                        last = Some((&f.target, env));
+                        env
+                    }
+                };
+                let vuln = vuln_ids[&(Arc::as_ptr(&f.vuln) as usize)];
+                let seen = env.zip(vuln).and_then(|(env, v)| env.first_seen(v));
+                seen.map_or(now, |t| now.min(t))
+            })
+        })
+        .collect()
+}
+
+/// Each match's status and why it is in no task, and what few matches have of their own (an
+/// exception, a VEX statement, notes), in match order.
+struct Verdicts {
+    /// By match.
+    statuses: Vec<Status>,
+    /// By match, for the few that have one.
+    extras: std::collections::BTreeMap<u32, Box<Extra>>,
+}
+
+impl Verdicts {
+    fn of(inv: &Inventory, now: DateTime<Utc>, found: &[Finding], placed: &[(usize, u32)]) -> Self {
+        use rayon::prelude::*;
+        let judged: Vec<(Status, Option<Box<Extra>>)> = (found.par_iter().zip(placed))
+            .map(|(f, &(t, _))| {
+                let env = &inv.environments[t];
+                let mut extra = None;
+                let vex = vex_statement(inv, f, env);
+                let status = status(inv, env, vex, now, f, &mut extra);
+                if let Some(v) = vex {
+                    extra.get_or_insert_with(Box::default).vex = Some(v.clone());
+                }
+                (status, extra)
+            })
+            .collect();
+        let mut extras = std::collections::BTreeMap::new();
+        let statuses = (judged.into_iter().enumerate())
+            .map(|(i, (status, extra))| {
+                if let Some(x) = extra {
+                    extras.insert(i as u32, x);
+                }
+                status
+            })
+            .collect();
+        Verdicts { statuses, extras }
     }
-    drop(order);
-    clock.lap("      findings");
-    debug_assert!(findings.windows(2).all(|w| {
-        let (a, b) = (&w[0], &w[1]);
-        let (ra, rb) = (
-            &assessments[a.assessment as usize],
-            &assessments[b.assessment as usize],
-        );
-        let order = (rb.decision.cmp(&ra.decision))
-            .then(rb.score.total_cmp(&ra.score))
-            .then_with(|| a.cmp_id(b));
-        order != std::cmp::Ordering::Greater
-    }));
-    // An expired exception is a warning too, in match order.
-    for &p in &positions {
-        let f = &findings[p as usize];
-        if let Some(x) = f.exception().filter(|x| x.expired) {
-            warnings.push(expired_message(x, f.environment()));
-        }
-    }
-    (findings, positions, assessments)
 }
 
 /// A finding to assess, with its context and detection time: the first of its [`AssessKey`].
@@ -950,17 +1027,6 @@ fn assessment_keys_in<'f>(
     (placed, wanted)
 }
 
-/// Gives finding `f` its status (VEX, exception); an expired exception is also a warning.
-fn plan_finding(inv: &Inventory, now: DateTime<Utc>, mut f: PlanFinding) -> PlanFinding {
-    let env = &inv.environments[f.target as usize];
-    let vex = vex_statement(inv, &f.matched, env);
-    f.status = status(inv, env, vex, now, &mut f);
-    if let Some(v) = vex {
-        f.extra_mut().vex = Some(v.clone());
-    }
-    f
-}
-
 fn names_advisory(f: &Finding, id: &str) -> bool {
     *f.advisory == *id || f.aliases.iter().any(|a| a == id)
 }
@@ -990,25 +1056,32 @@ fn status(
     env: &Environment,
     vex: Option<&VexStatement>,
     now: DateTime<Utc>,
-    f: &mut PlanFinding,
+    f: &Finding,
+    extra: &mut Option<Box<Extra>>,
 ) -> Status {
-    if f.matched.informational.is_some() {
+    if f.informational.is_some() {
         return Status::Informational;
     }
     if let Some(s) = vex {
-        f.note(vex_reason(s));
+        note(extra, vex_reason(s));
         match s.status {
             VexStatus::NotAffected => return Status::NotAffected,
             VexStatus::Fixed => return Status::Fixed,
             _ => {}
         }
     }
-    exception_status(inv, &env.id, now, f)
+    exception_status(inv, &env.id, now, f, extra)
 }
 
 /// `excepted` while an exception naming the finding is in force; an expired one returns the
 /// finding to the plan with a warning.
-fn exception_status(inv: &Inventory, env: &str, now: DateTime<Utc>, f: &mut PlanFinding) -> Status {
+fn exception_status(
+    inv: &Inventory,
+    env: &str,
+    now: DateTime<Utc>,
+    f: &Finding,
+    extra: &mut Option<Box<Extra>>,
+) -> Status {
     if inv.overrides.exceptions.is_empty() {
         return Status::Open;
     }
@@ -1017,7 +1090,7 @@ fn exception_status(inv: &Inventory, env: &str, now: DateTime<Utc>, f: &mut Plan
         inv.overrides
             .exceptions
             .iter()
-            .filter(|x| names_advisory(&f.matched, &x.advisory) && x.environments.covers(env))
+            .filter(|x| names_advisory(f, &x.advisory) && x.environments.covers(env))
     };
     // One in force wins over expired ones.
     let Some(x) = naming()
@@ -1037,13 +1110,20 @@ fn exception_status(inv: &Inventory, env: &str, now: DateTime<Utc>, f: &mut Plan
     };
     if !expired {
         let why = format!("excepted until {} by {}: {}", x.until, x.owner, x.reason);
-        f.note(why);
-        f.extra_mut().exception = Some(note);
+        let extra = extra.get_or_insert_with(Box::default);
+        extra.notes.push(why);
+        extra.exception = Some(note);
         return Status::Excepted;
     }
-    f.note(expired_message(&note, env));
-    f.extra_mut().exception = Some(note);
+    let extra = extra.get_or_insert_with(Box::default);
+    extra.notes.push(expired_message(&note, env));
+    extra.exception = Some(note);
     Status::Open
+}
+
+/// Notes a reason of a finding alone in its `extra`.
+fn note(extra: &mut Option<Box<Extra>>, reason: String) {
+    extra.get_or_insert_with(Box::default).notes.push(reason);
 }
 
 /// The warning (and reason) of an exception that has expired.
@@ -1083,133 +1163,121 @@ fn vex_reason(s: &VexStatement) -> String {
     )
 }
 
-/// One task request per (environment, component) with open findings and a fix; `owners[i]` are
-/// the indices of the findings request `i` fixes. The upgrade is chosen per component (see
-/// [`Upgrade::choose`]): findings without a fix, or fixed only on another branch than the
-/// upgrade, stay open with their reason and never hold the others back.
-fn requests(
+/// What [`requests`] gives, for matches in match order.
+struct Fixes<'u> {
+    /// By match: its group (its environment and component's findings), `u32::MAX` for an
+    /// informational one (in no group).
+    group_of: Vec<u32>,
+    /// By group: the upgrade chosen for it, if any.
+    upgrades: Vec<Option<&'u matching::Candidate>>,
+    /// By match: why an open finding stays open after its component's upgrade.
+    left: Vec<Option<Unscheduled>>,
+    /// One task request per group its upgrade fixes something in, with the matches it fixes.
+    requests: Vec<TaskRequest>,
+    owners: Vec<Vec<u32>>,
+}
+
+/// One task request per (environment, component) with open findings and a fix, with the matches
+/// it fixes. The upgrade is chosen per component (see [`matching::Upgrade::choose`]): findings
+/// without a fix, or fixed only on another branch than the upgrade, stay open with their reason
+/// and never hold the others back.
+fn requests<'u>(
     inv: &Inventory,
-    upgrades: &matching::Upgrades,
-    findings: &mut [PlanFinding],
-    positions: &[u32],
+    upgrades: &'u matching::Upgrades,
+    found: &[Finding],
+    placed: &[(usize, u32)],
+    verdicts: &Verdicts,
     assessments: &[Arc<Assessment>],
-) -> (Vec<TaskRequest>, Vec<Vec<usize>>) {
+) -> Fixes<'u> {
     use rayon::prelude::*;
+    let place = |i: &u32| (placed[*i as usize].0, found[*i as usize].component);
     // The findings of each (environment, component), in match order (already grouped so; sorted
     // here otherwise).
-    let group = |i: &usize| findings[*i].place();
-    let mut clock = crate::timing::Clock::start();
-    let mut order: Vec<usize> = (positions.par_iter().map(|&p| p as usize))
-        .filter(|&i| findings[i].matched.informational.is_none())
-        .collect();
-    let sorted = (order.par_windows(2)).all(|w| group(&w[0]) <= group(&w[1]));
-    if !sorted {
-        order.par_sort_by_key(group);
-    }
-    let groups: Vec<&[usize]> = order.chunk_by(|a, b| group(a) == group(b)).collect();
-    clock.lap("      groups");
-    let shared: &[PlanFinding] = findings;
-    // Per group: the upgrade, the open findings it leaves (and why), the ones it fixes.
-    type Left = Vec<(usize, Unscheduled)>;
-    type Outcome<'a> = (
-        &'a [usize],
-        Option<&'a matching::Candidate>,
-        Left,
-        Vec<usize>,
-    );
-    let mut outcomes: Vec<Outcome> = groups
+    let mut order: Vec<u32> = (0..found.len() as u32)
         .into_par_iter()
+        .filter(|&i| found[i as usize].informational.is_none())
+        .collect();
+    let sorted = (order.par_windows(2)).all(|w| place(&w[0]) <= place(&w[1]));
+    if !sorted {
+        order.par_sort_by_key(place);
+    }
+    let groups: Vec<&[u32]> = order.chunk_by(|a, b| place(a) == place(b)).collect();
+    let open = |m: u32| verdicts.statuses[m as usize] == Status::Open;
+    // Per group: the upgrade, the open findings it leaves (and why), the ones it fixes.
+    type Left = Vec<(u32, Unscheduled)>;
+    let outcomes: Vec<(Option<&matching::Candidate>, Left, Vec<u32>)> = (groups.par_iter())
         .map(|members| {
-            let (t, c) = group(&members[0]);
-            let upgrade = upgrades.get(&(t, c)).map(|u| &**u);
-            let to = upgrade_to(upgrade, shared, assessments, members);
+            let (t, c) = place(&members[0]);
+            let upgrade = upgrades.get(&(t, c as usize)).map(|u| &**u);
+            let fixable: Vec<(&str, _)> = (members.iter().copied())
+                .filter(|&m| open(m) && found[m as usize].fixed.is_some())
+                .map(|m| {
+                    let risk = &assessments[placed[m as usize].1 as usize];
+                    (&*found[m as usize].advisory, risk.urgency())
+                })
+                .collect();
+            let to = upgrade.and_then(|u| u.choose(&fixable));
             let mut fixed = Vec::new();
             let mut left = Vec::new();
-            for &m in members {
-                let f = &shared[m];
-                if f.status != Status::Open {
-                    continue;
-                }
-                match fix_outcome(f, to) {
+            for &m in members.iter().filter(|&&m| open(m)) {
+                match fix_outcome(&found[m as usize], to) {
                     None => fixed.push(m),
                     Some(reason) => left.push((m, reason)),
                 }
             }
-            (members, to, left, fixed)
+            (to, left, fixed)
         })
         .collect();
-    clock.lap("      upgrades");
-    // Each finding takes its group's outcome on the pool: millions of findings, scattered in
-    // plan order, are written once each where they lie.
-    let mut group_of = vec![u32::MAX; findings.len()];
-    for (g, (members, ..)) in outcomes.iter().enumerate() {
+    let mut fixes = Fixes {
+        group_of: vec![u32::MAX; found.len()],
+        upgrades: Vec::with_capacity(groups.len()),
+        left: vec![None; found.len()],
+        requests: Vec::new(),
+        owners: Vec::new(),
+    };
+    for (g, (members, (to, left, _))) in groups.iter().zip(&outcomes).enumerate() {
         for &m in *members {
-            group_of[m] = g as u32;
+            fixes.group_of[m as usize] = g as u32;
         }
+        for &(m, reason) in left {
+            fixes.left[m as usize] = Some(reason);
+        }
+        fixes.upgrades.push(*to);
     }
-    (findings.par_iter_mut().zip(&group_of).enumerate()).for_each(|(i, (f, &g))| {
-        let Some((_, to, left, _)) = outcomes.get(g as usize) else {
-            return;
-        };
-        f.recommended = to.map(|c| c.version.clone());
-        if let Some(&(_, reason)) = left.iter().find(|(m, _)| *m == i) {
-            f.unscheduled_reason = Some(reason);
-        }
-    });
-    drop(group_of);
-    clock.lap("      findings' outcomes");
     // A request for each group its upgrade fixes something in, made straight into place (a
     // fleet's are hundreds of thousands of a few hundred bytes each).
     let made: Vec<usize> = (outcomes.iter().enumerate())
-        .filter(|(_, (_, to, _, fixed))| to.is_some() && !fixed.is_empty())
+        .filter(|(_, (to, _, fixed))| to.is_some() && !fixed.is_empty())
         .map(|(g, _)| g)
         .collect();
-    let shared: &[PlanFinding] = findings;
-    let requests: Vec<TaskRequest> = (made.par_iter())
+    fixes.requests = (made.par_iter())
         .map(|&g| {
-            let (members, to, _, fixed) = &outcomes[g];
+            let (to, _, fixed) = &outcomes[g];
             let to = to.expect("a group with a request has an upgrade");
-            let at = shared[members[0]].place();
+            let at = place(&groups[g][0]);
+            let at = (at.0, at.1 as usize);
             request(
                 inv,
-                (shared, assessments),
+                (found, placed, assessments),
                 fixed,
                 at,
                 to.version.to_string(),
             )
         })
         .collect();
-    let owners = (made.iter())
-        .map(|&g| std::mem::take(&mut outcomes[g].3))
+    drop(groups);
+    let mut outcomes = outcomes;
+    fixes.owners = (made.iter())
+        .map(|&g| std::mem::take(&mut outcomes[g].2))
         .collect();
-    clock.lap("      task requests");
-    (requests, owners)
-}
-
-/// The component's upgrade for its findings `members`: the most urgent open ones first.
-fn upgrade_to<'a>(
-    upgrade: Option<&'a Upgrade>,
-    findings: &[PlanFinding],
-    assessments: &[Arc<Assessment>],
-    members: &[usize],
-) -> Option<&'a matching::Candidate> {
-    let fixable: Vec<(&str, _)> = members
-        .iter()
-        .map(|&m| &findings[m])
-        .filter(|f| f.status == Status::Open && f.matched.fixed.is_some())
-        .map(|f| {
-            let risk = &assessments[f.assessment as usize];
-            (&*f.matched.advisory, risk.urgency())
-        })
-        .collect();
-    upgrade?.choose(&fixable)
+    fixes
 }
 
 /// Whether the upgrade to `to` fixes open finding `f`: `None` when it does, else why not (the
 /// words are [`PlanFinding::unfixed_why`]'s).
-fn fix_outcome(f: &PlanFinding, to: Option<&matching::Candidate>) -> Option<Unscheduled> {
-    match (&f.matched.fixed, to) {
-        (_, Some(c)) if c.fixes.contains(&*f.matched.advisory) => None,
+fn fix_outcome(f: &Finding, to: Option<&matching::Candidate>) -> Option<Unscheduled> {
+    match (&f.fixed, to) {
+        (_, Some(c)) if c.fixes.contains(&*f.advisory) => None,
         (Some(_), Some(_)) => Some(Unscheduled::FixOnOtherBranch),
         _ => Some(Unscheduled::NoFix),
     }
@@ -1219,15 +1287,15 @@ fn fix_outcome(f: &PlanFinding, to: Option<&matching::Candidate>) -> Option<Unsc
 /// `findings`, ranked by `assessments`).
 fn request(
     inv: &Inventory,
-    (findings, assessments): (&[PlanFinding], &[Arc<Assessment>]),
-    members: &[usize],
+    (found, placed, assessments): (&[Finding], &[(usize, u32)], &[Arc<Assessment>]),
+    members: &[u32],
     (t, c): (usize, usize),
     to: String,
 ) -> TaskRequest {
     let env = &inv.environments[t];
     let comp = &env.components[c];
     let env_id = &env.id;
-    let risk = |m: &usize| &*assessments[findings[*m].assessment as usize];
+    let risk = |m: &u32| &*assessments[placed[*m as usize].1 as usize];
     let decision = members
         .iter()
         .map(|m| risk(m).decision)
@@ -1238,7 +1306,7 @@ fn request(
     let names = |advisory: &str| {
         members
             .iter()
-            .any(|&m| names_advisory(&findings[m].matched, advisory))
+            .any(|&m| names_advisory(&found[m as usize], advisory))
     };
     let forced = inv
         .overrides
@@ -1262,7 +1330,7 @@ fn request(
             env_id,
             &comp.name,
             (members.iter())
-                .map(|&m| findings[m].matched.advisory.clone())
+                .map(|&m| found[m as usize].advisory.clone())
                 .collect(),
         ),
         decision,
