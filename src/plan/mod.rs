@@ -1283,11 +1283,15 @@ fn fix_outcome(f: &Finding, to: Option<&matching::Candidate>) -> Option<Unschedu
     }
 }
 
+/// The matches in match order, each with (its environment's index, its assessment's number),
+/// and the assessments.
+type Matched<'a> = (&'a [Finding], &'a [(usize, u32)], &'a [Arc<Assessment>]);
+
 /// The task request upgrading component `c` of environment `t` to `to`, fixing `members` (of
-/// `findings`, ranked by `assessments`).
+/// the matches `found`).
 fn request(
     inv: &Inventory,
-    (found, placed, assessments): (&[Finding], &[(usize, u32)], &[Arc<Assessment>]),
+    (found, placed, assessments): Matched,
     members: &[u32],
     (t, c): (usize, usize),
     to: String,
