@@ -187,6 +187,7 @@ fn load(
     clock.lap("inventory");
     let refreshed = super::feeds::refresh(cli, &inv, &args.fresh);
     let targets = crate::plan::targets(&inv);
+    clock.lap("targets");
     let cache = super::feeds::cache(cli);
     let feeds = crate::plan::load_feeds(&inv, Some(&targets), &cache, cli.now())?;
     super::feeds::require_fresh(&feeds, &args.fresh)?;
@@ -215,14 +216,15 @@ fn read_early(cli: &Cli, dry_run: bool) -> Option<(Ledger, LedgerRead)> {
     };
     let ledger = ledger.ok()??;
     ledger.begin_read().ok()?;
-    let read = read_from(&ledger).ok()?;
+    let read = read_from(&ledger, cli.now()).ok()?;
     Some((ledger, read))
 }
 
-/// The ledger's fingerprint, open windows and first sightings.
-fn read_from(ledger: &Ledger) -> Result<LedgerRead> {
+/// The ledger's fingerprint, open windows (for a run at `now`: see
+/// [`Ledger::open_windows_for_run`]) and first sightings.
+fn read_from(ledger: &Ledger, now: chrono::DateTime<chrono::Utc>) -> Result<LedgerRead> {
     let fingerprint = ledger.fingerprint()?;
-    let open = ledger.open_windows()?;
+    let open = ledger.open_windows_for_run(now)?;
     let first_seen = ledger.sightings()?;
     Ok((open, first_seen, fingerprint))
 }
@@ -254,10 +256,10 @@ fn read_ledger(
         }
         .into());
     }
-    let now = ledger.fingerprint()?;
+    let fingerprint = ledger.fingerprint()?;
     let (open, first_seen, _) = match early {
-        Some(read) if read.2 == now => read,
-        _ => read_from(&ledger)?,
+        Some(read) if read.2 == fingerprint => read,
+        _ => read_from(&ledger, cli.now())?,
     };
     Ok((ledger, open, first_seen))
 }
@@ -297,12 +299,12 @@ impl Run<'_> {
     /// then, unless this is a dry run, records the run (see [`Run::record_and_report`]).
     fn issue_and_record(
         &self,
-        open: Vec<LedgerWindow>,
+        mut open: Vec<LedgerWindow>,
         tail: std::sync::mpsc::Sender<Issued>,
         clock: &mut crate::timing::Clock,
     ) -> Result<Issued> {
         let (inv, plan) = (self.inv, self.plan);
-        let changes = issue::changes(self.ledger, &open, inv, plan)?;
+        let changes = issue::changes(self.ledger, &mut open, inv, plan)?;
         drop(open);
         clock.lap("ledger diff");
         let mut warnings = plan.warnings.clone();

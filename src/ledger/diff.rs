@@ -70,6 +70,22 @@ pub struct LedgerWindow {
     pub window: Window,
     /// What the customer was told, as compared by [`facts`].
     pub facts: String,
+    /// Read for a plan run before the window started ([`Ledger::open_windows_for_run`]): its
+    /// snapshot, still compressed, whose tasks `window` lacks until [`LedgerWindow::read_tasks`].
+    /// A fleet's open windows hold millions of finding ids, which a re-plan seldom needs.
+    ///
+    /// [`Ledger::open_windows_for_run`]: super::Ledger::open_windows_for_run
+    pub(crate) pending: Option<super::store::Pending>,
+}
+
+impl LedgerWindow {
+    /// Gives `window` its tasks, if they were left in the snapshot.
+    pub(crate) fn read_tasks(&mut self) -> rusqlite::Result<()> {
+        if let Some(pending) = self.pending.take() {
+            self.window.tasks = pending.tasks()?;
+        }
+        Ok(())
+    }
 }
 
 /// A notice to issue.
@@ -149,6 +165,27 @@ pub fn diff(open: &[LedgerWindow], plan: &[Window], cx: &mut Context) -> Changes
         announce(&plan[p], cx, &mut out);
     }
     out
+}
+
+/// The indices of the `open` windows whose tasks [`diff`] may read: those that have started,
+/// and those that no window of `plan` is the same occurrence of (they may be paired by their
+/// upgrades, or cancelled). The others are paired by id and their tasks are not compared.
+pub fn reads_tasks(open: &[LedgerWindow], plan: &[Window], now: DateTime<Utc>) -> Vec<usize> {
+    let by_id: HashMap<(&str, WindowKind), usize> = (plan.iter().enumerate())
+        .rev()
+        .map(|(p, w)| ((w.id.as_str(), w.kind), p))
+        .collect();
+    let mut taken: HashSet<usize> = HashSet::new();
+    (open.iter().enumerate())
+        .filter(|(_, l)| {
+            if l.state == WindowState::InProgress || l.window.start <= now {
+                return true;
+            }
+            let same = by_id.get(&(l.window.id.as_str(), l.window.kind));
+            !same.is_some_and(|p| taken.insert(*p))
+        })
+        .map(|(i, _)| i)
+        .collect()
 }
 
 /// Pairs each live ledger window with the new window that is the same, if any; returns the
@@ -411,4 +448,80 @@ pub fn facts(w: &Window, cx: &Context) -> String {
         "changes": changes,
     })
     .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(day: u32) -> DateTime<Utc> {
+        format!("2026-11-{day:02}T02:00:00Z").parse().unwrap()
+    }
+
+    fn window(id: &str, kind: WindowKind, day: u32) -> Window {
+        Window {
+            id: id.to_string(),
+            customer: "c".to_string(),
+            kind,
+            window: None,
+            start: at(day),
+            end: at(day) + chrono::Duration::hours(2),
+            timezone: "UTC".to_string(),
+            environments: vec!["e".to_string()],
+            tasks: std::sync::Arc::from([]),
+            reasons: Vec::new(),
+            reminders: Vec::new(),
+        }
+    }
+
+    fn ledger(id: &str, kind: WindowKind, day: u32, state: WindowState) -> LedgerWindow {
+        LedgerWindow {
+            key: id.to_string(),
+            uid: format!("{id}@example"),
+            sequence: 0,
+            state,
+            window: window(id, kind, day),
+            facts: String::new(),
+            pending: None,
+        }
+    }
+
+    /// The windows whose tasks a comparison reads are those it cannot pair by occurrence id:
+    /// started ones, ones the plan no longer has (or has as the other kind), and the second of
+    /// two with one id. Those paired by id are compared without their tasks.
+    #[test]
+    fn tasks_are_read_only_for_windows_not_paired_by_id() {
+        use WindowKind::{Emergency, Planned};
+        use WindowState::{InProgress, Planned as Announced};
+        let open = [
+            ledger("a", Planned, 10, Announced),
+            ledger("b", Planned, 11, Announced),
+            ledger("started", Planned, 1, Announced),
+            ledger("working", Planned, 12, InProgress),
+            ledger("a", Planned, 10, Announced),
+            ledger("e", Planned, 13, Announced),
+            ledger("gone", Planned, 14, Announced),
+        ];
+        let plan = [
+            window("b", Planned, 18),
+            window("a", Planned, 10),
+            window("e", Emergency, 13),
+            window("new", Planned, 20),
+        ];
+        let now = at(5);
+        assert_eq!(reads_tasks(&open, &plan, now), vec![2, 3, 4, 5, 6]);
+        // Every window the comparison pairs by id is one of those left unread.
+        let mut cx = Context {
+            now,
+            domain: "example",
+            detailed: HashSet::new(),
+            taken: HashSet::new(),
+        };
+        let changes = diff(&open, &plan, &mut cx);
+        let cancelled: Vec<&str> = (changes.notices.iter())
+            .filter(|n| n.kind == NoticeKind::Cancelled)
+            .map(|n| n.key.as_str())
+            .collect();
+        assert_eq!(cancelled, ["a", "e", "gone"]);
+    }
 }

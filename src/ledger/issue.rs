@@ -82,13 +82,24 @@ pub fn history_with(
     h
 }
 
-/// What `plan` issues, compared with what the ledger announced: its `open` windows.
+/// What `plan` issues, compared with what the ledger announced: its `open` windows (those read
+/// without their tasks are given them first where the comparison reads them).
 pub fn changes(
     ledger: &Ledger,
-    open: &[LedgerWindow],
+    open: &mut [LedgerWindow],
     inv: &Inventory,
     plan: &Plan,
 ) -> Result<Changes> {
+    use rayon::prelude::*;
+    let reads = diff::reads_tasks(open, &plan.windows, plan.now);
+    let mut reads = reads.into_iter().peekable();
+    let needed: Vec<&mut LedgerWindow> = (open.iter_mut().enumerate())
+        .filter(|(i, _)| reads.next_if_eq(i).is_some())
+        .map(|(_, l)| l)
+        .collect();
+    (needed.into_par_iter())
+        .try_for_each(|l| l.read_tasks())
+        .map_err(|e| ledger.err(e))?;
     let detailed = inv
         .customers
         .iter()

@@ -54,6 +54,16 @@ impl Ledger {
         self.windows("WHERE w.state IN ('planned', 'in_progress')")
     }
 
+    /// [`Ledger::open_windows`] for a plan run at `now`: a window that has not started is read
+    /// without its tasks, which stay in its snapshot ([`LedgerWindow::pending`]) until read.
+    pub fn open_windows_for_run(&self, now: DateTime<Utc>) -> Result<Vec<LedgerWindow>> {
+        self.windows_read(
+            "WHERE w.state IN ('planned', 'in_progress')",
+            &[],
+            Some(now),
+        )
+    }
+
     /// The windows that `filter` (a WHERE clause on `windows w`, or nothing) selects, by start
     /// then key. A fleet's snapshots run to tens of MB of JSON: they are read on every core,
     /// and sorted here rather than by SQLite, which would sort them along.
@@ -68,6 +78,17 @@ impl Ledger {
         &self,
         filter: &str,
         written: &[WindowWrite],
+    ) -> Result<Vec<LedgerWindow>> {
+        self.windows_read(filter, written, None)
+    }
+
+    /// [`Ledger::windows_written`]; with `before`, a planned window that starts after it is
+    /// read without its tasks (see [`Ledger::open_windows_for_run`]).
+    fn windows_read(
+        &self,
+        filter: &str,
+        written: &[WindowWrite],
+        before: Option<DateTime<Utc>>,
     ) -> Result<Vec<LedgerWindow>> {
         use rayon::prelude::*;
         let written: rustc_hash::FxHashMap<&str, &WindowWrite> =
@@ -89,9 +110,12 @@ impl Ledger {
         raw.sort_unstable_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
         (raw.into_par_iter())
             .map_init(Inflater::default, |z, (_, _, w)| {
-                match written.get(w.key.as_str()) {
-                    Some(run) => w.parse_with(run.window.clone()),
-                    None => w.parse_in(z),
+                match (written.get(w.key.as_str()), before) {
+                    (Some(run), _) => w.parse_with(run.window.clone()),
+                    (None, Some(now)) if w.state == WindowState::Planned.as_str() => {
+                        w.parse_lazily(z, now)
+                    }
+                    (None, _) => w.parse_in(z),
                 }
             })
             .collect::<rusqlite::Result<_>>()
@@ -307,6 +331,7 @@ pub(super) fn compress_snapshots(conn: &rusqlite::Connection) -> rusqlite::Resul
 
 /// A snapshot column as read: compressed JSON, or (a row imported from an export) the JSON
 /// itself. Inflated when parsed, on the pool.
+#[derive(Debug, Clone)]
 enum Snapshot {
     Deflated(Vec<u8>),
     Text(String),
@@ -375,6 +400,39 @@ impl RawWindow {
         self.parse_with(window)
     }
 
+    /// [`RawWindow::parse_in`], but a window that starts after `now` without its tasks: they
+    /// stay in its snapshot ([`LedgerWindow::pending`]).
+    fn parse_lazily(
+        mut self,
+        z: &mut Inflater,
+        now: DateTime<Utc>,
+    ) -> rusqlite::Result<LedgerWindow> {
+        let snapshot = std::mem::replace(&mut self.snapshot, Snapshot::Text(String::new()));
+        let kept = snapshot.clone();
+        let text = snapshot.text(z)?;
+        let head: Head = serde_json::from_str(&text).map_err(|e| bad(Box::new(e)))?;
+        if head.start <= now {
+            self.snapshot = kept;
+            return self.parse_in(z);
+        }
+        let window = crate::schedule::Window {
+            id: head.id,
+            customer: head.customer,
+            kind: head.kind,
+            window: head.window,
+            start: head.start,
+            end: head.end,
+            timezone: head.timezone,
+            environments: head.environments,
+            tasks: std::sync::Arc::from([]),
+            reasons: head.reasons,
+            reminders: head.reminders,
+        };
+        let mut read = self.parse_with(window)?;
+        read.pending = Some(Pending(kept));
+        Ok(read)
+    }
+
     /// The row with `window`, the window its snapshot holds.
     fn parse_with(self, window: crate::schedule::Window) -> rusqlite::Result<LedgerWindow> {
         let state = WindowState::parse(&self.state)
@@ -386,6 +444,39 @@ impl RawWindow {
             state,
             window,
             facts: self.facts,
+            pending: None,
         })
+    }
+}
+
+/// A window as its snapshot holds it, but its tasks (skipped, not parsed).
+#[derive(serde::Deserialize)]
+struct Head {
+    id: String,
+    customer: String,
+    kind: crate::schedule::WindowKind,
+    window: Option<String>,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    timezone: String,
+    environments: Vec<String>,
+    reasons: Vec<String>,
+    reminders: Vec<crate::schedule::Reminder>,
+}
+
+/// The snapshot of a window read without its tasks ([`LedgerWindow::pending`]).
+#[derive(Debug, Clone)]
+pub struct Pending(Snapshot);
+
+impl Pending {
+    /// The window's tasks, parsed from its snapshot.
+    pub(super) fn tasks(self) -> rusqlite::Result<std::sync::Arc<[crate::schedule::Task]>> {
+        #[derive(serde::Deserialize)]
+        struct Tasks {
+            tasks: std::sync::Arc<[crate::schedule::Task]>,
+        }
+        let text = self.0.text(&mut Inflater::default())?;
+        let read: Tasks = serde_json::from_str(&text).map_err(|e| bad(Box::new(e)))?;
+        Ok(read.tasks)
     }
 }

@@ -622,7 +622,7 @@ fn unfixed_placements(findings: &mut [PlanFinding], placements: &mut Vec<Arc<[St
 fn urgency_order(
     inv: &Inventory,
     found: &[Finding],
-    placed: &[(usize, u32)],
+    placed: &[(u32, u32)],
     assessments: &[Arc<Assessment>],
 ) -> Vec<u32> {
     use rayon::prelude::*;
@@ -677,7 +677,7 @@ fn urgency_order(
         .zip(placed)
         .enumerate()
         .map(|(i, (f, &(t, a)))| {
-            let env = env_rank.get(t).copied().unwrap_or(u32::MAX);
+            let env = env_rank.get(t as usize).copied().unwrap_or(u32::MAX);
             let vuln = vuln_rank[&(Arc::as_ptr(&f.vuln) as usize)];
             let urgency = urgency_rank[a as usize];
             (urgency as u128) << 96 | (env as u128) << 64 | (vuln as u128) << 32 | i as u128
@@ -749,7 +749,7 @@ pub fn rank(
                 unscheduled_reason: fixes.left[i],
                 placement: None,
                 extra: verdicts.extras.get(&(i as u32)).cloned(),
-                target: t as u32,
+                target: t,
                 matched: found[i].clone(),
             }
         })
@@ -802,7 +802,7 @@ fn assess_all(
     now: DateTime<Utc>,
     history: &History,
     warnings: &mut Vec<String>,
-) -> (Vec<(usize, u32)>, Vec<Arc<Assessment>>) {
+) -> (Vec<(u32, u32)>, Vec<Arc<Assessment>>) {
     use rayon::prelude::*;
     let env_index: HashMap<&str, usize> = (inv.environments.iter().enumerate())
         .map(|(i, e)| (e.id.as_str(), i))
@@ -882,11 +882,11 @@ struct Verdicts {
 }
 
 impl Verdicts {
-    fn of(inv: &Inventory, now: DateTime<Utc>, found: &[Finding], placed: &[(usize, u32)]) -> Self {
+    fn of(inv: &Inventory, now: DateTime<Utc>, found: &[Finding], placed: &[(u32, u32)]) -> Self {
         use rayon::prelude::*;
         let judged: Vec<(Status, Option<Box<Extra>>)> = (found.par_iter().zip(placed))
             .map(|(f, &(t, _))| {
-                let env = &inv.environments[t];
+                let env = &inv.environments[t as usize];
                 let mut extra = None;
                 let vex = vex_statement(inv, f, env);
                 let status = status(inv, env, vex, now, f, &mut extra);
@@ -921,7 +921,7 @@ fn assessment_keys<'f>(
     detected: &[DateTime<Utc>],
     env_index: &HashMap<&str, usize>,
     contexts: &[Context],
-) -> (Vec<(usize, u32)>, Vec<Wanted<'f>>) {
+) -> (Vec<(u32, u32)>, Vec<Wanted<'f>>) {
     assessment_keys_in(found, detected, env_index, contexts, 1 << 16)
 }
 
@@ -932,7 +932,7 @@ fn assessment_keys_in<'f>(
     env_index: &HashMap<&str, usize>,
     contexts: &[Context],
     part: usize,
-) -> (Vec<(usize, u32)>, Vec<Wanted<'f>>) {
+) -> (Vec<(u32, u32)>, Vec<Wanted<'f>>) {
     use rayon::prelude::*;
     use rustc_hash::FxHashMap;
     type Records<'f> = (&'f [usize], Option<&'f str>);
@@ -942,7 +942,7 @@ fn assessment_keys_in<'f>(
     struct Part<'f> {
         records: Vec<Records<'f>>,
         keys: Vec<(AssessKey, usize)>,
-        placed: Vec<(usize, u32)>,
+        placed: Vec<(u32, u32)>,
     }
     let parts: Vec<Part> = (found.par_chunks(part).zip(detected.par_chunks(part)))
         .enumerate()
@@ -984,7 +984,7 @@ fn assessment_keys_in<'f>(
                     own.keys.push((key, n * part + i));
                     next
                 });
-                own.placed.push((t, k));
+                own.placed.push((t as u32, k));
             }
             own
         })
@@ -1185,7 +1185,7 @@ fn requests<'u>(
     inv: &Inventory,
     upgrades: &'u matching::Upgrades,
     found: &[Finding],
-    placed: &[(usize, u32)],
+    placed: &[(u32, u32)],
     verdicts: &Verdicts,
     assessments: &[Arc<Assessment>],
 ) -> Fixes<'u> {
@@ -1208,7 +1208,7 @@ fn requests<'u>(
     let outcomes: Vec<(Option<&matching::Candidate>, Left, Vec<u32>)> = (groups.par_iter())
         .map(|members| {
             let (t, c) = place(&members[0]);
-            let upgrade = upgrades.get(&(t, c as usize)).map(|u| &**u);
+            let upgrade = upgrades.get(&(t as usize, c as usize)).map(|u| &**u);
             let fixable: Vec<(&str, _)> = (members.iter().copied())
                 .filter(|&m| open(m) && found[m as usize].fixed.is_some())
                 .map(|m| {
@@ -1255,7 +1255,7 @@ fn requests<'u>(
             let (to, _, fixed) = &outcomes[g];
             let to = to.expect("a group with a request has an upgrade");
             let at = place(&groups[g][0]);
-            let at = (at.0, at.1 as usize);
+            let at = (at.0 as usize, at.1 as usize);
             request(
                 inv,
                 (found, placed, assessments),
@@ -1285,7 +1285,7 @@ fn fix_outcome(f: &Finding, to: Option<&matching::Candidate>) -> Option<Unschedu
 
 /// The matches in match order, each with (its environment's index, its assessment's number),
 /// and the assessments.
-type Matched<'a> = (&'a [Finding], &'a [(usize, u32)], &'a [Arc<Assessment>]);
+type Matched<'a> = (&'a [Finding], &'a [(u32, u32)], &'a [Arc<Assessment>]);
 
 /// The task request upgrading component `c` of environment `t` to `to`, fixing `members` (of
 /// the matches `found`).
@@ -1473,7 +1473,7 @@ mod tests {
                     numbers.len() as u32 - 1
                 }
             };
-            expected.push((t, a));
+            expected.push((t as u32, a));
         }
         assert!(numbers.len() > 4, "the findings have several keys");
         for part in [1, 2, 3, 7, 16, 59, 60, 1000] {
