@@ -113,6 +113,9 @@ pub(crate) fn validate(
             })
             .map(|(id, _)| id.as_str())
             .collect(),
+        stack_places: (stacks.iter())
+            .map(|(id, comps)| (id.as_str(), places(comps)))
+            .collect(),
     };
     let built: Vec<_> = raw_envs
         .par_iter()
@@ -633,6 +636,22 @@ struct EnvContext<'a> {
     defaults: &'a Defaults,
     /// The stacks that declare no component at two versions.
     single_versioned: HashSet<&'a str>,
+    /// Each stack's components by (ecosystem, name): where an environment's own component of
+    /// one stack replaces the stack's is found by looking it up, not by a pass over the stack.
+    stack_places: HashMap<&'a str, Places<'a>>,
+}
+
+/// Components' places in a list, by (ecosystem, name).
+type Places<'a> = rustc_hash::FxHashMap<(&'a str, &'a str), Vec<u32>>;
+
+/// The places of `components` by (ecosystem, name).
+fn places(components: &[Arc<Component>]) -> Places<'_> {
+    let mut out = Places::default();
+    for (i, c) in components.iter().enumerate() {
+        let key = (c.ecosystem.as_str(), c.name.as_str());
+        out.entry(key).or_default().push(i as u32);
+    }
+    out
 }
 
 fn environment(
@@ -714,7 +733,11 @@ fn environment(
         .map(|o| (o.ecosystem.as_str(), o.name.as_str()))
         .collect();
     listed.retain(|l| !declared.contains(&(l.ecosystem.as_str(), l.name.as_str())));
-    merge_own(&mut merged, own);
+    let places = match &raw.stacks[..] {
+        [s] => cx.stack_places.get(s.get_ref().as_str()),
+        _ => None,
+    };
+    merge_own(&mut merged, places, own);
     // Declared components only: a lockfile holding two versions of one package is ordinary.
     // An environment of one stack that has none, and its own components (which replace the
     // stack's of the same name), has none either: a fleet's thousands of such are not checked.
@@ -777,14 +800,33 @@ fn host(c: &mut Check, raw: &RawEnvironment) -> Option<Host> {
 /// Adds an environment's own components to its stacks' `merged`: its own win on the same
 /// (ecosystem, name), and of its own, the last wins. One pass with a map, not a search of the
 /// list per component: 40,000 components took seconds that way.
-fn merge_own(merged: &mut Vec<Arc<Component>>, own: Vec<Arc<Component>>) {
+/// `merged_places` are the places of `merged`'s components when known (an environment of one
+/// stack: its stack's).
+fn merge_own(
+    merged: &mut Vec<Arc<Component>>,
+    merged_places: Option<&Places>,
+    own: Vec<Arc<Component>>,
+) {
     if own.is_empty() {
         return;
     }
     let last: rustc_hash::FxHashMap<(&str, &str), usize> = (own.iter().enumerate())
         .map(|(i, c)| ((c.ecosystem.as_str(), c.name.as_str()), i))
         .collect();
-    merged.retain(|m| !last.contains_key(&(m.ecosystem.as_str(), m.name.as_str())));
+    match merged_places {
+        Some(places) => {
+            let mut replaced: Vec<u32> = (last.keys())
+                .filter_map(|key| places.get(key))
+                .flatten()
+                .copied()
+                .collect();
+            replaced.sort_unstable();
+            for &i in replaced.iter().rev() {
+                merged.remove(i as usize);
+            }
+        }
+        None => merged.retain(|m| !last.contains_key(&(m.ecosystem.as_str(), m.name.as_str()))),
+    }
     let kept: Vec<bool> = (own.iter().enumerate())
         .map(|(i, c)| last[&(c.ecosystem.as_str(), c.name.as_str())] == i)
         .collect();
@@ -982,5 +1024,64 @@ fn overrides(
         deferrals,
         emergencies,
         pins: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn component(ecosystem: &str, name: &str, version: &str) -> Arc<Component> {
+        Arc::new(Component {
+            ecosystem: ecosystem.to_string(),
+            name: name.to_string(),
+            version: version.to_string(),
+            patch_minutes: 15,
+            restart: Restart::default(),
+            downtime_minutes: 0,
+            origin: String::new(),
+            binaries: Vec::new(),
+            restart_why: None,
+        })
+    }
+
+    fn names(comps: &[Arc<Component>]) -> Vec<String> {
+        let name = |c: &Arc<Component>| format!("{}/{}@{}", c.ecosystem, c.name, c.version);
+        comps.iter().map(name).collect()
+    }
+
+    /// An environment's own components replace its stack's of the same ecosystem and name (both
+    /// versions of one the stack declares twice), the last own entry of a name winning; found by
+    /// the stack's places or by a pass over the stack, the result is the same.
+    #[test]
+    fn own_components_replace_the_stacks_alike_with_or_without_its_places() {
+        let stack = vec![
+            component("PyPI", "requests", "2.0.0"),
+            component("npm", "axios", "1.6.8"),
+            component("PyPI", "jinja2", "2.10"),
+            component("npm", "axios", "1.7.7"),
+            component("crates.io", "requests", "0.1.0"),
+            component("PyPI", "urllib3", "1.26.0"),
+        ];
+        let own = vec![
+            component("npm", "axios", "1.8.0"),
+            component("PyPI", "flask", "3.0.0"),
+            component("PyPI", "requests", "2.31.0"),
+            component("npm", "axios", "1.8.1"),
+        ];
+        let mut by_pass = stack.clone();
+        merge_own(&mut by_pass, None, own.clone());
+        let mut by_places = stack.clone();
+        merge_own(&mut by_places, Some(&places(&stack)), own);
+        let want = [
+            "PyPI/jinja2@2.10",
+            "crates.io/requests@0.1.0",
+            "PyPI/urllib3@1.26.0",
+            "PyPI/flask@3.0.0",
+            "PyPI/requests@2.31.0",
+            "npm/axios@1.8.1",
+        ];
+        assert_eq!(names(&by_pass), want);
+        assert_eq!(names(&by_places), want);
     }
 }
