@@ -409,7 +409,7 @@ impl Run<'_> {
                 pages
             });
             let published = (|| -> Result<()> {
-                ledger.commit()?;
+                ledger.commit_checkpoint_beside()?;
                 clock.lap("ledger commit");
                 staged.into_par_iter().try_for_each(|s| s.publish())?;
                 // Then any recorded notice file that is missing.

@@ -106,6 +106,7 @@ mod tests {
         let ledger = Ledger {
             conn,
             path: ":memory:".into(),
+            checkpoint: Default::default(),
         };
         ledger.migrate().unwrap();
         assert_eq!(

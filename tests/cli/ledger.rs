@@ -882,6 +882,11 @@ fn a_replan_with_nothing_new_writes_only_its_run() {
     let tmp = example_copy();
     let dir = tmp.path();
     plan_at(dir, NOW);
+    // The run's log is copied into the database (beside the run's last steps, then at the
+    // close) and removed: the ledger is one file between runs.
+    let db = dir.join("inventory/.patchplan/ledger.db");
+    assert!(db.is_file());
+    assert!(!dir.join("inventory/.patchplan/ledger.db-wal").exists());
     let before = json(dir, &["ledger", "export"]);
     plan_at(dir, NOW);
     let after = json(dir, &["ledger", "export"]);
