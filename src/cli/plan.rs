@@ -223,9 +223,12 @@ fn read_early(cli: &Cli, dry_run: bool) -> Option<(Ledger, LedgerRead)> {
 /// The ledger's fingerprint, open windows (for a run at `now`: see
 /// [`Ledger::open_windows_for_run`]) and first sightings.
 fn read_from(ledger: &Ledger, now: chrono::DateTime<chrono::Utc>) -> Result<LedgerRead> {
+    let mut clock = crate::timing::Clock::start();
     let fingerprint = ledger.fingerprint()?;
     let open = ledger.open_windows_for_run(now)?;
+    clock.lap("  (ledger) open windows");
     let first_seen = ledger.sightings()?;
+    clock.lap("  (ledger) first sightings");
     Ok((open, first_seen, fingerprint))
 }
 

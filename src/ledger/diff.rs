@@ -71,18 +71,19 @@ pub struct LedgerWindow {
     /// What the customer was told, as compared by [`facts`].
     pub facts: String,
     /// Read for a plan run before the window started ([`Ledger::open_windows_for_run`]): its
-    /// snapshot, still compressed, whose tasks `window` lacks until [`LedgerWindow::read_tasks`].
-    /// A fleet's open windows hold millions of finding ids, which a re-plan seldom needs.
+    /// snapshot, still compressed, and `window` holds only what its row says (id, customer,
+    /// kind, times, environments; no tasks) until [`LedgerWindow::read_in_full`]. A fleet's open
+    /// windows hold millions of finding ids, which a re-plan seldom needs.
     ///
     /// [`Ledger::open_windows_for_run`]: super::Ledger::open_windows_for_run
     pub(crate) pending: Option<super::store::Pending>,
 }
 
 impl LedgerWindow {
-    /// Gives `window` its tasks, if they were left in the snapshot.
-    pub(crate) fn read_tasks(&mut self) -> rusqlite::Result<()> {
+    /// Makes `window` the window its snapshot holds, if it was read from its row alone.
+    pub(crate) fn read_in_full(&mut self) -> rusqlite::Result<()> {
         if let Some(pending) = self.pending.take() {
-            self.window.tasks = pending.tasks()?;
+            self.window = pending.window()?;
         }
         Ok(())
     }
@@ -167,10 +168,11 @@ pub fn diff(open: &[LedgerWindow], plan: &[Window], cx: &mut Context) -> Changes
     out
 }
 
-/// The indices of the `open` windows whose tasks [`diff`] may read: those that have started,
+/// The indices of the `open` windows that [`diff`] may read beyond their id, kind, customer,
+/// times and environments (their tasks, or the whole window): those that have started,
 /// and those that no window of `plan` is the same occurrence of (they may be paired by their
 /// upgrades, or cancelled). The others are paired by id and their tasks are not compared.
-pub fn reads_tasks(open: &[LedgerWindow], plan: &[Window], now: DateTime<Utc>) -> Vec<usize> {
+pub fn read_in_full(open: &[LedgerWindow], plan: &[Window], now: DateTime<Utc>) -> Vec<usize> {
     let by_id: HashMap<(&str, WindowKind), usize> = (plan.iter().enumerate())
         .rev()
         .map(|(p, w)| ((w.id.as_str(), w.kind), p))
@@ -486,11 +488,11 @@ mod tests {
         }
     }
 
-    /// The windows whose tasks a comparison reads are those it cannot pair by occurrence id:
+    /// The windows a comparison reads in full are those it cannot pair by occurrence id:
     /// started ones, ones the plan no longer has (or has as the other kind), and the second of
-    /// two with one id. Those paired by id are compared without their tasks.
+    /// two with one id. Those paired by id are compared by what their rows say.
     #[test]
-    fn tasks_are_read_only_for_windows_not_paired_by_id() {
+    fn windows_are_read_in_full_only_when_not_paired_by_id() {
         use WindowKind::{Emergency, Planned};
         use WindowState::{InProgress, Planned as Announced};
         let open = [
@@ -509,7 +511,7 @@ mod tests {
             window("new", Planned, 20),
         ];
         let now = at(5);
-        assert_eq!(reads_tasks(&open, &plan, now), vec![2, 3, 4, 5, 6]);
+        assert_eq!(read_in_full(&open, &plan, now), vec![2, 3, 4, 5, 6]);
         // Every window the comparison pairs by id is one of those left unread.
         let mut cx = Context {
             now,

@@ -83,7 +83,7 @@ pub fn history_with(
 }
 
 /// What `plan` issues, compared with what the ledger announced: its `open` windows (those read
-/// without their tasks are given them first where the comparison reads them).
+/// from their rows alone are read in full first where the comparison needs more).
 pub fn changes(
     ledger: &Ledger,
     open: &mut [LedgerWindow],
@@ -91,14 +91,14 @@ pub fn changes(
     plan: &Plan,
 ) -> Result<Changes> {
     use rayon::prelude::*;
-    let reads = diff::reads_tasks(open, &plan.windows, plan.now);
+    let reads = diff::read_in_full(open, &plan.windows, plan.now);
     let mut reads = reads.into_iter().peekable();
     let needed: Vec<&mut LedgerWindow> = (open.iter_mut().enumerate())
         .filter(|(i, _)| reads.next_if_eq(i).is_some())
         .map(|(_, l)| l)
         .collect();
     (needed.into_par_iter())
-        .try_for_each(|l| l.read_tasks())
+        .try_for_each(|l| l.read_in_full())
         .map_err(|e| ledger.err(e))?;
     let detailed = inv
         .customers

@@ -54,8 +54,8 @@ impl Ledger {
         self.windows("WHERE w.state IN ('planned', 'in_progress')")
     }
 
-    /// [`Ledger::open_windows`] for a plan run at `now`: a window that has not started is read
-    /// without its tasks, which stay in its snapshot ([`LedgerWindow::pending`]) until read.
+    /// [`Ledger::open_windows`] for a plan run at `now`: a planned window that has not started is
+    /// read from its row, its snapshot left compressed ([`LedgerWindow::pending`]) until read.
     pub fn open_windows_for_run(&self, now: DateTime<Utc>) -> Result<Vec<LedgerWindow>> {
         self.windows_read(
             "WHERE w.state IN ('planned', 'in_progress')",
@@ -83,7 +83,7 @@ impl Ledger {
     }
 
     /// [`Ledger::windows_written`]; with `before`, a planned window that starts after it is
-    /// read without its tasks (see [`Ledger::open_windows_for_run`]).
+    /// read from its row (see [`Ledger::open_windows_for_run`]).
     fn windows_read(
         &self,
         filter: &str,
@@ -93,27 +93,32 @@ impl Ledger {
         use rayon::prelude::*;
         let written: rustc_hash::FxHashMap<&str, &WindowWrite> =
             written.iter().map(|w| (w.key.as_str(), w)).collect();
-        let sql = format!("SELECT {WINDOW_COLUMNS}, w.start FROM windows w {filter}");
+        let sql = format!(
+            "SELECT {WINDOW_COLUMNS}, w.start, w.current_id, w.customer, w.kind, w.end FROM windows w {filter}"
+        );
         let mut stmt = self.conn().prepare(&sql).map_err(|e| self.err(e))?;
         let rows = stmt
             .query_map([], |r| {
-                Ok((
-                    r.get::<_, String>(6)?,
-                    r.get::<_, String>(0)?,
-                    RawWindow::read(r)?,
-                ))
+                let columns = Columns {
+                    id: r.get(7)?,
+                    customer: r.get(8)?,
+                    kind: r.get(9)?,
+                    start: r.get(6)?,
+                    end: r.get(10)?,
+                };
+                Ok((columns, RawWindow::read(r)?))
             })
             .map_err(|e| self.err(e))?;
-        let mut raw: Vec<(String, String, RawWindow)> = rows
+        let mut raw: Vec<(Columns, RawWindow)> = rows
             .collect::<rusqlite::Result<_>>()
             .map_err(|e| self.err(e))?;
-        raw.sort_unstable_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+        raw.sort_unstable_by(|a, b| (&a.0.start, &a.1.key).cmp(&(&b.0.start, &b.1.key)));
         (raw.into_par_iter())
-            .map_init(Inflater::default, |z, (_, _, w)| {
+            .map_init(Inflater::default, |z, (columns, w)| {
                 match (written.get(w.key.as_str()), before) {
                     (Some(run), _) => w.parse_with(run.window.clone()),
                     (None, Some(now)) if w.state == WindowState::Planned.as_str() => {
-                        w.parse_lazily(z, now)
+                        w.parse_lazily(z, columns, now)
                     }
                     (None, _) => w.parse_in(z),
                 }
@@ -400,34 +405,49 @@ impl RawWindow {
         self.parse_with(window)
     }
 
-    /// [`RawWindow::parse_in`], but a window that starts after `now` without its tasks: they
-    /// stay in its snapshot ([`LedgerWindow::pending`]).
+    /// [`RawWindow::parse_in`], but a window that starts after `now` is made from its row's
+    /// `columns` and the environments its facts name, its snapshot left compressed
+    /// ([`LedgerWindow::pending`]): a re-plan compares most windows by these alone. Parsed in full
+    /// when the row does not say enough (its facts name no environments, or a column does not
+    /// read).
     fn parse_lazily(
-        mut self,
+        self,
         z: &mut Inflater,
+        columns: Columns,
         now: DateTime<Utc>,
     ) -> rusqlite::Result<LedgerWindow> {
-        let snapshot = std::mem::replace(&mut self.snapshot, Snapshot::Text(String::new()));
-        let kept = snapshot.clone();
-        let text = snapshot.text(z)?;
-        let head: Head = serde_json::from_str(&text).map_err(|e| bad(Box::new(e)))?;
-        if head.start <= now {
-            self.snapshot = kept;
+        #[derive(serde::Deserialize)]
+        struct Facts {
+            environments: Option<Vec<String>>,
+        }
+        let kind = match columns.kind.as_str() {
+            "planned" => Some(crate::schedule::WindowKind::Planned),
+            "emergency" => Some(crate::schedule::WindowKind::Emergency),
+            _ => None,
+        };
+        let times = parse_ts(&columns.start).and_then(|s| Ok((s, parse_ts(&columns.end)?)));
+        let environments = serde_json::from_str::<Facts>(&self.facts).map(|f| f.environments);
+        let (Some(kind), Ok((start, end)), Ok(Some(environments))) = (kind, times, environments)
+        else {
+            return self.parse_in(z);
+        };
+        if start <= now {
             return self.parse_in(z);
         }
         let window = crate::schedule::Window {
-            id: head.id,
-            customer: head.customer,
-            kind: head.kind,
-            window: head.window,
-            start: head.start,
-            end: head.end,
-            timezone: head.timezone,
-            environments: head.environments,
+            id: columns.id,
+            customer: columns.customer,
+            kind,
+            window: None,
+            start,
+            end,
+            timezone: String::new(),
+            environments,
             tasks: std::sync::Arc::from([]),
-            reasons: head.reasons,
-            reminders: head.reminders,
+            reasons: Vec::new(),
+            reminders: Vec::new(),
         };
+        let kept = self.snapshot.clone();
         let mut read = self.parse_with(window)?;
         read.pending = Some(Pending(kept));
         Ok(read)
@@ -449,34 +469,23 @@ impl RawWindow {
     }
 }
 
-/// A window as its snapshot holds it, but its tasks (skipped, not parsed).
-#[derive(serde::Deserialize)]
-struct Head {
+/// What a window's row says of it besides its snapshot.
+struct Columns {
     id: String,
     customer: String,
-    kind: crate::schedule::WindowKind,
-    window: Option<String>,
-    start: DateTime<Utc>,
-    end: DateTime<Utc>,
-    timezone: String,
-    environments: Vec<String>,
-    reasons: Vec<String>,
-    reminders: Vec<crate::schedule::Reminder>,
+    kind: String,
+    start: String,
+    end: String,
 }
 
-/// The snapshot of a window read without its tasks ([`LedgerWindow::pending`]).
+/// The snapshot of a window read for a run from its row alone ([`LedgerWindow::pending`]).
 #[derive(Debug, Clone)]
 pub struct Pending(Snapshot);
 
 impl Pending {
-    /// The window's tasks, parsed from its snapshot.
-    pub(super) fn tasks(self) -> rusqlite::Result<std::sync::Arc<[crate::schedule::Task]>> {
-        #[derive(serde::Deserialize)]
-        struct Tasks {
-            tasks: std::sync::Arc<[crate::schedule::Task]>,
-        }
+    /// The window its snapshot holds.
+    pub(super) fn window(self) -> rusqlite::Result<crate::schedule::Window> {
         let text = self.0.text(&mut Inflater::default())?;
-        let read: Tasks = serde_json::from_str(&text).map_err(|e| bad(Box::new(e)))?;
-        Ok(read.tasks)
+        serde_json::from_str(&text).map_err(|e| bad(Box::new(e)))
     }
 }

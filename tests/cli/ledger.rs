@@ -901,3 +901,30 @@ fn a_replan_with_nothing_new_writes_only_its_run() {
     assert!(!windows.is_empty());
     assert!(windows.iter().all(|w| w["updated_run"] == 1));
 }
+
+/// A re-plan reads most announced windows from their rows (id, times, the environments their
+/// facts name) and their snapshots only when it needs them. A row whose facts name no
+/// environments (written by hand, or imported) is read from its snapshot instead: the window is
+/// compared as before, and only the facts that changed are announced again.
+#[test]
+fn a_window_whose_facts_name_no_environments_is_read_from_its_snapshot() {
+    let tmp = example_copy();
+    let dir = tmp.path();
+    plan_at(dir, NOW);
+    let db = dir.join("inventory/.patchplan/ledger.db");
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let changed = conn
+        .execute("UPDATE windows SET facts = '{}' WHERE key = ?1", [OUTBACK])
+        .unwrap();
+    assert_eq!(changed, 1);
+    drop(conn);
+    let got: BTreeSet<_> = issued(&plan_at(dir, NOW)).into_iter().collect();
+    let want: BTreeSet<_> = [
+        notice("scheduled", OUTBACK, OUTBACK, 1),
+        notice("reminder", OUTBACK, OUTBACK, 1),
+    ]
+    .into();
+    assert_eq!(got, want);
+    // Its facts are whole again, and the next plan has nothing to say.
+    assert_eq!(issued(&plan_at(dir, NOW)), vec![]);
+}
