@@ -1190,6 +1190,7 @@ fn requests<'u>(
     assessments: &[Arc<Assessment>],
 ) -> Fixes<'u> {
     use rayon::prelude::*;
+    let mut clock = crate::timing::Clock::start();
     let place = |i: &u32| (placed[*i as usize].0, found[*i as usize].component);
     // The findings of each (environment, component), in match order (already grouped so; sorted
     // here otherwise).
@@ -1202,6 +1203,7 @@ fn requests<'u>(
         order.par_sort_by_key(place);
     }
     let groups: Vec<&[u32]> = order.chunk_by(|a, b| place(a) == place(b)).collect();
+    clock.lap("      groups");
     let open = |m: u32| verdicts.statuses[m as usize] == Status::Open;
     // Per group: the upgrade, the open findings it leaves (and why), the ones it fixes.
     type Left = Vec<(u32, Unscheduled)>;
@@ -1228,6 +1230,7 @@ fn requests<'u>(
             (to, left, fixed)
         })
         .collect();
+    clock.lap("      upgrades");
     let mut fixes = Fixes {
         group_of: vec![u32::MAX; found.len()],
         upgrades: Vec::with_capacity(groups.len()),
@@ -1244,6 +1247,7 @@ fn requests<'u>(
         }
         fixes.upgrades.push(*to);
     }
+    clock.lap("      outcomes");
     // A request for each group its upgrade fixes something in, made straight into place (a
     // fleet's are hundreds of thousands of a few hundred bytes each).
     let made: Vec<usize> = (outcomes.iter().enumerate())
@@ -1270,6 +1274,7 @@ fn requests<'u>(
     fixes.owners = (made.iter())
         .map(|&g| std::mem::take(&mut outcomes[g].2))
         .collect();
+    clock.lap("      task requests");
     fixes
 }
 
