@@ -172,7 +172,7 @@ pub fn diff(open: &[LedgerWindow], plan: &[Window], cx: &mut Context) -> Changes
 /// times and environments (their tasks, or the whole window): those that have started,
 /// and those that no window of `plan` is the same occurrence of (they may be paired by their
 /// upgrades, or cancelled). The others are paired by id and their tasks are not compared.
-pub fn read_in_full(open: &[LedgerWindow], plan: &[Window], now: DateTime<Utc>) -> Vec<usize> {
+pub fn to_read_in_full(open: &[LedgerWindow], plan: &[Window], now: DateTime<Utc>) -> Vec<usize> {
     let by_id: HashMap<(&str, WindowKind), usize> = (plan.iter().enumerate())
         .rev()
         .map(|(p, w)| ((w.id.as_str(), w.kind), p))
@@ -511,7 +511,7 @@ mod tests {
             window("new", Planned, 20),
         ];
         let now = at(5);
-        assert_eq!(read_in_full(&open, &plan, now), vec![2, 3, 4, 5, 6]);
+        assert_eq!(to_read_in_full(&open, &plan, now), vec![2, 3, 4, 5, 6]);
         // Every window the comparison pairs by id is one of those left unread.
         let mut cx = Context {
             now,

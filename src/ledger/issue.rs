@@ -91,7 +91,7 @@ pub fn changes(
     plan: &Plan,
 ) -> Result<Changes> {
     use rayon::prelude::*;
-    let reads = diff::read_in_full(open, &plan.windows, plan.now);
+    let reads = diff::to_read_in_full(open, &plan.windows, plan.now);
     let mut reads = reads.into_iter().peekable();
     let needed: Vec<&mut LedgerWindow> = (open.iter_mut().enumerate())
         .filter(|(i, _)| reads.next_if_eq(i).is_some())

@@ -411,7 +411,7 @@ impl RawWindow {
     /// when the row does not say enough (its facts name no environments, or a column does not
     /// read).
     fn parse_lazily(
-        self,
+        mut self,
         z: &mut Inflater,
         columns: Columns,
         now: DateTime<Utc>,
@@ -447,7 +447,7 @@ impl RawWindow {
             reasons: Vec::new(),
             reminders: Vec::new(),
         };
-        let kept = self.snapshot.clone();
+        let kept = std::mem::replace(&mut self.snapshot, Snapshot::Text(String::new()));
         let mut read = self.parse_with(window)?;
         read.pending = Some(Pending(kept));
         Ok(read)

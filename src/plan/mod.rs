@@ -872,8 +872,8 @@ fn detected(found: &[Finding], first_seen: &Sightings, now: DateTime<Utc>) -> Ve
         .collect()
 }
 
-/// Each match's status and why it is in no task, and what few matches have of their own (an
-/// exception, a VEX statement, notes), in match order.
+/// Each match's status, and what few matches have of their own (an exception, a VEX statement,
+/// notes), in match order.
 struct Verdicts {
     /// By match.
     statuses: Vec<Status>,
