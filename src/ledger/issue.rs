@@ -2,7 +2,7 @@
 //! issues ([`changes`]), the notices rendered ([`render`]) and recorded ([`record`]), and a
 //! window's outcome ([`complete`]). The caller holds the write transaction around all of it.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 
@@ -91,14 +91,12 @@ pub fn changes(
     plan: &Plan,
 ) -> Result<Changes> {
     use rayon::prelude::*;
-    let reads = diff::to_read_in_full(open, &plan.windows, plan.now);
-    let mut reads = reads.into_iter().peekable();
-    let needed: Vec<&mut LedgerWindow> = (open.iter_mut().enumerate())
-        .filter(|(i, _)| reads.next_if_eq(i).is_some())
-        .map(|(_, l)| l)
+    let reads: HashSet<usize> = diff::to_read_in_full(open, &plan.windows, plan.now)
+        .into_iter()
         .collect();
-    (needed.into_par_iter())
-        .try_for_each(|l| l.read_in_full())
+    (open.par_iter_mut().enumerate())
+        .filter(|(i, _)| reads.contains(i))
+        .try_for_each(|(_, l)| l.read_in_full())
         .map_err(|e| ledger.err(e))?;
     let detailed = inv
         .customers
