@@ -74,16 +74,21 @@ pub fn run(cli: &Cli, args: &PlanArgs) -> Result<Outcome> {
     clock.lap("match, rank, schedule");
     // plan.json is written on its own thread while the run issues and records its notices and
     // writes its report: it is most of a fleet's output, and none of that needs it. Its
-    // warnings and notices, written last, are sent to it; it is put in place only once the
-    // rest is done.
+    // warnings and notices, written last, are sent to it; it is put in place once the ledger
+    // has committed, beside the notice files and the report (see [`write_plan`]).
     let path = args.out.join("plan.json");
     let (tail, tail_rx) = std::sync::mpsc::channel();
+    let (committed, committed_rx) = std::sync::mpsc::channel();
     let running = std::sync::atomic::AtomicBool::new(true);
     let (issued, written) = std::thread::scope(|scope| {
         let plan = &plan;
         let writer = (!args.dry_run).then(|| {
             let (path, inv, feeds, running) = (&path, &inv, &feeds, &running);
-            scope.spawn(move || write_plan(path, plan, inv, feeds, running, tail_rx))
+            let to = Handover {
+                tail: tail_rx,
+                committed: committed_rx,
+            };
+            scope.spawn(move || write_plan(path, plan, inv, feeds, running, to))
         });
         let run = Run {
             cli,
@@ -94,7 +99,8 @@ pub fn run(cli: &Cli, args: &PlanArgs) -> Result<Outcome> {
             history: &history,
             inventory_hash,
         };
-        let issued = run.issue_and_record(open, tail, &mut clock);
+        // (`committed` is dropped on the way: a writer told nothing removes its file.)
+        let issued = run.issue_and_record(open, tail, committed, &mut clock);
         if issued.is_err() {
             // The writer need not finish a plan that will not be put in place.
             running.store(false, std::sync::atomic::Ordering::Relaxed);
@@ -103,24 +109,10 @@ pub fn run(cli: &Cli, args: &PlanArgs) -> Result<Outcome> {
         (issued, written)
     });
     let (warnings, notices) = match (issued, written) {
-        (Ok(issued), None) => issued,
-        (Ok(issued), Some(Ok(tmp))) => {
-            clock.lap("write plan.json (after the report)");
-            if let Err(e) = std::fs::rename(&tmp, &path) {
-                let _ = std::fs::remove_file(&tmp);
-                return Err(crate::error::Error::io(&path, e));
-            }
-            clock.lap("replace plan.json");
-            issued
-        }
-        (Err(e), written) => {
-            if let Some(Ok(tmp)) = written {
-                let _ = std::fs::remove_file(tmp);
-            }
-            return Err(e);
-        }
-        (Ok(_), Some(Err(e))) => return Err(e),
+        (Ok(issued), None | Some(Ok(()))) => issued,
+        (Err(e), _) | (Ok(_), Some(Err(e))) => return Err(e),
     };
+    clock.lap("plan.json in place (after the report)");
     plan.warnings = warnings;
     plan.notices = notices;
     let written = (!args.dry_run).then_some(path.as_path());
@@ -304,6 +296,7 @@ impl Run<'_> {
         &self,
         mut open: Vec<LedgerWindow>,
         tail: std::sync::mpsc::Sender<Issued>,
+        committed: std::sync::mpsc::Sender<()>,
         clock: &mut crate::timing::Clock,
     ) -> Result<Issued> {
         let (inv, plan) = (self.inv, self.plan);
@@ -333,7 +326,7 @@ impl Run<'_> {
         // A dry run has no writer to send to.
         let _ = tail.send((warnings.clone(), notices.clone()));
         if !self.args.dry_run {
-            let report = self.record_and_report(&changes, &rendered, &sources, clock)?;
+            let report = self.record_and_report(&changes, &rendered, &sources, committed, clock)?;
             // A fleet's are millions of small allocations, left to the process's end.
             std::mem::forget(report);
         }
@@ -349,6 +342,7 @@ impl Run<'_> {
         changes: &crate::ledger::diff::Changes,
         rendered: &[issue::Rendered],
         sources: &'s crate::notice::view::Sources,
+        committed: std::sync::mpsc::Sender<()>,
         clock: &mut crate::timing::Clock,
     ) -> Result<crate::report::Sources<'s>> {
         use rayon::prelude::*;
@@ -413,10 +407,16 @@ impl Run<'_> {
             });
             let published = (|| -> Result<()> {
                 ledger.commit_checkpoint_beside()?;
+                // plan.json may now replace the last one.
+                let _ = committed.send(());
                 clock.lap("ledger commit");
                 staged.into_par_iter().try_for_each(|s| s.publish())?;
                 // Then any recorded notice file that is missing.
-                crate::notice::write_files(&args.out, &ledger.missing_files(&args.out)?)?;
+                // (This run's own were staged, or found up to date, just before.)
+                let own: std::collections::HashSet<&str> = (rendered.iter())
+                    .flat_map(|r| r.notice.files.iter().map(|(path, _)| path.as_str()))
+                    .collect();
+                crate::notice::write_files(&args.out, &ledger.missing_files(&args.out, &own)?)?;
                 clock.lap("publish notice files");
                 Ok(())
             })();
@@ -432,20 +432,30 @@ impl Run<'_> {
     }
 }
 
+/// What the run hands plan.json's writer: its warnings and notices (written last), then word
+/// that the ledger has committed (the plan may then replace the last one). A sender dropped
+/// unsent means the run failed.
+struct Handover {
+    tail: std::sync::mpsc::Receiver<Issued>,
+    committed: std::sync::mpsc::Receiver<()>,
+}
+
 /// Streams plan.json (see [`crate::plan::json`]) to a temporary file beside `path` (stopping
-/// early when `running` turns false: the run failed), on disk
-/// before it is returned to be renamed to `path` once the run is recorded: a reader never sees
-/// half a plan, and a crash never leaves an empty one. (Synced here, beside the rest of the run,
-/// the rename no longer has the file system write out a fleet's 1.6 GB of it: ext4 does that
-/// when a file replaces another.)
+/// early when `running` turns false: the run failed), on disk, and renames it to `path` once the
+/// run is recorded: a reader never sees half a plan, a crash never leaves an empty one, and a
+/// failed run leaves the last plan in place. (Synced here, beside the rest of the run, the rename
+/// no longer has the file system write out a fleet's 1.6 GB of it: ext4 does that when a file
+/// replaces another.) The rename frees the replaced file's blocks, a fraction of a second for a
+/// fleet's plan on a disk that discards them; on this thread, the notice files and the report are
+/// put in place meanwhile.
 fn write_plan(
     path: &Path,
     plan: &Plan,
     inv: &Inventory,
     feeds: &Feeds,
     running: &std::sync::atomic::AtomicBool,
-    tail: std::sync::mpsc::Receiver<Issued>,
-) -> Result<PathBuf> {
+    to: Handover,
+) -> Result<()> {
     // One per process: two runs into one directory each write their own, and the last to
     // finish puts its plan in place.
     let tmp = path.with_extension(format!("json.{}.tmp", std::process::id()));
@@ -457,18 +467,22 @@ fn write_plan(
     let mut out = crate::direct::Output::create(&tmp).map_err(io)?;
     let mut clock = crate::timing::Clock::start();
     let written =
-        crate::plan::json::write_then(plan, inv, feeds, &mut out, running, || tail.recv().ok())
+        crate::plan::json::write_then(plan, inv, feeds, &mut out, running, || to.tail.recv().ok())
             .and_then(|()| out.finish())
             .and_then(|file| {
                 clock.lap("  plan.json written (beside the rest)");
                 file.sync_data()
             });
     clock.lap("  plan.json synced (beside the rest)");
-    if let Err(e) = written {
+    let placed = written.and_then(|()| match to.committed.recv() {
+        Ok(()) => std::fs::rename(&tmp, path),
+        Err(_) => Err(std::io::Error::other("the run was not recorded")),
+    });
+    clock.lap("  plan.json replaced (beside the rest)");
+    placed.map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
-        return Err(io(e));
-    }
-    Ok(tmp)
+        io(e)
+    })
 }
 
 /// Prints the plan: JSON (the file written, or for a dry run the same document), or the summary

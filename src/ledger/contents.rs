@@ -203,8 +203,15 @@ impl Ledger {
             .map_err(|e| self.err(e))
     }
 
-    /// The recorded notice files that are missing under `out`, with their contents.
-    pub fn missing_files(&self, out: &Path) -> Result<Vec<(String, String)>> {
+    /// The recorded notice files that are missing under `out`, with their contents. The paths
+    /// `written` (the run's own files, staged or found up to date moments before) are not looked
+    /// for again; the others are looked for on the pool (a fleet's are tens of thousands).
+    pub fn missing_files(
+        &self,
+        out: &Path,
+        written: &std::collections::HashSet<&str>,
+    ) -> Result<Vec<(String, String)>> {
+        use rayon::prelude::*;
         let mut stmt = self
             .conn()
             .prepare("SELECT path, content_sha256 FROM notice_files ORDER BY notice, path")
@@ -215,12 +222,15 @@ impl Ledger {
         let all: Vec<(String, String)> = rows
             .collect::<rusqlite::Result<_>>()
             .map_err(|e| self.err(e))?;
+        let absent: Vec<(String, String)> = (all.into_par_iter())
+            .filter(|(p, _)| !written.contains(p.as_str()) && !out.join(p).exists())
+            .collect();
         let mut read = self
             .conn()
             .prepare_cached("SELECT content FROM notice_contents WHERE sha256 = ?1")
             .map_err(|e| self.err(e))?;
         let mut missing = Vec::new();
-        for (path, sha256) in all.into_iter().filter(|(p, _)| !out.join(p).exists()) {
+        for (path, sha256) in absent {
             let text = read
                 .query_row([&sha256], |r| content(r, 0))
                 .map_err(|e| self.err(e))?;
