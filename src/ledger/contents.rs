@@ -205,13 +205,12 @@ impl Ledger {
 
     /// The recorded notice files that are missing under `out`, with their contents. The paths
     /// `written` (the run's own files, staged or found up to date moments before) are not looked
-    /// for again; the others are looked for on the pool (a fleet's are tens of thousands).
+    /// for again.
     pub fn missing_files(
         &self,
         out: &Path,
         written: &std::collections::HashSet<&str>,
     ) -> Result<Vec<(String, String)>> {
-        use rayon::prelude::*;
         let mut stmt = self
             .conn()
             .prepare("SELECT path, content_sha256 FROM notice_files ORDER BY notice, path")
@@ -222,9 +221,9 @@ impl Ledger {
         let all: Vec<(String, String)> = rows
             .collect::<rusqlite::Result<_>>()
             .map_err(|e| self.err(e))?;
-        let absent: Vec<(String, String)> = (all.into_par_iter())
-            .filter(|(p, _)| !written.contains(p.as_str()) && !out.join(p).exists())
-            .collect();
+        // On this thread: the pool is rendering the report.
+        let absent = (all.into_iter())
+            .filter(|(p, _)| !written.contains(p.as_str()) && !out.join(p).exists());
         let mut read = self
             .conn()
             .prepare_cached("SELECT content FROM notice_contents WHERE sha256 = ?1")
