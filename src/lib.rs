@@ -33,6 +33,7 @@ pub mod report;
 pub mod risk;
 pub mod rrule;
 pub mod schedule;
+pub mod shared_list;
 pub mod timing;
 pub mod version;
 

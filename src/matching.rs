@@ -13,6 +13,7 @@ use serde::Serialize;
 
 use crate::advisory::Advisory;
 use crate::feeds::Feeds;
+use crate::shared_list::SharedList;
 use crate::version::{Scheme, Version, canonical_name, ecosystem_base, is_known_ecosystem};
 
 /// Something whose components are matched: an environment or a lockfile.
@@ -20,7 +21,8 @@ use crate::version::{Scheme, Version, canonical_name, ecosystem_base, is_known_e
 pub struct Target {
     /// The environment id, or the lockfile's path.
     pub id: String,
-    pub components: Vec<Arc<TargetComponent>>,
+    /// An environment's, shared as its components are (see [`crate::plan::targets`]).
+    pub components: SharedList<TargetComponent>,
 }
 
 /// The identity of one component.
@@ -338,27 +340,39 @@ impl Upgrade {
 pub fn match_targets(targets: &[Target], feeds: &Feeds) -> Matches {
     use rayon::prelude::*;
     let index = feeds.index();
-    // The distinct components, in first-seen order, and which one each component is.
-    // Shared components are recognised by address, the others by value.
-    let mut by_address: rustc_hash::FxHashMap<*const TargetComponent, u32> = Default::default();
-    let mut ids: HashMap<&TargetComponent, u32> = HashMap::new();
-    let mut first: Vec<(usize, &TargetComponent)> = Vec::new();
+    // The distinct components, in first-seen order, and which one each component is. A list
+    // shared by targets (a stack's) is looked up once: each of its places remembers its
+    // component's number once a target that has it has met it.
+    let mut numbers = Numbering::default();
+    let mut shared: rustc_hash::FxHashMap<usize, Vec<u32>> = Default::default();
     let which: Vec<Vec<u32>> = targets
         .iter()
         .enumerate()
         .map(|(t, target)| {
-            (target.components.iter())
-                .map(|comp| {
-                    *by_address.entry(Arc::as_ptr(comp)).or_insert_with(|| {
-                        *ids.entry(comp).or_insert_with(|| {
-                            first.push((t, comp));
-                            (first.len() - 1) as u32
-                        })
-                    })
-                })
-                .collect()
+            let (base, removed, rest) = target.components.parts();
+            let mut which = Vec::with_capacity(target.components.len());
+            if !base.is_empty() {
+                let key = Arc::as_ptr(base) as *const Arc<TargetComponent> as usize;
+                let known = shared
+                    .entry(key)
+                    .or_insert_with(|| vec![u32::MAX; base.len()]);
+                let mut removed = removed.iter().peekable();
+                for (at, (id, comp)) in known.iter_mut().zip(base.iter()).enumerate() {
+                    if removed.next_if(|&&r| r as usize == at).is_some() {
+                        continue;
+                    }
+                    if *id == u32::MAX {
+                        *id = numbers.of(t, comp);
+                    }
+                    which.push(*id);
+                }
+            }
+            which.extend(rest.iter().map(|comp| numbers.of(t, comp)));
+            which
         })
         .collect();
+    drop(shared);
+    let first = numbers.first;
     let results: Vec<(Option<Matched>, Vec<String>)> = first
         .par_iter()
         .map(|&(t, comp)| {
@@ -416,6 +430,29 @@ pub fn match_targets(targets: &[Target], feeds: &Feeds) -> Matches {
             .collect(),
     };
     out
+}
+
+/// The distinct components of targets, numbered in the order first met. Shared components are
+/// recognised by address, the others by value.
+#[derive(Default)]
+struct Numbering<'a> {
+    by_address: rustc_hash::FxHashMap<*const TargetComponent, u32>,
+    by_value: HashMap<&'a TargetComponent, u32>,
+    /// Each distinct component with the first target that has it.
+    first: Vec<(usize, &'a TargetComponent)>,
+}
+
+impl<'a> Numbering<'a> {
+    /// The number of `comp`, a component of target `t`.
+    fn of(&mut self, t: usize, comp: &'a Arc<TargetComponent>) -> u32 {
+        let (by_value, first) = (&mut self.by_value, &mut self.first);
+        *self.by_address.entry(Arc::as_ptr(comp)).or_insert_with(|| {
+            *by_value.entry(comp).or_insert_with(|| {
+                first.push((t, comp));
+                (first.len() - 1) as u32
+            })
+        })
+    }
 }
 
 /// Matches one component; `None` when its version cannot be read (warned about) or nothing
@@ -679,7 +716,8 @@ mod tests {
                 name: name.into(),
                 version: version.into(),
                 also_named: Vec::new(),
-            })],
+            })]
+            .into(),
         };
         match_targets(&[target], feeds)
     }
@@ -1003,7 +1041,8 @@ mod tests {
                 name: "openssl".into(),
                 version: "1:3.0.7-27.el9".into(),
                 also_named: vec!["openssl-libs".into()],
-            })],
+            })]
+            .into(),
         };
         let m = match_targets(&[target], &f);
         assert_eq!(
@@ -1049,7 +1088,8 @@ mod tests {
                 Arc::new(comp("Ubuntu:Pro:22.04:LTS")),
                 Arc::new(comp("crates.io")),
                 Arc::new(comp("npm")),
-            ],
+            ]
+            .into(),
         };
         let got: Vec<(String, usize)> = coverage(std::slice::from_ref(&target), &feeds)
             .into_iter()

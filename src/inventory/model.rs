@@ -1,8 +1,8 @@
 //! The validated inventory: what the stages accept. Every reference in it resolves, every zone,
 //! duration and rule has been parsed, and every environment's component list is complete.
 
+use crate::shared_list::SharedList;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
@@ -309,7 +309,7 @@ pub struct Environment {
     /// Window ids it may use; empty means all of the customer's.
     pub windows: Vec<String>,
     /// Shared with the stacks they come from: a fleet's environments repeat a few stacks.
-    pub components: Vec<Arc<Component>>,
+    pub components: SharedList<Component>,
 }
 
 /// One installed package.

@@ -18,6 +18,7 @@ use crate::duration::Duration;
 use crate::inputs::distro::Distro;
 use crate::inputs::{self, Host, Kind, Package, restart};
 use crate::purl;
+use crate::shared_list::SharedList;
 use crate::version::{Scheme, canonical_ecosystem, canonical_name};
 
 /// The longest a component upgrade (or its downtime) may take, in minutes: one week. The bound
@@ -108,13 +109,16 @@ pub(crate) fn validate(
         single_versioned: (stacks.iter())
             .filter(|(_, comps)| {
                 let mut w = Vec::new();
-                warn_two_versions("", comps, &mut w);
+                warn_two_versions("", comps.iter(), &mut w);
                 w.is_empty()
             })
             .map(|(id, _)| id.as_str())
             .collect(),
         stack_places: (stacks.iter())
             .map(|(id, comps)| (id.as_str(), places(comps)))
+            .collect(),
+        stack_lists: (stacks.iter())
+            .map(|(id, comps)| (id.as_str(), Arc::from(&comps[..])))
             .collect(),
     };
     let built: Vec<_> = raw_envs
@@ -639,6 +643,8 @@ struct EnvContext<'a> {
     /// Each stack's components by (ecosystem, name): where an environment's own component of
     /// one stack replaces the stack's is found by looking it up, not by a pass over the stack.
     stack_places: HashMap<&'a str, Places<'a>>,
+    /// Each stack's components as the environments of that one stack share them.
+    stack_lists: HashMap<&'a str, Arc<[Arc<Component>]>>,
 }
 
 /// Components' places in a list, by (ecosystem, name).
@@ -690,10 +696,17 @@ fn environment(
         }
     }
     let soak = c.duration_or(raw.soak.as_ref(), Duration::ZERO);
+    // An environment of one stack shares its stack's list; of several, it has a list of its own.
+    let one_stack = match &raw.stacks[..] {
+        [s] => (cx.stack_lists.get(s.get_ref().as_str()))
+            .zip(cx.stack_places.get(s.get_ref().as_str())),
+        _ => None,
+    };
     let mut merged: Vec<Arc<Component>> = Vec::new();
     for stack in &raw.stacks {
         match cx.stacks.get(stack.get_ref()) {
-            Some(comps) => merged.extend(comps.iter().cloned()),
+            Some(comps) if one_stack.is_none() => merged.extend(comps.iter().cloned()),
+            Some(_) => {}
             None => c.error(stack, format!("unknown stack `{}`", stack.get_ref())),
         }
     }
@@ -733,11 +746,7 @@ fn environment(
         .map(|o| (o.ecosystem.as_str(), o.name.as_str()))
         .collect();
     listed.retain(|l| !declared.contains(&(l.ecosystem.as_str(), l.name.as_str())));
-    let places = match &raw.stacks[..] {
-        [s] => cx.stack_places.get(s.get_ref().as_str()),
-        _ => None,
-    };
-    merge_own(&mut merged, places, own);
+    drop(declared);
     // Declared components only: a lockfile holding two versions of one package is ordinary.
     // An environment of one stack that has none, and its own components (which replace the
     // stack's of the same name), has none either: a fleet's thousands of such are not checked.
@@ -746,10 +755,27 @@ fn environment(
         [s] => cx.single_versioned.contains(s.get_ref().as_str()),
         _ => false,
     };
-    if !one_clean_stack {
-        warn_two_versions(raw.id.get_ref(), &merged, warnings);
-    }
-    merged.extend(listed);
+    let components = match one_stack {
+        Some((stack, places)) => {
+            let (removed, own) = own_over(places, own);
+            let declared = stack.len() - removed.len() + own.len();
+            let mut rest = own;
+            rest.extend(listed);
+            let list = SharedList::new(stack.clone(), removed, rest);
+            if !one_clean_stack {
+                warn_two_versions(raw.id.get_ref(), list.iter().take(declared), warnings);
+            }
+            list
+        }
+        None => {
+            merge_own(&mut merged, own);
+            if !one_clean_stack {
+                warn_two_versions(raw.id.get_ref(), &merged, warnings);
+            }
+            merged.extend(listed);
+            merged.into()
+        }
+    };
     Environment {
         id: raw.id.get_ref().clone(),
         customer: raw.customer.get_ref().clone(),
@@ -759,7 +785,7 @@ fn environment(
         after: raw.after.as_ref().map(|a| a.get_ref().clone()),
         soak,
         windows: raw.windows.iter().map(|w| w.get_ref().clone()).collect(),
-        components: merged,
+        components,
     }
 }
 
@@ -800,50 +826,59 @@ fn host(c: &mut Check, raw: &RawEnvironment) -> Option<Host> {
 /// Adds an environment's own components to its stacks' `merged`: its own win on the same
 /// (ecosystem, name), and of its own, the last wins. One pass with a map, not a search of the
 /// list per component: 40,000 components took seconds that way.
-/// `merged_places` are the places of `merged`'s components when known (an environment of one
-/// stack: its stack's).
-fn merge_own(
-    merged: &mut Vec<Arc<Component>>,
-    merged_places: Option<&Places>,
-    own: Vec<Arc<Component>>,
-) {
+fn merge_own(merged: &mut Vec<Arc<Component>>, own: Vec<Arc<Component>>) {
     if own.is_empty() {
         return;
     }
-    let last: rustc_hash::FxHashMap<(&str, &str), usize> = (own.iter().enumerate())
-        .map(|(i, c)| ((c.ecosystem.as_str(), c.name.as_str()), i))
+    let last = last_of_each(&own);
+    merged.retain(|m| !last.contains_key(&(m.ecosystem.as_str(), m.name.as_str())));
+    drop(last);
+    merged.extend(kept(own));
+}
+
+/// [`merge_own`] for an environment of one stack whose components are at `places`: the places
+/// its own replace, and its own that are kept. Found by lookup, not by a pass over the stack.
+fn own_over(places: &Places, own: Vec<Arc<Component>>) -> (Vec<u32>, Vec<Arc<Component>>) {
+    let last = last_of_each(&own);
+    let removed = (last.keys())
+        .filter_map(|key| places.get(key))
+        .flatten()
+        .copied()
         .collect();
-    match merged_places {
-        Some(places) => {
-            let mut replaced: Vec<u32> = (last.keys())
-                .filter_map(|key| places.get(key))
-                .flatten()
-                .copied()
-                .collect();
-            replaced.sort_unstable();
-            for &i in replaced.iter().rev() {
-                merged.remove(i as usize);
-            }
-        }
-        None => merged.retain(|m| !last.contains_key(&(m.ecosystem.as_str(), m.name.as_str()))),
-    }
-    let kept: Vec<bool> = (own.iter().enumerate())
+    drop(last);
+    (removed, kept(own))
+}
+
+/// Each (ecosystem, name) of `own` with the place of its last entry.
+fn last_of_each(own: &[Arc<Component>]) -> rustc_hash::FxHashMap<(&str, &str), usize> {
+    (own.iter().enumerate())
+        .map(|(i, c)| ((c.ecosystem.as_str(), c.name.as_str()), i))
+        .collect()
+}
+
+/// `own` with only the last entry of each (ecosystem, name), in order.
+fn kept(own: Vec<Arc<Component>>) -> Vec<Arc<Component>> {
+    let last = last_of_each(&own);
+    let keep: Vec<bool> = (own.iter().enumerate())
         .map(|(i, c)| last[&(c.ecosystem.as_str(), c.name.as_str())] == i)
         .collect();
     drop(last);
-    merged.extend(
-        own.into_iter()
-            .zip(kept)
-            .filter(|(_, k)| *k)
-            .map(|(c, _)| c),
-    );
+    (own.into_iter().zip(keep))
+        .filter(|(_, k)| *k)
+        .map(|(c, _)| c)
+        .collect()
 }
 
 /// A warning for each component that an environment's stacks declare at two versions: both are
 /// matched, which is rarely what was meant (the environment's own component would decide).
-fn warn_two_versions(env: &str, merged: &[Arc<Component>], warnings: &mut Vec<String>) {
+fn warn_two_versions<'a>(
+    env: &str,
+    merged: impl IntoIterator<Item = &'a Arc<Component>>,
+    warnings: &mut Vec<String>,
+) {
+    let merged = merged.into_iter();
     let mut seen: rustc_hash::FxHashMap<(&str, &str), &str> = Default::default();
-    seen.reserve(merged.len());
+    seen.reserve(merged.size_hint().0);
     let mut reported = HashSet::new();
     for c in merged {
         let key = (c.ecosystem.as_str(), c.name.as_str());
@@ -1070,9 +1105,12 @@ mod tests {
             component("npm", "axios", "1.8.1"),
         ];
         let mut by_pass = stack.clone();
-        merge_own(&mut by_pass, None, own.clone());
-        let mut by_places = stack.clone();
-        merge_own(&mut by_places, Some(&places(&stack)), own);
+        merge_own(&mut by_pass, own.clone());
+        let (removed, own) = own_over(&places(&stack), own);
+        let by_places: Vec<Arc<Component>> = SharedList::new(Arc::from(&stack[..]), removed, own)
+            .iter()
+            .cloned()
+            .collect();
         let want = [
             "PyPI/jinja2@2.10",
             "crates.io/requests@0.1.0",

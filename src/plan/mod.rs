@@ -466,17 +466,19 @@ pub fn load_feeds(
 pub fn targets(inv: &Inventory) -> Vec<Target> {
     let mut made: rustc_hash::FxHashMap<*const Component, Arc<TargetComponent>> =
         Default::default();
+    let mut stacks = Default::default();
     inv.environments
         .iter()
-        .map(|e| Target {
-            id: e.id.clone(),
-            components: (e.components.iter())
-                .map(|c| {
-                    let made = made.entry(Arc::as_ptr(c));
-                    made.or_insert_with(|| Arc::new(target_component(c)))
-                        .clone()
-                })
-                .collect(),
+        .map(|e| {
+            let component = |c: &Arc<Component>| {
+                let made = made.entry(Arc::as_ptr(c));
+                made.or_insert_with(|| Arc::new(target_component(c)))
+                    .clone()
+            };
+            Target {
+                id: e.id.clone(),
+                components: e.components.map(component, &mut stacks),
+            }
         })
         .collect()
 }
