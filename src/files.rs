@@ -8,6 +8,25 @@ use std::fs::File;
 use std::io::{Error, ErrorKind, Read, Result};
 use std::path::Path;
 
+/// Runs `f` (parallel iteration over many small files) on a pool of its own with more threads
+/// than cores: reading or writing tens of thousands of files mostly waits for the disk when they
+/// are not cached, and a disk serves several requests at once. The pool the CPU-bound work runs
+/// on meanwhile is left to it.
+pub fn on_io_pool<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    static POOL: std::sync::OnceLock<Option<rayon::ThreadPool>> = std::sync::OnceLock::new();
+    let pool = POOL.get_or_init(|| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(8)
+            .thread_name(|i| format!("files {i}"))
+            .build()
+            .ok()
+    });
+    match pool {
+        Some(pool) => pool.install(f),
+        None => f(),
+    }
+}
+
 /// The largest file read whole (a zip feed is streamed and capped by its own limits).
 pub const MAX_BYTES: u64 = 1 << 30;
 

@@ -355,10 +355,11 @@ impl Run<'_> {
         let (recorded, staged) = std::thread::scope(|scope| {
             let staging = scope.spawn(|| {
                 let mut clock = crate::timing::Clock::start();
-                let staged = rendered
-                    .par_iter()
-                    .map(|r| crate::notice::stage_files(&args.out, &r.notice.files))
-                    .collect::<Result<Vec<_>>>();
+                let staged = crate::files::on_io_pool(|| {
+                    (rendered.par_iter())
+                        .map(|r| crate::notice::stage_files(&args.out, &r.notice.files))
+                        .collect::<Result<Vec<_>>>()
+                });
                 clock.lap("  notice files staged (beside the record)");
                 staged
             });

@@ -137,5 +137,5 @@ fn read_dir(dir: &Path) -> Result<Vec<Source>> {
         .collect();
     paths.sort();
     use rayon::prelude::*;
-    paths.par_iter().map(|p| read_source(p)).collect()
+    crate::files::on_io_pool(|| paths.par_iter().map(|p| read_source(p)).collect())
 }
