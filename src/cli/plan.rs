@@ -411,7 +411,7 @@ impl Run<'_> {
                 // plan.json may now replace the last one.
                 let _ = committed.send(());
                 clock.lap("ledger commit");
-                staged.into_par_iter().try_for_each(|s| s.publish())?;
+                crate::files::on_io_pool(|| staged.into_par_iter().try_for_each(|s| s.publish()))?;
                 // Then any recorded notice file that is missing.
                 // (This run's own were staged, or found up to date, just before.)
                 let own: std::collections::HashSet<&str> = (rendered.iter())

@@ -221,9 +221,13 @@ impl Ledger {
         let all: Vec<(String, String)> = rows
             .collect::<rusqlite::Result<_>>()
             .map_err(|e| self.err(e))?;
-        // On this thread: the pool is rendering the report.
-        let absent = (all.into_iter())
-            .filter(|(p, _)| !written.contains(p.as_str()) && !out.join(p).exists());
+        // On the pool for file I/O: the other is rendering the report.
+        let absent: Vec<(String, String)> = crate::files::on_io_pool(|| {
+            use rayon::prelude::*;
+            (all.into_par_iter())
+                .filter(|(p, _)| !written.contains(p.as_str()) && !out.join(p).exists())
+                .collect()
+        });
         let mut read = self
             .conn()
             .prepare_cached("SELECT content FROM notice_contents WHERE sha256 = ?1")

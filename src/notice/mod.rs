@@ -421,12 +421,14 @@ fn spec_issue(spec: &NoticeSpec, window: &WindowInput, issued: DateTime<Utc>) ->
 /// paths come from the ledger, which may have been restored from someone else's export.
 pub fn write_files(out: &Path, files: &[(String, String)]) -> Result<()> {
     use rayon::prelude::*;
-    // On both cores: every file staged, then every one put in place.
-    let staged = files
-        .par_chunks(64)
-        .map(|run| stage_files(out, run))
-        .collect::<Result<Vec<Staged>>>()?;
-    staged.into_par_iter().try_for_each(Staged::publish)
+    // On the pool for file I/O: every file staged, then every one put in place.
+    crate::files::on_io_pool(|| {
+        let staged = files
+            .par_chunks(64)
+            .map(|run| stage_files(out, run))
+            .collect::<Result<Vec<Staged>>>()?;
+        staged.into_par_iter().try_for_each(Staged::publish)
+    })
 }
 
 /// Files written in full beside their places, waiting for [`Staged::publish`] to rename them
