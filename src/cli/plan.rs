@@ -202,6 +202,9 @@ type LedgerRead = (
 /// when there is no ledger yet or it cannot be read so (the run's own opening then says why).
 fn read_early(cli: &Cli, dry_run: bool) -> Option<(Ledger, LedgerRead)> {
     let path = cli.ledger_path();
+    let mut clock = crate::timing::Clock::start();
+    crate::files::prefetch(&path);
+    clock.lap("  (ledger) file read ahead");
     let ledger = match dry_run {
         true => Ledger::open_existing(&path),
         false => Ledger::open_current(&path),
