@@ -141,6 +141,7 @@ pub fn write_then(
     out.write_all(b"\n]")?;
     clock.lap("    plan.json findings");
     array(out, own, "windows", &plan.windows)?;
+    clock.lap("    plan.json windows");
     let (warnings, notices) =
         tail().ok_or_else(|| io::Error::other("the run stopped before its notices were issued"))?;
     field(out, "notices", &notices)?;
