@@ -230,34 +230,37 @@ pub fn record(
             .ok()
             .map(|p| p.display().to_string()),
     };
-    // What needs no ledger (the windows' snapshots, the notices' file hashes) is made
-    // on the pool while this thread inserts the run and its sightings.
-    let (recorded, (snapshots, stored)) = std::thread::scope(|scope| {
-        let made = scope.spawn(|| {
-            let snapshots = super::store::snapshots(&changes.windows);
-            let stored: Vec<NoticeFiles> =
-                (rendered.par_iter()).map(|r| files(&r.notice)).collect();
-            (snapshots, stored)
+    // What needs no ledger (the windows' snapshots, the notices' file hashes) is made on the
+    // pool while this thread inserts the run and its sightings, then the windows (while the
+    // hashes may still be in the making), then the notices.
+    std::thread::scope(|scope| {
+        let snapshots = scope.spawn(|| super::store::snapshots(&changes.windows));
+        let stored = scope.spawn(|| {
+            (rendered.par_iter())
+                .map(|r| files(&r.notice))
+                .collect::<Vec<NoticeFiles>>()
         });
-        let recorded = ledger.insert_run(&run).and_then(|id| {
-            clock.lap("  run, inventory hash");
-            let seen = sightings(plan);
-            ledger.record_sightings(id, plan.now, &history.first_seen, &seen)?;
-            clock.lap("  sightings");
-            Ok(id)
-        });
-        let made = made.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
-        (recorded, made)
-    });
-    let id = recorded?;
-    clock.lap("  snapshots, notice contents");
-    ledger.write_windows(Some(id), plan.now, &changes.windows, &snapshots)?;
-    clock.lap("  windows");
-    for (r, files) in rendered.iter().zip(&stored) {
-        let customer = &r.notice.record.customer;
-        ledger.insert_notice(Some(id), plan.now, &r.issue, customer, files)?;
-    }
-    Ok(id)
+        fn join<T>(t: std::thread::ScopedJoinHandle<'_, T>) -> T {
+            t.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
+        }
+        let id = ledger.insert_run(&run)?;
+        clock.lap("  run, inventory hash");
+        let seen = sightings(plan);
+        ledger.record_sightings(id, plan.now, &history.first_seen, &seen)?;
+        clock.lap("  sightings");
+        let snapshots: Vec<Vec<u8>> = join(snapshots);
+        clock.lap("  (waited for) snapshots");
+        ledger.write_windows(Some(id), plan.now, &changes.windows, &snapshots)?;
+        clock.lap("  windows");
+        let stored: Vec<NoticeFiles> = join(stored);
+        clock.lap("  (waited for) notice contents");
+        for (r, files) in rendered.iter().zip(&stored) {
+            let customer = &r.notice.record.customer;
+            ledger.insert_notice(Some(id), plan.now, &r.issue, customer, files)?;
+        }
+        clock.lap("  notices");
+        Ok(id)
+    })
 }
 
 /// The plan's sightings by environment (in order of environment index, each in plan order),
