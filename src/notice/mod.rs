@@ -487,15 +487,16 @@ impl Drop for Staged {
 /// replaces it with a file.
 fn unchanged(path: &Path, content: &[u8]) -> bool {
     use std::io::Read;
-    // Opened without following a link (where the system can say so; elsewhere a link is
-    // looked for first), its size read from the open file, and no more read than that size: a
-    // fleet's run checks tens of thousands of files this way.
+    // Opened without following a link and without waiting for a writer (a named pipe) where
+    // the system can say so, elsewhere after looking at what is there; its size read from the
+    // open file, and no more read than that size: a fleet's run checks tens of thousands of
+    // files this way.
     let mut open = std::fs::OpenOptions::new();
     open.read(true);
     #[cfg(target_os = "linux")]
-    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut open, libc::O_NOFOLLOW);
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut open, libc::O_NOFOLLOW | libc::O_NONBLOCK);
     #[cfg(not(target_os = "linux"))]
-    if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+    if !std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file()) {
         return false;
     }
     let Ok(mut file) = open.open(path) else {
@@ -613,6 +614,18 @@ mod path_tests {
                 .unwrap()
                 .is_file()
         );
+        // A named pipe is replaced too, and not waited on for something to read.
+        std::fs::remove_file(dir.join("n/a.txt")).unwrap();
+        let made = std::process::Command::new("mkfifo")
+            .arg(dir.join("n/a.txt"))
+            .status();
+        match made {
+            Ok(s) if s.success() => {
+                write_files(&dir, &files("uno", "TWO")).unwrap();
+                assert_eq!(std::fs::read_to_string(dir.join("n/a.txt")).unwrap(), "uno");
+            }
+            _ => eprintln!("skipped the named pipe: mkfifo did not run"),
+        }
         let leftovers: Vec<_> = std::fs::read_dir(dir.join("n"))
             .unwrap()
             .flatten()
