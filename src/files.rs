@@ -34,10 +34,23 @@ pub fn prefetch(path: &Path) {
     use rayon::prelude::*;
     use std::os::unix::fs::FileExt;
     const BLOCK: u64 = 4 << 20;
-    let Ok(file) = std::fs::File::open(path) else {
+    // Only a regular file, opened without waiting for a writer if it turns out not to be.
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(target_os = "linux")]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
+    let opened = std::fs::metadata(path)
+        .ok()
+        .filter(|m| m.is_file())
+        .and_then(|_| options.open(path).ok());
+    let Some(file) = opened else {
         return;
     };
-    let len = file.metadata().map_or(0, |m| m.len());
+    let len = file
+        .metadata()
+        .ok()
+        .filter(|m| m.is_file())
+        .map_or(0, |m| m.len());
     on_io_pool(|| {
         (0..len.div_ceil(BLOCK))
             .into_par_iter()

@@ -504,6 +504,28 @@ fn a_named_pipe_as_an_input_is_an_error_naming_it_not_a_hang() {
     }
 }
 
+/// A plan reads its ledger early, beside the inventory, and reads the file ahead of SQLite: a
+/// named pipe there is refused, not waited on for a writer.
+#[test]
+fn a_named_pipe_as_the_ledger_of_a_plan_is_an_error_not_a_hang() {
+    let tmp = example_copy();
+    let dir = tmp.path();
+    let ledger = dir.join("ledger.fifo");
+    mkfifo(&ledger);
+    let ledger = ledger.to_str().unwrap();
+    for dry_run in [false, true] {
+        let mut args = vec!["plan", "--ledger", ledger, "--now", NOW];
+        args.extend(dry_run.then_some("--dry-run"));
+        let o = run_bounded(dir, &args, 20);
+        let (code, _, err) = no_panic(&o);
+        assert_eq!(code, Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains("ledger.fifo") && err.contains("not a regular file"),
+            "{args:?}: {err}"
+        );
+    }
+}
+
 #[test]
 fn a_kev_due_date_that_does_not_parse_is_a_warning_naming_the_cve() {
     let tmp = example_copy();
