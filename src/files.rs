@@ -34,23 +34,9 @@ pub fn prefetch(path: &Path) {
     use rayon::prelude::*;
     use std::os::unix::fs::FileExt;
     const BLOCK: u64 = 4 << 20;
-    // Only a regular file, opened without waiting for a writer if it turns out not to be.
-    let mut options = std::fs::OpenOptions::new();
-    options.read(true);
-    #[cfg(target_os = "linux")]
-    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
-    let opened = std::fs::metadata(path)
-        .ok()
-        .filter(|m| m.is_file())
-        .and_then(|_| options.open(path).ok());
-    let Some(file) = opened else {
+    let Some((file, len)) = open_regular(path, true) else {
         return;
     };
-    let len = file
-        .metadata()
-        .ok()
-        .filter(|m| m.is_file())
-        .map_or(0, |m| m.len());
     on_io_pool(|| {
         (0..len.div_ceil(BLOCK))
             .into_par_iter()
@@ -59,6 +45,33 @@ pub fn prefetch(path: &Path) {
                 let _ = file.read_at(buf, b * BLOCK);
             })
     });
+}
+
+/// `path` opened for reading when it is a regular file, with its length; `None` otherwise. A last symbolic link
+/// is followed only when `follow`. Where the system allows (Linux), the file is opened without
+/// waiting for a writer, so a named pipe put where a file was expected is refused, not waited
+/// on; elsewhere what is there is looked at first.
+pub fn open_regular(path: &Path, follow: bool) -> Option<(File, u64)> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(target_os = "linux")]
+    {
+        let no_follow = if follow { 0 } else { libc::O_NOFOLLOW };
+        std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK | no_follow);
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let meta = match follow {
+            true => std::fs::metadata(path),
+            false => std::fs::symlink_metadata(path),
+        };
+        if !meta.is_ok_and(|m| m.is_file()) {
+            return None;
+        }
+    }
+    let file = options.open(path).ok()?;
+    let meta = file.metadata().ok()?;
+    meta.is_file().then_some((file, meta.len()))
 }
 
 /// The largest file read whole (a zip feed is streamed and capped by its own limits).

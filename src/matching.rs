@@ -340,38 +340,15 @@ impl Upgrade {
 pub fn match_targets(targets: &[Target], feeds: &Feeds) -> Matches {
     use rayon::prelude::*;
     let index = feeds.index();
-    // The distinct components, in first-seen order, and which one each component is. A list
-    // shared by targets (a stack's) is looked up once: each of its places remembers its
-    // component's number once a target that has it has met it.
+    // The distinct components, in first-seen order, and which one each component is.
     let mut numbers = Numbering::default();
-    let mut shared: rustc_hash::FxHashMap<usize, Vec<u32>> = Default::default();
-    let which: Vec<Vec<u32>> = targets
-        .iter()
-        .enumerate()
+    let which: Vec<Vec<u32>> = (targets.iter().enumerate())
         .map(|(t, target)| {
-            let (base, removed, rest) = target.components.parts();
-            let mut which = Vec::with_capacity(target.components.len());
-            if !base.is_empty() {
-                let key = Arc::as_ptr(base) as *const Arc<TargetComponent> as usize;
-                let known = shared
-                    .entry(key)
-                    .or_insert_with(|| vec![u32::MAX; base.len()]);
-                let mut removed = removed.iter().peekable();
-                for (at, (id, comp)) in known.iter_mut().zip(base.iter()).enumerate() {
-                    if removed.next_if(|&&r| r as usize == at).is_some() {
-                        continue;
-                    }
-                    if *id == u32::MAX {
-                        *id = numbers.of(t, comp);
-                    }
-                    which.push(*id);
-                }
-            }
-            which.extend(rest.iter().map(|comp| numbers.of(t, comp)));
-            which
+            (target.components.iter())
+                .map(|comp| numbers.of(t, comp))
+                .collect()
         })
         .collect();
-    drop(shared);
     let first = numbers.first;
     let results: Vec<(Option<Matched>, Vec<String>)> = first
         .par_iter()

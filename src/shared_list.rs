@@ -5,10 +5,6 @@
 
 use std::sync::Arc;
 
-/// What a [`SharedList`] is made of: its shared start, the places left out of it (ascending),
-/// and the rest.
-pub type Parts<'a, T> = (&'a Arc<[Arc<T>]>, &'a [u32], &'a [Arc<T>]);
-
 /// `base` without the places in `removed`, then `rest`.
 #[derive(Debug)]
 pub struct SharedList<T> {
@@ -67,11 +63,6 @@ impl<T> SharedList<T> {
             removed: &self.removed,
             rest: self.rest.iter(),
         }
-    }
-
-    /// The shared start, the places left out of it, and the rest.
-    pub fn parts(&self) -> Parts<'_, T> {
-        (&self.base, &self.removed, &self.rest)
     }
 
     /// Each item mapped by `f`; a shared start is mapped once for all the lists that share it
@@ -250,6 +241,6 @@ mod tests {
         assert_eq!(calls, 4, "the start's three items once, and a's own one");
         assert_eq!(items(&ma), [2, 6, 14]);
         assert_eq!(items(&mb), [2, 4, 6]);
-        assert!(Arc::ptr_eq(ma.parts().0, mb.parts().0));
+        assert!(Arc::ptr_eq(&ma.base, &mb.base));
     }
 }

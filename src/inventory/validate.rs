@@ -114,11 +114,8 @@ pub(crate) fn validate(
             })
             .map(|(id, _)| id.as_str())
             .collect(),
-        stack_places: (stacks.iter())
-            .map(|(id, comps)| (id.as_str(), places(comps)))
-            .collect(),
-        stack_lists: (stacks.iter())
-            .map(|(id, comps)| (id.as_str(), Arc::from(&comps[..])))
+        shared_stacks: (stacks.iter())
+            .map(|(id, comps)| (id.as_str(), (Arc::from(&comps[..]), places(comps))))
             .collect(),
     };
     let built: Vec<_> = raw_envs
@@ -640,12 +637,14 @@ struct EnvContext<'a> {
     defaults: &'a Defaults,
     /// The stacks that declare no component at two versions.
     single_versioned: HashSet<&'a str>,
-    /// Each stack's components by (ecosystem, name): where an environment's own component of
-    /// one stack replaces the stack's is found by looking it up, not by a pass over the stack.
-    stack_places: HashMap<&'a str, Places<'a>>,
-    /// Each stack's components as the environments of that one stack share them.
-    stack_lists: HashMap<&'a str, Arc<[Arc<Component>]>>,
+    /// Each stack's components as the environments of that one stack share them, and their
+    /// places by (ecosystem, name): where an environment's own component replaces the stack's is
+    /// found by looking it up, not by a pass over the stack.
+    shared_stacks: HashMap<&'a str, SharedStack<'a>>,
 }
+
+/// A stack's components as its environments share them, and their places.
+type SharedStack<'a> = (Arc<[Arc<Component>]>, Places<'a>);
 
 /// Components' places in a list, by (ecosystem, name).
 type Places<'a> = rustc_hash::FxHashMap<(&'a str, &'a str), Vec<u32>>;
@@ -654,8 +653,7 @@ type Places<'a> = rustc_hash::FxHashMap<(&'a str, &'a str), Vec<u32>>;
 fn places(components: &[Arc<Component>]) -> Places<'_> {
     let mut out = Places::default();
     for (i, c) in components.iter().enumerate() {
-        let key = (c.ecosystem.as_str(), c.name.as_str());
-        out.entry(key).or_default().push(i as u32);
+        out.entry(key(c)).or_default().push(i as u32);
     }
     out
 }
@@ -698,8 +696,7 @@ fn environment(
     let soak = c.duration_or(raw.soak.as_ref(), Duration::ZERO);
     // An environment of one stack shares its stack's list; of several, it has a list of its own.
     let one_stack = match &raw.stacks[..] {
-        [s] => (cx.stack_lists.get(s.get_ref().as_str()))
-            .zip(cx.stack_places.get(s.get_ref().as_str())),
+        [s] => cx.shared_stacks.get(s.get_ref().as_str()),
         _ => None,
     };
     let mut merged: Vec<Arc<Component>> = Vec::new();
@@ -755,9 +752,10 @@ fn environment(
         [s] => cx.single_versioned.contains(s.get_ref().as_str()),
         _ => false,
     };
+    let own = last_of_each(own);
     let components = match one_stack {
         Some((stack, places)) => {
-            let (removed, own) = own_over(places, own);
+            let removed = replaced(places, &own);
             let declared = stack.len() - removed.len() + own.len();
             let mut rest = own;
             rest.extend(listed);
@@ -823,44 +821,40 @@ fn host(c: &mut Check, raw: &RawEnvironment) -> Option<Host> {
     Some(Host { distro, pro })
 }
 
-/// Adds an environment's own components to its stacks' `merged`: its own win on the same
-/// (ecosystem, name), and of its own, the last wins. One pass with a map, not a search of the
-/// list per component: 40,000 components took seconds that way.
+/// Adds an environment's own components (see [`last_of_each`]) to its stacks' `merged`: its own
+/// win on the same (ecosystem, name). One pass with a set, not a search of the list per
+/// component: 40,000 components took seconds that way.
 fn merge_own(merged: &mut Vec<Arc<Component>>, own: Vec<Arc<Component>>) {
     if own.is_empty() {
         return;
     }
-    let last = last_of_each(&own);
-    merged.retain(|m| !last.contains_key(&(m.ecosystem.as_str(), m.name.as_str())));
-    drop(last);
-    merged.extend(kept(own));
+    let names: rustc_hash::FxHashSet<(&str, &str)> = own.iter().map(|c| key(c)).collect();
+    merged.retain(|m| !names.contains(&key(m)));
+    drop(names);
+    merged.extend(own);
 }
 
 /// [`merge_own`] for an environment of one stack whose components are at `places`: the places
-/// its own replace, and its own that are kept. Found by lookup, not by a pass over the stack.
-fn own_over(places: &Places, own: Vec<Arc<Component>>) -> (Vec<u32>, Vec<Arc<Component>>) {
-    let last = last_of_each(&own);
-    let removed = (last.keys())
-        .filter_map(|key| places.get(key))
+/// its own replace, found by lookup, not by a pass over the stack.
+fn replaced(places: &Places, own: &[Arc<Component>]) -> Vec<u32> {
+    (own.iter())
+        .filter_map(|c| places.get(&key(c)))
         .flatten()
         .copied()
-        .collect();
-    drop(last);
-    (removed, kept(own))
-}
-
-/// Each (ecosystem, name) of `own` with the place of its last entry.
-fn last_of_each(own: &[Arc<Component>]) -> rustc_hash::FxHashMap<(&str, &str), usize> {
-    (own.iter().enumerate())
-        .map(|(i, c)| ((c.ecosystem.as_str(), c.name.as_str()), i))
         .collect()
 }
 
-/// `own` with only the last entry of each (ecosystem, name), in order.
-fn kept(own: Vec<Arc<Component>>) -> Vec<Arc<Component>> {
-    let last = last_of_each(&own);
+/// A component's (ecosystem, name).
+fn key(c: &Component) -> (&str, &str) {
+    (c.ecosystem.as_str(), c.name.as_str())
+}
+
+/// An environment's own components with only the last entry of each (ecosystem, name), in order.
+fn last_of_each(own: Vec<Arc<Component>>) -> Vec<Arc<Component>> {
+    let last: rustc_hash::FxHashMap<(&str, &str), usize> =
+        (own.iter().enumerate()).map(|(i, c)| (key(c), i)).collect();
     let keep: Vec<bool> = (own.iter().enumerate())
-        .map(|(i, c)| last[&(c.ecosystem.as_str(), c.name.as_str())] == i)
+        .map(|(i, c)| last[&key(c)] == i)
         .collect();
     drop(last);
     (own.into_iter().zip(keep))
@@ -1104,9 +1098,10 @@ mod tests {
             component("PyPI", "requests", "2.31.0"),
             component("npm", "axios", "1.8.1"),
         ];
+        let own = last_of_each(own);
         let mut by_pass = stack.clone();
         merge_own(&mut by_pass, own.clone());
-        let (removed, own) = own_over(&places(&stack), own);
+        let removed = replaced(&places(&stack), &own);
         let by_places: Vec<Arc<Component>> = SharedList::new(Arc::from(&stack[..]), removed, own)
             .iter()
             .cloned()

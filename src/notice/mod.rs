@@ -487,26 +487,13 @@ impl Drop for Staged {
 /// replaces it with a file.
 fn unchanged(path: &Path, content: &[u8]) -> bool {
     use std::io::Read;
-    // Opened without following a link and without waiting for a writer (a named pipe) where
-    // the system can say so, elsewhere after looking at what is there; its size read from the
-    // open file, and no more read than that size: a fleet's run checks tens of thousands of
-    // files this way.
-    let mut open = std::fs::OpenOptions::new();
-    open.read(true);
-    #[cfg(target_os = "linux")]
-    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut open, libc::O_NOFOLLOW | libc::O_NONBLOCK);
-    #[cfg(not(target_os = "linux"))]
-    if !std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file()) {
-        return false;
-    }
-    let Ok(mut file) = open.open(path) else {
+    // Its size read from the open file, and no more read than that size: a fleet's run checks
+    // tens of thousands of files this way.
+    let Some((mut file, len)) = crate::files::open_regular(path, false) else {
         return false;
     };
-    let same_size = file
-        .metadata()
-        .is_ok_and(|m| m.is_file() && m.len() == content.len() as u64);
     let mut old = vec![0; content.len()];
-    same_size && file.read_exact(&mut old).is_ok() && old == content
+    len == content.len() as u64 && file.read_exact(&mut old).is_ok() && old == content
 }
 
 /// `rel` as a path that cannot leave the directory it is joined to.
