@@ -29,6 +29,7 @@ pub mod matching;
 pub mod notice;
 pub mod plan;
 pub mod purl;
+pub mod replace;
 pub mod report;
 pub mod risk;
 pub mod rrule;

@@ -43,6 +43,14 @@ pub struct PlanArgs {
 
 pub fn run(cli: &Cli, args: &PlanArgs) -> Result<Outcome> {
     let mut clock = crate::timing::Clock::start();
+    let path = args.out.join("plan.json");
+    // What earlier runs left beside plan.json (the large plan the last one replaced, the
+    // temporary files of killed runs) is deleted while this one plans: freeing a fleet's
+    // gigabytes takes a fraction of a second of disk time.
+    let cleared = (!args.dry_run).then(|| {
+        let path = path.clone();
+        std::thread::spawn(move || crate::replace::clear(&path))
+    });
     // An existing ledger's windows and sightings are read while the inventory and feeds load:
     // they need neither, and a fleet's take seconds. So is the inventory's hash, which the run
     // records: every file under it, read again.
@@ -76,7 +84,6 @@ pub fn run(cli: &Cli, args: &PlanArgs) -> Result<Outcome> {
     // writes its report: it is most of a fleet's output, and none of that needs it. Its
     // warnings and notices, written last, are sent to it; it is put in place once the ledger
     // has committed, beside the notice files and the report (see [`write_plan`]).
-    let path = args.out.join("plan.json");
     let (tail, tail_rx) = std::sync::mpsc::channel();
     let (committed, committed_rx) = std::sync::mpsc::channel();
     let running = std::sync::atomic::AtomicBool::new(true);
@@ -87,6 +94,7 @@ pub fn run(cli: &Cli, args: &PlanArgs) -> Result<Outcome> {
             let to = Handover {
                 tail: tail_rx,
                 committed: committed_rx,
+                cleared,
             };
             scope.spawn(move || write_plan(path, plan, inv, feeds, running, to))
         });
@@ -442,6 +450,9 @@ impl Run<'_> {
 struct Handover {
     tail: std::sync::mpsc::Receiver<Issued>,
     committed: std::sync::mpsc::Receiver<()>,
+    /// The deletion of what earlier runs left (see [`crate::replace::clear`]), to end before
+    /// this plan replaces the last one.
+    cleared: Option<std::thread::JoinHandle<()>>,
 }
 
 /// Streams plan.json (see [`crate::plan::json`]) to a temporary file beside `path` (stopping
@@ -449,9 +460,9 @@ struct Handover {
 /// run is recorded: a reader never sees half a plan, a crash never leaves an empty one, and a
 /// failed run leaves the last plan in place. (Synced here, beside the rest of the run, the rename
 /// no longer has the file system write out a fleet's 1.6 GB of it: ext4 does that when a file
-/// replaces another.) The rename frees the replaced file's blocks, a fraction of a second for a
-/// fleet's plan on a disk that discards them; on this thread, the notice files and the report are
-/// put in place meanwhile.
+/// replaces another.) A fleet's replaced plan is kept until the next run deletes it (see
+/// [`crate::replace`]): freeing its blocks is a fraction of a second on a disk that discards them.
+/// On this thread, the notice files and the report are put in place meanwhile.
 fn write_plan(
     path: &Path,
     plan: &Plan,
@@ -460,9 +471,7 @@ fn write_plan(
     running: &std::sync::atomic::AtomicBool,
     to: Handover,
 ) -> Result<()> {
-    // One per process: two runs into one directory each write their own, and the last to
-    // finish puts its plan in place.
-    let tmp = path.with_extension(format!("json.{}.tmp", std::process::id()));
+    let tmp = crate::replace::temporary(path);
     let io = |e| crate::error::Error::io(path, e);
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(io)?;
@@ -479,7 +488,12 @@ fn write_plan(
             });
     clock.lap("  plan.json synced (beside the rest)");
     let placed = written.and_then(|()| match to.committed.recv() {
-        Ok(()) => std::fs::rename(&tmp, path),
+        Ok(()) => {
+            if let Some(cleared) = to.cleared {
+                let _ = cleared.join();
+            }
+            crate::replace::replace(&tmp, path)
+        }
         Err(_) => Err(std::io::Error::other("the run was not recorded")),
     });
     clock.lap("  plan.json replaced (beside the rest)");

@@ -206,3 +206,33 @@ fn a_run_that_fails_keeps_the_previous_plan_json() {
         .collect();
     assert!(!left.iter().any(|n| n.contains("tmp")), "{left:?}");
 }
+
+/// A run killed while writing plan.json leaves its temporary file: the next run deletes it once
+/// its process is gone and it has not been written for ten minutes, and leaves a live run's (or
+/// a recent one) alone. A small plan replaced is not kept beside the new one.
+#[test]
+fn the_next_run_deletes_what_a_killed_run_left() {
+    let tmp = example_copy();
+    let out = tmp.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    let long_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    // Above the kernel's largest process id (2^22): no process has it.
+    let killed = out.join("plan.json.4194999.tmp");
+    std::fs::write(&killed, "{\"schema\": \"patchplan.pl").unwrap();
+    let f = std::fs::File::options().write(true).open(&killed).unwrap();
+    f.set_modified(long_ago).unwrap();
+    drop(f);
+    let recent = out.join("plan.json.4194998.tmp");
+    std::fs::write(&recent, "{").unwrap();
+    planned(tmp.path());
+    planned(tmp.path());
+    let left: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    if cfg!(target_os = "linux") {
+        assert!(!killed.exists(), "{left:?}");
+    }
+    assert!(recent.exists(), "{left:?}");
+    assert!(!left.iter().any(|n| n.ends_with(".old")), "{left:?}");
+}
