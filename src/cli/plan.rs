@@ -330,14 +330,46 @@ impl Run<'_> {
         clock.lap("  notice input");
         let sources = crate::notice::sources(inv, &input);
         clock.lap("  notice sources");
-        let rendered = issue::render(inv, &sources, &changes, plan.now, &mut warnings)?;
+        // The run, its sightings and windows are recorded while the notices render: the one is
+        // this thread's work with the ledger, the other the pool's, and neither needs the other.
+        let render =
+            |warnings: &mut Vec<String>| issue::render(inv, &sources, &changes, plan.now, warnings);
+        let (rendered, run) = match self.args.dry_run {
+            true => (render(&mut warnings), None),
+            false => std::thread::scope(|scope| {
+                let rendering = scope.spawn(|| {
+                    let mut warned = Vec::new();
+                    (render(&mut warned), warned)
+                });
+                let run = issue::record_run(
+                    self.ledger,
+                    inv,
+                    plan,
+                    self.history,
+                    &changes,
+                    issue::RunFacts {
+                        out: &self.args.out,
+                        inventory_hash: self.inventory_hash.as_deref(),
+                    },
+                );
+                clock.lap("ledger record: run, sightings, windows (beside the rendering)");
+                let (rendered, warned) = rendering
+                    .join()
+                    .unwrap_or_else(|p| std::panic::resume_unwind(p));
+                warnings.extend(warned);
+                (rendered, Some(run))
+            }),
+        };
+        let rendered = rendered?;
+        let run = run.transpose()?;
         let notices: Vec<_> = rendered.iter().map(|r| r.notice.record.clone()).collect();
         clock.lap("render notices");
         warn(self.cli, &warnings);
         // A dry run has no writer to send to.
         let _ = tail.send((warnings.clone(), notices.clone()));
-        if !self.args.dry_run {
-            let report = self.record_and_report(&changes, &rendered, &sources, committed, clock)?;
+        if let Some(run) = run {
+            let report =
+                self.record_and_report(run, &changes, &rendered, &sources, committed, clock)?;
             // A fleet's are millions of small allocations, left to the process's end.
             std::mem::forget(report);
         }
@@ -346,10 +378,11 @@ impl Run<'_> {
         Ok((warnings, notices))
     }
 
-    /// The run's record and the files that follow from it: the ledger's rows and commit, the
-    /// notice files, then the report of what the ledger now holds (returned).
+    /// The rest of run `run`'s record and the files that follow from it: the notices' rows and
+    /// the commit, the notice files, then the report of what the ledger now holds (returned).
     fn record_and_report<'s>(
         &'s self,
+        run: i64,
         changes: &crate::ledger::diff::Changes,
         rendered: &[issue::Rendered],
         sources: &'s crate::notice::view::Sources,
@@ -374,25 +407,14 @@ impl Run<'_> {
                 clock.lap("  notice files staged (beside the record)");
                 staged
             });
-            let recorded = issue::record(
-                ledger,
-                inv,
-                plan,
-                self.history,
-                changes,
-                rendered,
-                issue::RunFacts {
-                    out: &args.out,
-                    inventory_hash: self.inventory_hash.as_deref(),
-                },
-            );
-            clock.lap("ledger record");
+            let recorded = issue::record_notices(ledger, run, plan.now, changes, rendered);
+            clock.lap("ledger record: notices");
             let staged = staging
                 .join()
                 .unwrap_or_else(|p| std::panic::resume_unwind(p));
             (recorded, staged)
         });
-        let run = recorded?;
+        recorded?;
         let staged = staged?;
         clock.lap("stage notice files (after the record)");
         // The report shows what the ledger now holds (the windows as announced, every notice):

@@ -1,6 +1,7 @@
 //! A run against the ledger: what it remembers for the plan ([`history`]), what the new plan
-//! issues ([`changes`]), the notices rendered ([`render`]) and recorded ([`record`]), and a
-//! window's outcome ([`complete`]). The caller holds the write transaction around all of it.
+//! issues ([`changes`]), the run recorded ([`record_run`]) while its notices render
+//! ([`render`]), then the notices ([`record_notices`]), and a window's outcome ([`complete`]).
+//! The caller holds the write transaction around all of it.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -198,21 +199,21 @@ pub struct RunFacts<'a> {
 }
 
 /// Records the run: its inputs' hashes, the first sightings that `history` (read in this
-/// transaction) lacks, windows and the notices issued.
-pub fn record(
+/// transaction) lacks, and its windows. Needs no notice: a run records this while its notices
+/// render, then records them with [`record_notices`]. The run's row counts the notices
+/// `changes` issues; `record_notices` corrects it when some were not (a customer who left).
+pub fn record_run(
     ledger: &Ledger,
     inv: &Inventory,
     plan: &Plan,
     history: &History,
     changes: &Changes,
-    rendered: &[Rendered],
     facts: RunFacts,
 ) -> Result<i64> {
     let RunFacts {
         out,
         inventory_hash,
     } = facts;
-    use rayon::prelude::*;
     let mut clock = crate::timing::Clock::start();
     let feeds = hash::feeds(&plan.feeds, &inv.feeds, &inv.root);
     // Not read here when the caller has not: plan.json may be being written beside this, and
@@ -225,24 +226,15 @@ pub fn record(
         feeds: serde_json::to_string(&feeds).expect("hashes serialise"),
         findings: plan.findings.len() as i64,
         windows: plan.windows.len() as i64,
-        notices: rendered.len() as i64,
+        notices: changes.notices.len() as i64,
         out: std::path::absolute(out)
             .ok()
             .map(|p| p.display().to_string()),
     };
-    // What needs no ledger (the windows' snapshots, the notices' file hashes) is made on the
-    // pool while this thread inserts the run and its sightings, then the windows (while the
-    // hashes may still be in the making), then the notices.
+    // The windows' snapshots need no ledger: made on the pool while this thread inserts the
+    // run and its sightings.
     std::thread::scope(|scope| {
         let snapshots = scope.spawn(|| super::store::snapshots(&changes.windows));
-        let stored = scope.spawn(|| {
-            (rendered.par_iter())
-                .map(|r| files(&r.notice))
-                .collect::<Vec<NoticeFiles>>()
-        });
-        fn join<T>(t: std::thread::ScopedJoinHandle<'_, T>) -> T {
-            t.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
-        }
         let id = ledger.insert_run(&run)?;
         clock.lap("  run, inventory hash");
         let seen = sightings(plan);
@@ -252,15 +244,37 @@ pub fn record(
         clock.lap("  (waited for) snapshots");
         ledger.write_windows(Some(id), plan.now, &changes.windows, &snapshots)?;
         clock.lap("  windows");
-        let stored: Vec<NoticeFiles> = join(stored);
-        clock.lap("  (waited for) notice contents");
-        for (r, files) in rendered.iter().zip(&stored) {
-            let customer = &r.notice.record.customer;
-            ledger.insert_notice(Some(id), plan.now, &r.issue, customer, files)?;
-        }
-        clock.lap("  notices");
         Ok(id)
     })
+}
+
+/// Records the notices `rendered` (of `changes`) as issued by run `run` at `now`, with their
+/// files' contents (hashed on the pool).
+pub fn record_notices(
+    ledger: &Ledger,
+    run: i64,
+    now: DateTime<Utc>,
+    changes: &Changes,
+    rendered: &[Rendered],
+) -> Result<()> {
+    use rayon::prelude::*;
+    let mut clock = crate::timing::Clock::start();
+    if rendered.len() != changes.notices.len() {
+        ledger.set_run_notices(run, rendered.len() as i64)?;
+    }
+    let stored: Vec<NoticeFiles> = (rendered.par_iter()).map(|r| files(&r.notice)).collect();
+    clock.lap("  notice contents");
+    for (r, files) in rendered.iter().zip(&stored) {
+        let customer = &r.notice.record.customer;
+        ledger.insert_notice(Some(run), now, &r.issue, customer, files)?;
+    }
+    clock.lap("  notices");
+    Ok(())
+}
+
+/// What scoped thread `t` returned; its panic goes on.
+fn join<T>(t: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    t.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
 }
 
 /// The plan's sightings by environment (in order of environment index, each in plan order),

@@ -186,6 +186,17 @@ impl Ledger {
         Ok(self.conn().last_insert_rowid())
     }
 
+    /// Sets how many notices run `run` issued.
+    pub fn set_run_notices(&self, run: i64, notices: i64) -> Result<()> {
+        self.conn()
+            .execute(
+                "UPDATE runs SET notices = ?2 WHERE id = ?1",
+                params![run, notices],
+            )
+            .map(drop)
+            .map_err(|e| self.err(e))
+    }
+
     /// Inserts or updates windows, with an event for each change of state. A window the run
     /// leaves as it was is not rewritten (a fleet re-plan rewrote tens of MB of snapshots), so
     /// `updated_run` is the last run that changed it. `snapshots` are the windows as compressed

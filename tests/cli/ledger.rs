@@ -928,3 +928,49 @@ fn a_window_whose_facts_name_no_environments_is_read_from_its_snapshot() {
     // Its facts are whole again, and the next plan has nothing to say.
     assert_eq!(issued(&plan_at(dir, NOW)), vec![]);
 }
+
+/// A customer removed from the inventory: the cancellations of its windows cannot be rendered,
+/// so they are not issued (a warning each), and the run's ledger row counts only the notices it
+/// issued. (The run is recorded while its notices render, so that count is set once they have.)
+#[test]
+fn notices_of_a_customer_who_left_are_not_issued_nor_counted() {
+    let tmp = example_copy();
+    let dir = tmp.path();
+    let first = plan_at(dir, NOW);
+    let inv = dir.join("inventory");
+    std::fs::remove_file(inv.join("customers/hudson-fiber.toml")).unwrap();
+    for env in ["hudson-prod", "hudson-selfcare", "hudson-staging"] {
+        std::fs::remove_file(inv.join(format!("environments/{env}.toml"))).unwrap();
+    }
+    let moved = r#"environments = ["andes-prod"]"#;
+    crate::common::edit(
+        &inv.join("overrides.toml"),
+        r#"environments = ["hudson-selfcare"]"#,
+        moved,
+    );
+    let vex = inv.join("vex/wispgate-psirt.openvex.json");
+    crate::common::edit(
+        &vex,
+        r#""@id": "hudson-selfcare""#,
+        r#""@id": "andes-prod""#,
+    );
+    let o = run_in(dir, &["plan", "--now", "2026-10-28T09:00:00Z"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let not_issued = (stderr(&o).lines())
+        .filter(|l| l.contains("customer `hudson-fiber` is no longer in the inventory: notice"))
+        .count();
+    assert!(not_issued > 0, "{}", stderr(&o));
+    let again = crate::common::read_plan(&dir.join("out/plan.json"));
+    let issued = again["notices"].as_array().unwrap().len() as u64;
+    assert!(
+        !(again["notices"].as_array().unwrap().iter()).any(|n| n["customer"] == "hudson-fiber")
+    );
+    let export = json(dir, &["ledger", "export"]);
+    let runs = export["tables"]["runs"].as_array().unwrap();
+    let counts: Vec<u64> = runs
+        .iter()
+        .map(|r| r["notices"].as_u64().unwrap())
+        .collect();
+    let first_issued = first["notices"].as_array().unwrap().len() as u64;
+    assert_eq!(counts, [first_issued, issued]);
+}
