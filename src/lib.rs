@@ -14,6 +14,7 @@ pub mod cli;
 pub mod decision;
 pub mod delivery;
 pub mod diag;
+pub mod digest;
 pub mod direct;
 pub mod duration;
 pub mod error;

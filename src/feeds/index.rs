@@ -111,9 +111,9 @@ pub fn cache_path(dir: &Path, archive: &Path) -> Option<(PathBuf, Binding)> {
     }
     let binding = Binding {
         size,
-        sha256: hex(&hasher.finalize()),
+        sha256: crate::digest::hex(&hasher.finalize()),
     };
-    let name = hex(&Sha256::digest(binding.line().as_bytes()));
+    let name = crate::digest::hex(&Sha256::digest(binding.line().as_bytes()));
     Some((
         dir.join("osv-index").join(format!("{}.idx", &name[..32])),
         binding,
@@ -153,7 +153,7 @@ impl Index {
 
 /// Whether `bytes` are the text `entry` was indexed with.
 pub fn intact(entry: &Entry, bytes: &[u8]) -> bool {
-    hex(&Sha256::digest(bytes)) == entry.sha256
+    crate::digest::hex(&Sha256::digest(bytes)) == entry.sha256
 }
 
 /// Whether a record is wanted: it affects one of `keys`, or no filter is set.
@@ -242,7 +242,7 @@ impl Writer {
                 self.out = None;
             }
             (entry.offset, entry.len) = (self.offset, bytes.len() as u64);
-            entry.sha256 = hex(&Sha256::digest(bytes));
+            entry.sha256 = crate::digest::hex(&Sha256::digest(bytes));
             self.offset += entry.len;
         }
         self.entries.push(entry);
@@ -300,10 +300,6 @@ fn unique() -> u128 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The header: the binding line (format, program version, archive size and SHA-256), then one

@@ -398,11 +398,7 @@ fn copy_body(
     }
     let file = out.into_inner().map_err(|e| local(e.into_error()))?;
     file.sync_all().map_err(local)?;
-    let hex = hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let hex = crate::digest::hex(&hasher.finalize());
     Ok((hex, total))
 }
 

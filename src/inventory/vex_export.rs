@@ -29,7 +29,7 @@ pub fn export(inv: &Inventory, now: DateTime<Utc>) -> Value {
         .filter_map(|x| statement(inv, x, today))
         .collect();
     let digest = Sha256::digest(json!(statements).to_string().as_bytes());
-    let hash: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    let hash = crate::digest::hex(&digest[..8]);
     json!({
         "@context": "https://openvex.dev/ns/v0.2.0",
         "@id": format!("https://{}/vex/patchplan-exceptions-{hash}", inv.organisation.domain),

@@ -11,11 +11,7 @@ use crate::feeds::{FeedSpec, Snapshot};
 
 /// Hex SHA-256 of `bytes`.
 pub fn sha256(bytes: &[u8]) -> String {
-    hex(&Sha256::digest(bytes))
-}
-
-fn hex(digest: &[u8]) -> String {
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    crate::digest::sha256_hex(bytes)
 }
 
 /// SHA-256 over every file under `dir` (paths relative to it, sorted, each with its content),
@@ -41,7 +37,7 @@ pub fn tree(dir: &Path, skip: &[PathBuf]) -> Option<String> {
             h.update(&bytes);
         }
     }
-    Some(hex(&h.finalize()))
+    Some(crate::digest::hex(&h.finalize()))
 }
 
 fn walk(dir: &Path, skip: &[PathBuf], out: &mut Vec<PathBuf>) -> std::io::Result<()> {

@@ -118,6 +118,35 @@ pub fn changes(
 pub struct Rendered {
     pub issue: Issue,
     pub notice: RenderedNotice,
+    /// Its files' hashes as the ledger stores them, made as it rendered (on the pool).
+    hashes: Hashes,
+}
+
+/// A rendered notice's hashes: each file's content's, in order, and that of every file's path
+/// and content together (the notice's).
+struct Hashes {
+    files: Vec<String>,
+    all: String,
+}
+
+impl Hashes {
+    fn of(n: &RenderedNotice) -> Hashes {
+        use sha2::Digest;
+        let mut all = sha2::Sha256::new();
+        let files = (n.files.iter())
+            .map(|(path, content)| {
+                for part in [path.as_bytes(), content.as_bytes()] {
+                    all.update(part);
+                    all.update([0]);
+                }
+                hash::sha256(content.as_bytes())
+            })
+            .collect();
+        Hashes {
+            files,
+            all: crate::digest::hex(&all.finalize()),
+        }
+    }
 }
 
 /// Renders every notice of `changes`; a notice whose customer left the inventory is skipped
@@ -131,15 +160,22 @@ pub fn render(
 ) -> Result<Vec<Rendered>> {
     use rayon::prelude::*;
     let renderer = Renderer::new(Some(&inv.root.join("templates")))?;
-    let made: Vec<Option<RenderedNotice>> = (changes.notices.par_iter())
-        .map(|issue| render_one(&renderer, inv, sources, issue, None, now))
+    let made: Vec<Option<(RenderedNotice, Hashes)>> = (changes.notices.par_iter())
+        .map(|issue| {
+            let notice = render_one(&renderer, inv, sources, issue, None, now)?;
+            Ok(notice.map(|n| {
+                let hashes = Hashes::of(&n);
+                (n, hashes)
+            }))
+        })
         .collect::<Result<_>>()?;
     let mut out = Vec::new();
     for (issue, notice) in changes.notices.iter().zip(made) {
         match notice {
-            Some(notice) => out.push(Rendered {
+            Some((notice, hashes)) => out.push(Rendered {
                 issue: issue.clone(),
                 notice,
+                hashes,
             }),
             None => warnings.push(format!(
                 "customer `{}` is no longer in the inventory: notice {} not issued",
@@ -172,24 +208,21 @@ fn render_one(
     notice::render_notice(renderer, inv, sources, &spec, issued)
 }
 
-/// A rendered notice's files as the ledger stores them: hashed.
-fn files(n: &RenderedNotice) -> NoticeFiles<'_> {
-    let mut all = Vec::new();
-    for (path, content) in &n.files {
-        all.extend_from_slice(path.as_bytes());
-        all.push(0);
-        all.extend_from_slice(content.as_bytes());
-        all.push(0);
-    }
+/// A rendered notice's files as the ledger stores them, with their hashes.
+fn files<'a>(n: &'a RenderedNotice, hashes: &Hashes) -> NoticeFiles<'a> {
     NoticeFiles {
-        files: (n.files.iter())
-            .map(|(path, content)| StoredFile::new(path, content))
+        files: (n.files.iter().zip(&hashes.files))
+            .map(|((path, content), sha256)| StoredFile {
+                path,
+                sha256: sha256.clone(),
+                content,
+            })
             .collect(),
-        sha256: hash::sha256(&all),
+        sha256: hashes.all.clone(),
     }
 }
 
-/// What [`record`] is told of a run beyond its plan.
+/// What [`record_run`] is told of a run beyond its plan.
 pub struct RunFacts<'a> {
     /// Where the run writes its files.
     pub out: &'a std::path::Path,
@@ -249,7 +282,7 @@ pub fn record_run(
 }
 
 /// Records the notices `rendered` (of `changes`) as issued by run `run` at `now`, with their
-/// files' contents (hashed on the pool).
+/// files' contents.
 pub fn record_notices(
     ledger: &Ledger,
     run: i64,
@@ -257,12 +290,13 @@ pub fn record_notices(
     changes: &Changes,
     rendered: &[Rendered],
 ) -> Result<()> {
-    use rayon::prelude::*;
     let mut clock = crate::timing::Clock::start();
     if rendered.len() != changes.notices.len() {
         ledger.set_run_notices(run, rendered.len() as i64)?;
     }
-    let stored: Vec<NoticeFiles> = (rendered.par_iter()).map(|r| files(&r.notice)).collect();
+    let stored: Vec<NoticeFiles> = (rendered.iter())
+        .map(|r| files(&r.notice, &r.hashes))
+        .collect();
     clock.lap("  notice contents");
     for (r, files) in rendered.iter().zip(&stored) {
         let customer = &r.notice.record.customer;
@@ -366,7 +400,7 @@ pub fn complete(
     let notice = render_one(&renderer, inv, &sources, &issue, outcome, at)?;
     ledger.set_outcome(&w.key, at, state, note.as_deref())?;
     if let Some(n) = &notice {
-        let files = files(n);
+        let files = files(n, &Hashes::of(n));
         ledger.insert_notice(None, at, &issue, &n.record.customer, &files)?;
     }
     Ok((w, notice))
