@@ -330,36 +330,7 @@ impl Run<'_> {
         clock.lap("  notice input");
         let sources = crate::notice::sources(inv, &input);
         clock.lap("  notice sources");
-        // The run, its sightings and windows are recorded while the notices render: the one is
-        // this thread's work with the ledger, the other the pool's, and neither needs the other.
-        let render =
-            |warnings: &mut Vec<String>| issue::render(inv, &sources, &changes, plan.now, warnings);
-        let (rendered, run) = match self.args.dry_run {
-            true => (render(&mut warnings), None),
-            false => std::thread::scope(|scope| {
-                let rendering = scope.spawn(|| {
-                    let mut warned = Vec::new();
-                    (render(&mut warned), warned)
-                });
-                let run = issue::record_run(
-                    self.ledger,
-                    inv,
-                    plan,
-                    self.history,
-                    &changes,
-                    issue::RunFacts {
-                        out: &self.args.out,
-                        inventory_hash: self.inventory_hash.as_deref(),
-                    },
-                );
-                clock.lap("ledger record: run, sightings, windows (beside the rendering)");
-                let (rendered, warned) = rendering
-                    .join()
-                    .unwrap_or_else(|p| std::panic::resume_unwind(p));
-                warnings.extend(warned);
-                (rendered, Some(run))
-            }),
-        };
+        let (rendered, run) = self.render_and_record_run(&changes, &sources, &mut warnings, clock);
         let rendered = rendered?;
         let run = run.transpose()?;
         let notices: Vec<_> = rendered.iter().map(|r| r.notice.record.clone()).collect();
@@ -376,6 +347,42 @@ impl Run<'_> {
         std::mem::forget(sources);
         std::mem::forget((input, rendered, changes));
         Ok((warnings, notices))
+    }
+
+    /// Renders the notices of `changes` (their warnings join `warnings`) and, unless this is a
+    /// dry run, records the run, its sightings and its windows (the run's row id). The two go
+    /// side by side: the one is the pool's work, the other this thread's with the ledger, and
+    /// neither needs the other.
+    fn render_and_record_run(
+        &self,
+        changes: &crate::ledger::diff::Changes,
+        sources: &crate::notice::view::Sources,
+        warnings: &mut Vec<String>,
+        clock: &mut crate::timing::Clock,
+    ) -> (Result<Vec<issue::Rendered>>, Option<Result<i64>>) {
+        let (inv, plan) = (self.inv, self.plan);
+        let render =
+            |warnings: &mut Vec<String>| issue::render(inv, sources, changes, plan.now, warnings);
+        if self.args.dry_run {
+            return (render(warnings), None);
+        }
+        std::thread::scope(|scope| {
+            let rendering = scope.spawn(|| {
+                let mut warned = Vec::new();
+                (render(&mut warned), warned)
+            });
+            let facts = issue::RunFacts {
+                out: &self.args.out,
+                inventory_hash: self.inventory_hash.as_deref(),
+            };
+            let run = issue::record_run(self.ledger, inv, plan, self.history, changes, facts);
+            clock.lap("ledger record: run, sightings, windows (beside the rendering)");
+            let (rendered, warned) = rendering
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p));
+            warnings.extend(warned);
+            (rendered, Some(run))
+        })
     }
 
     /// The rest of run `run`'s record and the files that follow from it: the notices' rows and
