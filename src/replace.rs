@@ -26,6 +26,7 @@ pub fn temporary(path: &Path) -> PathBuf {
     temporary_of(path, std::process::id())
 }
 
+/// [`temporary`] for process `pid`.
 fn temporary_of(path: &Path, pid: u32) -> PathBuf {
     let mut name = file_name(path);
     name.push_str(&format!(".{pid}.tmp"));
@@ -37,6 +38,7 @@ pub fn kept(path: &Path) -> PathBuf {
     path.with_file_name(format!(".{}.old", file_name(path)))
 }
 
+/// The last component of `path` (lossy where it is not UTF-8); empty when there is none.
 fn file_name(path: &Path) -> String {
     (path.file_name())
         .map(|n| n.to_string_lossy().into_owned())
@@ -50,6 +52,7 @@ pub fn replace(tmp: &Path, path: &Path) -> io::Result<()> {
     replace_keeping(tmp, path, KEEP_FROM)
 }
 
+/// [`replace`], keeping an old file of `from` bytes or more.
 fn replace_keeping(tmp: &Path, path: &Path, from: u64) -> io::Result<()> {
     let large = std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file() && m.len() >= from);
     if large {
@@ -62,6 +65,10 @@ fn replace_keeping(tmp: &Path, path: &Path, from: u64) -> io::Result<()> {
 /// temporary files of runs that were killed (their process is gone and the file has not been
 /// written for ten minutes; Linux only, where a process's presence can be seen). Errors are
 /// ignored: what is left is deleted by a later run, or is in the way of nothing.
+///
+/// A process is looked for in this one's `/proc`: a run in another PID namespace (a container
+/// writing to the same directory) or on another host (a shared network file system) looks gone.
+/// The ten minutes guard its file: a live run writes its plan within seconds of creating it.
 pub fn clear(path: &Path) {
     let _ = std::fs::remove_file(kept(path));
     if cfg!(target_os = "linux") {
@@ -73,9 +80,11 @@ pub fn clear(path: &Path) {
 
 /// What [`clear`] asks of the system, so that a test can say which processes are alive.
 trait Processes {
+    /// Whether process `pid` exists.
     fn alive(&self, pid: u32) -> bool;
 }
 
+/// The processes this system shows in `/proc`.
 struct System;
 
 impl Processes for System {
@@ -114,7 +123,7 @@ fn stale_temporaries(path: &Path, processes: impl Processes) -> Vec<PathBuf> {
         .collect()
 }
 
-#[cfg(test)]
+#[cfg(all(test, unix))]
 mod tests {
     use super::*;
     use std::os::unix::fs::MetadataExt;

@@ -53,15 +53,16 @@ pub fn run(cli: &Cli, args: &PlanArgs) -> Result<Outcome> {
     });
     // An existing ledger's windows and sightings are read while the inventory and feeds load:
     // they need neither, and a fleet's take seconds. So is the inventory's hash, which the run
-    // records: every file under it, read again.
+    // records: every file under it (but plan output written inside it), read again.
     // Each on a thread of its own: neither waits for the other.
     let (loaded, (early, inventory_hash)) = std::thread::scope(|scope| {
         let early = scope.spawn(|| read_early(cli, args.dry_run));
         let hash = scope.spawn(|| {
             // Only of an inventory: not of whatever directory `--inventory` names by mistake.
             let inventory = cli.inventory.join("patchplan.toml").is_file();
+            let out = crate::ledger::hash::inside(&cli.inventory, &args.out);
             (!args.dry_run && inventory)
-                .then(|| crate::ledger::hash::tree(&cli.inventory, &[]))
+                .then(|| crate::ledger::hash::tree(&cli.inventory, &Vec::from_iter(out)))
                 .flatten()
         });
         let loaded = load(cli, args, &mut clock);
@@ -331,11 +332,12 @@ impl Run<'_> {
         let sources = crate::notice::sources(inv, &input);
         clock.lap("  notice sources");
         let (rendered, run) = self.render_and_record_run(&changes, &sources, &mut warnings, clock);
+        // Printed even when rendering or the record failed: they may say why.
+        warn(self.cli, &warnings);
         let rendered = rendered?;
         let run = run.transpose()?;
         let notices: Vec<_> = rendered.iter().map(|r| r.notice.record.clone()).collect();
         clock.lap("render notices");
-        warn(self.cli, &warnings);
         // A dry run has no writer to send to.
         let _ = tail.send((warnings.clone(), notices.clone()));
         if let Some(run) = run {
@@ -361,8 +363,10 @@ impl Run<'_> {
         clock: &mut crate::timing::Clock,
     ) -> (Result<Vec<issue::Rendered>>, Option<Result<i64>>) {
         let (inv, plan) = (self.inv, self.plan);
-        let render =
-            |warnings: &mut Vec<String>| issue::render(inv, sources, changes, plan.now, warnings);
+        let recorded = !self.args.dry_run;
+        let render = |warnings: &mut Vec<String>| {
+            issue::render(inv, sources, changes, plan.now, recorded, warnings)
+        };
         if self.args.dry_run {
             return (render(warnings), None);
         }

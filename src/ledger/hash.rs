@@ -40,6 +40,17 @@ pub fn tree(dir: &Path, skip: &[PathBuf]) -> Option<String> {
     Some(crate::digest::hex(&h.finalize()))
 }
 
+/// `inner` spelt as [`tree`]'s walk of `dir` spells it (`dir` joined with the rest) when it is
+/// inside `dir`, so that it can be left out: an output directory inside the inventory is not
+/// part of it (and earlier runs' files are deleted from it while the inventory is hashed).
+/// `None` when it is not inside, or either cannot be resolved (one that does not exist yet
+/// holds nothing to leave out).
+pub fn inside(dir: &Path, inner: &Path) -> Option<PathBuf> {
+    let (dir_abs, inner_abs) = (dir.canonicalize().ok()?, inner.canonicalize().ok()?);
+    let rest = inner_abs.strip_prefix(&dir_abs).ok()?;
+    (!rest.as_os_str().is_empty()).then(|| dir.join(rest))
+}
+
 fn walk(dir: &Path, skip: &[PathBuf], out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     if dir.is_file() {
         out.push(dir.to_path_buf());
@@ -100,4 +111,33 @@ pub fn feeds(snapshots: &[Snapshot], specs: &[FeedSpec], inventory: &Path) -> Ve
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An output directory inside the inventory, however it is spelt, is left out of the
+    /// inventory's hash; one beside it is not inside.
+    #[test]
+    fn an_output_directory_inside_is_left_out() {
+        let tmp = tempfile::tempdir().unwrap();
+        let inv = tmp.path().join("inv");
+        std::fs::create_dir_all(inv.join("environments")).unwrap();
+        std::fs::write(inv.join("patchplan.toml"), "a").unwrap();
+        std::fs::write(inv.join("environments/e.toml"), "b").unwrap();
+        let before = tree(&inv, &[]).unwrap();
+        std::fs::create_dir_all(inv.join("out/notices")).unwrap();
+        std::fs::write(inv.join("out/plan.json"), "{}").unwrap();
+        assert_ne!(tree(&inv, &[]).unwrap(), before);
+
+        let spelt = inv.join("environments/../out");
+        let out = inside(&inv, &spelt).unwrap();
+        assert_eq!(out, inv.join("out"));
+        assert_eq!(tree(&inv, &[out]).unwrap(), before);
+        assert_eq!(inside(&inv, &tmp.path().join("inv")), None);
+        std::fs::create_dir_all(tmp.path().join("out")).unwrap();
+        assert_eq!(inside(&inv, &tmp.path().join("out")), None);
+        assert_eq!(inside(&inv, &tmp.path().join("missing")), None);
+    }
 }

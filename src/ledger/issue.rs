@@ -118,8 +118,9 @@ pub fn changes(
 pub struct Rendered {
     pub issue: Issue,
     pub notice: RenderedNotice,
-    /// Its files' hashes as the ledger stores them, made as it rendered (on the pool).
-    hashes: Hashes,
+    /// Its files' hashes as the ledger stores them, made as it rendered (on the pool) when it is
+    /// to be recorded.
+    hashes: Option<Hashes>,
 }
 
 /// A rendered notice's hashes: each file's content's, in order, and that of every file's path
@@ -130,10 +131,16 @@ struct Hashes {
 }
 
 impl Hashes {
+    /// The hashes of `n`'s files, each file's content's and that of all its paths and contents
+    /// (each followed by a zero byte), in one pass over its bytes.
     fn of(n: &RenderedNotice) -> Hashes {
+        Hashes::of_files(&n.files)
+    }
+
+    fn of_files(files: &[(String, String)]) -> Hashes {
         use sha2::Digest;
         let mut all = sha2::Sha256::new();
-        let files = (n.files.iter())
+        let files = (files.iter())
             .map(|(path, content)| {
                 for part in [path.as_bytes(), content.as_bytes()] {
                     all.update(part);
@@ -149,22 +156,24 @@ impl Hashes {
     }
 }
 
-/// Renders every notice of `changes`; a notice whose customer left the inventory is skipped
-/// with a warning.
+/// Renders every notice of `changes`, with the hashes the ledger stores when they are to be
+/// `recorded` (not for a dry run); a notice whose customer left the inventory is skipped with a
+/// warning.
 pub fn render(
     inv: &Inventory,
     sources: &Sources,
     changes: &Changes,
     now: DateTime<Utc>,
+    recorded: bool,
     warnings: &mut Vec<String>,
 ) -> Result<Vec<Rendered>> {
     use rayon::prelude::*;
     let renderer = Renderer::new(Some(&inv.root.join("templates")))?;
-    let made: Vec<Option<(RenderedNotice, Hashes)>> = (changes.notices.par_iter())
+    let made: Vec<Option<(RenderedNotice, Option<Hashes>)>> = (changes.notices.par_iter())
         .map(|issue| {
             let notice = render_one(&renderer, inv, sources, issue, None, now)?;
             Ok(notice.map(|n| {
-                let hashes = Hashes::of(&n);
+                let hashes = recorded.then(|| Hashes::of(&n));
                 (n, hashes)
             }))
         })
@@ -295,7 +304,10 @@ pub fn record_notices(
         ledger.set_run_notices(run, rendered.len() as i64)?;
     }
     let stored: Vec<NoticeFiles> = (rendered.iter())
-        .map(|r| files(&r.notice, &r.hashes))
+        .map(|r| match &r.hashes {
+            Some(hashes) => files(&r.notice, hashes),
+            None => files(&r.notice, &Hashes::of(&r.notice)),
+        })
         .collect();
     clock.lap("  notice contents");
     for (r, files) in rendered.iter().zip(&stored) {
@@ -444,4 +456,33 @@ fn finding_names(w: &Window) -> Vec<FindingInput> {
             ..FindingInput::default()
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A notice's hashes, against Python's hashlib:
+    /// `sha256(b"acme/w.scheduled.txt\0Hello\n\0acme/w.scheduled.ics\0BEGIN:VCALENDAR\r\n\0")`
+    /// for the notice, `sha256(content)` for each file.
+    #[test]
+    fn a_notices_hashes_are_its_files_and_all_of_them_in_order() {
+        let files = [
+            ("acme/w.scheduled.txt", "Hello\n"),
+            ("acme/w.scheduled.ics", "BEGIN:VCALENDAR\r\n"),
+        ]
+        .map(|(p, c)| (p.to_string(), c.to_string()));
+        let h = Hashes::of_files(&files);
+        assert_eq!(
+            h.all,
+            "47184ca7f25e272eeddd30382acb0c9fa7fd2e75b5b914f3e8251936c9c11ad3"
+        );
+        assert_eq!(
+            h.files,
+            [
+                "66a045b452102c59d840ec097d59d9467e13a3f34f6494e539ffd32c1bb35f18",
+                "c893e8468b5659e16751b738b17a5a1a0e13b2e19ef6e14850ee5879b26611a2",
+            ]
+        );
+    }
 }

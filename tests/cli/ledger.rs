@@ -974,3 +974,32 @@ fn notices_of_a_customer_who_left_are_not_issued_nor_counted() {
     let first_issued = first["notices"].as_array().unwrap().len() as u64;
     assert_eq!(counts, [first_issued, issued]);
 }
+
+/// The run records its inventory's hash; plan output written inside the inventory is not part
+/// of it. (It was: the second run hashed the first one's plan.json and notices, and could read
+/// the inventory while the earlier run's leftovers there were being deleted.)
+#[test]
+fn output_inside_the_inventory_is_not_part_of_its_hash() {
+    let tmp = example_copy();
+    let dir = tmp.path();
+    let hashes = |dir: &Path| -> Vec<String> {
+        let h = json(dir, &["history", "--format", "json"]);
+        let runs = h["runs"].as_array().unwrap();
+        runs.iter()
+            .map(|r| r["inventory_sha256"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let plan = |now: &str, out: &str| {
+        let o = run_in(dir, &["plan", "--now", now, "--quiet", "--out", out]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    };
+    plan(NOW, "out");
+    let outside = hashes(dir);
+    plan("2026-10-28T09:00:00Z", "inventory/out");
+    plan("2026-10-29T09:00:00Z", "./inventory/../inventory/out");
+    assert!(dir.join("inventory/out/plan.json").is_file());
+    let runs = hashes(dir);
+    assert_eq!(runs.len(), 3, "{runs:?}");
+    assert_eq!(outside[0].len(), 64, "{outside:?}");
+    assert!(runs.iter().all(|h| *h == outside[0]), "{runs:?}");
+}

@@ -516,6 +516,60 @@ fn a_broken_template_exits_2_naming_its_file_and_line() {
     );
 }
 
+/// A run whose notices cannot render (a template broken since the last plan) records nothing,
+/// though its ledger took the run, sightings and windows while the notices rendered, and leaves
+/// the last plan.json in place.
+#[test]
+fn a_run_whose_notices_fail_to_render_records_nothing() {
+    let tmp = inventory_copy(FIXTURE);
+    plan(tmp.path());
+    let before = std::fs::read(tmp.path().join("out/plan.json")).unwrap();
+    let runs = |dir: &Path, ledger: &str| {
+        let o = run_in(dir, &["history", "--format", "json", "--ledger", ledger]);
+        let v: Value = serde_json::from_str(&ok(&o)).unwrap();
+        v["runs"].as_array().unwrap().len()
+    };
+    let kept = "inventory/.patchplan/ledger.db";
+    assert_eq!(runs(tmp.path(), kept), 1);
+    for locale in ["en", "es"] {
+        let dir = tmp.path().join("inventory/templates").join(locale);
+        std::fs::create_dir_all(&dir).unwrap();
+        for kind in [
+            "scheduled",
+            "rescheduled",
+            "reminder",
+            "emergency",
+            "cancelled",
+            "completed",
+        ] {
+            std::fs::write(dir.join(format!("{kind}.txt.hbs")), "{{window.fin}}\n").unwrap();
+        }
+    }
+    // A second ledger: every notice is new to it, so the run renders them all.
+    let later = [
+        "plan",
+        "--now",
+        NOW,
+        "--out",
+        "out",
+        "--ledger",
+        "second.db",
+    ];
+    exit_2(
+        &run_in(tmp.path(), &later),
+        "`window.fin` is not in the notice",
+    );
+    assert_eq!(runs(tmp.path(), kept), 1);
+    assert_eq!(runs(tmp.path(), "second.db"), 0);
+    let after = std::fs::read(tmp.path().join("out/plan.json")).unwrap();
+    assert!(before == after, "plan.json was replaced");
+    let left: Vec<_> = (std::fs::read_dir(tmp.path().join("out")).unwrap())
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.ends_with(".tmp"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
 #[test]
 fn notices_renders_a_saved_plan_byte_for_byte() {
     let tmp = inventory_copy(FIXTURE);

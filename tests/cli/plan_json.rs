@@ -224,6 +224,12 @@ fn the_next_run_deletes_what_a_killed_run_left() {
     drop(f);
     let recent = out.join("plan.json.4194998.tmp");
     std::fs::write(&recent, "{").unwrap();
+    // A process that is alive (this test) keeps its file, however long untouched.
+    let live = out.join(format!("plan.json.{}.tmp", std::process::id()));
+    std::fs::write(&live, "{").unwrap();
+    let f = std::fs::File::options().write(true).open(&live).unwrap();
+    f.set_modified(long_ago).unwrap();
+    drop(f);
     planned(tmp.path());
     planned(tmp.path());
     let left: Vec<_> = std::fs::read_dir(&out)
@@ -234,5 +240,6 @@ fn the_next_run_deletes_what_a_killed_run_left() {
         assert!(!killed.exists(), "{left:?}");
     }
     assert!(recent.exists(), "{left:?}");
+    assert!(live.exists(), "{left:?}");
     assert!(!left.iter().any(|n| n.ends_with(".old")), "{left:?}");
 }
