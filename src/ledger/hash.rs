@@ -57,11 +57,20 @@ fn walk(dir: &Path, skip: &[PathBuf], out: &mut Vec<PathBuf>) -> std::io::Result
         return Ok(());
     }
     for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
+        let entry = entry?;
+        let path = entry.path();
         if path.file_name().is_some_and(|n| n == ".patchplan") || skip.contains(&path) {
             continue;
         }
-        if path.is_dir() {
+        // The entry's own type, without a look at the file (a fleet's are tens of thousands);
+        // a link is followed.
+        let kind = entry.file_type()?;
+        let dir = if kind.is_symlink() {
+            path.is_dir()
+        } else {
+            kind.is_dir()
+        };
+        if dir {
             walk(&path, skip, out)?;
         } else {
             out.push(path);
@@ -139,5 +148,20 @@ mod tests {
         std::fs::create_dir_all(tmp.path().join("out")).unwrap();
         assert_eq!(inside(&inv, &tmp.path().join("out")), None);
         assert_eq!(inside(&inv, &tmp.path().join("missing")), None);
+    }
+
+    /// A linked directory is hashed as its files: a change in it changes the hash.
+    #[cfg(unix)]
+    #[test]
+    fn a_linked_directory_is_followed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (inv, shared) = (tmp.path().join("inv"), tmp.path().join("shared"));
+        std::fs::create_dir_all(&inv).unwrap();
+        std::fs::create_dir_all(&shared).unwrap();
+        std::fs::write(shared.join("s.toml"), "a").unwrap();
+        std::os::unix::fs::symlink(&shared, inv.join("stacks")).unwrap();
+        let before = tree(&inv, &[]).unwrap();
+        std::fs::write(shared.join("s.toml"), "b").unwrap();
+        assert_ne!(tree(&inv, &[]).unwrap(), before);
     }
 }
