@@ -221,13 +221,14 @@ impl Ledger {
         let all: Vec<(String, String)> = rows
             .collect::<rusqlite::Result<_>>()
             .map_err(|e| self.err(e))?;
-        // On the pool for file I/O: the other is rendering the report.
-        let absent: Vec<(String, String)> = crate::files::on_io_pool(|| {
-            use rayon::prelude::*;
-            (all.into_par_iter())
-                .filter(|(p, _)| !written.contains(p.as_str()) && !out.join(p).exists())
-                .collect()
-        });
+        let unwritten: Vec<&(String, String)> = (all.iter())
+            .filter(|(p, _)| !written.contains(p.as_str()))
+            .collect();
+        let paths: Vec<&str> = unwritten.iter().map(|(p, _)| p.as_str()).collect();
+        let there = crate::files::exist(out, &paths);
+        let absent = (unwritten.into_iter().zip(there))
+            .filter(|(_, there)| !there)
+            .map(|(file, _)| file.clone());
         let mut read = self
             .conn()
             .prepare_cached("SELECT content FROM notice_contents WHERE sha256 = ?1")
