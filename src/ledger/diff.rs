@@ -121,6 +121,9 @@ pub struct WindowWrite {
     pub new: bool,
     /// Its state changed: an event for `history`.
     pub changed_state: bool,
+    /// Its snapshot as the ledger holds it (compressed), where the run read it so: a window whose
+    /// snapshot comes out the same keeps it rather than compressing it again.
+    pub stored: Option<Vec<u8>>,
 }
 
 /// What a plan run does to the ledger.
@@ -315,6 +318,7 @@ fn announce(p: &Window, cx: &mut Context, out: &mut Changes) {
         facts: facts(p, cx),
         new: true,
         changed_state: true,
+        stored: None,
     });
 }
 
@@ -329,6 +333,9 @@ fn unchanged(l: &LedgerWindow, state: WindowState) -> WindowWrite {
         facts: l.facts.clone(),
         new: false,
         changed_state: state != l.state,
+        stored: (l.pending.as_ref())
+            .and_then(|p| p.deflated())
+            .map(<[u8]>::to_vec),
     }
 }
 
@@ -485,6 +492,41 @@ mod tests {
             window: window(id, kind, day),
             facts: String::new(),
             pending: None,
+        }
+    }
+
+    /// A window's snapshot keeps the stored bytes when they inflate to the same JSON (here
+    /// compressed at another level than a run's, so the bytes differ from what it would make);
+    /// otherwise it is compressed afresh.
+    #[test]
+    fn an_unchanged_snapshot_keeps_its_stored_bytes() {
+        use std::io::Write;
+        let compress = |text: &str, level| {
+            let mut z = flate2::write::ZlibEncoder::new(Vec::new(), level);
+            z.write_all(text.as_bytes()).unwrap();
+            z.finish().unwrap()
+        };
+        let l = ledger("a", WindowKind::Planned, 10, WindowState::Planned);
+        let json = serde_json::to_string(&l.window).unwrap();
+        let other = serde_json::to_string(&window("b", WindowKind::Planned, 11)).unwrap();
+        let best = compress(&json, flate2::Compression::best());
+        assert_ne!(best, compress(&json, flate2::Compression::fast()));
+        let stored = [
+            Some(best.clone()),
+            Some(compress(&other, flate2::Compression::best())),
+        ];
+        let writes: Vec<WindowWrite> = (stored.into_iter())
+            .chain([Some(b"not zlib".to_vec()), None])
+            .map(|stored| WindowWrite {
+                stored,
+                ..unchanged(&l, WindowState::Planned)
+            })
+            .collect();
+        let made = super::super::store::snapshots(&writes);
+        assert_eq!(made[0], best);
+        for m in &made[1..] {
+            assert_ne!(*m, best);
+            assert_eq!(crate::ledger::contents::inflate(m).unwrap(), json);
         }
     }
 

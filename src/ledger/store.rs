@@ -321,13 +321,22 @@ impl Ledger {
 }
 
 /// Each window's snapshot as [`Ledger::write_windows`] stores it (JSON, zlib-compressed), made
-/// on every core: a fleet's run to tens of MB of JSON.
+/// on every core: a fleet's run to tens of MB of JSON. A window whose stored snapshot
+/// ([`WindowWrite::stored`]) inflates to the same JSON keeps those bytes: inflating is a
+/// fraction of what compressing costs, and a re-plan leaves most windows as they were.
 pub(super) fn snapshots(windows: &[WindowWrite]) -> Vec<Vec<u8>> {
     use rayon::prelude::*;
     (windows.par_iter())
-        .map_init(Deflater::default, |z, w| {
-            z.deflate(&serde_json::to_string(&w.window).expect("windows serialise"))
-        })
+        .map_init(
+            || (Deflater::default(), Inflater::default()),
+            |(z, unz), w| {
+                let json = serde_json::to_string(&w.window).expect("windows serialise");
+                match &w.stored {
+                    Some(s) if unz.inflate(s.clone()).is_ok_and(|t| t == json) => s.clone(),
+                    _ => z.deflate(&json),
+                }
+            },
+        )
         .collect()
 }
 
@@ -494,6 +503,15 @@ struct Columns {
 pub struct Pending(Snapshot);
 
 impl Pending {
+    /// The snapshot as stored, when it is stored compressed (as every run since schema 5
+    /// stores it).
+    pub(crate) fn deflated(&self) -> Option<&[u8]> {
+        match &self.0 {
+            Snapshot::Deflated(bytes) => Some(bytes),
+            Snapshot::Text(_) => None,
+        }
+    }
+
     /// The window its snapshot holds.
     pub(super) fn window(self) -> rusqlite::Result<crate::schedule::Window> {
         let text = self.0.text(&mut Inflater::default())?;
