@@ -37,10 +37,12 @@ pub struct Parts<'a> {
     pub ics: Option<&'a str>,
 }
 
-/// The whole message, as sent to every recipient.
+/// The whole message, as sent to every recipient; `recipient` is this delivery's, and its
+/// address must be one (another contact's that is not is left out of To).
 pub fn build(
     delivery: &Delivery,
     contacts: &[Contact],
+    recipient: &str,
     key: &str,
     parts: &Parts,
 ) -> Result<Vec<u8>, String> {
@@ -50,10 +52,16 @@ pub fn build(
         .from(from)
         .subject(parts.subject)
         .message_id(Some(key.to_string()));
+    // A contact's address that is no address fails that contact's own delivery, not the
+    // others': they are sent the message without it in To.
     for c in contacts {
-        let address: Address =
-            (c.email.parse()).map_err(|e| format!("contact `{}` <{}>: {e}", c.name, c.email))?;
-        builder = builder.to(Mailbox::new(Some(c.name.clone()), address));
+        match c.email.parse::<Address>() {
+            Ok(address) => builder = builder.to(Mailbox::new(Some(c.name.clone()), address)),
+            Err(e) if c.email == recipient => {
+                return Err(format!("contact `{}` <{}>: {e}", c.name, c.email));
+            }
+            Err(_) => {}
+        }
     }
     let mut body = MultiPart::alternative()
         .singlepart(SinglePart::plain(parts.txt.to_string()))
@@ -135,4 +143,43 @@ pub fn send(
                 connection: code.is_none(),
             }
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn contact(name: &str, email: &str) -> Contact {
+        Contact {
+            name: name.into(),
+            email: email.into(),
+        }
+    }
+
+    /// A contact whose address is no address fails only its own delivery: the others' message
+    /// is built without it in To.
+    #[test]
+    fn a_bad_address_fails_only_its_own_delivery() {
+        let delivery = Delivery {
+            from: "Ops <ops@example.com>".into(),
+            ..Delivery::default()
+        };
+        let contacts = [
+            contact("NOC", "noc.example.com"),
+            contact("Dana", "dana@example.com"),
+        ];
+        let parts = Parts {
+            subject: "Planned maintenance",
+            txt: "text",
+            html: "<p>html</p>",
+            ics: None,
+        };
+        let key = "<n1@example.com>";
+        let mail = build(&delivery, &contacts, "dana@example.com", key, &parts).unwrap();
+        let text = String::from_utf8(mail).unwrap();
+        let to = text.lines().find(|l| l.starts_with("To: ")).unwrap();
+        assert_eq!(to, "To: Dana <dana@example.com>");
+        let e = build(&delivery, &contacts, "noc.example.com", key, &parts).unwrap_err();
+        assert!(e.starts_with("contact `NOC` <noc.example.com>: "), "{e}");
+    }
 }

@@ -203,10 +203,12 @@ impl<'a> Sender<'a> {
                 email: d.recipient.clone(),
             }],
         };
-        email::build(&self.inv.delivery, &contacts, &d.key, &parts).map_err(|e| Failure {
-            error: e,
-            permanent: true,
-            connection: false,
+        email::build(&self.inv.delivery, &contacts, &d.recipient, &d.key, &parts).map_err(|e| {
+            Failure {
+                error: e,
+                permanent: true,
+                connection: false,
+            }
         })
     }
 

@@ -57,17 +57,20 @@ pub fn delivery(
     if let Some(from) = &d.from {
         out.from = from.get_ref().clone();
     }
+    let control = out.from.chars().any(char::is_control);
     if out.smtp.is_some() && out.from.parse::<lettre::message::Mailbox>().is_err() {
         let message = format!(
             "`{}` is not a mail sender: expected `Name <address>` or an address",
-            out.from
+            crate::diag::excerpt(&out.from)
         );
         match &d.from {
             Some(f) => c.error(f, message),
-            None => c.diags.push(Source::whole(
-                &src.path,
-                format!("{message} (from [organisation] email; set [delivery] from)"),
-            )),
+            // (One with a control character is reported where it is, by the organisation's.)
+            None if control => {}
+            None => c.error(
+                &raw.organisation.email,
+                format!("{message} (from [organisation] name and email; set [delivery] from)"),
+            ),
         }
     }
     if let Some(rate) = &d.rate {

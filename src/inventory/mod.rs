@@ -134,6 +134,11 @@ fn read_dir(dir: &Path) -> Result<Vec<Source>> {
         .map_err(|e| Error::io(dir, e))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        // As a shell's `*.toml`: not an editor's hidden copy or lock file (`.#name.toml`).
+        .filter(|p| {
+            !p.file_name()
+                .is_some_and(|n| n.as_encoded_bytes().starts_with(b"."))
+        })
         .collect();
     paths.sort();
     use rayon::prelude::*;

@@ -78,9 +78,9 @@ pub struct RawWebhook {
 #[serde(deny_unknown_fields)]
 pub struct RawOrganisation {
     /// Shown in every notice.
-    pub name: String,
+    pub name: Spanned<String>,
     /// The From of notices and the ORGANIZER of invitations.
-    pub email: String,
+    pub email: Spanned<String>,
     /// Right-hand side of stable notice UIDs.
     pub domain: String,
 }
@@ -227,9 +227,9 @@ pub struct RawCustomer {
 #[serde(deny_unknown_fields)]
 pub struct RawContact {
     /// Shown in the To of notice mails and as the invitation's attendee.
-    pub name: String,
+    pub name: Spanned<String>,
     /// Where notice mails go.
-    pub email: String,
+    pub email: Spanned<String>,
 }
 
 /// One `[[windows]]` of a customer.

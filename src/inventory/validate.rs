@@ -291,9 +291,18 @@ fn config(
     }
     let policy = policy(&mut c, &raw.policy);
     let o = &raw.organisation;
+    // Written into mail headers and calendar invitations: no line breaks there.
+    for field in [&o.name, &o.email] {
+        if field.get_ref().chars().any(char::is_control) {
+            c.error(
+                field,
+                "the organisation's name and email may not hold control characters",
+            );
+        }
+    }
     let org = Organisation {
-        name: o.name.clone(),
-        email: o.email.clone(),
+        name: o.name.get_ref().clone(),
+        email: o.email.get_ref().clone(),
         domain: o.domain.clone(),
     };
     (org, defaults, feeds, policy)
@@ -464,21 +473,61 @@ fn customer(
         tier: raw.tier,
         notice: c.duration_or(raw.notice.as_ref(), defaults.notice),
         disclosure: raw.disclosure,
-        contacts: raw
-            .contacts
-            .iter()
-            .map(|k| Contact {
-                name: k.name.clone(),
-                email: k.email.clone(),
-            })
-            .collect(),
+        contacts: raw.contacts.iter().map(|k| contact(&mut c, k)).collect(),
         webhook: raw
             .webhook
             .as_ref()
             .and_then(|w| super::delivery::webhook(&mut c, w, warnings)),
-        reminders: raw.reminders.iter().filter_map(|r| c.duration(r)).collect(),
+        reminders: reminders(&mut c, &raw.reminders),
         windows,
         blackouts,
+    }
+}
+
+/// A customer's reminder leads: each once (two of one length would be one notice issued
+/// twice), however it is written (`1h`, `60m`).
+fn reminders(c: &mut Check, raw: &[Spanned<String>]) -> Vec<Duration> {
+    let mut out: Vec<Duration> = Vec::new();
+    for r in raw {
+        let Some(lead) = c.duration(r) else { continue };
+        if out.contains(&lead) {
+            let quoted = crate::diag::excerpt(r.get_ref());
+            c.error(
+                r,
+                format!("reminder `{quoted}` is as long as an earlier one: each once"),
+            );
+        } else {
+            out.push(lead);
+        }
+    }
+    out
+}
+
+/// A customer's contact: its address must be one a mail can go to (a contact whose is not
+/// would have none of its notices), and neither it nor the name may hold a line break or
+/// another control character (they are written into mail headers and calendar attendees).
+fn contact(c: &mut Check, k: &RawContact) -> Contact {
+    for field in [&k.name, &k.email] {
+        if field.get_ref().chars().any(char::is_control) {
+            c.error(
+                field,
+                "a contact's name and email may not hold control characters",
+            );
+        }
+    }
+    let email = k.email.get_ref();
+    if !email.chars().any(char::is_control)
+        && let Err(e) = email.parse::<lettre::Address>()
+    {
+        let quoted = crate::diag::excerpt(email);
+        c.error(
+            &k.email,
+            format!("`{quoted}` is not an email address ({e}): expected name@domain"),
+        );
+    }
+    Contact {
+        name: k.name.get_ref().clone(),
+        email: email.clone(),
     }
 }
 
@@ -545,6 +594,47 @@ fn components(
         .collect()
 }
 
+/// Whether a component's `ecosystem`, `name` and `version`, where it has them beside a `purl`,
+/// say what the purl says (an error at each that does not: which one was meant is not known).
+fn agrees_with_purl(c: &mut Check, raw: &RawComponent, p: &purl::Purl) -> bool {
+    let eco = canonical_ecosystem(&p.ecosystem);
+    let given_eco = raw
+        .ecosystem
+        .as_ref()
+        .map(|e| canonical_ecosystem(e.get_ref()));
+    let fields = [
+        (&raw.ecosystem, "ecosystem", Some(eco.clone()), given_eco),
+        (
+            &raw.name,
+            "name",
+            Some(canonical_name(&eco, &p.name)),
+            (raw.name.as_ref()).map(|n| canonical_name(&eco, n.get_ref())),
+        ),
+        (
+            &raw.version,
+            "version",
+            p.version.clone(),
+            raw.version.as_ref().map(|v| v.get_ref().clone()),
+        ),
+    ];
+    let mut agrees = true;
+    for (field, key, purl, given) in fields {
+        let (Some(field), Some(purl), Some(given)) = (field, purl, given) else {
+            continue;
+        };
+        if given != purl {
+            agrees = false;
+            let quoted = crate::diag::excerpt(field.get_ref());
+            let purl = crate::diag::excerpt(&purl);
+            c.error(
+                field,
+                format!("`{key}` `{quoted}` is not the purl's `{purl}`: give one"),
+            );
+        }
+    }
+    agrees
+}
+
 fn component(
     src: &Source,
     raw: &RawComponent,
@@ -557,6 +647,11 @@ fn component(
         Some(p) => Some(purl::parse(p.get_ref()).map_err(|e| c.error(p, e)).ok()?),
         None => None,
     };
+    if let Some(p) = &from_purl
+        && !agrees_with_purl(&mut c, raw, p)
+    {
+        return None;
+    }
     let ecosystem = raw
         .ecosystem
         .as_ref()

@@ -221,3 +221,97 @@ fn an_os_package_list_needs_a_known_release() {
         stderr(&out)
     );
 }
+
+/// What an exploratory run found `validate` let through, each now an error at its place: a
+/// contact's address that is no address (send then gave up on the customer's every notice), a
+/// line break in a contact's name or the organisation's email, two reminders of one length
+/// (plan then failed on the ledger's unique notice ids), and a component whose fields say
+/// another package than its purl (the vulnerable one went unchecked).
+#[test]
+fn contacts_reminders_and_purls_that_cannot_work_are_errors() {
+    let tmp = example_copy();
+    let inv = tmp.path().join("inventory");
+    let customer = inv.join("customers/hudson-fiber.toml");
+    edit(
+        &customer,
+        "email = \"noc@hudsonfiber.example\"",
+        "email = \"noc.hudsonfiber.example\"",
+    );
+    edit(
+        &customer,
+        "name = \"Dana Whitfield (CISO)\"",
+        "name = \"Dana\\r\\nBcc: x@y.example\"",
+    );
+    edit(
+        &customer,
+        "reminders = [\"24h\", \"1h\"]",
+        "reminders = [\"24h\", \"1h\", \"60m\"]",
+    );
+    let config = inv.join("patchplan.toml");
+    edit(
+        &config,
+        "email = \"maintenance@wispgate.example\"",
+        "email = \"m@wispgate.example\\n\"",
+    );
+    let env = inv.join("environments/hudson-prod.toml");
+    let text = std::fs::read_to_string(&env).unwrap();
+    let odd = "\n[[components]]\npurl = \"pkg:cargo/h2@0.4.6\"\nname = \"h2\"\necosystem = \"npm\"\nversion = \"0.4.6\"\n";
+    std::fs::write(&env, text + odd).unwrap();
+    let out = run_in(tmp.path(), &["validate"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    let expect = [
+        (
+            &customer,
+            "\"noc.hudsonfiber.example\"",
+            "`noc.hudsonfiber.example` is not an email address",
+        ),
+        (
+            &customer,
+            "\"Dana\\r",
+            "a contact's name and email may not hold control characters",
+        ),
+        (
+            &customer,
+            "\"60m\"",
+            "reminder `60m` is as long as an earlier one: each once",
+        ),
+        (
+            &config,
+            "\"m@wispgate",
+            "the organisation's name and email may not hold control characters",
+        ),
+        (
+            &env,
+            "\"npm\"",
+            "`ecosystem` `npm` is not the purl's `crates.io`: give one",
+        ),
+    ];
+    for (path, needle, message) in expect {
+        let rel = format!("inventory/{}", path.strip_prefix(&inv).unwrap().display());
+        let line = format!("{rel}:{}: {message}", position(path, needle));
+        assert!(err.contains(&line), "missing `{line}` in:\n{err}");
+    }
+    assert!(err.contains("5 problems found"), "{err}");
+    // The raw line break is not printed.
+    assert!(!err.contains("m@wispgate.example\n\""), "{err}");
+}
+
+/// Hidden files in the inventory's directories (an editor's lock file, a backup copy) are not
+/// read, as a shell's `customers/*.toml` would not name them.
+#[test]
+fn hidden_files_in_inventory_directories_are_not_read() {
+    let tmp = example_copy();
+    let inv = tmp.path().join("inventory");
+    let customers = inv.join("customers");
+    std::fs::copy(
+        customers.join("hudson-fiber.toml"),
+        customers.join(".hudson-fiber.toml"),
+    )
+    .unwrap();
+    #[cfg(unix)]
+    std::os::unix::fs::symlink("root@host.1234:1", customers.join(".#hudson-fiber.toml")).unwrap();
+    let out = run_in(tmp.path(), &["validate"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("ok (4 customers"), "{}", stdout(&out));
+}
