@@ -283,6 +283,27 @@ fn parse_until(v: &str) -> Result<NaiveDate, String> {
         .map_err(|_| format!("UNTIL: `{v}` is not a date such as 20270131 or 20270131T000000Z"))
 }
 
+/// A local wall-clock time as an instant in `tz`, by RFC 5545 3.3.5.
+pub fn localise(
+    tz: chrono_tz::Tz,
+    naive: chrono::NaiveDateTime,
+) -> chrono::DateTime<chrono_tz::Tz> {
+    use chrono::{LocalResult, Offset, TimeDelta, TimeZone};
+    match tz.from_local_datetime(&naive) {
+        LocalResult::Single(t) => t,
+        LocalResult::Ambiguous(first, _) => first,
+        LocalResult::None => {
+            // In a gap: read the wall-clock time with the offset in force before the gap, which
+            // lands the same elapsed distance past the transition (02:30 EST -> 03:30 EDT).
+            let before = tz
+                .offset_from_utc_datetime(&(naive - TimeDelta::days(1)))
+                .fix();
+            let utc = naive - TimeDelta::seconds(before.local_minus_utc().into());
+            tz.from_utc_datetime(&utc)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

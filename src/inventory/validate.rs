@@ -431,12 +431,15 @@ fn customer(
     let mut c = Check { src, diags };
     let mut window_ids = HashSet::new();
     let mut windows = Vec::new();
+    let timezone = (raw.timezone.as_ref())
+        .and_then(|t| c.timezone(t))
+        .unwrap_or(defaults.timezone);
     for w in &raw.windows {
         if !window_ids.insert(w.id.get_ref().clone()) {
             c.error(&w.id, format!("duplicate window id `{}`", w.id.get_ref()));
         }
         c.id("window", &w.id);
-        if let Some(spec) = window(&mut c, w) {
+        if let Some(spec) = window(&mut c, w, timezone) {
             windows.push(spec);
         }
     }
@@ -460,11 +463,7 @@ fn customer(
     Customer {
         id: raw.id.get_ref().clone(),
         name: raw.name.clone(),
-        timezone: raw
-            .timezone
-            .as_ref()
-            .and_then(|t| c.timezone(t))
-            .unwrap_or(defaults.timezone),
+        timezone,
         locale: raw
             .locale
             .as_ref()
@@ -531,7 +530,7 @@ fn contact(c: &mut Check, k: &RawContact) -> Contact {
     }
 }
 
-fn window(c: &mut Check, w: &RawWindow) -> Option<WindowSpec> {
+fn window(c: &mut Check, w: &RawWindow, tz: chrono_tz::Tz) -> Option<WindowSpec> {
     let rule = w
         .rrule
         .get_ref()
@@ -578,7 +577,7 @@ fn window(c: &mut Check, w: &RawWindow) -> Option<WindowSpec> {
         cutoff,
         max_changes: w.max_changes.as_ref().map(|m| *m.get_ref()),
     };
-    super::windows::check(c, w, &spec);
+    super::windows::check(c, w, &spec, tz);
     Some(spec)
 }
 

@@ -27,8 +27,10 @@ pub fn local_starts(spec: &WindowSpec, until: NaiveDate) -> Vec<NaiveDateTime> {
         .collect()
 }
 
-/// Reports a rule that gives no date, and occurrences that would overlap.
-pub fn check(c: &mut Check, raw: &RawWindow, spec: &WindowSpec) {
+/// Reports a rule that gives no date, and occurrences that would overlap in `tz`: a window's
+/// length is elapsed time, so two occurrences a local day apart are 23 hours apart across the
+/// change to summer time.
+pub fn check(c: &mut Check, raw: &RawWindow, spec: &WindowSpec, tz: chrono_tz::Tz) {
     let horizon = |years| spec.since.checked_add_months(Months::new(12 * years));
     let Some(far) = horizon(NEVER_YEARS) else {
         return;
@@ -50,12 +52,19 @@ pub fn check(c: &mut Check, raw: &RawWindow, spec: &WindowSpec) {
         return;
     }
     let length = spec.duration.delta();
-    let overlap = starts
-        .windows(2)
+    // No zone has moved its clocks by more (Samoa skipped a day in 2011): pairs further apart
+    // than the window and this cannot overlap, and are not localised (a fleet has thousands).
+    let most_shift = TimeDelta::hours(26);
+    let elapsed = |a: NaiveDateTime, b: NaiveDateTime| {
+        crate::rrule::localise(tz, b) - crate::rrule::localise(tz, a)
+    };
+    let overlap = (starts.windows(2))
         .take_while(|pair| pair[0] <= near)
-        .find(|pair| pair[1] - pair[0] < length);
-    if let Some(pair) = overlap {
-        let gap = crate::duration::Duration::from_minutes((pair[1] - pair[0]).num_minutes());
+        .filter(|pair| pair[1] - pair[0] < length + most_shift)
+        .map(|pair| (pair, elapsed(pair[0], pair[1])))
+        .find(|(_, gap)| *gap < length);
+    if let Some((pair, gap)) = overlap {
+        let gap = crate::duration::Duration::from_minutes(gap.num_minutes());
         let (a, b) = (
             pair[0].format("%Y-%m-%d %H:%M"),
             pair[1].format("%Y-%m-%d %H:%M"),

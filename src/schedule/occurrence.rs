@@ -2,9 +2,7 @@
 //! and localised in the customer's zone by RFC 5545 3.3.5: a start inside a DST gap moves forward
 //! by the gap, an ambiguous start takes the first occurrence. Durations are elapsed time.
 
-use chrono::{
-    DateTime, Days, LocalResult, NaiveDate, NaiveDateTime, Offset, TimeDelta, TimeZone, Utc,
-};
+use chrono::{DateTime, Days, NaiveDate, TimeDelta, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
 
@@ -36,22 +34,7 @@ pub struct BlockedBy {
     pub hard: bool,
 }
 
-/// A local wall-clock time as an instant in `tz`, by RFC 5545 3.3.5.
-pub fn localise(tz: Tz, naive: NaiveDateTime) -> DateTime<Tz> {
-    match tz.from_local_datetime(&naive) {
-        LocalResult::Single(t) => t,
-        LocalResult::Ambiguous(first, _) => first,
-        LocalResult::None => {
-            // In a gap: read the wall-clock time with the offset in force before the gap, which
-            // lands the same elapsed distance past the transition (02:30 EST -> 03:30 EDT).
-            let before = tz
-                .offset_from_utc_datetime(&(naive - TimeDelta::days(1)))
-                .fix();
-            let utc = naive - TimeDelta::seconds(before.local_minus_utc().into());
-            tz.from_utc_datetime(&utc)
-        }
-    }
-}
+pub use crate::rrule::localise;
 
 /// Occurrences of all of `customer`'s windows that start in `[from, to)`, sorted by start and
 /// window id, with blackouts marked.
@@ -129,6 +112,7 @@ pub fn blackout_for(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::NaiveDateTime;
     use chrono_tz::America::New_York;
 
     fn local(tz: Tz, s: &str) -> String {

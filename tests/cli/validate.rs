@@ -315,3 +315,35 @@ fn hidden_files_in_inventory_directories_are_not_read() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(stdout(&out).contains("ok (4 customers"), "{}", stdout(&out));
 }
+
+/// A window's length is elapsed time: a daily 24-hour window overlaps itself where the clocks
+/// go forward (New York's local day of 2026-03-08 is 23 hours), and `validate` says so with the
+/// elapsed gap; a 23-hour one does not.
+#[test]
+fn a_window_overlapping_itself_across_a_clock_change_is_an_error() {
+    let tmp = example_copy();
+    let customer = tmp.path().join("inventory/customers/hudson-fiber.toml");
+    edit(
+        &customer,
+        "rrule = \"FREQ=WEEKLY;BYDAY=SU\"",
+        "rrule = \"FREQ=DAILY\"",
+    );
+    edit(&customer, "start = \"01:30\"", "start = \"03:00\"");
+    edit(&customer, "duration = \"3h\"", "duration = \"23h\"");
+    let out = run_in(tmp.path(), &["validate"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    edit(&customer, "duration = \"23h\"", "duration = \"24h\"");
+    let out = run_in(tmp.path(), &["validate"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    let key = position(&customer, "duration = \"24h\"");
+    let (line, col) = key.split_once(':').unwrap();
+    let at = format!(
+        "{line}:{}",
+        col.parse::<usize>().unwrap() + "duration = ".len()
+    );
+    let line = format!(
+        "inventory/customers/hudson-fiber.toml:{at}: the window lasts 1d, longer than the 23h between its occurrences at 2026-03-07 03:00 and 2026-03-08 03:00: they would overlap"
+    );
+    assert!(err.contains(&line), "missing `{line}` in:\n{err}");
+}
