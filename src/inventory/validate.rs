@@ -846,6 +846,7 @@ fn environment(
         [s] => cx.single_versioned.contains(s.get_ref().as_str()),
         _ => false,
     };
+    warn_declared_twice(raw.id.get_ref(), &own, warnings);
     let own = last_of_each(own);
     let components = match one_stack {
         Some((stack, places)) => {
@@ -941,6 +942,20 @@ fn replaced(places: &Places, own: &[Arc<Component>]) -> Vec<u32> {
 /// A component's (ecosystem, name).
 fn key(c: &Component) -> (&str, &str) {
     (c.ecosystem.as_str(), c.name.as_str())
+}
+
+/// A warning for each (ecosystem, name) that an environment's own `[[components]]` declare twice:
+/// only the last is checked (see [`last_of_each`]), and the other must not vanish unsaid.
+fn warn_declared_twice(env: &str, own: &[Arc<Component>], warnings: &mut Vec<String>) {
+    let mut first: rustc_hash::FxHashMap<(&str, &str), &str> = Default::default();
+    for c in own {
+        if let Some(earlier) = first.insert(key(c), &c.version) {
+            warnings.push(format!(
+                "environment `{env}`: component `{}` ({}) is declared twice in its [[components]], at {earlier} and {}; only the last is checked",
+                c.name, c.ecosystem, c.version
+            ));
+        }
+    }
 }
 
 /// An environment's own components with only the last entry of each (ecosystem, name), in order.

@@ -347,3 +347,19 @@ fn a_window_overlapping_itself_across_a_clock_change_is_an_error() {
     );
     assert!(err.contains(&line), "missing `{line}` in:\n{err}");
 }
+
+/// An environment's own `[[components]]` naming one package twice keep the last, and say so:
+/// the earlier version is not checked, so it must not vanish unsaid.
+#[test]
+fn a_component_declared_twice_is_a_warning_naming_both_versions() {
+    let tmp = example_copy();
+    let env = tmp.path().join("inventory/environments/hudson-prod.toml");
+    let text = std::fs::read_to_string(&env).unwrap();
+    let twice = "\n[[components]]\npurl = \"pkg:cargo/h2@0.4.6\"\n\n[[components]]\nname = \"h2\"\necosystem = \"crates.io\"\nversion = \"0.4.7\"\n";
+    std::fs::write(&env, text + twice).unwrap();
+    let out = run_in(tmp.path(), &["validate"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let warning = "environment `hudson-prod`: component `h2` (crates.io) is declared twice in its [[components]], at 0.4.6 and 0.4.7; only the last is checked";
+    assert!(err.contains(warning), "missing `{warning}` in:\n{err}");
+}
