@@ -81,9 +81,10 @@ pub enum LedgerError {
         start: chrono::DateTime<chrono::Utc>,
         now: chrono::DateTime<chrono::Utc>,
     },
-    /// A plan at a time before the ledger's latest run: it would rewrite history.
+    /// A plan, outcome or reopening at a time before the ledger's latest run or recorded
+    /// outcome: it would rewrite history.
     #[error(
-        "{}: --now {} is before the ledger's latest run ({}): time only moves forward in a ledger (first sightings and announcements would move back); plan at {} or later, or use another --ledger",
+        "{}: --now {} is before the ledger's latest {what} ({}): time only moves forward in a ledger (first sightings, announcements and outcomes would move back); use {} or later, or another --ledger",
         .path.display(),
         .now.to_rfc3339(),
         .latest.to_rfc3339(),
@@ -93,6 +94,8 @@ pub enum LedgerError {
         path: PathBuf,
         now: chrono::DateTime<chrono::Utc>,
         latest: chrono::DateTime<chrono::Utc>,
+        /// `run`, or `window event` (an outcome or reopening recorded).
+        what: &'static str,
     },
     /// A reopen of a window whose outcome is not recorded.
     #[error("window `{window}` is {state}: only a completed or failed window can be reopened")]

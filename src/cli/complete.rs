@@ -34,6 +34,7 @@ pub fn run(cli: &Cli, args: &CompleteArgs) -> Result<Outcome> {
     }
     let ledger = Ledger::open(&path)?;
     ledger.begin()?;
+    ledger.refuse_backwards(cli.now())?;
     let (w, notice) = issue::complete(
         &ledger,
         &inv,
@@ -103,6 +104,7 @@ pub fn reopen(cli: &Cli, args: &ReopenArgs) -> Result<Outcome> {
     }
     let ledger = Ledger::open(&path)?;
     ledger.begin()?;
+    ledger.refuse_backwards(cli.now())?;
     let w = issue::reopen(&ledger, &args.window, args.note.as_deref(), cli.now())?;
     ledger.commit()?;
     if cli.format == Format::Json {

@@ -255,14 +255,7 @@ fn read_ledger(
         }
         _ => (open(cli, dry_run)?, None),
     };
-    if let Some(latest) = ledger.latest_now()?.filter(|l| cli.now() < *l) {
-        return Err(crate::ledger::LedgerError::Backwards {
-            path: ledger.path().to_path_buf(),
-            now: cli.now(),
-            latest,
-        }
-        .into());
-    }
+    ledger.refuse_backwards(cli.now())?;
     let fingerprint = ledger.fingerprint()?;
     let (open, first_seen, _) = match early {
         Some(read) if read.2 == fingerprint => read,

@@ -150,6 +150,30 @@ impl Ledger {
             .transpose()
     }
 
+    /// Refuses `now` when it is before the ledger's latest run or window event (an outcome or
+    /// reopening that `complete` or `reopen` recorded): time only moves forward in a ledger.
+    pub fn refuse_backwards(&self, now: DateTime<Utc>) -> Result<()> {
+        let event: Option<String> = self
+            .conn()
+            .query_row("SELECT max(at) FROM window_events", [], |r| r.get(0))
+            .map_err(|e| self.err(e))?;
+        let event = (event.map(|t| parse_ts(&t).map_err(|e| self.err(e)))).transpose()?;
+        // A run's own events are at its `now`: the run is named (the last of equals).
+        let latest = [(event, "window event"), (self.latest_now()?, "run")]
+            .into_iter()
+            .filter_map(|(t, what)| Some((t?, what)))
+            .max_by_key(|(t, _)| *t);
+        match latest {
+            Some((latest, what)) if now < latest => Err(crate::ledger::LedgerError::Backwards {
+                path: self.path().to_path_buf(),
+                now,
+                latest,
+                what,
+            }),
+            _ => Ok(()),
+        }
+    }
+
     /// Where the latest run that says so wrote its files.
     pub fn last_out(&self) -> Result<Option<std::path::PathBuf>> {
         let out: Option<String> = self

@@ -384,7 +384,10 @@ fn every_state_change_of_a_window() {
     assert_ne!(back["window"], Value::Null);
     assert_eq!(deadline(&next, axios), deadline(&first, axios));
     // Final states do not change; unknown windows are named.
-    let again = run_in(dir, &["complete", SELFCARE, "--now", later]);
+    let again = run_in(
+        dir,
+        &["complete", SELFCARE, "--now", "2026-11-01T07:00:00Z"],
+    );
     assert_eq!(again.status.code(), Some(2));
     assert!(
         stderr(&again).contains("already failed"),

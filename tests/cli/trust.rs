@@ -282,6 +282,55 @@ fn a_now_before_the_ledgers_latest_run_is_refused() {
     plan(dir, "2026-10-28T09:00:00Z");
 }
 
+/// An outcome or a reopening is recorded at `--now` too, and time only moves forward: neither
+/// may go before the ledger's latest run or recorded outcome, nor a plan before an outcome.
+/// (Found by an exploratory run: complete, reopen an hour before it, complete a day before
+/// that, then plan before all three, each exit 0; `history` then listed them out of order.)
+#[test]
+fn outcomes_and_reopenings_do_not_go_back_in_time() {
+    let tmp = example_copy();
+    let dir = tmp.path();
+    plan(dir, NOW);
+    let window = "emergency.andes-prod.20261027T1100Z";
+    let ok = |args: &[&str]| {
+        let o = run_in(dir, args);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    };
+    let refused = |args: &[&str], latest: &str, what: &str| {
+        let o = run_in(dir, args);
+        let e = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{e}");
+        assert!(e.contains(&format!("latest {what} ({latest})")), "{e}");
+    };
+    let done = "2026-10-28T11:00:00Z";
+    ok(&["complete", window, "--failed", "--now", done]);
+    let latest = "2026-10-28T11:00:00+00:00";
+    refused(
+        &["reopen", window, "--now", "2026-10-28T08:00:00Z"],
+        latest,
+        "window event",
+    );
+    refused(
+        &["plan", "--now", "2026-10-27T12:00:00Z"],
+        latest,
+        "window event",
+    );
+    ok(&["reopen", window, "--now", "2026-10-28T12:00:00Z"]);
+    let latest = "2026-10-28T12:00:00+00:00";
+    refused(
+        &["complete", window, "--now", "2026-10-27T11:05:00Z"],
+        latest,
+        "window event",
+    );
+    ok(&["complete", window, "--now", "2026-10-28T12:30:00Z"]);
+    ok(&["plan", "--now", "2026-10-29T09:00:00Z", "--quiet"]);
+    refused(
+        &["complete", window, "--now", done],
+        "2026-10-29T09:00:00+00:00",
+        "run",
+    );
+}
+
 #[test]
 fn complete_refuses_a_window_that_has_not_started_and_writes_beside_the_plan() {
     let tmp = example_copy();
