@@ -185,9 +185,47 @@ fn insert(
         .map_err(|e| e.to_string())
 }
 
-/// What the ledger's own writes guarantee of a row beyond its columns' types: a notice file's
-/// path is one the ledger would write, a notice content has the SHA-256 it is stored under.
+/// The columns that hold instants (RFC 3339), in whichever table has them.
+const INSTANTS: [&str; 16] = [
+    "at",
+    "end",
+    "enqueued_at",
+    "first_seen",
+    "issued_at",
+    "last_attempt_at",
+    "next_attempt_at",
+    "now",
+    "outcome_at",
+    "previous_end",
+    "previous_start",
+    "recorded_at",
+    "sent_at",
+    "start",
+    "window_end",
+    "window_start",
+];
+
+/// What the ledger's own writes guarantee of a row beyond its columns' types: an instant is an
+/// RFC 3339 time and a `sequence` fits a notice's (every later command reads them so), a notice
+/// file's path is one the ledger would write, a notice content has the SHA-256 it is stored
+/// under.
 fn check_row(table: &str, obj: &Map<String, Value>) -> std::result::Result<(), String> {
+    for (key, v) in obj {
+        if let Some(t) = v.as_str().filter(|_| INSTANTS.contains(&key.as_str()))
+            && super::store::parse_ts(t).is_err()
+        {
+            let t = crate::diag::excerpt(t);
+            return Err(format!(
+                "column `{key}` holds `{t}`, expected an RFC 3339 time"
+            ));
+        }
+        if key == "sequence" && v.as_i64().is_some_and(|n| u32::try_from(n).is_err()) {
+            return Err(format!(
+                "column `sequence` holds {v}, expected 0 to {}",
+                u32::MAX
+            ));
+        }
+    }
     let text = |key: &str| obj.get(key).and_then(Value::as_str);
     match table {
         "notice_files" => match text("path") {

@@ -197,7 +197,38 @@ fn ledger_import_checks_every_value_type_and_foreign_key() {
         err.contains("column `sequence` holds a string") && err.contains("expected an integer"),
         "{err}"
     );
-    let _ = std::fs::remove_file(dir.join("restored.db"));
+    // Values every later command would fail to read (it was: exit 2 from every plan after,
+    // naming no table or row).
+    for (table, column, value, needle) in [
+        (
+            "sightings",
+            "first_seen",
+            "garbage".into(),
+            "column `first_seen` holds `garbage`, expected an RFC 3339 time",
+        ),
+        (
+            "windows",
+            "start",
+            "2026-13-01T00:00:00Z".into(),
+            "column `start` holds `2026-13-01T00:00:00Z`",
+        ),
+        (
+            "notices",
+            "sequence",
+            serde_json::json!(i64::MAX),
+            "column `sequence` holds 9223372036854775807, expected 0 to 4294967295",
+        ),
+    ] {
+        let mut e = export.clone();
+        e["tables"][table][0][column] = value;
+        let (code, _, err) = no_panic(&import(dir, &e));
+        assert_eq!(code, Some(2), "{err}");
+        assert!(
+            err.contains(&format!("{table}: {needle}")),
+            "missing `{needle}` in {err}"
+        );
+        assert!(!dir.join("restored.db").exists());
+    }
     let mut e = export.clone();
     e["tables"]["notices"][0]["window_key"] = "no-such-window".into();
     let (code, _, err) = no_panic(&import(dir, &e));
