@@ -157,6 +157,16 @@ pub(crate) fn validate(
             .unwrap_or_default(),
         None => Overrides::default(),
     };
+    if delivery.smtp.is_some() && delivery.webhook.is_none() {
+        let unreached =
+            (customers.values()).filter(|c| c.contacts.is_empty() && c.webhook.is_none());
+        for c in unreached {
+            warnings.push(format!(
+                "customer `{}` has no contacts and no webhook: its notices are written, but `send` delivers them to no one",
+                c.id
+            ));
+        }
+    }
     Inventory {
         root: root.to_path_buf(),
         organisation,

@@ -363,3 +363,24 @@ fn a_component_declared_twice_is_a_warning_naming_both_versions() {
     let warning = "environment `hudson-prod`: component `h2` (crates.io) is declared twice in its [[components]], at 0.4.6 and 0.4.7; only the last is checked";
     assert!(err.contains(warning), "missing `{warning}` in:\n{err}");
 }
+
+/// A customer no notice can reach (no contacts, no webhook, while notices are emailed) is a
+/// warning: `send` would otherwise pass over its notices, emergencies included, in silence.
+#[test]
+fn a_customer_no_notice_can_reach_is_a_warning() {
+    let tmp = example_copy();
+    let customer = tmp.path().join("inventory/customers/hudson-fiber.toml");
+    let text = std::fs::read_to_string(&customer).unwrap();
+    let from = text.find("contacts = [").unwrap();
+    let to = from + text[from..].find("\n]").unwrap() + 2;
+    std::fs::write(
+        &customer,
+        format!("{}contacts = []{}", &text[..from], &text[to..]),
+    )
+    .unwrap();
+    let out = run_in(tmp.path(), &["validate"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let warning = "customer `hudson-fiber` has no contacts and no webhook: its notices are written, but `send` delivers them to no one";
+    assert!(err.contains(warning), "missing `{warning}` in:\n{err}");
+}
