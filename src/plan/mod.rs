@@ -718,6 +718,7 @@ pub fn rank(
 ) -> Ranked {
     use rayon::prelude::*;
     let mut clock = crate::timing::Clock::start();
+    warnings.extend(unknown_override_advisories(inv, feeds));
     let (placed, assessments) = assess_all(inv, feeds, &found, now, history, warnings);
     clock.lap("    assess");
     let verdicts = Verdicts::of(inv, now, &found, &placed);
@@ -1121,6 +1122,31 @@ fn exception_status(
     extra.notes.push(expired_message(&note, env));
     extra.exception = Some(note);
     Status::Open
+}
+
+/// A warning for each override (exception, deferral, emergency) naming an advisory that no
+/// loaded record about the inventory's components has as its id or an alias: it applies to
+/// nothing, and a mistyped id would otherwise go unnoticed.
+fn unknown_override_advisories(inv: &Inventory, feeds: &Feeds) -> Vec<String> {
+    let o = &inv.overrides;
+    let named = (o.exceptions.iter().map(|x| ("exception", &x.advisory)))
+        .chain(o.deferrals.iter().map(|x| ("deferral", &x.advisory)))
+        .chain(o.emergencies.iter().map(|x| ("emergency", &x.advisory)));
+    let mut named = named.peekable();
+    if named.peek().is_none() {
+        return Vec::new();
+    }
+    let known: std::collections::HashSet<&str> = (feeds.advisories.iter())
+        .flat_map(|a| std::iter::once(&a.id).chain(&a.aliases))
+        .map(String::as_str)
+        .collect();
+    named
+        .filter(|(_, id)| !known.contains(id.as_str()))
+        .map(|(kind, id)| {
+            let id = crate::diag::excerpt(id);
+            format!("overrides.toml: {kind} for `{id}`: no advisory about the inventory's components has that id or alias; it applies to nothing")
+        })
+        .collect()
 }
 
 /// Notes a reason of a finding alone in its `extra`.

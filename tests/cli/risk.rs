@@ -423,3 +423,21 @@ fn epss_reads_gzip_compressed_csv() {
     let f = finding(&plan, "andes-prod:wispgate-core:WG-2026-014");
     assert_eq!(f["epss"]["percentile"], 0.97315);
 }
+
+/// An override naming an advisory that no record about the inventory's components has (a
+/// mistyped id) is a warning: it applies to nothing. The example's, an id and an alias, are not.
+#[test]
+fn an_override_of_an_unknown_advisory_is_a_warning() {
+    let tmp = example_copy();
+    let (_, err) = plan_in(tmp.path());
+    assert!(!err.contains("it applies to nothing"), "{err}");
+    let overrides = tmp.path().join("inventory/overrides.toml");
+    let text = std::fs::read_to_string(&overrides).unwrap();
+    let typo = "\n[[exceptions]]\nadvisory = \"GHSA-rx39-2q6v-69fv\"\nenvironments = [\"*\"]\nuntil = \"2027-01-31\"\nreason = \"r\"\nowner = \"o\"\n";
+    std::fs::write(&overrides, text + typo).unwrap();
+    let (plan, err) = plan_in(tmp.path());
+    let warning = "overrides.toml: exception for `GHSA-rx39-2q6v-69fv`: no advisory about the inventory's components has that id or alias; it applies to nothing";
+    assert!(err.contains(warning), "missing `{warning}` in:\n{err}");
+    let listed = plan["warnings"].as_array().unwrap();
+    assert!(listed.iter().any(|w| w == warning), "{listed:?}");
+}
