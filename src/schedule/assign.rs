@@ -316,11 +316,19 @@ impl State<'_> {
             .push((i, reason.clone()));
         let (_, e, p) = self.ids[i];
         self.finish.insert((e, p), done);
+        let mut reasons = vec![reason];
+        // A deferral holds planned work, not an emergency intervention: said, not dropped.
+        let today = self.now.with_timezone(&customer.timezone).date_naive();
+        if let Some((d, why)) = r.not_before.as_ref().filter(|(d, _)| *d > today) {
+            reasons.push(format!(
+                "deferral until {d} ({why}) does not hold an emergency intervention; an exception accepts the risk instead"
+            ));
+        }
         self.placements[i] = Some(Placement {
             window: None,
             emergency: true,
             deadline_missed: false,
-            reasons: vec![reason],
+            reasons,
             unscheduled: None,
         });
         true

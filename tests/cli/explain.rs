@@ -187,3 +187,21 @@ fn an_id_that_names_nothing_is_a_usage_error() {
         assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
     }
 }
+
+/// A deferral of an `act` finding does not hold its emergency intervention, and `explain` says
+/// so rather than dropping the deferral in silence (found by an exploratory run).
+#[test]
+fn a_deferral_of_an_emergency_is_explained_not_dropped() {
+    let tmp = crate::common::example_copy();
+    let overrides = tmp.path().join("inventory/overrides.toml");
+    let text = std::fs::read_to_string(&overrides).unwrap();
+    let deferral = "\n[[deferrals]]\nadvisory = \"WG-2026-017\"\nenvironments = [\"andes-prod\"]\nnot_before = \"2026-12-01\"\nreason = \"vendor asks to wait\"\n";
+    std::fs::write(&overrides, text + deferral).unwrap();
+    let id = "andes-prod:wispgate-portal:WG-2026-017";
+    let o = crate::common::run_in(tmp.path(), &["explain", id, "--now", crate::common::NOW]);
+    let out = crate::common::stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{}", crate::common::stderr(&o));
+    assert!(out.contains("emergency"), "{out}");
+    let note = "deferral until 2026-12-01 (vendor asks to wait) does not hold an emergency intervention; an exception accepts the risk instead";
+    assert!(out.contains(note), "missing `{note}` in:\n{out}");
+}
