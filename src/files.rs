@@ -151,7 +151,8 @@ pub fn strip_bom(bytes: &[u8]) -> &[u8] {
 
 /// Whether each of `paths` (relative to `dir`, `/`-separated) exists, as [`Path::exists`] says,
 /// with each directory listed once rather than each file looked up: a fleet's ledger records
-/// a hundred thousand notice files, a few dozen to a directory. A listed link is followed.
+/// a hundred thousand notice files, a few dozen to a directory. Only what the listing shows as
+/// a file is taken from it; a link, or a name it does not show, is looked up.
 pub fn exist(dir: &Path, paths: &[&str]) -> Vec<bool> {
     use rayon::prelude::*;
     use std::collections::HashMap;
@@ -168,10 +169,11 @@ pub fn exist(dir: &Path, paths: &[&str]) -> Vec<bool> {
                 (members.iter())
                     .map(|&i| {
                         let name = paths[i].rsplit_once('/').map_or(paths[i], |(_, n)| n);
+                        // A name listed as a file is there; anything else is looked up (a
+                        // link, a directory that cannot be listed, a case-blind file system).
                         let here = match listed.get(std::ffi::OsStr::new(name)) {
                             Some(false) => true,
-                            Some(true) => dir.join(paths[i]).exists(),
-                            None => false,
+                            _ => dir.join(paths[i]).exists(),
                         };
                         (i, here)
                     })

@@ -54,7 +54,8 @@ pub(crate) fn validate(
         .map(|src| {
             let (mut found, mut warned) = (Vec::new(), Vec::new());
             let made = parse::<RawCustomer>(src, &mut found).map(|raw| {
-                let c = customer(src, &raw, &defaults, &mut found, &mut warned);
+                let emailed = delivery.smtp.is_some();
+                let c = customer(src, &raw, &defaults, emailed, &mut found, &mut warned);
                 (src, raw.id.clone(), c)
             });
             (made, found, warned)
@@ -435,6 +436,7 @@ fn customer(
     src: &Source,
     raw: &RawCustomer,
     defaults: &Defaults,
+    emailed: bool,
     diags: &mut Vec<Diagnostic>,
     warnings: &mut Vec<String>,
 ) -> Customer {
@@ -482,7 +484,11 @@ fn customer(
         tier: raw.tier,
         notice: c.duration_or(raw.notice.as_ref(), defaults.notice),
         disclosure: raw.disclosure,
-        contacts: raw.contacts.iter().map(|k| contact(&mut c, k)).collect(),
+        contacts: raw
+            .contacts
+            .iter()
+            .map(|k| contact(&mut c, k, emailed, warnings))
+            .collect(),
         webhook: raw
             .webhook
             .as_ref()
@@ -513,9 +519,9 @@ fn reminders(c: &mut Check, raw: &[Spanned<String>]) -> Vec<Duration> {
 }
 
 /// A customer's contact: its address must be one a mail can go to (a contact whose is not
-/// would have none of its notices), and neither it nor the name may hold a line break or
+/// would have none of its notices: an error where notices are emailed, a warning where not), and neither it nor the name may hold a line break or
 /// another control character (they are written into mail headers and calendar attendees).
-fn contact(c: &mut Check, k: &RawContact) -> Contact {
+fn contact(c: &mut Check, k: &RawContact, emailed: bool, warnings: &mut Vec<String>) -> Contact {
     for field in [&k.name, &k.email] {
         if field.get_ref().chars().any(char::is_control) {
             c.error(
@@ -529,10 +535,26 @@ fn contact(c: &mut Check, k: &RawContact) -> Contact {
         && let Err(e) = email.parse::<lettre::Address>()
     {
         let quoted = crate::diag::excerpt(email);
-        c.error(
-            &k.email,
-            format!("`{quoted}` is not an email address ({e}): expected name@domain"),
-        );
+        let hint = match email.contains('<') {
+            true => "put the name in `name` and only the address in `email`",
+            false => "expected name@domain",
+        };
+        let message = format!("`{quoted}` is not an email address ({e}): {hint}");
+        // An error where notices are emailed; without [delivery] smtp, only the calendar
+        // invitations' attendee shows it.
+        match emailed {
+            true => c.error(&k.email, message),
+            false => {
+                let d = c.src.at(k.email.span(), message);
+                warnings.push(format!(
+                    "{}:{}:{}: {}",
+                    d.path.display(),
+                    d.line,
+                    d.col,
+                    d.message
+                ));
+            }
+        }
     }
     Contact {
         name: k.name.get_ref().clone(),
@@ -604,44 +626,49 @@ fn components(
 }
 
 /// Whether a component's `ecosystem`, `name` and `version`, where it has them beside a `purl`,
-/// say what the purl says (an error at each that does not: which one was meant is not known).
+/// say the same package as the purl (an error at each that does not: which one was meant is not
+/// known). Only a contradiction is one: an ecosystem may add the release a purl cannot carry
+/// (`Debian:12` beside `pkg:deb/debian/...`), a `generic` purl names none, names are compared
+/// without case and with `-` and `_` alike, and versions by their ecosystem's order (`4.2` is
+/// `4.2.0`, Go's `v0.17.0` is `0.17.0`).
 fn agrees_with_purl(c: &mut Check, raw: &RawComponent, p: &purl::Purl) -> bool {
+    use crate::version::ecosystem_base;
     let eco = canonical_ecosystem(&p.ecosystem);
-    let given_eco = raw
-        .ecosystem
-        .as_ref()
-        .map(|e| canonical_ecosystem(e.get_ref()));
-    let fields = [
-        (&raw.ecosystem, "ecosystem", Some(eco.clone()), given_eco),
-        (
-            &raw.name,
-            "name",
-            Some(canonical_name(&eco, &p.name)),
-            (raw.name.as_ref()).map(|n| canonical_name(&eco, n.get_ref())),
-        ),
-        (
-            &raw.version,
-            "version",
-            p.version.clone(),
-            raw.version.as_ref().map(|v| v.get_ref().clone()),
-        ),
-    ];
-    let mut agrees = true;
-    for (field, key, purl, given) in fields {
-        let (Some(field), Some(purl), Some(given)) = (field, purl, given) else {
-            continue;
-        };
-        if given != purl {
-            agrees = false;
-            let quoted = crate::diag::excerpt(field.get_ref());
-            let purl = crate::diag::excerpt(&purl);
-            c.error(
-                field,
-                format!("`{key}` `{quoted}` is not the purl's `{purl}`: give one"),
-            );
-        }
+    let given_eco = (raw.ecosystem.as_ref()).map(|e| canonical_ecosystem(e.get_ref()));
+    let loose = |n: &str| n.to_lowercase().replace('_', "-");
+    let scheme = Scheme::for_ecosystem(given_eco.as_deref().unwrap_or(&eco));
+    let same_version = |a: &str, b: &str| {
+        let (a, b) = (a.trim_start_matches('v'), b.trim_start_matches('v'));
+        a == b || matches!((scheme.parse(a), scheme.parse(b)), (Ok(x), Ok(y)) if x == y)
+    };
+    let mut conflicts = Vec::new();
+    if let (Some(field), Some(given)) = (&raw.ecosystem, &given_eco)
+        && p.ecosystem != "generic"
+        && ecosystem_base(given) != ecosystem_base(&eco)
+    {
+        conflicts.push((field, "ecosystem", eco.clone()));
     }
-    agrees
+    if let Some(field) = &raw.name
+        && loose(field.get_ref()) != loose(&p.name)
+    {
+        conflicts.push((field, "name", p.name.clone()));
+    }
+    if let (Some(field), Some(version)) = (&raw.version, &p.version)
+        && !same_version(field.get_ref(), version)
+    {
+        conflicts.push((field, "version", version.clone()));
+    }
+    for (field, key, purl) in &conflicts {
+        let (quoted, purl) = (
+            crate::diag::excerpt(field.get_ref()),
+            crate::diag::excerpt(purl),
+        );
+        c.error(
+            field,
+            format!("`{key}` `{quoted}` is not the purl's `{purl}`: give one"),
+        );
+    }
+    conflicts.is_empty()
 }
 
 fn component(

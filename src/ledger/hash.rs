@@ -15,7 +15,8 @@ pub fn sha256(bytes: &[u8]) -> String {
 }
 
 /// SHA-256 over every file under `dir` (paths relative to it, sorted, each with its content),
-/// leaving out `.patchplan/` (the ledger and feed cache) and `skip`; `None` when unreadable.
+/// leaving out hidden ones (`.patchplan/`, the ledger and feed cache, among them) and `skip`;
+/// `None` when unreadable.
 pub fn tree(dir: &Path, skip: &[PathBuf]) -> Option<String> {
     let mut files = Vec::new();
     walk(dir, skip, &mut files).ok()?;
@@ -59,7 +60,10 @@ fn walk(dir: &Path, skip: &[PathBuf], out: &mut Vec<PathBuf>) -> std::io::Result
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
         let path = entry.path();
-        if path.file_name().is_some_and(|n| n == ".patchplan") || skip.contains(&path) {
+        // Hidden files are not read as the inventory (an editor's `.#name.toml` lock, a
+        // `.patchplan/` of ledger and cache): not hashed as it either.
+        let hidden = entry.file_name().as_encoded_bytes().starts_with(b".");
+        if hidden || skip.contains(&path) {
             continue;
         }
         // The entry's own type, without a look at the file (a fleet's are tens of thousands);

@@ -314,6 +314,19 @@ fn hidden_files_in_inventory_directories_are_not_read() {
     let out = run_in(tmp.path(), &["validate"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(stdout(&out).contains("ok (4 customers"), "{}", stdout(&out));
+    // Nor hashed as the inventory: the run records its hash (the lock file is a dangling link).
+    let out = run_in(
+        tmp.path(),
+        &["plan", "--now", crate::common::NOW, "--quiet"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = run_in(tmp.path(), &["history", "--format", "json"]);
+    let h: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        h["runs"][0]["inventory_sha256"].as_str().map(str::len),
+        Some(64),
+        "{h}"
+    );
 }
 
 /// A window's length is elapsed time: a daily 24-hour window overlaps itself where the clocks
@@ -383,4 +396,66 @@ fn a_customer_no_notice_can_reach_is_a_warning() {
     assert_eq!(out.status.code(), Some(0), "{err}");
     let warning = "customer `hudson-fiber` has no contacts and no webhook: its notices are written, but `send` delivers them to no one";
     assert!(err.contains(warning), "missing `{warning}` in:\n{err}");
+}
+
+/// Fields beside a purl that say the same package in other words are not a contradiction (the
+/// review of the check above found each of these refused): a release the purl cannot carry, a
+/// name's case or `_`, a Go version's `v`, a PEP 440 version's trailing zero.
+#[test]
+fn fields_that_agree_with_their_purl_in_other_words_are_valid() {
+    let tmp = example_copy();
+    let env = tmp.path().join("inventory/environments/hudson-prod.toml");
+    let text = std::fs::read_to_string(&env).unwrap();
+    let same = [
+        (
+            "pkg:deb/debian/openssl@3.0.11-1~deb12u2",
+            "ecosystem = \"Debian:12\"",
+        ),
+        ("pkg:npm/jsonstream@1.3.5", "name = \"JSONStream\""),
+        ("pkg:cargo/serde_json@1.0.100", "name = \"serde-json\""),
+        (
+            "pkg:golang/github.com/BurntSushi/toml@v1.3.2",
+            "version = \"1.3.2\"",
+        ),
+        ("pkg:pypi/django@4.2", "version = \"4.2.0\""),
+    ];
+    let added: String = (same.iter())
+        .map(|(purl, field)| format!("\n[[components]]\npurl = \"{purl}\"\n{field}\n"))
+        .collect();
+    std::fs::write(&env, text + &added).unwrap();
+    let out = run_in(tmp.path(), &["validate"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+/// Without `[delivery] smtp` nothing is emailed: a contact's unusable address is a warning there,
+/// with a hint for the commonest mistake (a name written into `email`).
+#[test]
+fn an_unusable_contact_address_is_a_warning_when_nothing_is_emailed() {
+    let tmp = example_copy();
+    let inv = tmp.path().join("inventory");
+    edit(
+        &inv.join("patchplan.toml"),
+        "smtp = \"smtp://127.0.0.1:2525\"",
+        "",
+    );
+    let customer = inv.join("customers/hudson-fiber.toml");
+    let bad = "email = \"NOC <noc@hudsonfiber.example>\"";
+    edit(&customer, "email = \"noc@hudsonfiber.example\"", bad);
+    let out = run_in(tmp.path(), &["validate"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let key = position(&customer, bad);
+    let (line, col) = key.split_once(':').unwrap();
+    let at = format!(
+        "{line}:{}",
+        col.parse::<usize>().unwrap() + "email = ".len()
+    );
+    let warning = format!(
+        "inventory/customers/hudson-fiber.toml:{at}: `NOC <noc@hudsonfiber.example>` is not an email address"
+    );
+    assert!(err.contains(&warning), "missing `{warning}` in:\n{err}");
+    assert!(
+        err.contains("put the name in `name` and only the address in `email`"),
+        "{err}"
+    );
 }
