@@ -94,7 +94,7 @@ pub enum LedgerError {
         path: PathBuf,
         now: chrono::DateTime<chrono::Utc>,
         latest: chrono::DateTime<chrono::Utc>,
-        /// `run`, or `window event` (an outcome or reopening recorded).
+        /// `run`, or `recorded outcome or reopening` (by `complete` or `reopen`).
         what: &'static str,
     },
     /// A reopen of a window whose outcome is not recorded.

@@ -158,16 +158,7 @@ pub(crate) fn validate(
             .unwrap_or_default(),
         None => Overrides::default(),
     };
-    if delivery.smtp.is_some() && delivery.webhook.is_none() {
-        let unreached =
-            (customers.values()).filter(|c| c.contacts.is_empty() && c.webhook.is_none());
-        for c in unreached {
-            warnings.push(format!(
-                "customer `{}` has no contacts and no webhook: its notices are written, but `send` delivers them to no one",
-                c.id
-            ));
-        }
-    }
+    warn_unreached(&delivery, customers.values(), &mut warnings);
     Inventory {
         root: root.to_path_buf(),
         organisation,
@@ -496,6 +487,24 @@ fn customer(
         reminders: reminders(&mut c, &raw.reminders),
         windows,
         blackouts,
+    }
+}
+
+/// A warning for each customer no notice can reach: no contacts and no webhook while notices
+/// are emailed (`send` would pass over its notices, emergencies included, in silence).
+fn warn_unreached<'a>(
+    delivery: &Delivery,
+    customers: impl Iterator<Item = &'a Customer>,
+    warnings: &mut Vec<String>,
+) {
+    if delivery.smtp.is_none() || delivery.webhook.is_some() {
+        return;
+    }
+    for c in customers.filter(|c| c.contacts.is_empty() && c.webhook.is_none()) {
+        warnings.push(format!(
+            "customer `{}` has no contacts and no webhook: its notices are written, but `send` delivers them to no one",
+            c.id
+        ));
     }
 }
 

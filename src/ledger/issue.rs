@@ -137,6 +137,7 @@ impl Hashes {
         Hashes::of_files(&n.files)
     }
 
+    /// [`Hashes::of`] the files `(path, content)`.
     fn of_files(files: &[(String, String)]) -> Hashes {
         use sha2::Digest;
         let mut all = sha2::Sha256::new();

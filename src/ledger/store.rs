@@ -159,10 +159,13 @@ impl Ledger {
             .map_err(|e| self.err(e))?;
         let event = (event.map(|t| parse_ts(&t).map_err(|e| self.err(e)))).transpose()?;
         // A run's own events are at its `now`: the run is named (the last of equals).
-        let latest = [(event, "window event"), (self.latest_now()?, "run")]
-            .into_iter()
-            .filter_map(|(t, what)| Some((t?, what)))
-            .max_by_key(|(t, _)| *t);
+        let latest = [
+            (event, "recorded outcome or reopening"),
+            (self.latest_now()?, "run"),
+        ]
+        .into_iter()
+        .filter_map(|(t, what)| Some((t?, what)))
+        .max_by_key(|(t, _)| *t);
         match latest {
             Some((latest, what)) if now < latest => Err(crate::ledger::LedgerError::Backwards {
                 path: self.path().to_path_buf(),

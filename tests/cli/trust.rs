@@ -308,19 +308,19 @@ fn outcomes_and_reopenings_do_not_go_back_in_time() {
     refused(
         &["reopen", window, "--now", "2026-10-28T08:00:00Z"],
         latest,
-        "window event",
+        "recorded outcome or reopening",
     );
     refused(
         &["plan", "--now", "2026-10-27T12:00:00Z"],
         latest,
-        "window event",
+        "recorded outcome or reopening",
     );
     ok(&["reopen", window, "--now", "2026-10-28T12:00:00Z"]);
     let latest = "2026-10-28T12:00:00+00:00";
     refused(
         &["complete", window, "--now", "2026-10-27T11:05:00Z"],
         latest,
-        "window event",
+        "recorded outcome or reopening",
     );
     ok(&["complete", window, "--now", "2026-10-28T12:30:00Z"]);
     ok(&["plan", "--now", "2026-10-29T09:00:00Z", "--quiet"]);
