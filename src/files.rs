@@ -171,11 +171,8 @@ pub fn exist(dir: &Path, paths: &[&str]) -> Vec<bool> {
                         let name = paths[i].rsplit_once('/').map_or(paths[i], |(_, n)| n);
                         // A name listed as a file is there; anything else is looked up (a
                         // link, a directory that cannot be listed, a case-blind file system).
-                        let here = match listed.get(std::ffi::OsStr::new(name)) {
-                            Some(false) => true,
-                            _ => dir.join(paths[i]).exists(),
-                        };
-                        (i, here)
+                        let listed = listed.contains(std::ffi::OsStr::new(name));
+                        (i, listed || dir.join(paths[i]).exists())
                     })
                     .collect()
             })
@@ -188,18 +185,21 @@ pub fn exist(dir: &Path, paths: &[&str]) -> Vec<bool> {
     out
 }
 
-/// The names in directory `dir`, each with whether it is a link; empty when it cannot be
-/// listed (it is not there).
-fn listing(dir: &Path) -> std::collections::HashMap<std::ffi::OsString, bool> {
+/// The names in directory `dir` that are not links; empty when it cannot be listed.
+fn listing(dir: &Path) -> std::collections::HashSet<std::ffi::OsString> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Default::default();
     };
     (entries.flatten())
-        .map(|e| {
-            let link = e.file_type().map_or(true, |t| t.is_symlink());
-            (e.file_name(), link)
-        })
+        .filter(|e| e.file_type().is_ok_and(|t| !t.is_symlink()))
+        .map(|e| e.file_name())
         .collect()
+}
+
+/// Whether a file's name is hidden (starts with `.`): an editor's `.#name.toml` lock, a
+/// `.patchplan/` of ledger and cache. The inventory is its files that are not.
+pub fn hidden(name: &std::ffi::OsStr) -> bool {
+    name.as_encoded_bytes().starts_with(b".")
 }
 
 #[cfg(test)]

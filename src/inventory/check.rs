@@ -55,6 +55,19 @@ impl Check<'_> {
         self.diags.push(self.src.at(value.span(), message));
     }
 
+    /// Reports each of `values` that holds a line break or another control character: they
+    /// are written into mail headers and calendar invitations. `whose` names them (`a
+    /// contact's`).
+    pub fn no_control(&mut self, values: &[&Spanned<String>], whose: &str) {
+        for v in values
+            .iter()
+            .filter(|v| v.get_ref().chars().any(char::is_control))
+        {
+            let message = format!("{whose} name and email may not hold control characters");
+            self.error(v, message);
+        }
+    }
+
     /// Reports `value`, the id of a `what`, when it breaks [`id_rule`].
     pub fn id(&mut self, what: &str, value: &Spanned<String>) {
         if let Err(e) = id_rule(value.get_ref()) {

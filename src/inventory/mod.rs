@@ -135,10 +135,7 @@ fn read_dir(dir: &Path) -> Result<Vec<Source>> {
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|e| e == "toml"))
         // As a shell's `*.toml`: not an editor's hidden copy or lock file (`.#name.toml`).
-        .filter(|p| {
-            !p.file_name()
-                .is_some_and(|n| n.as_encoded_bytes().starts_with(b"."))
-        })
+        .filter(|p| !p.file_name().is_some_and(crate::files::hidden))
         .collect();
     paths.sort();
     use rayon::prelude::*;

@@ -293,15 +293,7 @@ fn config(
     }
     let policy = policy(&mut c, &raw.policy);
     let o = &raw.organisation;
-    // Written into mail headers and calendar invitations: no line breaks there.
-    for field in [&o.name, &o.email] {
-        if field.get_ref().chars().any(char::is_control) {
-            c.error(
-                field,
-                "the organisation's name and email may not hold control characters",
-            );
-        }
-    }
+    c.no_control(&[&o.name, &o.email], "the organisation's");
     let org = Organisation {
         name: o.name.get_ref().clone(),
         email: o.email.get_ref().clone(),
@@ -528,17 +520,10 @@ fn reminders(c: &mut Check, raw: &[Spanned<String>]) -> Vec<Duration> {
 }
 
 /// A customer's contact: its address must be one a mail can go to (a contact whose is not
-/// would have none of its notices: an error where notices are emailed, a warning where not), and neither it nor the name may hold a line break or
-/// another control character (they are written into mail headers and calendar attendees).
+/// would have none of its notices: an error where notices are emailed, a warning where not),
+/// and neither it nor the name may hold a control character (see [`Check::no_control`]).
 fn contact(c: &mut Check, k: &RawContact, emailed: bool, warnings: &mut Vec<String>) -> Contact {
-    for field in [&k.name, &k.email] {
-        if field.get_ref().chars().any(char::is_control) {
-            c.error(
-                field,
-                "a contact's name and email may not hold control characters",
-            );
-        }
-    }
+    c.no_control(&[&k.name, &k.email], "a contact's");
     let email = k.email.get_ref();
     if !email.chars().any(char::is_control)
         && let Err(e) = email.parse::<lettre::Address>()
@@ -553,16 +538,7 @@ fn contact(c: &mut Check, k: &RawContact, emailed: bool, warnings: &mut Vec<Stri
         // invitations' attendee shows it.
         match emailed {
             true => c.error(&k.email, message),
-            false => {
-                let d = c.src.at(k.email.span(), message);
-                warnings.push(format!(
-                    "{}:{}:{}: {}",
-                    d.path.display(),
-                    d.line,
-                    d.col,
-                    d.message
-                ));
-            }
+            false => warnings.push(c.src.at(k.email.span(), message).to_string()),
         }
     }
     Contact {

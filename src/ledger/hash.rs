@@ -60,10 +60,8 @@ fn walk(dir: &Path, skip: &[PathBuf], out: &mut Vec<PathBuf>) -> std::io::Result
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
         let path = entry.path();
-        // Hidden files are not read as the inventory (an editor's `.#name.toml` lock, a
-        // `.patchplan/` of ledger and cache): not hashed as it either.
-        let hidden = entry.file_name().as_encoded_bytes().starts_with(b".");
-        if hidden || skip.contains(&path) {
+        // Hidden files are not read as the inventory: not hashed as it either.
+        if crate::files::hidden(&entry.file_name()) || skip.contains(&path) {
             continue;
         }
         // The entry's own type, without a look at the file (a fleet's are tens of thousands);

@@ -98,6 +98,22 @@ pub fn edit(path: &Path, from: &str, to: &str) {
     std::fs::write(path, text.replacen(from, to, 1)).unwrap();
 }
 
+/// Adds `text` at the end of the file at `path`.
+pub fn append(path: &Path, text: &str) {
+    let mut all = std::fs::read_to_string(path).unwrap();
+    all.push_str(text);
+    std::fs::write(path, all).unwrap();
+}
+
+/// The 1-based `line:col` of the value in the first `KEY = VALUE` of `path` that is
+/// `assignment`: where a diagnostic about the value points.
+pub fn value_position(path: &Path, assignment: &str) -> String {
+    let at = position(path, assignment);
+    let (line, col) = at.split_once(':').unwrap();
+    let (key, _) = assignment.split_once("= ").unwrap();
+    format!("{line}:{}", col.parse::<usize>().unwrap() + key.len() + 2)
+}
+
 /// The 1-based `line:col` of the first occurrence of `needle` in `path`.
 pub fn position(path: &Path, needle: &str) -> String {
     let text = std::fs::read_to_string(path).unwrap();

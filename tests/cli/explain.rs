@@ -194,9 +194,8 @@ fn an_id_that_names_nothing_is_a_usage_error() {
 fn a_deferral_of_an_emergency_is_explained_not_dropped() {
     let tmp = crate::common::example_copy();
     let overrides = tmp.path().join("inventory/overrides.toml");
-    let text = std::fs::read_to_string(&overrides).unwrap();
     let deferral = "\n[[deferrals]]\nadvisory = \"WG-2026-017\"\nenvironments = [\"andes-prod\"]\nnot_before = \"2026-12-01\"\nreason = \"vendor asks to wait\"\n";
-    std::fs::write(&overrides, text + deferral).unwrap();
+    crate::common::append(&overrides, deferral);
     let id = "andes-prod:wispgate-portal:WG-2026-017";
     let o = crate::common::run_in(tmp.path(), &["explain", id, "--now", crate::common::NOW]);
     let out = crate::common::stdout(&o);

@@ -432,9 +432,8 @@ fn an_override_of_an_unknown_advisory_is_a_warning() {
     let (_, err) = plan_in(tmp.path());
     assert!(!err.contains("it applies to nothing"), "{err}");
     let overrides = tmp.path().join("inventory/overrides.toml");
-    let text = std::fs::read_to_string(&overrides).unwrap();
     let typo = "\n[[exceptions]]\nadvisory = \"GHSA-rx39-2q6v-69fv\"\nenvironments = [\"*\"]\nuntil = \"2027-01-31\"\nreason = \"r\"\nowner = \"o\"\n";
-    std::fs::write(&overrides, text + typo).unwrap();
+    crate::common::append(&overrides, typo);
     let (plan, err) = plan_in(tmp.path());
     let warning = "overrides.toml: exception for `GHSA-rx39-2q6v-69fv`: no advisory about the inventory's components has that id or alias; it applies to nothing";
     assert!(err.contains(warning), "missing `{warning}` in:\n{err}");

@@ -1,7 +1,9 @@
 //! `patchplan validate`: the example is valid; broken inventories report every problem at once,
 //! each with file, line and column, and exit 2.
 
-use crate::common::{edit, example_copy, position, run, run_in, stderr, stdout};
+use crate::common::{
+    append, edit, example_copy, position, run, run_in, stderr, stdout, value_position,
+};
 
 #[test]
 fn the_example_inventory_is_valid() {
@@ -254,9 +256,8 @@ fn contacts_reminders_and_purls_that_cannot_work_are_errors() {
         "email = \"m@wispgate.example\\n\"",
     );
     let env = inv.join("environments/hudson-prod.toml");
-    let text = std::fs::read_to_string(&env).unwrap();
     let odd = "\n[[components]]\npurl = \"pkg:cargo/h2@0.4.6\"\nname = \"h2\"\necosystem = \"npm\"\nversion = \"0.4.6\"\n";
-    std::fs::write(&env, text + odd).unwrap();
+    append(&env, odd);
     let out = run_in(tmp.path(), &["validate"]);
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(2), "{err}");
@@ -349,12 +350,7 @@ fn a_window_overlapping_itself_across_a_clock_change_is_an_error() {
     let out = run_in(tmp.path(), &["validate"]);
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(2), "{err}");
-    let key = position(&customer, "duration = \"24h\"");
-    let (line, col) = key.split_once(':').unwrap();
-    let at = format!(
-        "{line}:{}",
-        col.parse::<usize>().unwrap() + "duration = ".len()
-    );
+    let at = value_position(&customer, "duration = \"24h\"");
     let line = format!(
         "inventory/customers/hudson-fiber.toml:{at}: the window lasts 1d, longer than the 23h between its occurrences at 2026-03-07 03:00 and 2026-03-08 03:00: they would overlap"
     );
@@ -367,9 +363,8 @@ fn a_window_overlapping_itself_across_a_clock_change_is_an_error() {
 fn a_component_declared_twice_is_a_warning_naming_both_versions() {
     let tmp = example_copy();
     let env = tmp.path().join("inventory/environments/hudson-prod.toml");
-    let text = std::fs::read_to_string(&env).unwrap();
     let twice = "\n[[components]]\npurl = \"pkg:cargo/h2@0.4.6\"\n\n[[components]]\nname = \"h2\"\necosystem = \"crates.io\"\nversion = \"0.4.7\"\n";
-    std::fs::write(&env, text + twice).unwrap();
+    append(&env, twice);
     let out = run_in(tmp.path(), &["validate"]);
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(0), "{err}");
@@ -405,7 +400,6 @@ fn a_customer_no_notice_can_reach_is_a_warning() {
 fn fields_that_agree_with_their_purl_in_other_words_are_valid() {
     let tmp = example_copy();
     let env = tmp.path().join("inventory/environments/hudson-prod.toml");
-    let text = std::fs::read_to_string(&env).unwrap();
     let same = [
         (
             "pkg:deb/debian/openssl@3.0.11-1~deb12u2",
@@ -422,7 +416,7 @@ fn fields_that_agree_with_their_purl_in_other_words_are_valid() {
     let added: String = (same.iter())
         .map(|(purl, field)| format!("\n[[components]]\npurl = \"{purl}\"\n{field}\n"))
         .collect();
-    std::fs::write(&env, text + &added).unwrap();
+    append(&env, &added);
     let out = run_in(tmp.path(), &["validate"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }
@@ -444,12 +438,7 @@ fn an_unusable_contact_address_is_a_warning_when_nothing_is_emailed() {
     let out = run_in(tmp.path(), &["validate"]);
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(0), "{err}");
-    let key = position(&customer, bad);
-    let (line, col) = key.split_once(':').unwrap();
-    let at = format!(
-        "{line}:{}",
-        col.parse::<usize>().unwrap() + "email = ".len()
-    );
+    let at = value_position(&customer, bad);
     let warning = format!(
         "inventory/customers/hudson-fiber.toml:{at}: `NOC <noc@hudsonfiber.example>` is not an email address"
     );
