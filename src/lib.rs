@@ -24,6 +24,7 @@ pub mod feeds;
 pub mod files;
 pub mod inputs;
 pub mod inventory;
+pub mod json_bytes;
 pub mod ledger;
 pub mod ledger_error;
 pub mod matching;

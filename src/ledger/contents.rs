@@ -71,10 +71,8 @@ impl Default for Deflater {
 
 impl Deflater {
     /// `text`, zlib-compressed.
-    pub fn deflate(&mut self, text: &str) -> Vec<u8> {
-        self.0
-            .write_all(text.as_bytes())
-            .expect("writing to memory");
+    pub fn deflate(&mut self, text: impl AsRef<[u8]>) -> Vec<u8> {
+        self.0.write_all(text.as_ref()).expect("writing to memory");
         self.0.reset(Vec::new()).expect("writing to memory")
     }
 }

@@ -357,9 +357,11 @@ pub(super) fn snapshots(windows: &[WindowWrite]) -> Vec<Vec<u8>> {
         .map_init(
             || (Deflater::default(), Inflater::default()),
             |(z, unz), w| {
-                let json = serde_json::to_string(&w.window).expect("windows serialise");
+                let json = crate::schedule::json::window_vec(&w.window);
                 match &w.stored {
-                    Some(s) if unz.inflate(s.clone()).is_ok_and(|t| t == json) => s.clone(),
+                    Some(s) if unz.inflate(s.clone()).is_ok_and(|t| t.as_bytes() == json) => {
+                        s.clone()
+                    }
                     _ => z.deflate(&json),
                 }
             },

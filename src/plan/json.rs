@@ -24,6 +24,7 @@ use serde::Serialize;
 use super::{Plan, PlanFinding};
 use crate::feeds::Feeds;
 use crate::inventory::Inventory;
+use crate::json_bytes::{bool, key, key_opt, key_str, number, plain, string};
 use crate::matching::Vuln;
 
 /// The schema `plan` writes.
@@ -140,7 +141,7 @@ pub fn write_then(
     }
     out.write_all(b"\n]")?;
     clock.lap("    plan.json findings");
-    array(out, own, "windows", &plan.windows)?;
+    windows(out, own, &plan.windows)?;
     clock.lap("    plan.json windows");
     let (warnings, notices) =
         tail().ok_or_else(|| io::Error::other("the run stopped before its notices were issued"))?;
@@ -175,6 +176,28 @@ fn array<T: Serialize + Sync>(
                 buf.push(b',');
             }
             serde_json::to_writer(buf, item)
+        })?;
+        parts.iter().try_for_each(|p| out.write_all(p))?;
+    }
+    out.write_all(b"]")
+}
+
+/// `,"windows": [...]`, written a few MB at a time as [`array`] does, each window by
+/// [`crate::schedule::json::window`].
+fn windows(
+    out: &mut impl Write,
+    pool: Option<&rayon::ThreadPool>,
+    windows: &[crate::schedule::Window],
+) -> io::Result<()> {
+    const WRITTEN: usize = 2048;
+    out.write_all(b",\n\"windows\": [")?;
+    for (n, some) in windows.chunks(WRITTEN).enumerate() {
+        let parts = in_parts(pool, some, |buf, i, w| {
+            if n + i > 0 {
+                buf.push(b',');
+            }
+            crate::schedule::json::window(buf, w);
+            Ok(())
         })?;
         parts.iter().try_for_each(|p| out.write_all(p))?;
     }
@@ -528,61 +551,4 @@ fn ranking(a: &crate::risk::Assessment) -> Vec<u8> {
     key(&mut buf, "score");
     let _ = serde_json::to_writer(&mut buf, &a.score);
     buf
-}
-
-/// `n` in decimal.
-fn number(buf: &mut Vec<u8>, mut n: u32) {
-    let mut digits = [0u8; 10];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    // Byte by byte: a call to copy a few bytes costs more than the bytes (two per row).
-    buf.reserve(digits.len() - at);
-    for &d in &digits[at..] {
-        buf.push(d);
-    }
-}
-
-/// Needs no escaping in JSON.
-fn plain(s: &str) -> bool {
-    s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\')
-}
-
-fn string(buf: &mut Vec<u8>, s: &str) {
-    if plain(s) {
-        buf.push(b'"');
-        buf.extend_from_slice(s.as_bytes());
-        buf.push(b'"');
-    } else {
-        let _ = serde_json::to_writer(&mut *buf, s);
-    }
-}
-
-fn key(buf: &mut Vec<u8>, name: &str) {
-    buf.extend_from_slice(b",\"");
-    buf.extend_from_slice(name.as_bytes());
-    buf.extend_from_slice(b"\":");
-}
-
-fn key_str(buf: &mut Vec<u8>, name: &str, s: &str) {
-    key(buf, name);
-    string(buf, s);
-}
-
-fn key_opt(buf: &mut Vec<u8>, name: &str, s: Option<&str>) {
-    key(buf, name);
-    match s {
-        Some(s) => string(buf, s),
-        None => buf.extend_from_slice(b"null"),
-    }
-}
-
-fn bool(buf: &mut Vec<u8>, b: bool) {
-    buf.extend_from_slice(if b { b"true" } else { b"false" });
 }

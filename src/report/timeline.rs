@@ -183,10 +183,7 @@ fn class(w: &Window) -> &'static str {
 }
 
 pub fn kind_badge(w: &Window) -> String {
-    let kind = match w.kind {
-        WindowKind::Emergency => "emergency",
-        WindowKind::Planned => "planned",
-    };
+    let kind = w.kind.as_str();
     format!("<span class=\"badge {}\">{kind}</span>", class(w))
 }
 

@@ -15,6 +15,7 @@
 //! environments announced in it even inside the notice period: their notice was given.
 
 mod assign;
+pub mod json;
 pub mod occurrence;
 pub use crate::rrule;
 
@@ -124,7 +125,7 @@ impl Serialize for FindingIds {
             if i > 0 {
                 text.push(',');
             }
-            if parts.iter().all(|p| plain(p)) {
+            if parts.iter().all(|p| crate::json_bytes::plain(p)) {
                 text.push('"');
                 parts.iter().for_each(|p| text.push_str(p));
                 text.push('"');
@@ -150,11 +151,6 @@ impl Serialize for FindingIds {
             .map_err(serde::ser::Error::custom)?
             .serialize(s)
     }
-}
-
-/// Needs no escaping in JSON.
-fn plain(s: &str) -> bool {
-    s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\')
 }
 
 impl<'de> Deserialize<'de> for FindingIds {
@@ -278,6 +274,15 @@ pub struct TaskRequest {
 pub enum WindowKind {
     Planned,
     Emergency,
+}
+
+impl WindowKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WindowKind::Planned => "planned",
+            WindowKind::Emergency => "emergency",
+        }
+    }
 }
 
 /// A task as placed.
