@@ -130,12 +130,9 @@ pub struct Matches {
 /// The (ecosystem base, name) keys advisories are looked up by, for every component of
 /// `targets`: what a feed needs to keep (see [`Feeds::for_packages`]).
 pub fn package_keys(targets: &[Target]) -> impl Iterator<Item = crate::feeds::Key> + '_ {
-    let mut seen: rustc_hash::FxHashSet<*const TargetComponent> = Default::default();
     let mut names: HashSet<(&str, &str, &[String])> = HashSet::new();
-    targets
-        .iter()
-        .flat_map(|t| t.components.iter())
-        .filter(move |c| seen.insert(Arc::as_ptr(c)))
+    crate::shared_list::distinct(targets.iter().map(|t| &t.components))
+        .into_iter()
         .filter(move |c| names.insert((&c.ecosystem, &c.name, &c.also_named)))
         .flat_map(|c| keys_of(c))
 }
@@ -158,20 +155,31 @@ pub struct Coverage {
 /// release sees (see [`same_ecosystem`]). An ecosystem without records means its components were
 /// checked against nothing.
 pub fn coverage(targets: &[Target], feeds: &Feeds) -> Vec<Coverage> {
-    // A fleet's millions of components are a few thousand shared ones: counted by address
-    // first, then by ecosystem.
-    let mut shared: rustc_hash::FxHashMap<*const TargetComponent, (&str, usize)> =
-        Default::default();
-    for comp in targets.iter().flat_map(|t| &t.components) {
-        let ecosystem = comp.ecosystem.as_str();
-        shared.entry(Arc::as_ptr(comp)).or_insert((ecosystem, 0)).1 += 1;
-    }
+    // A fleet's millions of components are a few stacks' shared lists: each shared start is
+    // counted by ecosystem once, and each list as its start's counts, less the places it leaves
+    // out, and its own.
+    let mut starts: rustc_hash::FxHashMap<usize, BTreeMap<&str, usize>> = Default::default();
     let mut components: BTreeMap<&str, usize> = BTreeMap::new();
-    for (ecosystem, n) in shared.into_values() {
-        *components.entry(ecosystem).or_default() += n;
+    for list in targets.iter().map(|t| &t.components) {
+        let start = starts.entry(list.base_key()).or_insert_with(|| {
+            let mut counts = BTreeMap::new();
+            for comp in list.base().iter() {
+                *counts.entry(comp.ecosystem.as_str()).or_default() += 1;
+            }
+            counts
+        });
+        for (ecosystem, n) in start.iter() {
+            *components.entry(ecosystem).or_default() += n;
+        }
+        for &at in list.removed() {
+            *components.entry(&list.base()[at as usize].ecosystem).or_default() -= 1;
+        }
+        for comp in list.rest() {
+            *components.entry(&comp.ecosystem).or_default() += 1;
+        }
     }
-    components
-        .into_iter()
+    (components.into_iter())
+        .filter(|&(_, n)| n > 0)
         .map(|(ecosystem, components)| {
             let records = records_for(ecosystem, feeds);
             Coverage {
@@ -202,9 +210,8 @@ pub fn coverage_warnings(targets: &[Target], feeds: &Feeds) -> Vec<String> {
     let mut covered: HashMap<&str, bool> = HashMap::new();
     // Most inventories have nothing to warn about: their ecosystems, seen once per shared
     // component, are all covered.
-    let mut seen: rustc_hash::FxHashSet<*const TargetComponent> = Default::default();
-    let all_covered = (targets.iter().flat_map(|t| &t.components))
-        .filter(|c| seen.insert(Arc::as_ptr(c)))
+    let all_covered = crate::shared_list::distinct(targets.iter().map(|t| &t.components))
+        .into_iter()
         .all(|c| {
             let eco = c.ecosystem.as_str();
             *covered
@@ -343,11 +350,7 @@ pub fn match_targets(targets: &[Target], feeds: &Feeds) -> Matches {
     // The distinct components, in first-seen order, and which one each component is.
     let mut numbers = Numbering::default();
     let which: Vec<Vec<u32>> = (targets.iter().enumerate())
-        .map(|(t, target)| {
-            (target.components.iter())
-                .map(|comp| numbers.of(t, comp))
-                .collect()
-        })
+        .map(|(t, target)| numbers.of_list(t, &target.components))
         .collect();
     let first = numbers.first;
     let results: Vec<(Option<Matched>, Vec<String>)> = first
@@ -417,9 +420,28 @@ struct Numbering<'a> {
     by_value: HashMap<&'a TargetComponent, u32>,
     /// Each distinct component with the first target that has it.
     first: Vec<(usize, &'a TargetComponent)>,
+    /// The numbers of a shared start's places, by its address (`u32::MAX`: not met yet).
+    starts: rustc_hash::FxHashMap<usize, Vec<u32>>,
 }
 
 impl<'a> Numbering<'a> {
+    /// The numbers of the components of target `t`, `list`: those of its shared start found
+    /// by place once met, not looked up again for each target that shares it.
+    fn of_list(&mut self, t: usize, list: &'a SharedList<TargetComponent>) -> Vec<u32> {
+        let mut numbers = Vec::with_capacity(list.len());
+        let mut start = (self.starts.remove(&list.base_key()))
+            .unwrap_or_else(|| vec![u32::MAX; list.base().len()]);
+        for at in list.kept_places() {
+            if start[at] == u32::MAX {
+                start[at] = self.of(t, &list.base()[at]);
+            }
+            numbers.push(start[at]);
+        }
+        self.starts.insert(list.base_key(), start);
+        numbers.extend(list.rest().iter().map(|comp| self.of(t, comp)));
+        numbers
+    }
+
     /// The number of `comp`, a component of target `t`.
     fn of(&mut self, t: usize, comp: &'a Arc<TargetComponent>) -> u32 {
         let (by_value, first) = (&mut self.by_value, &mut self.first);

@@ -56,6 +56,38 @@ impl<T> SharedList<T> {
         self.base.get(at)
     }
 
+    /// The shared start: the same (by address) for every list that shares it.
+    pub fn base(&self) -> &Arc<[Arc<T>]> {
+        &self.base
+    }
+
+    /// The places in [`SharedList::base`] left out of this list, ascending.
+    pub fn removed(&self) -> &[u32] {
+        &self.removed
+    }
+
+    /// The items after the shared start.
+    pub fn rest(&self) -> &[Arc<T>] {
+        &self.rest
+    }
+
+    /// The places in [`SharedList::base`] that are in this list, in order.
+    pub fn kept_places(&self) -> impl Iterator<Item = usize> + '_ {
+        let mut removed = self.removed.iter().peekable();
+        (0..self.base.len()).filter(move |&at| match removed.peek() {
+            Some(&&r) if r as usize == at => {
+                removed.next();
+                false
+            }
+            _ => true,
+        })
+    }
+
+    /// The address that identifies a shared start.
+    pub fn base_key(&self) -> usize {
+        Arc::as_ptr(&self.base) as *const Arc<T> as usize
+    }
+
     pub fn iter(&self) -> Iter<'_, T> {
         Iter {
             base: self.base.iter(),
@@ -75,7 +107,7 @@ impl<T> SharedList<T> {
         let base = match self.base.is_empty() {
             true => Arc::from(Vec::new()),
             false => {
-                let key = Arc::as_ptr(&self.base) as *const Arc<T> as usize;
+                let key = self.base_key();
                 let base = bases
                     .entry(key)
                     .or_insert_with(|| self.base.iter().map(&mut f).collect());
@@ -88,6 +120,25 @@ impl<T> SharedList<T> {
             rest: self.rest.iter().map(f).collect(),
         }
     }
+}
+
+/// The items of `lists`, each once (by address), in the order `lists` first have them: a shared
+/// start's items are looked at once for all the lists that share it, not once per list.
+pub fn distinct<'a, T>(lists: impl IntoIterator<Item = &'a SharedList<T>>) -> Vec<&'a Arc<T>> {
+    let mut seen: rustc_hash::FxHashSet<*const T> = Default::default();
+    // Per shared start, its places already met.
+    let mut met: rustc_hash::FxHashMap<usize, Vec<bool>> = Default::default();
+    let mut out = Vec::new();
+    for list in lists {
+        let met = (met.entry(list.base_key())).or_insert_with(|| vec![false; list.base.len()]);
+        for at in list.kept_places() {
+            if !std::mem::replace(&mut met[at], true) && seen.insert(Arc::as_ptr(&list.base[at])) {
+                out.push(&list.base[at]);
+            }
+        }
+        out.extend(list.rest.iter().filter(|r| seen.insert(Arc::as_ptr(r))));
+    }
+    out
 }
 
 impl<T> Clone for SharedList<T> {
@@ -223,6 +274,36 @@ mod tests {
         let own: SharedList<u32> = vec![Arc::new(1), Arc::new(2)].into();
         assert_eq!(items(&own), [1, 2]);
         assert!(SharedList::<u32>::default().is_empty());
+    }
+
+    /// Lists sharing starts (one leaving out what another keeps, one sharing an item of its
+    /// own with another's start): each item once, in the order the lists first have it.
+    #[test]
+    fn distinct_items_are_those_of_the_lists_in_the_order_first_met() {
+        let one: Arc<[Arc<u32>]> = [1, 2, 3, 4].into_iter().map(Arc::new).collect();
+        let two: Arc<[Arc<u32>]> = [5, 6].into_iter().map(Arc::new).collect();
+        let own = Arc::new(9);
+        let lists = [
+            SharedList::new(one.clone(), vec![1, 3], vec![own.clone()]),
+            SharedList::new(two.clone(), vec![0], vec![one[0].clone()]),
+            SharedList::new(one.clone(), vec![0], vec![own.clone(), Arc::new(9)]),
+            SharedList::new(two, vec![], vec![]),
+            SharedList::new(one, vec![0, 1, 2, 3], vec![]),
+        ];
+        let mut seen = std::collections::HashSet::new();
+        let plain: Vec<u32> = (lists.iter().flat_map(|l| l.iter()))
+            .filter(|x| seen.insert(Arc::as_ptr(x)))
+            .map(|x| **x)
+            .collect();
+        let got: Vec<u32> = distinct(&lists).into_iter().map(|x| **x).collect();
+        assert_eq!(got, plain);
+        assert_eq!(got, [1, 3, 9, 6, 2, 4, 9, 5]);
+        for l in &lists {
+            let kept: Vec<u32> = l.kept_places().map(|at| *l.base()[at]).collect();
+            assert_eq!(kept, items(l)[..kept.len()]);
+            assert_eq!(kept.len() + l.removed().len(), l.base().len());
+            assert_eq!(kept.len() + l.rest().len(), l.len());
+        }
     }
 
     #[test]

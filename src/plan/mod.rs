@@ -540,7 +540,8 @@ pub fn build_with(
         &mut warnings,
     );
     clock.lap("  rank");
-    drop(matches);
+    // A fleet's millions of small allocations, freed beside the rest of the run (as below).
+    std::thread::spawn(move || drop(matches));
     let (requests, owners) = hold(
         history,
         &mut ranked.findings,
@@ -548,14 +549,14 @@ pub fn build_with(
         ranked.owners,
     );
     let mut findings = ranked.findings;
-    let sched = schedule::schedule_announced(inv, &requests, now, &history.announced);
-    drop(requests);
+    let mut sched = schedule::schedule_announced(inv, &requests, now, &history.announced);
+    std::thread::spawn(move || drop(requests));
     clock.lap("  schedule");
     let mut placements = Vec::with_capacity(owners.len());
     let mut placement_windows = Vec::with_capacity(owners.len());
-    for (p, (placement, members)) in sched.placements.iter().zip(&owners).enumerate() {
+    for (p, (placement, members)) in sched.placements.iter_mut().zip(&owners).enumerate() {
         let window: Option<Arc<str>> = placement.window.as_deref().map(Arc::from);
-        placements.push(Arc::from(placement.reasons.clone()));
+        placements.push(Arc::from(std::mem::take(&mut placement.reasons)));
         for &f in members {
             let finding = &mut findings[f];
             finding.placement = Some(p as u32);
@@ -570,7 +571,8 @@ pub fn build_with(
         }
         placement_windows.push(window);
     }
-    drop(owners);
+    let spent = std::mem::take(&mut sched.placements);
+    std::thread::spawn(move || drop((owners, spent)));
     unfixed_placements(&mut findings, &mut placements);
     clock.lap("  place and sort");
     Plan {
