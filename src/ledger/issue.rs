@@ -280,8 +280,12 @@ pub fn record_run(
         let snapshots = scope.spawn(|| super::store::snapshots(&changes.windows));
         let id = ledger.insert_run(&run)?;
         clock.lap("  run, inventory hash");
-        let seen = sightings(plan);
-        ledger.record_sightings(id, plan.now, &history.first_seen, &seen)?;
+        // A plan whose findings were all seen before (a re-plan where nothing new was found)
+        // has none to record: building them is a pass over a fleet's millions of findings.
+        if plan.unseen {
+            let seen = sightings(plan);
+            ledger.record_sightings(id, plan.now, &history.first_seen, &seen)?;
+        }
         clock.lap("  sightings");
         let snapshots: Vec<Vec<u8>> = join(snapshots);
         clock.lap("  (waited for) snapshots");

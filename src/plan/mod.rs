@@ -41,6 +41,9 @@ pub struct Plan {
     /// Per ecosystem of the inventory's components: advisory records loaded, components checked.
     pub coverage: Vec<matching::Coverage>,
     pub warnings: Vec<String>,
+    /// Some finding is not among the ledger's sightings the plan was made with: only then has
+    /// the run sightings to record.
+    pub unseen: bool,
 }
 
 /// Each distinct vulnerability of a plan's findings, by the address of its shared [`Vuln`], with
@@ -587,6 +590,7 @@ pub fn build_with(
         notices: Vec::new(),
         coverage,
         warnings,
+        unseen: ranked.unseen,
     }
 }
 
@@ -701,6 +705,8 @@ pub struct Ranked {
     pub requests: Vec<TaskRequest>,
     pub owners: Vec<Vec<usize>>,
     pub assessments: Vec<Arc<Assessment>>,
+    /// Some finding is not among the ledger's sightings (`History::first_seen`).
+    pub unseen: bool,
 }
 
 /// Ranks every finding of `found` (matched from [`targets`] of `inv`), gives it its status and
@@ -721,7 +727,7 @@ pub fn rank(
     use rayon::prelude::*;
     let mut clock = crate::timing::Clock::start();
     warnings.extend(unknown_override_advisories(inv, feeds));
-    let (placed, assessments) = assess_all(inv, feeds, &found, now, history, warnings);
+    let (placed, assessments, unseen) = assess_all(inv, feeds, &found, now, history, warnings);
     clock.lap("    assess");
     let verdicts = Verdicts::of(inv, now, &found, &placed);
     // An expired exception is a warning too, in match order.
@@ -790,6 +796,7 @@ pub fn rank(
         requests: fixes.requests,
         owners,
         assessments,
+        unseen,
     }
 }
 
@@ -798,8 +805,9 @@ pub fn rank(
 /// distinct key is assessed once.
 type AssessKey = (u32, Exposure, Criticality, Tier, DateTime<Utc>);
 
-/// Each finding of `found` with (its environment's index, its assessment's number), and the
-/// distinct assessments; their warnings (each once) join `warnings`.
+/// Each finding of `found` with (its environment's index, its assessment's number), the
+/// distinct assessments (their warnings, each once, join `warnings`), and whether some finding
+/// is not among the ledger's sightings.
 fn assess_all(
     inv: &Inventory,
     feeds: &Feeds,
@@ -807,7 +815,7 @@ fn assess_all(
     now: DateTime<Utc>,
     history: &History,
     warnings: &mut Vec<String>,
-) -> (Vec<(u32, u32)>, Vec<Arc<Assessment>>) {
+) -> (Vec<(u32, u32)>, Vec<Arc<Assessment>>, bool) {
     use rayon::prelude::*;
     let env_index: HashMap<&str, usize> = (inv.environments.iter().enumerate())
         .map(|(i, e)| (e.id.as_str(), i))
@@ -826,7 +834,7 @@ fn assess_all(
         })
         .collect();
     let mut clock = crate::timing::Clock::start();
-    let detected = detected(found, &history.first_seen, now);
+    let (detected, unseen) = detected(found, &history.first_seen, now);
     clock.lap("      detected");
     let (placed, wanted) = assessment_keys(found, &detected, &env_index, &contexts);
     drop(detected);
@@ -841,23 +849,30 @@ fn assess_all(
     for a in &assessments {
         warnings.extend(a.warnings.iter().filter(|w| warned.insert(*w)).cloned());
     }
-    (placed, assessments)
+    (placed, assessments, unseen)
 }
 
 /// When each finding of `found` was detected: first seen (`first_seen`), or `now`. Each distinct
 /// vulnerability is looked up once, and each environment once per run of its findings: a
 /// fleet's findings are millions, its vulnerabilities tens of thousands.
-fn detected(found: &[Finding], first_seen: &Sightings, now: DateTime<Utc>) -> Vec<DateTime<Utc>> {
+/// Also whether some finding is not among `first_seen`.
+fn detected(
+    found: &[Finding],
+    first_seen: &Sightings,
+    now: DateTime<Utc>,
+) -> (Vec<DateTime<Utc>>, bool) {
     use rayon::prelude::*;
+    use std::sync::atomic::{AtomicBool, Ordering};
     if first_seen.is_empty() {
-        return vec![now; found.len()];
+        return (vec![now; found.len()], !found.is_empty());
     }
+    let unseen = AtomicBool::new(false);
     let vuln_ids: rustc_hash::FxHashMap<usize, Option<u32>> = (first_vulns(found, |f| &f.vuln))
         .into_iter()
         .map(|(at, (_, v))| (at, first_seen.vuln_id(&v.package, &v.advisory)))
         .collect();
-    let vuln_ids = &vuln_ids;
-    (found.par_chunks(1 << 14))
+    let (vuln_ids, unseen_ref) = (&vuln_ids, &unseen);
+    let detected = (found.par_chunks(1 << 14))
         .flat_map_iter(|part| {
             let mut last: Option<(&matching::TargetId, _)> = None;
             part.iter().map(move |f| {
@@ -871,10 +886,14 @@ fn detected(found: &[Finding], first_seen: &Sightings, now: DateTime<Utc>) -> Ve
                 };
                 let vuln = vuln_ids[&(Arc::as_ptr(&f.vuln) as usize)];
                 let seen = env.zip(vuln).and_then(|(env, v)| env.first_seen(v));
+                if seen.is_none() {
+                    unseen_ref.store(true, Ordering::Relaxed);
+                }
                 seen.map_or(now, |t| now.min(t))
             })
         })
-        .collect()
+        .collect();
+    (detected, unseen.into_inner())
 }
 
 /// Each match's status, and what few matches have of their own (an exception, a VEX statement,

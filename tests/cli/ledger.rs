@@ -659,6 +659,40 @@ fn first_sightings(dir: &Path, ledger: &str) -> BTreeSet<(String, String, String
     all
 }
 
+/// A re-plan that finds nothing new records no sighting, and one that finds something new
+/// records only that, first seen at its own `now`: every earlier first sighting stays as it was.
+#[test]
+fn a_replan_records_only_the_sightings_it_had_not_seen() {
+    let tmp = example_copy();
+    let dir = tmp.path();
+    let db = "inventory/.patchplan/ledger.db";
+    plan_at(dir, NOW);
+    let first = first_sightings(dir, db);
+    assert!(!first.is_empty());
+    let seen_at: BTreeSet<&str> = first.iter().map(|s| s.3.as_str()).collect();
+    assert_eq!(seen_at.len(), 1, "{seen_at:?}");
+    plan_at(dir, "2026-10-28T09:00:00Z");
+    assert_eq!(first_sightings(dir, db), first);
+    // The same components under a new environment id: each of its findings is new.
+    let envs = dir.join("inventory/environments");
+    let text = std::fs::read_to_string(envs.join("hudson-selfcare.toml")).unwrap();
+    let copy = text.replacen("id = \"hudson-selfcare\"", "id = \"hudson-selfcare-b\"", 1);
+    assert_ne!(copy, text);
+    std::fs::write(envs.join("hudson-selfcare-b.toml"), copy).unwrap();
+    plan_at(dir, "2026-10-29T09:00:00Z");
+    let (new, old): (BTreeSet<_>, BTreeSet<_>) = (first_sightings(dir, db).into_iter())
+        .partition(|s| s.0 == "hudson-selfcare-b");
+    assert_eq!(old, first);
+    let vulns = |all: &BTreeSet<(String, String, String, String)>, env: &str| -> BTreeSet<_> {
+        (all.iter().filter(|s| s.0 == env))
+            .map(|s| (s.1.clone(), s.2.clone()))
+            .collect()
+    };
+    assert!(!new.is_empty());
+    assert_eq!(vulns(&new, "hudson-selfcare-b"), vulns(&first, "hudson-selfcare"));
+    assert!(new.iter().all(|s| s.3.starts_with("2026-10-29T09:00:00")), "{new:?}");
+}
+
 /// A ledger that patchplan wrote at schema version 3 (a row per finding id, each notice file
 /// with its content) is migrated by the next plan: every first sighting survives, a Maven
 /// package keeps the `:` in its name, deadlines still count from the first sighting, and the
