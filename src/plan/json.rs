@@ -401,21 +401,19 @@ impl<'a> Parts<'a> {
         let mut middles = vec![u32::MAX; plan.placements.len()];
         let mut shapes = Vec::new();
         let mut made: rustc_hash::FxHashMap<(State, Option<&str>), u32> = Default::default();
-        for f in &plan.findings {
-            let Some(slot) = f.placement.and_then(|p| middles.get_mut(p as usize)) else {
+        for (slot, first) in middles.iter_mut().zip(first_findings(plan)) {
+            let Some(f) = plan.findings.get(first as usize) else {
                 continue;
             };
-            if *slot == u32::MAX {
-                let next = shapes.len() as u32;
-                *slot = *made
-                    .entry((State::of(f), plan.window(f)))
-                    .or_insert_with(|| {
-                        let mut buf = Vec::new();
-                        middle(&mut buf, f, plan);
-                        shapes.push((State::of(f), buf));
-                        next
-                    });
-            }
+            let next = shapes.len() as u32;
+            *slot = *made
+                .entry((State::of(f), plan.window(f)))
+                .or_insert_with(|| {
+                    let mut buf = Vec::new();
+                    middle(&mut buf, f, plan);
+                    shapes.push((State::of(f), buf));
+                    next
+                });
         }
         Parts {
             envs,
@@ -425,6 +423,31 @@ impl<'a> Parts<'a> {
             shapes,
         }
     }
+}
+
+/// The index of each placement's first finding in plan order (`u32::MAX` for a placement no
+/// finding has), found on every core: a fleet's findings are millions, its placements a few
+/// hundred thousand.
+fn first_findings(plan: &Plan) -> Vec<u32> {
+    use rayon::prelude::*;
+    use std::sync::atomic::{AtomicU32, Ordering};
+    const SPAN: usize = 1 << 14;
+    let first: Vec<AtomicU32> = (plan.placements.iter())
+        .map(|_| AtomicU32::new(u32::MAX))
+        .collect();
+    (plan.findings.par_chunks(SPAN).enumerate()).for_each(|(c, chunk)| {
+        let mut last = None;
+        for (i, f) in chunk.iter().enumerate() {
+            // A placement's findings mostly come together.
+            if f.placement != last {
+                last = f.placement;
+                if let Some(slot) = f.placement.and_then(|p| first.get(p as usize)) {
+                    slot.fetch_min((c * SPAN + i) as u32, Ordering::Relaxed);
+                }
+            }
+        }
+    });
+    first.into_iter().map(AtomicU32::into_inner).collect()
 }
 
 /// An assessment as plan.json gives it.
