@@ -27,7 +27,7 @@ const ALIGN: usize = 4096;
 /// Bytes gathered before each write.
 const BLOCK: usize = 4 << 20;
 /// Blocks filled, waiting or being written at most.
-const BUFFERS: usize = 6;
+const BUFFERS: usize = 4;
 
 /// A buffer whose aligned block starts at `start`.
 struct Buffer {

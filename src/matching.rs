@@ -367,18 +367,21 @@ pub fn match_targets(targets: &[Target], feeds: &Feeds) -> Matches {
     out.findings = (targets.par_iter().zip(&which))
         .flat_map_iter(|(target, which)| {
             let id: TargetId = Arc::new(target.id.clone());
-            (which.iter().enumerate()).flat_map(move |(c, &d)| {
-                let id = id.clone();
-                let found = match &results[d as usize] {
-                    (Some(m), warnings) if warnings.is_empty() => &m.findings[..],
-                    _ => &[],
-                };
-                found.iter().map(move |v| Finding {
-                    target: id.clone(),
-                    component: c as u32,
-                    vuln: v.clone(),
-                })
-            })
+            let mut found = Vec::new();
+            // (The id is shared by the target's findings only: most of its hundreds of
+            // components have none.)
+            for (c, &d) in which.iter().enumerate() {
+                if let (Some(m), warnings) = &results[d as usize]
+                    && warnings.is_empty()
+                {
+                    found.extend(m.findings.iter().map(|v| Finding {
+                        target: id.clone(),
+                        component: c as u32,
+                        vuln: v.clone(),
+                    }));
+                }
+            }
+            found
         })
         .collect();
     // An unreadable version is reported for every target that has it.
