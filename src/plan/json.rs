@@ -9,9 +9,10 @@
 //! - `placements`: by the findings' `placement` number, why their task went where it did, or
 //!   nowhere, or why their component's upgrade leaves them open (an array of reasons; the
 //!   findings of one upgrade share one, as do the findings left open for the same reason);
+//! - `windows` as in v1;
 //! - `findings`: one object per line, in plan order (most urgent first);
-//! - `windows`, `notices`, `coverage`, `feeds`, `warnings` as in v1 (`notices` and `warnings`
-//!   last: a run issues its notices while its plan is written).
+//! - `notices`, `coverage`, `feeds`, `warnings` as in v1 (`notices` and `warnings` last: a run
+//!   issues its notices while its plan is written).
 //!
 //! A fleet's plan has millions of findings: the document is streamed to its writer, findings
 //! formatted on every core a batch at a time, so memory stays flat however large the file.
@@ -86,6 +87,9 @@ pub fn write_then(
     assessments.iter().try_for_each(|p| out.write_all(p))?;
     out.write_all(b"\n}")?;
     array(out, own, "placements", &plan.placements)?;
+    // The windows before the findings: their tens of MB are then formatted and written while
+    // the disk has little else to do, not after the findings' gigabytes, at the end of the run.
+    windows(out, own, &plan.windows)?;
     clock.lap("    plan.json before its findings");
     out.write_all(b",\n\"findings\": [")?;
     // Rows are formatted on the pool a batch at a time while this thread writes the batch before:
@@ -141,8 +145,6 @@ pub fn write_then(
     }
     out.write_all(b"\n]")?;
     clock.lap("    plan.json findings");
-    windows(out, own, &plan.windows)?;
-    clock.lap("    plan.json windows");
     let (warnings, notices) =
         tail().ok_or_else(|| io::Error::other("the run stopped before its notices were issued"))?;
     field(out, "notices", &notices)?;
