@@ -220,8 +220,10 @@ fn read_early(cli: &Cli, dry_run: bool) -> Option<(Ledger, LedgerRead)> {
     };
     let ledger = ledger.ok()??;
     ledger.begin_read().ok()?;
-    let read = read_from(&ledger, cli.now()).ok()?;
-    Some((ledger, read))
+    let read = crate::ledger::schema::mapped(ledger.conn(), |_| {
+        Ok(read_from(&ledger, cli.now()))
+    });
+    Some((ledger, read.ok()?.ok()?))
 }
 
 /// The ledger's fingerprint, open windows (for a run at `now`: see
