@@ -555,25 +555,7 @@ pub fn build_with(
     let mut sched = schedule::schedule_announced(inv, &requests, now, &history.announced);
     std::thread::spawn(move || drop(requests));
     clock.lap("  schedule");
-    let mut placements = Vec::with_capacity(owners.len());
-    let mut placement_windows = Vec::with_capacity(owners.len());
-    for (p, (placement, members)) in sched.placements.iter_mut().zip(&owners).enumerate() {
-        let window: Option<Arc<str>> = placement.window.as_deref().map(Arc::from);
-        placements.push(Arc::from(std::mem::take(&mut placement.reasons)));
-        for &f in members {
-            let finding = &mut findings[f];
-            finding.placement = Some(p as u32);
-            finding.tasked = true;
-            finding.in_window = window.is_some();
-            finding.emergency = placement.emergency && window.is_some();
-            finding.deadline_missed = placement.deadline_missed;
-            if window.is_none() {
-                finding.unscheduled_reason =
-                    Some(placement.unscheduled.unwrap_or(Unscheduled::NoUsableWindow));
-            }
-        }
-        placement_windows.push(window);
-    }
+    let (mut placements, placement_windows) = place(&mut findings, &mut sched.placements, &owners);
     let spent = std::mem::take(&mut sched.placements);
     std::thread::spawn(move || drop((owners, spent)));
     unfixed_placements(&mut findings, &mut placements);
@@ -592,6 +574,51 @@ pub fn build_with(
         warnings,
         unseen: ranked.unseen,
     }
+}
+
+/// Gives each task's findings (`owners`, by task) their task's placement, on every core (a
+/// fleet's millions of findings, each written where it lies rather than looked up task by
+/// task); the placements' reasons and windows, by task. The reasons are moved out of
+/// `placements`, whose emptied lists are left to be freed with them.
+fn place(
+    findings: &mut [PlanFinding],
+    placements: &mut [schedule::Placement],
+    owners: &[Vec<usize>],
+) -> (Vec<Arc<[String]>>, Vec<Option<Arc<str>>>) {
+    use rayon::prelude::*;
+    let tasks = owners.len().min(placements.len());
+    let placements = &mut placements[..tasks];
+    let mut task_of = vec![u32::MAX; findings.len()];
+    for (p, members) in owners.iter().enumerate() {
+        for &f in members {
+            if let Some(slot) = task_of.get_mut(f) {
+                *slot = p as u32;
+            }
+        }
+    }
+    let windows: Vec<Option<Arc<str>>> = (placements.iter())
+        .map(|p| p.window.as_deref().map(Arc::from))
+        .collect();
+    let reasons = (placements.iter_mut())
+        .map(|p| p.reasons.drain(..).collect())
+        .collect();
+    let (placements, in_window) = (&*placements, &windows);
+    (findings.par_iter_mut().zip(&task_of)).for_each(|(finding, &p)| {
+        let Some(placement) = placements.get(p as usize) else {
+            return;
+        };
+        let in_window = in_window[p as usize].is_some();
+        finding.placement = Some(p);
+        finding.tasked = true;
+        finding.in_window = in_window;
+        finding.emergency = placement.emergency && in_window;
+        finding.deadline_missed = placement.deadline_missed;
+        if !in_window {
+            finding.unscheduled_reason =
+                Some(placement.unscheduled.unwrap_or(Unscheduled::NoUsableWindow));
+        }
+    });
+    (reasons, windows)
 }
 
 /// Gives each open finding that its component's upgrade does not fix (no fix, a fix on another
@@ -776,7 +803,7 @@ pub fn rank(
         positions[i as usize] = at as u32;
     }
     drop(order);
-    let owners = (fixes.owners.iter())
+    let owners = (fixes.owners.par_iter())
         .map(|members| {
             (members.iter())
                 .map(|&m| positions[m as usize] as usize)
