@@ -205,14 +205,14 @@ impl Output {
         Ok(())
     }
 
-    /// A new buffer while fewer than [`BUFFERS`] are made (`None` when direct writes need it
-    /// aligned and it is not).
+    /// A new buffer while fewer than [`BUFFERS`] are made. (Should one not be aligned, the
+    /// direct write of its block is refused, and the writer goes on through the page cache.)
     fn new_buffer(&mut self) -> Option<Buffer> {
         if self.made >= BUFFERS {
             return None;
         }
         self.made += 1;
-        Some(Buffer::new()).filter(|b| b.aligned() || !self.direct)
+        Some(Buffer::new())
     }
 
     /// The writing thread's error, once it has stopped.
@@ -308,6 +308,8 @@ mod tests {
             BLOCK,
             BLOCK + 7,
             2 * BLOCK + 4097,
+            // More blocks than buffers: the filler waits for written ones to come back.
+            (BUFFERS + 2) * BLOCK + 1,
         ];
         for (total, direct) in lengths.into_iter().flat_map(|n| [(n, true), (n, false)]) {
             let data: Vec<u8> = (0..total).map(|i| (i * 31 % 251) as u8).collect();

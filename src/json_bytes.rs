@@ -28,11 +28,13 @@ pub fn key(buf: &mut Vec<u8>, name: &str) {
     buf.extend_from_slice(b"\":");
 }
 
+/// `,"name":` and `s` as a JSON string.
 pub fn key_str(buf: &mut Vec<u8>, name: &str, s: &str) {
     key(buf, name);
     string(buf, s);
 }
 
+/// `,"name":` and `s` as a JSON string, or `null`.
 pub fn key_opt(buf: &mut Vec<u8>, name: &str, s: Option<&str>) {
     key(buf, name);
     match s {
@@ -41,7 +43,8 @@ pub fn key_opt(buf: &mut Vec<u8>, name: &str, s: Option<&str>) {
     }
 }
 
-pub fn bool(buf: &mut Vec<u8>, b: bool) {
+/// `true` or `false`.
+pub fn boolean(buf: &mut Vec<u8>, b: bool) {
     buf.extend_from_slice(if b { b"true" } else { b"false" });
 }
 
@@ -138,7 +141,16 @@ mod tests {
 
     #[test]
     fn strings_numbers_and_instants_are_written_as_serde_json_writes_them() {
-        for s in ["", "plain", "a \"quote\"", "back\\slash", "tab\there", "\u{1}", "é ✓", "\u{7f}"] {
+        for s in [
+            "",
+            "plain",
+            "a \"quote\"",
+            "back\\slash",
+            "tab\there",
+            "\u{1}",
+            "é ✓",
+            "\u{7f}",
+        ] {
             assert_eq!(written(|b| string(b, s)), serde(s), "{s:?}");
         }
         for n in [0, 7, 10, 99, 4_294_967_295u32] {

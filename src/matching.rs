@@ -172,7 +172,9 @@ pub fn coverage(targets: &[Target], feeds: &Feeds) -> Vec<Coverage> {
             *components.entry(ecosystem).or_default() += n;
         }
         for &at in list.removed() {
-            *components.entry(&list.base()[at as usize].ecosystem).or_default() -= 1;
+            *components
+                .entry(&list.base()[at as usize].ecosystem)
+                .or_default() -= 1;
         }
         for comp in list.rest() {
             *components.entry(&comp.ecosystem).or_default() += 1;

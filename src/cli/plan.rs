@@ -220,9 +220,7 @@ fn read_early(cli: &Cli, dry_run: bool) -> Option<(Ledger, LedgerRead)> {
     };
     let ledger = ledger.ok()??;
     ledger.begin_read().ok()?;
-    let read = crate::ledger::schema::mapped(ledger.conn(), |_| {
-        Ok(read_from(&ledger, cli.now()))
-    });
+    let read = crate::ledger::schema::mapped(ledger.conn(), |_| Ok(read_from(&ledger, cli.now())));
     Some((ledger, read.ok()?.ok()?))
 }
 

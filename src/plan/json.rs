@@ -25,7 +25,7 @@ use serde::Serialize;
 use super::{Plan, PlanFinding};
 use crate::feeds::Feeds;
 use crate::inventory::Inventory;
-use crate::json_bytes::{bool, key, key_opt, key_str, number, plain, string};
+use crate::json_bytes::{boolean, key, key_opt, key_str, number, plain, string};
 use crate::matching::Vuln;
 
 /// The schema `plan` writes.
@@ -340,10 +340,10 @@ impl State {
 /// "assessment":` of finding `f`.
 fn middle(buf: &mut Vec<u8>, f: &PlanFinding, plan: &Plan) {
     key(buf, "emergency");
-    bool(buf, f.emergency);
+    boolean(buf, f.emergency);
     key_opt(buf, "window", plan.window(f));
     key(buf, "deadline_missed");
-    bool(buf, f.deadline_missed);
+    boolean(buf, f.deadline_missed);
     key_str(buf, "status", f.status.as_str());
     key_opt(
         buf,

@@ -512,7 +512,8 @@ pub struct History {
 
 /// Matches, ranks and schedules the inventory's `targets` (see [`targets`]; made before, to load
 /// the feeds they need), with what the ledger remembers (see [`History`]; the default is a first
-/// plan). Notices are rendered separately.
+/// plan). Notices are rendered separately. Made for a command that ends with its plan: what the
+/// plan's findings share with the matches they were made from is never freed (see below).
 pub fn build_with(
     inv: &Inventory,
     targets: Vec<Target>,
@@ -531,7 +532,7 @@ pub fn build_with(
     warnings.extend(matching::coverage_warnings(&targets, feeds));
     // Not needed past here: a fleet's are 5 million shared components (40 MB of pointers),
     // freed beside the ranking rather than held to the end.
-    std::thread::spawn(move || drop(targets));
+    free_beside(targets);
     let found = std::mem::take(&mut matches.findings);
     let mut ranked = rank(
         inv,
@@ -543,8 +544,13 @@ pub fn build_with(
         &mut warnings,
     );
     clock.lap("  rank");
+    // Each match's environment id and vulnerability are its plan finding's now too. Their
+    // reference counts are left as they are: giving them back is millions of atomic decrements
+    // on counters both cores share (a fleet's vulnerabilities are shared by thousands of
+    // environments), and what they count lives on in the plan, which a run keeps to its end.
+    ranked.matches.drain(..).for_each(std::mem::forget);
     // A fleet's millions of small allocations, freed beside the rest of the run (as below).
-    std::thread::spawn(move || drop(matches));
+    free_beside(matches);
     let (requests, owners) = hold(
         history,
         &mut ranked.findings,
@@ -553,11 +559,11 @@ pub fn build_with(
     );
     let mut findings = ranked.findings;
     let mut sched = schedule::schedule_announced(inv, &requests, now, &history.announced);
-    std::thread::spawn(move || drop(requests));
+    free_beside(requests);
     clock.lap("  schedule");
     let (mut placements, placement_windows) = place(&mut findings, &mut sched.placements, &owners);
     let spent = std::mem::take(&mut sched.placements);
-    std::thread::spawn(move || drop((owners, spent)));
+    free_beside((owners, spent));
     unfixed_placements(&mut findings, &mut placements);
     clock.lap("  place and sort");
     Plan {
@@ -576,6 +582,16 @@ pub fn build_with(
     }
 }
 
+/// Each task's placement reasons and window, by task (see [`Plan::placements`] and
+/// [`Plan::placement_windows`]).
+type TaskPlacements = (Vec<Arc<[String]>>, Vec<Option<Arc<str>>>);
+
+/// Frees `what` on a thread of its own, beside the rest of the run; where no thread can be
+/// made, here.
+fn free_beside<T: Send + 'static>(what: T) {
+    let _ = std::thread::Builder::new().spawn(move || drop(what));
+}
+
 /// Gives each task's findings (`owners`, by task) their task's placement, on every core (a
 /// fleet's millions of findings, each written where it lies rather than looked up task by
 /// task); the placements' reasons and windows, by task. The reasons are moved out of
@@ -584,7 +600,7 @@ fn place(
     findings: &mut [PlanFinding],
     placements: &mut [schedule::Placement],
     owners: &[Vec<usize>],
-) -> (Vec<Arc<[String]>>, Vec<Option<Arc<str>>>) {
+) -> TaskPlacements {
     use rayon::prelude::*;
     let tasks = owners.len().min(placements.len());
     let placements = &mut placements[..tasks];
@@ -734,6 +750,9 @@ pub struct Ranked {
     pub assessments: Vec<Arc<Assessment>>,
     /// Some finding is not among the ledger's sightings (`History::first_seen`).
     pub unseen: bool,
+    /// The matches the findings were made from (each finding holds a copy of its match's
+    /// shared parts), in match order: the caller's to drop.
+    pub matches: Vec<Finding>,
 }
 
 /// Ranks every finding of `found` (matched from [`targets`] of `inv`), gives it its status and
@@ -792,11 +811,6 @@ pub fn rank(
             }
         })
         .collect();
-    // Each match's environment id and vulnerability are its plan finding's now too. Their
-    // counts are left as they are: giving them back is millions of atomic decrements on
-    // counters both cores share (a fleet's vulnerabilities are shared by thousands of
-    // environments), and what they count lives on in the plan's findings.
-    found.into_iter().for_each(std::mem::forget);
     drop((placed, verdicts));
     let mut positions = vec![0u32; order.len()];
     for (at, &i) in order.iter().enumerate() {
@@ -829,6 +843,7 @@ pub fn rank(
         owners,
         assessments,
         unseen,
+        matches: found,
     }
 }
 

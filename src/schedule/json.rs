@@ -5,7 +5,7 @@
 
 use super::{FindingIds, Ids, Reminder, Task, Window};
 use crate::json_bytes::{
-    array, bool, integer, key, key_instant, key_opt, key_str, number, string,
+    array, boolean, integer, key, key_instant, key_opt, key_str, number, string,
 };
 
 /// `w` as a JSON object.
@@ -53,7 +53,7 @@ fn task(buf: &mut Vec<u8>, t: &Task) {
     }
     key_instant(buf, "start", &t.start);
     key(buf, "deadline_missed");
-    bool(buf, t.deadline_missed);
+    boolean(buf, t.deadline_missed);
     buf.push(b'}');
 }
 
@@ -103,7 +103,7 @@ mod tests {
         text.parse().unwrap()
     }
 
-    fn task(n: usize, odd: &str) -> Task {
+    fn a_task(n: usize, odd: &str) -> Task {
         Task {
             environment: format!("prod-{n}"),
             ecosystem: "crates.io".into(),
@@ -113,10 +113,19 @@ mod tests {
             findings: match n % 3 {
                 0 => FindingIds::new(&format!("prod-{n}"), "pkg", vec![Arc::from("CVE-1")]),
                 1 => FindingIds::from(vec![format!("prod:x{odd}:GHSA-1"), "b:c:d".into()]),
-                _ => FindingIds::new("prod", &format!("p{odd}"), vec![Arc::from("A"), Arc::from("B")]),
+                _ => FindingIds::new(
+                    "prod",
+                    &format!("p{odd}"),
+                    vec![Arc::from("A"), Arc::from("B")],
+                ),
             },
-            decision: [Decision::Track, Decision::TrackStar, Decision::Attend, Decision::Act][n % 4],
-            deadline: (n % 2 == 0).then(|| at("2026-11-01T09:00:00Z")),
+            decision: [
+                Decision::Track,
+                Decision::TrackStar,
+                Decision::Attend,
+                Decision::Act,
+            ][n % 4],
+            deadline: n.is_multiple_of(2).then(|| at("2026-11-01T09:00:00Z")),
             minutes: [15, 0, -5, 120][n % 4],
             downtime_minutes: n as u32,
             restart: [Restart::None, Restart::Service, Restart::Reboot][n % 3],
@@ -140,7 +149,7 @@ mod tests {
                 end: at("2026-11-01T05:00:00.000001Z"),
                 timezone: "Europe/Madrid".into(),
                 environments: (0..n).map(|i| format!("e{i}{odd}")).collect(),
-                tasks: (0..n + 1).map(|i| task(i + n, odd)).collect(),
+                tasks: (0..n + 1).map(|i| a_task(i + n, odd)).collect(),
                 reasons: (0..n).map(|i| format!("reason {i}{odd}")).collect(),
                 reminders: (0..n)
                     .map(|i| Reminder {

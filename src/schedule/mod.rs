@@ -277,6 +277,7 @@ pub enum WindowKind {
 }
 
 impl WindowKind {
+    /// As plan.json, notices and the report name it.
     pub fn as_str(self) -> &'static str {
         match self {
             WindowKind::Planned => "planned",

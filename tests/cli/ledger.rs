@@ -680,8 +680,8 @@ fn a_replan_records_only_the_sightings_it_had_not_seen() {
     assert_ne!(copy, text);
     std::fs::write(envs.join("hudson-selfcare-b.toml"), copy).unwrap();
     plan_at(dir, "2026-10-29T09:00:00Z");
-    let (new, old): (BTreeSet<_>, BTreeSet<_>) = (first_sightings(dir, db).into_iter())
-        .partition(|s| s.0 == "hudson-selfcare-b");
+    let (new, old): (BTreeSet<_>, BTreeSet<_>) =
+        (first_sightings(dir, db).into_iter()).partition(|s| s.0 == "hudson-selfcare-b");
     assert_eq!(old, first);
     let vulns = |all: &BTreeSet<(String, String, String, String)>, env: &str| -> BTreeSet<_> {
         (all.iter().filter(|s| s.0 == env))
@@ -689,8 +689,45 @@ fn a_replan_records_only_the_sightings_it_had_not_seen() {
             .collect()
     };
     assert!(!new.is_empty());
-    assert_eq!(vulns(&new, "hudson-selfcare-b"), vulns(&first, "hudson-selfcare"));
-    assert!(new.iter().all(|s| s.3.starts_with("2026-10-29T09:00:00")), "{new:?}");
+    assert_eq!(
+        vulns(&new, "hudson-selfcare-b"),
+        vulns(&first, "hudson-selfcare")
+    );
+    assert!(
+        new.iter().all(|s| s.3.starts_with("2026-10-29T09:00:00")),
+        "{new:?}"
+    );
+}
+
+/// A new advisory for a package that environments the ledger knows already have: each of them
+/// records the new vulnerability, first seen at the run that found it, and keeps the rest.
+#[test]
+fn a_replan_records_a_new_advisory_in_known_environments() {
+    let tmp = example_copy();
+    let dir = tmp.path();
+    let db = "inventory/.patchplan/ledger.db";
+    plan_at(dir, NOW);
+    let first = first_sightings(dir, db);
+    let osv = dir.join("inventory/feeds/osv");
+    let old = "GHSA-x639-jrgf-8x3r";
+    let record = std::fs::read_to_string(osv.join(format!("{old}.json"))).unwrap();
+    let new = "GHSA-2222-3333-4444";
+    std::fs::write(osv.join(format!("{new}.json")), record.replace(old, new)).unwrap();
+    plan_at(dir, "2026-10-29T09:00:00Z");
+    let (found, kept): (BTreeSet<_>, BTreeSet<_>) =
+        (first_sightings(dir, db).into_iter()).partition(|s| s.2 == new);
+    assert_eq!(kept, first);
+    let had = |all: &BTreeSet<(String, String, String, String)>, advisory: &str| -> BTreeSet<_> {
+        (all.iter().filter(|s| s.2 == advisory))
+            .map(|s| (s.0.clone(), s.1.clone()))
+            .collect()
+    };
+    assert!(!found.is_empty());
+    assert_eq!(had(&found, new), had(&first, old));
+    assert!(
+        found.iter().all(|s| s.3.starts_with("2026-10-29T09:00:00")),
+        "{found:?}"
+    );
 }
 
 /// A ledger that patchplan wrote at schema version 3 (a row per finding id, each notice file
