@@ -67,15 +67,16 @@ pub fn write_then(
         .build()
         .ok();
     let own = own_pool.as_ref();
-    let parts = on(own, || Parts::of(plan, inv));
-    clock.lap("      parts");
+    // What the rows share is made once the document's start is on its way to the disk: the
+    // disk, the slowest part of writing a fleet's plan, starts the sooner.
+    let vulns = on(own, || plan.first_vulns());
     out.write_all(b"{\n\"schema\": ")?;
     value(out, &SCHEMA)?;
     field(out, "now", &plan.now)?;
     field(out, "feeds", &plan.feeds)?;
     field(out, "coverage", &plan.coverage)?;
     field(out, "environments", &environments(inv))?;
-    field(out, "advisories", &advisories(&parts, feeds))?;
+    field(out, "advisories", &advisories(&vulns, feeds))?;
     clock.lap("      environments, advisories");
     out.write_all(b",\n\"assessments\": {")?;
     let assessments = in_parts(own, &plan.assessments, |buf, i, a| {
@@ -91,6 +92,8 @@ pub fn write_then(
     // the disk has little else to do, not after the findings' gigabytes, at the end of the run.
     windows(out, own, &plan.windows)?;
     clock.lap("    plan.json before its findings");
+    let parts = on(own, || Parts::of(plan, inv, &vulns));
+    clock.lap("      parts");
     out.write_all(b",\n\"findings\": [")?;
     // Rows are formatted on the pool a batch at a time while this thread writes the batch before:
     // formatting and the kernel's copy into the file overlap.
@@ -275,8 +278,11 @@ struct Record<'a> {
 }
 
 /// Each advisory of the plan's findings, as its first finding (in plan order) merged it.
-fn advisories<'a>(parts: &Parts<'a>, feeds: &'a Feeds) -> BTreeMap<&'a str, Advisory<'a>> {
-    (super::first_advisories(&parts.vulns).into_iter())
+fn advisories<'a>(
+    vulns: &super::FirstVulns<'a>,
+    feeds: &'a Feeds,
+) -> BTreeMap<&'a str, Advisory<'a>> {
+    (super::first_advisories(vulns).into_iter())
         .map(|(id, v)| {
             let records = (v.records.iter())
                 .filter_map(|&r| feeds.advisories.get(r))
@@ -301,7 +307,6 @@ fn advisories<'a>(parts: &Parts<'a>, feeds: &'a Feeds) -> BTreeMap<&'a str, Advi
 struct Parts<'a> {
     /// By environment index.
     envs: Vec<EnvParts<'a>>,
-    vulns: super::FirstVulns<'a>,
     /// By the address of the `Vuln`: `:PACKAGE:ADVISORY"` (the id's end, `None` when it needs
     /// escaping) and `,"ecosystem":...,"fixed":...`.
     fields: rustc_hash::FxHashMap<usize, (Option<Vec<u8>>, Vec<u8>)>,
@@ -363,7 +368,8 @@ struct EnvParts<'a> {
 }
 
 impl<'a> Parts<'a> {
-    fn of(plan: &'a Plan, inv: &'a Inventory) -> Parts<'a> {
+    /// What the rows of `plan` share; `vulns` is the plan's [`Plan::first_vulns`].
+    fn of(plan: &'a Plan, inv: &'a Inventory, vulns: &super::FirstVulns<'a>) -> Parts<'a> {
         let envs = (inv.environments.iter())
             .map(|e| {
                 let head = plain(&e.id).then(|| [b"\"", e.id.as_bytes()].concat());
@@ -378,7 +384,6 @@ impl<'a> Parts<'a> {
                 }
             })
             .collect();
-        let vulns = plan.first_vulns();
         let fields = (vulns.iter())
             .map(|(&at, &(_, v))| {
                 let tail = (plain(&v.package) && plain(&v.advisory)).then(|| {
@@ -419,7 +424,6 @@ impl<'a> Parts<'a> {
         }
         Parts {
             envs,
-            vulns,
             fields,
             middles,
             shapes,
