@@ -726,6 +726,78 @@ mod tests {
         match_targets(&[target], feeds)
     }
 
+    /// Targets whose components share starts (places left out, a start left out entirely, an
+    /// item in two starts, components of their own) are walked as their plain lists are: the
+    /// coverage counts and warnings, the package keys and the findings, target by target.
+    #[test]
+    fn shared_starts_are_walked_as_the_plain_lists() {
+        let comp = |eco: &str, name: &str, version: &str| {
+            Arc::new(TargetComponent {
+                ecosystem: eco.into(),
+                name: name.into(),
+                version: version.into(),
+                also_named: Vec::new(),
+            })
+        };
+        let both = comp("npm", "both", "1.0.0");
+        let one: Arc<[Arc<TargetComponent>]> = vec![
+            comp("npm", "a", "1.0.0"),
+            comp("PyPI", "b", "2.0"),
+            both.clone(),
+            comp("Go", "c", "v1.0.0"),
+        ]
+        .into();
+        let two: Arc<[Arc<TargetComponent>]> = vec![both, comp("npm", "d", "0.1.0")].into();
+        let lists = [
+            SharedList::new(one.clone(), vec![1], vec![comp("npm", "own", "1.0.0")]),
+            SharedList::new(one.clone(), vec![0, 1, 2, 3], vec![]),
+            SharedList::new(two.clone(), vec![], vec![comp("Go", "c", "v1.0.0")]),
+            SharedList::new(one, vec![], vec![]),
+            SharedList::new(two, vec![1], vec![]),
+        ];
+        let target = |i: usize, components| Target {
+            id: format!("t{i}"),
+            components,
+        };
+        let shared: Vec<Target> = (lists.iter().enumerate())
+            .map(|(i, l)| target(i, l.clone()))
+            .collect();
+        let plain: Vec<Target> = (lists.iter().enumerate())
+            .map(|(i, l)| target(i, l.iter().cloned().collect::<Vec<_>>().into()))
+            .collect();
+        let mut feeds = feeds(&[
+            ("A-1", &[], "npm", "a", "introduced:0"),
+            ("B-1", &[], "npm", "both", "introduced:0 fixed:2.0.0"),
+            ("C-1", &[], "Go", "c", "introduced:0"),
+        ]);
+        feeds.coverage.insert("npm".into(), 2);
+        feeds.coverage.insert("Go".into(), 1);
+        let counts = |c: Vec<Coverage>| -> Vec<(String, usize, usize, bool)> {
+            (c.into_iter())
+                .map(|c| (c.ecosystem, c.records, c.components, c.checked))
+                .collect()
+        };
+        let npm = ("npm".to_string(), 2, 8, true);
+        assert!(counts(coverage(&shared, &feeds)).contains(&npm));
+        assert_eq!(
+            counts(coverage(&shared, &feeds)),
+            counts(coverage(&plain, &feeds))
+        );
+        let warnings = coverage_warnings(&shared, &feeds);
+        assert!(!warnings.is_empty(), "PyPI is covered by nothing");
+        assert_eq!(warnings, coverage_warnings(&plain, &feeds));
+        let keys: Vec<_> = package_keys(&shared).collect();
+        assert_eq!(keys, package_keys(&plain).collect::<Vec<_>>());
+        let found = |m: Matches| -> Vec<(String, u32, String)> {
+            (m.findings.iter())
+                .map(|f| (f.target.to_string(), f.component, f.advisory.to_string()))
+                .collect()
+        };
+        let matched = found(match_targets(&shared, &feeds));
+        assert_eq!(matched.len(), 9);
+        assert_eq!(matched, found(match_targets(&plain, &feeds)));
+    }
+
     /// (advisory, fixed) per finding, and the recommended upgrade (`Some(None)`: no fix).
     type Outcome = (Vec<(String, Option<String>)>, Option<Option<String>>);
 
