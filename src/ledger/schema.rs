@@ -257,11 +257,17 @@ pub fn verify(conn: &Connection, found: i64) -> rusqlite::Result<Option<String>>
         };
         return Ok(Some(what));
     }
-    let quick: Vec<String> = mapped(conn, |conn| strings(conn, "PRAGMA quick_check"))?;
+    let (quick, orphans) = mapped(conn, |conn| {
+        let quick: Vec<String> = strings(conn, "PRAGMA quick_check")?;
+        let orphans = match quick == ["ok"] {
+            true => strings(conn, "SELECT \"table\" FROM pragma_foreign_key_check")?,
+            false => Vec::new(),
+        };
+        Ok((quick, orphans))
+    })?;
     if quick != ["ok"] {
         return Ok(Some(format!("quick check: {}", quick.join("; "))));
     }
-    let orphans = strings(conn, "SELECT \"table\" FROM pragma_foreign_key_check")?;
     if let Some(table) = orphans.first() {
         return Ok(Some(format!(
             "{} rows of `{table}` and others refer to missing rows",
