@@ -9,7 +9,7 @@
 //! direct writes stopped.
 //!
 //! A direct write returns only once its bytes are on the device, so blocks are written on a
-//! thread of their own while the next ones fill: up to [`BUFFERS`] buffers take turns, so
+//! thread of their own while the next ones fill: up to four buffers take turns, so
 //! that the disk has a block waiting when the thread filling them was not given a core for a
 //! few milliseconds (a run writes its plan while it does the rest of its work on both cores).
 //! With two, the disk sat idle for a fleet's plan a third of the time it was written.
