@@ -87,10 +87,18 @@ pub fn write_then(
     })?;
     assessments.iter().try_for_each(|p| out.write_all(p))?;
     out.write_all(b"\n}")?;
-    array(out, own, "placements", &plan.placements)?;
+    array(out, own, "placements", &plan.placements, |buf, reasons| {
+        crate::json_bytes::array(buf, reasons, |b, r| string(b, r))
+    })?;
     // The windows before the findings: their tens of MB are then formatted and written while
     // the disk has little else to do, not after the findings' gigabytes, at the end of the run.
-    windows(out, own, &plan.windows)?;
+    array(
+        out,
+        own,
+        "windows",
+        &plan.windows,
+        crate::schedule::json::window,
+    )?;
     clock.lap("    plan.json before its findings");
     let parts = on(own, || Parts::of(plan, inv, &vulns));
     clock.lap("      parts");
@@ -165,13 +173,14 @@ fn field(out: &mut impl Write, name: &str, v: &impl Serialize) -> io::Result<()>
     value(out, v)
 }
 
-/// `field(out, name, items)`, the items serialised in parts on the pool: a fleet's windows and
+/// `,"NAME": [...]`, each item written by `each`, in parts on the pool: a fleet's windows and
 /// placements are tens of MB of JSON, written a few MB at a time rather than held whole.
-fn array<T: Serialize + Sync>(
+fn array<T: Sync>(
     out: &mut impl Write,
     pool: Option<&rayon::ThreadPool>,
     name: &str,
     items: &[T],
+    each: impl Fn(&mut Vec<u8>, &T) + Sync,
 ) -> io::Result<()> {
     const WRITTEN: usize = 2048;
     write!(out, ",\n\"{name}\": [")?;
@@ -180,28 +189,7 @@ fn array<T: Serialize + Sync>(
             if n + i > 0 {
                 buf.push(b',');
             }
-            serde_json::to_writer(buf, item)
-        })?;
-        parts.iter().try_for_each(|p| out.write_all(p))?;
-    }
-    out.write_all(b"]")
-}
-
-/// `,"windows": [...]`, written a few MB at a time as [`array`] does, each window by
-/// [`crate::schedule::json::window`].
-fn windows(
-    out: &mut impl Write,
-    pool: Option<&rayon::ThreadPool>,
-    windows: &[crate::schedule::Window],
-) -> io::Result<()> {
-    const WRITTEN: usize = 2048;
-    out.write_all(b",\n\"windows\": [")?;
-    for (n, some) in windows.chunks(WRITTEN).enumerate() {
-        let parts = in_parts(pool, some, |buf, i, w| {
-            if n + i > 0 {
-                buf.push(b',');
-            }
-            crate::schedule::json::window(buf, w);
+            each(buf, item);
             Ok(())
         })?;
         parts.iter().try_for_each(|p| out.write_all(p))?;
