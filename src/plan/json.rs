@@ -557,13 +557,9 @@ fn row(buf: &mut Vec<u8>, f: &PlanFinding, plan: &Plan, parts: &Parts, ranked: &
 fn ranking(a: &crate::risk::Assessment) -> Vec<u8> {
     let mut buf = Vec::with_capacity(80);
     key_str(&mut buf, "decision", a.decision.as_str());
-    key(&mut buf, "deadline");
-    match a.deadline {
-        Some(d) => {
-            let text = d.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true);
-            string(&mut buf, &text);
-        }
-        None => buf.extend_from_slice(b"null"),
+    match &a.deadline {
+        Some(d) => crate::json_bytes::key_instant(&mut buf, "deadline", d),
+        None => key_opt(&mut buf, "deadline", None),
     }
     key(&mut buf, "score");
     let _ = serde_json::to_writer(&mut buf, &a.score);

@@ -57,8 +57,8 @@ fn task(buf: &mut Vec<u8>, t: &Task) {
     buf.push(b'}');
 }
 
-/// The ids, each made where it is written.
-fn findings(buf: &mut Vec<u8>, ids: &FindingIds) {
+/// The ids as a JSON array, each made where it is written.
+pub(super) fn findings(buf: &mut Vec<u8>, ids: &FindingIds) {
     match &ids.0 {
         Ids::Shared { prefix, advisories } => array(buf, advisories, |b, a| {
             if crate::json_bytes::plain(prefix) && crate::json_bytes::plain(a) {
@@ -161,6 +161,13 @@ mod tests {
             };
             let ours = String::from_utf8(window_vec(&w)).unwrap();
             assert_eq!(ours, serde_json::to_string(&w).unwrap());
+            // (`FindingIds` serialises through `findings` too: its ids against serde's own.)
+            for t in w.tasks.iter() {
+                let ids: Vec<String> = t.findings.entries().map(|(id, _)| id.into()).collect();
+                let mut written = Vec::new();
+                findings(&mut written, &t.findings);
+                assert_eq!(written, serde_json::to_vec(&ids).unwrap());
+            }
         }
     }
 }

@@ -113,40 +113,13 @@ impl From<Vec<String>> for FindingIds {
 }
 
 impl Serialize for FindingIds {
-    /// A JSON array of the ids, made as one piece of text and handed to the serializer whole
-    /// (serde_json writes it as it is): a fleet's windows hold millions of ids, written twice
-    /// (plan.json and the ledger's snapshots), and each id formatted and checked for escaping by
-    /// the serializer took several times as long. An id that needs escaping is escaped by
-    /// serde_json.
+    /// A JSON array of the ids, made as one piece of text by [`json::findings`] and handed to
+    /// the serializer whole (serde_json writes it as it is): each id formatted and checked for
+    /// escaping by the serializer took several times as long.
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut text = String::with_capacity(2 + self.len() * 40);
-        text.push('[');
-        let mut each = |i: usize, parts: &[&str]| {
-            if i > 0 {
-                text.push(',');
-            }
-            if parts.iter().all(|p| crate::json_bytes::plain(p)) {
-                text.push('"');
-                parts.iter().for_each(|p| text.push_str(p));
-                text.push('"');
-            } else {
-                let id: String = parts.concat();
-                text.push_str(&serde_json::to_string(&id).expect("a string serialises"));
-            }
-        };
-        match &self.0 {
-            Ids::Shared { prefix, advisories } => {
-                for (i, a) in advisories.iter().enumerate() {
-                    each(i, &[prefix, a]);
-                }
-            }
-            Ids::Listed(ids) => {
-                for (i, id) in ids.iter().enumerate() {
-                    each(i, &[id]);
-                }
-            }
-        }
-        text.push(']');
+        let mut text = Vec::with_capacity(2 + self.len() * 40);
+        json::findings(&mut text, self);
+        let text = String::from_utf8(text).map_err(serde::ser::Error::custom)?;
         serde_json::value::RawValue::from_string(text)
             .map_err(serde::ser::Error::custom)?
             .serialize(s)

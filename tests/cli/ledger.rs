@@ -632,9 +632,12 @@ fn plans_killed_at_random_moments_leave_a_sound_ledger() {
     assert_eq!(run_in(dir, &["ledger", "check"]).status.code(), Some(0));
 }
 
+/// A first sighting: (environment, package, advisory, first seen).
+type Sighting = (String, String, String, String);
+
 /// Each first sighting in the ledger at `ledger` as (environment, package, advisory, first
 /// seen), read from its export.
-fn first_sightings(dir: &Path, ledger: &str) -> BTreeSet<(String, String, String, String)> {
+fn first_sightings(dir: &Path, ledger: &str) -> BTreeSet<Sighting> {
     let export = json(dir, &["ledger", "export", "--ledger", ledger]);
     let rows = |table: &str| export["tables"][table].as_array().unwrap().clone();
     let text = |v: &Value| v.as_str().unwrap().to_string();
@@ -683,7 +686,7 @@ fn a_replan_records_only_the_sightings_it_had_not_seen() {
     let (new, old): (BTreeSet<_>, BTreeSet<_>) =
         (first_sightings(dir, db).into_iter()).partition(|s| s.0 == "hudson-selfcare-b");
     assert_eq!(old, first);
-    let vulns = |all: &BTreeSet<(String, String, String, String)>, env: &str| -> BTreeSet<_> {
+    let vulns = |all: &BTreeSet<Sighting>, env: &str| -> BTreeSet<_> {
         (all.iter().filter(|s| s.0 == env))
             .map(|s| (s.1.clone(), s.2.clone()))
             .collect()
@@ -717,7 +720,7 @@ fn a_replan_records_a_new_advisory_in_known_environments() {
     let (found, kept): (BTreeSet<_>, BTreeSet<_>) =
         (first_sightings(dir, db).into_iter()).partition(|s| s.2 == new);
     assert_eq!(kept, first);
-    let had = |all: &BTreeSet<(String, String, String, String)>, advisory: &str| -> BTreeSet<_> {
+    let had = |all: &BTreeSet<Sighting>, advisory: &str| -> BTreeSet<_> {
         (all.iter().filter(|s| s.2 == advisory))
             .map(|s| (s.0.clone(), s.1.clone()))
             .collect()

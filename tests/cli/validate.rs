@@ -1,9 +1,24 @@
 //! `patchplan validate`: the example is valid; broken inventories report every problem at once,
 //! each with file, line and column, and exit 2.
 
+use std::path::Path;
+
 use crate::common::{
     append, edit, example_copy, position, run, run_in, stderr, stdout, value_position,
 };
+
+/// Runs `validate` in `dir`, asserts its exit code, and returns what it printed on stderr.
+fn validate(dir: &Path, code: i32) -> String {
+    let out = run_in(dir, &["validate"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(code), "{err}");
+    err
+}
+
+/// Asserts that `err` (a command's stderr) has `line` in it.
+fn says(err: &str, line: &str) {
+    assert!(err.contains(line), "missing `{line}` in:\n{err}");
+}
 
 #[test]
 fn the_example_inventory_is_valid() {
@@ -22,9 +37,7 @@ fn reports_a_misspelt_key_a_misspelt_zone_and_a_dangling_stack_together() {
     edit(&env, "criticality =", "criticallity =");
     edit(&customer, "\"Australia/Sydney\"", "\"Australia/Sydny\"");
     edit(&stacked, "\"wispgate-edge-7.2\"", "\"wispgate-edge-9.9\"");
-    let out = run_in(tmp.path(), &["validate"]);
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(2), "{err}");
+    let err = validate(tmp.path(), 2);
     let expect = [
         (
             env.clone(),
@@ -45,7 +58,7 @@ fn reports_a_misspelt_key_a_misspelt_zone_and_a_dangling_stack_together() {
     for (path, at, message) in expect {
         let rel = format!("inventory/{}", path.strip_prefix(&inv).unwrap().display());
         let line = format!("{rel}:{at}: {message}");
-        assert!(err.contains(&line), "missing `{line}` in:\n{err}");
+        says(&err, &line);
     }
     assert!(err.contains("3 problems found"), "{err}");
 }
@@ -69,16 +82,14 @@ fn reports_bad_values_and_references() {
         "after = \"hudson-staging\"",
         "after = \"hudson-prod\"",
     );
-    let out = run_in(tmp.path(), &["validate"]);
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(2), "{err}");
+    let err = validate(tmp.path(), 2);
     for needle in [
         "invalid RRULE",
         "invalid duration `x",
         "unknown customer `hudson-fibre`",
         "an environment cannot come after itself",
     ] {
-        assert!(err.contains(needle), "missing `{needle}` in:\n{err}");
+        says(&err, needle);
     }
     assert!(err.lines().all(|l| !l.contains("panicked")), "{err}");
 }
@@ -96,9 +107,7 @@ fn reports_duplicate_ids_and_rollout_cycles() {
     let text = std::fs::read_to_string(&staging).unwrap();
     let with_after = text.replacen("customer =", "after = \"andes-prod\"\ncustomer =", 1);
     std::fs::write(&staging, with_after).unwrap();
-    let out = run_in(tmp.path(), &["validate"]);
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(2), "{err}");
+    let err = validate(tmp.path(), 2);
     assert!(
         err.contains("inventory/customers/zz-copy.toml:")
             && err.contains("duplicate customer id `andes-telecom`"),
@@ -144,16 +153,14 @@ fn hostile_values_are_errors_not_panics() {
         "patch_minutes = 30",
         "patch_minutes = 4294967295",
     );
-    let out = run_in(tmp.path(), &["validate"]);
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(2), "{err}");
+    let err = validate(tmp.path(), 2);
     for needle in [
         "duplicate environment id `x`",
         "an offset is a whole number of days",
         "BYDAY: `éU`",
         "patch_minutes must be at most 10080",
     ] {
-        assert!(err.contains(needle), "missing `{needle}` in:\n{err}");
+        says(&err, needle);
     }
     assert!(!err.contains("panicked"), "{err}");
 }
@@ -165,14 +172,12 @@ fn an_os_package_list_needs_a_known_release() {
     let env = inv.join("environments/iberia-gateway.toml");
     // A misspelt release is an error at its value.
     edit(&env, "\"ubuntu:22.04\"", "\"ubunto:22.04\"");
-    let out = run_in(tmp.path(), &["validate"]);
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(2), "{err}");
+    let err = validate(tmp.path(), 2);
     let at = position(&env, "\"ubunto:22.04\"");
     let line = format!(
         "inventory/environments/iberia-gateway.toml:{at}: unknown distribution `ubunto:22.04`: expected ID:VERSION"
     );
-    assert!(err.contains(&line), "missing `{line}` in:\n{err}");
+    says(&err, &line);
     // Reported once, at the key, not again at the status file.
     assert!(!err.contains("cannot read lockfile"), "{err}");
     // Ubuntu Pro on Debian, at `ubuntu_pro`.
@@ -190,9 +195,7 @@ fn an_os_package_list_needs_a_known_release() {
     // No release at all: the list cannot be read, and the message says what to add.
     edit(&env, "distro = \"debian:12\"", "");
     edit(&env, "ubuntu_pro = true", "");
-    let out = run_in(tmp.path(), &["validate"]);
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(2), "{err}");
+    let err = validate(tmp.path(), 2);
     let at = position(&env, "\"hosts/iberia-gateway.dpkg-status\"");
     assert!(
         err.contains(&format!("iberia-gateway.toml:{at}: cannot read lockfile: ")),
@@ -208,8 +211,7 @@ fn an_os_package_list_needs_a_known_release() {
         "ID=ubuntu\nVERSION_ID=\"22.04\"\n",
     )
     .unwrap();
-    let out = run_in(tmp.path(), &["validate"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    validate(tmp.path(), 0);
     // A misspelt key is an unknown key, as everywhere.
     edit(
         &env,
@@ -258,9 +260,7 @@ fn contacts_reminders_and_purls_that_cannot_work_are_errors() {
     let env = inv.join("environments/hudson-prod.toml");
     let odd = "\n[[components]]\npurl = \"pkg:cargo/h2@0.4.6\"\nname = \"h2\"\necosystem = \"npm\"\nversion = \"0.4.6\"\n";
     append(&env, odd);
-    let out = run_in(tmp.path(), &["validate"]);
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(2), "{err}");
+    let err = validate(tmp.path(), 2);
     let expect = [
         (
             &customer,
@@ -291,7 +291,7 @@ fn contacts_reminders_and_purls_that_cannot_work_are_errors() {
     for (path, needle, message) in expect {
         let rel = format!("inventory/{}", path.strip_prefix(&inv).unwrap().display());
         let line = format!("{rel}:{}: {message}", position(path, needle));
-        assert!(err.contains(&line), "missing `{line}` in:\n{err}");
+        says(&err, &line);
     }
     assert!(err.contains("5 problems found"), "{err}");
     // The raw line break is not printed.
@@ -344,17 +344,14 @@ fn a_window_overlapping_itself_across_a_clock_change_is_an_error() {
     );
     edit(&customer, "start = \"01:30\"", "start = \"03:00\"");
     edit(&customer, "duration = \"3h\"", "duration = \"23h\"");
-    let out = run_in(tmp.path(), &["validate"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    validate(tmp.path(), 0);
     edit(&customer, "duration = \"23h\"", "duration = \"24h\"");
-    let out = run_in(tmp.path(), &["validate"]);
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(2), "{err}");
+    let err = validate(tmp.path(), 2);
     let at = value_position(&customer, "duration = \"24h\"");
     let line = format!(
         "inventory/customers/hudson-fiber.toml:{at}: the window lasts 1d, longer than the 23h between its occurrences at 2026-03-07 03:00 and 2026-03-08 03:00: they would overlap"
     );
-    assert!(err.contains(&line), "missing `{line}` in:\n{err}");
+    says(&err, &line);
 }
 
 /// An environment's own `[[components]]` naming one package twice keep the last, and say so:
@@ -365,11 +362,9 @@ fn a_component_declared_twice_is_a_warning_naming_both_versions() {
     let env = tmp.path().join("inventory/environments/hudson-prod.toml");
     let twice = "\n[[components]]\npurl = \"pkg:cargo/h2@0.4.6\"\n\n[[components]]\nname = \"h2\"\necosystem = \"crates.io\"\nversion = \"0.4.7\"\n";
     append(&env, twice);
-    let out = run_in(tmp.path(), &["validate"]);
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(0), "{err}");
+    let err = validate(tmp.path(), 0);
     let warning = "environment `hudson-prod`: component `h2` (crates.io) is declared twice in its [[components]], at 0.4.6 and 0.4.7; only the last is checked";
-    assert!(err.contains(warning), "missing `{warning}` in:\n{err}");
+    says(&err, warning);
 }
 
 /// A customer no notice can reach (no contacts, no webhook, while notices are emailed) is a
@@ -386,11 +381,9 @@ fn a_customer_no_notice_can_reach_is_a_warning() {
         format!("{}contacts = []{}", &text[..from], &text[to..]),
     )
     .unwrap();
-    let out = run_in(tmp.path(), &["validate"]);
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(0), "{err}");
+    let err = validate(tmp.path(), 0);
     let warning = "customer `hudson-fiber` has no contacts and no webhook: its notices are written, but `send` delivers them to no one";
-    assert!(err.contains(warning), "missing `{warning}` in:\n{err}");
+    says(&err, warning);
 }
 
 /// Fields beside a purl that say the same package in other words are not a contradiction (the
@@ -417,8 +410,7 @@ fn fields_that_agree_with_their_purl_in_other_words_are_valid() {
         .map(|(purl, field)| format!("\n[[components]]\npurl = \"{purl}\"\n{field}\n"))
         .collect();
     append(&env, &added);
-    let out = run_in(tmp.path(), &["validate"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    validate(tmp.path(), 0);
 }
 
 /// Without `[delivery] smtp` nothing is emailed: a contact's unusable address is a warning there,
@@ -435,14 +427,12 @@ fn an_unusable_contact_address_is_a_warning_when_nothing_is_emailed() {
     let customer = inv.join("customers/hudson-fiber.toml");
     let bad = "email = \"NOC <noc@hudsonfiber.example>\"";
     edit(&customer, "email = \"noc@hudsonfiber.example\"", bad);
-    let out = run_in(tmp.path(), &["validate"]);
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(0), "{err}");
+    let err = validate(tmp.path(), 0);
     let at = value_position(&customer, bad);
     let warning = format!(
         "inventory/customers/hudson-fiber.toml:{at}: `NOC <noc@hudsonfiber.example>` is not an email address"
     );
-    assert!(err.contains(&warning), "missing `{warning}` in:\n{err}");
+    says(&err, &warning);
     assert!(
         err.contains("put the name in `name` and only the address in `email`"),
         "{err}"
