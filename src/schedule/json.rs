@@ -60,16 +60,19 @@ fn task(buf: &mut Vec<u8>, t: &Task) {
 /// The ids as a JSON array, each made where it is written.
 pub(super) fn findings(buf: &mut Vec<u8>, ids: &FindingIds) {
     match &ids.0 {
-        Ids::Shared { prefix, advisories } => array(buf, advisories, |b, a| {
-            if crate::json_bytes::plain(prefix) && crate::json_bytes::plain(a) {
-                b.push(b'"');
-                b.extend_from_slice(prefix.as_bytes());
-                b.extend_from_slice(a.as_bytes());
-                b.push(b'"');
-            } else {
-                string(b, &format!("{prefix}{a}"));
-            }
-        }),
+        Ids::Shared { prefix, advisories } => {
+            let plain_prefix = crate::json_bytes::plain(prefix);
+            array(buf, advisories, |b, a| {
+                if plain_prefix && crate::json_bytes::plain(a) {
+                    b.push(b'"');
+                    b.extend_from_slice(prefix.as_bytes());
+                    b.extend_from_slice(a.as_bytes());
+                    b.push(b'"');
+                } else {
+                    string(b, &format!("{prefix}{a}"));
+                }
+            })
+        }
         Ids::Listed(listed) => array(buf, listed, |b, id| string(b, id)),
     }
 }
