@@ -8,17 +8,21 @@
 //! system), or a direct write is refused, the blocks are written the ordinary way from where the
 //! direct writes stopped.
 //!
-//! A direct write returns only once its bytes are on the device, so blocks are written on a
-//! thread of their own while the next ones fill: up to four buffers take turns, so
-//! that the disk has a block waiting when the thread filling them was not given a core for a
-//! few milliseconds (a run writes its plan while it does the rest of its work on both cores).
-//! With two, the disk sat idle for a fleet's plan a third of the time it was written.
+//! A direct write returns only once its bytes are on the device, so blocks are written on
+//! threads of their own while the next ones fill: up to six buffers take turns, so that the disk
+//! has a block waiting when the thread filling them was not given a core for a few milliseconds
+//! (a run writes its plan while it does the rest of its work on both cores). With two buffers,
+//! the disk sat idle for a fleet's plan a third of the time it was written. Two threads write,
+//! each its own block at its own offset: with two writes in flight, the virtual disk measured
+//! here takes 1.6 GB in 0.76 s rather than 0.95 s.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 /// What direct writes align their memory, offsets and lengths to: a multiple of every logical
@@ -27,7 +31,9 @@ const ALIGN: usize = 4096;
 /// Bytes gathered before each write.
 const BLOCK: usize = 4 << 20;
 /// Blocks filled, waiting or being written at most.
-const BUFFERS: usize = 4;
+const BUFFERS: usize = 6;
+/// Threads writing blocks, each one at a time.
+const WRITERS: usize = 2;
 
 /// A buffer whose aligned block starts at `start`.
 struct Buffer {
@@ -63,18 +69,33 @@ struct Writer {
 }
 
 impl Writer {
-    /// Writes each block it is sent, handing its buffer back; returns the file and whether it
-    /// is still written directly, or the first error.
-    fn run(mut self, blocks: Receiver<Block>, spent: SyncSender<Buffer>) -> io::Result<Writer> {
-        for b in blocks {
-            self.write(
-                &b.buffer.bytes[b.buffer.start..b.buffer.start + b.len],
-                b.offset,
-            )?;
+    /// Writes each block it takes from `blocks` (shared with the other writers), handing its
+    /// buffer back; returns the file, or the first error. A writer that fails tells the others
+    /// (`failed`), which stop at their next block: once all have, the filler's next block or
+    /// buffer is refused, and it learns the error.
+    fn run(
+        mut self,
+        blocks: &Mutex<Receiver<Block>>,
+        spent: SyncSender<Buffer>,
+        failed: &AtomicBool,
+    ) -> io::Result<Writer> {
+        loop {
+            // (A writer panicked holding the lock: this one stops too.)
+            let Some(Ok(b)) = blocks.lock().ok().map(|rx| rx.recv()) else {
+                return Ok(self);
+            };
+            if failed.load(Ordering::Relaxed) {
+                return Ok(self);
+            }
+            let start = b.buffer.start;
+            let written = self.write(&b.buffer.bytes[start..start + b.len], b.offset);
+            if written.is_err() {
+                failed.store(true, Ordering::Relaxed);
+            }
+            written?;
             // The filler may have finished: the buffer is then no longer wanted.
             let _ = spent.send(b.buffer);
         }
-        Ok(self)
     }
 
     /// A refused direct write is made again through the page cache, which the rest of the
@@ -109,7 +130,8 @@ pub struct Output {
     made: usize,
     blocks: Option<SyncSender<Block>>,
     spent: Receiver<Buffer>,
-    writer: Option<JoinHandle<io::Result<Writer>>>,
+    /// The writing threads; empty once joined.
+    writers: Vec<JoinHandle<io::Result<Writer>>>,
 }
 
 impl Output {
@@ -129,16 +151,31 @@ impl Output {
             Ok(file) => (file, true),
             _ => (File::create(path)?, false),
         };
-        let writer = Writer {
-            path: path.to_path_buf(),
-            file,
-            direct,
-        };
         let (blocks, to_write) = sync_channel(BUFFERS);
         let (give_back, spent) = sync_channel(BUFFERS);
-        let writer = std::thread::Builder::new()
-            .name("plan.json writer".into())
-            .spawn(move || writer.run(to_write, give_back))?;
+        let (to_write, failed) = (
+            Arc::new(Mutex::new(to_write)),
+            Arc::new(AtomicBool::new(false)),
+        );
+        let mut writers = Vec::with_capacity(WRITERS);
+        for _ in 0..WRITERS {
+            let writer = Writer {
+                path: path.to_path_buf(),
+                file: file.try_clone()?,
+                direct,
+            };
+            let (to_write, give_back, failed) =
+                (to_write.clone(), give_back.clone(), failed.clone());
+            let spawned = std::thread::Builder::new()
+                .name("plan.json writer".into())
+                .spawn(move || writer.run(&to_write, give_back, &failed));
+            match spawned {
+                Ok(w) => writers.push(w),
+                // Fewer writers are slower, not wrong; none is an error.
+                Err(e) if writers.is_empty() => return Err(e),
+                Err(_) => break,
+            }
+        }
         Ok(Output {
             buf,
             len: 0,
@@ -148,7 +185,7 @@ impl Output {
             made: 1,
             blocks: Some(blocks),
             spent,
-            writer: Some(writer),
+            writers,
         })
     }
 
@@ -224,14 +261,17 @@ impl Output {
         }
     }
 
+    /// Waits for every writer; the first one's file, or the first error.
     fn join(&mut self) -> io::Result<Writer> {
-        let writer = self
-            .writer
-            .take()
-            .ok_or_else(|| io::Error::other("already finished"))?;
-        writer
-            .join()
-            .unwrap_or_else(|p| std::panic::resume_unwind(p))
+        let joined: Vec<io::Result<Writer>> = (self.writers.drain(..))
+            .map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect();
+        let mut first = None;
+        for w in joined {
+            let w = w?;
+            first.get_or_insert(w);
+        }
+        first.ok_or_else(|| io::Error::other("already finished"))
     }
 }
 
@@ -266,7 +306,7 @@ impl Drop for Output {
     /// Unfinished (a failed run): the writing thread ends with the blocks already sent.
     fn drop(&mut self) {
         self.blocks = None;
-        if let Some(w) = self.writer.take() {
+        for w in self.writers.drain(..) {
             let _ = w.join();
         }
     }
@@ -328,6 +368,25 @@ mod tests {
                 data,
                 "{total} bytes, {direct}"
             );
+        }
+    }
+
+    /// A device that refuses every write (`/dev/full`: no space left) fails the writing,
+    /// through either way of opening it, once every writer has stopped: the filler neither
+    /// hangs waiting for buffers nor reports success.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_refused_write_is_an_error_not_a_hang() {
+        let full = Path::new("/dev/full");
+        if !full.exists() {
+            eprintln!("skipped: no /dev/full");
+            return;
+        }
+        let data = vec![b'x'; (BUFFERS + WRITERS + 2) * BLOCK + 5];
+        for direct in [true, false] {
+            let mut out = Output::with(full, direct).unwrap();
+            let written = out.write_all(&data).and_then(|()| out.finish().map(drop));
+            assert!(written.is_err(), "direct {direct}");
         }
     }
 
