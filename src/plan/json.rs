@@ -67,41 +67,23 @@ pub fn write_then(
         .build()
         .ok();
     let own = own_pool.as_ref();
-    // What the rows share is made once the document's start is on its way to the disk: the
-    // disk, the slowest part of writing a fleet's plan, starts the sooner.
     let vulns = on(own, || plan.first_vulns());
-    out.write_all(b"{\n\"schema\": ")?;
-    value(out, &SCHEMA)?;
-    field(out, "now", &plan.now)?;
-    field(out, "feeds", &plan.feeds)?;
-    field(out, "coverage", &plan.coverage)?;
-    field(out, "environments", &environments(inv))?;
-    field(out, "advisories", &advisories(&vulns, feeds))?;
-    clock.lap("      environments, advisories");
-    out.write_all(b",\n\"assessments\": {")?;
-    let assessments = in_parts(own, &plan.assessments, |buf, i, a| {
-        buf.extend_from_slice(if i == 0 { b"\n\"" } else { b",\n\"" });
-        number(buf, i as u32);
-        buf.extend_from_slice(b"\": ");
-        serde_json::to_writer(buf, &Assessment::of(a))
+    // What the rows share is made beside the document's start, which goes to the disk
+    // meanwhile: the disk, the slowest part of writing a fleet's plan, starts the sooner.
+    let parts = std::thread::scope(|scope| {
+        let making = std::thread::Builder::new()
+            .name("plan.json parts".into())
+            .spawn_scoped(scope, || on(own, || Parts::of(plan, inv, &vulns)));
+        head(out, own, plan, inv, feeds, &vulns, &mut clock)?;
+        let parts = match making {
+            Ok(making) => making
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p)),
+            Err(_) => Parts::of(plan, inv, &vulns),
+        };
+        Ok::<_, io::Error>(parts)
     })?;
-    assessments.iter().try_for_each(|p| out.write_all(p))?;
-    out.write_all(b"\n}")?;
-    array(out, own, "placements", &plan.placements, |buf, reasons| {
-        crate::json_bytes::array(buf, reasons, |b, r| string(b, r))
-    })?;
-    // The windows before the findings: their tens of MB are then formatted and written while
-    // the disk has little else to do, not after the findings' gigabytes, at the end of the run.
-    array(
-        out,
-        own,
-        "windows",
-        &plan.windows,
-        crate::schedule::json::window,
-    )?;
-    clock.lap("    plan.json before its findings");
-    let parts = on(own, || Parts::of(plan, inv, &vulns));
-    clock.lap("      parts");
+    clock.lap("      parts (beside the start)");
     out.write_all(b",\n\"findings\": [")?;
     // Rows are formatted on the pool a batch at a time while this thread writes the batch before:
     // formatting and the kernel's copy into the file overlap.
@@ -161,6 +143,61 @@ pub fn write_then(
     field(out, "notices", &notices)?;
     field(out, "warnings", &warnings)?;
     out.write_all(b"\n}\n")?;
+    Ok(())
+}
+
+/// Everything before the findings: the schema, the feeds and coverage, then what findings
+/// refer to (environments, advisories, assessments, placements) and the windows.
+fn head(
+    out: &mut impl Write,
+    own: Option<&rayon::ThreadPool>,
+    plan: &Plan,
+    inv: &Inventory,
+    feeds: &Feeds,
+    vulns: &super::FirstVulns<'_>,
+    clock: &mut crate::timing::Clock,
+) -> io::Result<()> {
+    out.write_all(b"{\n\"schema\": ")?;
+    value(out, &SCHEMA)?;
+    field(out, "now", &plan.now)?;
+    field(out, "feeds", &plan.feeds)?;
+    field(out, "coverage", &plan.coverage)?;
+    // Made on both cores: tens of thousands of each, before anything else can be written.
+    let (envs, advs) = on(own, || {
+        rayon::join(
+            || serde_json::to_vec(&environments(inv)),
+            || serde_json::to_vec(&advisories(vulns, feeds)),
+        )
+    });
+    for (name, json) in [("environments", envs), ("advisories", advs)] {
+        write!(out, ",\n\"{name}\": ")?;
+        out.write_all(&json.map_err(io::Error::other)?)?;
+    }
+    clock.lap("      environments, advisories");
+    out.write_all(b",\n\"assessments\": {")?;
+    let assessments = in_parts(own, &plan.assessments, |buf, i, a| {
+        buf.extend_from_slice(if i == 0 { b"\n\"" } else { b",\n\"" });
+        number(buf, i as u32);
+        buf.extend_from_slice(b"\": ");
+        serde_json::to_writer(buf, &Assessment::of(a))
+    })?;
+    assessments.iter().try_for_each(|p| out.write_all(p))?;
+    out.write_all(b"\n}")?;
+    clock.lap("      assessments");
+    array(out, own, "placements", &plan.placements, |buf, reasons| {
+        crate::json_bytes::array(buf, reasons, |b, r| string(b, r))
+    })?;
+    clock.lap("      placements");
+    // The windows before the findings: their tens of MB are then formatted and written while
+    // the disk has little else to do, not after the findings' gigabytes, at the end of the run.
+    array(
+        out,
+        own,
+        "windows",
+        &plan.windows,
+        crate::schedule::json::window,
+    )?;
+    clock.lap("    plan.json before its findings");
     Ok(())
 }
 
