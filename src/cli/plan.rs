@@ -99,6 +99,9 @@ pub fn run(cli: &Cli, args: &PlanArgs) -> Result<Outcome> {
             };
             scope.spawn(move || write_plan(path, plan, inv, feeds, running, to))
         });
+        if writer.is_some() {
+            crate::priority::yield_rest();
+        }
         let run = Run {
             cli,
             args,

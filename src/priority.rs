@@ -1,0 +1,38 @@
+//! Scheduling priority: the work of a run that can wait yields the cores to the work that
+//! cannot.
+//!
+//! Once a fleet's plan is made, two chains of work share the two cores: plan.json (gigabytes,
+//! formatted on its own pool and written by its own threads, the last to finish) and the rest
+//! (the ledger, the notices, the report: about as much CPU, but done well before it). Shared
+//! evenly, the plan's formatting starved while the rest ran, and then ran alone while a core
+//! sat idle. So the rest runs at a lower priority ([`yield_rest`]): it takes what the plan's
+//! threads leave, waiting on the disk, and the plan finishes sooner. Best-effort: where the
+//! system refuses, or is not Linux, nothing changes.
+
+/// How much lower (in `nice` steps) the rest of a run is scheduled than its plan.json.
+const LOWER_BY: i32 = 10;
+
+/// Lowers the priority of the calling thread and of every thread of rayon's shared pool (the
+/// rest of a run); threads they start later inherit it. Threads started before (plan.json's)
+/// keep theirs. It is not raised again (an unprivileged process cannot): a process runs one
+/// command, and after its plan it has nothing left to hurry.
+pub fn yield_rest() {
+    lower_this_thread();
+    rayon::broadcast(|_| lower_this_thread());
+}
+
+/// Lowers the calling thread's priority by [`LOWER_BY`], to at most the lowest (19). On Linux
+/// the priority is each thread's own.
+fn lower_this_thread() {
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::process::{getpriority_process, setpriority_process};
+        let lower_by = std::env::var("PP_NICE")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(LOWER_BY);
+        if let Ok(now) = getpriority_process(None) {
+            let _ = setpriority_process(None, (now + lower_by).min(19));
+        }
+    }
+}
