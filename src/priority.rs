@@ -2,12 +2,12 @@
 //! cannot.
 //!
 //! Once a fleet's plan is made, two chains of work share the two cores: plan.json (gigabytes,
-//! formatted on its own pool and written by its own threads, the last to finish) and the rest
-//! (the ledger, the notices, the report: about as much CPU, but done well before it). Shared
-//! evenly, the plan's formatting starved while the rest ran, and then ran alone while a core
-//! sat idle. So the rest runs at a lower priority ([`yield_rest`]): it takes what the plan's
-//! threads leave, waiting on the disk, and the plan finishes sooner. Best-effort: where the
-//! system refuses, or is not Linux, nothing changes.
+//! formatted on its own pool and written by its own threads) and the rest (the ledger, the
+//! notices, the report: about as much CPU). Shared evenly, the plan's formatting starved while
+//! the rest ran, and then ran alone, waiting on the disk, while a core sat idle. So the rest
+//! runs at a lower priority ([`yield_rest`]): it takes what the plan's threads leave while they
+//! wait on the disk, and the plan finishes sooner. Best-effort: where the system refuses, or is
+//! not Linux, nothing changes.
 
 /// How much lower (in `nice` steps) the rest of a run is scheduled than its plan.json.
 const LOWER_BY: i32 = 10;
@@ -27,12 +27,8 @@ fn lower_this_thread() {
     #[cfg(target_os = "linux")]
     {
         use rustix::process::{getpriority_process, setpriority_process};
-        let lower_by = std::env::var("PP_NICE")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(LOWER_BY);
         if let Ok(now) = getpriority_process(None) {
-            let _ = setpriority_process(None, (now + lower_by).min(19));
+            let _ = setpriority_process(None, (now + LOWER_BY).min(19));
         }
     }
 }
