@@ -8,6 +8,9 @@
 //! system), or a direct write is refused, the blocks are written the ordinary way from where the
 //! direct writes stopped.
 //!
+//! What is written is copied into the block being filled; what is appended
+//! ([`Output::append`], plan.json's rows) is formatted in it, in place, with no copy at all.
+//!
 //! A direct write returns only once its bytes are on the device, so blocks are written on
 //! threads of their own while the next ones fill: up to six buffers take turns, so that the disk
 //! has a block waiting when the thread filling them was not given a core for a few milliseconds
@@ -34,8 +37,12 @@ const BLOCK: usize = 4 << 20;
 const BUFFERS: usize = 6;
 /// Threads writing blocks, each one at a time.
 const WRITERS: usize = 2;
+/// Room past a block for what [`Output::append`] writes beyond it (a row of plan.json is under
+/// a kilobyte; one longer than this moves the buffer, whose block is then written through the
+/// page cache).
+const SLACK: usize = 256 << 10;
 
-/// A buffer whose aligned block starts at `start`.
+/// A buffer whose aligned block starts at `start`: the bytes filled are `bytes[start..]`.
 struct Buffer {
     bytes: Vec<u8>,
     start: usize,
@@ -43,13 +50,24 @@ struct Buffer {
 
 impl Buffer {
     fn new() -> Buffer {
-        let bytes = vec![0; BLOCK + ALIGN];
+        let mut bytes: Vec<u8> = Vec::with_capacity(ALIGN + BLOCK + SLACK);
         let start = bytes.as_ptr().align_offset(ALIGN).min(ALIGN);
+        bytes.resize(start, 0);
         Buffer { bytes, start }
     }
 
     fn aligned(&self) -> bool {
         self.start < ALIGN
+    }
+
+    /// The bytes filled.
+    fn len(&self) -> usize {
+        self.bytes.len() - self.start
+    }
+
+    /// Empties it, to be filled again.
+    fn clear(&mut self) {
+        self.bytes.truncate(self.start);
     }
 }
 
@@ -118,8 +136,6 @@ impl Writer {
 pub struct Output {
     /// The block being filled.
     buf: Buffer,
-    /// Bytes in it.
-    len: usize,
     /// Bytes sent to be written before it.
     offset: u64,
     /// Opened with `O_DIRECT`: blocks are whole, the last one padded.
@@ -178,7 +194,6 @@ impl Output {
         }
         Ok(Output {
             buf,
-            len: 0,
             offset: 0,
             direct,
             spare: Vec::new(),
@@ -197,16 +212,16 @@ impl Output {
     /// Writes what is still buffered and returns the file, at its exact length (not yet
     /// synced).
     pub fn finish(mut self) -> io::Result<File> {
-        let end = self.offset + self.len as u64;
-        if self.len > 0 {
+        let len = self.buf.len();
+        let end = self.offset + len as u64;
+        if len > 0 {
+            let mut whole = len;
             if self.direct {
                 // Zeros up to the alignment, cut off again below.
-                let (from, to) = (self.len, self.len.next_multiple_of(ALIGN));
-                let start = self.buf.start;
-                self.buf.bytes[start + from..start + to].fill(0);
-                self.len = to;
+                whole = len.next_multiple_of(ALIGN);
+                self.buf.bytes.resize(self.buf.start + whole, 0);
             }
-            self.send()?;
+            self.send(whole)?;
         }
         self.blocks = None;
         let writer = self.join()?;
@@ -216,29 +231,41 @@ impl Output {
         Ok(writer.file)
     }
 
-    /// Sends the block filled to be written, and takes a buffer to fill next: one written
-    /// already, or a new one, or (all [`BUFFERS`] made) the next to be written (waiting for its
-    /// write to end).
-    fn send(&mut self) -> io::Result<()> {
+    /// Appends what `f` writes to the buffer, in place: a large file's pieces (plan.json's
+    /// rows) are formatted straight into the blocks that go to the disk, not copied there.
+    pub fn append(&mut self, f: impl FnOnce(&mut Vec<u8>)) -> io::Result<()> {
+        f(&mut self.buf.bytes);
+        while self.buf.len() >= BLOCK {
+            self.send(BLOCK)?;
+        }
+        Ok(())
+    }
+
+    /// Sends the first `len` bytes filled to be written, and takes a buffer to fill next (one
+    /// written already, or a new one, or, all [`BUFFERS`] made, the next to be written, waiting
+    /// for its write to end), which starts with the bytes past them.
+    fn send(&mut self, len: usize) -> io::Result<()> {
         self.spare.extend(self.spent.try_iter());
-        let next = match self.spare.pop().or_else(|| self.new_buffer()) {
+        let mut next = match self.spare.pop().or_else(|| self.new_buffer()) {
             Some(b) => b,
             None => match self.spent.recv() {
                 Ok(b) => b,
                 Err(_) => return Err(self.failure()),
             },
         };
+        next.clear();
+        next.bytes
+            .extend_from_slice(&self.buf.bytes[self.buf.start + len..]);
         let block = Block {
             buffer: std::mem::replace(&mut self.buf, next),
-            len: self.len,
+            len,
             offset: self.offset,
         };
         let sent = self.blocks.as_ref().map(|tx| tx.send(block));
         if !matches!(sent, Some(Ok(()))) {
             return Err(self.failure());
         }
-        self.offset += self.len as u64;
-        self.len = 0;
+        self.offset += len as u64;
         Ok(())
     }
 
@@ -283,13 +310,11 @@ impl Write for Output {
 
     fn write_all(&mut self, mut data: &[u8]) -> io::Result<()> {
         while !data.is_empty() {
-            let n = data.len().min(BLOCK - self.len);
-            let at = self.buf.start + self.len;
-            self.buf.bytes[at..at + n].copy_from_slice(&data[..n]);
-            self.len += n;
+            let n = data.len().min(BLOCK - self.buf.len());
+            self.buf.bytes.extend_from_slice(&data[..n]);
             data = &data[n..];
-            if self.len == BLOCK {
-                self.send()?;
+            if self.buf.len() == BLOCK {
+                self.send(BLOCK)?;
             }
         }
         Ok(())
@@ -368,6 +393,37 @@ mod tests {
                 data,
                 "{total} bytes, {direct}"
             );
+        }
+    }
+
+    /// Pieces appended in place, mixed with pieces written, across blocks: the file holds them
+    /// in order; one longer than the room past a block (the buffer moves, its block then goes
+    /// through the page cache) too.
+    #[test]
+    fn appends_in_place_what_it_is_given() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.json");
+        for direct in [true, false] {
+            let mut out = Output::with(&path, direct).unwrap();
+            let mut expected = Vec::new();
+            let mut n = 0usize;
+            while expected.len() < 3 * BLOCK {
+                let piece: Vec<u8> = (0..(n * 7919 % 1500)).map(|i| (i + n) as u8).collect();
+                if n.is_multiple_of(5) {
+                    out.write_all(&piece).unwrap();
+                } else {
+                    out.append(|buf| buf.extend_from_slice(&piece)).unwrap();
+                }
+                expected.extend_from_slice(&piece);
+                n += 1;
+            }
+            let long = vec![b'L'; SLACK + BLOCK / 2];
+            out.append(|buf| buf.extend_from_slice(&long)).unwrap();
+            expected.extend_from_slice(&long);
+            out.append(|buf| buf.extend_from_slice(b"end")).unwrap();
+            expected.extend_from_slice(b"end");
+            out.finish().unwrap().sync_data().unwrap();
+            assert!(std::fs::read(&path).unwrap() == expected, "{direct}");
         }
     }
 

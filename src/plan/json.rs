@@ -14,8 +14,8 @@
 //! - `notices`, `coverage`, `feeds`, `warnings` as in v1 (`notices` and `warnings` last: a run
 //!   issues its notices while its plan is written).
 //!
-//! A fleet's plan has millions of findings: the document is streamed to its writer, findings
-//! formatted on every core a batch at a time, so memory stays flat however large the file.
+//! A fleet's plan has millions of findings: the document is streamed to its writer, each row
+//! formatted into the writer's own buffer, so memory stays flat however large the file.
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -31,13 +31,39 @@ use crate::matching::Vuln;
 /// The schema `plan` writes.
 pub const SCHEMA: &str = "patchplan.plan/v2";
 
-/// Findings formatted per task of the pool, and per batch handed to the writer: small enough
-/// that the batches in flight (formatted, queued, being written) stay a few megabytes.
-const CHUNK: usize = 2048;
-const BATCH: usize = 4 * CHUNK;
+/// Rows written between two looks at whether the run still wants its plan.
+const CHECK: usize = 8192;
+
+/// Where plan.json is written: a writer that rows can also be formatted into in place.
+pub trait Sink: Write {
+    /// Appends what `f` writes (a row) to what is written.
+    fn append(&mut self, f: impl FnOnce(&mut Vec<u8>)) -> io::Result<()>;
+}
+
+/// A fleet's plan.json, written past the page cache: rows go straight into its blocks.
+impl Sink for crate::direct::Output {
+    fn append(&mut self, f: impl FnOnce(&mut Vec<u8>)) -> io::Result<()> {
+        crate::direct::Output::append(self, f)
+    }
+}
+
+/// The document on standard output (a dry run's `--format json`): each row is made in a buffer
+/// of this thread's, then written.
+impl<W: Write> Sink for io::BufWriter<W> {
+    fn append(&mut self, f: impl FnOnce(&mut Vec<u8>)) -> io::Result<()> {
+        thread_local! {
+            static ROW: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
+        ROW.with_borrow_mut(|row| {
+            row.clear();
+            f(row);
+            self.write_all(row)
+        })
+    }
+}
 
 /// Writes `plan` as `patchplan.plan/v2` to `out`.
-pub fn write(plan: &Plan, inv: &Inventory, feeds: &Feeds, out: &mut impl Write) -> io::Result<()> {
+pub fn write(plan: &Plan, inv: &Inventory, feeds: &Feeds, out: &mut impl Sink) -> io::Result<()> {
     let tail = || Some((plan.warnings.clone(), plan.notices.clone()));
     let running = std::sync::atomic::AtomicBool::new(true);
     write_then(plan, inv, feeds, out, &running, tail)
@@ -51,16 +77,15 @@ pub fn write_then(
     plan: &Plan,
     inv: &Inventory,
     feeds: &Feeds,
-    out: &mut impl Write,
+    out: &mut impl Sink,
     running: &std::sync::atomic::AtomicBool,
     tail: impl FnOnce() -> Option<(Vec<String>, Vec<super::NoticeRecord>)>,
 ) -> io::Result<()> {
-    use rayon::prelude::*;
     let mut clock = crate::timing::Clock::start();
-    // The findings are formatted on a pool of their own: this file is the last of a run's work
-    // to finish, and on the shared pool its parts waited behind the work that runs beside it
-    // (rayon's threads take their own tasks before those sent from other threads). The system
-    // then shares the cores between the two pools.
+    // What comes before the rows is formatted on a pool of its own: on the shared pool it waited
+    // behind the work that runs beside it (rayon's threads take their own tasks before those
+    // sent from other threads), and the rest of the run runs at a lower priority (see
+    // `crate::priority`).
     let own_pool = rayon::ThreadPoolBuilder::new()
         .num_threads(rayon::current_num_threads())
         .thread_name(|i| format!("plan.json {i}"))
@@ -86,52 +111,19 @@ pub fn write_then(
     })?;
     clock.lap("      parts (beside the start)");
     out.write_all(b",\n\"findings\": [")?;
-    // Rows are formatted on the pool a batch at a time while this thread writes the batch before:
-    // formatting and the kernel's copy into the file overlap.
+    // Rows are formatted on this thread straight into what goes to the disk (see [`Sink`]):
+    // the disk takes them about as fast as one core makes them, and the other core is the
+    // rest of the run's.
     let ranked: Vec<Vec<u8>> = plan.assessments.iter().map(|a| ranking(a)).collect();
-    let (ranked, parts) = (&ranked, &parts);
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Vec<u8>>>(2);
-    // The batches' buffers go back to be formatted into again: a fleet's rows are gigabytes, and
-    // fresh buffers for each batch are fresh pages.
-    let (spent, reuse) = std::sync::mpsc::channel::<Vec<Vec<u8>>>();
-    std::thread::scope(|scope| {
-        scope.spawn(move || {
-            for (b, batch) in plan.findings.chunks(BATCH).enumerate() {
-                if !running.load(std::sync::atomic::Ordering::Relaxed) {
-                    break;
-                }
-                let mut bufs = reuse.try_recv().unwrap_or_default();
-                bufs.resize_with(batch.len().div_ceil(CHUNK), Vec::new);
-                let format = move || -> Vec<Vec<u8>> {
-                    (batch.par_chunks(CHUNK).zip(bufs))
-                        .enumerate()
-                        .map(|(c, (chunk, mut buf))| {
-                            buf.clear();
-                            buf.reserve(chunk.len() * 440);
-                            for (i, f) in chunk.iter().enumerate() {
-                                let first = b == 0 && c == 0 && i == 0;
-                                buf.extend_from_slice(if first { b"\n" } else { b",\n" });
-                                row(&mut buf, f, plan, parts, ranked);
-                            }
-                            buf
-                        })
-                        .collect()
-                };
-                let parts = on(own, format);
-                // The writer stopped (an I/O error): nothing more to format.
-                if tx.send(parts).is_err() {
-                    break;
-                }
-            }
-        });
-        for parts in rx {
-            for p in &parts {
-                out.write_all(p)?;
-            }
-            let _ = spent.send(parts);
+    for (n, f) in plan.findings.iter().enumerate() {
+        if n.is_multiple_of(CHECK) && !running.load(std::sync::atomic::Ordering::Relaxed) {
+            break;
         }
-        Ok::<(), io::Error>(())
-    })?;
+        out.append(|buf| {
+            buf.extend_from_slice(if n == 0 { b"\n" } else { b",\n" });
+            row(buf, f, plan, &parts, &ranked);
+        })?;
+    }
     if !running.load(std::sync::atomic::Ordering::Relaxed) {
         return Err(io::Error::other(
             "the run stopped before its plan was written",
