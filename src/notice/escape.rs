@@ -104,6 +104,12 @@ fn bare_host(word: &str) -> String {
 
 /// The `txt` escape: control characters (a smuggled `\r\nBCC:`) become spaces.
 pub fn text(s: &str) -> String {
+    // Control characters are below 0x20, DEL, or U+0080-U+009F (0xC2 then a byte): most text
+    // has none, and is taken as it is.
+    let controls = (s.bytes()).fold(false, |any, b| any | (b < 0x20) | (b == 0x7f) | (b == 0xc2));
+    if !controls {
+        return s.to_string();
+    }
     s.chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect()
@@ -188,6 +194,11 @@ mod tests {
         let h = html(&c);
         assert!(!h.contains('<') && h.contains("&lt;script&gt;"), "{h}");
         assert!(!text(HOSTILE).contains('\n') && !text(HOSTILE).contains('\r'));
+        // Every control character, the C1 ones too, becomes a space; text without one is kept.
+        assert_eq!(text("a\u{0}b\u{1f}c\u{7f}d\u{85}e\u{9f}f"), "a b c d e f");
+        for kept in ["", "plain ✓", "nbsp\u{a0}£°", "Cúcuta 𝄞"] {
+            assert_eq!(text(kept), kept);
+        }
         let body = json(&serde_json::to_string(&serde_json::json!({ "s": c })).unwrap());
         assert!(
             !body.contains('<') && body.contains("\\u003cscript\\u003e"),
