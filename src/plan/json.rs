@@ -72,7 +72,7 @@ pub fn write(plan: &Plan, inv: &Inventory, feeds: &Feeds, out: &mut impl Sink) -
 /// [`write`], where the run's warnings and notices (written last) come from `tail` once the
 /// findings are written: a run writes its plan while it issues its notices. `None` from `tail`
 /// (the run failed) stops the document unfinished, with an error; so does `running` turning
-/// false, between batches of findings (the run failed before, and need not wait for them).
+/// false, looked at every 8,192 findings (the run failed before, and need not wait for them).
 pub fn write_then(
     plan: &Plan,
     inv: &Inventory,
