@@ -453,19 +453,28 @@ impl<'a> Parts<'a> {
 /// finding has), found on every core: a fleet's findings are millions, its placements a few
 /// hundred thousand.
 fn first_findings(plan: &Plan) -> Vec<u32> {
+    first_of_each(plan.placements.len(), &plan.findings, |f| f.placement)
+}
+
+/// For each of `count` keys, the index of the first of `items` whose `key` it is (`u32::MAX`
+/// for none), found on every core in spans of 16,384 items.
+fn first_of_each<T: Sync>(
+    count: usize,
+    items: &[T],
+    key: impl Fn(&T) -> Option<u32> + Sync,
+) -> Vec<u32> {
     use rayon::prelude::*;
     use std::sync::atomic::{AtomicU32, Ordering};
     const SPAN: usize = 1 << 14;
-    let first: Vec<AtomicU32> = (plan.placements.iter())
-        .map(|_| AtomicU32::new(u32::MAX))
-        .collect();
-    (plan.findings.par_chunks(SPAN).enumerate()).for_each(|(c, chunk)| {
+    let first: Vec<AtomicU32> = (0..count).map(|_| AtomicU32::new(u32::MAX)).collect();
+    (items.par_chunks(SPAN).enumerate()).for_each(|(c, chunk)| {
         let mut last = None;
-        for (i, f) in chunk.iter().enumerate() {
-            // A placement's findings mostly come together.
-            if f.placement != last {
-                last = f.placement;
-                if let Some(slot) = f.placement.and_then(|p| first.get(p as usize)) {
+        for (i, item) in chunk.iter().enumerate() {
+            // An item's key is mostly its neighbour's (a placement's findings come together).
+            let k = key(item);
+            if k != last {
+                last = k;
+                if let Some(slot) = k.and_then(|k| first.get(k as usize)) {
                     slot.fetch_min((c * SPAN + i) as u32, Ordering::Relaxed);
                 }
             }
@@ -594,4 +603,38 @@ fn ranking(a: &crate::risk::Assessment) -> Vec<u8> {
     key(&mut buf, "score");
     let _ = serde_json::to_writer(&mut buf, &a.score);
     buf
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Keys in runs that cross the spans the items are split into, keys that come back after
+    /// other keys, keys out of range, items with none, and keys no item has: the first of each
+    /// is the one a single pass finds.
+    #[test]
+    fn the_first_of_each_key_is_found_across_spans() {
+        let count = 50;
+        let items: Vec<Option<u32>> = (0..70_000u32)
+            .map(|i| match i % 11 {
+                0 => None,
+                1 => Some(1000),
+                _ => Some((i / 3_000 + (i % 7) * (i / 20_000)) % 40),
+            })
+            .collect();
+        let mut expected = vec![u32::MAX; count];
+        for (i, k) in items.iter().enumerate() {
+            if let Some(slot) = k.and_then(|k| expected.get_mut(k as usize)) {
+                *slot = (*slot).min(i as u32);
+            }
+        }
+        assert!(expected[40..].iter().all(|&f| f == u32::MAX));
+        assert!(
+            expected
+                .iter()
+                .filter(|&&f| f != u32::MAX)
+                .any(|&f| f >= 1 << 14)
+        );
+        assert_eq!(first_of_each(count, &items, |k| *k), expected);
+    }
 }
