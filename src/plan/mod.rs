@@ -513,7 +513,8 @@ pub struct History {
 /// Matches, ranks and schedules the inventory's `targets` (see [`targets`]; made before, to load
 /// the feeds they need), with what the ledger remembers (see [`History`]; the default is a first
 /// plan). Notices are rendered separately. Made for a command that ends with its plan: what the
-/// plan's findings share with the matches they were made from is never freed (see below).
+/// plan's findings share with the matches they were made from is never freed (see
+/// [`match_and_rank`]).
 pub fn build_with(
     inv: &Inventory,
     targets: Vec<Target>,
@@ -522,6 +523,50 @@ pub fn build_with(
     history: &History,
 ) -> Plan {
     let mut clock = crate::timing::Clock::start();
+    let (mut ranked, warnings, coverage) =
+        match_and_rank(inv, targets, feeds, now, history, &mut clock);
+    let (requests, owners) = hold(
+        history,
+        &mut ranked.findings,
+        ranked.requests,
+        ranked.owners,
+    );
+    let mut findings = ranked.findings;
+    let (windows, (placements, placement_windows)) = schedule_and_place(
+        inv,
+        &mut findings,
+        requests,
+        owners,
+        now,
+        history,
+        &mut clock,
+    );
+    Plan {
+        schema: json::SCHEMA,
+        now,
+        feeds: feeds.snapshots.clone(),
+        findings,
+        assessments: ranked.assessments,
+        placements,
+        placement_windows,
+        windows,
+        notices: Vec::new(),
+        coverage,
+        warnings,
+        unseen: ranked.unseen,
+    }
+}
+
+/// The first half of [`build_with`]: `targets` matched and their findings ranked, with the
+/// plan's warnings so far and the feeds' coverage of the targets.
+fn match_and_rank(
+    inv: &Inventory,
+    targets: Vec<Target>,
+    feeds: &Feeds,
+    now: DateTime<Utc>,
+    history: &History,
+    clock: &mut crate::timing::Clock,
+) -> (Ranked, Vec<String>, Vec<matching::Coverage>) {
     let mut matches = matching::match_targets(&targets, feeds);
     clock.lap("  match");
     let mut warnings: Vec<String> = inv.warnings.clone();
@@ -551,35 +596,30 @@ pub fn build_with(
     ranked.matches.drain(..).for_each(std::mem::forget);
     // A fleet's millions of small allocations, freed beside the rest of the run (as below).
     free_beside(matches);
-    let (requests, owners) = hold(
-        history,
-        &mut ranked.findings,
-        ranked.requests,
-        ranked.owners,
-    );
-    let mut findings = ranked.findings;
+    (ranked, warnings, coverage)
+}
+
+/// The second half of [`build_with`]: the task `requests` scheduled into windows, and each of
+/// `findings` given its placement (its task's, with `owners` the findings of each task); the
+/// windows, the placements' reasons and their windows.
+fn schedule_and_place(
+    inv: &Inventory,
+    findings: &mut [PlanFinding],
+    requests: Vec<TaskRequest>,
+    owners: Vec<Vec<usize>>,
+    now: DateTime<Utc>,
+    history: &History,
+    clock: &mut crate::timing::Clock,
+) -> (Vec<Window>, TaskPlacements) {
     let mut sched = schedule::schedule_announced(inv, &requests, now, &history.announced);
     free_beside(requests);
     clock.lap("  schedule");
-    let (mut placements, placement_windows) = place(&mut findings, &mut sched.placements, &owners);
+    let (mut placements, placement_windows) = place(findings, &mut sched.placements, &owners);
     let spent = std::mem::take(&mut sched.placements);
     free_beside((owners, spent));
-    unfixed_placements(&mut findings, &mut placements);
+    unfixed_placements(findings, &mut placements);
     clock.lap("  place and sort");
-    Plan {
-        schema: json::SCHEMA,
-        now,
-        feeds: feeds.snapshots.clone(),
-        findings,
-        assessments: ranked.assessments,
-        placements,
-        placement_windows,
-        windows: sched.windows,
-        notices: Vec::new(),
-        coverage,
-        warnings,
-        unseen: ranked.unseen,
-    }
+    (sched.windows, (placements, placement_windows))
 }
 
 /// Each task's placement reasons and window, by task (see [`Plan::placements`] and
