@@ -243,8 +243,8 @@ pub struct RunFacts<'a> {
 
 /// Records the run: its inputs' hashes, the first sightings that `history` (read in this
 /// transaction) lacks, and its windows. `plan` must have been made with that same `history`:
-/// its [`Plan::unseen`] says whether there are any sightings to record. Needs no notice: a run records this while its notices
-/// render, then records them with [`record_notices`]. The run's row counts the notices
+/// its [`Plan::unseen`] says whether there are any sightings to record. Needs no notice: a run
+/// records this while its notices render, then records them with [`record_notices`]. The run's row counts the notices
 /// `changes` issues; `record_notices` corrects it when some were not (a customer who left).
 pub fn record_run(
     ledger: &Ledger,

@@ -682,24 +682,38 @@ fn a_replan_records_only_the_sightings_it_had_not_seen() {
     let copy = text.replacen("id = \"hudson-selfcare\"", "id = \"hudson-selfcare-b\"", 1);
     assert_ne!(copy, text);
     std::fs::write(envs.join("hudson-selfcare-b.toml"), copy).unwrap();
-    plan_at(dir, "2026-10-29T09:00:00Z");
-    let (new, old): (BTreeSet<_>, BTreeSet<_>) =
-        (first_sightings(dir, db).into_iter()).partition(|s| s.0 == "hudson-selfcare-b");
-    assert_eq!(old, first);
+    let new = sightings_added(dir, db, &first, "2026-10-29T09:00:00Z", |s| {
+        s.0 == "hudson-selfcare-b"
+    });
     let vulns = |all: &BTreeSet<Sighting>, env: &str| -> BTreeSet<_> {
         (all.iter().filter(|s| s.0 == env))
             .map(|s| (s.1.clone(), s.2.clone()))
             .collect()
     };
-    assert!(!new.is_empty());
     assert_eq!(
         vulns(&new, "hudson-selfcare-b"),
         vulns(&first, "hudson-selfcare")
     );
-    assert!(
-        new.iter().all(|s| s.3.starts_with("2026-10-29T09:00:00")),
-        "{new:?}"
-    );
+}
+
+/// Plans at `now` and returns the sightings it added (those `is_new` picks), after checking
+/// that there are some, that each was first seen at `now`, and that every sighting of `first`
+/// (the ledger's before) is kept as it was.
+fn sightings_added(
+    dir: &Path,
+    db: &str,
+    first: &BTreeSet<Sighting>,
+    now: &str,
+    is_new: impl Fn(&Sighting) -> bool,
+) -> BTreeSet<Sighting> {
+    plan_at(dir, now);
+    let (new, old): (BTreeSet<_>, BTreeSet<_>) =
+        (first_sightings(dir, db).into_iter()).partition(|s| is_new(s));
+    assert_eq!(&old, first);
+    assert!(!new.is_empty());
+    let day = now.trim_end_matches('Z');
+    assert!(new.iter().all(|s| s.3.starts_with(day)), "{new:?}");
+    new
 }
 
 /// A new advisory for a package that environments the ledger knows already have: each of them
@@ -716,21 +730,13 @@ fn a_replan_records_a_new_advisory_in_known_environments() {
     let record = std::fs::read_to_string(osv.join(format!("{old}.json"))).unwrap();
     let new = "GHSA-2222-3333-4444";
     std::fs::write(osv.join(format!("{new}.json")), record.replace(old, new)).unwrap();
-    plan_at(dir, "2026-10-29T09:00:00Z");
-    let (found, kept): (BTreeSet<_>, BTreeSet<_>) =
-        (first_sightings(dir, db).into_iter()).partition(|s| s.2 == new);
-    assert_eq!(kept, first);
+    let found = sightings_added(dir, db, &first, "2026-10-29T09:00:00Z", |s| s.2 == new);
     let had = |all: &BTreeSet<Sighting>, advisory: &str| -> BTreeSet<_> {
         (all.iter().filter(|s| s.2 == advisory))
             .map(|s| (s.0.clone(), s.1.clone()))
             .collect()
     };
-    assert!(!found.is_empty());
     assert_eq!(had(&found, new), had(&first, old));
-    assert!(
-        found.iter().all(|s| s.3.starts_with("2026-10-29T09:00:00")),
-        "{found:?}"
-    );
 }
 
 /// A ledger that patchplan wrote at schema version 3 (a row per finding id, each notice file
