@@ -1,6 +1,7 @@
 //! Phase timings for benchmarks: with `PATCHPLAN_TIMINGS=1`, each phase of a run prints its wall
 //! time, the process's resident memory after it and the CPU time spent in it to stderr
-//! (`timing: NAME 0.123 s 512 MiB cpu 0.24 s`).
+//! (`timing: NAME 0.123 s @1.234 512 MiB cpu 0.24 s`; `@` is when the phase ended, in seconds
+//! since the first clock started: phases on other threads fall into place beside the main one).
 //! Off by default; never part of any output.
 
 use std::sync::OnceLock;
@@ -18,6 +19,7 @@ pub struct Clock(Instant, f64);
 
 impl Clock {
     pub fn start() -> Clock {
+        let _ = first();
         Clock(Instant::now(), if enabled() { cpu_seconds() } else { 0.0 })
     }
 
@@ -26,14 +28,21 @@ impl Clock {
             let rss = resident_mib().map_or(String::new(), |m| format!(" {m} MiB"));
             let cpu = cpu_seconds();
             eprintln!(
-                "timing: {name} {:.3} s{rss} cpu {:.2} s",
+                "timing: {name} {:.3} s @{:.3}{rss} cpu {:.2} s",
                 self.0.elapsed().as_secs_f64(),
+                first().elapsed().as_secs_f64(),
                 cpu - self.1
             );
             self.1 = cpu;
         }
         self.0 = Instant::now();
     }
+}
+
+/// When the first clock started.
+fn first() -> Instant {
+    static FIRST: OnceLock<Instant> = OnceLock::new();
+    *FIRST.get_or_init(Instant::now)
 }
 
 /// The process's user and system CPU time so far, where /proc tells it (0 elsewhere).
