@@ -30,6 +30,9 @@ pub fn on_io_pool<R: Send>(f: impl FnOnce() -> R + Send) -> R {
 /// Reads `path` (if it can) from start to end in large blocks, several at once, and forgets the
 /// bytes: what reads it next in small pieces, as SQLite reads a database's pages (and a ledger's
 /// opening checks read every one), then finds it cached instead of waiting on the disk for each.
+/// A block the page cache already holds (as it does after the last run, on Linux) is not read:
+/// copying a fleet's 155 MB ledger out of the cache cost 0.1-0.2 s of CPU while the inventory
+/// loads on both cores.
 pub fn prefetch(path: &Path) {
     use rayon::prelude::*;
     use std::os::unix::fs::FileExt;
@@ -40,11 +43,33 @@ pub fn prefetch(path: &Path) {
     on_io_pool(|| {
         (0..len.div_ceil(BLOCK))
             .into_par_iter()
+            .filter(|b| !cached(&file, b * BLOCK, BLOCK.min(len - b * BLOCK)))
             .for_each_init(Vec::new, |buf, b| {
                 buf.resize(BLOCK as usize, 0);
                 let _ = file.read_at(buf, b * BLOCK);
             })
     });
+}
+
+/// Whether the page cache holds `len` bytes of `file` from `at`, as far as reading one byte of
+/// each 256 KiB without waiting (`RWF_NOWAIT`) tells: the kernel reads ahead in runs about that
+/// long. `false` where that cannot be asked.
+fn cached(file: &File, at: u64, len: u64) -> bool {
+    #[cfg(all(target_os = "linux", not(target_env = "musl")))]
+    {
+        use rustix::io::{ReadWriteFlags, preadv2};
+        const STEP: u64 = 256 << 10;
+        let mut byte = [0u8];
+        (at..at + len).step_by(STEP as usize).all(|offset| {
+            let mut bufs = [std::io::IoSliceMut::new(&mut byte)];
+            preadv2(file, &mut bufs, offset, ReadWriteFlags::NOWAIT).is_ok_and(|n| n == 1)
+        })
+    }
+    #[cfg(not(all(target_os = "linux", not(target_env = "musl"))))]
+    {
+        let _ = (file, at, len);
+        false
+    }
 }
 
 /// `path` opened for reading when it is a regular file, with its length; `None` otherwise. A last symbolic link
@@ -205,6 +230,27 @@ pub fn hidden(name: &std::ffi::OsStr) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A file just written and read is in the page cache, each 256 KiB of it; what lies past
+    /// its end is not (nothing to read). Where the kernel cannot be asked, nothing counts as
+    /// cached, and [`prefetch`] reads every block as it always did.
+    #[test]
+    fn a_file_just_read_is_cached_and_past_its_end_is_not() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("ledger.db");
+        let bytes: Vec<u8> = (0..(3 << 20) + 12_345).map(|i| (i % 251) as u8).collect();
+        std::fs::write(&path, &bytes).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), bytes);
+        let file = File::open(&path).unwrap();
+        let len = bytes.len() as u64;
+        let linux = cfg!(all(target_os = "linux", not(target_env = "musl")));
+        assert_eq!(cached(&file, 0, len), linux);
+        assert_eq!(cached(&file, 1 << 20, len - (1 << 20)), linux);
+        assert!(!cached(&file, len, 1 << 20));
+        assert!(!cached(&file, 0, len + (1 << 20)));
+        prefetch(&path);
+        prefetch(&tmp.path().join("missing.db"));
+    }
 
     /// [`exist`] says what [`Path::exists`] says of each path: files, missing files, files of a
     /// missing directory, a directory, a link to a file and a dangling link.
