@@ -121,9 +121,12 @@ pub struct WindowWrite {
     pub new: bool,
     /// Its state changed: an event for `history`.
     pub changed_state: bool,
-    /// Its snapshot as the ledger holds it (compressed), where the run read it so: a window whose
-    /// snapshot comes out the same keeps it rather than compressing it again.
-    pub stored: Option<Vec<u8>>,
+    /// Its row, but for the snapshot, is as the ledger holds it (its occurrence id, SEQUENCE,
+    /// times, state and facts): when its snapshot is too, it is not written at all.
+    pub same_row: bool,
+    /// Its snapshot as the ledger holds it (compressed, with its hash), where the run read it
+    /// so: a window whose snapshot comes out the same keeps it rather than compressing it again.
+    pub stored: Option<super::store::StoredSnapshot>,
 }
 
 /// What a plan run does to the ledger.
@@ -283,6 +286,7 @@ fn known(l: &LedgerWindow, p: &Window, cx: &Context, out: &mut Changes) {
     }
     out.windows.push(WindowWrite {
         sequence,
+        same_row: kind.is_none() && p.id == l.window.id,
         window: p.clone(),
         facts,
         ..unchanged(l, l.state)
@@ -296,6 +300,7 @@ fn cancel(l: &LedgerWindow, out: &mut Changes) {
         .push(issue(&l.key, kind, &l.uid, sequence, &l.window, None, None));
     out.windows.push(WindowWrite {
         sequence,
+        same_row: false,
         ..unchanged(l, WindowState::Cancelled)
     });
 }
@@ -318,6 +323,7 @@ fn announce(p: &Window, cx: &mut Context, out: &mut Changes) {
         facts: facts(p, cx),
         new: true,
         changed_state: true,
+        same_row: false,
         stored: None,
     });
 }
@@ -333,9 +339,8 @@ fn unchanged(l: &LedgerWindow, state: WindowState) -> WindowWrite {
         facts: l.facts.clone(),
         new: false,
         changed_state: state != l.state,
-        stored: (l.pending.as_ref())
-            .and_then(|p| p.deflated())
-            .map(<[u8]>::to_vec),
+        same_row: state == l.state,
+        stored: l.pending.as_ref().and_then(|p| p.stored()),
     }
 }
 
@@ -495,11 +500,14 @@ mod tests {
         }
     }
 
-    /// A window's snapshot keeps the stored bytes when they inflate to the same JSON (here
-    /// compressed at another level than a run's, so the bytes differ from what it would make);
-    /// otherwise it is compressed afresh.
+    /// A window's snapshot keeps the stored bytes when the SHA-256 stored beside them is the new
+    /// JSON's (here bytes that are not even zlib: they are not inflated), or, without a hash,
+    /// when they inflate to the same JSON (here compressed at another level than a run's, so
+    /// the bytes differ from what it would make). Otherwise it is compressed afresh. Each comes
+    /// with the hash of the JSON.
     #[test]
     fn an_unchanged_snapshot_keeps_its_stored_bytes() {
+        use crate::ledger::store::StoredSnapshot;
         use std::io::Write;
         let compress = |text: &str, level| {
             let mut z = flate2::write::ZlibEncoder::new(Vec::new(), level);
@@ -508,25 +516,37 @@ mod tests {
         };
         let l = ledger("a", WindowKind::Planned, 10, WindowState::Planned);
         let json = serde_json::to_string(&l.window).unwrap();
+        let sha256 = crate::digest::sha256_hex(json.as_bytes());
         let other = serde_json::to_string(&window("b", WindowKind::Planned, 11)).unwrap();
         let best = compress(&json, flate2::Compression::best());
         assert_ne!(best, compress(&json, flate2::Compression::fast()));
-        let stored = [
-            Some(best.clone()),
-            Some(compress(&other, flate2::Compression::best())),
+        let stored = |deflated: &[u8], sha256: Option<&str>| {
+            Some(StoredSnapshot {
+                deflated: deflated.to_vec(),
+                sha256: sha256.map(str::to_string),
+            })
+        };
+        let kept = [stored(&best, None), stored(b"as stored", Some(&sha256))];
+        let made_afresh = [
+            stored(&compress(&other, flate2::Compression::best()), None),
+            stored(b"not zlib", None),
+            None,
+            // The hash says the window changed: it is not inflated to be compared.
+            stored(&best, Some(&crate::digest::sha256_hex(other.as_bytes()))),
         ];
-        let writes: Vec<WindowWrite> = (stored.into_iter())
-            .chain([Some(b"not zlib".to_vec()), None])
+        let writes: Vec<WindowWrite> = (kept.iter().chain(&made_afresh))
             .map(|stored| WindowWrite {
-                stored,
+                stored: stored.clone(),
                 ..unchanged(&l, WindowState::Planned)
             })
             .collect();
         let made = super::super::store::snapshots(&writes);
-        assert_eq!(made[0], best);
-        for m in &made[1..] {
-            assert_ne!(*m, best);
-            assert_eq!(crate::ledger::contents::inflate(m).unwrap(), json);
+        assert!(made.iter().all(|m| m.sha256 == sha256));
+        assert_eq!(made[0].deflated, best);
+        assert_eq!(made[1].deflated, b"as stored");
+        for m in &made[kept.len()..] {
+            assert_ne!(m.deflated, best);
+            assert_eq!(crate::ledger::contents::inflate(&m.deflated).unwrap(), json);
         }
     }
 
@@ -567,5 +587,57 @@ mod tests {
             .map(|n| n.key.as_str())
             .collect();
         assert_eq!(cancelled, ["a", "e", "gone"]);
+    }
+
+    /// A window's row is known to be as the ledger holds it when the plan leaves its occurrence,
+    /// times, facts, SEQUENCE and state alone: a window found again unchanged (an emergency one
+    /// keeps its times, whatever else changed). A window moved, whose facts changed, that
+    /// started, cancelled or new is written.
+    #[test]
+    fn only_a_window_left_alone_keeps_its_row() {
+        use WindowKind::{Emergency, Planned};
+        use WindowState::Planned as Announced;
+        let mut cx = Context {
+            now: at(5),
+            domain: "example",
+            detailed: HashSet::new(),
+            taken: HashSet::new(),
+        };
+        let told = |mut l: LedgerWindow, cx: &Context| {
+            l.facts = facts(&l.window, cx);
+            l
+        };
+        let open = [
+            told(ledger("same", Planned, 10, Announced), &cx),
+            told(ledger("moved", Planned, 11, Announced), &cx),
+            ledger("told-otherwise", Planned, 12, Announced),
+            told(ledger("started", Planned, 1, Announced), &cx),
+            told(ledger("urgent", Emergency, 6, Announced), &cx),
+            told(ledger("gone", Planned, 14, Announced), &cx),
+        ];
+        let mut urgent = window("urgent", Emergency, 7);
+        urgent.reasons.push("another reason".to_string());
+        let plan = [
+            window("same", Planned, 10),
+            window("moved", Planned, 18),
+            window("told-otherwise", Planned, 12),
+            urgent,
+            window("new", Planned, 20),
+        ];
+        let changes = diff(&open, &plan, &mut cx);
+        let mut same: Vec<(&str, bool)> = (changes.windows.iter())
+            .map(|w| (w.key.as_str(), w.same_row))
+            .collect();
+        same.sort_unstable();
+        let expected = [
+            ("gone", false),
+            ("moved", false),
+            ("new", false),
+            ("same", true),
+            ("started", false),
+            ("told-otherwise", false),
+            ("urgent", true),
+        ];
+        assert_eq!(same, expected);
     }
 }

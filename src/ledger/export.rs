@@ -208,7 +208,7 @@ const INSTANTS: [&str; 16] = [
 /// What the ledger's own writes guarantee of a row beyond its columns' types: an instant is an
 /// RFC 3339 time and a `sequence` fits a notice's (every later command reads them so), a notice
 /// file's path is one the ledger would write, a notice content has the SHA-256 it is stored
-/// under.
+/// under, and a window's snapshot the SHA-256 beside it (where it has one).
 fn check_row(table: &str, obj: &Map<String, Value>) -> std::result::Result<(), String> {
     for (key, v) in obj {
         if let Some(t) = v.as_str().filter(|_| INSTANTS.contains(&key.as_str()))
@@ -245,6 +245,18 @@ fn check_row(table: &str, obj: &Map<String, Value>) -> std::result::Result<(), S
                 )),
             }
         }
+        "windows" => match text("snapshot_sha256") {
+            Some(named)
+                if hash::sha256(text("snapshot").unwrap_or_default().as_bytes()) != named =>
+            {
+                Err(format!(
+                    "window `{}`: its snapshot does not have the SHA-256 {}",
+                    crate::diag::excerpt(text("key").unwrap_or_default()),
+                    crate::diag::excerpt(named)
+                ))
+            }
+            _ => Ok(()),
+        },
         _ => Ok(()),
     }
 }

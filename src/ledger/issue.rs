@@ -288,7 +288,7 @@ pub fn record_run(
             ledger.record_sightings(id, plan.now, &history.first_seen, &seen)?;
         }
         clock.lap("  sightings");
-        let snapshots: Vec<Vec<u8>> = join(snapshots);
+        let snapshots = join(snapshots);
         clock.lap("  (waited for) snapshots");
         ledger.write_windows(Some(id), plan.now, &changes.windows, &snapshots)?;
         clock.lap("  windows");

@@ -334,7 +334,8 @@ impl Ledger {
     }
 
     /// `PRAGMA integrity_check` and `PRAGMA foreign_key_check`, and the references SQLite cannot
-    /// check: each sighting's vulnerabilities, each notice content's hash. The problems found
+    /// check: each sighting's vulnerabilities, each notice content's hash, each window snapshot's
+    /// hash. The problems found
     /// (none when the ledger is sound), and the schema version.
     pub fn check(&self) -> Result<(i64, Vec<String>)> {
         let mut problems: Vec<String> = self.strings("PRAGMA integrity_check")?;
@@ -344,6 +345,9 @@ impl Ledger {
         if problems.is_empty() {
             problems.extend(self.sighting_problems()?);
             problems.extend(self.content_problems()?);
+            if self.version()? >= 7 {
+                problems.extend(self.snapshot_problems()?);
+            }
         }
         Ok((self.version()?, problems))
     }

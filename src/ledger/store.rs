@@ -46,7 +46,8 @@ pub struct NoticeFiles<'a> {
     pub sha256: String,
 }
 
-pub(super) const WINDOW_COLUMNS: &str = "w.key, w.uid, w.sequence, w.state, w.snapshot, w.facts";
+pub(super) const WINDOW_COLUMNS: &str =
+    "w.key, w.uid, w.sequence, w.state, w.snapshot, w.facts, w.snapshot_sha256";
 
 impl Ledger {
     /// The windows whose story is not over (`planned` or `in_progress`), by start.
@@ -100,11 +101,11 @@ impl Ledger {
         let rows = stmt
             .query_map([], |r| {
                 let columns = Columns {
-                    id: r.get(7)?,
-                    customer: r.get(8)?,
-                    kind: r.get(9)?,
-                    start: r.get(6)?,
-                    end: r.get(10)?,
+                    id: r.get(8)?,
+                    customer: r.get(9)?,
+                    kind: r.get(10)?,
+                    start: r.get(7)?,
+                    end: r.get(11)?,
                 };
                 Ok((columns, RawWindow::read(r)?))
             })
@@ -226,29 +227,33 @@ impl Ledger {
 
     /// Inserts or updates windows, with an event for each change of state. A window the run
     /// leaves as it was is not rewritten (a fleet re-plan rewrote tens of MB of snapshots), so
-    /// `updated_run` is the last run that changed it. `snapshots` are the windows as compressed
-    /// JSON, one per window (see [`snapshots`]).
-    pub fn write_windows(
+    /// `updated_run` is the last run that changed it; one whose row and snapshot hash are known
+    /// to be as stored ([`WindowWrite::same_row`], [`Made::unchanged`]) is not even looked up. `snapshots` are the windows' snapshots,
+    /// one per window (see [`snapshots`]).
+    pub(super) fn write_windows(
         &self,
         run: Option<i64>,
         now: DateTime<Utc>,
         windows: &[WindowWrite],
-        snapshots: &[Vec<u8>],
+        snapshots: &[Made],
     ) -> Result<()> {
         debug_assert_eq!(windows.len(), snapshots.len());
         let mut upsert = self
             .conn()
             .prepare_cached(
-                "INSERT INTO windows (key, customer, kind, current_id, uid, sequence, start, end, state, facts, snapshot, created_run, updated_run)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)
+                "INSERT INTO windows (key, customer, kind, current_id, uid, sequence, start, end, state, facts, snapshot, snapshot_sha256, created_run, updated_run)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13)
                  ON CONFLICT(key) DO UPDATE SET current_id = excluded.current_id, sequence = excluded.sequence,
                    start = excluded.start, end = excluded.end, state = excluded.state, facts = excluded.facts,
-                   snapshot = excluded.snapshot, updated_run = excluded.updated_run
-                 WHERE (current_id, sequence, start, end, state, facts, snapshot) IS NOT
-                   (excluded.current_id, excluded.sequence, excluded.start, excluded.end, excluded.state, excluded.facts, excluded.snapshot)",
+                   snapshot = excluded.snapshot, snapshot_sha256 = excluded.snapshot_sha256, updated_run = excluded.updated_run
+                 WHERE (current_id, sequence, start, end, state, facts, snapshot, snapshot_sha256) IS NOT
+                   (excluded.current_id, excluded.sequence, excluded.start, excluded.end, excluded.state, excluded.facts, excluded.snapshot, excluded.snapshot_sha256)",
             )
             .map_err(|e| self.err(e))?;
         for (w, snapshot) in windows.iter().zip(snapshots) {
+            if w.same_row && snapshot.unchanged {
+                continue;
+            }
             let kind = match w.window.kind {
                 crate::schedule::WindowKind::Planned => "planned",
                 crate::schedule::WindowKind::Emergency => "emergency",
@@ -265,7 +270,8 @@ impl Ledger {
                     ts(w.window.end),
                     w.state.as_str(),
                     w.facts,
-                    snapshot,
+                    snapshot.deflated,
+                    snapshot.sha256,
                     run
                 ])
                 .map_err(|e| self.err(e))?;
@@ -274,6 +280,39 @@ impl Ledger {
             }
         }
         Ok(())
+    }
+
+    /// Each window whose snapshot does not inflate, or whose SHA-256 is not the one beside it
+    /// (schema version 7 on: a run that found the hash the same would keep a snapshot that is
+    /// not the window's).
+    pub(super) fn snapshot_problems(&self) -> Result<Vec<String>> {
+        let mut stmt = self
+            .conn()
+            .prepare("SELECT key, snapshot, snapshot_sha256 FROM windows ORDER BY key")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((r.get::<_, String>(0)?, Snapshot::read(r, 1)?, r.get(2)?))
+            })
+            .map_err(|e| self.err(e))?;
+        let mut z = Inflater::default();
+        let mut problems = Vec::new();
+        for row in rows {
+            let (key, snapshot, sha256): (String, Snapshot, Option<String>) =
+                row.map_err(|e| self.err(e))?;
+            match (snapshot.text(&mut z), sha256) {
+                (Err(e), _) => problems.push(format!("window {key}: snapshot: {e}")),
+                (Ok(text), Some(sha256))
+                    if crate::digest::sha256_hex(text.as_bytes()) != sha256 =>
+                {
+                    problems.push(format!(
+                        "window {key}: its snapshot does not have the SHA-256 {sha256}"
+                    ))
+                }
+                _ => {}
+            }
+        }
+        Ok(problems)
     }
 
     /// Records a change of a window's state.
@@ -347,22 +386,52 @@ impl Ledger {
     }
 }
 
-/// Each window's snapshot as [`Ledger::write_windows`] stores it (JSON, zlib-compressed), made
-/// on every core: a fleet's run to tens of MB of JSON. A window whose stored snapshot
-/// ([`WindowWrite::stored`]) inflates to the same JSON keeps those bytes: inflating is a
-/// fraction of what compressing costs, and a re-plan leaves most windows as they were.
-pub(super) fn snapshots(windows: &[WindowWrite]) -> Vec<Vec<u8>> {
+/// A window's snapshot as the ledger holds it: compressed, and the SHA-256 of its JSON (hex)
+/// where the row has it (schema version 7; a row imported without it has none).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredSnapshot {
+    pub deflated: Vec<u8>,
+    pub sha256: Option<String>,
+}
+
+/// A window's snapshot as [`Ledger::write_windows`] stores it.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Made {
+    /// The JSON, zlib-compressed.
+    pub deflated: Vec<u8>,
+    /// The SHA-256 of the JSON, hex.
+    pub sha256: String,
+    /// The ledger holds this snapshot with this hash already.
+    pub unchanged: bool,
+}
+
+/// Each window's snapshot as [`Ledger::write_windows`] stores it, made on every core: a fleet's
+/// run to tens of MB of JSON. A window whose stored snapshot ([`WindowWrite::stored`]) has the
+/// same hash keeps those bytes, as does one without a hash that inflates to the same JSON:
+/// hashing is a fraction of what inflating costs, and that a fraction of what compressing
+/// does, and a re-plan leaves most windows as they were.
+pub(super) fn snapshots(windows: &[WindowWrite]) -> Vec<Made> {
     use rayon::prelude::*;
     (windows.par_iter())
         .map_init(
             || (Deflater::default(), Inflater::default()),
             |(z, unz), w| {
                 let json = crate::schedule::json::window_vec(&w.window);
-                match &w.stored {
-                    Some(s) if unz.inflate(s.clone()).is_ok_and(|t| t.as_bytes() == json) => {
-                        s.clone()
-                    }
+                let sha256 = crate::digest::sha256_hex(&json);
+                let mut same = |s: &StoredSnapshot| match &s.sha256 {
+                    Some(stored) => *stored == sha256,
+                    None => (unz.inflate(s.deflated.clone())).is_ok_and(|t| t.as_bytes() == json),
+                };
+                let deflated = match &w.stored {
+                    Some(s) if same(s) => s.deflated.clone(),
                     _ => z.deflate(&json),
+                };
+                let unchanged = (w.stored.as_ref())
+                    .is_some_and(|s| s.sha256.as_deref() == Some(sha256.as_str()));
+                Made {
+                    deflated,
+                    sha256,
+                    unchanged,
                 }
             },
         )
@@ -379,6 +448,23 @@ pub(super) fn compress_snapshots(conn: &rusqlite::Connection) -> rusqlite::Resul
     let mut z = Deflater::default();
     for (key, text) in texts {
         update.execute(params![key, z.deflate(&text)])?;
+    }
+    Ok(())
+}
+
+/// Migration to schema version 7: every window's `snapshot_sha256`, the SHA-256 of its
+/// snapshot's JSON.
+pub(super) fn hash_snapshots(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
+    conn.execute_batch("ALTER TABLE windows ADD COLUMN snapshot_sha256 TEXT")?;
+    let snapshots: Vec<(String, Snapshot)> = conn
+        .prepare("SELECT key, snapshot FROM windows")?
+        .query_map([], |r| Ok((r.get(0)?, Snapshot::read(r, 1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut update = conn.prepare("UPDATE windows SET snapshot_sha256 = ?2 WHERE key = ?1")?;
+    let mut z = Inflater::default();
+    for (key, snapshot) in snapshots {
+        let text = snapshot.text(&mut z)?;
+        update.execute(params![key, crate::digest::sha256_hex(text.as_bytes())])?;
     }
     Ok(())
 }
@@ -422,6 +508,8 @@ struct RawWindow {
     state: String,
     snapshot: Snapshot,
     facts: String,
+    /// The SHA-256 of the snapshot's JSON (hex), where the row has it (schema version 7).
+    sha256: Option<String>,
 }
 
 /// A window row's column that does not read as expected.
@@ -439,6 +527,7 @@ impl RawWindow {
             state: r.get(3)?,
             snapshot: Snapshot::read(r, 4)?,
             facts: r.get(5)?,
+            sha256: r.get(6)?,
         })
     }
 
@@ -496,9 +585,12 @@ impl RawWindow {
             reasons: Vec::new(),
             reminders: Vec::new(),
         };
-        let kept = std::mem::replace(&mut self.snapshot, Snapshot::Text(String::new()));
+        let kept = Pending {
+            snapshot: std::mem::replace(&mut self.snapshot, Snapshot::Text(String::new())),
+            sha256: self.sha256.take(),
+        };
         let mut read = self.parse_with(window)?;
-        read.pending = Some(Pending(kept));
+        read.pending = Some(kept);
         Ok(read)
     }
 
@@ -529,21 +621,27 @@ struct Columns {
 
 /// The snapshot of a window read for a run from its row alone ([`LedgerWindow::pending`]).
 #[derive(Debug, Clone)]
-pub struct Pending(Snapshot);
+pub struct Pending {
+    snapshot: Snapshot,
+    sha256: Option<String>,
+}
 
 impl Pending {
     /// The snapshot as stored, when it is stored compressed (as every run since schema 5
-    /// stores it).
-    pub(crate) fn deflated(&self) -> Option<&[u8]> {
-        match &self.0 {
-            Snapshot::Deflated(bytes) => Some(bytes),
+    /// stores it), with its hash where the row has one.
+    pub(crate) fn stored(&self) -> Option<StoredSnapshot> {
+        match &self.snapshot {
+            Snapshot::Deflated(bytes) => Some(StoredSnapshot {
+                deflated: bytes.clone(),
+                sha256: self.sha256.clone(),
+            }),
             Snapshot::Text(_) => None,
         }
     }
 
     /// The window its snapshot holds.
     pub(super) fn window(self) -> rusqlite::Result<crate::schedule::Window> {
-        let text = self.0.text(&mut Inflater::default())?;
+        let text = self.snapshot.text(&mut Inflater::default())?;
         serde_json::from_str(&text).map_err(|e| bad(Box::new(e)))
     }
 }

@@ -253,11 +253,28 @@ fn compress_notice_contents(conn: &rusqlite::Connection) {
     }
 }
 
+/// Window snapshots without their hashes, as schema versions up to 6 stored them.
+fn drop_snapshot_hashes(conn: &rusqlite::Connection) {
+    conn.execute_batch("ALTER TABLE windows DROP COLUMN snapshot_sha256")
+        .unwrap();
+}
+
+/// Rewrites the ledger at `db` (in place) as schema version 6 had it: window snapshots without
+/// their hashes.
+pub fn as_version_6_ledger(db: &Path) {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    conn.execute_batch("BEGIN").unwrap();
+    drop_snapshot_hashes(&conn);
+    conn.execute_batch("PRAGMA user_version = 6; COMMIT")
+        .unwrap();
+}
+
 /// Rewrites the ledger at `db` (in place) as schema version 5 had it: notice contents
 /// compressed.
 pub fn as_version_5_ledger(db: &Path) {
     let conn = rusqlite::Connection::open(db).unwrap();
     conn.execute_batch("BEGIN").unwrap();
+    drop_snapshot_hashes(&conn);
     compress_notice_contents(&conn);
     conn.execute_batch("PRAGMA user_version = 5; COMMIT")
         .unwrap();
@@ -268,6 +285,7 @@ pub fn as_version_5_ledger(db: &Path) {
 pub fn as_version_4_ledger(db: &Path) {
     let conn = rusqlite::Connection::open(db).unwrap();
     conn.execute_batch("BEGIN").unwrap();
+    drop_snapshot_hashes(&conn);
     uncompress_snapshots(&conn);
     compress_notice_contents(&conn);
     conn.execute_batch("PRAGMA user_version = 4; COMMIT")

@@ -237,7 +237,8 @@ fn ledger_import_checks_every_value_type_and_foreign_key() {
 }
 
 /// What foreign keys cannot check is checked too: a notice content must have the SHA-256 it is
-/// stored under, and a sighting may name only known vulnerabilities, in ascending order.
+/// stored under, a window's snapshot the SHA-256 beside it (or none), and a sighting may name
+/// only known vulnerabilities, in ascending order.
 #[test]
 fn ledger_import_checks_notice_contents_and_sightings() {
     let tmp = example_copy();
@@ -252,6 +253,20 @@ fn ledger_import_checks_notice_contents_and_sightings() {
     let mut e = export.clone();
     e["tables"]["notice_contents"][0]["content"] = "Dear customer, nothing to see here".into();
     refused(&e, "does not have that SHA-256");
+    let mut e = export.clone();
+    let window = &mut e["tables"]["windows"][0];
+    assert!(window["snapshot_sha256"].is_string(), "{window}");
+    window["snapshot_sha256"] = patchplan::digest::sha256_hex(b"another window").into();
+    refused(&e, "its snapshot does not have the SHA-256");
+    // An export without the hashes (written by hand, or trimmed) is imported; the hashes come
+    // with the next run that writes the window.
+    let mut e = export.clone();
+    for w in e["tables"]["windows"].as_array_mut().unwrap() {
+        w.as_object_mut().unwrap().remove("snapshot_sha256");
+    }
+    let o = import(dir, &e);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    std::fs::remove_file(dir.join("restored.db")).unwrap();
     for bad in ["[999999]", "[2,1]", "{}", "not json", "[1.5]"] {
         let mut e = export.clone();
         e["tables"]["sightings"][0]["vulns"] = bad.into();

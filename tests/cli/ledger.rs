@@ -467,7 +467,7 @@ fn check_export_and_import_round_trip() {
     plan_at(dir, "2026-10-30T18:00:00Z");
     let check = run_in(dir, &["ledger", "check"]);
     assert_eq!(check.status.code(), Some(0), "{}", stderr(&check));
-    assert!(stdout(&check).contains("ok (schema version 6)"));
+    assert!(stdout(&check).contains("ok (schema version 7)"));
     let export = run_in(dir, &["ledger", "export"]);
     assert_eq!(export.status.code(), Some(0));
     std::fs::write(dir.join("backup.json"), &export.stdout).unwrap();
@@ -776,7 +776,7 @@ fn a_version_3_ledger_keeps_its_first_sightings_and_notice_files() {
     );
     let check = run_in(dir, &["ledger", "check"]);
     assert!(
-        stdout(&check).contains("ok (schema version 6)"),
+        stdout(&check).contains("ok (schema version 7)"),
         "{}",
         stderr(&check)
     );
@@ -852,7 +852,7 @@ fn plan_a_week_on(dir: &Path, ledger: &str, out: &str) -> String {
 fn assert_current_ledger(dir: &Path) {
     let check = run_in(dir, &["ledger", "check"]);
     assert!(
-        stdout(&check).contains("ok (schema version 6)"),
+        stdout(&check).contains("ok (schema version 7)"),
         "{}",
         stderr(&check)
     );
@@ -956,6 +956,54 @@ fn a_version_5_ledger_keeps_its_compressed_notice_contents() {
     assert_eq!(migrated, plan_a_week_on(dir, "v6.db", "out-v6"));
     assert_eq!(after, contents(&dir.join("v6.db")));
     assert_same_files(&dir.join("out"), &dir.join("out-v6"));
+}
+
+/// A ledger at schema version 6 (window snapshots without their hashes) is migrated by the next
+/// plan: every snapshot gets the SHA-256 of its JSON, `ledger check` finds them all right, and
+/// the plan, its notices and its report are those of the ledger never at version 6. A hash
+/// changed by hand is damage `ledger check` names (exit 2).
+#[test]
+fn a_version_6_ledger_has_its_window_snapshots_hashed() {
+    let tmp = example_copy();
+    let dir = tmp.path();
+    plan_at(dir, NOW);
+    let db = dir.join("inventory/.patchplan/ledger.db");
+    std::fs::copy(&db, dir.join("v7.db")).unwrap();
+    crate::common::as_version_6_ledger(&db);
+    let migrated = plan_a_week_on(dir, db.to_str().unwrap(), "out-v6");
+    assert_current_ledger(dir);
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let hashes: Vec<(Vec<u8>, String)> = conn
+        .prepare("SELECT snapshot, snapshot_sha256 FROM windows")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(hashes.len() > 5, "{} windows", hashes.len());
+    for (snapshot, sha256) in &hashes {
+        let json = patchplan::ledger::contents::inflate(snapshot).unwrap();
+        assert_eq!(*sha256, patchplan::digest::sha256_hex(json.as_bytes()));
+    }
+    assert_eq!(migrated, plan_a_week_on(dir, "v7.db", "out-v7"));
+    assert_same_files(&dir.join("out-v6"), &dir.join("out-v7"));
+    let changed = conn
+        .execute(
+            "UPDATE windows SET snapshot_sha256 = ?1 WHERE key = ?2",
+            [&patchplan::digest::sha256_hex(b"another window"), OUTBACK],
+        )
+        .unwrap();
+    assert_eq!(changed, 1);
+    drop(conn);
+    let check = run_in(dir, &["ledger", "check"]);
+    assert_eq!(check.status.code(), Some(2), "{}", stderr(&check));
+    let said = stderr(&check);
+    assert!(
+        said.contains(&format!(
+            "window {OUTBACK}: its snapshot does not have the SHA-256"
+        )),
+        "{said}"
+    );
 }
 
 /// A re-plan at the same instant finds nothing new: it records its run, and no first sighting

@@ -484,7 +484,7 @@ fn a_version_1_ledger_is_migrated_and_complete_then_falls_back_to_out() {
     );
     let check = run_in(dir, &["ledger", "check"]);
     assert!(
-        stdout(&check).contains("ok (schema version 6)"),
+        stdout(&check).contains("ok (schema version 7)"),
         "{}",
         stdout(&check)
     );
