@@ -87,13 +87,45 @@ fn load(conn: &Connection) -> rusqlite::Result<Sightings> {
     )?;
     each(conn, "SELECT env, first_seen, vulns FROM sightings", |r| {
         let at = parse_ts(r.get_ref(1)?.as_str()?)?;
-        let vulns: Vec<u32> = serde_json::from_str(r.get_ref(2)?.as_str()?).map_err(|e| {
+        let vulns = ids(r.get_ref(2)?.as_str()?).map_err(|e| {
             rusqlite::Error::FromSqlConversionFailure(2, rusqlite::types::Type::Text, e.into())
         })?;
         b.seen(r.get(0)?, at, &vulns);
         Ok(())
     })?;
     Ok(b.build())
+}
+
+/// A `vulns` column: a JSON array of ids. The form the ledger writes (`[3,17,42]`) is read
+/// directly, a fleet's 3.3 million ids several times faster than through serde_json, which
+/// reads any other form (spaces, from an imported ledger) and says what is wrong with a bad one.
+fn ids(text: &str) -> serde_json::Result<Vec<u32>> {
+    plain_ids(text.as_bytes()).map_or_else(|| serde_json::from_str(text), Ok)
+}
+
+/// The ids of `[N,N,...]` (no spaces, no signs, no leading zeros, each fitting a `u32`), or
+/// `None` when `text` is anything else.
+fn plain_ids(text: &[u8]) -> Option<Vec<u32>> {
+    let inner = text.strip_prefix(b"[")?.strip_suffix(b"]")?;
+    if inner.is_empty() {
+        return Some(Vec::new());
+    }
+    let mut out = Vec::with_capacity(inner.len() / 4 + 1);
+    for number in inner.split(|&b| b == b',') {
+        let (&first, _) = number.split_first()?;
+        if number.len() > 10 || (first == b'0' && number.len() > 1) {
+            return None;
+        }
+        let mut n: u64 = 0;
+        for &d in number {
+            if !d.is_ascii_digit() {
+                return None;
+            }
+            n = n * 10 + u64::from(d - b'0');
+        }
+        out.push(u32::try_from(n).ok()?);
+    }
+    Some(out)
 }
 
 fn each(
@@ -277,6 +309,63 @@ fn id(rowid: i64) -> rusqlite::Result<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A `vulns` column reads as serde_json reads it, whatever it holds: the ledger's own form
+    /// directly (taken for every canonical array here), any other through serde_json, a bad
+    /// one as an error.
+    #[test]
+    fn vulns_read_as_serde_json_reads_them() {
+        let mut texts: Vec<String> = [
+            "[]",
+            "[0]",
+            "[7]",
+            "[4294967295]",
+            "[4294967296]",
+            "[99999999999]",
+            "[01]",
+            "[-1]",
+            "[1.5]",
+            "[1e3]",
+            "[1,]",
+            "[,1]",
+            "[1,,2]",
+            "[",
+            "]",
+            "",
+            "null",
+            "[1, 2]",
+            " [1]",
+            "[1]\n",
+            "[\"1\"]",
+            "[18446744073709551616]",
+            "[+1]",
+            "[0,0]",
+        ]
+        .map(String::from)
+        .to_vec();
+        let mut state = 0x9e37_79b9_u32;
+        for len in 0..40 {
+            let ids: Vec<u32> = (0..len)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 17;
+                    state ^= state << 5;
+                    state >> (state % 32)
+                })
+                .collect();
+            let text = serde_json::to_string(&ids).unwrap();
+            assert_eq!(plain_ids(text.as_bytes()), Some(ids), "{text}");
+            texts.push(text);
+        }
+        for text in &texts {
+            let serde = serde_json::from_str::<Vec<u32>>(text);
+            match (ids(text), serde) {
+                (Ok(a), Ok(b)) => assert_eq!(a, b, "{text}"),
+                (Err(_), Err(_)) => {}
+                (a, b) => panic!("{text}: {a:?} but serde_json {b:?}"),
+            }
+        }
+    }
     use crate::ledger::store::RunRow;
 
     fn at(day: u32) -> DateTime<Utc> {
