@@ -94,20 +94,7 @@ pub fn instant(buf: &mut Vec<u8>, t: &DateTime<Utc>) {
         return;
     }
     let mut text = *b"\"0000-00-00T00:00:00Z\"";
-    let fields = [
-        (1, 4, year as u32),
-        (6, 2, t.month()),
-        (9, 2, t.day()),
-        (12, 2, t.hour()),
-        (15, 2, t.minute()),
-        (18, 2, t.second()),
-    ];
-    for (at, width, mut n) in fields {
-        for d in text[at..at + width].iter_mut().rev() {
-            *d = b'0' + (n % 10) as u8;
-            n /= 10;
-        }
-    }
+    crate::utc::put(&mut text[1..], t);
     buf.extend_from_slice(&text);
 }
 

@@ -39,6 +39,7 @@ pub mod rrule;
 pub mod schedule;
 pub mod shared_list;
 pub mod timing;
+pub mod utc;
 pub mod version;
 
 pub use error::{Error, Result};

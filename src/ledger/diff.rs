@@ -373,7 +373,7 @@ fn reminders(
 ) {
     for r in &p.reminders {
         if r.skipped.is_some() || r.at < now {
-            let at = |t: DateTime<Utc>| t.format("%Y-%m-%d %H:%M UTC").to_string();
+            let at = |t: DateTime<Utc>| crate::utc::minute(&t);
             out.notes.push(format!(
                 "reminder {} before {} not issued: its time, {}, is before now ({})",
                 r.before,

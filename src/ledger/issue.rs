@@ -47,7 +47,7 @@ pub fn history_with(
         first_seen,
         ..History::default()
     };
-    let at = |t: DateTime<Utc>| t.format("%Y-%m-%d %H:%M UTC").to_string();
+    let at = |t: DateTime<Utc>| crate::utc::minute(&t);
     for l in open {
         let w = &l.window;
         if l.state == WindowState::InProgress || w.start <= now {

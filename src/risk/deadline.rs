@@ -41,7 +41,7 @@ pub struct SlaDeadline {
 }
 
 fn at(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M UTC").to_string()
+    crate::utc::minute(&t)
 }
 
 /// Computes the deadline of a non-informational finding.

@@ -500,7 +500,7 @@ impl State<'_> {
     ) {
         let r = &self.requests[i];
         let policy = self.inv.policy.emergency_on_missed_deadline;
-        let at = |t: DateTime<Utc>| t.format("%Y-%m-%d %H:%M UTC").to_string();
+        let at = |t: DateTime<Utc>| crate::utc::minute(&t);
         match (choice, first, r.deadline) {
             (Some((o, start)), _, _) => {
                 reasons.push("earliest usable window that meets the deadline".into());
@@ -845,7 +845,7 @@ enum Refusal<'a> {
 
 impl std::fmt::Display for Refusal<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let at = |t: &DateTime<Utc>| t.format("%Y-%m-%d %H:%M UTC").to_string();
+        let at = crate::utc::minute;
         match self {
             Refusal::UnknownCustomer => write!(f, "unknown customer"),
             Refusal::Notice(notice, earliest) => write!(
