@@ -88,13 +88,13 @@ fn digits_of(digits: &mut [u8], mut n: u64) -> usize {
 
 /// `t` as its `Serialize` writes it (RFC 3339, `Z`, fractional seconds only when it has them).
 pub fn instant(buf: &mut Vec<u8>, t: &DateTime<Utc>) {
-    let (year, nanos) = (t.year(), t.nanosecond());
-    if !(0..=9999).contains(&year) || nanos != 0 {
+    let naive = t.naive_utc();
+    if !(0..=9999).contains(&naive.year()) || naive.nanosecond() != 0 {
         let _ = serde_json::to_writer(&mut *buf, t);
         return;
     }
     let mut text = *b"\"0000-00-00T00:00:00Z\"";
-    crate::utc::put(&mut text[1..], t);
+    crate::utc::put(&mut text[1..], &naive);
     buf.extend_from_slice(&text);
 }
 

@@ -2,7 +2,7 @@
 //! reasons, plan.json's rows and windows): chrono's `format` reads its format string again for
 //! every instant. The text is what chrono writes; years outside 0-9999 are left to chrono.
 
-use chrono::{DateTime, Datelike, Timelike, Utc};
+use chrono::{DateTime, Datelike, NaiveDateTime, Timelike, Utc};
 
 /// `t` as `YYYY-MM-DD HH:MM UTC`, as `t.format("%Y-%m-%d %H:%M UTC")` writes it.
 pub fn minute(t: &DateTime<Utc>) -> String {
@@ -10,14 +10,15 @@ pub fn minute(t: &DateTime<Utc>) -> String {
         return t.format("%Y-%m-%d %H:%M UTC").to_string();
     }
     let mut text = *b"0000-00-00 00:00 UTC";
-    put(&mut text[..16], t);
+    put(&mut text[..16], &t.naive_utc());
     String::from_utf8(text.to_vec()).expect("digits and ASCII")
 }
 
 /// Writes `t`'s year, month, day, hour, minute and second as digits into `text` at the places
 /// `YYYY-MM-DD?HH:MM?SS` has them (as far as `text` reaches), leaving the rest as it is. `t`'s
-/// year is 0 to 9999.
-pub(crate) fn put(text: &mut [u8], t: &DateTime<Utc>) {
+/// year is 0 to 9999. (A `NaiveDateTime`: each field of a `DateTime` works its local time
+/// out again.)
+pub(crate) fn put(text: &mut [u8], t: &NaiveDateTime) {
     let fields = [
         (0, 4, t.year() as u32),
         (5, 2, t.month()),
