@@ -259,37 +259,38 @@ fn drop_snapshot_hashes(conn: &rusqlite::Connection) {
         .unwrap();
 }
 
+/// Rewrites the ledger at `db` in place, in one transaction: `change`, then `version`.
+fn rewrite_as(db: &Path, version: i64, change: impl FnOnce(&rusqlite::Connection)) {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    conn.execute_batch("BEGIN").unwrap();
+    change(&conn);
+    conn.execute_batch(&format!("PRAGMA user_version = {version}; COMMIT"))
+        .unwrap();
+}
+
 /// Rewrites the ledger at `db` (in place) as schema version 6 had it: window snapshots without
 /// their hashes.
 pub fn as_version_6_ledger(db: &Path) {
-    let conn = rusqlite::Connection::open(db).unwrap();
-    conn.execute_batch("BEGIN").unwrap();
-    drop_snapshot_hashes(&conn);
-    conn.execute_batch("PRAGMA user_version = 6; COMMIT")
-        .unwrap();
+    rewrite_as(db, 6, drop_snapshot_hashes);
 }
 
 /// Rewrites the ledger at `db` (in place) as schema version 5 had it: notice contents
 /// compressed.
 pub fn as_version_5_ledger(db: &Path) {
-    let conn = rusqlite::Connection::open(db).unwrap();
-    conn.execute_batch("BEGIN").unwrap();
-    drop_snapshot_hashes(&conn);
-    compress_notice_contents(&conn);
-    conn.execute_batch("PRAGMA user_version = 5; COMMIT")
-        .unwrap();
+    rewrite_as(db, 5, |conn| {
+        drop_snapshot_hashes(conn);
+        compress_notice_contents(conn);
+    });
 }
 
 /// Rewrites the ledger at `db` (in place) as schema version 4 had it: window snapshots as text,
 /// notice contents compressed.
 pub fn as_version_4_ledger(db: &Path) {
-    let conn = rusqlite::Connection::open(db).unwrap();
-    conn.execute_batch("BEGIN").unwrap();
-    drop_snapshot_hashes(&conn);
-    uncompress_snapshots(&conn);
-    compress_notice_contents(&conn);
-    conn.execute_batch("PRAGMA user_version = 4; COMMIT")
-        .unwrap();
+    rewrite_as(db, 4, |conn| {
+        drop_snapshot_hashes(conn);
+        uncompress_snapshots(conn);
+        compress_notice_contents(conn);
+    });
 }
 
 /// Rewrites the ledger at `db` as schema `version` (1 to 3) had it, as an older patchplan would
