@@ -716,7 +716,6 @@ fn urgency_order(
     placed: &[(u32, u32)],
     assessments: &[Arc<Assessment>],
 ) -> Vec<u32> {
-    use rayon::prelude::*;
     // As the start of an id: `e1:` sorts after `e10:`.
     let mut envs: Vec<(Vec<u8>, usize)> = (inv.environments.iter().enumerate())
         .map(|(t, e)| (e.id.bytes().chain(*b":").collect(), t))
@@ -764,18 +763,59 @@ fn urgency_order(
         }
         urgency_rank[*a as usize] = rank;
     }
-    let mut keys: Vec<u128> = (found.par_iter())
-        .zip(placed)
-        .enumerate()
-        .map(|(i, (f, &(t, a)))| {
-            let env = env_rank.get(t as usize).copied().unwrap_or(u32::MAX);
-            let vuln = vuln_rank[&(Arc::as_ptr(&f.vuln) as usize)];
-            let urgency = urgency_rank[a as usize];
-            (urgency as u128) << 96 | (env as u128) << 64 | (vuln as u128) << 32 | i as u128
-        })
-        .collect();
-    keys.par_sort_unstable();
-    keys.into_iter().map(|k| k as u32).collect()
+    let vuln_width = vuln_rank.values().max().map_or(0, |r| r + 1);
+    let widths = [
+        rank_width(&urgency_rank),
+        env_rank.len() as u32 + 1,
+        vuln_width,
+    ];
+    sorted_by(found.len(), widths, |i| {
+        let (t, a) = placed[i];
+        let env = env_rank
+            .get(t as usize)
+            .copied()
+            .unwrap_or(env_rank.len() as u32);
+        let vuln = vuln_rank[&(Arc::as_ptr(&found[i].vuln) as usize)];
+        [urgency_rank[a as usize], env, vuln]
+    })
+}
+
+/// One more than the largest of `ranks` (0 for none).
+fn rank_width(ranks: &[u32]) -> u32 {
+    ranks.iter().max().map_or(0, |r| r + 1)
+}
+
+/// The indices `0..n` in the order of their keys (three numbers, each below its `widths`, then
+/// the index), sorted on both cores as single integers: 64-bit ones where the four fit in 64
+/// bits (a fleet's of 3.3 million findings take 57), which sort about twice as fast as the
+/// 128-bit ones used otherwise.
+fn sorted_by(n: usize, widths: [u32; 3], key: impl Fn(usize) -> [u32; 3] + Sync) -> Vec<u32> {
+    use rayon::prelude::*;
+    let bits = |w: u64| 64 - w.saturating_sub(1).leading_zeros();
+    let [a, b, c] = widths.map(|w| bits(w.into()));
+    let d = bits(n as u64);
+    if a + b + c + d <= 64 {
+        let mut keys: Vec<u64> = (0..n)
+            .into_par_iter()
+            .map(|i| {
+                let [x, y, z] = key(i).map(u64::from);
+                (((x << b | y) << c | z) << d) | i as u64
+            })
+            .collect();
+        keys.par_sort_unstable();
+        let mask = (1u64 << d) - 1;
+        keys.into_iter().map(|k| (k & mask) as u32).collect()
+    } else {
+        let mut keys: Vec<u128> = (0..n)
+            .into_par_iter()
+            .map(|i| {
+                let [x, y, z] = key(i).map(u128::from);
+                x << 96 | y << 64 | z << 32 | i as u128
+            })
+            .collect();
+        keys.par_sort_unstable();
+        keys.into_iter().map(|k| k as u32).collect()
+    }
 }
 
 /// What [`rank`] gives: the findings in plan order (most urgent first), one task request per
@@ -1561,6 +1601,42 @@ mod tests {
 
     /// Assessment keys found in parts, of any size, are numbered as one pass over all the
     /// findings numbers them: in order of first appearance.
+    /// Indices sorted by packed keys come out as a sort of (key, index) tuples does, whether
+    /// the keys fit in 64 bits or need 128 (here widths of up to 2^32 force it), with ties
+    /// left in index order.
+    #[test]
+    fn sorted_by_orders_as_tuples_do() {
+        let mut state = 0x2545_f491_u64;
+        let mut next = |below: u32| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % u64::from(below.max(1))) as u32
+        };
+        for (n, widths) in [
+            (0, [1, 1, 1]),
+            (1, [1, 1, 1]),
+            (500, [3, 20, 7]),
+            (4096, [200, 20_001, 9_000]),
+            (300, [u32::MAX, u32::MAX, 5]),
+            (300, [2, 1 << 31, 1 << 31]),
+        ] {
+            let keys: Vec<[u32; 3]> = (0..n).map(|_| widths.map(&mut next)).collect();
+            let mut expected: Vec<([u32; 3], u32)> = keys
+                .iter()
+                .enumerate()
+                .map(|(i, k)| (*k, i as u32))
+                .collect();
+            expected.sort();
+            let expected: Vec<u32> = expected.into_iter().map(|(_, i)| i).collect();
+            assert_eq!(
+                sorted_by(n, widths, |i| keys[i]),
+                expected,
+                "{n} {widths:?}"
+            );
+        }
+    }
+
     #[test]
     fn assessment_keys_in_parts_number_as_one_pass() {
         let envs: Vec<matching::TargetId> = ["a", "b", "c"].map(|e| Arc::new(e.into())).to_vec();
