@@ -13,7 +13,8 @@
 const LOWER_BY: i32 = 10;
 
 /// Lowers the priority of the calling thread and of every thread of rayon's shared pool (the
-/// rest of a run); threads they start later inherit it. Threads started before (plan.json's)
+/// rest of a run); threads they start later inherit it. Not for a ledger's first plan, whose
+/// record of every sighting and notice is the longer chain. Threads started before (plan.json's)
 /// keep theirs. It is not raised again (an unprivileged process cannot): a process runs one
 /// command, and after its plan it has nothing left to hurry.
 pub fn yield_rest() {
