@@ -542,10 +542,10 @@ mod tests {
             .collect();
         let made = super::super::store::snapshots(&writes);
         assert!(made.iter().all(|m| m.sha256 == sha256));
-        assert_eq!(made[0].deflated, best);
-        assert_eq!(made[1].deflated, b"as stored");
+        assert_eq!(*made[0].deflated, best[..]);
+        assert_eq!(*made[1].deflated, b"as stored"[..]);
         for m in &made[kept.len()..] {
-            assert_ne!(m.deflated, best);
+            assert_ne!(*m.deflated, best[..]);
             assert_eq!(crate::ledger::contents::inflate(&m.deflated).unwrap(), json);
         }
     }

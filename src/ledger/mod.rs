@@ -335,8 +335,7 @@ impl Ledger {
 
     /// `PRAGMA integrity_check` and `PRAGMA foreign_key_check`, and the references SQLite cannot
     /// check: each sighting's vulnerabilities, each notice content's hash, each window snapshot's
-    /// hash. The problems found
-    /// (none when the ledger is sound), and the schema version.
+    /// hash. The problems found (none when the ledger is sound), and the schema version.
     pub fn check(&self) -> Result<(i64, Vec<String>)> {
         let mut problems: Vec<String> = self.strings("PRAGMA integrity_check")?;
         problems.retain(|p| p != "ok");

@@ -228,14 +228,14 @@ impl Ledger {
     /// Inserts or updates windows, with an event for each change of state. A window the run
     /// leaves as it was is not rewritten (a fleet re-plan rewrote tens of MB of snapshots), so
     /// `updated_run` is the last run that changed it; one whose row and snapshot hash are known
-    /// to be as stored ([`WindowWrite::same_row`], [`Made::unchanged`]) is not even looked up. `snapshots` are the windows' snapshots,
-    /// one per window (see [`snapshots`]).
+    /// to be as stored ([`WindowWrite::same_row`], [`Made::unchanged`]) is not even looked up.
+    /// `snapshots` are the windows' snapshots, one per window (see [`snapshots`]).
     pub(super) fn write_windows(
         &self,
         run: Option<i64>,
         now: DateTime<Utc>,
         windows: &[WindowWrite],
-        snapshots: &[Made],
+        snapshots: &[Made<'_>],
     ) -> Result<()> {
         debug_assert_eq!(windows.len(), snapshots.len());
         let mut upsert = self
@@ -270,7 +270,7 @@ impl Ledger {
                     ts(w.window.end),
                     w.state.as_str(),
                     w.facts,
-                    snapshot.deflated,
+                    &*snapshot.deflated,
                     snapshot.sha256,
                     run
                 ])
@@ -300,15 +300,11 @@ impl Ledger {
         for row in rows {
             let (key, snapshot, sha256): (String, Snapshot, Option<String>) =
                 row.map_err(|e| self.err(e))?;
-            match (snapshot.text(&mut z), sha256) {
+            match (snapshot.sha256(&mut z), sha256) {
                 (Err(e), _) => problems.push(format!("window {key}: snapshot: {e}")),
-                (Ok(text), Some(sha256))
-                    if crate::digest::sha256_hex(text.as_bytes()) != sha256 =>
-                {
-                    problems.push(format!(
-                        "window {key}: its snapshot does not have the SHA-256 {sha256}"
-                    ))
-                }
+                (Ok(actual), Some(sha256)) if actual != sha256 => problems.push(format!(
+                    "window {key}: its snapshot does not have the SHA-256 {sha256}"
+                )),
                 _ => {}
             }
         }
@@ -396,9 +392,9 @@ pub struct StoredSnapshot {
 
 /// A window's snapshot as [`Ledger::write_windows`] stores it.
 #[derive(Debug, Clone, PartialEq)]
-pub(super) struct Made {
-    /// The JSON, zlib-compressed.
-    pub deflated: Vec<u8>,
+pub(super) struct Made<'a> {
+    /// The JSON, zlib-compressed: the stored bytes, where they are kept.
+    pub deflated: std::borrow::Cow<'a, [u8]>,
     /// The SHA-256 of the JSON, hex.
     pub sha256: String,
     /// The ledger holds this snapshot with this hash already.
@@ -410,7 +406,7 @@ pub(super) struct Made {
 /// same hash keeps those bytes, as does one without a hash that inflates to the same JSON:
 /// hashing is a fraction of what inflating costs, and that a fraction of what compressing
 /// does, and a re-plan leaves most windows as they were.
-pub(super) fn snapshots(windows: &[WindowWrite]) -> Vec<Made> {
+pub(super) fn snapshots(windows: &[WindowWrite]) -> Vec<Made<'_>> {
     use rayon::prelude::*;
     (windows.par_iter())
         .map_init(
@@ -418,20 +414,19 @@ pub(super) fn snapshots(windows: &[WindowWrite]) -> Vec<Made> {
             |(z, unz), w| {
                 let json = crate::schedule::json::window_vec(&w.window);
                 let sha256 = crate::digest::sha256_hex(&json);
-                let mut same = |s: &StoredSnapshot| match &s.sha256 {
-                    Some(stored) => *stored == sha256,
-                    None => (unz.inflate(s.deflated.clone())).is_ok_and(|t| t.as_bytes() == json),
-                };
-                let deflated = match &w.stored {
-                    Some(s) if same(s) => s.deflated.clone(),
-                    _ => z.deflate(&json),
-                };
-                let unchanged = (w.stored.as_ref())
-                    .is_some_and(|s| s.sha256.as_deref() == Some(sha256.as_str()));
+                let stored = w.stored.as_ref();
+                let by_hash = stored.filter(|s| s.sha256.as_deref() == Some(sha256.as_str()));
+                let kept = by_hash.or_else(|| {
+                    stored.filter(|s| {
+                        s.sha256.is_none()
+                            && (unz.inflate(s.deflated.clone())).is_ok_and(|t| t.as_bytes() == json)
+                    })
+                });
                 Made {
-                    deflated,
+                    deflated: kept
+                        .map_or_else(|| z.deflate(&json).into(), |s| s.deflated.as_slice().into()),
                     sha256,
-                    unchanged,
+                    unchanged: by_hash.is_some(),
                 }
             },
         )
@@ -463,8 +458,7 @@ pub(super) fn hash_snapshots(conn: &rusqlite::Connection) -> rusqlite::Result<()
     let mut update = conn.prepare("UPDATE windows SET snapshot_sha256 = ?2 WHERE key = ?1")?;
     let mut z = Inflater::default();
     for (key, snapshot) in snapshots {
-        let text = snapshot.text(&mut z)?;
-        update.execute(params![key, crate::digest::sha256_hex(text.as_bytes())])?;
+        update.execute(params![key, snapshot.sha256(&mut z)?])?;
     }
     Ok(())
 }
@@ -484,6 +478,11 @@ impl Snapshot {
             rusqlite::types::ValueRef::Blob(b) => Ok(Snapshot::Deflated(b.to_vec())),
             _ => r.get(i).map(Snapshot::Text),
         }
+    }
+
+    /// The SHA-256 (hex) of the JSON it holds.
+    fn sha256(self, z: &mut Inflater) -> rusqlite::Result<String> {
+        Ok(crate::digest::sha256_hex(self.text(z)?.as_bytes()))
     }
 
     fn text(self, z: &mut Inflater) -> rusqlite::Result<String> {

@@ -763,11 +763,10 @@ fn urgency_order(
         }
         urgency_rank[*a as usize] = rank;
     }
-    let vuln_width = vuln_rank.values().max().map_or(0, |r| r + 1);
     let widths = [
         rank_width(&urgency_rank),
         env_rank.len() as u32 + 1,
-        vuln_width,
+        rank_width(vuln_rank.values()),
     ];
     sorted_by(found.len(), widths, |i| {
         let (t, a) = placed[i];
@@ -781,8 +780,8 @@ fn urgency_order(
 }
 
 /// One more than the largest of `ranks` (0 for none).
-fn rank_width(ranks: &[u32]) -> u32 {
-    ranks.iter().max().map_or(0, |r| r + 1)
+fn rank_width<'r>(ranks: impl IntoIterator<Item = &'r u32>) -> u32 {
+    ranks.into_iter().max().map_or(0, |r| r + 1)
 }
 
 /// The indices `0..n` in the order of their keys (three numbers, each below its `widths`, then
