@@ -30,13 +30,37 @@ use std::thread::JoinHandle;
 
 /// What direct writes align their memory, offsets and lengths to: a multiple of every logical
 /// block size in common use (512 bytes, 4 KiB).
-const ALIGN: usize = 4096;
+pub const ALIGN: usize = 4096;
 /// Bytes gathered before each write.
 const BLOCK: usize = 4 << 20;
 /// Blocks filled, waiting or being written at most.
 const BUFFERS: usize = 6;
 /// Threads writing blocks, each one at a time.
 const WRITERS: usize = 2;
+/// How far into a [`Parted`] file its rest is written while its start is: further than any
+/// plan's start (a 20,000-environment fleet's is 128 MB) could reach. The gap is a hole: it
+/// takes no room on the disk, and is closed once both are written.
+const GAP: u64 = 1 << 36;
+
+/// How many buffers an [`Output`] fills at most, and how many threads write them.
+#[derive(Clone, Copy)]
+struct Shape {
+    buffers: usize,
+    writers: usize,
+}
+
+/// A file written on its own.
+const WHOLE: Shape = Shape {
+    buffers: BUFFERS,
+    writers: WRITERS,
+};
+
+/// A [`Parted`] file's start: tens of MB written beside the rest, which has the buffers.
+const START: Shape = Shape {
+    buffers: 2,
+    writers: 1,
+};
+
 /// Room past a block for what [`Output::append`] writes beyond it (a row of plan.json is under
 /// a kilobyte; one longer than this moves the buffer, whose block is then written through the
 /// page cache).
@@ -142,8 +166,9 @@ pub struct Output {
     direct: bool,
     /// Buffers not being written, to fill next.
     spare: Vec<Buffer>,
-    /// Buffers made so far (at most [`BUFFERS`]).
+    /// Buffers made so far, and how many may be.
     made: usize,
+    most: usize,
     blocks: Option<SyncSender<Block>>,
     spent: Receiver<Buffer>,
     /// The writing threads; empty once joined.
@@ -158,23 +183,34 @@ impl Output {
 
     /// [`Output::create`], through the page cache unless `direct`.
     fn with(path: &Path, direct: bool) -> io::Result<Output> {
-        let buf = Buffer::new();
-        let opened = match direct && buf.aligned() {
+        let (file, direct) = Output::open(path, direct)?;
+        Output::on(path, file, direct, 0, WHOLE)
+    }
+
+    /// `path` created (or truncated), past the page cache if `direct` and it can be; whether it
+    /// is.
+    fn open(path: &Path, direct: bool) -> io::Result<(File, bool)> {
+        let opened = match direct && Buffer::new().aligned() {
             true => open_direct(path),
             false => Err(io::ErrorKind::Unsupported.into()),
         };
-        let (file, direct) = match opened {
+        Ok(match opened {
             Ok(file) => (file, true),
             _ => (File::create(path)?, false),
-        };
-        let (blocks, to_write) = sync_channel(BUFFERS);
-        let (give_back, spent) = sync_channel(BUFFERS);
+        })
+    }
+
+    /// Writes `file` (at `path`, opened `direct` or not) from `offset`, with `shape`'s buffers
+    /// and threads.
+    fn on(path: &Path, file: File, direct: bool, offset: u64, shape: Shape) -> io::Result<Output> {
+        let (blocks, to_write) = sync_channel(shape.buffers);
+        let (give_back, spent) = sync_channel(shape.buffers);
         let (to_write, failed) = (
             Arc::new(Mutex::new(to_write)),
             Arc::new(AtomicBool::new(false)),
         );
-        let mut writers = Vec::with_capacity(WRITERS);
-        for _ in 0..WRITERS {
+        let mut writers = Vec::with_capacity(shape.writers);
+        for _ in 0..shape.writers {
             let writer = Writer {
                 path: path.to_path_buf(),
                 file: file.try_clone()?,
@@ -193,11 +229,12 @@ impl Output {
             }
         }
         Ok(Output {
-            buf,
-            offset: 0,
+            buf: Buffer::new(),
+            offset,
             direct,
             spare: Vec::new(),
             made: 1,
+            most: shape.buffers,
             blocks: Some(blocks),
             spent,
             writers,
@@ -231,6 +268,19 @@ impl Output {
         Ok(writer.file)
     }
 
+    /// Writes what is still buffered, padded with `pad` to whole blocks, and returns where it
+    /// ends. The file's length is left as it is: what follows is written by another output.
+    fn finish_padded(mut self, pad: u8) -> io::Result<u64> {
+        let whole = self.buf.len().next_multiple_of(ALIGN);
+        self.buf.bytes.resize(self.buf.start + whole, pad);
+        if whole > 0 {
+            self.send(whole)?;
+        }
+        self.blocks = None;
+        self.join()?;
+        Ok(self.offset)
+    }
+
     /// Appends what `f` writes to the buffer, in place: a large file's pieces (plan.json's
     /// rows) are formatted straight into the blocks that go to the disk, not copied there.
     pub fn append(&mut self, f: impl FnOnce(&mut Vec<u8>)) -> io::Result<()> {
@@ -242,7 +292,7 @@ impl Output {
     }
 
     /// Sends the first `len` bytes filled to be written, and takes a buffer to fill next (one
-    /// written already, or a new one, or, all [`BUFFERS`] made, the next to be written, waiting
+    /// written already, or a new one, or, all made, the next to be written, waiting
     /// for its write to end), which starts with the bytes past them.
     fn send(&mut self, len: usize) -> io::Result<()> {
         self.spare.extend(self.spent.try_iter());
@@ -269,10 +319,10 @@ impl Output {
         Ok(())
     }
 
-    /// A new buffer while fewer than [`BUFFERS`] are made. (Should one not be aligned, the
+    /// A new buffer while fewer than its most are made. (Should one not be aligned, the
     /// direct write of its block is refused, and the writer goes on through the page cache.)
     fn new_buffer(&mut self) -> Option<Buffer> {
-        if self.made >= BUFFERS {
+        if self.made >= self.most {
             return None;
         }
         self.made += 1;
@@ -335,6 +385,100 @@ impl Drop for Output {
             let _ = w.join();
         }
     }
+}
+
+/// A file written in two parts at once: its start, and the rest from [`GAP`] bytes into the
+/// file. Once both are written, the start is padded to whole blocks and the gap between them
+/// closed: the file system moves the rest's blocks down (`FALLOC_FL_COLLAPSE_RANGE`, on ext4
+/// and XFS), without copying a byte. A fleet's plan.json so starts its gigabyte of findings
+/// on the disk while its 128 MB start is still being formatted.
+pub struct Parted {
+    pub start: Output,
+    pub rest: Output,
+    path: PathBuf,
+}
+
+impl Parted {
+    /// Creates (or truncates) `path`, written in two parts where its file system can close the
+    /// gap between them (tried first on the empty file); `None` where it cannot, with the
+    /// file left empty.
+    pub fn create(path: &Path) -> io::Result<Option<Parted>> {
+        let (file, direct) = Output::open(path, true)?;
+        if !closes_gaps(path)? {
+            return Ok(None);
+        }
+        let start = Output::on(path, file.try_clone()?, direct, 0, START)?;
+        let rest = Output::on(path, file, direct, GAP, WHOLE)?;
+        Ok(Some(Parted {
+            start,
+            rest,
+            path: path.to_path_buf(),
+        }))
+    }
+
+    /// Finishes both parts, the start padded with `pad` to whole blocks, and closes the gap: the
+    /// file (not yet synced), and where its rest now starts.
+    pub fn finish(self, pad: u8) -> io::Result<(File, u64)> {
+        self.finish_closing(pad, true)
+    }
+
+    /// [`Parted::finish`], the gap closed by the file system only if `collapse`.
+    fn finish_closing(self, pad: u8, collapse: bool) -> io::Result<(File, u64)> {
+        let file = self.rest.finish()?;
+        let start = self.start.finish_padded(pad)?;
+        if start > GAP {
+            return Err(io::Error::other(
+                "the start of the file grew past where its rest was written",
+            ));
+        }
+        close_gap(&self.path, &file, start, collapse)?;
+        Ok((file, start))
+    }
+}
+
+/// Closes the gap from `start` to [`GAP`] in `file` (at `path`): by the file system, when
+/// `collapse` and it can; otherwise the rest is copied down, a block at a time.
+fn close_gap(path: &Path, file: &File, start: u64, collapse: bool) -> io::Result<()> {
+    if start == GAP || (collapse && collapse_range(file, start, GAP - start).is_ok()) {
+        return Ok(());
+    }
+    let plain = OpenOptions::new().read(true).write(true).open(path)?;
+    let end = plain.metadata()?.len();
+    let mut block = vec![0; BLOCK];
+    let mut at = GAP;
+    while at < end {
+        let n = ((end - at) as usize).min(BLOCK);
+        plain.read_exact_at(&mut block[..n], at)?;
+        plain.write_all_at(&block[..n], at - (GAP - start))?;
+        at += n as u64;
+    }
+    plain.set_len(end - (GAP - start))
+}
+
+/// Whether the file system of `path` (an empty file, left empty) closes a gap in a file: a
+/// block written at its start and a byte at [`GAP`], then the gap between collapsed.
+fn closes_gaps(path: &Path) -> io::Result<bool> {
+    let plain = OpenOptions::new().write(true).open(path)?;
+    let tried = (|| -> io::Result<bool> {
+        plain.write_all_at(&[b' '; ALIGN], 0)?;
+        plain.write_all_at(b" ", GAP)?;
+        collapse_range(&plain, ALIGN as u64, GAP - ALIGN as u64)?;
+        Ok(plain.metadata()?.len() == ALIGN as u64 + 1)
+    })();
+    plain.set_len(0)?;
+    Ok(tried.unwrap_or(false))
+}
+
+/// Removes `len` bytes of `file` from `at`, moving what follows down.
+#[cfg(target_os = "linux")]
+fn collapse_range(file: &File, at: u64, len: u64) -> io::Result<()> {
+    use rustix::fs::{FallocateFlags, fallocate};
+    Ok(fallocate(file, FallocateFlags::COLLAPSE_RANGE, at, len)?)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn collapse_range(_: &File, _: u64, _: u64) -> io::Result<()> {
+    Err(io::ErrorKind::Unsupported.into())
 }
 
 #[cfg(target_os = "linux")]
@@ -424,6 +568,57 @@ mod tests {
             expected.extend_from_slice(b"end");
             out.finish().unwrap().sync_data().unwrap();
             assert!(std::fs::read(&path).unwrap() == expected, "{direct}");
+        }
+    }
+
+    /// A file written in two parts holds its start, padded to whole blocks, then its rest,
+    /// whether the file system closes the gap or the rest is copied down; where the file system
+    /// cannot close gaps at all, there are no parts.
+    #[test]
+    fn a_parted_file_holds_its_padded_start_then_its_rest() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.json");
+        let data = |n: usize, seed: usize| -> Vec<u8> {
+            (0..n).map(|i| (i * 31 + seed) as u8 | 1).collect()
+        };
+        let lengths = [
+            (0, 0),
+            (1, 1),
+            (ALIGN - 1, 5),
+            (ALIGN, BLOCK),
+            (ALIGN + 1, BLOCK + 7),
+            (BLOCK + 3, 2 * BLOCK + 4097),
+            (3 * BLOCK, 0),
+        ];
+        for ((start_len, rest_len), collapse) in
+            lengths.into_iter().flat_map(|l| [(l, true), (l, false)])
+        {
+            let Some(mut parted) = Parted::create(&path).unwrap() else {
+                eprintln!("skipped: this file system does not close gaps in files");
+                return;
+            };
+            let (start, rest) = (data(start_len, 1), data(rest_len, 2));
+            for piece in start.chunks(100_003) {
+                parted.start.write_all(piece).unwrap();
+            }
+            for piece in rest.chunks(77_777) {
+                parted
+                    .rest
+                    .append(|buf| buf.extend_from_slice(piece))
+                    .unwrap();
+            }
+            let (file, at) = parted.finish_closing(b' ', collapse).unwrap();
+            file.sync_data().unwrap();
+            let mut expected = start.clone();
+            expected.resize(start_len.next_multiple_of(ALIGN), b' ');
+            assert_eq!(at, expected.len() as u64);
+            expected.extend_from_slice(&rest);
+            let written = std::fs::read(&path).unwrap();
+            assert!(
+                written == expected,
+                "{start_len} + {rest_len} bytes, collapse {collapse}: {} bytes written",
+                written.len()
+            );
         }
     }
 

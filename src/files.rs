@@ -150,6 +150,72 @@ pub fn read_to_string(path: &Path) -> Result<String> {
     text(read(path)?)
 }
 
+/// A directory whose files are read by name ([`Dir::read`]): a fleet's inventory is tens of
+/// thousands of small files, and each one looked up from the root, looked at, opened and looked
+/// at again cost 0.12-0.17 s of the 20,000-environment fleet's start, where opening each in its
+/// directory and looking once costs 0.07 s.
+pub struct Dir {
+    path: std::path::PathBuf,
+    #[cfg(target_os = "linux")]
+    fd: Option<File>,
+}
+
+impl Dir {
+    /// `path`, opened when the system allows; otherwise its files are read by their paths.
+    pub fn open(path: &Path) -> Dir {
+        Dir {
+            path: path.to_path_buf(),
+            #[cfg(target_os = "linux")]
+            fd: File::open(path).ok(),
+        }
+    }
+
+    /// [`read`] of the file `name` in this directory, with the same result and errors: what is
+    /// not plainly a regular file of at most [`MAX_BYTES`] (or cannot be opened in it) is read by
+    /// its path, the way every other file is.
+    pub fn read(&self, name: &std::ffi::OsStr) -> Result<Vec<u8>> {
+        #[cfg(target_os = "linux")]
+        if let Some(bytes) = self.fd.as_ref().and_then(|dir| read_in(dir, name)) {
+            return Ok(bytes);
+        }
+        read(&self.path.join(name))
+    }
+
+    /// [`read_to_string`] of the file `name` in this directory.
+    pub fn read_to_string(&self, name: &std::ffi::OsStr) -> Result<String> {
+        text(self.read(name)?)
+    }
+}
+
+/// The bytes of the regular file `name` in `dir`, opened without waiting for a writer (a named
+/// pipe is then looked at and refused, not waited on) and looked at once; `None` for anything
+/// else, or a file that grew past its length while it was read.
+#[cfg(target_os = "linux")]
+fn read_in(dir: &File, name: &std::ffi::OsStr) -> Option<Vec<u8>> {
+    use rustix::fs::{Mode, OFlags, openat};
+    let flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC;
+    let mut file = File::from(openat(dir, name, flags, Mode::empty()).ok()?);
+    let meta = file.metadata().ok()?;
+    if !meta.is_file() || meta.len() > MAX_BYTES {
+        return None;
+    }
+    // One byte more than its length: a read that fills it means the file grew.
+    let mut bytes = vec![0; meta.len() as usize + 1];
+    let mut filled = 0;
+    while filled < bytes.len() {
+        match file.read(&mut bytes[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(_) => return None,
+        }
+    }
+    (filled < bytes.len()).then(|| {
+        bytes.truncate(filled);
+        bytes
+    })
+}
+
 /// [`read_to_string`] of a document patchplan wrote itself, at most [`MAX_OWN_BYTES`].
 pub fn read_own_to_string(path: &Path) -> Result<String> {
     text(read_up_to(path, MAX_OWN_BYTES)?)
@@ -250,6 +316,55 @@ mod tests {
         assert!(!cached(&file, 0, len + (1 << 20)));
         prefetch(&path);
         prefetch(&tmp.path().join("missing.db"));
+    }
+
+    /// [`Dir::read`] gives what [`read`] of the joined path gives, bytes or error message:
+    /// files (empty, with a byte-order mark, larger than a read), a link to one, a missing
+    /// file, a directory, a dangling link and a named pipe (refused, not waited on); and in a
+    /// directory that cannot be opened, each file is read by its path.
+    #[test]
+    fn a_file_read_in_its_directory_reads_as_by_its_path() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        std::fs::write(dir.join("a.toml"), "id = \"a\"\n").unwrap();
+        std::fs::write(dir.join("empty.toml"), "").unwrap();
+        std::fs::write(dir.join("bom.toml"), "\u{feff}id = 1\n").unwrap();
+        let large: Vec<u8> = (0..(1 << 20) + 3).map(|i| (i % 251) as u8).collect();
+        std::fs::write(dir.join("large.bin"), &large).unwrap();
+        std::fs::create_dir(dir.join("sub.toml")).unwrap();
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(dir.join("a.toml"), dir.join("link.toml")).unwrap();
+            std::os::unix::fs::symlink(dir.join("gone"), dir.join("dangling.toml")).unwrap();
+            let fifo = std::process::Command::new("mkfifo")
+                .arg(dir.join("pipe.toml"))
+                .status();
+            assert!(fifo.is_ok_and(|s| s.success()) || !cfg!(target_os = "linux"));
+        }
+        let names = [
+            "a.toml",
+            "empty.toml",
+            "bom.toml",
+            "large.bin",
+            "sub.toml",
+            "link.toml",
+            "dangling.toml",
+            "pipe.toml",
+            "missing.toml",
+        ];
+        let result = |r: Result<Vec<u8>>| r.map_err(|e| e.to_string());
+        let opened = Dir::open(dir);
+        for name in names {
+            let by_path = result(read(&dir.join(name)));
+            assert_eq!(result(opened.read(name.as_ref())), by_path, "{name}");
+        }
+        let bom = Dir::open(dir).read_to_string("bom.toml".as_ref()).unwrap();
+        assert_eq!(bom, "id = 1\n");
+        assert_eq!(Dir::open(dir).read("large.bin".as_ref()).unwrap(), large);
+        // A directory that is not there: each file is read by its path, and is not there either.
+        let gone = Dir::open(&dir.join("gone"));
+        let missing = gone.read("a.toml".as_ref()).unwrap_err();
+        assert_eq!(missing.kind(), ErrorKind::NotFound);
     }
 
     /// [`exist`] says what [`Path::exists`] says of each path: files, missing files, files of a

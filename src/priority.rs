@@ -22,6 +22,26 @@ pub fn yield_rest() {
     rayon::broadcast(|_| lower_this_thread());
 }
 
+/// Runs `f` (parallel work that is needed only later in the run, such as hashing the inventory
+/// for the ledger's record) on a pool of its own whose threads run at a lower priority: it takes
+/// the cores only while the work the run waits for leaves them idle. Its four threads keep a few
+/// reads in flight when the files are not cached.
+pub fn in_background<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    static POOL: std::sync::OnceLock<Option<rayon::ThreadPool>> = std::sync::OnceLock::new();
+    let pool = POOL.get_or_init(|| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(4)
+            .thread_name(|i| format!("background {i}"))
+            .start_handler(|_| lower_this_thread())
+            .build()
+            .ok()
+    });
+    match pool {
+        Some(pool) => pool.install(f),
+        None => f(),
+    }
+}
+
 /// Lowers the calling thread's priority by [`LOWER_BY`], to at most the lowest (19). On Linux
 /// the priority is each thread's own.
 fn lower_this_thread() {

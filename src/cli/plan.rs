@@ -508,16 +508,26 @@ fn write_plan(
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(io)?;
     }
-    // Past the page cache where the file system allows: it is synced below anyway.
-    let mut out = crate::direct::Output::create(&tmp).map_err(io)?;
     let mut clock = crate::timing::Clock::start();
-    let written =
-        crate::plan::json::write_then(plan, inv, feeds, &mut out, running, || to.tail.recv().ok())
-            .and_then(|()| out.finish())
-            .and_then(|file| {
-                clock.lap("  plan.json written (beside the rest)");
-                file.sync_data()
-            });
+    let tail = || to.tail.recv().ok();
+    let json = |start: Option<&mut crate::direct::Output>, out: &mut crate::direct::Output| {
+        crate::plan::json::write_then(plan, inv, feeds, start, out, running, tail)
+    };
+    // Past the page cache where the file system allows: it is synced below anyway. In two parts
+    // written at once where it can (see [`crate::direct::Parted`]).
+    let written = match crate::direct::Parted::create(&tmp).map_err(io)? {
+        Some(mut parted) => json(Some(&mut parted.start), &mut parted.rest)
+            .and_then(|()| parted.finish(b' '))
+            .map(|(file, _)| file),
+        None => {
+            let mut out = crate::direct::Output::create(&tmp).map_err(io)?;
+            json(None, &mut out).and_then(|()| out.finish())
+        }
+    }
+    .and_then(|file| {
+        clock.lap("  plan.json written (beside the rest)");
+        file.sync_data()
+    });
     clock.lap("  plan.json synced (beside the rest)");
     let placed = written.and_then(|()| match to.committed.recv() {
         Ok(()) => {

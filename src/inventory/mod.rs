@@ -139,5 +139,13 @@ fn read_dir(dir: &Path) -> Result<Vec<Source>> {
         .collect();
     paths.sort();
     use rayon::prelude::*;
-    crate::files::on_io_pool(|| paths.par_iter().map(|p| read_source(p)).collect())
+    let opened = crate::files::Dir::open(dir);
+    let read = |path: &PathBuf| {
+        let name = path.file_name().unwrap_or_default();
+        let text = opened
+            .read_to_string(name)
+            .map_err(|e| Error::io(path, e))?;
+        Ok(Source::new(path, text))
+    };
+    crate::files::on_io_pool(|| paths.par_iter().map(read).collect())
 }

@@ -16,28 +16,45 @@ pub fn sha256(bytes: &[u8]) -> String {
 
 /// SHA-256 over every file under `dir` (paths relative to it, sorted, each with its content),
 /// leaving out hidden ones (`.patchplan/`, the ledger and feed cache, among them) and `skip`;
-/// `None` when unreadable.
+/// `None` when unreadable. A run needs it only for its record, so it is made in the background
+/// (see [`crate::priority::in_background`]).
 pub fn tree(dir: &Path, skip: &[PathBuf]) -> Option<String> {
     let mut files = Vec::new();
     walk(dir, skip, &mut files).ok()?;
     files.sort();
-    let mut h = Sha256::new();
-    // A fleet's inventory is tens of thousands of files: read a run of them on both cores, then
-    // hash them in order.
-    use rayon::prelude::*;
-    for run in files.chunks(256) {
-        let read: Vec<Vec<u8>> = (run.par_iter())
-            .map(|path| crate::files::read(path))
-            .collect::<std::io::Result<_>>()
-            .ok()?;
-        for (path, bytes) in run.iter().zip(read) {
-            let rel = path.strip_prefix(dir).unwrap_or(path);
-            h.update(rel.to_string_lossy().as_bytes());
-            h.update([0]);
-            h.update((bytes.len() as u64).to_le_bytes());
-            h.update(&bytes);
-        }
+    // Each file is opened in its directory (see [`crate::files::Dir`]).
+    let mut dirs: std::collections::HashMap<&Path, crate::files::Dir> = Default::default();
+    for path in &files {
+        let parent = path.parent().unwrap_or(Path::new(""));
+        dirs.entry(parent)
+            .or_insert_with(|| crate::files::Dir::open(parent));
     }
+    let read = |path: &PathBuf| {
+        let parent = path.parent().unwrap_or(Path::new(""));
+        match (dirs.get(parent), path.file_name()) {
+            (Some(dir), Some(name)) => dir.read(name),
+            _ => crate::files::read(path),
+        }
+    };
+    let mut h = Sha256::new();
+    // A fleet's inventory is tens of thousands of files: read a run of them on several threads,
+    // then hash them in order.
+    use rayon::prelude::*;
+    crate::priority::in_background(|| {
+        for run in files.chunks(256) {
+            let read: Vec<Vec<u8>> = (run.par_iter().map(read))
+                .collect::<std::io::Result<_>>()
+                .ok()?;
+            for (path, bytes) in run.iter().zip(read) {
+                let rel = path.strip_prefix(dir).unwrap_or(path);
+                h.update(rel.to_string_lossy().as_bytes());
+                h.update([0]);
+                h.update((bytes.len() as u64).to_le_bytes());
+                h.update(&bytes);
+            }
+        }
+        Some(())
+    })?;
     Some(crate::digest::hex(&h.finalize()))
 }
 

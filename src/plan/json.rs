@@ -66,17 +66,24 @@ impl<W: Write> Sink for io::BufWriter<W> {
 pub fn write(plan: &Plan, inv: &Inventory, feeds: &Feeds, out: &mut impl Sink) -> io::Result<()> {
     let tail = || Some((plan.warnings.clone(), plan.notices.clone()));
     let running = std::sync::atomic::AtomicBool::new(true);
-    write_then(plan, inv, feeds, out, &running, tail)
+    write_then(plan, inv, feeds, None::<&mut io::Sink>, out, &running, tail)
 }
 
 /// [`write`], where the run's warnings and notices (written last) come from `tail` once the
 /// findings are written: a run writes its plan while it issues its notices. `None` from `tail`
 /// (the run failed) stops the document unfinished, with an error; so does `running` turning
 /// false, looked at every 8,192 findings (the run failed before, and need not wait for them).
-pub fn write_then(
+///
+/// The document's start (everything before the findings) is padded with spaces to a multiple
+/// of [`crate::direct::ALIGN`] bytes. With a `start` to write it to, it is written there, beside
+/// the rest (the findings on) going to `out`: the findings then go to the disk while the start
+/// is still being made (see [`crate::direct::Parted`]). Without, both go to `out`, one after
+/// the other, as the same bytes.
+pub fn write_then<S: Write + Send>(
     plan: &Plan,
     inv: &Inventory,
     feeds: &Feeds,
+    start: Option<&mut S>,
     out: &mut impl Sink,
     running: &std::sync::atomic::AtomicBool,
     tail: impl FnOnce() -> Option<(Vec<String>, Vec<super::NoticeRecord>)>,
@@ -94,26 +101,59 @@ pub fn write_then(
     let own = own_pool.as_ref();
     let vulns = on(own, || plan.first_vulns());
     clock.lap("      first vulnerabilities");
-    // What the rows share is made beside the document's start, which goes to the disk
-    // meanwhile: the disk, the slowest part of writing a fleet's plan, starts the sooner.
-    let parts = std::thread::scope(|scope| {
-        let making = std::thread::Builder::new()
-            .name("plan.json parts".into())
-            .spawn_scoped(scope, || on(own, || Parts::of(plan, inv, &vulns)));
-        head(out, own, plan, inv, feeds, &vulns, &mut clock)?;
-        let parts = match making {
-            Ok(making) => making
-                .join()
-                .unwrap_or_else(|p| std::panic::resume_unwind(p)),
-            Err(_) => Parts::of(plan, inv, &vulns),
-        };
-        Ok::<_, io::Error>(parts)
-    })?;
-    clock.lap("      parts (beside the start)");
+    let start_of = |to: &mut dyn Write| {
+        let mut clock = crate::timing::Clock::start();
+        padded_head(to, own, plan, inv, feeds, &vulns, &mut clock)
+    };
+    match start {
+        // The rows start as soon as what they share is made, the start beside them.
+        Some(start) => std::thread::scope(|scope| {
+            let starting = std::thread::Builder::new()
+                .name("plan.json start".into())
+                .spawn_scoped(scope, || start_of(start));
+            let parts = on(own, || Parts::of(plan, inv, &vulns));
+            clock.lap("      parts");
+            let rest = rest(out, plan, &parts, running, tail, &mut clock);
+            let started = match starting {
+                Ok(starting) => starting
+                    .join()
+                    .unwrap_or_else(|p| std::panic::resume_unwind(p)),
+                Err(e) => Err(e),
+            };
+            started.and(rest)
+        }),
+        // What the rows share is made beside the start, which goes to the disk meanwhile.
+        None => {
+            let parts = std::thread::scope(|scope| {
+                let making = std::thread::Builder::new()
+                    .name("plan.json parts".into())
+                    .spawn_scoped(scope, || on(own, || Parts::of(plan, inv, &vulns)));
+                start_of(out)?;
+                let parts = match making {
+                    Ok(making) => making
+                        .join()
+                        .unwrap_or_else(|p| std::panic::resume_unwind(p)),
+                    Err(_) => Parts::of(plan, inv, &vulns),
+                };
+                Ok::<_, io::Error>(parts)
+            })?;
+            clock.lap("      parts (beside the start)");
+            rest(out, plan, &parts, running, tail, &mut clock)
+        }
+    }
+}
+
+/// The document from its findings on: the rows, formatted on this thread straight into what
+/// goes to the disk (see [`Sink`]), then the notices and warnings `tail` gives.
+fn rest(
+    out: &mut impl Sink,
+    plan: &Plan,
+    parts: &Parts<'_>,
+    running: &std::sync::atomic::AtomicBool,
+    tail: impl FnOnce() -> Option<(Vec<String>, Vec<super::NoticeRecord>)>,
+    clock: &mut crate::timing::Clock,
+) -> io::Result<()> {
     out.write_all(b",\n\"findings\": [")?;
-    // Rows are formatted on this thread straight into what goes to the disk (see [`Sink`]):
-    // the disk takes them about as fast as one core makes them, and the other core is the
-    // rest of the run's.
     let ranked: Vec<Vec<u8>> = plan.assessments.iter().map(|a| ranking(a)).collect();
     for (n, f) in plan.findings.iter().enumerate() {
         if n.is_multiple_of(CHECK) && !running.load(std::sync::atomic::Ordering::Relaxed) {
@@ -121,7 +161,7 @@ pub fn write_then(
         }
         out.append(|buf| {
             buf.extend_from_slice(if n == 0 { b"\n" } else { b",\n" });
-            row(buf, f, plan, &parts, &ranked);
+            row(buf, f, plan, parts, &ranked);
         })?;
     }
     if !running.load(std::sync::atomic::Ordering::Relaxed) {
@@ -135,8 +175,47 @@ pub fn write_then(
         tail().ok_or_else(|| io::Error::other("the run stopped before its notices were issued"))?;
     field(out, "notices", &notices)?;
     field(out, "warnings", &warnings)?;
-    out.write_all(b"\n}\n")?;
-    Ok(())
+    out.write_all(b"\n}\n")
+}
+
+/// [`head`], then spaces up to a multiple of [`crate::direct::ALIGN`] bytes.
+fn padded_head(
+    out: &mut dyn Write,
+    own: Option<&rayon::ThreadPool>,
+    plan: &Plan,
+    inv: &Inventory,
+    feeds: &Feeds,
+    vulns: &super::FirstVulns<'_>,
+    clock: &mut crate::timing::Clock,
+) -> io::Result<()> {
+    let mut counted = Counted { out, n: 0 };
+    head(&mut counted, own, plan, inv, feeds, vulns, clock)?;
+    let pad = counted.n.next_multiple_of(crate::direct::ALIGN) - counted.n;
+    counted.write_all(&vec![b' '; pad])
+}
+
+/// A writer that counts the bytes written through it.
+struct Counted<'a> {
+    out: &'a mut dyn Write,
+    n: usize,
+}
+
+impl Write for Counted<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.out.write(buf)?;
+        self.n += n;
+        Ok(n)
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        self.out.write_all(buf)?;
+        self.n += buf.len();
+        Ok(())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
 }
 
 /// Everything before the findings: the schema, the feeds and coverage, then what findings

@@ -119,6 +119,22 @@ fn a_dry_run_prints_the_document_a_run_writes() {
     assert_eq!(planned(again.path()).0, written);
 }
 
+/// Everything before the findings is padded with spaces to a multiple of 4,096 bytes (a
+/// fleet's findings are written while its start is made, and put after it in whole blocks);
+/// the padding is whitespace after the windows, and less than a block.
+#[test]
+fn the_findings_start_at_a_multiple_of_4096_bytes() {
+    let tmp = example_copy();
+    let (text, plan) = planned(tmp.path());
+    let at = text.find(",\n\"findings\": [").unwrap();
+    assert_eq!(at % 4096, 0, "{at}");
+    let start = text[..at].trim_end_matches(' ');
+    assert!(start.ends_with(']'), "{}", &start[start.len() - 40..]);
+    assert!(at - start.len() < 4096);
+    assert!(start.contains("\n\"windows\": ["));
+    assert!(!plan["findings"].as_array().unwrap().is_empty());
+}
+
 fn jq(filter: &str, plan: &std::path::Path) -> Vec<Value> {
     let o = Command::new("jq")
         .args(["-c", filter])
