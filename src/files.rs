@@ -180,11 +180,6 @@ impl Dir {
         }
         read(&self.path.join(name))
     }
-
-    /// [`read_to_string`] of the file `name` in this directory.
-    pub fn read_to_string(&self, name: &std::ffi::OsStr) -> Result<String> {
-        text(self.read(name)?)
-    }
 }
 
 /// The bytes of the regular file `name` in `dir`, opened without waiting for a writer (a named
@@ -221,7 +216,8 @@ pub fn read_own_to_string(path: &Path) -> Result<String> {
     text(read_up_to(path, MAX_OWN_BYTES)?)
 }
 
-fn text(bytes: Vec<u8>) -> Result<String> {
+/// `bytes` as UTF-8 text, without a leading byte-order mark.
+pub fn text(bytes: Vec<u8>) -> Result<String> {
     let mut text = String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
         Error::new(
@@ -358,7 +354,7 @@ mod tests {
             let by_path = result(read(&dir.join(name)));
             assert_eq!(result(opened.read(name.as_ref())), by_path, "{name}");
         }
-        let bom = Dir::open(dir).read_to_string("bom.toml".as_ref()).unwrap();
+        let bom = text(Dir::open(dir).read("bom.toml".as_ref()).unwrap()).unwrap();
         assert_eq!(bom, "id = 1\n");
         assert_eq!(Dir::open(dir).read("large.bin".as_ref()).unwrap(), large);
         // A directory that is not there: each file is read by its path, and is not there either.

@@ -52,27 +52,22 @@ pub fn run(cli: &Cli, args: &PlanArgs) -> Result<Outcome> {
         std::thread::spawn(move || crate::replace::clear(&path))
     });
     // An existing ledger's windows and sightings are read while the inventory and feeds load:
-    // they need neither, and a fleet's take seconds. So is the inventory's hash, which the run
-    // records: every file under it (but plan output written inside it), read again.
-    // Each on a thread of its own: neither waits for the other.
-    let (loaded, (early, inventory_hash)) = std::thread::scope(|scope| {
+    // they need neither, and a fleet's take seconds.
+    let (loaded, early) = std::thread::scope(|scope| {
         let early = scope.spawn(|| read_early(cli, args.dry_run));
-        let hash = scope.spawn(|| {
-            // Only of an inventory: not of whatever directory `--inventory` names by mistake.
-            let inventory = cli.inventory.join("patchplan.toml").is_file();
-            let out = crate::ledger::hash::inside(&cli.inventory, &args.out);
-            (!args.dry_run && inventory)
-                .then(|| crate::ledger::hash::tree(&cli.inventory, &Vec::from_iter(out)))
-                .flatten()
-        });
         let loaded = load(cli, args, &mut clock);
         let early = early
             .join()
             .unwrap_or_else(|p| std::panic::resume_unwind(p));
-        let hash = hash.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
-        (loaded, (early, hash))
+        (loaded, early)
     });
-    let (inv, refreshed, targets, feeds) = loaded?;
+    let Loaded {
+        inv,
+        hashing,
+        refreshed,
+        targets,
+        feeds,
+    } = loaded?;
     // The ledger is opened (made, migrated, locked for the run) only once the inventory has
     // loaded; what was read early is used if nothing was recorded since.
     let (ledger, open, first_seen) = read_ledger(cli, args.dry_run, early)?;
@@ -112,7 +107,8 @@ pub fn run(cli: &Cli, args: &PlanArgs) -> Result<Outcome> {
             inv: &inv,
             plan,
             history: &history,
-            inventory_hash,
+            inventory_hash: hashing
+                .and_then(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))),
         };
         // (`committed` is dropped on the way: a writer told nothing removes its file.)
         let issued = run.issue_and_record(open, tail, committed, &mut clock);
@@ -184,14 +180,20 @@ fn outcome(plan: &Plan, fail_on: Option<Decision>) -> Outcome {
     }
 }
 
-/// The inventory, the feeds it was refreshed from (their warnings), its targets and its feeds.
-fn load(
-    cli: &Cli,
-    args: &PlanArgs,
-    clock: &mut crate::timing::Clock,
-) -> Result<(Inventory, Vec<String>, Vec<crate::matching::Target>, Feeds)> {
-    let inv = crate::inventory::load(&cli.inventory)?;
+/// What a run loads: the inventory, its hash being made, the feeds it was refreshed from (their
+/// warnings), its targets and its feeds.
+struct Loaded {
+    inv: Inventory,
+    hashing: Hashing,
+    refreshed: Vec<String>,
+    targets: Vec<crate::matching::Target>,
+    feeds: Feeds,
+}
+
+fn load(cli: &Cli, args: &PlanArgs, clock: &mut crate::timing::Clock) -> Result<Loaded> {
+    let (inv, files) = crate::inventory::load_keeping(&cli.inventory)?;
     clock.lap("inventory");
+    let hashing = hash_inventory(cli, args, files);
     let refreshed = super::feeds::refresh(cli, &inv, &args.fresh);
     let targets = crate::plan::targets(&inv);
     clock.lap("targets");
@@ -199,7 +201,32 @@ fn load(
     let feeds = crate::plan::load_feeds(&inv, Some(&targets), &cache, cli.now())?;
     super::feeds::require_fresh(&feeds, &args.fresh)?;
     clock.lap("feeds");
-    Ok((inv, refreshed, targets, feeds))
+    Ok(Loaded {
+        inv,
+        hashing,
+        refreshed,
+        targets,
+        feeds,
+    })
+}
+
+/// The inventory's hash (see [`crate::ledger::hash::tree`]), which a run records, being made.
+type Hashing = Option<std::thread::JoinHandle<Option<String>>>;
+
+/// Starts hashing the inventory for the run's record (not a dry run's): every file under it but
+/// plan output written inside it, the files it loaded as they were read (not read again: a
+/// fleet's are tens of thousands). On a thread of its own while the run plans.
+fn hash_inventory(cli: &Cli, args: &PlanArgs, files: crate::inventory::Files) -> Hashing {
+    if args.dry_run {
+        return None;
+    }
+    let (root, out) = (cli.inventory.clone(), args.out.clone());
+    let hashing = move || {
+        let skip = Vec::from_iter(crate::ledger::hash::inside(&root, &out));
+        crate::ledger::hash::tree_of(&root, &skip, &files.as_read())
+    };
+    let spawned = std::thread::Builder::new().name("inventory hash".into());
+    spawned.spawn(hashing).ok()
 }
 
 /// What the run reads of its ledger: its open windows and first sightings, and the

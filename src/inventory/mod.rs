@@ -25,6 +25,11 @@ use crate::error::{Error, Result};
 
 /// Loads and validates the inventory in `root`.
 pub fn load(root: &Path) -> Result<Inventory> {
+    load_keeping(root).map(|(inventory, _)| inventory)
+}
+
+/// [`load`], with the files as read (a run hashes them for its record).
+pub(crate) fn load_keeping(root: &Path) -> Result<(Inventory, Files)> {
     let config_path = root.join("patchplan.toml");
     if !config_path.is_file() {
         return Err(Error::input(
@@ -33,19 +38,40 @@ pub fn load(root: &Path) -> Result<Inventory> {
         ));
     }
     let mut clock = crate::timing::Clock::start();
+    let mut with_bom = std::collections::HashSet::new();
+    let mut marked = |read: Vec<(Source, bool)>| -> Vec<Source> {
+        (read.into_iter())
+            .map(|(source, bom)| {
+                if bom {
+                    with_bom.insert(source.path.clone());
+                }
+                source
+            })
+            .collect()
+    };
+    let config = marked(vec![read_marked(&config_path)?]).remove(0);
+    let customers = marked(read_dir_marked(&root.join("customers"))?);
+    let environments = marked(read_dir_marked(&root.join("environments"))?);
+    let stacks = marked(read_dir_marked(&root.join("stacks"))?);
+    let overrides_path = root.join("overrides.toml");
+    let overrides = match overrides_path.exists() {
+        true => marked(vec![read_marked(&overrides_path)?]).pop(),
+        false => None,
+    };
     let files = Files {
-        config: read_source(&config_path)?,
-        customers: read_dir(&root.join("customers"))?,
-        environments: read_dir(&root.join("environments"))?,
-        stacks: read_dir(&root.join("stacks"))?,
-        overrides: optional(&root.join("overrides.toml"))?,
+        config,
+        customers,
+        environments,
+        stacks,
+        overrides,
+        with_bom,
     };
     clock.lap("  read inventory files");
     let (advisories, mut diags) = load_native_dir(&root.join("advisories"), "inventory")?;
     let inventory = validate::validate(root, &files, advisories, &mut diags);
     clock.lap("  validate inventory");
     if diags.is_empty() {
-        Ok(inventory)
+        Ok((inventory, files))
     } else {
         diags.sort();
         diags.dedup();
@@ -60,6 +86,25 @@ pub(crate) struct Files {
     pub environments: Vec<Source>,
     pub stacks: Vec<Source>,
     pub overrides: Option<Source>,
+    /// The files whose text had a byte-order mark in front (dropped from it).
+    with_bom: std::collections::HashSet<PathBuf>,
+}
+
+impl Files {
+    /// Each file's bytes as read, by its path: a byte-order mark (or nothing), then its text.
+    pub fn as_read(&self) -> std::collections::HashMap<&Path, [&[u8]; 2]> {
+        let all = [&self.config].into_iter().chain(&self.customers);
+        let all = all.chain(&self.environments).chain(&self.stacks);
+        (all.chain(&self.overrides))
+            .map(|s| {
+                let bom: &[u8] = match self.with_bom.contains(&s.path) {
+                    true => "\u{feff}".as_bytes(),
+                    false => b"",
+                };
+                (s.path.as_path(), [bom, s.text.as_bytes()])
+            })
+            .collect()
+    }
 }
 
 /// Loads every `*.toml` of a native advisory directory; a missing directory is empty.
@@ -105,22 +150,27 @@ fn position(d: &Diagnostic) -> String {
     format!("{}:{}:{}", d.path.display(), d.line, d.col)
 }
 
-fn read_source(path: &Path) -> Result<Source> {
-    let text = crate::files::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    Ok(Source::new(path, text))
+/// The text of `path` as read (its `bytes`), and whether a byte-order mark was dropped from it.
+fn marked_source(path: &Path, bytes: std::io::Result<Vec<u8>>) -> Result<(Source, bool)> {
+    let bytes = bytes.map_err(|e| Error::io(path, e))?;
+    let bom = bytes.starts_with("\u{feff}".as_bytes());
+    let text = crate::files::text(bytes).map_err(|e| Error::io(path, e))?;
+    Ok((Source::new(path, text), bom))
 }
 
-fn optional(path: &Path) -> Result<Option<Source>> {
-    if path.exists() {
-        read_source(path).map(Some)
-    } else {
-        Ok(None)
-    }
+fn read_marked(path: &Path) -> Result<(Source, bool)> {
+    marked_source(path, crate::files::read(path))
 }
 
 /// Every `*.toml` directly in `dir`, in name order; a missing directory is empty, but a file
 /// where the directory belongs is an error (its customers would otherwise be "unknown").
 fn read_dir(dir: &Path) -> Result<Vec<Source>> {
+    let read = read_dir_marked(dir)?;
+    Ok(read.into_iter().map(|(source, _)| source).collect())
+}
+
+/// [`read_dir`], with whether each file's byte-order mark was dropped.
+fn read_dir_marked(dir: &Path) -> Result<Vec<(Source, bool)>> {
     if !dir.is_dir() {
         if dir.exists() {
             return Err(Error::input(
@@ -142,10 +192,7 @@ fn read_dir(dir: &Path) -> Result<Vec<Source>> {
     let opened = crate::files::Dir::open(dir);
     let read = |path: &PathBuf| {
         let name = path.file_name().unwrap_or_default();
-        let text = opened
-            .read_to_string(name)
-            .map_err(|e| Error::io(path, e))?;
-        Ok(Source::new(path, text))
+        marked_source(path, opened.read(name))
     };
     crate::files::on_io_pool(|| paths.par_iter().map(read).collect())
 }

@@ -2,6 +2,7 @@
 //! files, and each feed snapshot (its download's SHA-256 for fetched feeds, or the hash of the
 //! local file or directory).
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -16,46 +17,66 @@ pub fn sha256(bytes: &[u8]) -> String {
 
 /// SHA-256 over every file under `dir` (paths relative to it, sorted, each with its content),
 /// leaving out hidden ones (`.patchplan/`, the ledger and feed cache, among them) and `skip`;
-/// `None` when unreadable. A run needs it only for its record, so it is made in the background
-/// (see [`crate::priority::in_background`]).
+/// `None` when unreadable.
 pub fn tree(dir: &Path, skip: &[PathBuf]) -> Option<String> {
+    tree_of(dir, skip, &Default::default())
+}
+
+/// [`tree`], with the bytes of the files `known` has (in pieces) taken from it rather than read
+/// again: a run hashes the inventory it loaded, tens of thousands of files for a fleet. What a
+/// run needs only for its record, it makes in the background (see
+/// [`crate::priority::in_background`]).
+pub fn tree_of(dir: &Path, skip: &[PathBuf], known: &HashMap<&Path, [&[u8]; 2]>) -> Option<String> {
     let mut files = Vec::new();
     walk(dir, skip, &mut files).ok()?;
     files.sort();
-    // Each file is opened in its directory (see [`crate::files::Dir`]).
-    let mut dirs: std::collections::HashMap<&Path, crate::files::Dir> = Default::default();
-    for path in &files {
+    // What is read is opened in its directory (see [`crate::files::Dir`]).
+    let mut dirs: HashMap<&Path, crate::files::Dir> = Default::default();
+    for path in files.iter().filter(|p| !known.contains_key(p.as_path())) {
         let parent = path.parent().unwrap_or(Path::new(""));
-        dirs.entry(parent)
-            .or_insert_with(|| crate::files::Dir::open(parent));
+        (dirs.entry(parent)).or_insert_with(|| crate::files::Dir::open(parent));
     }
-    let read = |path: &PathBuf| {
-        let parent = path.parent().unwrap_or(Path::new(""));
-        match (dirs.get(parent), path.file_name()) {
-            (Some(dir), Some(name)) => dir.read(name),
-            _ => crate::files::read(path),
+    let read = |path: &PathBuf| match known.get(path.as_path()) {
+        Some(&pieces) => Ok(Bytes::Known(pieces)),
+        None => {
+            let parent = path.parent().unwrap_or(Path::new(""));
+            let read = match (dirs.get(parent), path.file_name()) {
+                (Some(dir), Some(name)) => dir.read(name),
+                _ => crate::files::read(path),
+            };
+            read.map(Bytes::Read)
         }
     };
     let mut h = Sha256::new();
-    // A fleet's inventory is tens of thousands of files: read a run of them on several threads,
-    // then hash them in order.
+    // A run of files is read on several threads, then hashed in order.
     use rayon::prelude::*;
     crate::priority::in_background(|| {
         for run in files.chunks(256) {
-            let read: Vec<Vec<u8>> = (run.par_iter().map(read))
+            let read: Vec<Bytes> = (run.par_iter().map(read))
                 .collect::<std::io::Result<_>>()
                 .ok()?;
             for (path, bytes) in run.iter().zip(read) {
+                let pieces = match &bytes {
+                    Bytes::Known(pieces) => *pieces,
+                    Bytes::Read(bytes) => [&bytes[..], b""],
+                };
                 let rel = path.strip_prefix(dir).unwrap_or(path);
                 h.update(rel.to_string_lossy().as_bytes());
                 h.update([0]);
-                h.update((bytes.len() as u64).to_le_bytes());
-                h.update(&bytes);
+                h.update(((pieces[0].len() + pieces[1].len()) as u64).to_le_bytes());
+                h.update(pieces[0]);
+                h.update(pieces[1]);
             }
         }
         Some(())
     })?;
     Some(crate::digest::hex(&h.finalize()))
+}
+
+/// A file's bytes, as another reader had them (in pieces) or as read here.
+enum Bytes<'a> {
+    Known([&'a [u8]; 2]),
+    Read(Vec<u8>),
 }
 
 /// `inner` spelt as [`tree`]'s walk of `dir` spells it (`dir` joined with the rest) when it is
@@ -144,6 +165,46 @@ pub fn feeds(snapshots: &[Snapshot], specs: &[FeedSpec], inventory: &Path) -> Ve
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn copy_dir(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for entry in std::fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            let (src, dst) = (entry.path(), to.join(entry.file_name()));
+            match entry.file_type().unwrap().is_dir() {
+                true => copy_dir(&src, &dst),
+                false => drop(std::fs::copy(&src, &dst).unwrap()),
+            }
+        }
+    }
+
+    /// The example inventory, one customer file with a byte-order mark and a file the loader
+    /// does not read beside it: hashed from the files as loaded (the mark and the text in two
+    /// pieces), it hashes as read from the disk; and the loaded bytes are what is hashed.
+    #[test]
+    fn an_inventory_hashed_as_loaded_hashes_as_read_again() {
+        let tmp = tempfile::tempdir().unwrap();
+        let inv = tmp.path().join("inv");
+        copy_dir(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("inventory"),
+            &inv,
+        );
+        let customer = std::fs::read_dir(inv.join("customers")).unwrap().next();
+        let customer = customer.unwrap().unwrap().path();
+        let text = std::fs::read(&customer).unwrap();
+        std::fs::write(&customer, [&b"\xef\xbb\xbf"[..], &text].concat()).unwrap();
+        std::fs::write(inv.join("NOTES.txt"), "not read by the loader").unwrap();
+        let (_, files) = crate::inventory::load_keeping(&inv).unwrap();
+        let known = files.as_read();
+        assert_eq!(known.get(customer.as_path()).unwrap()[0], b"\xef\xbb\xbf");
+        assert!(known.len() > 3, "{}", known.len());
+        let from_disk = tree(&inv, &[]).unwrap();
+        assert_eq!(tree_of(&inv, &[], &known).unwrap(), from_disk);
+        // The file changed on the disk after it was loaded: the hash is of what was loaded.
+        std::fs::write(&customer, "changed = true\n").unwrap();
+        assert_eq!(tree_of(&inv, &[], &known).unwrap(), from_disk);
+        assert_ne!(tree(&inv, &[]).unwrap(), from_disk);
+    }
 
     /// An output directory inside the inventory, however it is spelt, is left out of the
     /// inventory's hash; one beside it is not inside.
