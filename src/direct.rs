@@ -458,6 +458,9 @@ fn close_gap(path: &Path, file: &File, start: u64, collapse: bool) -> io::Result
 /// Whether the file system of `path` (an empty file, left empty) closes a gap in a file: a
 /// block written at its start and a byte at [`GAP`], then the gap between collapsed.
 fn closes_gaps(path: &Path) -> io::Result<bool> {
+    if !unlimited_file_size() {
+        return Ok(false);
+    }
     let plain = OpenOptions::new().write(true).open(path)?;
     let tried = (|| -> io::Result<bool> {
         plain.write_all_at(&[b' '; ALIGN], 0)?;
@@ -467,6 +470,18 @@ fn closes_gaps(path: &Path) -> io::Result<bool> {
     })();
     plain.set_len(0)?;
     Ok(tried.unwrap_or(false))
+}
+
+/// Whether no file size limit (`ulimit -f`) is set: a write past it ends the process (SIGXFSZ)
+/// rather than failing, and the rest of a parted file is written from [`GAP`] on.
+fn unlimited_file_size() -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::process::{Resource, getrlimit};
+        getrlimit(Resource::Fsize).current.is_none()
+    }
+    #[cfg(not(target_os = "linux"))]
+    false
 }
 
 /// Removes `len` bytes of `file` from `at`, moving what follows down.

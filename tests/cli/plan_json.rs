@@ -135,6 +135,33 @@ fn the_findings_start_at_a_multiple_of_4096_bytes() {
     assert!(!plan["findings"].as_array().unwrap().is_empty());
 }
 
+/// Under a file size limit (`ulimit -f`: 2 GB here), a run writes its plan in order, not in two
+/// parts far into the file (a write past the limit would end the process with SIGXFSZ): the
+/// same document as without the limit.
+#[cfg(unix)]
+#[test]
+fn a_file_size_limit_is_kept_to() {
+    let tmp = example_copy();
+    let (free, _) = planned(tmp.path());
+    let limited = example_copy();
+    let o = Command::new("sh")
+        .args(["-c", "ulimit -f 2000000 && exec \"$0\" \"$@\""])
+        .arg(env!("CARGO_BIN_EXE_patchplan"))
+        .args(["--ledger", "limited.db", "plan", "--now", NOW, "--quiet"])
+        .current_dir(limited.path())
+        .env("NO_COLOR", "1")
+        .env_remove("PATCHPLAN_INVENTORY")
+        .env(
+            "PATCHPLAN_CACHE_DIR",
+            crate::common::root().join("target/test-cache"),
+        )
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{:?} {}", o.status, stderr(&o));
+    let written = std::fs::read_to_string(limited.path().join("out/plan.json")).unwrap();
+    assert_eq!(written, free);
+}
+
 fn jq(filter: &str, plan: &std::path::Path) -> Vec<Value> {
     let o = Command::new("jq")
         .args(["-c", filter])
