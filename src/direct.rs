@@ -455,13 +455,15 @@ fn close_gap(path: &Path, file: &File, start: u64, collapse: bool) -> io::Result
     plain.set_len(end - (GAP - start))
 }
 
-/// Whether the file system of `path` (an empty file, left empty) closes a gap in a file: a
-/// block written at its start and a byte at [`GAP`], then the gap between collapsed.
+/// Whether the file system of `path` (an empty file, left empty) closes a gap in a file: one
+/// known to keep a gap as a hole (ext4, XFS; elsewhere a byte written far into a file could
+/// mean gigabytes of zeros written first), where a block written at the file's start and a
+/// byte at [`GAP`], then the gap between collapsed, leave the file as long as the two.
 fn closes_gaps(path: &Path) -> io::Result<bool> {
-    if !unlimited_file_size() {
+    let plain = OpenOptions::new().write(true).open(path)?;
+    if !unlimited_file_size() || !keeps_holes(&plain) {
         return Ok(false);
     }
-    let plain = OpenOptions::new().write(true).open(path)?;
     let tried = (|| -> io::Result<bool> {
         plain.write_all_at(&[b' '; ALIGN], 0)?;
         plain.write_all_at(b" ", GAP)?;
@@ -470,6 +472,22 @@ fn closes_gaps(path: &Path) -> io::Result<bool> {
     })();
     plain.set_len(0)?;
     Ok(tried.unwrap_or(false))
+}
+
+/// Whether `file` is on a file system known to keep a gap in a file as a hole and to close it
+/// (ext4, XFS).
+fn keeps_holes(file: &File) -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        const EXT4: u64 = 0xEF53;
+        const XFS: u64 = 0x5846_5342;
+        rustix::fs::fstatfs(file).is_ok_and(|fs| matches!(fs.f_type as u64, EXT4 | XFS))
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = file;
+        false
+    }
 }
 
 /// Whether no file size limit (`ulimit -f`) is set: a write past it ends the process (SIGXFSZ)
@@ -635,6 +653,23 @@ mod tests {
                 written.len()
             );
         }
+    }
+
+    /// On a file system that cannot close a gap (tmpfs), or is not known to keep one as a hole,
+    /// there are no parts, and the file is left there, empty.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_file_system_that_cannot_close_gaps_has_no_parts() {
+        let shm = Path::new("/dev/shm");
+        let tmpfs = rustix::fs::statfs(shm).is_ok_and(|fs| fs.f_type as u64 == 0x0102_1994);
+        if !tmpfs {
+            eprintln!("skipped: no tmpfs at /dev/shm");
+            return;
+        }
+        let dir = tempfile::tempdir_in(shm).unwrap();
+        let path = dir.path().join("out.json");
+        assert!(Parted::create(&path).unwrap().is_none());
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), 0);
     }
 
     /// A device that refuses every write (`/dev/full`: no space left) fails the writing,

@@ -182,22 +182,28 @@ impl Dir {
     }
 }
 
-/// The bytes of the regular file `name` in `dir`, opened without waiting for a writer (a named
-/// pipe is then looked at and refused, not waited on) and looked at once; `None` for anything
-/// else, or a file that grew past its length while it was read.
+/// The bytes of the regular file `name` in `dir`: looked at first (a link followed), so that
+/// only a regular file is opened, as [`open`] does; then opened without waiting for a writer
+/// and read up to the length it had. `None` for anything else, or a file whose length changed
+/// in between (read again by its path, which looks again).
 #[cfg(target_os = "linux")]
 fn read_in(dir: &File, name: &std::ffi::OsStr) -> Option<Vec<u8>> {
-    use rustix::fs::{Mode, OFlags, openat};
-    let flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC;
-    let mut file = File::from(openat(dir, name, flags, Mode::empty()).ok()?);
-    let meta = file.metadata().ok()?;
-    if !meta.is_file() || meta.len() > MAX_BYTES {
+    use rustix::fs::{AtFlags, FileType, Mode, OFlags, openat, statat};
+    let stat = statat(dir, name, AtFlags::empty()).ok()?;
+    let len = u64::try_from(stat.st_size).ok()?;
+    let regular = FileType::from_raw_mode(stat.st_mode) == FileType::RegularFile;
+    // (An empty one is read by its path: a file of the kernel's says it is empty and is not.)
+    if !regular || len == 0 || len > MAX_BYTES {
         return None;
     }
-    // One byte more than its length: a read that fills it means the file grew.
-    let mut bytes = vec![0; meta.len() as usize + 1];
+    let flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC;
+    let mut file = File::from(openat(dir, name, flags, Mode::empty()).ok()?);
+    // One byte more than its length: a read that fills it means the file grew. A read that
+    // returns the whole length has read it all (a regular file's reads stop short only at its
+    // end), so an empty read to see the end is not needed.
+    let mut bytes = vec![0; len as usize + 1];
     let mut filled = 0;
-    while filled < bytes.len() {
+    while filled < len as usize {
         match file.read(&mut bytes[filled..]) {
             Ok(0) => break,
             Ok(n) => filled += n,
@@ -205,7 +211,7 @@ fn read_in(dir: &File, name: &std::ffi::OsStr) -> Option<Vec<u8>> {
             Err(_) => return None,
         }
     }
-    (filled < bytes.len()).then(|| {
+    (filled == len as usize).then(|| {
         bytes.truncate(filled);
         bytes
     })
@@ -316,8 +322,9 @@ mod tests {
 
     /// [`Dir::read`] gives what [`read`] of the joined path gives, bytes or error message:
     /// files (empty, with a byte-order mark, larger than a read), a link to one, a missing
-    /// file, a directory, a dangling link and a named pipe (refused, not waited on); and in a
-    /// directory that cannot be opened, each file is read by its path.
+    /// file, a directory, a dangling link, a named pipe (refused, not waited on), a device and a
+    /// kernel file whose length says nothing of its content; and in a directory that cannot be
+    /// opened, each file is read by its path.
     #[test]
     fn a_file_read_in_its_directory_reads_as_by_its_path() {
         let tmp = tempfile::tempdir().unwrap();
@@ -332,6 +339,11 @@ mod tests {
         {
             std::os::unix::fs::symlink(dir.join("a.toml"), dir.join("link.toml")).unwrap();
             std::os::unix::fs::symlink(dir.join("gone"), dir.join("dangling.toml")).unwrap();
+            // A file of the kernel's, empty by its length and not by its content; a device.
+            #[cfg(target_os = "linux")]
+            std::os::unix::fs::symlink("/proc/version", dir.join("kernel.toml")).unwrap();
+            #[cfg(target_os = "linux")]
+            std::os::unix::fs::symlink("/dev/null", dir.join("null.toml")).unwrap();
             let fifo = std::process::Command::new("mkfifo")
                 .arg(dir.join("pipe.toml"))
                 .status();
@@ -347,6 +359,8 @@ mod tests {
             "dangling.toml",
             "pipe.toml",
             "missing.toml",
+            "kernel.toml",
+            "null.toml",
         ];
         let result = |r: Result<Vec<u8>>| r.map_err(|e| e.to_string());
         let opened = Dir::open(dir);

@@ -92,11 +92,17 @@ pub fn run(cli: &Cli, args: &PlanArgs) -> Result<Outcome> {
                 committed: committed_rx,
                 cleared,
             };
-            scope.spawn(move || write_plan(path, plan, inv, feeds, running, to))
+            // A ledger's first plan is the other way round: recording its every sighting and
+            // notice is the longer chain, and plan.json (its threads start from this one) yields.
+            let first = history.first_seen.is_empty();
+            scope.spawn(move || {
+                if first {
+                    crate::priority::lower_this_thread();
+                }
+                write_plan(path, plan, inv, feeds, running, to)
+            })
         });
-        // Unless this is a ledger's first plan: recording its every sighting and notice is then
-        // the longer chain, and the plan's 1.6 GB wait on the disk anyway (a fleet's first plan
-        // took 0.2-0.3 s longer yielding).
+        // The rest of a re-plan yields to plan.json (see `crate::priority`).
         if writer.is_some() && !history.first_seen.is_empty() {
             crate::priority::yield_rest();
         }
@@ -221,9 +227,11 @@ fn hash_inventory(cli: &Cli, args: &PlanArgs, files: crate::inventory::Files) ->
         return None;
     }
     let (root, out) = (cli.inventory.clone(), args.out.clone());
+    // In the background: the run needs it only for its record.
     let hashing = move || {
         let skip = Vec::from_iter(crate::ledger::hash::inside(&root, &out));
-        crate::ledger::hash::tree_of(&root, &skip, &files.as_read())
+        let known = files.as_read();
+        crate::priority::in_background(|| crate::ledger::hash::tree_of(&root, &skip, &known))
     };
     let spawned = std::thread::Builder::new().name("inventory hash".into());
     spawned.spawn(hashing).ok()
@@ -319,7 +327,7 @@ struct Run<'a> {
     inv: &'a Inventory,
     plan: &'a Plan,
     history: &'a crate::plan::History,
-    /// The inventory's [`crate::ledger::hash::tree`], read while it loaded.
+    /// The inventory's [`crate::ledger::hash::tree`], made while the run planned.
     inventory_hash: Option<String>,
 }
 
@@ -542,14 +550,13 @@ fn write_plan(
     };
     // Past the page cache where the file system allows: it is synced below anyway. In two parts
     // written at once where it can (see [`crate::direct::Parted`]).
-    let written = match crate::direct::Parted::create(&tmp).map_err(io)? {
-        Some(mut parted) => json(Some(&mut parted.start), &mut parted.rest)
+    let written = match crate::direct::Parted::create(&tmp) {
+        Ok(Some(mut parted)) => json(Some(&mut parted.start), &mut parted.rest)
             .and_then(|()| parted.finish(b' '))
             .map(|(file, _)| file),
-        None => {
-            let mut out = crate::direct::Output::create(&tmp).map_err(io)?;
-            json(None, &mut out).and_then(|()| out.finish())
-        }
+        Ok(None) => crate::direct::Output::create(&tmp)
+            .and_then(|mut out| json(None, &mut out).and_then(|()| out.finish())),
+        Err(e) => Err(e),
     }
     .and_then(|file| {
         clock.lap("  plan.json written (beside the rest)");

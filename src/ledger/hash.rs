@@ -23,53 +23,36 @@ pub fn tree(dir: &Path, skip: &[PathBuf]) -> Option<String> {
 }
 
 /// [`tree`], with the bytes of the files `known` has (in pieces) taken from it rather than read
-/// again: a run hashes the inventory it loaded, tens of thousands of files for a fleet. What a
-/// run needs only for its record, it makes in the background (see
-/// [`crate::priority::in_background`]).
+/// again: a run hashes the inventory it loaded, tens of thousands of files for a fleet, and
+/// reads only the few it did not load.
 pub fn tree_of(dir: &Path, skip: &[PathBuf], known: &HashMap<&Path, [&[u8]; 2]>) -> Option<String> {
     let mut files = Vec::new();
     walk(dir, skip, &mut files).ok()?;
     files.sort();
-    // What is read is opened in its directory (see [`crate::files::Dir`]).
-    let mut dirs: HashMap<&Path, crate::files::Dir> = Default::default();
-    for path in files.iter().filter(|p| !known.contains_key(p.as_path())) {
-        let parent = path.parent().unwrap_or(Path::new(""));
-        (dirs.entry(parent)).or_insert_with(|| crate::files::Dir::open(parent));
-    }
     let read = |path: &PathBuf| match known.get(path.as_path()) {
         Some(&pieces) => Ok(Bytes::Known(pieces)),
-        None => {
-            let parent = path.parent().unwrap_or(Path::new(""));
-            let read = match (dirs.get(parent), path.file_name()) {
-                (Some(dir), Some(name)) => dir.read(name),
-                _ => crate::files::read(path),
-            };
-            read.map(Bytes::Read)
-        }
+        None => crate::files::read(path).map(Bytes::Read),
     };
     let mut h = Sha256::new();
     // A run of files is read on several threads, then hashed in order.
     use rayon::prelude::*;
-    crate::priority::in_background(|| {
-        for run in files.chunks(256) {
-            let read: Vec<Bytes> = (run.par_iter().map(read))
-                .collect::<std::io::Result<_>>()
-                .ok()?;
-            for (path, bytes) in run.iter().zip(read) {
-                let pieces = match &bytes {
-                    Bytes::Known(pieces) => *pieces,
-                    Bytes::Read(bytes) => [&bytes[..], b""],
-                };
-                let rel = path.strip_prefix(dir).unwrap_or(path);
-                h.update(rel.to_string_lossy().as_bytes());
-                h.update([0]);
-                h.update(((pieces[0].len() + pieces[1].len()) as u64).to_le_bytes());
-                h.update(pieces[0]);
-                h.update(pieces[1]);
-            }
+    for run in files.chunks(256) {
+        let read: Vec<Bytes> = (run.par_iter().map(read))
+            .collect::<std::io::Result<_>>()
+            .ok()?;
+        for (path, bytes) in run.iter().zip(read) {
+            let pieces = match &bytes {
+                Bytes::Known(pieces) => *pieces,
+                Bytes::Read(bytes) => [&bytes[..], b""],
+            };
+            let rel = path.strip_prefix(dir).unwrap_or(path);
+            h.update(rel.to_string_lossy().as_bytes());
+            h.update([0]);
+            h.update(((pieces[0].len() + pieces[1].len()) as u64).to_le_bytes());
+            h.update(pieces[0]);
+            h.update(pieces[1]);
         }
-        Some(())
-    })?;
+    }
     Some(crate::digest::hex(&h.finalize()))
 }
 

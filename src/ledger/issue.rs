@@ -236,7 +236,7 @@ fn files<'a>(n: &'a RenderedNotice, hashes: &Hashes) -> NoticeFiles<'a> {
 pub struct RunFacts<'a> {
     /// Where the run writes its files.
     pub out: &'a std::path::Path,
-    /// The inventory's [`hash::tree`], read by the caller (while the inventory loaded); `None`
+    /// The inventory's [`hash::tree`], made by the caller (while the run planned); `None`
     /// when it could not be read.
     pub inventory_hash: Option<&'a str>,
 }

@@ -101,62 +101,127 @@ pub fn write_then<S: Write + Send>(
     let own = own_pool.as_ref();
     let vulns = on(own, || plan.first_vulns());
     clock.lap("      first vulnerabilities");
-    let start_of = |to: &mut dyn Write| {
-        let mut clock = crate::timing::Clock::start();
-        padded_head(to, own, plan, inv, feeds, &vulns, &mut clock)
+    let doc = Doc {
+        plan,
+        inv,
+        feeds,
+        own,
+        vulns,
     };
+    let go = || running.load(std::sync::atomic::Ordering::Relaxed);
     match start {
-        // The rows start as soon as what they share is made, the start beside them.
-        Some(start) => std::thread::scope(|scope| {
-            let starting = std::thread::Builder::new()
-                .name("plan.json start".into())
-                .spawn_scoped(scope, || start_of(start));
-            let parts = on(own, || Parts::of(plan, inv, &vulns));
-            clock.lap("      parts");
-            let rest = rest(out, plan, &parts, running, tail, &mut clock);
-            let started = match starting {
-                Ok(starting) => starting
-                    .join()
-                    .unwrap_or_else(|p| std::panic::resume_unwind(p)),
-                Err(e) => Err(e),
-            };
-            started.and(rest)
-        }),
-        // What the rows share is made beside the start, which goes to the disk meanwhile.
-        None => {
-            let parts = std::thread::scope(|scope| {
-                let making = std::thread::Builder::new()
-                    .name("plan.json parts".into())
-                    .spawn_scoped(scope, || on(own, || Parts::of(plan, inv, &vulns)));
-                start_of(out)?;
-                let parts = match making {
-                    Ok(making) => making
-                        .join()
-                        .unwrap_or_else(|p| std::panic::resume_unwind(p)),
-                    Err(_) => Parts::of(plan, inv, &vulns),
-                };
-                Ok::<_, io::Error>(parts)
-            })?;
-            clock.lap("      parts (beside the start)");
-            rest(out, plan, &parts, running, tail, &mut clock)
-        }
+        Some(start) => beside(&doc, start, out, go, tail, &mut clock),
+        None => in_order(&doc, out, go, tail, &mut clock),
     }
 }
 
+/// What the document is made of, and the pool it is made on.
+struct Doc<'a> {
+    plan: &'a Plan,
+    inv: &'a Inventory,
+    feeds: &'a Feeds,
+    own: Option<&'a rayon::ThreadPool>,
+    vulns: super::FirstVulns<'a>,
+}
+
+impl Doc<'_> {
+    /// Writes the document's start, padded (see [`padded_head`]).
+    fn start(&self, to: &mut dyn Write) -> io::Result<()> {
+        let mut clock = crate::timing::Clock::start();
+        let (plan, inv, feeds) = (self.plan, self.inv, self.feeds);
+        padded_head(to, self.own, plan, inv, feeds, &self.vulns, &mut clock)
+    }
+
+    fn parts(&self) -> Parts<'_> {
+        on(self.own, || Parts::of(self.plan, self.inv, &self.vulns))
+    }
+}
+
+/// The document, its start written to `start` on a thread of its own while the rest goes to
+/// `out`: the rows start as soon as what they share is made. A start that fails stops the rows.
+fn beside<S: Write + Send>(
+    doc: &Doc<'_>,
+    start: &mut S,
+    out: &mut impl Sink,
+    go: impl Fn() -> bool,
+    tail: impl FnOnce() -> Option<(Vec<String>, Vec<super::NoticeRecord>)>,
+    clock: &mut crate::timing::Clock,
+) -> io::Result<()> {
+    use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+    // Taken by the thread that writes it, or by this one if none can be started.
+    let (slot, failed) = (std::sync::Mutex::new(Some(start)), AtomicBool::new(false));
+    let write_start = || {
+        let start = slot.lock().ok().and_then(|mut s| s.take());
+        let written = start.map_or(Ok(()), |s| doc.start(s));
+        failed.fetch_or(written.is_err(), Relaxed);
+        written
+    };
+    std::thread::scope(|scope| {
+        let starting = std::thread::Builder::new()
+            .name("plan.json start".into())
+            .spawn_scoped(scope, write_start);
+        let inline = starting.is_err().then(write_start);
+        let parts = doc.parts();
+        clock.lap("      parts");
+        let rest = rest(
+            out,
+            doc.plan,
+            &parts,
+            || go() && !failed.load(Relaxed),
+            tail,
+            clock,
+        );
+        let started = match starting {
+            Ok(starting) => starting
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p)),
+            Err(_) => inline.unwrap_or(Ok(())),
+        };
+        started.and(rest)
+    })
+}
+
+/// The document, its start then the rest, to `out`. What the rows share is made beside the
+/// start, which goes to the disk meanwhile.
+fn in_order(
+    doc: &Doc<'_>,
+    out: &mut impl Sink,
+    go: impl Fn() -> bool,
+    tail: impl FnOnce() -> Option<(Vec<String>, Vec<super::NoticeRecord>)>,
+    clock: &mut crate::timing::Clock,
+) -> io::Result<()> {
+    let parts = std::thread::scope(|scope| {
+        let making = std::thread::Builder::new()
+            .name("plan.json parts".into())
+            .spawn_scoped(scope, || doc.parts());
+        doc.start(out)?;
+        let parts = match making {
+            Ok(making) => making
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p)),
+            Err(_) => doc.parts(),
+        };
+        Ok::<_, io::Error>(parts)
+    })?;
+    clock.lap("      parts (beside the start)");
+    rest(out, doc.plan, &parts, go, tail, clock)
+}
+
 /// The document from its findings on: the rows, formatted on this thread straight into what
-/// goes to the disk (see [`Sink`]), then the notices and warnings `tail` gives.
+/// goes to the disk (see [`Sink`]), then the notices and warnings `tail` gives. Stopped
+/// unfinished, with an error, once `go` says so (asked every 8,192 rows).
 fn rest(
     out: &mut impl Sink,
     plan: &Plan,
     parts: &Parts<'_>,
-    running: &std::sync::atomic::AtomicBool,
+    go: impl Fn() -> bool,
     tail: impl FnOnce() -> Option<(Vec<String>, Vec<super::NoticeRecord>)>,
     clock: &mut crate::timing::Clock,
 ) -> io::Result<()> {
     out.write_all(b",\n\"findings\": [")?;
     let ranked: Vec<Vec<u8>> = plan.assessments.iter().map(|a| ranking(a)).collect();
     for (n, f) in plan.findings.iter().enumerate() {
-        if n.is_multiple_of(CHECK) && !running.load(std::sync::atomic::Ordering::Relaxed) {
+        if n.is_multiple_of(CHECK) && !go() {
             break;
         }
         out.append(|buf| {
@@ -164,7 +229,7 @@ fn rest(
             row(buf, f, plan, parts, &ranked);
         })?;
     }
-    if !running.load(std::sync::atomic::Ordering::Relaxed) {
+    if !go() {
         return Err(io::Error::other(
             "the run stopped before its plan was written",
         ));
@@ -687,6 +752,78 @@ fn ranking(a: &crate::risk::Assessment) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The example's plan, its inventory and feeds.
+    fn example() -> (Inventory, Feeds, Plan) {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("inventory");
+        let inv = crate::inventory::load(&root).unwrap();
+        let now = "2026-10-27T09:00:00Z".parse().unwrap();
+        let targets = super::super::targets(&inv);
+        let cache = crate::feeds::cache::Cache::new(tempfile::tempdir().unwrap().keep());
+        let feeds = super::super::load_feeds(&inv, Some(&targets), &cache, now).unwrap();
+        let plan = super::super::build_with(&inv, targets, &feeds, now, &Default::default());
+        (inv, feeds, plan)
+    }
+
+    /// A writer that takes `room` bytes, then fails.
+    struct Failing {
+        room: usize,
+    }
+
+    impl Write for Failing {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            match self.room {
+                0 => Err(io::Error::other("no room left")),
+                room => {
+                    self.room = room.saturating_sub(buf.len());
+                    Ok(buf.len().min(room))
+                }
+            }
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// Written in two parts, the document is the start padded to whole blocks, then the rest:
+    /// what is written in one. A start that cannot be written fails the document with its
+    /// error, whether or not the rows were through by then.
+    #[test]
+    fn a_document_in_two_parts_is_the_document_and_a_failed_start_fails_it() {
+        let (inv, feeds, plan) = example();
+        let mut whole = io::BufWriter::new(Vec::new());
+        write(&plan, &inv, &feeds, &mut whole).unwrap();
+        let whole = whole.into_inner().unwrap();
+        let running = std::sync::atomic::AtomicBool::new(true);
+        let tail = || Some((plan.warnings.clone(), plan.notices.clone()));
+        let (mut start, mut rest) = (Vec::new(), io::BufWriter::new(Vec::new()));
+        write_then(
+            &plan,
+            &inv,
+            &feeds,
+            Some(&mut start),
+            &mut rest,
+            &running,
+            tail,
+        )
+        .unwrap();
+        assert_eq!(start.len() % crate::direct::ALIGN, 0);
+        assert!(whole == [start, rest.into_inner().unwrap()].concat());
+
+        let mut failing = Failing { room: 100 };
+        let mut rest = io::BufWriter::new(Vec::new());
+        let written = write_then(
+            &plan,
+            &inv,
+            &feeds,
+            Some(&mut failing),
+            &mut rest,
+            &running,
+            || None,
+        );
+        assert_eq!(written.unwrap_err().to_string(), "no room left");
+    }
 
     /// Keys in runs that cross the spans the items are split into, keys that come back after
     /// other keys, keys out of range, items with none, and keys no item has: the first of each
