@@ -125,11 +125,14 @@ struct Doc<'a> {
 }
 
 impl Doc<'_> {
-    /// Writes the document's start, padded (see [`padded_head`]).
+    /// Writes the document's start ([`head`]), then spaces up to a multiple of
+    /// [`crate::direct::ALIGN`] bytes.
     fn start(&self, to: &mut dyn Write) -> io::Result<()> {
         let mut clock = crate::timing::Clock::start();
-        let (plan, inv, feeds) = (self.plan, self.inv, self.feeds);
-        padded_head(to, self.own, plan, inv, feeds, &self.vulns, &mut clock)
+        let mut counted = Counted { out: to, n: 0 };
+        head(&mut counted, self, &mut clock)?;
+        let pad = counted.n.next_multiple_of(crate::direct::ALIGN) - counted.n;
+        counted.write_all(&vec![b' '; pad])
     }
 
     fn parts(&self) -> Parts<'_> {
@@ -243,22 +246,6 @@ fn rest(
     out.write_all(b"\n}\n")
 }
 
-/// [`head`], then spaces up to a multiple of [`crate::direct::ALIGN`] bytes.
-fn padded_head(
-    out: &mut dyn Write,
-    own: Option<&rayon::ThreadPool>,
-    plan: &Plan,
-    inv: &Inventory,
-    feeds: &Feeds,
-    vulns: &super::FirstVulns<'_>,
-    clock: &mut crate::timing::Clock,
-) -> io::Result<()> {
-    let mut counted = Counted { out, n: 0 };
-    head(&mut counted, own, plan, inv, feeds, vulns, clock)?;
-    let pad = counted.n.next_multiple_of(crate::direct::ALIGN) - counted.n;
-    counted.write_all(&vec![b' '; pad])
-}
-
 /// A writer that counts the bytes written through it.
 struct Counted<'a> {
     out: &'a mut dyn Write,
@@ -285,15 +272,8 @@ impl Write for Counted<'_> {
 
 /// Everything before the findings: the schema, the feeds and coverage, then what findings
 /// refer to (environments, advisories, assessments, placements) and the windows.
-fn head(
-    out: &mut impl Write,
-    own: Option<&rayon::ThreadPool>,
-    plan: &Plan,
-    inv: &Inventory,
-    feeds: &Feeds,
-    vulns: &super::FirstVulns<'_>,
-    clock: &mut crate::timing::Clock,
-) -> io::Result<()> {
+fn head(out: &mut impl Write, doc: &Doc<'_>, clock: &mut crate::timing::Clock) -> io::Result<()> {
+    let (plan, inv, feeds, own, vulns) = (doc.plan, doc.inv, doc.feeds, doc.own, &doc.vulns);
     out.write_all(b"{\n\"schema\": ")?;
     value(out, &SCHEMA)?;
     field(out, "now", &plan.now)?;
