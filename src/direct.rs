@@ -417,12 +417,13 @@ impl Parted {
     }
 
     /// Finishes both parts, the start padded with `pad` to whole blocks, and closes the gap: the
-    /// file (not yet synced), and where its rest now starts.
-    pub fn finish(self, pad: u8) -> io::Result<(File, u64)> {
-        self.finish_closing(pad, true)
+    /// file, not yet synced.
+    pub fn finish(self, pad: u8) -> io::Result<File> {
+        self.finish_closing(pad, true).map(|(file, _)| file)
     }
 
-    /// [`Parted::finish`], the gap closed by the file system only if `collapse`.
+    /// [`Parted::finish`], the gap closed by the file system only if `collapse`; with where the
+    /// rest now starts.
     fn finish_closing(self, pad: u8, collapse: bool) -> io::Result<(File, u64)> {
         let file = self.rest.finish()?;
         let start = self.start.finish_padded(pad)?;

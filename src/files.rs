@@ -152,8 +152,8 @@ pub fn read_to_string(path: &Path) -> Result<String> {
 
 /// A directory whose files are read by name ([`Dir::read`]): a fleet's inventory is tens of
 /// thousands of small files, and each one looked up from the root, looked at, opened and looked
-/// at again cost 0.12-0.17 s of the 20,000-environment fleet's start, where opening each in its
-/// directory and looking once costs 0.07 s.
+/// at again cost 0.12-0.17 s of the 20,000-environment fleet's start, where looking at each
+/// once and opening it in its directory costs about 0.07 s.
 pub struct Dir {
     path: std::path::PathBuf,
     #[cfg(target_os = "linux")]

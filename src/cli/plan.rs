@@ -550,18 +550,18 @@ fn write_plan(
     };
     // Past the page cache where the file system allows: it is synced below anyway. In two parts
     // written at once where it can (see [`crate::direct::Parted`]).
-    let written = match crate::direct::Parted::create(&tmp) {
-        Ok(Some(mut parted)) => json(Some(&mut parted.start), &mut parted.rest)
-            .and_then(|()| parted.finish(b' '))
-            .map(|(file, _)| file),
-        Ok(None) => crate::direct::Output::create(&tmp)
-            .and_then(|mut out| json(None, &mut out).and_then(|()| out.finish())),
-        Err(e) => Err(e),
-    }
-    .and_then(|file| {
-        clock.lap("  plan.json written (beside the rest)");
-        file.sync_data()
-    });
+    let written = (crate::direct::Parted::create(&tmp))
+        .and_then(|parted| match parted {
+            Some(mut parted) => {
+                json(Some(&mut parted.start), &mut parted.rest).and_then(|()| parted.finish(b' '))
+            }
+            None => crate::direct::Output::create(&tmp)
+                .and_then(|mut out| json(None, &mut out).and_then(|()| out.finish())),
+        })
+        .and_then(|file| {
+            clock.lap("  plan.json written (beside the rest)");
+            file.sync_data()
+        });
     clock.lap("  plan.json synced (beside the rest)");
     let placed = written.and_then(|()| match to.committed.recv() {
         Ok(()) => {

@@ -38,26 +38,28 @@ pub(crate) fn load_keeping(root: &Path) -> Result<(Inventory, Files)> {
         ));
     }
     let mut clock = crate::timing::Clock::start();
+    // Each file's text, the paths of those that had a byte-order mark noted.
     let mut with_bom = std::collections::HashSet::new();
-    let mut marked = |read: Vec<(Source, bool)>| -> Vec<Source> {
-        (read.into_iter())
-            .map(|(source, bom)| {
-                if bom {
-                    with_bom.insert(source.path.clone());
-                }
-                source
-            })
-            .collect()
+    let mut keep = |(source, bom): (Source, bool)| {
+        if bom {
+            with_bom.insert(source.path.clone());
+        }
+        source
     };
-    let config = marked(vec![read_marked(&config_path)?]).remove(0);
-    let customers = marked(read_dir_marked(&root.join("customers"))?);
-    let environments = marked(read_dir_marked(&root.join("environments"))?);
-    let stacks = marked(read_dir_marked(&root.join("stacks"))?);
+    let config = keep(read_marked(&config_path)?);
+    let mut dir = |name: &str| -> Result<Vec<Source>> {
+        Ok(read_dir_marked(&root.join(name))?
+            .into_iter()
+            .map(&mut keep)
+            .collect())
+    };
+    let (customers, environments, stacks) =
+        (dir("customers")?, dir("environments")?, dir("stacks")?);
     let overrides_path = root.join("overrides.toml");
-    let overrides = match overrides_path.exists() {
-        true => marked(vec![read_marked(&overrides_path)?]).pop(),
-        false => None,
-    };
+    let overrides = (overrides_path.exists())
+        .then(|| read_marked(&overrides_path))
+        .transpose()?
+        .map(keep);
     let files = Files {
         config,
         customers,
