@@ -17,7 +17,10 @@
 # before creating as many measures the file system, not patchplan): a first plan rewrites the
 # notices in place. Notice writing is shown on its own (`notices` column: staging and
 # publishing the notice files, from PATCHPLAN_TIMINGS), as are the files each run wrote.
-# Prints a Markdown table.
+# Prints a Markdown table, then for each size how long the disk took, between the re-plans and
+# the dry runs, to write plan.json's bytes alone (zeros, past the page cache, to a new file
+# beside it): what no plan of that size can be written in, that hour. A re-plan's wall time
+# is about its dry run's plus that.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(dirname "$here")
@@ -50,6 +53,20 @@ timed() {
     echo "$wall $(awk -v u="$user" -v s="$sys" 'BEGIN {printf "%.2f", u + s}') $rss $notices $files"
 }
 
+# Seconds the disk takes to write $2 bytes to a new file in directory $1 past the page cache
+# (through it and synced where direct writes are refused), then the file is deleted again.
+disk_alone() {
+    local f="$1/.disk-alone" blocks=$(( ($2 + 4194303) / 4194304 ))
+    sync
+    /usr/bin/time -f "%e" -o "$tmp/disk" dd if=/dev/zero of="$f" bs=4M count="$blocks" \
+        oflag=direct status=none 2>/dev/null ||
+        /usr/bin/time -f "%e" -o "$tmp/disk" dd if=/dev/zero of="$f" bs=4M count="$blocks" \
+            conv=fsync status=none
+    rm -f "$f"
+    sync
+    cat "$tmp/disk"
+}
+
 # The median (by wall time) of $runs runs of `timed`, after `prepare` before each.
 median() {
     local prepare=$1; shift
@@ -59,6 +76,7 @@ median() {
     done | sort -n | sed -n "$(( (runs + 1) / 2 ))p"
 }
 
+alone=()
 echo "| environments | findings | run | wall | CPU | peak RSS | notices written in | plan.json | files written |"
 echo "|---:|---:|---|---:|---:|---:|---:|---:|---:|"
 for envs in "${sizes[@]}"; do
@@ -72,14 +90,23 @@ for envs in "${sizes[@]}"; do
     # plan.json v2 writes one finding per line.
     findings=$(grep -c '^[,]*{"id":' "$dir/out/plan.json" || true)
     size=$(du -m "$dir/out/plan.json" | cut -f1)
+    bytes=$(stat -c %s "$dir/out/plan.json")
     for run in first replan dry-run; do
         case $run in
             first) line=$(median fresh "$dir") ;;
             replan) line=$(median keep "$dir") ;;
-            dry-run) line=$(median keep "$dir" --dry-run) ;;
+            dry-run)
+                disk=$(disk_alone "$dir/out" "$bytes")
+                alone+=("| $envs | $size MB | $disk s | $(awk -v b="$bytes" -v s="$disk" 'BEGIN {printf "%.2f", b / s / 1e9}') GB/s |")
+                line=$(median keep "$dir" --dry-run)
+                ;;
         esac
         read -r wall cpu rss notices files <<< "$line"
         printf "| %s | %s | %s | %.2f s | %.2f s | %d MiB | %s s | %s MB | %s |\n" \
             "$envs" "$findings" "$run" "$wall" "$cpu" "$((rss / 1024))" "$notices" "$size" "$files"
     done
 done
+echo
+echo "| environments | plan.json | its bytes alone, written to a new file past the page cache | rate |"
+echo "|---:|---:|---:|---:|"
+printf "%s\n" "${alone[@]}"
