@@ -97,7 +97,10 @@ for envs in "${sizes[@]}"; do
             replan) line=$(median keep "$dir") ;;
             dry-run)
                 disk=$(disk_alone "$dir/out" "$bytes")
-                alone+=("| $envs | $size MB | $disk s | $(awk -v b="$bytes" -v s="$disk" 'BEGIN {printf "%.2f", b / s / 1e9}') GB/s |")
+                # (dd writes whole 4 MiB blocks: the rate is of what it wrote.)
+                written=$(( (bytes + 4194303) / 4194304 * 4194304 ))
+                rate=$(awk -v b="$written" -v s="$disk" 'BEGIN {printf "%.2f", b / s / 1e9}')
+                alone+=("| $envs | $size MB | $disk s | $rate GB/s |")
                 line=$(median keep "$dir" --dry-run)
                 ;;
         esac

@@ -14,17 +14,12 @@ use std::path::Path;
 /// on meanwhile is left to it.
 pub fn on_io_pool<R: Send>(f: impl FnOnce() -> R + Send) -> R {
     static POOL: std::sync::OnceLock<Option<rayon::ThreadPool>> = std::sync::OnceLock::new();
-    let pool = POOL.get_or_init(|| {
-        rayon::ThreadPoolBuilder::new()
+    let make = || {
+        (rayon::ThreadPoolBuilder::new())
             .num_threads(8)
             .thread_name(|i| format!("files {i}"))
-            .build()
-            .ok()
-    });
-    match pool {
-        Some(pool) => pool.install(f),
-        None => f(),
-    }
+    };
+    crate::pools::on_kept(&POOL, make, f)
 }
 
 /// Reads `path` (if it can) from start to end in large blocks, several at once, and forgets the

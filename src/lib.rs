@@ -30,6 +30,7 @@ pub mod ledger_error;
 pub mod matching;
 pub mod notice;
 pub mod plan;
+pub mod pools;
 pub mod priority;
 pub mod purl;
 pub mod replace;

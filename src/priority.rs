@@ -30,18 +30,13 @@ pub fn yield_rest() {
 /// a few reads in flight when files are not cached.
 pub fn in_background<R: Send>(f: impl FnOnce() -> R + Send) -> R {
     static POOL: std::sync::OnceLock<Option<rayon::ThreadPool>> = std::sync::OnceLock::new();
-    let pool = POOL.get_or_init(|| {
-        rayon::ThreadPoolBuilder::new()
+    let make = || {
+        (rayon::ThreadPoolBuilder::new())
             .num_threads(4)
             .thread_name(|i| format!("background {i}"))
             .start_handler(|_| lower_this_thread())
-            .build()
-            .ok()
-    });
-    match pool {
-        Some(pool) => pool.install(f),
-        None => f(),
-    }
+    };
+    crate::pools::on_kept(&POOL, make, f)
 }
 
 /// Lowers the calling thread's priority by [`LOWER_BY`], to at most the lowest (19); threads it

@@ -27,6 +27,7 @@ use crate::feeds::Feeds;
 use crate::inventory::Inventory;
 use crate::json_bytes::{boolean, key, key_opt, key_str, number, plain, string};
 use crate::matching::Vuln;
+use crate::pools::on;
 
 /// The schema `plan` writes.
 pub const SCHEMA: &str = "patchplan.plan/v2";
@@ -371,14 +372,6 @@ fn in_parts<T: Sync>(
             })
             .collect()
     })
-}
-
-/// `f` run on `pool`, or where it is called without one.
-fn on<R: Send>(pool: Option<&rayon::ThreadPool>, f: impl FnOnce() -> R + Send) -> R {
-    match pool {
-        Some(pool) => pool.install(f),
-        None => f(),
-    }
 }
 
 #[derive(Serialize)]
